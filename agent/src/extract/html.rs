@@ -1,0 +1,726 @@
+//! A tolerant HTML parser into a flat tree, enough to find lists and dates in what government
+//! CMSs emit.
+//!
+//! It follows browsers where it matters for reading lists: void elements, `<li>`, `<p>`,
+//! `<dt>/<dd>`, `<tr>`, `<td>`, `<option>` closing their open predecessors, raw text in
+//! `<script>`, `<style>`, `<textarea>` and `<title>`, character references. It does not
+//! re-parent misnested formatting elements or build a full HTML5 tree: no list reading depends
+//! on that, and skipping it keeps parsing several times faster than a conforming parser.
+//!
+//! Guarantees: never panics on any input, no recursion (depth is capped at [`MAX_DEPTH`], so
+//! 100,000 nested `<div>`s make a flat tail, not a stack overflow), memory linear in the input.
+
+use std::ops::Range;
+
+/// Open elements deeper than this are not nested further. Real pages stay below 60.
+pub const MAX_DEPTH: usize = 256;
+
+pub type NodeId = usize;
+
+#[derive(Debug)]
+pub struct Document {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub parent: Option<NodeId>,
+    pub children: Vec<NodeId>,
+    pub data: NodeData,
+}
+
+#[derive(Debug)]
+pub enum NodeData {
+    Document,
+    Element(Element),
+    Text(String),
+}
+
+#[derive(Debug)]
+pub struct Element {
+    /// Lowercase tag name.
+    pub name: String,
+    /// Attributes with lowercase names, in source order.
+    pub attrs: Vec<(String, String)>,
+}
+
+impl Element {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn classes(&self) -> impl Iterator<Item = &str> {
+        self.attr("class").unwrap_or("").split_ascii_whitespace()
+    }
+
+    pub fn has_class(&self, class: &str) -> bool {
+        self.classes().any(|c| c == class)
+    }
+}
+
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen", "frame",
+];
+/// Elements whose content is raw text up to their end tag.
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title",
+];
+/// Elements whose text never shows on the page.
+pub const HIDDEN: &[&str] = &[
+    "script", "style", "template", "head", "title", "select", "option", "noembed", "noframes",
+];
+/// A start tag of one of these closes an open `<p>` (HTML's "close a p element").
+const CLOSES_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
+];
+
+impl Document {
+    pub fn parse(html: &str) -> Document {
+        let mut builder = Builder {
+            nodes: vec![Node {
+                parent: None,
+                children: Vec::new(),
+                data: NodeData::Document,
+            }],
+            open: vec![0],
+        };
+        Tokenizer { html, at: 0 }.run(&mut builder);
+        Document {
+            nodes: builder.nodes,
+        }
+    }
+
+    pub const ROOT: NodeId = 0;
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    pub fn element(&self, id: NodeId) -> Option<&Element> {
+        match &self.nodes.get(id)?.data {
+            NodeData::Element(element) => Some(element),
+            _ => None,
+        }
+    }
+
+    pub fn is_element(&self, id: NodeId, name: &str) -> bool {
+        self.element(id).is_some_and(|element| element.name == name)
+    }
+
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        self.nodes.get(id)?.parent
+    }
+
+    pub fn children(&self, id: NodeId) -> &[NodeId] {
+        &self.nodes[id].children
+    }
+
+    /// Element children only.
+    pub fn child_elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes[id]
+            .children
+            .iter()
+            .copied()
+            .filter(|child| self.element(*child).is_some())
+    }
+
+    /// `id` and everything below it, in document order.
+    pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
+        Descendants {
+            document: self,
+            stack: vec![id],
+        }
+    }
+
+    /// Ancestors of `id`, nearest first, excluding `id`.
+    pub fn ancestors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::successors(self.parent(id), move |node| self.parent(*node))
+    }
+
+    /// Whether `id` sits inside an element whose text never shows.
+    pub fn is_hidden(&self, id: NodeId) -> bool {
+        std::iter::once(id).chain(self.ancestors(id)).any(|node| {
+            self.element(node)
+                .is_some_and(|element| HIDDEN.contains(&element.name.as_str()))
+        })
+    }
+
+    /// The visible text under `id`, pieces joined by single spaces.
+    pub fn text(&self, id: NodeId) -> String {
+        let mut out = String::new();
+        self.visible_text_nodes(id, |text| {
+            let trimmed = text.trim();
+            if !trimmed.is_empty() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(trimmed);
+            }
+        });
+        out
+    }
+
+    /// Calls `visit` with each visible text node under `id`, in document order.
+    pub fn visible_text_nodes<'d>(&'d self, id: NodeId, mut visit: impl FnMut(&'d str)) {
+        let mut stack = vec![id];
+        while let Some(node) = stack.pop() {
+            match &self.nodes[node].data {
+                NodeData::Text(text) => visit(text),
+                NodeData::Element(element) if HIDDEN.contains(&element.name.as_str()) => {}
+                _ => stack.extend(self.nodes[node].children.iter().rev()),
+            }
+        }
+    }
+
+    /// Raw text of a raw-text element (`<script>`), or of any element's text children.
+    pub fn raw_text(&self, id: NodeId) -> String {
+        self.nodes[id]
+            .children
+            .iter()
+            .filter_map(|child| match &self.nodes[*child].data {
+                NodeData::Text(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+pub struct Descendants<'d> {
+    document: &'d Document,
+    stack: Vec<NodeId>,
+}
+
+impl Iterator for Descendants<'_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        let node = self.stack.pop()?;
+        self.stack
+            .extend(self.document.nodes[node].children.iter().rev());
+        Some(node)
+    }
+}
+
+struct Builder {
+    nodes: Vec<Node>,
+    /// Open elements, root first.
+    open: Vec<NodeId>,
+}
+
+impl Builder {
+    fn current(&self) -> NodeId {
+        *self.open.last().unwrap_or(&0)
+    }
+
+    fn append(&mut self, data: NodeData) -> NodeId {
+        let parent = self.current();
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            parent: Some(parent),
+            children: Vec::new(),
+            data,
+        });
+        self.nodes[parent].children.push(id);
+        id
+    }
+
+    fn text(&mut self, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let decoded = decode_entities(text);
+        // Adjacent text (split by a skipped comment) joins into one node.
+        let current = self.current();
+        if let Some(&last) = self.nodes[current].children.last()
+            && let NodeData::Text(previous) = &mut self.nodes[last].data
+        {
+            previous.push_str(&decoded);
+            return;
+        }
+        self.append(NodeData::Text(decoded));
+    }
+
+    fn open_name(&self, index: usize) -> &str {
+        match &self.nodes[self.open[index]].data {
+            NodeData::Element(element) => &element.name,
+            _ => "",
+        }
+    }
+
+    /// Pops up to and including the nearest open `targets` element, unless a `barriers` element
+    /// is nearer.
+    fn close_nearest(&mut self, targets: &[&str], barriers: &[&str]) {
+        for index in (1..self.open.len()).rev() {
+            let name = self.open_name(index);
+            if targets.contains(&name) {
+                self.open.truncate(index);
+                return;
+            }
+            if barriers.contains(&name) {
+                return;
+            }
+        }
+    }
+
+    fn start_tag(&mut self, name: String, attrs: Vec<(String, String)>) -> NodeId {
+        match name.as_str() {
+            "li" => self.close_nearest(&["li"], &["ul", "ol", "menu", "table", "td", "th"]),
+            "dt" | "dd" => self.close_nearest(&["dt", "dd"], &["dl", "table", "td", "th"]),
+            "tr" => self.close_nearest(&["tr"], &["table", "tbody", "thead", "tfoot"]),
+            "td" | "th" => self.close_nearest(&["td", "th"], &["tr", "table"]),
+            "tbody" | "thead" | "tfoot" => {
+                self.close_nearest(&["tbody", "thead", "tfoot"], &["table"])
+            }
+            "option" => self.close_nearest(&["option"], &["select", "datalist"]),
+            _ => {}
+        }
+        if CLOSES_P.contains(&name.as_str()) {
+            self.close_nearest(
+                &["p"],
+                &[
+                    "button", "table", "td", "th", "caption", "marquee", "object",
+                ],
+            );
+        }
+        let is_void = VOID.contains(&name.as_str());
+        let id = self.append(NodeData::Element(Element { name, attrs }));
+        if !is_void && self.open.len() < MAX_DEPTH {
+            self.open.push(id);
+        }
+        id
+    }
+
+    fn end_tag(&mut self, name: &str) {
+        if name == "br" {
+            self.append(NodeData::Element(Element {
+                name: "br".into(),
+                attrs: Vec::new(),
+            }));
+            return;
+        }
+        // A stray end tag closes nothing; a cell or table boundary stops a search from
+        // closing the structure around it.
+        let barriers: &[&str] = match name {
+            "td" | "th" | "tr" | "tbody" | "thead" | "tfoot" | "table" => &["table"],
+            "li" => &["ul", "ol"],
+            _ => &["td", "th", "table"],
+        };
+        if name == "table" {
+            self.close_nearest(&["table"], &[]);
+        } else {
+            self.close_nearest(&[name], barriers);
+        }
+    }
+}
+
+struct Tokenizer<'h> {
+    html: &'h str,
+    at: usize,
+}
+
+impl Tokenizer<'_> {
+    fn run(&mut self, builder: &mut Builder) {
+        let bytes = self.html.as_bytes();
+        while self.at < bytes.len() {
+            let Some(offset) = memchr(b'<', &bytes[self.at..]) else {
+                builder.text(&self.html[self.at..]);
+                break;
+            };
+            let lt = self.at + offset;
+            if lt > self.at {
+                builder.text(&self.html[self.at..lt]);
+            }
+            self.at = lt;
+            self.markup(builder);
+        }
+    }
+
+    /// At a `<`: a tag, comment or declaration, or a literal `<`.
+    fn markup(&mut self, builder: &mut Builder) {
+        let rest = &self.html[self.at..];
+        let bytes = rest.as_bytes();
+        if rest.starts_with("<!--") {
+            self.at += find(rest, "-->", 4)
+                .map(|end| end + 3)
+                .unwrap_or(rest.len());
+        } else if rest.starts_with("<![CDATA[") {
+            // CDATA outside XML islands: keep its text, as browsers show it as a bogus comment
+            // but CMS list records (Hanweb) are read from raw script text instead.
+            self.at += find(rest, "]]>", 9)
+                .map(|end| end + 3)
+                .unwrap_or(rest.len());
+        } else if bytes.len() > 1 && (bytes[1] == b'!' || bytes[1] == b'?') {
+            self.at += memchr(b'>', bytes).map(|end| end + 1).unwrap_or(rest.len());
+        } else if bytes.len() > 2 && bytes[1] == b'/' && bytes[2].is_ascii_alphabetic() {
+            let (name, after_name) = read_name(rest, 2);
+            let end = memchr(b'>', &bytes[after_name..])
+                .map(|i| after_name + i + 1)
+                .unwrap_or(rest.len());
+            self.at += end;
+            builder.end_tag(&name);
+        } else if bytes.len() > 1 && bytes[1].is_ascii_alphabetic() {
+            let (name, attrs, consumed) = read_start_tag(rest);
+            self.at += consumed;
+            if RAW_TEXT.contains(&name.as_str()) {
+                let decode = matches!(name.as_str(), "textarea" | "title");
+                let id = builder.start_tag(name.clone(), attrs);
+                let content_end = find_end_tag(&self.html[self.at..], &name);
+                let content = &self.html[self.at..self.at + content_end];
+                if !content.is_empty() {
+                    let text = if decode {
+                        decode_entities(content)
+                    } else {
+                        content.to_string()
+                    };
+                    builder.nodes.push(Node {
+                        parent: Some(id),
+                        children: Vec::new(),
+                        data: NodeData::Text(text),
+                    });
+                    let text_id = builder.nodes.len() - 1;
+                    builder.nodes[id].children.push(text_id);
+                }
+                self.at += content_end;
+                let rest = &self.html[self.at..];
+                self.at += memchr(b'>', rest.as_bytes())
+                    .map(|i| i + 1)
+                    .unwrap_or(rest.len());
+                builder.end_tag(&name);
+            } else {
+                builder.start_tag(name, attrs);
+            }
+        } else {
+            builder.text("<");
+            self.at += 1;
+        }
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|b| *b == needle)
+}
+
+fn find(haystack: &str, needle: &str, from: usize) -> Option<usize> {
+    haystack.get(from..)?.find(needle).map(|i| i + from)
+}
+
+/// Offset of `</name` (case-insensitive) in `text`, or its length when absent.
+fn find_end_tag(text: &str, name: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = memchr(b'<', &bytes[from..]) {
+        let at = from + offset;
+        let candidate = &bytes[at..];
+        if candidate.len() >= name.len() + 2
+            && candidate[1] == b'/'
+            && candidate[2..2 + name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && candidate
+                .get(2 + name.len())
+                .is_none_or(|b| !b.is_ascii_alphanumeric())
+        {
+            return at;
+        }
+        from = at + 1;
+    }
+    text.len()
+}
+
+fn read_name(text: &str, start: usize) -> (String, usize) {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while end < bytes.len()
+        && !bytes[end].is_ascii_whitespace()
+        && !matches!(bytes[end], b'>' | b'/')
+    {
+        end += 1;
+    }
+    // Tag names are ASCII in practice; a multibyte char ends the name on a char boundary.
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text[start..end].to_ascii_lowercase(), end)
+}
+
+/// Reads `<name attr=value …>`; returns the name, attributes and bytes consumed.
+fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
+    let bytes = text.as_bytes();
+    let (name, mut at) = read_name(text, 1);
+    let mut attrs = Vec::new();
+    loop {
+        while at < bytes.len() && (bytes[at].is_ascii_whitespace() || bytes[at] == b'/') {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return (name, attrs, bytes.len());
+        }
+        if bytes[at] == b'>' {
+            return (name, attrs, at + 1);
+        }
+        let key_start = at;
+        while at < bytes.len()
+            && !bytes[at].is_ascii_whitespace()
+            && !matches!(bytes[at], b'=' | b'>' | b'/')
+        {
+            at += 1;
+        }
+        if at == key_start {
+            at += 1; // a lone '=' or similar: skip it
+            continue;
+        }
+        let key = text[key_start..at].to_ascii_lowercase();
+        let mut probe = at;
+        while probe < bytes.len() && bytes[probe].is_ascii_whitespace() {
+            probe += 1;
+        }
+        let mut value = String::new();
+        if probe < bytes.len() && bytes[probe] == b'=' {
+            at = probe + 1;
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            if at < bytes.len() && (bytes[at] == b'"' || bytes[at] == b'\'') {
+                let quote = bytes[at];
+                let value_start = at + 1;
+                let value_end = memchr(quote, &bytes[value_start..])
+                    .map(|i| value_start + i)
+                    .unwrap_or(bytes.len());
+                value = decode_entities(&text[value_start..value_end]);
+                at = (value_end + 1).min(bytes.len());
+            } else {
+                let value_start = at;
+                while at < bytes.len() && !bytes[at].is_ascii_whitespace() && bytes[at] != b'>' {
+                    at += 1;
+                }
+                value = decode_entities(&text[value_start..at]);
+            }
+        }
+        if !attrs
+            .iter()
+            .any(|(existing, _): &(String, String)| *existing == key)
+        {
+            attrs.push((key, value));
+        }
+    }
+}
+
+/// Decodes character references: numeric ones and the named ones CMSs actually use.
+pub fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        match decode_one(rest) {
+            Some((decoded, consumed)) => {
+                out.push_str(&decoded);
+                rest = &rest[consumed..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_one(text: &str) -> Option<(String, usize)> {
+    let body_end = text[1..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+        .map(|i| i + 1)
+        .unwrap_or(text.len());
+    let body = &text[1..body_end];
+    let consumed = if text[body_end..].starts_with(';') {
+        body_end + 1
+    } else {
+        body_end
+    };
+    if let Some(number) = body.strip_prefix('#') {
+        let code = if let Some(hex) = number.strip_prefix(['x', 'X']) {
+            u32::from_str_radix(hex, 16).ok()?
+        } else {
+            number.parse().ok()?
+        };
+        let c = char::from_u32(code).unwrap_or('\u{fffd}');
+        return Some((c.to_string(), consumed));
+    }
+    let decoded = match body {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        "nbsp" => "\u{a0}",
+        "ensp" => "\u{2002}",
+        "emsp" => "\u{2003}",
+        "thinsp" => "\u{2009}",
+        "middot" => "·",
+        "mdash" => "—",
+        "ndash" => "–",
+        "ldquo" => "“",
+        "rdquo" => "”",
+        "lsquo" => "‘",
+        "rsquo" => "’",
+        "hellip" => "…",
+        "copy" => "©",
+        "reg" => "®",
+        "times" => "×",
+        "bull" => "•",
+        "raquo" => "»",
+        "laquo" => "«",
+        _ => return None,
+    };
+    Some((decoded.to_string(), consumed))
+}
+
+/// Byte ranges of `<![CDATA[ … ]]>` sections in `text`, for XML islands inside scripts.
+pub fn cdata_sections(text: &str) -> Vec<Range<usize>> {
+    let mut sections = Vec::new();
+    let mut from = 0;
+    while let Some(start) = find(text, "<![CDATA[", from) {
+        let content_start = start + 9;
+        let Some(end) = find(text, "]]>", content_start) else {
+            break;
+        };
+        sections.push(content_start..end);
+        from = end + 3;
+    }
+    sections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outline(document: &Document) -> String {
+        // Element names in document order with depth, for structure assertions.
+        let mut out = Vec::new();
+        for node in document.descendants(Document::ROOT) {
+            if let Some(element) = document.element(node) {
+                out.push(format!(
+                    "{}{}",
+                    document.ancestors(node).count() - 1,
+                    element.name
+                ));
+            }
+        }
+        out.join(" ")
+    }
+
+    #[test]
+    fn implied_end_tags_like_browsers() {
+        let doc = Document::parse(
+            "<ul><li>a<li>b</ul><table><tr><td>1<td>2<tr><td>3</table><p>x<div>y</div>",
+        );
+        assert_eq!(
+            outline(&doc),
+            "0ul 1li 1li 0table 1tr 2td 2td 1tr 2td 0p 0div"
+        );
+    }
+
+    #[test]
+    fn raw_text_and_comments() {
+        let doc = Document::parse(
+            "<div><script>if (a<b) document.write('<li>x</li>')</script><!-- <li>no</li> --><style>li{}</style>ok</div>",
+        );
+        assert_eq!(outline(&doc), "0div 1script 1style");
+        assert_eq!(doc.text(Document::ROOT), "ok");
+        let script = doc
+            .descendants(0)
+            .find(|n| doc.is_element(*n, "script"))
+            .unwrap();
+        assert!(doc.raw_text(script).contains("<li>x</li>"));
+    }
+
+    #[test]
+    fn attributes_and_entities() {
+        let doc = Document::parse(
+            "<a HREF='./t1.html' class=\"x  y\" title=A&amp;B data-x>标题&nbsp;&#x4e00;&#19968;&lt;&unknown;</a>",
+        );
+        let a = doc
+            .descendants(0)
+            .find(|n| doc.is_element(*n, "a"))
+            .unwrap();
+        let element = doc.element(a).unwrap();
+        assert_eq!(element.attr("href"), Some("./t1.html"));
+        assert_eq!(element.attr("title"), Some("A&B"));
+        assert_eq!(element.attr("data-x"), Some(""));
+        assert!(element.has_class("y"));
+        assert_eq!(doc.text(a), "标题\u{a0}一一<&unknown;");
+    }
+
+    #[test]
+    fn hostile_input_does_not_break_it() {
+        let deep = "<div>".repeat(100_000) + "x";
+        let doc = Document::parse(&deep);
+        assert_eq!(doc.text(Document::ROOT), "x");
+        for junk in [
+            "<",
+            "<a",
+            "<a href='",
+            "</",
+            "<!--",
+            "<![CDATA[",
+            "&#xffffffff;",
+            "<<<>>>",
+            "<\u{4e00}>",
+            "<a\u{4e00}=1>",
+        ] {
+            let _ = Document::parse(junk);
+        }
+    }
+
+    #[test]
+    fn cdata_sections_in_script_text() {
+        let text = "<datastore><recordset><record><![CDATA[<li>a</li>]]></record><record><![CDATA[<li>b</li>]]></record></recordset></datastore>";
+        let sections: Vec<&str> = cdata_sections(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(sections, ["<li>a</li>", "<li>b</li>"]);
+    }
+}

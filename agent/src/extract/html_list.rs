@@ -1,0 +1,1196 @@
+//! Reads the list of dated items off a column page or a home page, with no per-site setup.
+//!
+//! How a column's own list is told apart from everything else on the page:
+//! 1. **Candidates.** Every run of like siblings (`<li>`, `<tr>`, `<dd>`, `<div class=x>` …) and
+//!    every flat run of links (`<a>…</a><span>date</span><br>`) is a candidate list; records of
+//!    Hanweb JCMS pages, which sit as CDATA in `<script type="text/xml"><datastore>`, are one
+//!    more. Lists a CMS split into several `<ul>`s of five are joined back together.
+//! 2. **Items.** An item is small (≤ 4 links, a few hundred characters) and has a linked
+//!    title. Its date is, in order of trust: a text node that *is* a date (`<span>2026-11-20</span>`,
+//!    `[11-20]`, a table's 发布日期 column); a full date in its text outside links; a date in its
+//!    link (`t20261120_…`). A date inside a title (`关于2026年11月1日起…`) is never the item's date,
+//!    nor is a clock (`2026年11月26日 星期四`, it has no link), a copyright range, an ICP or 公安备案
+//!    number or a phone number (the date readers reject those shapes).
+//! 3. **Choice.** Candidates are scored by dated items, links that lead under the column's own
+//!    path (TRS WCM `./202611/t20261120_…`), pagination right after the list (`下一页`,
+//!    `createPageHTML`), a heading naming the column, and container names: `side`, `hot`,
+//!    `rank`, `related`, `footer`, `nav` … weigh down sidebars of other columns' news.
+//!
+//! A home page has no single list: every dated list on it counts, outside navigation and footers.
+//! The module is pure: a parsed page and `today` in, a reading out.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::civil::Date;
+use url::Url;
+use xunjian_shared::time::Published;
+use xunjian_shared::time::parse::{date_cell, date_in_url, dates_in_text};
+
+use super::html::{Document, NodeData, NodeId, cdata_sections};
+use super::select::SelectorList;
+
+/// What was read off a page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListReading {
+    /// The items of the chosen list (a column) or of every dated list (a home page).
+    pub items: Vec<ListItem>,
+    pub method: Method,
+    /// Text that says the column is empty ("暂无信息"), when the page shows one.
+    pub placeholder: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListItem {
+    pub title: String,
+    /// The item's link, resolved against the page; None for script-only links.
+    pub url: Option<String>,
+    pub published: Option<Published>,
+}
+
+/// How the list was found; shown to people deciding whether to configure selectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Method {
+    /// No list was found.
+    #[default]
+    None,
+    /// The configured `item_selector` / `date_selector`.
+    Selectors,
+    /// Hanweb JCMS `<datastore>` records.
+    Datastore,
+    /// A run of like elements or links.
+    List,
+    /// A table with a date column named in its header.
+    Table,
+    /// A single article page with a labelled publication date.
+    Article,
+}
+
+impl Method {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Method::None => "未识别到列表",
+            Method::Selectors => "按配置的选择器",
+            Method::Datastore => "大汉JCMS数据记录",
+            Method::List => "自动识别列表",
+            Method::Table => "自动识别表格",
+            Method::Article => "单篇文章页",
+        }
+    }
+}
+
+impl ListReading {
+    pub fn dated_items(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|item| item.published.is_some())
+            .count()
+    }
+
+    pub fn newest(&self) -> Option<Published> {
+        self.items.iter().filter_map(|item| item.published).max()
+    }
+}
+
+/// Configured selectors for one column.
+#[derive(Clone, Debug)]
+pub struct ColumnSelectors {
+    pub items: Option<SelectorList>,
+    pub dates: Option<SelectorList>,
+}
+
+/// Reads a column page: the one list that is the column's own.
+pub fn read_column(
+    document: &Document,
+    page_url: &Url,
+    today: Date,
+    column_name: &str,
+    selectors: Option<&ColumnSelectors>,
+) -> ListReading {
+    let reader = Reader::new(document, page_url, today);
+    if let Some(selectors) = selectors {
+        return reader.by_selectors(selectors);
+    }
+    let placeholder = reader.placeholder();
+    let mut candidates = reader.candidates();
+    candidates.extend(reader.datastore_candidates());
+    let best = candidates
+        .iter()
+        .map(|candidate| (reader.column_score(candidate, column_name), candidate))
+        .filter(|(score, _)| *score > 0.0)
+        .max_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.1.items.len().cmp(&b.1.items.len()))
+        });
+    match best {
+        Some((_, candidate)) if candidate.dated() > 0 => ListReading {
+            items: candidate.items.clone(),
+            method: candidate.method,
+            placeholder,
+        },
+        // No dated list. A list of undated links under the column's own path (or Hanweb
+        // records) is the column's list without dates; anything else may be navigation.
+        best => {
+            if let Some(article) = reader.article_date() {
+                return ListReading {
+                    items: vec![article],
+                    method: Method::Article,
+                    placeholder,
+                };
+            }
+            let own_undated = best.map(|(_, candidate)| candidate).filter(|candidate| {
+                candidate.method == Method::Datastore
+                    || (candidate.items.len() >= 3 && reader.affinity(candidate) >= 0.5)
+            });
+            match own_undated {
+                Some(candidate) if placeholder.is_none() => ListReading {
+                    items: candidate.items.clone(),
+                    method: candidate.method,
+                    placeholder,
+                },
+                _ => ListReading {
+                    items: Vec::new(),
+                    method: Method::None,
+                    placeholder,
+                },
+            }
+        }
+    }
+}
+
+/// Reads a home page: every dated list outside navigation, footers and banners.
+pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReading {
+    let reader = Reader::new(document, page_url, today);
+    let mut candidates = reader.candidates();
+    candidates.extend(reader.datastore_candidates());
+    let mut seen = HashSet::new();
+    let mut items = Vec::new();
+    for candidate in &candidates {
+        if candidate.dated() == 0 || reader.container_hint(candidate.container) == Hint::Chrome {
+            continue;
+        }
+        for item in &candidate.items {
+            if item.published.is_some() && seen.insert((item.title.clone(), item.url.clone())) {
+                items.push(item.clone());
+            }
+        }
+    }
+    let method = if items.is_empty() {
+        Method::None
+    } else {
+        Method::List
+    };
+    ListReading {
+        items,
+        method,
+        placeholder: None,
+    }
+}
+
+/// Tags whose repeated siblings may be list items.
+const ITEM_TAGS: &[&str] = &[
+    "li", "tr", "dd", "dt", "dl", "div", "p", "article", "section", "table", "h2", "h3", "h4",
+    "h5", "span", "em",
+];
+/// Tags that are items by position alone, whose class varies item by item (`odd`, `even`).
+const CLASSLESS_TAGS: &[&str] = &["li", "tr", "dd", "dt", "dl", "article", "table"];
+/// An item with more links than this is a container of items, not an item.
+const MAX_ITEM_LINKS: u32 = 4;
+/// Rows of a directory table may carry a few more links (title, attachment, 解读).
+const MAX_ROW_LINKS: u32 = 6;
+/// An item with more visible text than this is an article or a block, not a list entry.
+const MAX_ITEM_CHARS: u32 = 400;
+/// Longest text a date cell can be (`发布时间：2026-11-20 09:30:05` plus brackets).
+const MAX_CELL_CHARS: usize = 40;
+
+/// Container names that mark chrome (navigation, footers) or side boxes of other columns.
+const CHROME_WORDS: &[&str] = &[
+    "footer",
+    "foot",
+    "nav",
+    "menu",
+    "banner",
+    "copyright",
+    "yqlj",
+    "friend",
+    "toolbar",
+];
+const SIDE_WORDS: &[&str] = &[
+    "side",
+    "aside",
+    "hot",
+    "rank",
+    "top10",
+    "tuijian",
+    "recommend",
+    "related",
+    "xgwz",
+    "xgxx",
+    "xglj",
+    "sidebar",
+    "slide",
+    "scroll",
+    "marquee",
+    "focus",
+];
+const MAIN_WORDS: &[&str] = &[
+    "list", "main", "content", "lb", "news", "article", "xxgk", "info", "result",
+];
+/// Phrases a CMS shows in a column with nothing in it.
+const PLACEHOLDERS: &[&str] = &[
+    "暂无信息",
+    "暂无数据",
+    "暂无内容",
+    "暂无记录",
+    "暂无相关",
+    "暂无文章",
+    "暂无公开",
+    "没有相关信息",
+    "没有找到相关",
+    "没有信息",
+    "无相关记录",
+    "无相关信息",
+    "没有记录",
+    "信息正在完善",
+    "栏目建设中",
+    "正在建设中",
+    "暂未发布",
+];
+/// Header words naming a table's publication-date column, most specific first.
+const DATE_HEADERS: &[&str] = &[
+    "发布日期",
+    "发布时间",
+    "公开日期",
+    "公开时间",
+    "公布日期",
+    "更新日期",
+    "更新时间",
+    "日期",
+    "时间",
+];
+const PAGINATION_WORDS: &[&str] = &[
+    "下一页",
+    "上一页",
+    "尾页",
+    "末页",
+    "下页",
+    "首页 上",
+    "页次",
+    "createPageHTML",
+    "pageIndex",
+    "共有",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hint {
+    Chrome,
+    Side,
+    Main,
+    Neutral,
+}
+
+#[derive(Clone, Debug)]
+struct Candidate {
+    container: NodeId,
+    items: Vec<ListItem>,
+    method: Method,
+    /// Key joining lists a CMS split into several containers.
+    join_key: Option<(NodeId, String, String)>,
+}
+
+impl Candidate {
+    fn dated(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|item| item.published.is_some())
+            .count()
+    }
+}
+
+/// Per-node facts, accumulated bottom-up once so item tests are O(1).
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    links: u32,
+    text_chars: u32,
+}
+
+struct Reader<'d> {
+    document: &'d Document,
+    page_url: &'d Url,
+    today: Date,
+    stats: Vec<Stats>,
+    /// The date each short text node *is*, if it is one.
+    cell_dates: Vec<Option<Published>>,
+    /// Nodes inside hidden containers (script, style, `display:none`).
+    hidden: Vec<bool>,
+}
+
+impl<'d> Reader<'d> {
+    fn new(document: &'d Document, page_url: &'d Url, today: Date) -> Self {
+        let count = document.len();
+        let mut hidden = vec![false; count];
+        for node in 0..count {
+            let parent_hidden = document.parent(node).is_some_and(|parent| hidden[parent]);
+            hidden[node] = parent_hidden
+                || document.element(node).is_some_and(|element| {
+                    super::html::HIDDEN.contains(&element.name.as_str())
+                        || element.attr("style").is_some_and(is_display_none)
+                        || element.attr("hidden").is_some()
+                });
+        }
+        let mut stats = vec![Stats::default(); count];
+        let mut cell_dates = vec![None; count];
+        // Children always have larger ids than their parents: one reverse sweep sums subtrees.
+        for node in (0..count).rev() {
+            if hidden[node] {
+                continue;
+            }
+            match &document.node(node).data {
+                NodeData::Text(text) => {
+                    let trimmed = text.trim();
+                    let chars = trimmed.chars().count();
+                    stats[node].text_chars = u32::try_from(chars).unwrap_or(u32::MAX);
+                    if chars <= MAX_CELL_CHARS && has_digit(trimmed) && !trimmed.contains("星期")
+                    {
+                        cell_dates[node] = date_cell(trimmed, today);
+                    }
+                }
+                NodeData::Element(element) if element.name == "a" && is_link(document, node) => {
+                    stats[node].links += 1;
+                }
+                _ => {}
+            }
+            if let Some(parent) = document.parent(node) {
+                let (links, chars) = (stats[node].links, stats[node].text_chars);
+                stats[parent].links = stats[parent].links.saturating_add(links);
+                stats[parent].text_chars = stats[parent].text_chars.saturating_add(chars);
+            }
+        }
+        Reader {
+            document,
+            page_url,
+            today,
+            stats,
+            cell_dates,
+            hidden,
+        }
+    }
+
+    /// Every candidate list in the page's own markup.
+    fn candidates(&self) -> Vec<Candidate> {
+        let document = self.document;
+        let mut found: Vec<Candidate> = Vec::new();
+        for container in document.descendants(Document::ROOT) {
+            if self.hidden[container]
+                || document.element(container).is_none()
+                || self.stats[container].links == 0
+            {
+                continue;
+            }
+            let children: Vec<NodeId> = document
+                .child_elements(container)
+                .filter(|child| !self.hidden[*child])
+                .collect();
+            if children.is_empty() {
+                continue;
+            }
+            let table_dates = self.table_date_column(container);
+            // Runs of like siblings, grouped by tag (and class where the tag says little).
+            let mut groups: Vec<(String, Vec<NodeId>)> = Vec::new();
+            for &child in &children {
+                let Some(element) = document.element(child) else {
+                    continue;
+                };
+                if !ITEM_TAGS.contains(&element.name.as_str()) {
+                    continue;
+                }
+                let signature = if CLASSLESS_TAGS.contains(&element.name.as_str()) {
+                    element.name.clone()
+                } else {
+                    format!("{}.{}", element.name, element.attr("class").unwrap_or(""))
+                };
+                match groups
+                    .iter_mut()
+                    .find(|(existing, _)| *existing == signature)
+                {
+                    Some((_, members)) => members.push(child),
+                    None => groups.push((signature, vec![child])),
+                }
+            }
+            for (signature, members) in groups {
+                let max_links = if signature == "tr" {
+                    MAX_ROW_LINKS
+                } else {
+                    MAX_ITEM_LINKS
+                };
+                let items: Vec<ListItem> = members
+                    .iter()
+                    .filter_map(|member| {
+                        self.item(
+                            &[*member],
+                            max_links,
+                            table_dates.filter(|_| signature == "tr"),
+                        )
+                    })
+                    .collect();
+                let list_like = matches!(
+                    document.element(container).map(|e| e.name.as_str()),
+                    Some("ul" | "ol" | "tbody" | "table" | "dl")
+                );
+                if items.len() >= 2 || (items.len() == 1 && list_like) {
+                    let parent = document.parent(container).unwrap_or(Document::ROOT);
+                    let element = document.element(container);
+                    let join_key = element.map(|e| {
+                        (
+                            parent,
+                            format!("{}.{}", e.name, e.attr("class").unwrap_or("")),
+                            signature.clone(),
+                        )
+                    });
+                    let method = if table_dates.is_some() && signature == "tr" {
+                        Method::Table
+                    } else {
+                        Method::List
+                    };
+                    found.push(Candidate {
+                        container,
+                        items,
+                        method,
+                        join_key,
+                    });
+                }
+            }
+            if let Some(candidate) = self.flat_candidate(container) {
+                found.push(candidate);
+            }
+        }
+        join_split_lists(found)
+    }
+
+    /// `<a>title</a><span>date</span><br/>` runs directly inside one container.
+    fn flat_candidate(&self, container: NodeId) -> Option<Candidate> {
+        let document = self.document;
+        let children = document.children(container);
+        let anchors = children
+            .iter()
+            .filter(|child| document.is_element(**child, "a"))
+            .count();
+        if anchors < 2 {
+            return None;
+        }
+        let breaks = children
+            .iter()
+            .filter(|child| document.is_element(**child, "br"))
+            .count();
+        let mut segments: Vec<Vec<NodeId>> = Vec::new();
+        let mut current: Vec<NodeId> = Vec::new();
+        for &child in children {
+            if self.hidden[child] {
+                continue;
+            }
+            let is_anchor = document.is_element(child, "a");
+            let is_break = document.is_element(child, "br") || document.is_element(child, "hr");
+            if (breaks >= 2 && is_break) || (breaks < 2 && is_anchor) {
+                if !current.is_empty() {
+                    segments.push(std::mem::take(&mut current));
+                }
+                if is_break {
+                    continue;
+                }
+            }
+            current.push(child);
+        }
+        if !current.is_empty() {
+            segments.push(current);
+        }
+        let items: Vec<ListItem> = segments
+            .iter()
+            .filter(|segment| segment.iter().any(|node| document.is_element(*node, "a")))
+            .filter_map(|segment| self.item(segment, MAX_ITEM_LINKS, None))
+            .collect();
+        (items.len() >= 2).then_some(Candidate {
+            container,
+            items,
+            method: Method::List,
+            join_key: None,
+        })
+    }
+
+    /// Hanweb JCMS: `<script type="text/xml"><datastore>…<record><![CDATA[<li>…</li>]]></record>`.
+    fn datastore_candidates(&self) -> Vec<Candidate> {
+        let document = self.document;
+        let mut found = Vec::new();
+        for node in document.descendants(Document::ROOT) {
+            if !document.is_element(node, "script") {
+                continue;
+            }
+            let text = document.raw_text(node);
+            if !text.contains("<datastore") && !text.contains("<recordset") {
+                continue;
+            }
+            let mut items = Vec::new();
+            for section in cdata_sections(&text) {
+                let record = Document::parse(&text[section]);
+                let reader = Reader::new(&record, self.page_url, self.today);
+                if let Some(item) = reader.item(&[Document::ROOT], MAX_ITEM_LINKS * 2, None) {
+                    items.push(item);
+                }
+            }
+            if !items.is_empty() {
+                found.push(Candidate {
+                    container: document.parent(node).unwrap_or(node),
+                    items,
+                    method: Method::Datastore,
+                    join_key: None,
+                });
+            }
+        }
+        found
+    }
+
+    /// Reads one item made of the sibling nodes `roots`; None if it is not item-like.
+    fn item(
+        &self,
+        roots: &[NodeId],
+        max_links: u32,
+        date_column: Option<usize>,
+    ) -> Option<ListItem> {
+        let document = self.document;
+        let links: u32 = roots.iter().map(|root| self.stats[*root].links).sum();
+        let chars: u32 = roots.iter().map(|root| self.stats[*root].text_chars).sum();
+        if links == 0 || links > max_links || chars > MAX_ITEM_CHARS {
+            return None;
+        }
+        // The title: the link with the most text (its title attribute when the text is cut short).
+        let mut best_link: Option<(NodeId, String)> = None;
+        for root in roots {
+            for node in document.descendants(*root) {
+                if self.hidden[node] || !document.is_element(node, "a") || !is_link(document, node)
+                {
+                    continue;
+                }
+                let text = link_title(document, node);
+                if best_link
+                    .as_ref()
+                    .is_none_or(|(_, best)| text.chars().count() > best.chars().count())
+                {
+                    best_link = Some((node, text));
+                }
+            }
+        }
+        let (link, title) = best_link?;
+        if title.chars().count() < 2 || is_pager_text(&title) {
+            return None;
+        }
+        let href = document
+            .element(link)
+            .and_then(|e| e.attr("href"))
+            .and_then(|href| self.resolve(href));
+        let published = self.item_date(roots, date_column).or_else(|| {
+            href.as_ref()
+                .and_then(|url| date_in_url(url.as_str(), self.today))
+                .map(Published::date)
+        });
+        Some(ListItem {
+            title,
+            url: href.map(String::from),
+            published,
+        })
+    }
+
+    /// The item's own date: a date cell (in the table's date column when known), else a full
+    /// date in text outside links. Future dates are ignored: an event's date is not a publication.
+    fn item_date(&self, roots: &[NodeId], date_column: Option<usize>) -> Option<Published> {
+        let document = self.document;
+        if let Some(column) = date_column {
+            let cells: Vec<NodeId> = roots
+                .iter()
+                .flat_map(|root| document.child_elements(*root))
+                .filter(|cell| document.is_element(*cell, "td") || document.is_element(*cell, "th"))
+                .collect();
+            if let Some(cell) = cells.get(column) {
+                let date = document
+                    .descendants(*cell)
+                    .filter_map(|node| self.cell_dates[node])
+                    .filter(|date| date.date <= self.today)
+                    .max();
+                if date.is_some() {
+                    return date;
+                }
+            }
+        }
+        let cell = roots
+            .iter()
+            .flat_map(|root| document.descendants(*root))
+            .filter(|node| !self.hidden[*node])
+            .filter_map(|node| self.cell_dates[node])
+            .filter(|date| date.date <= self.today)
+            .max();
+        if cell.is_some() {
+            return cell;
+        }
+        let mut newest: Option<Published> = None;
+        for root in roots {
+            for node in document.descendants(*root) {
+                if self.hidden[node]
+                    || document
+                        .ancestors(node)
+                        .take_while(|a| !roots.contains(a))
+                        .any(|a| document.is_element(a, "a"))
+                {
+                    continue;
+                }
+                if document.is_element(node, "a") {
+                    continue;
+                }
+                if let NodeData::Text(text) = &document.node(node).data
+                    && has_digit(text)
+                {
+                    for date in dates_in_text(text, self.today) {
+                        if date.date <= self.today && newest.is_none_or(|n| date > n) {
+                            newest = Some(date);
+                        }
+                    }
+                }
+            }
+        }
+        newest
+    }
+
+    /// Index of the publication-date column when `container` (a table or tbody) has a header row.
+    fn table_date_column(&self, container: NodeId) -> Option<usize> {
+        let document = self.document;
+        let name = document.element(container)?.name.as_str();
+        if !matches!(name, "table" | "tbody") {
+            return None;
+        }
+        // Header rows: in this container or, for a tbody, in its table's thead.
+        let mut rows: Vec<NodeId> = document
+            .child_elements(container)
+            .filter(|n| document.is_element(*n, "tr"))
+            .take(3)
+            .collect();
+        if name == "tbody"
+            && let Some(table) = document.parent(container)
+        {
+            for section in document
+                .child_elements(table)
+                .filter(|n| document.is_element(*n, "thead"))
+            {
+                rows.extend(
+                    document
+                        .child_elements(section)
+                        .filter(|n| document.is_element(*n, "tr")),
+                );
+            }
+        }
+        for row in rows {
+            if self.stats[row].links > 0 {
+                continue;
+            }
+            let cells: Vec<String> = document
+                .child_elements(row)
+                .filter(|cell| document.is_element(*cell, "td") || document.is_element(*cell, "th"))
+                .map(|cell| {
+                    document
+                        .text(cell)
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect()
+                })
+                .collect();
+            for header in DATE_HEADERS {
+                if let Some(index) = cells
+                    .iter()
+                    .position(|cell| cell.contains(header) && cell.chars().count() <= 8)
+                {
+                    return Some(index);
+                }
+            }
+        }
+        None
+    }
+
+    fn column_score(&self, candidate: &Candidate, column_name: &str) -> f64 {
+        let dated = candidate.dated() as f64;
+        let undated = (candidate.items.len() - candidate.dated()) as f64;
+        let mut score = dated + 0.2 * undated;
+        score *= 1.0 + self.affinity(candidate);
+        score *= match self.container_hint(candidate.container) {
+            Hint::Chrome => 0.1,
+            Hint::Side => 0.3,
+            Hint::Main => 1.3,
+            Hint::Neutral => 1.0,
+        };
+        if self.pagination_follows(candidate.container) {
+            score *= 1.5;
+        }
+        if !column_name.is_empty() && self.heading_names(candidate.container, column_name) {
+            score *= 1.5;
+        }
+        match candidate.method {
+            Method::Datastore => score *= 3.0,
+            Method::Table => score *= 1.3,
+            _ => {}
+        }
+        score
+    }
+
+    /// Share of items whose link lies under the page's own directory (TRS WCM keeps a column's
+    /// articles under it). 0 when the page sits at the site root, where everything would match.
+    fn affinity(&self, candidate: &Candidate) -> f64 {
+        let path = self.page_url.path();
+        let directory = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
+        if directory.len() <= 1 || candidate.items.is_empty() {
+            return 0.0;
+        }
+        let host = self.page_url.host_str();
+        let under = candidate
+            .items
+            .iter()
+            .filter_map(|item| item.url.as_deref().and_then(|url| Url::parse(url).ok()))
+            .filter(|url| {
+                url.host_str() == host && url.path().starts_with(directory) && url.path() != path
+            })
+            .count();
+        under as f64 / candidate.items.len() as f64
+    }
+
+    /// What the names of the container and its ancestors say about it.
+    fn container_hint(&self, container: NodeId) -> Hint {
+        let document = self.document;
+        let mut hint = Hint::Neutral;
+        for node in std::iter::once(container).chain(document.ancestors(container)) {
+            let Some(element) = document.element(node) else {
+                continue;
+            };
+            if matches!(element.name.as_str(), "nav" | "footer" | "header") {
+                return Hint::Chrome;
+            }
+            if element.name == "aside" {
+                return Hint::Side;
+            }
+            let names = format!(
+                "{} {}",
+                element.attr("class").unwrap_or(""),
+                element.attr("id").unwrap_or("")
+            )
+            .to_ascii_lowercase();
+            let words: Vec<&str> = names
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            if words
+                .iter()
+                .any(|word| CHROME_WORDS.iter().any(|chrome| word.starts_with(chrome)))
+            {
+                return Hint::Chrome;
+            }
+            if words
+                .iter()
+                .any(|word| SIDE_WORDS.iter().any(|side| word.contains(side)))
+            {
+                return Hint::Side;
+            }
+            if hint == Hint::Neutral
+                && words
+                    .iter()
+                    .any(|word| MAIN_WORDS.iter().any(|main| word.starts_with(main)))
+            {
+                hint = Hint::Main;
+            }
+        }
+        hint
+    }
+
+    /// Whether pagination follows the list within its nearest containers.
+    fn pagination_follows(&self, container: NodeId) -> bool {
+        let document = self.document;
+        let mut node = container;
+        for _ in 0..3 {
+            let Some(parent) = document.parent(node) else {
+                return false;
+            };
+            let siblings = document.children(parent);
+            let position = siblings
+                .iter()
+                .position(|sibling| *sibling == node)
+                .unwrap_or(0);
+            for &sibling in siblings.iter().skip(position + 1).take(4) {
+                let text = if document.is_element(sibling, "script") {
+                    document.raw_text(sibling)
+                } else {
+                    document.text(sibling)
+                };
+                if text.len() < 4000 && PAGINATION_WORDS.iter().any(|word| text.contains(word))
+                    || is_page_count(&text)
+                {
+                    return true;
+                }
+            }
+            node = parent;
+        }
+        false
+    }
+
+    /// Whether a short heading just before the list (or its box) names the column.
+    fn heading_names(&self, container: NodeId, column_name: &str) -> bool {
+        let document = self.document;
+        let mut node = container;
+        for _ in 0..3 {
+            let Some(parent) = document.parent(node) else {
+                return false;
+            };
+            let siblings = document.children(parent);
+            let position = siblings
+                .iter()
+                .position(|sibling| *sibling == node)
+                .unwrap_or(0);
+            for &sibling in siblings[..position].iter().rev().take(2) {
+                if self.stats[sibling].text_chars <= 30
+                    && document.text(sibling).contains(column_name)
+                {
+                    return true;
+                }
+            }
+            node = parent;
+        }
+        false
+    }
+
+    /// "暂无信息" and its kin, anywhere visible.
+    fn placeholder(&self) -> Option<String> {
+        let document = self.document;
+        document
+            .descendants(Document::ROOT)
+            .find_map(|node| match &document.node(node).data {
+                NodeData::Text(text) if !self.hidden[node] && text.chars().count() <= 60 => {
+                    PLACEHOLDERS
+                        .iter()
+                        .any(|phrase| text.contains(phrase))
+                        .then(|| text.trim().to_string())
+                }
+                _ => None,
+            })
+    }
+
+    /// A single-article page: the first labelled publication date (`发布日期：2026-11-20`).
+    fn article_date(&self) -> Option<ListItem> {
+        let document = self.document;
+        for node in document.descendants(Document::ROOT) {
+            if self.hidden[node] {
+                continue;
+            }
+            let NodeData::Text(text) = &document.node(node).data else {
+                continue;
+            };
+            if text.chars().count() > 200
+                || !["发布日期", "发布时间", "更新时间", "更新日期", "发文日期"]
+                    .iter()
+                    .any(|label| text.contains(label))
+            {
+                continue;
+            }
+            if self.container_hint(node) == Hint::Chrome {
+                continue;
+            }
+            // The date follows the label, in this text node or the next one.
+            let label_at = ["发布日期", "发布时间", "更新时间", "更新日期", "发文日期"]
+                .iter()
+                .filter_map(|label| text.find(label))
+                .min()?;
+            let after = &text[label_at..];
+            let mut dates = dates_in_text(after, self.today);
+            if dates.is_empty() {
+                let next = document
+                    .descendants(document.parent(node)?)
+                    .skip_while(|n| *n != node)
+                    .skip(1)
+                    .find_map(|n| match &document.node(n).data {
+                        NodeData::Text(text) => Some(text.clone()),
+                        _ => None,
+                    });
+                dates = next
+                    .map(|text| dates_in_text(&text, self.today))
+                    .unwrap_or_default();
+            }
+            if let Some(date) = dates.into_iter().find(|date| date.date <= self.today) {
+                let title = document
+                    .descendants(Document::ROOT)
+                    .find(|n| document.is_element(*n, "h1") || document.is_element(*n, "title"))
+                    .map(|n| {
+                        if document.is_element(n, "title") {
+                            document.raw_text(n).trim().to_string()
+                        } else {
+                            document.text(n)
+                        }
+                    })
+                    .unwrap_or_default();
+                return Some(ListItem {
+                    title,
+                    url: Some(self.page_url.to_string()),
+                    published: Some(date),
+                });
+            }
+        }
+        None
+    }
+
+    /// Everything the configured selectors pick.
+    fn by_selectors(&self, selectors: &ColumnSelectors) -> ListReading {
+        let document = self.document;
+        let date_of = |node: NodeId| -> Option<Published> {
+            let text = document.text(node);
+            date_cell(&text, self.today)
+                .or_else(|| dates_in_text(&text, self.today).into_iter().max())
+                .filter(|date| date.date <= self.today)
+        };
+        let items: Vec<ListItem> = match (&selectors.items, &selectors.dates) {
+            (Some(item_selector), dates) => item_selector
+                .select(document, Document::ROOT)
+                .into_iter()
+                .map(|item| {
+                    let explicit = dates.as_ref().and_then(|date_selector| {
+                        date_selector
+                            .select(document, item)
+                            .into_iter()
+                            .chain(
+                                std::iter::once(item)
+                                    .filter(|n| date_selector.matches(document, *n)),
+                            )
+                            .find_map(date_of)
+                    });
+                    let automatic = self.item(&[item], u32::MAX, None);
+                    let title = automatic
+                        .as_ref()
+                        .map(|a| a.title.clone())
+                        .unwrap_or_else(|| document.text(item).chars().take(80).collect());
+                    ListItem {
+                        title,
+                        url: automatic.as_ref().and_then(|a| a.url.clone()),
+                        published: explicit.or(automatic.and_then(|a| a.published)),
+                    }
+                })
+                .collect(),
+            (None, Some(date_selector)) => date_selector
+                .select(document, Document::ROOT)
+                .into_iter()
+                .map(|node| ListItem {
+                    title: String::new(),
+                    url: None,
+                    published: date_of(node),
+                })
+                .collect(),
+            (None, None) => Vec::new(),
+        };
+        ListReading {
+            items,
+            method: Method::Selectors,
+            placeholder: self.placeholder(),
+        }
+    }
+
+    fn resolve(&self, href: &str) -> Option<Url> {
+        let href = href.trim();
+        if href.is_empty()
+            || href.starts_with('#')
+            || href.to_ascii_lowercase().starts_with("javascript:")
+        {
+            return None;
+        }
+        self.page_url
+            .join(href)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+    }
+}
+
+/// Joins candidates that are one list split across sibling containers of the same kind.
+fn join_split_lists(candidates: Vec<Candidate>) -> Vec<Candidate> {
+    let mut joined: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    let mut by_key: HashMap<(NodeId, String, String), usize> = HashMap::new();
+    for candidate in candidates {
+        match candidate
+            .join_key
+            .clone()
+            .and_then(|key| by_key.get(&key).copied().map(|index| (key, index)))
+        {
+            Some((_, index)) if joined[index].method == candidate.method => {
+                joined[index].items.extend(candidate.items)
+            }
+            _ => {
+                if let Some(key) = candidate.join_key.clone() {
+                    by_key.insert(key, joined.len());
+                }
+                joined.push(candidate);
+            }
+        }
+    }
+    joined
+}
+
+/// An `<a>` that names something: it has text or a title, whatever its href does.
+fn is_link(document: &Document, node: NodeId) -> bool {
+    let Some(element) = document.element(node) else {
+        return false;
+    };
+    element.attr("href").is_some() || element.attr("onclick").is_some()
+}
+
+fn link_title(document: &Document, node: NodeId) -> String {
+    let text = document.text(node);
+    let title = document
+        .element(node)
+        .and_then(|e| e.attr("title"))
+        .map(str::trim)
+        .unwrap_or("");
+    let cut_short = text.ends_with("...") || text.ends_with('…') || text.ends_with("..");
+    if !title.is_empty() && (cut_short || text.is_empty()) {
+        title.to_string()
+    } else {
+        text
+    }
+}
+
+fn has_digit(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+}
+
+fn is_display_none(style: &str) -> bool {
+    let compact: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    compact.contains("display:none")
+}
+
+/// Pager links are not items: `下一页`, `尾页`, `2`, `>>`.
+fn is_pager_text(text: &str) -> bool {
+    let trimmed = text.trim();
+    PAGINATION_WORDS.iter().any(|word| trimmed == *word)
+        || matches!(
+            trimmed,
+            "首页" | "更多" | "更多>>" | "more" | "More" | ">>" | "<<" | ">" | "<"
+        )
+        || trimmed.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `共12页`, `第1页/共5页`, `1/5页`.
+fn is_page_count(text: &str) -> bool {
+    text.chars().count() < 200
+        && (text.contains('共') && text.contains('页')
+            || text.contains("页/")
+            || text.contains("条记录"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    const TODAY: Date = Date::constant(2026, 11, 26);
+
+    fn column(html: &str, url: &str, name: &str) -> ListReading {
+        let document = Document::parse(html);
+        read_column(&document, &Url::parse(url).unwrap(), TODAY, name, None)
+    }
+
+    #[test]
+    fn own_list_beats_a_sidebar_of_other_columns() {
+        let html = r#"<div class="left"><div class="hot"><h3>热点新闻</h3><ul>
+            <li><a href="/xwzx/zwyw/202611/t20261125_1.html">县长调研</a><span>2026-11-25</span></li>
+            <li><a href="/xwzx/zwyw/202611/t20261124_2.html">常务会议</a><span>2026-11-24</span></li>
+            <li><a href="/xwzx/zwyw/202611/t20261123_3.html">表彰大会</a><span>2026-11-23</span></li></ul></div></div>
+            <div class="right"><div class="crumb">首页 > 政务公开 > 工作动态</div><ul>
+            <li><a href="./202610/t20261030_11.html">关于2026年11月1日起施行的通知解读</a><span>2026-10-30</span></li>
+            <li><a href="./202610/t20261021_12.html">乡镇动态一</a><span>2026-10-21</span></li>
+            <li><a href="./202610/t20261009_13.html">乡镇动态二</a><span>2026-10-09</span></li>
+            <li><a href="./202609/t20260928_14.html">乡镇动态三</a><span>2026-09-28</span></li></ul>
+            <div class="page">共4条 首页 上一页 下一页 尾页</div></div>"#;
+        let reading = column(
+            html,
+            "http://www.example.gov.cn/zwgk/gzdt/index.html",
+            "工作动态",
+        );
+        assert_eq!(reading.dated_items(), 4);
+        assert_eq!(reading.newest(), Some(Published::date(date(2026, 10, 30))));
+    }
+
+    #[test]
+    fn placeholder_makes_a_blank_column() {
+        let html = r#"<ul class="nav"><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li><li><a href="/hdjl/">互动交流</a></li></ul>
+            <div class="list"><p>暂无信息</p></div>"#;
+        let reading = column(html, "http://www.example.gov.cn/zwgk/rsxx/", "人事信息");
+        assert_eq!(reading.items.len(), 0);
+        assert_eq!(reading.placeholder.as_deref(), Some("暂无信息"));
+    }
+
+    #[test]
+    fn table_date_column_from_header() {
+        let html = r#"<table><thead><tr><th>索引号</th><th>标题</th><th>成文日期</th><th>发布日期</th></tr></thead><tbody>
+            <tr><td>11441600/2026-00123</td><td><a href="./t20261101_1.html">关于印发某某办法的通知</a></td><td>2026-11-01</td><td>2026-11-03</td></tr>
+            <tr><td>11441600/2026-00122</td><td><a href="./t20261020_2.html">关于某某的通知</a></td><td>2026-10-20</td><td>2026-10-22</td></tr>
+            </tbody></table>"#;
+        let reading = column(html, "http://www.example.gov.cn/xxgk/zcwj/", "政策文件");
+        assert_eq!(reading.method, Method::Table);
+        let dates: Vec<String> = reading
+            .items
+            .iter()
+            .map(|i| i.published.unwrap().to_string())
+            .collect();
+        assert_eq!(dates, ["2026-11-03", "2026-10-22"]);
+    }
+
+    #[test]
+    fn hanweb_datastore_records() {
+        let html = r#"<div id="4567"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1"></a>]]></nextgroup><recordset>
+            <record><![CDATA[<li><a href="/art/2026/11/18/art_123_1.html" title="标题一">标题一</a><span>2026-11-18</span></li>]]></record>
+            <record><![CDATA[<li><a href="/art/2026/11/12/art_123_2.html" title="标题二">标题二</a><span>2026-11-12</span></li>]]></record>
+            </recordset></datastore></script></div>"#;
+        let reading = column(
+            html,
+            "http://www.example.gov.cn/col/col123/index.html",
+            "工作动态",
+        );
+        assert_eq!(reading.method, Method::Datastore);
+        assert_eq!(reading.dated_items(), 2);
+        assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 18))));
+    }
+
+    #[test]
+    fn home_page_ignores_clock_copyright_and_footer() {
+        let html = r#"<div class="top">今天是2026年11月26日 星期四 <a href="/wza/">无障碍</a> <a href="/en/">English</a></div>
+            <div class="news"><ul><li><a href="/a/1.html">要闻一</a><span>11-20</span></li><li><a href="/a/2.html">要闻二</a><span>11-19</span></li></ul></div>
+            <div class="footer"><ul><li><a href="/about">关于我们</a> 2026-11-26</li><li><a href="/map">网站地图</a> 2026-11-26</li></ul>
+            Copyright © 2010-2026 粤ICP备05012345号 粤公网安备 44160202000123号 电话：0762-3383321</div>"#;
+        let document = Document::parse(html);
+        let reading = read_home(
+            &document,
+            &Url::parse("http://www.example.gov.cn/").unwrap(),
+            TODAY,
+        );
+        assert_eq!(reading.dated_items(), 2);
+        assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 20))));
+    }
+
+    #[test]
+    fn selectors_override_automatic_reading() {
+        let html = r#"<div class="box"><div class="row"><a href="/1">甲</a><i>2026-11-02</i></div><div class="row"><a href="/2">乙</a><i>2026-11-05</i></div></div>"#;
+        let document = Document::parse(html);
+        let selectors = ColumnSelectors {
+            items: Some(SelectorList::parse("div.row").unwrap()),
+            dates: Some(SelectorList::parse("i").unwrap()),
+        };
+        let reading = read_column(
+            &document,
+            &Url::parse("http://x.gov.cn/c/").unwrap(),
+            TODAY,
+            "c",
+            Some(&selectors),
+        );
+        assert_eq!(reading.method, Method::Selectors);
+        assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 5))));
+        assert_eq!(reading.items.len(), 2);
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure readers of fetched pages: HTML into a tree, CSS selectors over it, and the dated lists
+//! that freshness is judged by. No IO here; tests feed fixture files straight in.
+
+pub mod html;
+pub mod html_list;
+pub mod select;

@@ -1,0 +1,4 @@
+//! The xunjian agent: probes a county's government websites and accounts and reports what it finds.
+#![forbid(unsafe_code)]
+
+pub mod extract;

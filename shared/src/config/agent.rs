@@ -1,0 +1,688 @@
+//! The agent's configuration file (`agent.toml`): who the agent is, how it probes, and the sites
+//! and columns of its county.
+//!
+//! ```toml
+//! [agent]
+//! id = "longchuan"              # also the name in the agent's client certificate
+//! county = "龙川县"
+//! [probe]                       # defaults; interval and timeout overridable per site and column
+//! interval = "5m"
+//! timeout = "15s"
+//! [[site]]
+//! name = "龙川县人民政府门户网站"
+//! unit = "龙川县人民政府办公室"
+//! url = "http://www.longchuan.gov.cn/"
+//! [[site.column]]
+//! name = "工作动态"
+//! url = "http://www.longchuan.gov.cn/zwgk/gzdt/"
+//! kind = "news"                 # news | notice | policy | planning | other; inferred from the name when absent
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use url::Url;
+
+use super::fields::{Problems, Table};
+use super::source::{self, Origin};
+use super::thresholds::Thresholds;
+use super::{ConfigError, defaults};
+
+/// A validated agent configuration.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    pub agent: AgentIdentity,
+    pub probe: ProbeSettings,
+    /// Sent as the User-Agent header. Default: [`defaults::USER_AGENT`].
+    pub user_agent: String,
+    pub limits: Limits,
+    pub thresholds: Thresholds,
+    pub sites: Vec<SiteConfig>,
+}
+
+/// `[agent]`.
+#[derive(Clone, Debug)]
+pub struct AgentIdentity {
+    /// Lowercase letters, digits, `-`, `_`, `.`; also the name in the agent's client certificate.
+    pub id: AgentId,
+    /// The county (县区) this agent inspects, as the central office names it.
+    pub county: String,
+}
+
+/// An agent's id: 1–63 characters of `a-z 0-9 - _ .`, starting with a letter or digit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgentId(String);
+
+impl AgentId {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let valid_start = text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let valid_chars = text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+        if valid_start && valid_chars && text.len() <= 63 {
+            Ok(AgentId(text.to_string()))
+        } else {
+            Err(format!(
+                "{text:?} is not a valid agent id: use 1 to 63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. \"longchuan\")"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AgentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How often and how patiently a page is probed (`[probe]`, overridable per site and column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeSettings {
+    /// Time between probes. Default 5m.
+    pub interval: Duration,
+    /// A probe fails when the page is not fully read within this time. Default 15s.
+    pub timeout: Duration,
+}
+
+/// `[limits]`: bounds on every fetch and on fan-out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Body bytes read per response, after decompression. Default 8 MiB.
+    pub max_body_bytes: u64,
+    /// Redirects followed per fetch. Default 10.
+    pub max_redirects: u32,
+    /// Requests in flight per host. Default 2.
+    pub per_host_concurrency: u32,
+    /// Requests in flight overall. Default 16.
+    pub concurrency: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_redirects: defaults::MAX_REDIRECTS as u32,
+            per_host_concurrency: defaults::PER_HOST_CONCURRENCY as u32,
+            concurrency: defaults::CONCURRENCY as u32,
+        }
+    }
+}
+
+/// `[[site]]`: a government website.
+#[derive(Clone, Debug)]
+pub struct SiteConfig {
+    /// The site's name as filed, e.g. 龙川县人民政府门户网站; unique in the file.
+    pub name: String,
+    /// The unit responsible (责任单位).
+    pub unit: String,
+    /// The home page.
+    pub url: Url,
+    pub probe: ProbeSettings,
+    pub columns: Vec<ColumnConfig>,
+}
+
+/// `[[site.column]]`: a column (栏目) whose list page is checked for freshness.
+#[derive(Clone, Debug)]
+pub struct ColumnConfig {
+    /// Column name, unique within its site.
+    pub name: String,
+    /// The column's list page.
+    pub url: Url,
+    pub kind: ColumnKind,
+    /// True when `kind` was not written and was inferred from the name.
+    pub kind_inferred: bool,
+    /// Stale after this many days; `max_age_days` in the file, else the kind's threshold.
+    pub max_age_days: u32,
+    pub probe: ProbeSettings,
+    /// CSS selector for the column's list items, overriding automatic extraction.
+    pub item_selector: Option<String>,
+    /// CSS selector for the date inside each item (or, alone, for every item date on the page).
+    pub date_selector: Option<String>,
+}
+
+/// What a column publishes, which decides how fresh it must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    /// 动态、要闻类: 2 weeks.
+    News,
+    /// 通知公告类: 6 months.
+    Notice,
+    /// 政策文件类: 6 months.
+    Policy,
+    /// 人事、规划计划类: 1 year.
+    Planning,
+    /// Anything else.
+    Other,
+}
+
+impl ColumnKind {
+    pub const ALL: [ColumnKind; 5] = [
+        ColumnKind::News,
+        ColumnKind::Notice,
+        ColumnKind::Policy,
+        ColumnKind::Planning,
+        ColumnKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnKind::News => "news",
+            ColumnKind::Notice => "notice",
+            ColumnKind::Policy => "policy",
+            ColumnKind::Planning => "planning",
+            ColumnKind::Other => "other",
+        }
+    }
+
+    /// The kind's name in the indicators' words.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ColumnKind::News => "动态要闻类",
+            ColumnKind::Notice => "通知公告类",
+            ColumnKind::Policy => "政策文件类",
+            ColumnKind::Planning => "人事规划类",
+            ColumnKind::Other => "其他",
+        }
+    }
+
+    /// Whether stale columns of this kind count toward the "≥ 5 stale news, notice or policy
+    /// columns" veto.
+    pub fn is_key_kind(self) -> bool {
+        matches!(
+            self,
+            ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy
+        )
+    }
+
+    /// Guesses the kind from a column's name, the way the indicators group columns.
+    pub fn infer(name: &str) -> ColumnKind {
+        const PLANNING: &[&str] = &["人事", "任免", "规划", "计划", "招录", "招聘"];
+        const NOTICE: &[&str] = &["通知", "公告", "公示", "通告"];
+        const POLICY: &[&str] = &["政策", "文件", "法规", "规章", "规范性", "解读"];
+        const NEWS: &[&str] = &[
+            "动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息",
+        ];
+        let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
+        if has(PLANNING) {
+            ColumnKind::Planning
+        } else if has(NOTICE) {
+            ColumnKind::Notice
+        } else if has(POLICY) {
+            ColumnKind::Policy
+        } else if has(NEWS) {
+            ColumnKind::News
+        } else {
+            ColumnKind::Other
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        ColumnKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ColumnKind::ALL.iter().map(|kind| kind.as_str()).collect();
+                format!(
+                    "unknown column kind {text:?}: expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
+pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
+const TOP_KEYS: &[&str] = &["agent", "probe", "limits", "thresholds", "site"];
+const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds"];
+
+impl AgentConfig {
+    /// Reads and validates the file at `path`, with `env` (normally `std::env::vars()`) laid over it.
+    pub fn load(
+        path: &Path,
+        env: &HashMap<String, String>,
+        check_selector: SelectorCheck<'_>,
+    ) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path, env, check_selector)
+    }
+
+    /// Validates `text` as if read from `path`.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &HashMap<String, String>,
+        check_selector: SelectorCheck<'_>,
+    ) -> Result<Self, ConfigError> {
+        let invalid = |problems: Vec<super::Problem>| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        };
+        let mut root = source::parse_toml(text)
+            .map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
+        let mut problems = Problems::default();
+        for found in source::overlay_env(&mut root, env, ENV_SECTIONS) {
+            problems.list.push(found.into());
+        }
+        let config = read_agent_config(&root, &mut problems, check_selector);
+        let mut list = problems.list;
+        list.sort_by_key(|problem| match &problem.origin {
+            Origin::File { line, column } => (0, *line, *column),
+            Origin::Env { .. } => (1, 0, 0),
+        });
+        match config {
+            Some(config) if list.is_empty() => Ok(config),
+            _ => Err(invalid(list)),
+        }
+    }
+}
+
+impl From<source::SourceProblem> for super::Problem {
+    fn from(found: source::SourceProblem) -> Self {
+        super::Problem {
+            origin: found.origin,
+            key: found.key,
+            message: found.message,
+        }
+    }
+}
+
+fn read_agent_config(
+    root: &source::Node,
+    problems: &mut Problems,
+    check_selector: SelectorCheck<'_>,
+) -> Option<AgentConfig> {
+    let mut top = Table::of(root, "", problems)?;
+
+    let agent = match top.table("agent", problems) {
+        Some(table) => read_identity(table, problems),
+        None => {
+            problems.push(
+                &top.origin,
+                "agent",
+                "missing; add an [agent] table with id and county",
+            );
+            None
+        }
+    };
+
+    let mut probe = ProbeSettings {
+        interval: defaults::PROBE_INTERVAL,
+        timeout: defaults::PROBE_TIMEOUT,
+    };
+    let mut user_agent = defaults::USER_AGENT.to_string();
+    if let Some(mut table) = top.table("probe", problems) {
+        probe = read_probe(&mut table, probe, problems);
+        if let Some((text, _)) = table.string("user_agent", problems) {
+            user_agent = text;
+        }
+        table.finish(&["interval", "timeout", "user_agent"], problems);
+    }
+
+    let limits = top
+        .table("limits", problems)
+        .map(|table| read_limits(table, problems))
+        .unwrap_or_default();
+    let thresholds = top
+        .table("thresholds", problems)
+        .map(|table| Thresholds::read(table, problems))
+        .unwrap_or_default();
+
+    let site_tables = top.tables("site", problems);
+    if site_tables.is_empty() {
+        problems.push(
+            &top.origin,
+            "site",
+            "no [[site]] to inspect; add at least one [[site]] with name, unit and url",
+        );
+    }
+    let mut seen_sites = HashSet::new();
+    let mut sites = Vec::new();
+    for table in site_tables {
+        if let Some(site) = read_site(
+            table,
+            probe,
+            &thresholds,
+            &mut seen_sites,
+            problems,
+            check_selector,
+        ) {
+            sites.push(site);
+        }
+    }
+    top.finish(TOP_KEYS, problems);
+
+    Some(AgentConfig {
+        agent: agent?,
+        probe,
+        user_agent,
+        limits,
+        thresholds,
+        sites,
+    })
+}
+
+fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentIdentity> {
+    let id = table
+        .required_string("id", problems)
+        .and_then(|(text, origin)| {
+            AgentId::parse(&text)
+                .map_err(|message| problems.push(&origin, "agent.id", message))
+                .ok()
+        });
+    let county = table
+        .required_string("county", problems)
+        .map(|(text, _)| text.trim().to_string());
+    table.finish(&["id", "county"], problems);
+    Some(AgentIdentity {
+        id: id?,
+        county: county?,
+    })
+}
+
+fn read_probe(
+    table: &mut Table<'_>,
+    inherited: ProbeSettings,
+    problems: &mut Problems,
+) -> ProbeSettings {
+    let interval = table
+        .duration(
+            "interval",
+            defaults::MIN_PROBE_INTERVAL,
+            defaults::MAX_PROBE_INTERVAL,
+            problems,
+        )
+        .unwrap_or(inherited.interval);
+    let timeout = table
+        .duration(
+            "timeout",
+            std::time::Duration::from_millis(100),
+            defaults::MAX_PROBE_TIMEOUT,
+            problems,
+        )
+        .unwrap_or(inherited.timeout);
+    ProbeSettings { interval, timeout }
+}
+
+fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(bytes) = table.whole_number("max_body_bytes", " bytes", 1024, 1 << 30, problems) {
+        limits.max_body_bytes = bytes;
+    }
+    let mut small = |key: &str, max: u64, slot: &mut u32| {
+        if let Some(value) = table.whole_number(key, "", 1, max, problems) {
+            *slot = u32::try_from(value).unwrap_or(u32::MAX);
+        }
+    };
+    small("max_redirects", 50, &mut limits.max_redirects);
+    small("per_host_concurrency", 64, &mut limits.per_host_concurrency);
+    small("concurrency", 4096, &mut limits.concurrency);
+    table.finish(
+        &[
+            "max_body_bytes",
+            "max_redirects",
+            "per_host_concurrency",
+            "concurrency",
+        ],
+        problems,
+    );
+    limits
+}
+
+fn read_site(
+    mut table: Table<'_>,
+    inherited: ProbeSettings,
+    thresholds: &Thresholds,
+    seen_sites: &mut HashSet<String>,
+    problems: &mut Problems,
+    check_selector: SelectorCheck<'_>,
+) -> Option<SiteConfig> {
+    let name = table.required_string("name", problems);
+    if let Some((name, origin)) = &name
+        && !seen_sites.insert(name.trim().to_string())
+    {
+        problems.push(
+            origin,
+            &table.key_path("name"),
+            format!("another [[site]] is already named {name:?}; site names must be unique"),
+        );
+    }
+    let unit = table.required_string("unit", problems);
+    let url = table.url("url", true, problems);
+    let probe = read_probe(&mut table, inherited, problems);
+    let mut seen_columns = HashSet::new();
+    let columns: Vec<ColumnConfig> = table
+        .tables("column", problems)
+        .into_iter()
+        .filter_map(|column| {
+            read_column(
+                column,
+                probe,
+                thresholds,
+                &mut seen_columns,
+                problems,
+                check_selector,
+            )
+        })
+        .collect();
+    table.finish(
+        &["name", "unit", "url", "interval", "timeout", "column"],
+        problems,
+    );
+    Some(SiteConfig {
+        name: name?.0.trim().to_string(),
+        unit: unit?.0.trim().to_string(),
+        url: url?,
+        probe,
+        columns,
+    })
+}
+
+fn read_column(
+    mut table: Table<'_>,
+    inherited: ProbeSettings,
+    thresholds: &Thresholds,
+    seen_columns: &mut HashSet<String>,
+    problems: &mut Problems,
+    check_selector: SelectorCheck<'_>,
+) -> Option<ColumnConfig> {
+    let name = table.required_string("name", problems);
+    if let Some((name, origin)) = &name
+        && !seen_columns.insert(name.trim().to_string())
+    {
+        problems.push(origin, &table.key_path("name"), format!("this site already has a column named {name:?}; column names must be unique within a site"));
+    }
+    let url = table.url("url", true, problems);
+    let kind = match table.string("kind", problems) {
+        Some((text, origin)) => match ColumnKind::parse(text.trim()) {
+            Ok(kind) => Some((kind, false)),
+            Err(message) => {
+                problems.push(&origin, &table.key_path("kind"), message);
+                None
+            }
+        },
+        None => name
+            .as_ref()
+            .map(|(name, _)| (ColumnKind::infer(name), true)),
+    };
+    let max_age_days = table.whole_number("max_age_days", " days", 1, 36_500, problems);
+    let probe = read_probe(&mut table, inherited, problems);
+    let mut selector = |key: &str| {
+        let (text, origin) = table.string(key, problems)?;
+        match check_selector(&text) {
+            Ok(()) => Some(text),
+            Err(message) => {
+                problems.push(
+                    &origin,
+                    &table.key_path(key),
+                    format!("invalid CSS selector {text:?}: {message}"),
+                );
+                None
+            }
+        }
+    };
+    let item_selector = selector("item_selector");
+    let date_selector = selector("date_selector");
+    table.finish(
+        &[
+            "name",
+            "url",
+            "kind",
+            "max_age_days",
+            "interval",
+            "timeout",
+            "item_selector",
+            "date_selector",
+        ],
+        problems,
+    );
+    let (kind, kind_inferred) = kind?;
+    Some(ColumnConfig {
+        name: name?.0.trim().to_string(),
+        url: url?,
+        kind,
+        kind_inferred,
+        max_age_days: max_age_days
+            .map(|days| u32::try_from(days).unwrap_or(u32::MAX))
+            .unwrap_or_else(|| thresholds.column_max_age_days(kind)),
+        probe,
+        item_selector,
+        date_selector,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept_any(_: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<AgentConfig, String> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AgentConfig::parse(text, Path::new("agent.toml"), &env, &accept_any)
+            .map_err(|err| err.to_string())
+    }
+
+    const GOOD: &str = r#"
+[agent]
+id = "longchuan"
+county = "龙川县"
+[probe]
+interval = "5m"
+timeout = "15s"
+[[site]]
+name = "龙川县人民政府门户网站"
+unit = "龙川县人民政府办公室"
+url = "http://www.longchuan.gov.cn/"
+[[site.column]]
+name = "工作动态"
+url = "http://www.longchuan.gov.cn/zwgk/gzdt/"
+kind = "news"
+[[site.column]]
+name = "通知公告"
+url = "http://www.longchuan.gov.cn/zwgk/tzgg/"
+interval = "1h"
+"#;
+
+    #[test]
+    fn reads_the_documented_example() {
+        let config = parse(GOOD, &[]).unwrap();
+        assert_eq!(config.agent.id.as_str(), "longchuan");
+        assert_eq!(config.sites.len(), 1);
+        let columns = &config.sites[0].columns;
+        assert_eq!(columns[0].kind, ColumnKind::News);
+        assert_eq!(columns[0].max_age_days, 14);
+        assert_eq!(
+            (columns[1].kind, columns[1].kind_inferred),
+            (ColumnKind::Notice, true)
+        );
+        assert_eq!(columns[1].max_age_days, 183);
+        assert_eq!(columns[1].probe.interval, Duration::from_secs(3600));
+        assert_eq!(columns[1].probe.timeout, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn environment_overrides_keys_of_tables() {
+        let config = parse(
+            GOOD,
+            &[
+                ("XUNJIAN_PROBE__TIMEOUT", "20s"),
+                ("XUNJIAN_AGENT__COUNTY", "和平县"),
+                ("XUNJIAN_UPDATE_GOLDEN", "1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.probe.timeout, Duration::from_secs(20));
+        assert_eq!(
+            config.sites[0].columns[0].probe.timeout,
+            Duration::from_secs(20)
+        );
+        assert_eq!(config.agent.county, "和平县");
+        let err = parse(GOOD, &[("XUNJIAN_PROBE__TIMEOUT", "soon")]).unwrap_err();
+        assert!(
+            err.contains("(from environment variable XUNJIAN_PROBE__TIMEOUT)"),
+            "{err}"
+        );
+        let err = parse(GOOD, &[("XUNJIAN_LIMITS__CONCURENCY", "4")]).unwrap_err();
+        assert!(err.contains("did you mean \"concurrency\""), "{err}");
+    }
+
+    #[test]
+    fn every_problem_reported_with_line_and_key() {
+        let bad = GOOD
+            .replace("kind = \"news\"", "kind = \"nwes\"")
+            .replace("timeout = \"15s\"", "timeout = 15")
+            .replace("unit = ", "unti = ");
+        let err = parse(&bad, &[]).unwrap_err();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "agent.toml:7:11: probe.timeout: expected a duration such as \"90s\", \"5m\" or \"1h\", got 15",
+                "agent.toml:8:1: site[0].unit: missing; this key is required",
+                "agent.toml:10:1: site[0].unti: unknown key \"unti\"; did you mean \"unit\"?",
+                "agent.toml:15:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_line() {
+        let err = parse("[agent]\nid = \"x\nname = 1\n", &[]).unwrap_err();
+        assert!(err.starts_with("agent.toml:2:"), "{err}");
+        assert!(err.contains("invalid TOML"), "{err}");
+    }
+
+    #[test]
+    fn kind_inferred_from_column_names() {
+        let check =
+            |name: &str, kind: ColumnKind| assert_eq!(ColumnKind::infer(name), kind, "{name}");
+        check("工作动态", ColumnKind::News);
+        check("部门要闻", ColumnKind::News);
+        check("通知公告", ColumnKind::Notice);
+        check("公示公告", ColumnKind::Notice);
+        check("政策文件", ColumnKind::Policy);
+        check("规范性文件", ColumnKind::Policy);
+        check("人事信息", ColumnKind::Planning);
+        check("规划计划", ColumnKind::Planning);
+        check("机构概况", ColumnKind::Other);
+    }
+}

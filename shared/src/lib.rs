@@ -1,0 +1,7 @@
+//! Everything the xunjian agent and collector agree on: the wire schema, configuration types and
+//! their loader, and date and calendar logic. Knows nothing of tokio, HTTP or SQLite.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod time;
+pub mod wire;

@@ -1,0 +1,315 @@
+//! What crosses process boundaries: the `check --json` document and (from schema version 1) the
+//! body of agent → collector pushes. A public contract: change it only additively, or bump
+//! [`SCHEMA_VERSION`].
+//!
+//! Layout of one observation (JSON):
+//! ```json
+//! { "target": "龙川县人民政府门户网站", "kind": "site", "unit": "龙川县人民政府办公室",
+//!   "platform": null, "column": "工作动态", "column_kind": "news", "url": "http://…",
+//!   "checks": ["column_update", "blank_column"], "checked_at": "2026-11-26T08:00:00Z",
+//!   "ok": false, "items": 20, "last_update": "2026-11-02", "age_days": 24, "max_age_days": 14,
+//!   "fetch": { "status": 200, "duration_ms": 83, … },
+//!   "findings": [ { "code": "column_not_updated", "severity": "error", "detail": "…" } ] }
+//! ```
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ColumnKind;
+use crate::time::Published;
+
+/// The version of this schema. Version 1: observations, findings, fetch records.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `xunjian-agent check --json`: one inspection round of every target.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub schema_version: u32,
+    pub agent: String,
+    pub county: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub observations: Vec<Observation>,
+}
+
+/// What one round of checks saw of one page: a site's home page (`column` null), one of its
+/// columns, or (later) an account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The site's or account's name, as configured.
+    pub target: String,
+    pub kind: TargetKind,
+    /// The responsible unit (责任单位).
+    pub unit: String,
+    /// For accounts, the platform (wechat, weibo, …); null for sites.
+    pub platform: Option<String>,
+    /// The column's name; null for a home page or an account.
+    pub column: Option<String>,
+    pub column_kind: Option<ColumnKind>,
+    /// The page that was read.
+    pub url: String,
+    /// The checks that contributed, in the order they ran.
+    pub checks: Vec<CheckKind>,
+    pub checked_at: Timestamp,
+    /// True when no finding is of severity error or veto.
+    pub ok: bool,
+    /// Dated items found (null when the page could not be read or no check counted items).
+    pub items: Option<u32>,
+    /// Newest publication date found (null when none).
+    pub last_update: Option<Published>,
+    /// Days from `last_update` to the day of the check.
+    pub age_days: Option<i64>,
+    /// The staleness threshold applied.
+    pub max_age_days: Option<u32>,
+    /// How the page was fetched; null when no fetch was made.
+    pub fetch: Option<FetchRecord>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Site,
+    Account,
+}
+
+/// The checks an agent runs. Stable names: also config keys and log fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// Home page: status, time to open, TLS certificate, redirects (站点无法访问).
+    Availability,
+    /// Home page: newest dated item (首页不更新).
+    HomeUpdate,
+    /// A column: newest publication date of its own list (栏目不更新).
+    ColumnUpdate,
+    /// A column that is reachable but holds no items (空白栏目).
+    BlankColumn,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Availability => "availability",
+            CheckKind::HomeUpdate => "home_update",
+            CheckKind::ColumnUpdate => "column_update",
+            CheckKind::BlankColumn => "blank_column",
+        }
+    }
+}
+
+/// One fetch as it happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FetchRecord {
+    /// The final response's HTTP status; null when no response came.
+    pub status: Option<u16>,
+    /// From the first connection attempt to the last body byte (or the failure).
+    pub duration_ms: u64,
+    /// Why no usable response came; null when one did.
+    pub failure: Option<FetchFailure>,
+    /// Every URL after the first, in the order the redirects led.
+    pub redirects: Vec<String>,
+    /// The certificate's not-after, for https.
+    pub tls_not_after: Option<Timestamp>,
+    /// The character encoding the body was decoded with.
+    pub charset: Option<String>,
+    /// Body bytes read (after decompression).
+    pub body_bytes: u64,
+    /// True when the body was cut at the configured limit.
+    pub truncated: bool,
+}
+
+/// Why a fetch produced no usable response. A closed set: safe as a metric label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchFailure {
+    /// Not complete within the timeout.
+    Timeout,
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection was refused or could not be made.
+    Connect,
+    /// The TLS handshake failed or the certificate was not valid.
+    Tls,
+    /// The connection broke during the exchange.
+    Reset,
+    /// Redirects came back to a URL already visited.
+    RedirectLoop,
+    /// More redirects than the limit.
+    TooManyRedirects,
+    /// The server answered something that is not HTTP.
+    Protocol,
+}
+
+impl FetchFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchFailure::Timeout => "timeout",
+            FetchFailure::Dns => "dns",
+            FetchFailure::Connect => "connect",
+            FetchFailure::Tls => "tls",
+            FetchFailure::Reset => "reset",
+            FetchFailure::RedirectLoop => "redirect_loop",
+            FetchFailure::TooManyRedirects => "too_many_redirects",
+            FetchFailure::Protocol => "protocol",
+        }
+    }
+
+    /// The failure in the words of a zh-CN report.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            FetchFailure::Timeout => "超时未打开",
+            FetchFailure::Dns => "域名无法解析",
+            FetchFailure::Connect => "无法建立连接",
+            FetchFailure::Tls => "HTTPS证书或握手失败",
+            FetchFailure::Reset => "连接中断",
+            FetchFailure::RedirectLoop => "重定向循环",
+            FetchFailure::TooManyRedirects => "重定向次数过多",
+            FetchFailure::Protocol => "响应不是有效的HTTP",
+        }
+    }
+}
+
+/// Something wrong (or worth knowing) about a page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    /// What was seen, in Chinese, for the people who fix it.
+    pub detail: String,
+}
+
+/// How much a finding weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing; does not make the observation fail.
+    Warning,
+    /// A problem the indicators count; the observation fails.
+    Error,
+    /// By itself makes the site or account 不合格 for the period (单项否决).
+    Veto,
+}
+
+/// Stable finding codes. Never renamed; new ones are added at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingCode {
+    /// The home page could not be opened (timeout, DNS, connection, TLS, reset, redirects).
+    SiteUnreachable,
+    /// The home page answered with an HTTP error status.
+    HttpError,
+    /// The certificate is not valid (expired, self-signed, wrong host).
+    TlsCertificateInvalid,
+    /// The certificate expires soon.
+    TlsCertificateExpiring,
+    /// The body exceeded the size limit and was cut.
+    BodyTruncated,
+    /// No new dated item on the home page within the limit (首页不更新).
+    HomeNotUpdated,
+    /// A column's page could not be opened or answered with an error status.
+    ColumnUnreachable,
+    /// A column's newest item is older than its limit, or its items carry no dates (栏目不更新).
+    ColumnNotUpdated,
+    /// A column's page holds no items (空白栏目).
+    ColumnBlank,
+}
+
+impl FindingCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::SiteUnreachable => "site_unreachable",
+            FindingCode::HttpError => "http_error",
+            FindingCode::TlsCertificateInvalid => "tls_certificate_invalid",
+            FindingCode::TlsCertificateExpiring => "tls_certificate_expiring",
+            FindingCode::BodyTruncated => "body_truncated",
+            FindingCode::HomeNotUpdated => "home_not_updated",
+            FindingCode::ColumnUnreachable => "column_unreachable",
+            FindingCode::ColumnNotUpdated => "column_not_updated",
+            FindingCode::ColumnBlank => "column_blank",
+        }
+    }
+}
+
+impl Finding {
+    pub fn new(code: FindingCode, severity: Severity, detail: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl Observation {
+    /// Folds `other` (another check's view of the same page in the same round) into `self`.
+    pub fn merge(&mut self, other: Observation) {
+        for check in other.checks {
+            if !self.checks.contains(&check) {
+                self.checks.push(check);
+            }
+        }
+        self.checked_at = self.checked_at.max(other.checked_at);
+        self.items = self.items.or(other.items);
+        self.last_update = self.last_update.or(other.last_update);
+        self.age_days = self.age_days.or(other.age_days);
+        self.max_age_days = self.max_age_days.or(other.max_age_days);
+        if self.fetch.is_none() {
+            self.fetch = other.fetch;
+        }
+        for finding in other.findings {
+            if !self.findings.contains(&finding) {
+                self.findings.push(finding);
+            }
+        }
+        self.ok = self
+            .findings
+            .iter()
+            .all(|finding| finding.severity == Severity::Warning);
+    }
+
+    /// Recomputes `ok` from the findings.
+    pub fn settle(&mut self) {
+        self.ok = self
+            .findings
+            .iter()
+            .all(|finding| finding.severity == Severity::Warning);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_stable_names() {
+        let codes = [
+            FindingCode::SiteUnreachable,
+            FindingCode::HttpError,
+            FindingCode::TlsCertificateInvalid,
+            FindingCode::TlsCertificateExpiring,
+            FindingCode::BodyTruncated,
+            FindingCode::HomeNotUpdated,
+            FindingCode::ColumnUnreachable,
+            FindingCode::ColumnNotUpdated,
+            FindingCode::ColumnBlank,
+        ];
+        for code in codes {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+        }
+        for check in [
+            CheckKind::Availability,
+            CheckKind::HomeUpdate,
+            CheckKind::ColumnUpdate,
+            CheckKind::BlankColumn,
+        ] {
+            assert_eq!(
+                serde_json::to_value(check).unwrap(),
+                serde_json::Value::from(check.as_str())
+            );
+        }
+    }
+}
