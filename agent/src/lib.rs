@@ -2,3 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod extract;
+pub mod checks;
+pub mod fetch;
+pub mod schedule;
+pub mod table;

@@ -1,1 +1,126 @@
-fn main() {}
+//! `xunjian-agent`: the command line. Exit codes: 0 when the checks ran (whatever they found),
+//! 2 on a bad configuration, 1 when xunjian itself failed.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+use xunjian_agent::checks;
+use xunjian_agent::fetch::Fetcher;
+use xunjian_agent::schedule;
+use xunjian_agent::table;
+use xunjian_shared::config::{AgentConfig, ConfigError};
+use xunjian_shared::verdict::site_verdicts;
+use xunjian_shared::wire::{CheckReport, SCHEMA_VERSION};
+
+#[derive(Parser)]
+#[command(name = "xunjian-agent", version, about = "xunjian county agent: inspects government websites and new-media accounts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Probe every target once and print what the inspection finds (no collector needed).
+    Check {
+        /// The agent configuration file (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print one JSON document instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Judge as if it were this instant (RFC 3339); for reproducible output.
+        #[arg(long, hide = true)]
+        now: Option<Timestamp>,
+    },
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { config, json, now } => {
+            let config = match load_config(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            init_logging();
+            match check(config, json, now) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("错误：{error:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn load_config(path: &std::path::Path) -> Result<AgentConfig, ExitCode> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    AgentConfig::load(path, &env, &schedule::validate_selector).map_err(|error| {
+        match &error {
+            ConfigError::Invalid { problems, .. } => {
+                eprintln!("配置文件有误（共 {} 处），请修改后重试：", problems.len());
+                eprintln!("{error}");
+            }
+            ConfigError::Read { .. } => eprintln!("{error}"),
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn check(config: AgentConfig, json: bool, now: Option<Timestamp>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[])?);
+        let started_at = now.unwrap_or_else(Timestamp::now);
+        let subjects = schedule::subjects(&config);
+        let ctx = schedule::round_context(&config, fetcher, started_at);
+        let show_progress = std::io::stderr().is_terminal();
+        let observations = schedule::run_round(&subjects, Arc::new(checks::registry()), ctx, |done, total| {
+            if show_progress {
+                eprint!("\r正在巡检：{done}/{total}");
+                let _ = std::io::stderr().flush();
+            }
+        })
+        .await;
+        if show_progress {
+            eprint!("\r\x1b[2K");
+        }
+        let finished_at = if now.is_some() { started_at } else { Timestamp::now() };
+        let sites = site_verdicts(&observations, &config.thresholds);
+        anyhow::Ok(CheckReport {
+            schema_version: SCHEMA_VERSION,
+            agent: config.agent.id.to_string(),
+            county: config.agent.county.clone(),
+            started_at,
+            finished_at,
+            observations,
+            sites,
+        })
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut stdout, &report).context("cannot write the JSON report")?;
+        writeln!(stdout)?;
+    } else {
+        stdout.write_all(table::render(&report).as_bytes())?;
+    }
+    Ok(())
+}

@@ -5,3 +5,4 @@
 pub mod config;
 pub mod time;
 pub mod wire;
+pub mod verdict;

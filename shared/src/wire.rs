@@ -30,6 +30,26 @@ pub struct CheckReport {
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
     pub observations: Vec<Observation>,
+    /// Per site, the vetoes this round's observations add up to.
+    pub sites: Vec<SiteVerdict>,
+}
+
+/// One site's standing after a round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteVerdict {
+    pub target: String,
+    pub unit: String,
+    /// False when any veto applies (不合格).
+    pub ok: bool,
+    /// Columns checked.
+    pub columns: u32,
+    /// Stale news, notice and policy columns.
+    pub stale_key_columns: u32,
+    /// Stale columns of any kind.
+    pub stale_columns: u32,
+    pub blank_columns: u32,
+    /// Each veto that applies, in Chinese.
+    pub vetoes: Vec<String>,
 }
 
 /// What one round of checks saw of one page: a site's home page (`column` null), one of its

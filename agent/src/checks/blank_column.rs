@@ -1,0 +1,35 @@
+//! 空白栏目: a column page that opens but holds no items ("暂无信息", or no list at all).
+//! Five or more blank columns on a site make a veto.
+
+use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
+
+use super::{BoxFuture, Check, Ctx, Subject};
+
+pub struct BlankColumn;
+
+impl Check for BlankColumn {
+    fn kind(&self) -> CheckKind {
+        CheckKind::BlankColumn
+    }
+
+    fn applies_to(&self, subject: &Subject) -> bool {
+        subject.column.is_some()
+    }
+
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+        Box::pin(async move {
+            let mut observation = subject.observation(self.kind(), cx);
+            let Some(reading) = cx.reading(subject).await else { return observation };
+            if reading.items.is_empty() {
+                let detail = match &reading.placeholder {
+                    Some(text) => format!("栏目页面可以打开，但没有任何信息（页面显示“{text}”）"),
+                    None => "栏目页面可以打开，但未找到任何信息条目".to_string(),
+                };
+                observation.findings.push(Finding::new(FindingCode::ColumnBlank, Severity::Error, detail));
+            }
+            observation.items = Some(u32::try_from(reading.dated_items()).unwrap_or(u32::MAX));
+            observation.settle();
+            observation
+        })
+    }
+}

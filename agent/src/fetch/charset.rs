@@ -1,0 +1,206 @@
+//! Decoding page bytes to text the way browsers decide: byte-order mark, then the HTTP
+//! `charset`, then `<meta>`, then detection.
+//!
+//! Government sites still serve GBK/GB2312 pages, and some label them wrongly (a server default
+//! of UTF-8 in front of a GBK CMS). When the declared encoding does not decode cleanly but the
+//! detected one does, the detected one wins and the mismatch is reported.
+
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::{Encoding, UTF_8};
+
+/// How many leading bytes are searched for `<meta charset>`. Browsers look at 1024; CMS
+/// templates often put a long `<script>` or comment first, so look further.
+const META_PRESCAN_BYTES: usize = 8 * 1024;
+/// Bytes fed to detection; enough for a confident guess, bounded for speed on huge pages.
+const DETECTION_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// The WHATWG name of the encoding used (`UTF-8`, `GBK`, `gb18030`).
+    pub encoding: &'static str,
+    /// Where the encoding came from.
+    pub source: CharsetSource,
+    /// The label the page declared, when it was overruled by detection.
+    pub declared_but_wrong: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CharsetSource {
+    Bom,
+    Header,
+    Meta,
+    Detected,
+}
+
+pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
+        let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
+        return Decoded {
+            text: text.into_owned(),
+            encoding: encoding.name(),
+            source: CharsetSource::Bom,
+            declared_but_wrong: None,
+        };
+    }
+    let declared = content_type
+        .and_then(charset_param)
+        .and_then(|label| Encoding::for_label(label.as_bytes()))
+        .map(|encoding| (encoding, CharsetSource::Header))
+        .or_else(|| meta_charset(body).map(|encoding| (encoding, CharsetSource::Meta)));
+    if let Some((encoding, source)) = declared {
+        let (text, had_errors) = encoding.decode_without_bom_handling(body);
+        // windows-1252 (what an ISO-8859-1 label means) decodes any bytes without error, and on
+        // a Chinese government site it is a server default, never the truth.
+        let suspicious = encoding == encoding_rs::WINDOWS_1252 && !body.is_ascii();
+        if !had_errors && !suspicious {
+            return Decoded {
+                text: text.into_owned(),
+                encoding: encoding.name(),
+                source,
+                declared_but_wrong: None,
+            };
+        }
+        let guess = detect(body);
+        if guess != encoding {
+            let (guessed_text, guess_errors) = guess.decode_without_bom_handling(body);
+            if !guess_errors {
+                return Decoded {
+                    text: guessed_text.into_owned(),
+                    encoding: guess.name(),
+                    source: CharsetSource::Detected,
+                    declared_but_wrong: Some(encoding.name()),
+                };
+            }
+        }
+        return Decoded {
+            text: text.into_owned(),
+            encoding: encoding.name(),
+            source,
+            declared_but_wrong: None,
+        };
+    }
+    let guess = detect(body);
+    let (text, _) = guess.decode_without_bom_handling(body);
+    Decoded {
+        text: text.into_owned(),
+        encoding: guess.name(),
+        source: CharsetSource::Detected,
+        declared_but_wrong: None,
+    }
+}
+
+fn detect(body: &[u8]) -> &'static Encoding {
+    let sample = &body[..body.len().min(DETECTION_BYTES)];
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+    detector.feed(sample, sample.len() == body.len());
+    let guess = detector.guess(Some(b"cn"), Utf8Detection::Allow);
+    if guess == encoding_rs::WINDOWS_1252 && std::str::from_utf8(sample).is_ok() { UTF_8 } else { guess }
+}
+
+/// `text/html; charset="gb2312"` → `gb2312`.
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// `<meta charset="gbk">` or `<meta http-equiv="Content-Type" content="text/html; charset=gb2312">`.
+fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(META_PRESCAN_BYTES)];
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    let mut from = 0;
+    while let Some(offset) = find(&lower[from..], b"<meta") {
+        let start = from + offset;
+        let end = find(&lower[start..], b">").map(|i| start + i).unwrap_or(lower.len());
+        let tag = &lower[start..end];
+        if let Some(at) = find(tag, b"charset") {
+            let rest = &tag[at + 7..];
+            let rest = rest.iter().skip_while(|b| b.is_ascii_whitespace()).copied().collect::<Vec<u8>>();
+            if let Some(value) = rest.strip_prefix(b"=") {
+                let value: Vec<u8> = value
+                    .iter()
+                    .skip_while(|b| b.is_ascii_whitespace() || **b == b'"' || **b == b'\'')
+                    .take_while(|b| !(b.is_ascii_whitespace() || matches!(**b, b'"' | b'\'' | b';' | b'/' | b'>')))
+                    .copied()
+                    .collect();
+                if let Some(encoding) = Encoding::for_label(&value) {
+                    // A page cannot be UTF-16 if its bytes were readable as ASCII here.
+                    return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE { UTF_8 } else { encoding });
+                }
+            }
+        }
+        from = end.max(start + 1);
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|window| window == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "<html><head><title>龙川县人民政府</title></head><body><ul><li><a href='/a'>关于做好冬季安全生产工作的通知</a><span>2026-11-20</span></li></ul></body></html>";
+
+    fn gbk(text: &str) -> Vec<u8> {
+        encoding_rs::GBK.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn decides_in_browser_order() {
+        let with_meta = TEXT.replace("<head>", "<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">");
+        let decoded = decode(&gbk(&with_meta), None);
+        assert_eq!((decoded.encoding, decoded.source), ("GBK", CharsetSource::Meta));
+        assert!(decoded.text.contains("龙川县人民政府"));
+
+        let decoded = decode(&gbk(TEXT), Some("text/html; charset=GBK"));
+        assert_eq!((decoded.encoding, decoded.source), ("GBK", CharsetSource::Header));
+
+        let decoded = decode(&gbk(TEXT), None);
+        assert_eq!(decoded.source, CharsetSource::Detected);
+        assert!(decoded.text.contains("关于做好冬季安全生产工作的通知"), "{}", decoded.text);
+
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(TEXT.as_bytes());
+        let decoded = decode(&bom, Some("text/html; charset=gbk"));
+        assert_eq!((decoded.encoding, decoded.source), ("UTF-8", CharsetSource::Bom));
+        assert!(decoded.text.starts_with("<html>"));
+
+        let decoded = decode(gb18030_bytes().as_slice(), Some("text/html; charset=gb18030"));
+        assert_eq!(decoded.encoding, "gb18030");
+        assert!(decoded.text.contains("𠀀"));
+    }
+
+    fn gb18030_bytes() -> Vec<u8> {
+        encoding_rs::GB18030.encode("<p>四字节字符𠀀</p>").0.into_owned()
+    }
+
+    #[test]
+    fn a_wrong_label_is_overruled_and_reported() {
+        let decoded = decode(&gbk(TEXT), Some("text/html; charset=utf-8"));
+        assert_eq!(decoded.encoding, "GBK");
+        assert_eq!(decoded.declared_but_wrong, Some("UTF-8"));
+        assert!(decoded.text.contains("龙川县人民政府"));
+
+        let decoded = decode(&gbk(TEXT), Some("text/html; charset=iso-8859-1"));
+        assert_eq!((decoded.encoding, decoded.declared_but_wrong), ("GBK", Some("windows-1252")));
+    }
+
+    #[test]
+    fn meta_forms() {
+        let check = |html: &str, expected: Option<&str>| {
+            assert_eq!(meta_charset(html.as_bytes()).map(|e| e.name()), expected, "{html}");
+        };
+        check("<meta charset=\"gbk\">", Some("GBK"));
+        check("<META CHARSET=GB2312 />", Some("GBK"));
+        check("<meta http-equiv=Content-Type content='text/html;charset=utf-8'>", Some("UTF-8"));
+        check("<meta name=\"keywords\" content=\"x\">", None);
+        check("<meta charset=\"no-such-thing\">", None);
+    }
+}

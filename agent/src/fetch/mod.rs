@@ -1,0 +1,309 @@
+//! The agent's only HTTP client. Every page any check reads comes through [`Fetcher::fetch`].
+//!
+//! Bounds on every fetch, each because a real or hostile site needs it:
+//! - one deadline for the whole fetch, redirects and body included (the indicator's 15 s);
+//! - a cap on body bytes *after* decompression, so endless bodies and gzip bombs stop at the cap;
+//! - a cap on redirects, counting meta-refresh and script stubs, and loop detection;
+//! - requests in flight per host and overall ([`limits`]).
+//!
+//! What a site does wrong comes back as data in [`Fetched`], never as an `Err`.
+
+pub mod charset;
+pub mod limits;
+pub mod redirect;
+pub mod tls_cert;
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
+use url::Url;
+use xunjian_shared::config::Limits;
+use xunjian_shared::wire::{FetchFailure, FetchRecord};
+
+use self::limits::RequestLimiter;
+
+/// Keep idle connections this long: long enough to reuse within one round of a site's pages,
+/// short enough that each availability probe (minutes apart) opens a fresh connection, as a
+/// visitor would.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the fetcher could not be built (xunjian's own failure, not a site's).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchSetupError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// The outcome of one fetch.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub record: FetchRecord,
+    /// Where the last response came from (after redirects).
+    pub final_url: Url,
+    /// The response, when one came, whatever its status.
+    pub page: Option<Page>,
+    /// What went wrong, in words, when `record.failure` is set.
+    pub failure_detail: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub text: String,
+    /// The encoding the page declared when detection overruled it.
+    pub charset_declared_but_wrong: Option<&'static str>,
+}
+
+impl Fetched {
+    /// The page, if a response with a 2xx status came.
+    pub fn ok_page(&self) -> Option<&Page> {
+        self.page.as_ref().filter(|page| (200..300).contains(&page.status))
+    }
+}
+
+pub struct Fetcher {
+    strict: reqwest::Client,
+    /// Accepts any certificate; used only to read a certificate the strict client refused.
+    lenient: reqwest::Client,
+    limiter: RequestLimiter,
+    max_body_bytes: u64,
+    max_redirects: u32,
+}
+
+impl Fetcher {
+    /// `extra_roots` are trusted besides the system store (tests; internal government CAs).
+    pub fn new(limits: &Limits, user_agent: &str, extra_roots: &[reqwest::Certificate]) -> Result<Self, FetchSetupError> {
+        // reqwest is built without a default provider; ring is the one provider in this workspace.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
+        let builder = |lenient: bool| {
+            reqwest::Client::builder()
+                .user_agent(user_agent)
+                .default_headers(headers.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .gzip(true)
+                .tls_info(true)
+                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                .tls_certs_merge(extra_roots.iter().cloned())
+                .tls_danger_accept_invalid_certs(lenient)
+                .build()
+                .map_err(FetchSetupError::Client)
+        };
+        Ok(Fetcher {
+            strict: builder(false)?,
+            lenient: builder(true)?,
+            limiter: RequestLimiter::new(limits.per_host_concurrency, limits.concurrency),
+            max_body_bytes: limits.max_body_bytes,
+            max_redirects: limits.max_redirects,
+        })
+    }
+
+    /// GETs `url`, following redirects, within `timeout` overall.
+    pub async fn fetch(&self, url: &Url, timeout: Duration) -> Fetched {
+        let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
+        let _permit = self.limiter.acquire(&host).await;
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let mut attempt = Attempt {
+            record: FetchRecord {
+                status: None,
+                duration_ms: 0,
+                failure: None,
+                redirects: Vec::new(),
+                tls_not_after: None,
+                charset: None,
+                body_bytes: 0,
+                truncated: false,
+            },
+            url: url.clone(),
+            page: None,
+            failure_detail: None,
+        };
+        // The outer timeout is a backstop; every await inside also watches the deadline.
+        let outcome = tokio::time::timeout_at(deadline, self.follow(&mut attempt, deadline)).await;
+        if outcome.is_err() {
+            attempt.fail(FetchFailure::Timeout, format!("{} 秒内未能打开页面", timeout.as_secs_f64()));
+        }
+        attempt.record.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Fetched {
+            record: attempt.record,
+            final_url: attempt.url,
+            page: attempt.page,
+            failure_detail: attempt.failure_detail,
+        }
+    }
+
+    async fn follow(&self, attempt: &mut Attempt, deadline: tokio::time::Instant) {
+        let mut visited = vec![attempt.url.clone()];
+        loop {
+            let response = match self.strict.get(attempt.url.clone()).send().await {
+                Ok(response) => response,
+                Err(error) => {
+                    let (failure, detail) = classify(&error);
+                    if failure == FetchFailure::Tls {
+                        attempt.record.tls_not_after = self.certificate_anyway(&attempt.url, deadline).await;
+                    }
+                    attempt.fail(failure, detail);
+                    return;
+                }
+            };
+            if let Some(not_after) = response
+                .extensions()
+                .get::<reqwest::tls::TlsInfo>()
+                .and_then(|info| info.peer_certificate())
+                .and_then(tls_cert::not_after)
+            {
+                attempt.record.tls_not_after = Some(not_after);
+            }
+            let status = response.status();
+            attempt.record.status = Some(status.as_u16());
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string);
+            if status.is_redirection()
+                && let Some(location) = location
+            {
+                if !self.redirect_to(attempt, &mut visited, &location) {
+                    return;
+                }
+                continue;
+            }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string);
+            let Some(body) = self.read_body(attempt, response).await else { return };
+            let decoded = charset::decode(&body, content_type.as_deref());
+            attempt.record.charset = Some(decoded.encoding.to_string());
+            if status.is_success()
+                && let Some(target) = redirect::soft_redirect(&decoded.text)
+                && self.redirect_to(attempt, &mut visited, &target)
+            {
+                continue;
+            }
+            if attempt.record.failure.is_some() {
+                return;
+            }
+            attempt.page = Some(Page {
+                status: status.as_u16(),
+                content_type,
+                text: decoded.text,
+                charset_declared_but_wrong: decoded.declared_but_wrong,
+            });
+            return;
+        }
+    }
+
+    /// Records a hop to `location`; false (with the failure recorded) when it must not be taken.
+    fn redirect_to(&self, attempt: &mut Attempt, visited: &mut Vec<Url>, location: &str) -> bool {
+        let Ok(next) = attempt.url.join(location.trim()) else {
+            attempt.fail(FetchFailure::Protocol, format!("重定向地址无效：{location}"));
+            return false;
+        };
+        if !matches!(next.scheme(), "http" | "https") {
+            attempt.fail(FetchFailure::Protocol, format!("重定向到非网页地址：{next}"));
+            return false;
+        }
+        if visited.contains(&next) {
+            attempt.record.redirects.push(next.to_string());
+            attempt.fail(FetchFailure::RedirectLoop, format!("重定向循环：回到已访问的 {next}"));
+            return false;
+        }
+        if attempt.record.redirects.len() >= self.max_redirects as usize {
+            attempt.fail(FetchFailure::TooManyRedirects, format!("重定向超过 {} 次仍未到达页面", self.max_redirects));
+            return false;
+        }
+        attempt.record.redirects.push(next.to_string());
+        visited.push(next.clone());
+        attempt.url = next;
+        true
+    }
+
+    /// Reads the body up to the byte cap. None when the body broke off (failure recorded).
+    async fn read_body(&self, attempt: &mut Attempt, mut response: reqwest::Response) -> Option<Vec<u8>> {
+        let mut body: Vec<u8> = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX).saturating_sub(body.len());
+                    if chunk.len() >= room {
+                        body.extend_from_slice(&chunk[..room]);
+                        attempt.record.truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    let (failure, detail) = classify(&error);
+                    let failure = if failure == FetchFailure::Connect { FetchFailure::Reset } else { failure };
+                    attempt.record.body_bytes = body.len() as u64;
+                    attempt.fail(failure, format!("读取页面内容时中断：{detail}"));
+                    return None;
+                }
+            }
+        }
+        attempt.record.body_bytes = body.len() as u64;
+        Some(body)
+    }
+
+    /// Reads the certificate the strict client refused, to report its not-after.
+    async fn certificate_anyway(&self, url: &Url, deadline: tokio::time::Instant) -> Option<Timestamp> {
+        let response = tokio::time::timeout_at(deadline, self.lenient.head(url.clone()).send()).await.ok()?.ok()?;
+        let info = response.extensions().get::<reqwest::tls::TlsInfo>()?;
+        tls_cert::not_after(info.peer_certificate()?)
+    }
+}
+
+struct Attempt {
+    record: FetchRecord,
+    url: Url,
+    page: Option<Page>,
+    failure_detail: Option<String>,
+}
+
+impl Attempt {
+    fn fail(&mut self, failure: FetchFailure, detail: String) {
+        if self.record.failure.is_none() {
+            self.record.failure = Some(failure);
+            self.failure_detail = Some(detail);
+        }
+    }
+}
+
+/// Maps a client error onto the closed set of failures, with a short explanation.
+fn classify(error: &reqwest::Error) -> (FetchFailure, String) {
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = error.source();
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    let detail = chain.last().cloned().unwrap_or_else(|| error.to_string());
+    let all = chain.join(" | ").to_ascii_lowercase();
+    let failure = if error.is_timeout() || all.contains("timed out") {
+        FetchFailure::Timeout
+    } else if all.contains("dns error") || all.contains("failed to lookup address") || all.contains("name or service not known") {
+        FetchFailure::Dns
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") || all.contains("peer sent") {
+        FetchFailure::Tls
+    } else if all.contains("connection refused") || all.contains("network is unreachable") || all.contains("no route to host") {
+        FetchFailure::Connect
+    } else if all.contains("reset") || all.contains("broken pipe") || all.contains("closed before") || all.contains("incomplete") || all.contains("unexpected eof") || all.contains("end of file") {
+        FetchFailure::Reset
+    } else if error.is_connect() {
+        FetchFailure::Connect
+    } else {
+        FetchFailure::Protocol
+    };
+    (failure, detail)
+}
