@@ -1,8 +1,8 @@
 //! The xunjian agent: probes a county's government websites and accounts and reports what it finds.
 #![forbid(unsafe_code)]
 
-pub mod extract;
 pub mod checks;
+pub mod extract;
 pub mod fetch;
 pub mod schedule;
 pub mod table;

@@ -20,7 +20,11 @@ use xunjian_shared::verdict::site_verdicts;
 use xunjian_shared::wire::{CheckReport, SCHEMA_VERSION};
 
 #[derive(Parser)]
-#[command(name = "xunjian-agent", version, about = "xunjian county agent: inspects government websites and new-media accounts")]
+#[command(
+    name = "xunjian-agent",
+    version,
+    about = "xunjian county agent: inspects government websites and new-media accounts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
             init_logging();
             match check(config, json, now) {
                 Ok(()) => ExitCode::SUCCESS,
+                // The reader went away (`| head`): nothing is wrong with the checks.
+                Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("错误：{error:#}");
                     ExitCode::from(1)
@@ -77,16 +83,22 @@ fn load_config(path: &std::path::Path) -> Result<AgentConfig, ExitCode> {
     })
 }
 
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<serde_json::Error>().and_then(|json| json.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 fn check(config: AgentConfig, json: bool, now: Option<Timestamp>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
         let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[])?);
         let started_at = now.unwrap_or_else(Timestamp::now);

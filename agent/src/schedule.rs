@@ -31,9 +31,8 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
         for column in &site.columns {
             // Selectors were validated when the configuration was loaded.
             let compile = |text: &Option<String>| text.as_deref().and_then(|text| SelectorList::parse(text).ok());
-            let selectors = (column.item_selector.is_some() || column.date_selector.is_some()).then(|| ColumnSelectors {
-                items: compile(&column.item_selector),
-                dates: compile(&column.date_selector),
+            let selectors = (column.item_selector.is_some() || column.date_selector.is_some()).then(|| {
+                ColumnSelectors { items: compile(&column.item_selector), dates: compile(&column.date_selector) }
             });
             subjects.push(Subject {
                 target: site.name.clone(),

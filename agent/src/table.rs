@@ -25,7 +25,11 @@ pub fn render(report: &CheckReport) -> String {
     let mut rows: Vec<[String; 7]> = vec![HEADERS.map(String::from)];
     let mut previous_target: Option<&str> = None;
     for observation in &report.observations {
-        let target = if previous_target == Some(observation.target.as_str()) { String::new() } else { observation.target.clone() };
+        let target = if previous_target == Some(observation.target.as_str()) {
+            String::new()
+        } else {
+            observation.target.clone()
+        };
         previous_target = Some(&observation.target);
         rows.push([
             target,
@@ -37,7 +41,8 @@ pub fn render(report: &CheckReport) -> String {
             problems(observation),
         ]);
     }
-    let widths: Vec<usize> = (0..6).map(|col| rows.iter().map(|row| display_width(&row[col])).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..6).map(|col| rows.iter().map(|row| display_width(&row[col])).max().unwrap_or(0)).collect();
     for row in &rows {
         let mut line = String::new();
         for (col, cell) in row.iter().enumerate() {
@@ -61,8 +66,18 @@ pub fn render(report: &CheckReport) -> String {
     }
     out.push_str("\n站点结论：\n");
     for verdict in &report.sites {
-        if verdict.ok {
-            let _ = writeln!(out, "  {}：合格（{} 个栏目，{} 个未按期更新，{} 个空白）", verdict.target, verdict.columns, verdict.stale_columns, verdict.blank_columns);
+        if verdict.unreachable && verdict.vetoes.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {}：本次无法访问首页（单次失败不构成否决；7 天内失败占比达 5% 即单项否决），请尽快排查",
+                verdict.target
+            );
+        } else if verdict.ok {
+            let _ = writeln!(
+                out,
+                "  {}：合格（{} 个栏目，{} 个未按期更新，{} 个空白）",
+                verdict.target, verdict.columns, verdict.stale_columns, verdict.blank_columns
+            );
         } else {
             let _ = writeln!(out, "  {}：不合格", verdict.target);
             for veto in &verdict.vetoes {

@@ -4,5 +4,5 @@
 
 pub mod config;
 pub mod time;
-pub mod wire;
 pub mod verdict;
+pub mod wire;

@@ -20,6 +20,7 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
                     stale_key_columns: 0,
                     stale_columns: 0,
                     blank_columns: 0,
+                    unreachable: false,
                     vetoes: Vec::new(),
                 });
                 verdicts.len() - 1
@@ -27,6 +28,9 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
         };
         let verdict = &mut verdicts[index];
         let has = |code: FindingCode| observation.findings.iter().any(|f| f.code == code);
+        if observation.column.is_none() && (has(FindingCode::SiteUnreachable) || has(FindingCode::HttpError)) {
+            verdict.unreachable = true;
+        }
         if observation.column.is_some() {
             verdict.columns += 1;
             if has(FindingCode::ColumnNotUpdated) {
@@ -65,7 +69,7 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
                 verdict.blank_columns, thresholds.blank_columns_veto
             ));
         }
-        verdict.ok = verdict.vetoes.is_empty();
+        verdict.ok = verdict.vetoes.is_empty() && !verdict.unreachable;
     }
     verdicts
 }
@@ -121,7 +125,8 @@ mod tests {
         assert_eq!((verdict.stale_key_columns, verdict.ok), (5, false));
         assert_eq!(verdict.vetoes.len(), 1);
 
-        let blanks: Vec<Observation> = (0..5).map(|i| column(&format!("空{i}"), ColumnKind::Other, Some(FindingCode::ColumnBlank))).collect();
+        let blanks: Vec<Observation> =
+            (0..5).map(|i| column(&format!("空{i}"), ColumnKind::Other, Some(FindingCode::ColumnBlank))).collect();
         let verdict = &site_verdicts(&blanks, &thresholds)[0];
         assert_eq!((verdict.blank_columns, verdict.ok), (5, false));
     }

@@ -39,7 +39,7 @@ pub struct CheckReport {
 pub struct SiteVerdict {
     pub target: String,
     pub unit: String,
-    /// False when any veto applies (不合格).
+    /// False when any veto applies (不合格) or the home page could not be opened this round.
     pub ok: bool,
     /// Columns checked.
     pub columns: u32,
@@ -48,6 +48,9 @@ pub struct SiteVerdict {
     /// Stale columns of any kind.
     pub stale_columns: u32,
     pub blank_columns: u32,
+    /// True when this round's home-page probe failed. One failed probe is not a veto (the
+    /// indicator takes the failure ratio over 7 days), but it is not a pass either.
+    pub unreachable: bool,
     /// Each veto that applies, in Chinese.
     pub vetoes: Vec<String>,
 }
@@ -253,11 +256,7 @@ impl FindingCode {
 
 impl Finding {
     pub fn new(code: FindingCode, severity: Severity, detail: impl Into<String>) -> Self {
-        Finding {
-            code,
-            severity,
-            detail: detail.into(),
-        }
+        Finding { code, severity, detail: detail.into() }
     }
 }
 
@@ -282,18 +281,12 @@ impl Observation {
                 self.findings.push(finding);
             }
         }
-        self.ok = self
-            .findings
-            .iter()
-            .all(|finding| finding.severity == Severity::Warning);
+        self.ok = self.findings.iter().all(|finding| finding.severity == Severity::Warning);
     }
 
     /// Recomputes `ok` from the findings.
     pub fn settle(&mut self) {
-        self.ok = self
-            .findings
-            .iter()
-            .all(|finding| finding.severity == Severity::Warning);
+        self.ok = self.findings.iter().all(|finding| finding.severity == Severity::Warning);
     }
 }
 
@@ -315,21 +308,10 @@ mod tests {
             FindingCode::ColumnBlank,
         ];
         for code in codes {
-            assert_eq!(
-                serde_json::to_value(code).unwrap(),
-                serde_json::Value::from(code.as_str())
-            );
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::from(code.as_str()));
         }
-        for check in [
-            CheckKind::Availability,
-            CheckKind::HomeUpdate,
-            CheckKind::ColumnUpdate,
-            CheckKind::BlankColumn,
-        ] {
-            assert_eq!(
-                serde_json::to_value(check).unwrap(),
-                serde_json::Value::from(check.as_str())
-            );
+        for check in [CheckKind::Availability, CheckKind::HomeUpdate, CheckKind::ColumnUpdate, CheckKind::BlankColumn] {
+            assert_eq!(serde_json::to_value(check).unwrap(), serde_json::Value::from(check.as_str()));
         }
     }
 }

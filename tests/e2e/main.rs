@@ -1,1 +1,4 @@
+//! End-to-end tests: one binary, one module per feature.
 
+mod check_cli;
+mod corpus_extraction;

@@ -1,1 +1,7 @@
+//! Test support for xunjian: the page corpus, the loopback site simulator and helpers that run
+//! the real binaries.
 #![forbid(unsafe_code)]
+
+pub mod corpus;
+pub mod harness;
+pub mod sim;

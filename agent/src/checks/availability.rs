@@ -61,7 +61,10 @@ impl Check for Availability {
                     observation.findings.push(Finding::new(
                         FindingCode::TlsCertificateExpiring,
                         Severity::Warning,
-                        format!("HTTPS 证书将于 {} 到期（剩余 {days_left} 天），请及时更换", not_after.strftime("%Y-%m-%d")),
+                        format!(
+                            "HTTPS 证书将于 {} 到期（剩余 {days_left} 天），请及时更换",
+                            not_after.strftime("%Y-%m-%d")
+                        ),
                     ));
                 }
             }

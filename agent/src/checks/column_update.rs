@@ -28,7 +28,9 @@ impl Check for ColumnUpdate {
             observation.max_age_days = Some(column.max_age_days);
             let Some(reading) = cx.reading(subject).await else {
                 let why = match (fetched.record.failure, &fetched.page) {
-                    (Some(failure), _) => format!("{}（{}）", failure.label_zh(), fetched.failure_detail.clone().unwrap_or_default()),
+                    (Some(failure), _) => {
+                        format!("{}（{}）", failure.label_zh(), fetched.failure_detail.clone().unwrap_or_default())
+                    }
                     (None, Some(page)) => format!("返回 HTTP {}", page.status),
                     (None, None) => "没有响应".to_string(),
                 };

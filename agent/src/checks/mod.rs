@@ -114,21 +114,12 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(now: Timestamp, thresholds: Thresholds, fetcher: Arc<Fetcher>) -> Self {
-        Ctx {
-            now,
-            today: china_today(now),
-            thresholds,
-            fetcher,
-            pages: Memo::default(),
-            readings: Memo::default(),
-        }
+        Ctx { now, today: china_today(now), thresholds, fetcher, pages: Memo::default(), readings: Memo::default() }
     }
 
     /// The page at `url`, fetched once per round however many checks ask.
     pub async fn page(&self, url: &Url, timeout: Duration) -> Arc<Fetched> {
-        self.pages
-            .get_or_init(url.clone(), || async { Arc::new(self.fetcher.fetch(url, timeout).await) })
-            .await
+        self.pages.get_or_init(url.clone(), || async { Arc::new(self.fetcher.fetch(url, timeout).await) }).await
     }
 
     /// The dated list read off `subject`'s page (the column's own list, or a home page's dated
@@ -141,7 +132,13 @@ impl Ctx {
             .get_or_init(subject.url.clone(), || async {
                 let document = Document::parse(&page.text);
                 let reading = match &subject.column {
-                    Some(column) => html_list::read_column(&document, &fetched.final_url, self.today, &column.name, column.selectors.as_ref()),
+                    Some(column) => html_list::read_column(
+                        &document,
+                        &fetched.final_url,
+                        self.today,
+                        &column.name,
+                        column.selectors.as_ref(),
+                    ),
                     None => html_list::read_home(&document, &fetched.final_url, self.today),
                 };
                 Arc::new(reading)
@@ -158,9 +155,7 @@ struct Memo<K, V> {
 
 impl<K, V> Default for Memo<K, V> {
     fn default() -> Self {
-        Memo {
-            cells: Mutex::new(HashMap::new()),
-        }
+        Memo { cells: Mutex::new(HashMap::new()) }
     }
 }
 

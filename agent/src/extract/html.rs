@@ -46,10 +46,7 @@ pub struct Element {
 
 impl Element {
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.attrs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
     pub fn classes(&self) -> impl Iterator<Item = &str> {
@@ -62,17 +59,14 @@ impl Element {
 }
 
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "keygen", "frame",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "keygen", "frame",
 ];
 /// Elements whose content is raw text up to their end tag.
-const RAW_TEXT: &[&str] = &[
-    "script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title",
-];
+const RAW_TEXT: &[&str] = &["script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"];
 /// Elements whose text never shows on the page.
-pub const HIDDEN: &[&str] = &[
-    "script", "style", "template", "head", "title", "select", "option", "noembed", "noframes",
-];
+pub const HIDDEN: &[&str] =
+    &["script", "style", "template", "head", "title", "select", "option", "noembed", "noframes"];
 /// A start tag of one of these closes an open `<p>` (HTML's "close a p element").
 const CLOSES_P: &[&str] = &[
     "address",
@@ -112,17 +106,11 @@ const CLOSES_P: &[&str] = &[
 impl Document {
     pub fn parse(html: &str) -> Document {
         let mut builder = Builder {
-            nodes: vec![Node {
-                parent: None,
-                children: Vec::new(),
-                data: NodeData::Document,
-            }],
+            nodes: vec![Node { parent: None, children: Vec::new(), data: NodeData::Document }],
             open: vec![0],
         };
         Tokenizer { html, at: 0 }.run(&mut builder);
-        Document {
-            nodes: builder.nodes,
-        }
+        Document { nodes: builder.nodes }
     }
 
     pub const ROOT: NodeId = 0;
@@ -160,19 +148,12 @@ impl Document {
 
     /// Element children only.
     pub fn child_elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.nodes[id]
-            .children
-            .iter()
-            .copied()
-            .filter(|child| self.element(*child).is_some())
+        self.nodes[id].children.iter().copied().filter(|child| self.element(*child).is_some())
     }
 
     /// `id` and everything below it, in document order.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants {
-            document: self,
-            stack: vec![id],
-        }
+        Descendants { document: self, stack: vec![id] }
     }
 
     /// Ancestors of `id`, nearest first, excluding `id`.
@@ -182,10 +163,9 @@ impl Document {
 
     /// Whether `id` sits inside an element whose text never shows.
     pub fn is_hidden(&self, id: NodeId) -> bool {
-        std::iter::once(id).chain(self.ancestors(id)).any(|node| {
-            self.element(node)
-                .is_some_and(|element| HIDDEN.contains(&element.name.as_str()))
-        })
+        std::iter::once(id)
+            .chain(self.ancestors(id))
+            .any(|node| self.element(node).is_some_and(|element| HIDDEN.contains(&element.name.as_str())))
     }
 
     /// The visible text under `id`, pieces joined by single spaces.
@@ -238,8 +218,7 @@ impl Iterator for Descendants<'_> {
 
     fn next(&mut self) -> Option<NodeId> {
         let node = self.stack.pop()?;
-        self.stack
-            .extend(self.document.nodes[node].children.iter().rev());
+        self.stack.extend(self.document.nodes[node].children.iter().rev());
         Some(node)
     }
 }
@@ -258,11 +237,7 @@ impl Builder {
     fn append(&mut self, data: NodeData) -> NodeId {
         let parent = self.current();
         let id = self.nodes.len();
-        self.nodes.push(Node {
-            parent: Some(parent),
-            children: Vec::new(),
-            data,
-        });
+        self.nodes.push(Node { parent: Some(parent), children: Vec::new(), data });
         self.nodes[parent].children.push(id);
         id
     }
@@ -311,19 +286,12 @@ impl Builder {
             "dt" | "dd" => self.close_nearest(&["dt", "dd"], &["dl", "table", "td", "th"]),
             "tr" => self.close_nearest(&["tr"], &["table", "tbody", "thead", "tfoot"]),
             "td" | "th" => self.close_nearest(&["td", "th"], &["tr", "table"]),
-            "tbody" | "thead" | "tfoot" => {
-                self.close_nearest(&["tbody", "thead", "tfoot"], &["table"])
-            }
+            "tbody" | "thead" | "tfoot" => self.close_nearest(&["tbody", "thead", "tfoot"], &["table"]),
             "option" => self.close_nearest(&["option"], &["select", "datalist"]),
             _ => {}
         }
         if CLOSES_P.contains(&name.as_str()) {
-            self.close_nearest(
-                &["p"],
-                &[
-                    "button", "table", "td", "th", "caption", "marquee", "object",
-                ],
-            );
+            self.close_nearest(&["p"], &["button", "table", "td", "th", "caption", "marquee", "object"]);
         }
         let is_void = VOID.contains(&name.as_str());
         let id = self.append(NodeData::Element(Element { name, attrs }));
@@ -335,10 +303,7 @@ impl Builder {
 
     fn end_tag(&mut self, name: &str) {
         if name == "br" {
-            self.append(NodeData::Element(Element {
-                name: "br".into(),
-                attrs: Vec::new(),
-            }));
+            self.append(NodeData::Element(Element { name: "br".into(), attrs: Vec::new() }));
             return;
         }
         // A stray end tag closes nothing; a cell or table boundary stops a search from
@@ -383,22 +348,16 @@ impl Tokenizer<'_> {
         let rest = &self.html[self.at..];
         let bytes = rest.as_bytes();
         if rest.starts_with("<!--") {
-            self.at += find(rest, "-->", 4)
-                .map(|end| end + 3)
-                .unwrap_or(rest.len());
+            self.at += find(rest, "-->", 4).map(|end| end + 3).unwrap_or(rest.len());
         } else if rest.starts_with("<![CDATA[") {
             // CDATA outside XML islands: keep its text, as browsers show it as a bogus comment
             // but CMS list records (Hanweb) are read from raw script text instead.
-            self.at += find(rest, "]]>", 9)
-                .map(|end| end + 3)
-                .unwrap_or(rest.len());
+            self.at += find(rest, "]]>", 9).map(|end| end + 3).unwrap_or(rest.len());
         } else if bytes.len() > 1 && (bytes[1] == b'!' || bytes[1] == b'?') {
             self.at += memchr(b'>', bytes).map(|end| end + 1).unwrap_or(rest.len());
         } else if bytes.len() > 2 && bytes[1] == b'/' && bytes[2].is_ascii_alphabetic() {
             let (name, after_name) = read_name(rest, 2);
-            let end = memchr(b'>', &bytes[after_name..])
-                .map(|i| after_name + i + 1)
-                .unwrap_or(rest.len());
+            let end = memchr(b'>', &bytes[after_name..]).map(|i| after_name + i + 1).unwrap_or(rest.len());
             self.at += end;
             builder.end_tag(&name);
         } else if bytes.len() > 1 && bytes[1].is_ascii_alphabetic() {
@@ -410,24 +369,14 @@ impl Tokenizer<'_> {
                 let content_end = find_end_tag(&self.html[self.at..], &name);
                 let content = &self.html[self.at..self.at + content_end];
                 if !content.is_empty() {
-                    let text = if decode {
-                        decode_entities(content)
-                    } else {
-                        content.to_string()
-                    };
-                    builder.nodes.push(Node {
-                        parent: Some(id),
-                        children: Vec::new(),
-                        data: NodeData::Text(text),
-                    });
+                    let text = if decode { decode_entities(content) } else { content.to_string() };
+                    builder.nodes.push(Node { parent: Some(id), children: Vec::new(), data: NodeData::Text(text) });
                     let text_id = builder.nodes.len() - 1;
                     builder.nodes[id].children.push(text_id);
                 }
                 self.at += content_end;
                 let rest = &self.html[self.at..];
-                self.at += memchr(b'>', rest.as_bytes())
-                    .map(|i| i + 1)
-                    .unwrap_or(rest.len());
+                self.at += memchr(b'>', rest.as_bytes()).map(|i| i + 1).unwrap_or(rest.len());
                 builder.end_tag(&name);
             } else {
                 builder.start_tag(name, attrs);
@@ -457,9 +406,7 @@ fn find_end_tag(text: &str, name: &str) -> usize {
         if candidate.len() >= name.len() + 2
             && candidate[1] == b'/'
             && candidate[2..2 + name.len()].eq_ignore_ascii_case(name.as_bytes())
-            && candidate
-                .get(2 + name.len())
-                .is_none_or(|b| !b.is_ascii_alphanumeric())
+            && candidate.get(2 + name.len()).is_none_or(|b| !b.is_ascii_alphanumeric())
         {
             return at;
         }
@@ -471,10 +418,7 @@ fn find_end_tag(text: &str, name: &str) -> usize {
 fn read_name(text: &str, start: usize) -> (String, usize) {
     let bytes = text.as_bytes();
     let mut end = start;
-    while end < bytes.len()
-        && !bytes[end].is_ascii_whitespace()
-        && !matches!(bytes[end], b'>' | b'/')
-    {
+    while end < bytes.len() && !bytes[end].is_ascii_whitespace() && !matches!(bytes[end], b'>' | b'/') {
         end += 1;
     }
     // Tag names are ASCII in practice; a multibyte char ends the name on a char boundary.
@@ -500,10 +444,7 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
             return (name, attrs, at + 1);
         }
         let key_start = at;
-        while at < bytes.len()
-            && !bytes[at].is_ascii_whitespace()
-            && !matches!(bytes[at], b'=' | b'>' | b'/')
-        {
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() && !matches!(bytes[at], b'=' | b'>' | b'/') {
             at += 1;
         }
         if at == key_start {
@@ -524,9 +465,7 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
             if at < bytes.len() && (bytes[at] == b'"' || bytes[at] == b'\'') {
                 let quote = bytes[at];
                 let value_start = at + 1;
-                let value_end = memchr(quote, &bytes[value_start..])
-                    .map(|i| value_start + i)
-                    .unwrap_or(bytes.len());
+                let value_end = memchr(quote, &bytes[value_start..]).map(|i| value_start + i).unwrap_or(bytes.len());
                 value = decode_entities(&text[value_start..value_end]);
                 at = (value_end + 1).min(bytes.len());
             } else {
@@ -537,10 +476,7 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
                 value = decode_entities(&text[value_start..at]);
             }
         }
-        if !attrs
-            .iter()
-            .any(|(existing, _): &(String, String)| *existing == key)
-        {
+        if !attrs.iter().any(|(existing, _): &(String, String)| *existing == key) {
             attrs.push((key, value));
         }
     }
@@ -572,16 +508,10 @@ pub fn decode_entities(text: &str) -> String {
 }
 
 fn decode_one(text: &str) -> Option<(String, usize)> {
-    let body_end = text[1..]
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
-        .map(|i| i + 1)
-        .unwrap_or(text.len());
+    let body_end =
+        text[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).map(|i| i + 1).unwrap_or(text.len());
     let body = &text[1..body_end];
-    let consumed = if text[body_end..].starts_with(';') {
-        body_end + 1
-    } else {
-        body_end
-    };
+    let consumed = if text[body_end..].starts_with(';') { body_end + 1 } else { body_end };
     if let Some(number) = body.strip_prefix('#') {
         let code = if let Some(hex) = number.strip_prefix(['x', 'X']) {
             u32::from_str_radix(hex, 16).ok()?
@@ -644,11 +574,7 @@ mod tests {
         let mut out = Vec::new();
         for node in document.descendants(Document::ROOT) {
             if let Some(element) = document.element(node) {
-                out.push(format!(
-                    "{}{}",
-                    document.ancestors(node).count() - 1,
-                    element.name
-                ));
+                out.push(format!("{}{}", document.ancestors(node).count() - 1, element.name));
             }
         }
         out.join(" ")
@@ -656,13 +582,8 @@ mod tests {
 
     #[test]
     fn implied_end_tags_like_browsers() {
-        let doc = Document::parse(
-            "<ul><li>a<li>b</ul><table><tr><td>1<td>2<tr><td>3</table><p>x<div>y</div>",
-        );
-        assert_eq!(
-            outline(&doc),
-            "0ul 1li 1li 0table 1tr 2td 2td 1tr 2td 0p 0div"
-        );
+        let doc = Document::parse("<ul><li>a<li>b</ul><table><tr><td>1<td>2<tr><td>3</table><p>x<div>y</div>");
+        assert_eq!(outline(&doc), "0ul 1li 1li 0table 1tr 2td 2td 1tr 2td 0p 0div");
     }
 
     #[test]
@@ -672,10 +593,7 @@ mod tests {
         );
         assert_eq!(outline(&doc), "0div 1script 1style");
         assert_eq!(doc.text(Document::ROOT), "ok");
-        let script = doc
-            .descendants(0)
-            .find(|n| doc.is_element(*n, "script"))
-            .unwrap();
+        let script = doc.descendants(0).find(|n| doc.is_element(*n, "script")).unwrap();
         assert!(doc.raw_text(script).contains("<li>x</li>"));
     }
 
@@ -684,10 +602,7 @@ mod tests {
         let doc = Document::parse(
             "<a HREF='./t1.html' class=\"x  y\" title=A&amp;B data-x>标题&nbsp;&#x4e00;&#19968;&lt;&unknown;</a>",
         );
-        let a = doc
-            .descendants(0)
-            .find(|n| doc.is_element(*n, "a"))
-            .unwrap();
+        let a = doc.descendants(0).find(|n| doc.is_element(*n, "a")).unwrap();
         let element = doc.element(a).unwrap();
         assert_eq!(element.attr("href"), Some("./t1.html"));
         assert_eq!(element.attr("title"), Some("A&B"));
@@ -701,18 +616,9 @@ mod tests {
         let deep = "<div>".repeat(100_000) + "x";
         let doc = Document::parse(&deep);
         assert_eq!(doc.text(Document::ROOT), "x");
-        for junk in [
-            "<",
-            "<a",
-            "<a href='",
-            "</",
-            "<!--",
-            "<![CDATA[",
-            "&#xffffffff;",
-            "<<<>>>",
-            "<\u{4e00}>",
-            "<a\u{4e00}=1>",
-        ] {
+        for junk in
+            ["<", "<a", "<a href='", "</", "<!--", "<![CDATA[", "&#xffffffff;", "<<<>>>", "<\u{4e00}>", "<a\u{4e00}=1>"]
+        {
             let _ = Document::parse(junk);
         }
     }

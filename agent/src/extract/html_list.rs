@@ -80,10 +80,7 @@ impl Method {
 
 impl ListReading {
     pub fn dated_items(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|item| item.published.is_some())
-            .count()
+        self.items.iter().filter(|item| item.published.is_some()).count()
     }
 
     pub fn newest(&self) -> Option<Published> {
@@ -115,43 +112,29 @@ pub fn read_column(
     candidates.extend(reader.datastore_candidates());
     let best = candidates
         .iter()
-        .map(|candidate| (reader.column_score(candidate, column_name), candidate))
-        .filter(|(score, _)| *score > 0.0)
-        .max_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(a.1.items.len().cmp(&b.1.items.len()))
-        });
+        .filter_map(|candidate| reader.judge(candidate, column_name))
+        .max_by(|a, b| a.score.total_cmp(&b.score).then(a.candidate.items.len().cmp(&b.candidate.items.len())));
+    let none = |placeholder| ListReading { items: Vec::new(), method: Method::None, placeholder };
+    // A page that says it is empty is empty, unless its list demonstrably is this column's
+    // (links under its path, Hanweb records): the dated list beside "暂无信息" is a sidebar.
+    let best = best.filter(|judged| placeholder.is_none() || judged.strongly_owned);
     match best {
-        Some((_, candidate)) if candidate.dated() > 0 => ListReading {
-            items: candidate.items.clone(),
-            method: candidate.method,
-            placeholder,
-        },
-        // No dated list. A list of undated links under the column's own path (or Hanweb
-        // records) is the column's list without dates; anything else may be navigation.
+        Some(judged) if judged.candidate.dated() > 0 => {
+            ListReading { items: judged.candidate.items.clone(), method: judged.candidate.method, placeholder }
+        }
+        // No dated list of its own. Undated links under the column's own path (or Hanweb
+        // records) are its list without dates; anything else may be navigation.
         best => {
-            if let Some(article) = reader.article_date() {
-                return ListReading {
-                    items: vec![article],
-                    method: Method::Article,
-                    placeholder,
-                };
+            if placeholder.is_none()
+                && let Some(article) = reader.article_date()
+            {
+                return ListReading { items: vec![article], method: Method::Article, placeholder };
             }
-            let own_undated = best.map(|(_, candidate)| candidate).filter(|candidate| {
-                candidate.method == Method::Datastore
-                    || (candidate.items.len() >= 3 && reader.affinity(candidate) >= 0.5)
-            });
-            match own_undated {
-                Some(candidate) if placeholder.is_none() => ListReading {
-                    items: candidate.items.clone(),
-                    method: candidate.method,
-                    placeholder,
-                },
-                _ => ListReading {
-                    items: Vec::new(),
-                    method: Method::None,
-                    placeholder,
-                },
+            match best.filter(|judged| judged.strongly_owned && judged.candidate.items.len() >= 2) {
+                Some(judged) => {
+                    ListReading { items: judged.candidate.items.clone(), method: judged.candidate.method, placeholder }
+                }
+                None => none(placeholder),
             }
         }
     }
@@ -174,23 +157,13 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
             }
         }
     }
-    let method = if items.is_empty() {
-        Method::None
-    } else {
-        Method::List
-    };
-    ListReading {
-        items,
-        method,
-        placeholder: None,
-    }
+    let method = if items.is_empty() { Method::None } else { Method::List };
+    ListReading { items, method, placeholder: None }
 }
 
 /// Tags whose repeated siblings may be list items.
-const ITEM_TAGS: &[&str] = &[
-    "li", "tr", "dd", "dt", "dl", "div", "p", "article", "section", "table", "h2", "h3", "h4",
-    "h5", "span", "em",
-];
+const ITEM_TAGS: &[&str] =
+    &["li", "tr", "dd", "dt", "dl", "div", "p", "article", "section", "table", "h2", "h3", "h4", "h5", "span", "em"];
 /// Tags that are items by position alone, whose class varies item by item (`odd`, `even`).
 const CLASSLESS_TAGS: &[&str] = &["li", "tr", "dd", "dt", "dl", "article", "table"];
 /// An item with more links than this is a container of items, not an item.
@@ -203,17 +176,7 @@ const MAX_ITEM_CHARS: u32 = 400;
 const MAX_CELL_CHARS: usize = 40;
 
 /// Container names that mark chrome (navigation, footers) or side boxes of other columns.
-const CHROME_WORDS: &[&str] = &[
-    "footer",
-    "foot",
-    "nav",
-    "menu",
-    "banner",
-    "copyright",
-    "yqlj",
-    "friend",
-    "toolbar",
-];
+const CHROME_WORDS: &[&str] = &["footer", "foot", "nav", "menu", "banner", "copyright", "yqlj", "friend", "toolbar"];
 const SIDE_WORDS: &[&str] = &[
     "side",
     "aside",
@@ -232,9 +195,7 @@ const SIDE_WORDS: &[&str] = &[
     "marquee",
     "focus",
 ];
-const MAIN_WORDS: &[&str] = &[
-    "list", "main", "content", "lb", "news", "article", "xxgk", "info", "result",
-];
+const MAIN_WORDS: &[&str] = &["list", "main", "content", "lb", "news", "article", "xxgk", "info", "result"];
 /// Phrases a CMS shows in a column with nothing in it.
 const PLACEHOLDERS: &[&str] = &[
     "暂无信息",
@@ -256,29 +217,10 @@ const PLACEHOLDERS: &[&str] = &[
     "暂未发布",
 ];
 /// Header words naming a table's publication-date column, most specific first.
-const DATE_HEADERS: &[&str] = &[
-    "发布日期",
-    "发布时间",
-    "公开日期",
-    "公开时间",
-    "公布日期",
-    "更新日期",
-    "更新时间",
-    "日期",
-    "时间",
-];
-const PAGINATION_WORDS: &[&str] = &[
-    "下一页",
-    "上一页",
-    "尾页",
-    "末页",
-    "下页",
-    "首页 上",
-    "页次",
-    "createPageHTML",
-    "pageIndex",
-    "共有",
-];
+const DATE_HEADERS: &[&str] =
+    &["发布日期", "发布时间", "公开日期", "公开时间", "公布日期", "更新日期", "更新时间", "日期", "时间"];
+const PAGINATION_WORDS: &[&str] =
+    &["下一页", "上一页", "尾页", "末页", "下页", "首页 上", "页次", "createPageHTML", "pageIndex", "共有"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Hint {
@@ -286,6 +228,20 @@ enum Hint {
     Side,
     Main,
     Neutral,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Heading {
+    NamesColumn,
+    NamesOther,
+    None,
+}
+
+struct Judged<'c> {
+    candidate: &'c Candidate,
+    score: f64,
+    /// Links under the column's own path, or CMS records: this list is the column's.
+    strongly_owned: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -299,10 +255,7 @@ struct Candidate {
 
 impl Candidate {
     fn dated(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|item| item.published.is_some())
-            .count()
+        self.items.iter().filter(|item| item.published.is_some()).count()
     }
 }
 
@@ -320,7 +273,7 @@ struct Reader<'d> {
     stats: Vec<Stats>,
     /// The date each short text node *is*, if it is one.
     cell_dates: Vec<Option<Published>>,
-    /// Nodes inside hidden containers (script, style, `display:none`).
+    /// Nodes inside elements whose text never shows (script, style, head, select).
     hidden: Vec<bool>,
 }
 
@@ -330,12 +283,9 @@ impl<'d> Reader<'d> {
         let mut hidden = vec![false; count];
         for node in 0..count {
             let parent_hidden = document.parent(node).is_some_and(|parent| hidden[parent]);
+            // Inline `display:none` is not hidden here: CMS tab panels use it for real content.
             hidden[node] = parent_hidden
-                || document.element(node).is_some_and(|element| {
-                    super::html::HIDDEN.contains(&element.name.as_str())
-                        || element.attr("style").is_some_and(is_display_none)
-                        || element.attr("hidden").is_some()
-                });
+                || document.element(node).is_some_and(|element| super::html::HIDDEN.contains(&element.name.as_str()));
         }
         let mut stats = vec![Stats::default(); count];
         let mut cell_dates = vec![None; count];
@@ -349,8 +299,7 @@ impl<'d> Reader<'d> {
                     let trimmed = text.trim();
                     let chars = trimmed.chars().count();
                     stats[node].text_chars = u32::try_from(chars).unwrap_or(u32::MAX);
-                    if chars <= MAX_CELL_CHARS && has_digit(trimmed) && !trimmed.contains("星期")
-                    {
+                    if chars <= MAX_CELL_CHARS && has_digit(trimmed) && !trimmed.contains("星期") {
                         cell_dates[node] = date_cell(trimmed, today);
                     }
                 }
@@ -365,14 +314,7 @@ impl<'d> Reader<'d> {
                 stats[parent].text_chars = stats[parent].text_chars.saturating_add(chars);
             }
         }
-        Reader {
-            document,
-            page_url,
-            today,
-            stats,
-            cell_dates,
-            hidden,
-        }
+        Reader { document, page_url, today, stats, cell_dates, hidden }
     }
 
     /// Every candidate list in the page's own markup.
@@ -380,16 +322,11 @@ impl<'d> Reader<'d> {
         let document = self.document;
         let mut found: Vec<Candidate> = Vec::new();
         for container in document.descendants(Document::ROOT) {
-            if self.hidden[container]
-                || document.element(container).is_none()
-                || self.stats[container].links == 0
-            {
+            if self.hidden[container] || document.element(container).is_none() || self.stats[container].links == 0 {
                 continue;
             }
-            let children: Vec<NodeId> = document
-                .child_elements(container)
-                .filter(|child| !self.hidden[*child])
-                .collect();
+            let children: Vec<NodeId> =
+                document.child_elements(container).filter(|child| !self.hidden[*child]).collect();
             if children.is_empty() {
                 continue;
             }
@@ -408,55 +345,25 @@ impl<'d> Reader<'d> {
                 } else {
                     format!("{}.{}", element.name, element.attr("class").unwrap_or(""))
                 };
-                match groups
-                    .iter_mut()
-                    .find(|(existing, _)| *existing == signature)
-                {
+                match groups.iter_mut().find(|(existing, _)| *existing == signature) {
                     Some((_, members)) => members.push(child),
                     None => groups.push((signature, vec![child])),
                 }
             }
             for (signature, members) in groups {
-                let max_links = if signature == "tr" {
-                    MAX_ROW_LINKS
-                } else {
-                    MAX_ITEM_LINKS
-                };
+                let max_links = if signature == "tr" { MAX_ROW_LINKS } else { MAX_ITEM_LINKS };
                 let items: Vec<ListItem> = members
                     .iter()
-                    .filter_map(|member| {
-                        self.item(
-                            &[*member],
-                            max_links,
-                            table_dates.filter(|_| signature == "tr"),
-                        )
-                    })
+                    .filter_map(|member| self.item(&[*member], max_links, table_dates.filter(|_| signature == "tr")))
                     .collect();
                 let list_like = matches!(
                     document.element(container).map(|e| e.name.as_str()),
                     Some("ul" | "ol" | "tbody" | "table" | "dl")
                 );
                 if items.len() >= 2 || (items.len() == 1 && list_like) {
-                    let parent = document.parent(container).unwrap_or(Document::ROOT);
-                    let element = document.element(container);
-                    let join_key = element.map(|e| {
-                        (
-                            parent,
-                            format!("{}.{}", e.name, e.attr("class").unwrap_or("")),
-                            signature.clone(),
-                        )
-                    });
-                    let method = if table_dates.is_some() && signature == "tr" {
-                        Method::Table
-                    } else {
-                        Method::List
-                    };
-                    found.push(Candidate {
-                        container,
-                        items,
-                        method,
-                        join_key,
-                    });
+                    let join_key = self.join_key(container, &signature);
+                    let method = if table_dates.is_some() && signature == "tr" { Method::Table } else { Method::List };
+                    found.push(Candidate { container, items, method, join_key });
                 }
             }
             if let Some(candidate) = self.flat_candidate(container) {
@@ -466,21 +373,27 @@ impl<'d> Reader<'d> {
         join_split_lists(found)
     }
 
+    /// Lists that are one list split up share their container's shape up to a common
+    /// grandparent: `<ul>`s of five under one `<div>`, or like boxes of sub-columns side by side.
+    fn join_key(&self, container: NodeId, item_signature: &str) -> Option<(NodeId, String, String)> {
+        let document = self.document;
+        let parent = document.parent(container)?;
+        let grandparent = document.parent(parent)?;
+        let shape = |node: NodeId| {
+            document.element(node).map(|e| format!("{}.{}", e.name, e.attr("class").unwrap_or(""))).unwrap_or_default()
+        };
+        Some((grandparent, format!("{}/{}", shape(container), shape(parent)), item_signature.to_string()))
+    }
+
     /// `<a>title</a><span>date</span><br/>` runs directly inside one container.
     fn flat_candidate(&self, container: NodeId) -> Option<Candidate> {
         let document = self.document;
         let children = document.children(container);
-        let anchors = children
-            .iter()
-            .filter(|child| document.is_element(**child, "a"))
-            .count();
+        let anchors = children.iter().filter(|child| document.is_element(**child, "a")).count();
         if anchors < 2 {
             return None;
         }
-        let breaks = children
-            .iter()
-            .filter(|child| document.is_element(**child, "br"))
-            .count();
+        let breaks = children.iter().filter(|child| document.is_element(**child, "br")).count();
         let mut segments: Vec<Vec<NodeId>> = Vec::new();
         let mut current: Vec<NodeId> = Vec::new();
         for &child in children {
@@ -507,12 +420,7 @@ impl<'d> Reader<'d> {
             .filter(|segment| segment.iter().any(|node| document.is_element(*node, "a")))
             .filter_map(|segment| self.item(segment, MAX_ITEM_LINKS, None))
             .collect();
-        (items.len() >= 2).then_some(Candidate {
-            container,
-            items,
-            method: Method::List,
-            join_key: None,
-        })
+        (items.len() >= 2).then_some(Candidate { container, items, method: Method::List, join_key: None })
     }
 
     /// Hanweb JCMS: `<script type="text/xml"><datastore>…<record><![CDATA[<li>…</li>]]></record>`.
@@ -548,12 +456,7 @@ impl<'d> Reader<'d> {
     }
 
     /// Reads one item made of the sibling nodes `roots`; None if it is not item-like.
-    fn item(
-        &self,
-        roots: &[NodeId],
-        max_links: u32,
-        date_column: Option<usize>,
-    ) -> Option<ListItem> {
+    fn item(&self, roots: &[NodeId], max_links: u32, date_column: Option<usize>) -> Option<ListItem> {
         let document = self.document;
         let links: u32 = roots.iter().map(|root| self.stats[*root].links).sum();
         let chars: u32 = roots.iter().map(|root| self.stats[*root].text_chars).sum();
@@ -564,15 +467,11 @@ impl<'d> Reader<'d> {
         let mut best_link: Option<(NodeId, String)> = None;
         for root in roots {
             for node in document.descendants(*root) {
-                if self.hidden[node] || !document.is_element(node, "a") || !is_link(document, node)
-                {
+                if self.hidden[node] || !document.is_element(node, "a") || !is_link(document, node) {
                     continue;
                 }
                 let text = link_title(document, node);
-                if best_link
-                    .as_ref()
-                    .is_none_or(|(_, best)| text.chars().count() > best.chars().count())
-                {
+                if best_link.as_ref().is_none_or(|(_, best)| text.chars().count() > best.chars().count()) {
                     best_link = Some((node, text));
                 }
             }
@@ -581,20 +480,11 @@ impl<'d> Reader<'d> {
         if title.chars().count() < 2 || is_pager_text(&title) {
             return None;
         }
-        let href = document
-            .element(link)
-            .and_then(|e| e.attr("href"))
-            .and_then(|href| self.resolve(href));
-        let published = self.item_date(roots, date_column).or_else(|| {
-            href.as_ref()
-                .and_then(|url| date_in_url(url.as_str(), self.today))
-                .map(Published::date)
-        });
-        Some(ListItem {
-            title,
-            url: href.map(String::from),
-            published,
-        })
+        let href = document.element(link).and_then(|e| e.attr("href")).and_then(|href| self.resolve(href));
+        let published = self
+            .item_date(roots, date_column)
+            .or_else(|| href.as_ref().and_then(|url| date_in_url(url.as_str(), self.today)).map(Published::date));
+        Some(ListItem { title, url: href.map(String::from), published })
     }
 
     /// The item's own date: a date cell (in the table's date column when known), else a full
@@ -632,10 +522,7 @@ impl<'d> Reader<'d> {
         for root in roots {
             for node in document.descendants(*root) {
                 if self.hidden[node]
-                    || document
-                        .ancestors(node)
-                        .take_while(|a| !roots.contains(a))
-                        .any(|a| document.is_element(a, "a"))
+                    || document.ancestors(node).take_while(|a| !roots.contains(a)).any(|a| document.is_element(a, "a"))
                 {
                     continue;
                 }
@@ -664,23 +551,13 @@ impl<'d> Reader<'d> {
             return None;
         }
         // Header rows: in this container or, for a tbody, in its table's thead.
-        let mut rows: Vec<NodeId> = document
-            .child_elements(container)
-            .filter(|n| document.is_element(*n, "tr"))
-            .take(3)
-            .collect();
+        let mut rows: Vec<NodeId> =
+            document.child_elements(container).filter(|n| document.is_element(*n, "tr")).take(3).collect();
         if name == "tbody"
             && let Some(table) = document.parent(container)
         {
-            for section in document
-                .child_elements(table)
-                .filter(|n| document.is_element(*n, "thead"))
-            {
-                rows.extend(
-                    document
-                        .child_elements(section)
-                        .filter(|n| document.is_element(*n, "tr")),
-                );
+            for section in document.child_elements(table).filter(|n| document.is_element(*n, "thead")) {
+                rows.extend(document.child_elements(section).filter(|n| document.is_element(*n, "tr")));
             }
         }
         for row in rows {
@@ -690,19 +567,10 @@ impl<'d> Reader<'d> {
             let cells: Vec<String> = document
                 .child_elements(row)
                 .filter(|cell| document.is_element(*cell, "td") || document.is_element(*cell, "th"))
-                .map(|cell| {
-                    document
-                        .text(cell)
-                        .chars()
-                        .filter(|c| !c.is_whitespace())
-                        .collect()
-                })
+                .map(|cell| document.text(cell).chars().filter(|c| !c.is_whitespace()).collect())
                 .collect();
             for header in DATE_HEADERS {
-                if let Some(index) = cells
-                    .iter()
-                    .position(|cell| cell.contains(header) && cell.chars().count() <= 8)
-                {
+                if let Some(index) = cells.iter().position(|cell| cell.contains(header) && cell.chars().count() <= 8) {
                     return Some(index);
                 }
             }
@@ -710,21 +578,36 @@ impl<'d> Reader<'d> {
         None
     }
 
-    fn column_score(&self, candidate: &Candidate, column_name: &str) -> f64 {
+    /// Scores a candidate as the column's own list; None when it cannot be (chrome, or a side
+    /// box with no sign of belonging to this column).
+    fn judge<'c>(&self, candidate: &'c Candidate, column_name: &str) -> Option<Judged<'c>> {
+        let affinity = self.affinity(candidate);
+        let hint = self.container_hint(candidate.container);
+        let heading = self.heading_relation(candidate.container, column_name);
+        let paginated = self.pagination_follows(candidate.container);
+        let strongly_owned = affinity >= 0.5 || candidate.method == Method::Datastore;
+        let owned = strongly_owned
+            || paginated
+            || heading == Heading::NamesColumn
+            || hint == Hint::Main
+            || candidate.method == Method::Table;
+        if hint == Hint::Chrome || (hint == Hint::Side && !owned) {
+            return None;
+        }
         let dated = candidate.dated() as f64;
         let undated = (candidate.items.len() - candidate.dated()) as f64;
-        let mut score = dated + 0.2 * undated;
-        score *= 1.0 + self.affinity(candidate);
-        score *= match self.container_hint(candidate.container) {
-            Hint::Chrome => 0.1,
+        let mut score = (dated + 0.2 * undated) * (1.0 + affinity);
+        score *= match hint {
             Hint::Side => 0.3,
             Hint::Main => 1.3,
-            Hint::Neutral => 1.0,
+            _ => 1.0,
         };
-        if self.pagination_follows(candidate.container) {
-            score *= 1.5;
-        }
-        if !column_name.is_empty() && self.heading_names(candidate.container, column_name) {
+        score *= match heading {
+            Heading::NamesColumn => 1.5,
+            Heading::NamesOther => 0.6,
+            Heading::None => 1.0,
+        };
+        if paginated {
             score *= 1.5;
         }
         match candidate.method {
@@ -732,7 +615,7 @@ impl<'d> Reader<'d> {
             Method::Table => score *= 1.3,
             _ => {}
         }
-        score
+        (score > 0.0).then_some(Judged { candidate, score, strongly_owned })
     }
 
     /// Share of items whose link lies under the page's own directory (TRS WCM keeps a column's
@@ -748,9 +631,7 @@ impl<'d> Reader<'d> {
             .items
             .iter()
             .filter_map(|item| item.url.as_deref().and_then(|url| Url::parse(url).ok()))
-            .filter(|url| {
-                url.host_str() == host && url.path().starts_with(directory) && url.path() != path
-            })
+            .filter(|url| url.host_str() == host && url.path().starts_with(directory) && url.path() != path)
             .count();
         under as f64 / candidate.items.len() as f64
     }
@@ -769,33 +650,17 @@ impl<'d> Reader<'d> {
             if element.name == "aside" {
                 return Hint::Side;
             }
-            let names = format!(
-                "{} {}",
-                element.attr("class").unwrap_or(""),
-                element.attr("id").unwrap_or("")
-            )
-            .to_ascii_lowercase();
-            let words: Vec<&str> = names
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect();
-            if words
-                .iter()
-                .any(|word| CHROME_WORDS.iter().any(|chrome| word.starts_with(chrome)))
-            {
+            let names = format!("{} {}", element.attr("class").unwrap_or(""), element.attr("id").unwrap_or(""))
+                .to_ascii_lowercase();
+            let words: Vec<&str> =
+                names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+            if words.iter().any(|word| CHROME_WORDS.iter().any(|chrome| word.starts_with(chrome))) {
                 return Hint::Chrome;
             }
-            if words
-                .iter()
-                .any(|word| SIDE_WORDS.iter().any(|side| word.contains(side)))
-            {
+            if words.iter().any(|word| SIDE_WORDS.iter().any(|side| word.contains(side))) {
                 return Hint::Side;
             }
-            if hint == Hint::Neutral
-                && words
-                    .iter()
-                    .any(|word| MAIN_WORDS.iter().any(|main| word.starts_with(main)))
-            {
+            if hint == Hint::Neutral && words.iter().any(|word| MAIN_WORDS.iter().any(|main| word.starts_with(main))) {
                 hint = Hint::Main;
             }
         }
@@ -811,18 +676,14 @@ impl<'d> Reader<'d> {
                 return false;
             };
             let siblings = document.children(parent);
-            let position = siblings
-                .iter()
-                .position(|sibling| *sibling == node)
-                .unwrap_or(0);
+            let position = siblings.iter().position(|sibling| *sibling == node).unwrap_or(0);
             for &sibling in siblings.iter().skip(position + 1).take(4) {
                 let text = if document.is_element(sibling, "script") {
                     document.raw_text(sibling)
                 } else {
                     document.text(sibling)
                 };
-                if text.len() < 4000 && PAGINATION_WORDS.iter().any(|word| text.contains(word))
-                    || is_page_count(&text)
+                if text.len() < 4000 && PAGINATION_WORDS.iter().any(|word| text.contains(word)) || is_page_count(&text)
                 {
                     return true;
                 }
@@ -832,45 +693,47 @@ impl<'d> Reader<'d> {
         false
     }
 
-    /// Whether a short heading just before the list (or its box) names the column.
-    fn heading_names(&self, container: NodeId, column_name: &str) -> bool {
+    /// What the short heading just before the list (or before its box) says: the column's name,
+    /// another name (a box of other news), or nothing.
+    fn heading_relation(&self, container: NodeId, column_name: &str) -> Heading {
         let document = self.document;
         let mut node = container;
         for _ in 0..3 {
-            let Some(parent) = document.parent(node) else {
-                return false;
-            };
+            let Some(parent) = document.parent(node) else { return Heading::None };
             let siblings = document.children(parent);
-            let position = siblings
-                .iter()
-                .position(|sibling| *sibling == node)
-                .unwrap_or(0);
+            let position = siblings.iter().position(|sibling| *sibling == node).unwrap_or(0);
             for &sibling in siblings[..position].iter().rev().take(2) {
-                if self.stats[sibling].text_chars <= 30
-                    && document.text(sibling).contains(column_name)
-                {
-                    return true;
+                let chars = self.stats[sibling].text_chars;
+                if chars == 0 || chars > 30 || self.hidden[sibling] {
+                    continue;
+                }
+                let text = document.text(sibling);
+                if names_column(&text, column_name) {
+                    return Heading::NamesColumn;
+                }
+                // A heading element or a short title bar right before a box names that box.
+                let is_heading = document.element(sibling).is_some_and(|e| {
+                    matches!(e.name.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+                        || e.classes().any(|c| c.contains("tit") || c.contains("head") || c.contains("bt"))
+                });
+                if is_heading && !is_pager_text(&text) {
+                    return Heading::NamesOther;
                 }
             }
             node = parent;
         }
-        false
+        Heading::None
     }
 
     /// "暂无信息" and its kin, anywhere visible.
     fn placeholder(&self) -> Option<String> {
         let document = self.document;
-        document
-            .descendants(Document::ROOT)
-            .find_map(|node| match &document.node(node).data {
-                NodeData::Text(text) if !self.hidden[node] && text.chars().count() <= 60 => {
-                    PLACEHOLDERS
-                        .iter()
-                        .any(|phrase| text.contains(phrase))
-                        .then(|| text.trim().to_string())
-                }
-                _ => None,
-            })
+        document.descendants(Document::ROOT).find_map(|node| match &document.node(node).data {
+            NodeData::Text(text) if !self.hidden[node] && text.chars().count() <= 60 => {
+                PLACEHOLDERS.iter().any(|phrase| text.contains(phrase)).then(|| text.trim().to_string())
+            }
+            _ => None,
+        })
     }
 
     /// A single-article page: the first labelled publication date (`发布日期：2026-11-20`).
@@ -901,17 +764,14 @@ impl<'d> Reader<'d> {
             let after = &text[label_at..];
             let mut dates = dates_in_text(after, self.today);
             if dates.is_empty() {
-                let next = document
-                    .descendants(document.parent(node)?)
-                    .skip_while(|n| *n != node)
-                    .skip(1)
-                    .find_map(|n| match &document.node(n).data {
-                        NodeData::Text(text) => Some(text.clone()),
-                        _ => None,
+                let next =
+                    document.descendants(document.parent(node)?).skip_while(|n| *n != node).skip(1).find_map(|n| {
+                        match &document.node(n).data {
+                            NodeData::Text(text) => Some(text.clone()),
+                            _ => None,
+                        }
                     });
-                dates = next
-                    .map(|text| dates_in_text(&text, self.today))
-                    .unwrap_or_default();
+                dates = next.map(|text| dates_in_text(&text, self.today)).unwrap_or_default();
             }
             if let Some(date) = dates.into_iter().find(|date| date.date <= self.today) {
                 let title = document
@@ -925,11 +785,7 @@ impl<'d> Reader<'d> {
                         }
                     })
                     .unwrap_or_default();
-                return Some(ListItem {
-                    title,
-                    url: Some(self.page_url.to_string()),
-                    published: Some(date),
-                });
+                return Some(ListItem { title, url: Some(self.page_url.to_string()), published: Some(date) });
             }
         }
         None
@@ -953,10 +809,7 @@ impl<'d> Reader<'d> {
                         date_selector
                             .select(document, item)
                             .into_iter()
-                            .chain(
-                                std::iter::once(item)
-                                    .filter(|n| date_selector.matches(document, *n)),
-                            )
+                            .chain(std::iter::once(item).filter(|n| date_selector.matches(document, *n)))
                             .find_map(date_of)
                     });
                     let automatic = self.item(&[item], u32::MAX, None);
@@ -974,33 +827,19 @@ impl<'d> Reader<'d> {
             (None, Some(date_selector)) => date_selector
                 .select(document, Document::ROOT)
                 .into_iter()
-                .map(|node| ListItem {
-                    title: String::new(),
-                    url: None,
-                    published: date_of(node),
-                })
+                .map(|node| ListItem { title: String::new(), url: None, published: date_of(node) })
                 .collect(),
             (None, None) => Vec::new(),
         };
-        ListReading {
-            items,
-            method: Method::Selectors,
-            placeholder: self.placeholder(),
-        }
+        ListReading { items, method: Method::Selectors, placeholder: self.placeholder() }
     }
 
     fn resolve(&self, href: &str) -> Option<Url> {
         let href = href.trim();
-        if href.is_empty()
-            || href.starts_with('#')
-            || href.to_ascii_lowercase().starts_with("javascript:")
-        {
+        if href.is_empty() || href.starts_with('#') || href.to_ascii_lowercase().starts_with("javascript:") {
             return None;
         }
-        self.page_url
-            .join(href)
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https"))
+        self.page_url.join(href).ok().filter(|url| matches!(url.scheme(), "http" | "https"))
     }
 }
 
@@ -1009,14 +848,8 @@ fn join_split_lists(candidates: Vec<Candidate>) -> Vec<Candidate> {
     let mut joined: Vec<Candidate> = Vec::with_capacity(candidates.len());
     let mut by_key: HashMap<(NodeId, String, String), usize> = HashMap::new();
     for candidate in candidates {
-        match candidate
-            .join_key
-            .clone()
-            .and_then(|key| by_key.get(&key).copied().map(|index| (key, index)))
-        {
-            Some((_, index)) if joined[index].method == candidate.method => {
-                joined[index].items.extend(candidate.items)
-            }
+        match candidate.join_key.clone().and_then(|key| by_key.get(&key).copied().map(|index| (key, index))) {
+            Some((_, index)) if joined[index].method == candidate.method => joined[index].items.extend(candidate.items),
             _ => {
                 if let Some(key) = candidate.join_key.clone() {
                     by_key.insert(key, joined.len());
@@ -1038,50 +871,34 @@ fn is_link(document: &Document, node: NodeId) -> bool {
 
 fn link_title(document: &Document, node: NodeId) -> String {
     let text = document.text(node);
-    let title = document
-        .element(node)
-        .and_then(|e| e.attr("title"))
-        .map(str::trim)
-        .unwrap_or("");
+    let title = document.element(node).and_then(|e| e.attr("title")).map(str::trim).unwrap_or("");
     let cut_short = text.ends_with("...") || text.ends_with('…') || text.ends_with("..");
-    if !title.is_empty() && (cut_short || text.is_empty()) {
-        title.to_string()
-    } else {
-        text
-    }
+    if !title.is_empty() && (cut_short || text.is_empty()) { title.to_string() } else { text }
 }
 
 fn has_digit(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+    text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
 }
 
-fn is_display_none(style: &str) -> bool {
-    let compact: String = style
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    compact.contains("display:none")
+/// Whether a heading or title bar names the column: it contains the configured name, or the
+/// configured name (`政务公开-工作动态`, `工作动态（县府办）`) contains it.
+fn names_column(text: &str, column_name: &str) -> bool {
+    let text = text.trim();
+    !column_name.is_empty() && (text.contains(column_name) || (text.chars().count() >= 2 && column_name.contains(text)))
 }
 
 /// Pager links are not items: `下一页`, `尾页`, `2`, `>>`.
 fn is_pager_text(text: &str) -> bool {
     let trimmed = text.trim();
     PAGINATION_WORDS.iter().any(|word| trimmed == *word)
-        || matches!(
-            trimmed,
-            "首页" | "更多" | "更多>>" | "more" | "More" | ">>" | "<<" | ">" | "<"
-        )
+        || matches!(trimmed, "首页" | "更多" | "更多>>" | "more" | "More" | ">>" | "<<" | ">" | "<")
         || trimmed.chars().all(|c| c.is_ascii_digit())
 }
 
 /// `共12页`, `第1页/共5页`, `1/5页`.
 fn is_page_count(text: &str) -> bool {
     text.chars().count() < 200
-        && (text.contains('共') && text.contains('页')
-            || text.contains("页/")
-            || text.contains("条记录"))
+        && (text.contains('共') && text.contains('页') || text.contains("页/") || text.contains("条记录"))
 }
 
 #[cfg(test)]
@@ -1108,11 +925,7 @@ mod tests {
             <li><a href="./202610/t20261009_13.html">乡镇动态二</a><span>2026-10-09</span></li>
             <li><a href="./202609/t20260928_14.html">乡镇动态三</a><span>2026-09-28</span></li></ul>
             <div class="page">共4条 首页 上一页 下一页 尾页</div></div>"#;
-        let reading = column(
-            html,
-            "http://www.example.gov.cn/zwgk/gzdt/index.html",
-            "工作动态",
-        );
+        let reading = column(html, "http://www.example.gov.cn/zwgk/gzdt/index.html", "工作动态");
         assert_eq!(reading.dated_items(), 4);
         assert_eq!(reading.newest(), Some(Published::date(date(2026, 10, 30))));
     }
@@ -1134,11 +947,7 @@ mod tests {
             </tbody></table>"#;
         let reading = column(html, "http://www.example.gov.cn/xxgk/zcwj/", "政策文件");
         assert_eq!(reading.method, Method::Table);
-        let dates: Vec<String> = reading
-            .items
-            .iter()
-            .map(|i| i.published.unwrap().to_string())
-            .collect();
+        let dates: Vec<String> = reading.items.iter().map(|i| i.published.unwrap().to_string()).collect();
         assert_eq!(dates, ["2026-11-03", "2026-10-22"]);
     }
 
@@ -1148,11 +957,7 @@ mod tests {
             <record><![CDATA[<li><a href="/art/2026/11/18/art_123_1.html" title="标题一">标题一</a><span>2026-11-18</span></li>]]></record>
             <record><![CDATA[<li><a href="/art/2026/11/12/art_123_2.html" title="标题二">标题二</a><span>2026-11-12</span></li>]]></record>
             </recordset></datastore></script></div>"#;
-        let reading = column(
-            html,
-            "http://www.example.gov.cn/col/col123/index.html",
-            "工作动态",
-        );
+        let reading = column(html, "http://www.example.gov.cn/col/col123/index.html", "工作动态");
         assert_eq!(reading.method, Method::Datastore);
         assert_eq!(reading.dated_items(), 2);
         assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 18))));
@@ -1165,11 +970,7 @@ mod tests {
             <div class="footer"><ul><li><a href="/about">关于我们</a> 2026-11-26</li><li><a href="/map">网站地图</a> 2026-11-26</li></ul>
             Copyright © 2010-2026 粤ICP备05012345号 粤公网安备 44160202000123号 电话：0762-3383321</div>"#;
         let document = Document::parse(html);
-        let reading = read_home(
-            &document,
-            &Url::parse("http://www.example.gov.cn/").unwrap(),
-            TODAY,
-        );
+        let reading = read_home(&document, &Url::parse("http://www.example.gov.cn/").unwrap(), TODAY);
         assert_eq!(reading.dated_items(), 2);
         assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 20))));
     }
@@ -1182,13 +983,7 @@ mod tests {
             items: Some(SelectorList::parse("div.row").unwrap()),
             dates: Some(SelectorList::parse("i").unwrap()),
         };
-        let reading = read_column(
-            &document,
-            &Url::parse("http://x.gov.cn/c/").unwrap(),
-            TODAY,
-            "c",
-            Some(&selectors),
-        );
+        let reading = read_column(&document, &Url::parse("http://x.gov.cn/c/").unwrap(), TODAY, "c", Some(&selectors));
         assert_eq!(reading.method, Method::Selectors);
         assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 5))));
         assert_eq!(reading.items.len(), 2);

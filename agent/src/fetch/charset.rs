@@ -54,12 +54,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         // a Chinese government site it is a server default, never the truth.
         let suspicious = encoding == encoding_rs::WINDOWS_1252 && !body.is_ascii();
         if !had_errors && !suspicious {
-            return Decoded {
-                text: text.into_owned(),
-                encoding: encoding.name(),
-                source,
-                declared_but_wrong: None,
-            };
+            return Decoded { text: text.into_owned(), encoding: encoding.name(), source, declared_but_wrong: None };
         }
         let guess = detect(body);
         if guess != encoding {
@@ -73,12 +68,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
                 };
             }
         }
-        return Decoded {
-            text: text.into_owned(),
-            encoding: encoding.name(),
-            source,
-            declared_but_wrong: None,
-        };
+        return Decoded { text: text.into_owned(), encoding: encoding.name(), source, declared_but_wrong: None };
     }
     let guess = detect(body);
     let (text, _) = guess.decode_without_bom_handling(body);
@@ -102,9 +92,7 @@ fn detect(body: &[u8]) -> &'static Encoding {
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (key, value) = param.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
+        key.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches(['"', '\'']).to_string())
     })
 }
 
@@ -129,7 +117,11 @@ fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
                     .collect();
                 if let Some(encoding) = Encoding::for_label(&value) {
                     // A page cannot be UTF-16 if its bytes were readable as ASCII here.
-                    return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE { UTF_8 } else { encoding });
+                    return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                        UTF_8
+                    } else {
+                        encoding
+                    });
                 }
             }
         }
@@ -154,7 +146,8 @@ mod tests {
 
     #[test]
     fn decides_in_browser_order() {
-        let with_meta = TEXT.replace("<head>", "<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">");
+        let with_meta =
+            TEXT.replace("<head>", "<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">");
         let decoded = decode(&gbk(&with_meta), None);
         assert_eq!((decoded.encoding, decoded.source), ("GBK", CharsetSource::Meta));
         assert!(decoded.text.contains("龙川县人民政府"));

@@ -34,18 +34,12 @@ impl RequestLimiter {
     pub async fn acquire(&self, host: &str) -> Permit {
         let host_semaphore = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts
-                .entry(host.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-                .clone()
+            hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
         };
         // The semaphores are never closed, so acquiring cannot fail.
         let host_permit = host_semaphore.acquire_owned().await.expect("host semaphore is never closed");
         let global_permit = self.global.clone().acquire_owned().await.expect("global semaphore is never closed");
-        Permit {
-            _host: host_permit,
-            _global: global_permit,
-        }
+        Permit { _host: host_permit, _global: global_permit }
     }
 }
 

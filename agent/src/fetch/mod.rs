@@ -75,11 +75,18 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// `extra_roots` are trusted besides the system store (tests; internal government CAs).
-    pub fn new(limits: &Limits, user_agent: &str, extra_roots: &[reqwest::Certificate]) -> Result<Self, FetchSetupError> {
+    pub fn new(
+        limits: &Limits,
+        user_agent: &str,
+        extra_roots: &[reqwest::Certificate],
+    ) -> Result<Self, FetchSetupError> {
         // reqwest is built without a default provider; ring is the one provider in this workspace.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        );
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
         let builder = |lenient: bool| {
             reqwest::Client::builder()
@@ -163,11 +170,7 @@ impl Fetcher {
             }
             let status = response.status();
             attempt.record.status = Some(status.as_u16());
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string);
+            let location = response.headers().get(LOCATION).and_then(|value| value.to_str().ok()).map(str::to_string);
             if status.is_redirection()
                 && let Some(location) = location
             {
@@ -176,11 +179,8 @@ impl Fetcher {
                 }
                 continue;
             }
-            let content_type = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string);
+            let content_type =
+                response.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_string);
             let Some(body) = self.read_body(attempt, response).await else { return };
             let decoded = charset::decode(&body, content_type.as_deref());
             attempt.record.charset = Some(decoded.encoding.to_string());
@@ -292,13 +292,29 @@ fn classify(error: &reqwest::Error) -> (FetchFailure, String) {
     let all = chain.join(" | ").to_ascii_lowercase();
     let failure = if error.is_timeout() || all.contains("timed out") {
         FetchFailure::Timeout
-    } else if all.contains("dns error") || all.contains("failed to lookup address") || all.contains("name or service not known") {
+    } else if all.contains("dns error")
+        || all.contains("failed to lookup address")
+        || all.contains("name or service not known")
+    {
         FetchFailure::Dns
-    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") || all.contains("peer sent") {
+    } else if all.contains("certificate")
+        || all.contains("tls")
+        || all.contains("handshake")
+        || all.contains("peer sent")
+    {
         FetchFailure::Tls
-    } else if all.contains("connection refused") || all.contains("network is unreachable") || all.contains("no route to host") {
+    } else if all.contains("connection refused")
+        || all.contains("network is unreachable")
+        || all.contains("no route to host")
+    {
         FetchFailure::Connect
-    } else if all.contains("reset") || all.contains("broken pipe") || all.contains("closed before") || all.contains("incomplete") || all.contains("unexpected eof") || all.contains("end of file") {
+    } else if all.contains("reset")
+        || all.contains("broken pipe")
+        || all.contains("closed before")
+        || all.contains("incomplete")
+        || all.contains("unexpected eof")
+        || all.contains("end of file")
+    {
         FetchFailure::Reset
     } else if error.is_connect() {
         FetchFailure::Connect

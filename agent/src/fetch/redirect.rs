@@ -88,9 +88,15 @@ mod tests {
     #[test]
     fn stubs_that_redirect() {
         let check = |body: &str, expected: Option<&str>| assert_eq!(soft_redirect(body).as_deref(), expected, "{body}");
-        check(r#"<html><head><meta http-equiv="refresh" content="0;url=/index.html"></head></html>"#, Some("/index.html"));
+        check(
+            r#"<html><head><meta http-equiv="refresh" content="0;url=/index.html"></head></html>"#,
+            Some("/index.html"),
+        );
         check(r#"<META HTTP-EQUIV="Refresh" CONTENT="0; URL='sy/index.shtml'">"#, Some("sy/index.shtml"));
-        check(r#"<meta http-equiv=refresh content="1;http://www.example.gov.cn/web/">"#, Some("http://www.example.gov.cn/web/"));
+        check(
+            r#"<meta http-equiv=refresh content="1;http://www.example.gov.cn/web/">"#,
+            Some("http://www.example.gov.cn/web/"),
+        );
         check(r#"<script>window.location.href="/zwgk/index.html";</script>"#, Some("/zwgk/index.html"));
         check(r#"<script type="text/javascript">location.replace('/main.htm')</script>"#, Some("/main.htm"));
         check(r#"<meta http-equiv="refresh" content="300">"#, None);

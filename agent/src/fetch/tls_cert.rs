@@ -100,7 +100,13 @@ mod tests {
 
     #[test]
     fn malformed_input_is_none() {
-        for junk in [&[][..], &[0x30], &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff], &[0x30, 0x03, 0x30, 0x01, 0x00], b"not der at all"] {
+        for junk in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x30, 0x03, 0x30, 0x01, 0x00],
+            b"not der at all",
+        ] {
             assert_eq!(not_after(junk), None);
         }
     }

@@ -57,13 +57,9 @@ pub struct AgentId(String);
 
 impl AgentId {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let valid_start = text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        let valid_chars = text
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+        let valid_start = text.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let valid_chars =
+            text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
         if valid_start && valid_chars && text.len() <= 63 {
             Ok(AgentId(text.to_string()))
         } else {
@@ -166,13 +162,8 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
-    pub const ALL: [ColumnKind; 5] = [
-        ColumnKind::News,
-        ColumnKind::Notice,
-        ColumnKind::Policy,
-        ColumnKind::Planning,
-        ColumnKind::Other,
-    ];
+    pub const ALL: [ColumnKind; 5] =
+        [ColumnKind::News, ColumnKind::Notice, ColumnKind::Policy, ColumnKind::Planning, ColumnKind::Other];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -198,10 +189,7 @@ impl ColumnKind {
     /// Whether stale columns of this kind count toward the "≥ 5 stale news, notice or policy
     /// columns" veto.
     pub fn is_key_kind(self) -> bool {
-        matches!(
-            self,
-            ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy
-        )
+        matches!(self, ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy)
     }
 
     /// Guesses the kind from a column's name, the way the indicators group columns.
@@ -209,9 +197,7 @@ impl ColumnKind {
         const PLANNING: &[&str] = &["人事", "任免", "规划", "计划", "招录", "招聘"];
         const NOTICE: &[&str] = &["通知", "公告", "公示", "通告"];
         const POLICY: &[&str] = &["政策", "文件", "法规", "规章", "规范性", "解读"];
-        const NEWS: &[&str] = &[
-            "动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息",
-        ];
+        const NEWS: &[&str] = &["动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息"];
         let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
         if has(PLANNING) {
             ColumnKind::Planning
@@ -227,16 +213,10 @@ impl ColumnKind {
     }
 
     fn parse(text: &str) -> Result<Self, String> {
-        ColumnKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = ColumnKind::ALL.iter().map(|kind| kind.as_str()).collect();
-                format!(
-                    "unknown column kind {text:?}: expected one of {}",
-                    names.join(", ")
-                )
-            })
+        ColumnKind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| {
+            let names: Vec<&str> = ColumnKind::ALL.iter().map(|kind| kind.as_str()).collect();
+            format!("unknown column kind {text:?}: expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -253,10 +233,8 @@ impl AgentConfig {
         env: &HashMap<String, String>,
         check_selector: SelectorCheck<'_>,
     ) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text, path, env, check_selector)
     }
 
@@ -267,12 +245,9 @@ impl AgentConfig {
         env: &HashMap<String, String>,
         check_selector: SelectorCheck<'_>,
     ) -> Result<Self, ConfigError> {
-        let invalid = |problems: Vec<super::Problem>| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            problems,
-        };
-        let mut root = source::parse_toml(text)
-            .map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
+        let invalid = |problems: Vec<super::Problem>| ConfigError::Invalid { path: path.to_path_buf(), problems };
+        let mut root =
+            source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
         let mut problems = Problems::default();
         for found in source::overlay_env(&mut root, env, ENV_SECTIONS) {
             problems.list.push(found.into());
@@ -292,11 +267,7 @@ impl AgentConfig {
 
 impl From<source::SourceProblem> for super::Problem {
     fn from(found: source::SourceProblem) -> Self {
-        super::Problem {
-            origin: found.origin,
-            key: found.key,
-            message: found.message,
-        }
+        super::Problem { origin: found.origin, key: found.key, message: found.message }
     }
 }
 
@@ -310,19 +281,12 @@ fn read_agent_config(
     let agent = match top.table("agent", problems) {
         Some(table) => read_identity(table, problems),
         None => {
-            problems.push(
-                &top.origin,
-                "agent",
-                "missing; add an [agent] table with id and county",
-            );
+            problems.push(&top.origin, "agent", "missing; add an [agent] table with id and county");
             None
         }
     };
 
-    let mut probe = ProbeSettings {
-        interval: defaults::PROBE_INTERVAL,
-        timeout: defaults::PROBE_TIMEOUT,
-    };
+    let mut probe = ProbeSettings { interval: defaults::PROBE_INTERVAL, timeout: defaults::PROBE_TIMEOUT };
     let mut user_agent = defaults::USER_AGENT.to_string();
     if let Some(mut table) = top.table("probe", problems) {
         probe = read_probe(&mut table, probe, problems);
@@ -332,87 +296,41 @@ fn read_agent_config(
         table.finish(&["interval", "timeout", "user_agent"], problems);
     }
 
-    let limits = top
-        .table("limits", problems)
-        .map(|table| read_limits(table, problems))
-        .unwrap_or_default();
-    let thresholds = top
-        .table("thresholds", problems)
-        .map(|table| Thresholds::read(table, problems))
-        .unwrap_or_default();
+    let limits = top.table("limits", problems).map(|table| read_limits(table, problems)).unwrap_or_default();
+    let thresholds =
+        top.table("thresholds", problems).map(|table| Thresholds::read(table, problems)).unwrap_or_default();
 
     let site_tables = top.tables("site", problems);
     if site_tables.is_empty() {
-        problems.push(
-            &top.origin,
-            "site",
-            "no [[site]] to inspect; add at least one [[site]] with name, unit and url",
-        );
+        problems.push(&top.origin, "site", "no [[site]] to inspect; add at least one [[site]] with name, unit and url");
     }
     let mut seen_sites = HashSet::new();
     let mut sites = Vec::new();
     for table in site_tables {
-        if let Some(site) = read_site(
-            table,
-            probe,
-            &thresholds,
-            &mut seen_sites,
-            problems,
-            check_selector,
-        ) {
+        if let Some(site) = read_site(table, probe, &thresholds, &mut seen_sites, problems, check_selector) {
             sites.push(site);
         }
     }
     top.finish(TOP_KEYS, problems);
 
-    Some(AgentConfig {
-        agent: agent?,
-        probe,
-        user_agent,
-        limits,
-        thresholds,
-        sites,
-    })
+    Some(AgentConfig { agent: agent?, probe, user_agent, limits, thresholds, sites })
 }
 
 fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentIdentity> {
-    let id = table
-        .required_string("id", problems)
-        .and_then(|(text, origin)| {
-            AgentId::parse(&text)
-                .map_err(|message| problems.push(&origin, "agent.id", message))
-                .ok()
-        });
-    let county = table
-        .required_string("county", problems)
-        .map(|(text, _)| text.trim().to_string());
+    let id = table.required_string("id", problems).and_then(|(text, origin)| {
+        AgentId::parse(&text).map_err(|message| problems.push(&origin, "agent.id", message)).ok()
+    });
+    let county = table.required_string("county", problems).map(|(text, _)| text.trim().to_string());
     table.finish(&["id", "county"], problems);
-    Some(AgentIdentity {
-        id: id?,
-        county: county?,
-    })
+    Some(AgentIdentity { id: id?, county: county? })
 }
 
-fn read_probe(
-    table: &mut Table<'_>,
-    inherited: ProbeSettings,
-    problems: &mut Problems,
-) -> ProbeSettings {
+fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
     let interval = table
-        .duration(
-            "interval",
-            defaults::MIN_PROBE_INTERVAL,
-            defaults::MAX_PROBE_INTERVAL,
-            problems,
-        )
+        .duration("interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
         .unwrap_or(inherited.interval);
     let timeout = table
-        .duration(
-            "timeout",
-            std::time::Duration::from_millis(100),
-            defaults::MAX_PROBE_TIMEOUT,
-            problems,
-        )
+        .duration("timeout", std::time::Duration::from_millis(100), defaults::MAX_PROBE_TIMEOUT, problems)
         .unwrap_or(inherited.timeout);
     ProbeSettings { interval, timeout }
 }
@@ -430,15 +348,7 @@ fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
     small("max_redirects", 50, &mut limits.max_redirects);
     small("per_host_concurrency", 64, &mut limits.per_host_concurrency);
     small("concurrency", 4096, &mut limits.concurrency);
-    table.finish(
-        &[
-            "max_body_bytes",
-            "max_redirects",
-            "per_host_concurrency",
-            "concurrency",
-        ],
-        problems,
-    );
+    table.finish(&["max_body_bytes", "max_redirects", "per_host_concurrency", "concurrency"], problems);
     limits
 }
 
@@ -467,28 +377,10 @@ fn read_site(
     let columns: Vec<ColumnConfig> = table
         .tables("column", problems)
         .into_iter()
-        .filter_map(|column| {
-            read_column(
-                column,
-                probe,
-                thresholds,
-                &mut seen_columns,
-                problems,
-                check_selector,
-            )
-        })
+        .filter_map(|column| read_column(column, probe, thresholds, &mut seen_columns, problems, check_selector))
         .collect();
-    table.finish(
-        &["name", "unit", "url", "interval", "timeout", "column"],
-        problems,
-    );
-    Some(SiteConfig {
-        name: name?.0.trim().to_string(),
-        unit: unit?.0.trim().to_string(),
-        url: url?,
-        probe,
-        columns,
-    })
+    table.finish(&["name", "unit", "url", "interval", "timeout", "column"], problems);
+    Some(SiteConfig { name: name?.0.trim().to_string(), unit: unit?.0.trim().to_string(), url: url?, probe, columns })
 }
 
 fn read_column(
@@ -503,7 +395,11 @@ fn read_column(
     if let Some((name, origin)) = &name
         && !seen_columns.insert(name.trim().to_string())
     {
-        problems.push(origin, &table.key_path("name"), format!("this site already has a column named {name:?}; column names must be unique within a site"));
+        problems.push(
+            origin,
+            &table.key_path("name"),
+            format!("this site already has a column named {name:?}; column names must be unique within a site"),
+        );
     }
     let url = table.url("url", true, problems);
     let kind = match table.string("kind", problems) {
@@ -514,9 +410,7 @@ fn read_column(
                 None
             }
         },
-        None => name
-            .as_ref()
-            .map(|(name, _)| (ColumnKind::infer(name), true)),
+        None => name.as_ref().map(|(name, _)| (ColumnKind::infer(name), true)),
     };
     let max_age_days = table.whole_number("max_age_days", " days", 1, 36_500, problems);
     let probe = read_probe(&mut table, inherited, problems);
@@ -525,11 +419,7 @@ fn read_column(
         match check_selector(&text) {
             Ok(()) => Some(text),
             Err(message) => {
-                problems.push(
-                    &origin,
-                    &table.key_path(key),
-                    format!("invalid CSS selector {text:?}: {message}"),
-                );
+                problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
                 None
             }
         }
@@ -537,16 +427,7 @@ fn read_column(
     let item_selector = selector("item_selector");
     let date_selector = selector("date_selector");
     table.finish(
-        &[
-            "name",
-            "url",
-            "kind",
-            "max_age_days",
-            "interval",
-            "timeout",
-            "item_selector",
-            "date_selector",
-        ],
+        &["name", "url", "kind", "max_age_days", "interval", "timeout", "item_selector", "date_selector"],
         problems,
     );
     let (kind, kind_inferred) = kind?;
@@ -573,12 +454,8 @@ mod tests {
     }
 
     fn parse(text: &str, env: &[(&str, &str)]) -> Result<AgentConfig, String> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        AgentConfig::parse(text, Path::new("agent.toml"), &env, &accept_any)
-            .map_err(|err| err.to_string())
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        AgentConfig::parse(text, Path::new("agent.toml"), &env, &accept_any).map_err(|err| err.to_string())
     }
 
     const GOOD: &str = r#"
@@ -610,10 +487,7 @@ interval = "1h"
         let columns = &config.sites[0].columns;
         assert_eq!(columns[0].kind, ColumnKind::News);
         assert_eq!(columns[0].max_age_days, 14);
-        assert_eq!(
-            (columns[1].kind, columns[1].kind_inferred),
-            (ColumnKind::Notice, true)
-        );
+        assert_eq!((columns[1].kind, columns[1].kind_inferred), (ColumnKind::Notice, true));
         assert_eq!(columns[1].max_age_days, 183);
         assert_eq!(columns[1].probe.interval, Duration::from_secs(3600));
         assert_eq!(columns[1].probe.timeout, Duration::from_secs(15));
@@ -623,24 +497,14 @@ interval = "1h"
     fn environment_overrides_keys_of_tables() {
         let config = parse(
             GOOD,
-            &[
-                ("XUNJIAN_PROBE__TIMEOUT", "20s"),
-                ("XUNJIAN_AGENT__COUNTY", "和平县"),
-                ("XUNJIAN_UPDATE_GOLDEN", "1"),
-            ],
+            &[("XUNJIAN_PROBE__TIMEOUT", "20s"), ("XUNJIAN_AGENT__COUNTY", "和平县"), ("XUNJIAN_UPDATE_GOLDEN", "1")],
         )
         .unwrap();
         assert_eq!(config.probe.timeout, Duration::from_secs(20));
-        assert_eq!(
-            config.sites[0].columns[0].probe.timeout,
-            Duration::from_secs(20)
-        );
+        assert_eq!(config.sites[0].columns[0].probe.timeout, Duration::from_secs(20));
         assert_eq!(config.agent.county, "和平县");
         let err = parse(GOOD, &[("XUNJIAN_PROBE__TIMEOUT", "soon")]).unwrap_err();
-        assert!(
-            err.contains("(from environment variable XUNJIAN_PROBE__TIMEOUT)"),
-            "{err}"
-        );
+        assert!(err.contains("(from environment variable XUNJIAN_PROBE__TIMEOUT)"), "{err}");
         let err = parse(GOOD, &[("XUNJIAN_LIMITS__CONCURENCY", "4")]).unwrap_err();
         assert!(err.contains("did you mean \"concurrency\""), "{err}");
     }
@@ -673,8 +537,7 @@ interval = "1h"
 
     #[test]
     fn kind_inferred_from_column_names() {
-        let check =
-            |name: &str, kind: ColumnKind| assert_eq!(ColumnKind::infer(name), kind, "{name}");
+        let check = |name: &str, kind: ColumnKind| assert_eq!(ColumnKind::infer(name), kind, "{name}");
         check("工作动态", ColumnKind::News);
         check("部门要闻", ColumnKind::News);
         check("通知公告", ColumnKind::Notice);

@@ -14,11 +14,8 @@ pub const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(86_400);
 /// The longest timeout accepted: beyond this a probe says nothing the indicator asks.
 pub const MAX_PROBE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Sent with every request; some government firewalls refuse requests with no User-Agent.
-pub const USER_AGENT: &str = concat!(
-    "Mozilla/5.0 (compatible; xunjian/",
-    env!("CARGO_PKG_VERSION"),
-    "; government website inspection)"
-);
+pub const USER_AGENT: &str =
+    concat!("Mozilla/5.0 (compatible; xunjian/", env!("CARGO_PKG_VERSION"), "; government website inspection)");
 
 /// Body bytes read from one response (after decompression). Government home pages run to a few
 /// hundred KB; 8 MiB leaves room while bounding memory against endless or bombed bodies.

@@ -16,11 +16,7 @@ pub(crate) struct Problems {
 
 impl Problems {
     pub fn push(&mut self, origin: &Origin, key: &str, message: impl Into<String>) {
-        self.list.push(Problem {
-            origin: origin.clone(),
-            key: key.to_string(),
-            message: message.into(),
-        });
+        self.list.push(Problem { origin: origin.clone(), key: key.to_string(), message: message.into() });
     }
 }
 
@@ -43,22 +39,14 @@ impl<'n> Table<'n> {
                 used: vec![false; entries.len()],
             }),
             other => {
-                problems.push(
-                    &node.origin,
-                    path,
-                    format!("expected a table, got {}", other.type_name()),
-                );
+                problems.push(&node.origin, path, format!("expected a table, got {}", other.type_name()));
                 None
             }
         }
     }
 
     pub fn key_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
     pub fn get(&mut self, key: &str) -> Option<&'n Node> {
@@ -70,8 +58,7 @@ impl<'n> Table<'n> {
     /// A sub-table; absent → None without a problem.
     pub fn table(&mut self, key: &str, problems: &mut Problems) -> Option<Table<'n>> {
         let path = self.key_path(key);
-        self.get(key)
-            .and_then(|node| Table::of(node, &path, problems))
+        self.get(key).and_then(|node| Table::of(node, &path, problems))
     }
 
     /// An array of tables (`[[site]]`); absent → empty.
@@ -90,10 +77,7 @@ impl<'n> Table<'n> {
                 problems.push(
                     &node.origin,
                     &path,
-                    format!(
-                        "expected an array of tables ([[{key}]]), got {}",
-                        other.type_name()
-                    ),
+                    format!("expected an array of tables ([[{key}]]), got {}", other.type_name()),
                 );
                 Vec::new()
             }
@@ -106,21 +90,13 @@ impl<'n> Table<'n> {
         match &node.value {
             Value::String(text) => Some((text.clone(), node.origin.clone())),
             other => {
-                problems.push(
-                    &node.origin,
-                    &path,
-                    format!("expected a string, got {}", other.type_name()),
-                );
+                problems.push(&node.origin, &path, format!("expected a string, got {}", other.type_name()));
                 None
             }
         }
     }
 
-    pub fn required_string(
-        &mut self,
-        key: &str,
-        problems: &mut Problems,
-    ) -> Option<(String, Origin)> {
+    pub fn required_string(&mut self, key: &str, problems: &mut Problems) -> Option<(String, Origin)> {
         if self.get_peek(key) {
             let value = self.string(key, problems)?;
             if value.0.trim().is_empty() {
@@ -129,11 +105,7 @@ impl<'n> Table<'n> {
             }
             Some(value)
         } else {
-            problems.push(
-                &self.origin,
-                &self.key_path(key),
-                "missing; this key is required",
-            );
+            problems.push(&self.origin, &self.key_path(key), "missing; this key is required");
             None
         }
     }
@@ -155,9 +127,7 @@ impl<'n> Table<'n> {
         let node = self.get(key)?;
         let value = match &node.value {
             Value::Integer(number) => u64::try_from(*number).ok(),
-            Value::String(text) if matches!(node.origin, Origin::Env { .. }) => {
-                text.trim().parse().ok()
-            }
+            Value::String(text) if matches!(node.origin, Origin::Env { .. }) => text.trim().parse().ok(),
             _ => None,
         };
         match value {
@@ -174,34 +144,21 @@ impl<'n> Table<'n> {
                 problems.push(
                     &node.origin,
                     &path,
-                    format!(
-                        "expected whole {}, got {}",
-                        unit_hint.trim(),
-                        describe(&node.value)
-                    ),
+                    format!("expected whole {}, got {}", unit_hint.trim(), describe(&node.value)),
                 );
                 None
             }
         }
     }
 
-    pub fn duration(
-        &mut self,
-        key: &str,
-        min: Duration,
-        max: Duration,
-        problems: &mut Problems,
-    ) -> Option<Duration> {
+    pub fn duration(&mut self, key: &str, min: Duration, max: Duration, problems: &mut Problems) -> Option<Duration> {
         let path = self.key_path(key);
         let node = self.get(key)?;
         let Value::String(text) = &node.value else {
             problems.push(
                 &node.origin,
                 &path,
-                format!(
-                    "expected a duration such as \"90s\", \"5m\" or \"1h\", got {}",
-                    describe(&node.value)
-                ),
+                format!("expected a duration such as \"90s\", \"5m\" or \"1h\", got {}", describe(&node.value)),
             );
             return None;
         };
@@ -211,11 +168,7 @@ impl<'n> Table<'n> {
                 problems.push(
                     &node.origin,
                     &path,
-                    format!(
-                        "{text:?} is out of range: expected {} to {}",
-                        format_duration(min),
-                        format_duration(max)
-                    ),
+                    format!("{text:?} is out of range: expected {} to {}", format_duration(min), format_duration(max)),
                 );
                 None
             }
@@ -227,11 +180,7 @@ impl<'n> Table<'n> {
     }
 
     pub fn url(&mut self, key: &str, required: bool, problems: &mut Problems) -> Option<Url> {
-        let (text, origin) = if required {
-            self.required_string(key, problems)?
-        } else {
-            self.string(key, problems)?
-        };
+        let (text, origin) = if required { self.required_string(key, problems)? } else { self.string(key, problems)? };
         match parse_web_url(&text) {
             Ok(url) => Some(url),
             Err(message) => {
@@ -247,21 +196,10 @@ impl<'n> Table<'n> {
             if *used {
                 continue;
             }
-            let path = if self.path.is_empty() {
-                entry.key.clone()
-            } else {
-                format!("{}.{}", self.path, entry.key)
-            };
+            let path = if self.path.is_empty() { entry.key.clone() } else { format!("{}.{}", self.path, entry.key) };
             let message = match nearest(&entry.key, known) {
-                Some(suggestion) => format!(
-                    "unknown key \"{}\"; did you mean \"{suggestion}\"?",
-                    entry.key
-                ),
-                None => format!(
-                    "unknown key \"{}\"; known keys here: {}",
-                    entry.key,
-                    known.join(", ")
-                ),
+                Some(suggestion) => format!("unknown key \"{}\"; did you mean \"{suggestion}\"?", entry.key),
+                None => format!("unknown key \"{}\"; known keys here: {}", entry.key, known.join(", ")),
             };
             problems.push(&entry.key_origin, &path, message);
         }
@@ -330,19 +268,13 @@ pub(crate) fn format_duration(duration: Duration) -> String {
 pub(crate) fn parse_web_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text.trim()).map_err(|err| {
         if matches!(err, url::ParseError::RelativeUrlWithoutBase) {
-            format!(
-                "{text:?} is not an absolute URL; write it with its scheme, e.g. \"http://{}\"",
-                text.trim()
-            )
+            format!("{text:?} is not an absolute URL; write it with its scheme, e.g. \"http://{}\"", text.trim())
         } else {
             format!("{text:?} is not a valid URL: {err}")
         }
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "{text:?}: expected an http:// or https:// URL, got scheme \"{}\"",
-            url.scheme()
-        ));
+        return Err(format!("{text:?}: expected an http:// or https:// URL, got scheme \"{}\"", url.scheme()));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{text:?}: the URL has no host"));
@@ -382,13 +314,7 @@ mod tests {
     #[test]
     fn durations() {
         let check = |text: &str, expected: Result<u64, ()>| {
-            assert_eq!(
-                parse_duration(text)
-                    .map(|d| d.as_millis() as u64)
-                    .map_err(|_| ()),
-                expected,
-                "{text}"
-            );
+            assert_eq!(parse_duration(text).map(|d| d.as_millis() as u64).map_err(|_| ()), expected, "{text}");
         };
         check("90s", Ok(90_000));
         check("5m", Ok(300_000));
@@ -407,10 +333,7 @@ mod tests {
     #[test]
     fn suggestions() {
         assert_eq!(nearest("nmae", &["name", "unit", "url"]), Some("name"));
-        assert_eq!(
-            nearest("intervall", &["interval", "timeout"]),
-            Some("interval")
-        );
+        assert_eq!(nearest("intervall", &["interval", "timeout"]), Some("interval"));
         assert_eq!(nearest("colour", &["name", "url"]), None);
     }
 }

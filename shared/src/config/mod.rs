@@ -14,9 +14,7 @@ pub mod thresholds;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use agent::{
-    AgentConfig, AgentIdentity, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig,
-};
+pub use agent::{AgentConfig, AgentIdentity, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig};
 pub use source::Origin;
 pub use thresholds::Thresholds;
 
@@ -38,10 +36,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{}", render_problems(path, problems))]
-    Invalid {
-        path: PathBuf,
-        problems: Vec<Problem>,
-    },
+    Invalid { path: PathBuf, problems: Vec<Problem> },
 }
 
 impl ConfigError {
@@ -55,21 +50,14 @@ impl ConfigError {
 }
 
 fn render_problems(path: &std::path::Path, problems: &[Problem]) -> String {
-    let lines: Vec<String> = problems
-        .iter()
-        .map(|problem| problem.render(path))
-        .collect();
+    let lines: Vec<String> = problems.iter().map(|problem| problem.render(path)).collect();
     lines.join("\n")
 }
 
 impl Problem {
     /// `file:line:column: key: message`, or `file: key (from environment variable V): message`.
     pub fn render(&self, path: &std::path::Path) -> String {
-        let key = if self.key.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", self.key)
-        };
+        let key = if self.key.is_empty() { String::new() } else { format!("{}: ", self.key) };
         match &self.origin {
             Origin::File { line, column } => {
                 format!("{}:{line}:{column}: {key}{}", path.display(), self.message)
@@ -77,11 +65,7 @@ impl Problem {
             Origin::Env { var } => format!(
                 "{}: {}(from environment variable {var}): {}",
                 path.display(),
-                if self.key.is_empty() {
-                    String::new()
-                } else {
-                    format!("{} ", self.key)
-                },
+                if self.key.is_empty() { String::new() } else { format!("{} ", self.key) },
                 self.message
             ),
         }

@@ -87,19 +87,12 @@ pub fn parse_toml(text: &str) -> Result<Node, Vec<SourceProblem>> {
             .collect());
     }
     let origin = lines.origin(0);
-    Ok(Node {
-        value: convert_table(table.get_ref(), &lines),
-        origin,
-    })
+    Ok(Node { value: convert_table(table.get_ref(), &lines), origin })
 }
 
 /// Lays `XUNJIAN_<TABLE>__<KEY>` variables from `env` over `root`. `sections` are the top-level
 /// tables that may be overridden; other `XUNJIAN_*` variables are ignored.
-pub fn overlay_env(
-    root: &mut Node,
-    env: &HashMap<String, String>,
-    sections: &[&str],
-) -> Vec<SourceProblem> {
+pub fn overlay_env(root: &mut Node, env: &HashMap<String, String>, sections: &[&str]) -> Vec<SourceProblem> {
     let prefix = format!("{ENV_PREFIX}_");
     let relevant: config::Map<String, String> = env
         .iter()
@@ -123,9 +116,7 @@ pub fn overlay_env(
         Ok(map) => map,
         Err(error) => {
             return vec![SourceProblem {
-                origin: Origin::Env {
-                    var: format!("{ENV_PREFIX}_*"),
-                },
+                origin: Origin::Env { var: format!("{ENV_PREFIX}_*") },
                 key: String::new(),
                 message: format!("cannot read environment overrides: {error}"),
             }];
@@ -135,26 +126,12 @@ pub fn overlay_env(
     let mut keys: Vec<_> = collected.into_iter().collect();
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, value) in keys {
-        let var = format!(
-            "{ENV_PREFIX}_{}",
-            key.replace('.', "__").to_ascii_uppercase()
-        );
+        let var = format!("{ENV_PREFIX}_{}", key.replace('.', "__").to_ascii_uppercase());
         let origin = Origin::Env { var };
         let text = value.into_string().unwrap_or_default();
         let parts: Vec<&str> = key.split('.').collect();
-        if let Err(message) = set_path(
-            root,
-            &parts,
-            Node {
-                value: Value::String(text),
-                origin: origin.clone(),
-            },
-        ) {
-            problems.push(SourceProblem {
-                origin,
-                key,
-                message,
-            });
+        if let Err(message) = set_path(root, &parts, Node { value: Value::String(text), origin: origin.clone() }) {
+            problems.push(SourceProblem { origin, key, message });
         }
     }
     problems
@@ -162,28 +139,18 @@ pub fn overlay_env(
 
 fn set_path(node: &mut Node, parts: &[&str], leaf: Node) -> Result<(), String> {
     let Value::Table(entries) = &mut node.value else {
-        return Err(
-            "environment overrides reach only keys of tables, and this path goes through a value"
-                .into(),
-        );
+        return Err("environment overrides reach only keys of tables, and this path goes through a value".into());
     };
     let (first, rest) = parts.split_first().ok_or("empty key")?;
     let position = entries.iter().position(|entry| entry.key == *first);
     let index = match position {
         Some(index) => index,
         None => {
-            let value = if rest.is_empty() {
-                leaf.value.clone()
-            } else {
-                Value::Table(Vec::new())
-            };
+            let value = if rest.is_empty() { leaf.value.clone() } else { Value::Table(Vec::new()) };
             entries.push(Entry {
                 key: (*first).to_string(),
                 key_origin: leaf.origin.clone(),
-                node: Node {
-                    value,
-                    origin: leaf.origin.clone(),
-                },
+                node: Node { value, origin: leaf.origin.clone() },
             });
             entries.len() - 1
         }
@@ -222,23 +189,16 @@ fn convert_value(value: &DeValue<'_>, offset: usize, lines: &LineIndex) -> Node 
     let origin = lines.origin(offset);
     let value = match value {
         DeValue::String(text) => Value::String(text.to_string()),
-        DeValue::Integer(integer) => {
-            match i64::from_str_radix(&integer.as_str().replace('_', ""), integer.radix()) {
-                Ok(number) => Value::Integer(number),
-                Err(_) => Value::String(integer.as_str().to_string()),
-            }
-        }
-        DeValue::Float(float) => {
-            Value::Float(float.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
-        }
+        DeValue::Integer(integer) => match i64::from_str_radix(&integer.as_str().replace('_', ""), integer.radix()) {
+            Ok(number) => Value::Integer(number),
+            Err(_) => Value::String(integer.as_str().to_string()),
+        },
+        DeValue::Float(float) => Value::Float(float.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
         DeValue::Boolean(flag) => Value::Boolean(*flag),
         DeValue::Datetime(datetime) => Value::Datetime(datetime.to_string()),
-        DeValue::Array(array) => Value::Array(
-            array
-                .iter()
-                .map(|item| convert_value(item.get_ref(), item.span().start, lines))
-                .collect(),
-        ),
+        DeValue::Array(array) => {
+            Value::Array(array.iter().map(|item| convert_value(item.get_ref(), item.span().start, lines)).collect())
+        }
         DeValue::Table(table) => convert_table(table, lines),
     };
     Node { value, origin }
@@ -261,12 +221,7 @@ impl<'t> LineIndex<'t> {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|start| *start <= offset);
         let start = self.line_starts[line - 1];
-        let column = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let column = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(0) + 1;
         Origin::File {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             column: u32::try_from(column).unwrap_or(u32::MAX),

@@ -75,56 +75,16 @@ impl Thresholds {
     pub(crate) fn read(mut table: Table<'_>, problems: &mut Problems) -> Self {
         let mut thresholds = Thresholds::default();
         let fields: [(&str, &mut u32, &str); 10] = [
-            (
-                "home_max_age_days",
-                &mut thresholds.home_max_age_days,
-                " days",
-            ),
-            (
-                "news_max_age_days",
-                &mut thresholds.news_max_age_days,
-                " days",
-            ),
-            (
-                "notice_max_age_days",
-                &mut thresholds.notice_max_age_days,
-                " days",
-            ),
-            (
-                "policy_max_age_days",
-                &mut thresholds.policy_max_age_days,
-                " days",
-            ),
-            (
-                "planning_max_age_days",
-                &mut thresholds.planning_max_age_days,
-                " days",
-            ),
-            (
-                "other_max_age_days",
-                &mut thresholds.other_max_age_days,
-                " days",
-            ),
-            (
-                "tls_expiry_warning_days",
-                &mut thresholds.tls_expiry_warning_days,
-                " days",
-            ),
-            (
-                "stale_key_columns_veto",
-                &mut thresholds.stale_key_columns_veto,
-                " columns",
-            ),
-            (
-                "stale_columns_veto",
-                &mut thresholds.stale_columns_veto,
-                " columns",
-            ),
-            (
-                "blank_columns_veto",
-                &mut thresholds.blank_columns_veto,
-                " columns",
-            ),
+            ("home_max_age_days", &mut thresholds.home_max_age_days, " days"),
+            ("news_max_age_days", &mut thresholds.news_max_age_days, " days"),
+            ("notice_max_age_days", &mut thresholds.notice_max_age_days, " days"),
+            ("policy_max_age_days", &mut thresholds.policy_max_age_days, " days"),
+            ("planning_max_age_days", &mut thresholds.planning_max_age_days, " days"),
+            ("other_max_age_days", &mut thresholds.other_max_age_days, " days"),
+            ("tls_expiry_warning_days", &mut thresholds.tls_expiry_warning_days, " days"),
+            ("stale_key_columns_veto", &mut thresholds.stale_key_columns_veto, " columns"),
+            ("stale_columns_veto", &mut thresholds.stale_columns_veto, " columns"),
+            ("blank_columns_veto", &mut thresholds.blank_columns_veto, " columns"),
         ];
         for (key, slot, unit) in fields {
             if let Some(value) = table.whole_number(key, unit, 1, 36_500, problems) {

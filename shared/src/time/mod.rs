@@ -21,16 +21,12 @@ pub fn china_today(now: Timestamp) -> Date {
 
 /// Whole days from `earlier` to `later` (negative when `earlier` is after `later`).
 pub fn days_between(earlier: Date, later: Date) -> i64 {
-    later
-        .since(earlier)
-        .map(|span| i64::from(span.get_days()))
-        .unwrap_or(0)
+    later.since(earlier).map(|span| i64::from(span.get_days())).unwrap_or(0)
 }
 
 /// `date` minus `days` days, saturating at the earliest date jiff knows.
 pub fn days_before(date: Date, days: u32) -> Date {
-    date.checked_sub(i64::from(days).days())
-        .unwrap_or(Date::MIN)
+    date.checked_sub(i64::from(days).days()).unwrap_or(Date::MIN)
 }
 
 /// When something was published, as precisely as the page said it: a date, or a date and a time
@@ -62,14 +58,7 @@ impl fmt::Display for Published {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.time {
             None => write!(f, "{}", self.date),
-            Some(time) => write!(
-                f,
-                "{}T{:02}:{:02}:{:02}+08:00",
-                self.date,
-                time.hour(),
-                time.minute(),
-                time.second()
-            ),
+            Some(time) => write!(f, "{}T{:02}:{:02}:{:02}+08:00", self.date, time.hour(), time.minute(), time.second()),
         }
     }
 }
@@ -83,14 +72,10 @@ impl std::str::FromStr for Published {
         {
             return Ok(Published::date(date));
         }
-        let stamp: Timestamp = text.parse().map_err(|err| {
-            format!("expected an ISO 8601 date or date-time, got {text:?}: {err}")
-        })?;
+        let stamp: Timestamp =
+            text.parse().map_err(|err| format!("expected an ISO 8601 date or date-time, got {text:?}: {err}"))?;
         let local = stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET));
-        Ok(Published {
-            date: local.date(),
-            time: Some(local.time()),
-        })
+        Ok(Published { date: local.date(), time: Some(local.time()) })
     }
 }
 

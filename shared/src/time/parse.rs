@@ -28,11 +28,7 @@ pub fn date_cell(text: &str, today: Date) -> Option<Published> {
     }
     let found = scan_at(body, 0, today, true)?;
     let rest = &body[found.end..];
-    if rest.iter().all(|c| is_cell_trailer(*c)) || is_weekday_suffix(rest) {
-        Some(found.published)
-    } else {
-        None
-    }
+    if rest.iter().all(|c| is_cell_trailer(*c)) || is_weekday_suffix(rest) { Some(found.published) } else { None }
 }
 
 /// Every full date (year, month, day, optionally a time) in running text, in order.
@@ -41,8 +37,7 @@ pub fn dates_in_text(text: &str, today: Date) -> Vec<Published> {
     let mut found = Vec::new();
     let mut index = 0;
     while index < chars.len() {
-        let starts_number =
-            chars[index].is_ascii_digit() && (index == 0 || !is_word_char(chars[index - 1]));
+        let starts_number = chars[index].is_ascii_digit() && (index == 0 || !is_word_char(chars[index - 1]));
         if starts_number && let Some(hit) = scan_at(&chars, index, today, false) {
             found.push(hit.published);
             index = hit.end;
@@ -75,16 +70,11 @@ pub fn date_in_url(url: &str, today: Date) -> Option<Date> {
             index += 1;
             continue;
         }
-        let run_end = index
-            + bytes[index..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
+        let run_end = index + bytes[index..].iter().take_while(|b| b.is_ascii_digit()).count();
         let run = &path[index..run_end];
         let candidate = match run.len() {
             8 => ymd(&run[0..4], &run[4..6], &run[6..8]),
-            6 => following_number(path, run_end, b'/')
-                .and_then(|day| ymd(&run[0..4], &run[4..6], day)),
+            6 => following_number(path, run_end, b'/').and_then(|day| ymd(&run[0..4], &run[4..6], day)),
             4 => url_year_month_day(path, run_end).and_then(|(m, d)| ymd(run, m, d)),
             _ => None,
         };
@@ -172,12 +162,9 @@ fn is_cell_trailer(c: char) -> bool {
 /// `2026-11-20 星期五` and `2026年11月20日(周五)` are still single dates.
 fn is_weekday_suffix(rest: &[char]) -> bool {
     let text: String = rest.iter().filter(|c| !is_cell_trailer(**c)).collect();
-    matches!(
-        text.as_str(),
-        "" | "星期一" | "星期二" | "星期三" | "星期四" | "星期五" | "星期六" | "星期日" | "星期天"
-    ) || (text.chars().count() == 2
-        && (text.starts_with('周')
-            && text.ends_with(['一', '二', '三', '四', '五', '六', '日', '天'])))
+    matches!(text.as_str(), "" | "星期一" | "星期二" | "星期三" | "星期四" | "星期五" | "星期六" | "星期日" | "星期天")
+        || (text.chars().count() == 2
+            && (text.starts_with('周') && text.ends_with(['一', '二', '三', '四', '五', '六', '日', '天'])))
 }
 
 /// Drops surrounding whitespace and brackets and a leading label of up to eight characters that
@@ -253,9 +240,7 @@ fn scan_at(chars: &[char], index: usize, today: Date, allow_yearless: bool) -> O
             if matches!(chars.get(suffix_at), Some('日' | '号')) {
                 end = suffix_at + 1;
             }
-        } else if chars.get(end) == Some(&sep)
-            && chars.get(end + 1).is_some_and(|c| c.is_ascii_digit())
-        {
+        } else if chars.get(end) == Some(&sep) && chars.get(end + 1).is_some_and(|c| c.is_ascii_digit()) {
             return None; // `2026.11.20.3` is a version number, `2026-11-20-01` a serial
         }
         if chars.get(end).is_some_and(|c| c.is_ascii_digit()) {
@@ -267,10 +252,7 @@ fn scan_at(chars: &[char], index: usize, today: Date, allow_yearless: bool) -> O
         }
         let date = Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()?;
         let (time, end) = scan_time(chars, end);
-        return Some(Hit {
-            published: Published { date, time },
-            end,
-        });
+        return Some(Hit { published: Published { date, time }, end });
     }
     if !allow_yearless || first_len > 2 || !matches!(sep, '-' | '/' | '.' | '月') {
         return None;
@@ -287,18 +269,12 @@ fn scan_at(chars: &[char], index: usize, today: Date, allow_yearless: bool) -> O
             end = suffix_at + 1;
         }
     }
-    if chars
-        .get(end)
-        .is_some_and(|c| c.is_ascii_digit() || *c == sep)
-    {
+    if chars.get(end).is_some_and(|c| c.is_ascii_digit() || *c == sep) {
         return None;
     }
     let date = resolve_yearless(i8::try_from(first).ok()?, i8::try_from(day).ok()?, today)?;
     let (time, end) = scan_time(chars, end);
-    Some(Hit {
-        published: Published { date, time },
-        end,
-    })
+    Some(Hit { published: Published { date, time }, end })
 }
 
 /// An optional ` 09:30` or ` 09:30:05` (or `T09:30`) after a date.
@@ -329,15 +305,8 @@ fn scan_time(chars: &[char], index: usize) -> (Option<Time>, usize) {
     if chars.get(end).is_some_and(|c| c.is_ascii_digit()) {
         return (None, index);
     }
-    let time = (|| {
-        Time::new(
-            i8::try_from(hour).ok()?,
-            i8::try_from(minute).ok()?,
-            i8::try_from(second).ok()?,
-            0,
-        )
-        .ok()
-    })();
+    let time =
+        (|| Time::new(i8::try_from(hour).ok()?, i8::try_from(minute).ok()?, i8::try_from(second).ok()?, 0).ok())();
     match time {
         Some(time) => (Some(time), end),
         None => (None, index),
@@ -359,10 +328,7 @@ fn following_number(path: &str, index: usize, separator: u8) -> Option<&str> {
         return None;
     }
     let start = index + 1;
-    let len = bytes[start..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let len = bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
     (len == 2).then(|| &path[start..start + len])
 }
 
@@ -374,8 +340,7 @@ fn url_year_month_day(path: &str, index: usize) -> Option<(&str, &str)> {
     }
     let month = following_number(path, index, separator)?;
     let after_month = index + 1 + month.len();
-    let day = following_number(path, after_month, b'/')
-        .or_else(|| following_number(path, after_month, separator))?;
+    let day = following_number(path, after_month, b'/').or_else(|| following_number(path, after_month, separator))?;
     Some((month, day))
 }
 
@@ -403,10 +368,7 @@ mod tests {
         check_cell("（2026-11-20）", Some("2026-11-20"));
         check_cell("２０２６－１１－２０", Some("2026-11-20"));
         check_cell("发布日期：2026-11-20", Some("2026-11-20"));
-        check_cell(
-            "发布时间: 2026-11-20 09:30",
-            Some("2026-11-20T09:30:00+08:00"),
-        );
+        check_cell("发布时间: 2026-11-20 09:30", Some("2026-11-20T09:30:00+08:00"));
         check_cell("2026-11-20 09:30:05", Some("2026-11-20T09:30:05+08:00"));
         check_cell("2026-11-20T09:30", Some("2026-11-20T09:30:00+08:00"));
         check_cell("2026年11月20日 星期五", Some("2026-11-20"));
@@ -445,40 +407,24 @@ mod tests {
 
     #[test]
     fn dates_inside_running_text() {
-        let got = |text: &str| -> Vec<String> {
-            dates_in_text(text, TODAY)
-                .iter()
-                .map(|p| p.to_string())
-                .collect()
-        };
+        let got = |text: &str| -> Vec<String> { dates_in_text(text, TODAY).iter().map(|p| p.to_string()).collect() };
         assert_eq!(got("来源：本站 2026-11-20 浏览：35"), ["2026-11-20"]);
         assert_eq!(got("今天是2026年11月26日 星期四"), ["2026-11-26"]);
-        assert_eq!(
-            got("电话：0762-3383321 传真：0762-3383322"),
-            Vec::<String>::new()
-        );
+        assert_eq!(got("电话：0762-3383321 传真：0762-3383322"), Vec::<String>::new());
         assert_eq!(
             got("Copyright © 2010-2026 版权所有 粤ICP备05012345号-1 粤公网安备 44160202000123号"),
             Vec::<String>::new()
         );
-        assert_eq!(
-            got("印发日期2026-10-01，发布日期2026-10-08 16:00"),
-            ["2026-10-01", "2026-10-08T16:00:00+08:00"]
-        );
+        assert_eq!(got("印发日期2026-10-01，发布日期2026-10-08 16:00"), ["2026-10-01", "2026-10-08T16:00:00+08:00"]);
         assert_eq!(got("编号12026-11-20"), Vec::<String>::new());
         assert_eq!(got("11-20 不带年份的不算"), Vec::<String>::new());
     }
 
     #[test]
     fn dates_in_article_addresses() {
-        let check = |url: &str, expected: Option<Date>| {
-            assert_eq!(date_in_url(url, TODAY), expected, "{url}")
-        };
+        let check = |url: &str, expected: Option<Date>| assert_eq!(date_in_url(url, TODAY), expected, "{url}");
         check("./202611/t20261120_1234567.html", Some(date(2026, 11, 20)));
-        check(
-            "http://www.hy.gov.cn/art/2026/11/20/art_123_456.html",
-            Some(date(2026, 11, 20)),
-        );
+        check("http://www.hy.gov.cn/art/2026/11/20/art_123_456.html", Some(date(2026, 11, 20)));
         check("/content/post_20261119.html", Some(date(2026, 11, 19)));
         check("/xwzx/202611/20/c123.html", Some(date(2026, 11, 20)));
         check("/news/2026-11-18/detail.html", Some(date(2026, 11, 18)));
@@ -491,10 +437,7 @@ mod tests {
     #[test]
     fn times_must_be_well_formed() {
         let cell = date_cell("2026-11-20 25:99", TODAY);
-        assert_eq!(
-            cell, None,
-            "a broken time leaves trailing text, so this is not a clean cell"
-        );
+        assert_eq!(cell, None, "a broken time leaves trailing text, so this is not a clean cell");
         let text = dates_in_text("2026-11-20 25:99 起", TODAY);
         assert_eq!(text, [Published::date(date(2026, 11, 20))]);
         let with_time = dates_in_text("2026-11-20 08:05 发布", TODAY);

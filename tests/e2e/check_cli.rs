@@ -1,0 +1,240 @@
+//! `xunjian-agent check` as county IT staff run it: the real binary, a configuration file, and
+//! sites served over real HTTP on loopback.
+
+use std::time::{Duration, Instant};
+
+use xunjian_shared::wire::{CheckReport, FetchFailure, FindingCode, Observation};
+use xunjian_tests::corpus;
+use xunjian_tests::harness::{self, column_label, corpus_config, serve_corpus};
+use xunjian_tests::sim::{Route, Sim};
+
+/// The instant the corpus is judged at: noon of the manifest's `today` in China.
+const NOW: &str = "2026-11-26T04:00:00Z";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run_agent(config: &str, args: &[&str]) -> Run {
+    let dir = tempdir();
+    let path = dir.join("agent.toml");
+    std::fs::write(&path, config).unwrap();
+    let output = tokio::process::Command::new(harness::binary("xunjian-agent"))
+        .args(args)
+        .arg("--config")
+        .arg(&path)
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .expect("run xunjian-agent");
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "xunjian-e2e-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn check_json(config: &str) -> CheckReport {
+    let run = run_agent(config, &["check", "--json", "--now", NOW]).await;
+    assert_eq!(run.code, 0, "check failed: {}", run.stderr);
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("check --json is not a report: {err}\n{}", run.stdout))
+}
+
+fn observation<'r>(report: &'r CheckReport, column: Option<&str>, target: Option<&str>) -> &'r Observation {
+    report
+        .observations
+        .iter()
+        .find(|o| o.column.as_deref() == column && target.is_none_or(|t| o.target == t))
+        .unwrap_or_else(|| panic!("no observation for {target:?} {column:?}"))
+}
+
+fn codes(observation: &Observation) -> Vec<FindingCode> {
+    observation.findings.iter().map(|f| f.code).collect()
+}
+
+fn site_config(sites: &[(&str, String)], timeout: &str) -> String {
+    let mut toml = format!("[agent]\nid = \"e2e\"\ncounty = \"测试县\"\n[probe]\ntimeout = \"{timeout}\"\n");
+    for (name, url) in sites {
+        toml.push_str(&format!("\n[[site]]\nname = \"{name}\"\nunit = \"{name}办\"\nurl = \"{url}\"\n"));
+    }
+    toml
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reads_the_corpus_served_over_http() {
+    let manifest = corpus::load();
+    let sim = Sim::start().await.unwrap();
+    serve_corpus(&sim, &manifest);
+    let config = corpus_config(&sim, &manifest, "corpus", "龙川县");
+    let report = check_json(&config).await;
+
+    assert_eq!(report.observations.len(), manifest.page.len(), "one observation per page");
+    let mut home_index = 0;
+    for page in &manifest.page {
+        let found = if page.kind == "home" {
+            home_index += 1;
+            let homes: Vec<&Observation> = report.observations.iter().filter(|o| o.column.is_none()).collect();
+            homes[home_index - 1]
+        } else {
+            observation(&report, Some(&column_label(page)), None)
+        };
+        assert_eq!(found.items, Some(page.items as u32), "{}: dated items", page.file);
+        assert_eq!(found.last_update.map(|p| p.to_string()), page.newest, "{}: newest", page.file);
+        let fetch = found.fetch.as_ref().unwrap();
+        assert_eq!(fetch.status, Some(200), "{}", page.file);
+    }
+
+    // Verdicts follow the kind's threshold: the stale policy list, the blank and the undated
+    // columns are flagged; fresh news is not.
+    let stale = observation(&report, Some("政策文件（stale_list_fresh_box）"), None);
+    assert_eq!(codes(stale), [FindingCode::ColumnNotUpdated]);
+    assert!(!stale.ok);
+    let blank = observation(&report, Some("规划计划（blank_placeholder）"), None);
+    assert_eq!(codes(blank), [FindingCode::ColumnBlank]);
+    assert!(blank.findings[0].detail.contains("暂无信息"), "{}", blank.findings[0].detail);
+    let undated = observation(&report, Some("政府会议（undated_list）"), None);
+    assert_eq!(codes(undated), [FindingCode::ColumnNotUpdated]);
+    let fresh = observation(&report, Some("工作动态（trs_list_sidebar）"), None);
+    assert!(fresh.ok && fresh.findings.is_empty(), "{:?}", fresh.findings);
+    assert_eq!(fresh.age_days, Some(6));
+    let gbk = observation(&report, Some("通知公告（trs_notice_gbk）"), None);
+    assert_eq!(gbk.fetch.as_ref().unwrap().charset.as_deref(), Some("GBK"));
+
+    // The human table shows every page and the site verdicts, in Chinese.
+    let run = run_agent(&config, &["check", "--now", NOW]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for header in ["目标", "栏目", "条数", "最新日期", "距今天数", "结论", "问题", "站点结论"] {
+        assert!(run.stdout.contains(header), "table lacks {header}:\n{}", run.stdout);
+    }
+    for page in manifest.page.iter().filter(|p| p.kind == "column") {
+        assert!(run.stdout.contains(&column_label(page)), "table lacks {}", page.file);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_exits_2_naming_file_line_and_key() {
+    let config = "[agent]\nid = \"lc\"\ncounty = \"龙川县\"\n[[site]]\nname = \"龙川县人民政府门户网站\"\nunit = \"县府办\"\nurl = \"http://127.0.0.1:9/\"\n[[site.column]]\nname = \"工作动态\"\nurl = \"http://127.0.0.1:9/gzdt/\"\nkind = \"nwes\"\nintervall = \"5m\"\n";
+    let run = run_agent(config, &["check"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("配置文件有误（共 2 处）"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("agent.toml:11:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "agent.toml:12:1: site[0].column[0].intervall: unknown key \"intervall\"; did you mean \"interval\"?"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+
+    let missing = run_agent_path_missing().await;
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("cannot read the configuration file"), "{}", missing.stderr);
+}
+
+async fn run_agent_path_missing() -> Run {
+    let output = tokio::process::Command::new(harness::binary("xunjian-agent"))
+        .args(["check", "--config", "/nonexistent/agent.toml"])
+        .output()
+        .await
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_sites_become_findings_within_the_timeout() {
+    let sim = Sim::start().await.unwrap();
+    let home = "<html><body><ul><li><a href='/a/1.html'>县政府召开常务会议</a><span>2026-11-20</span></li><li><a href='/a/2.html'>县领导调研</a><span>2026-11-19</span></li></ul></body></html>";
+    sim.route("/loop/a", Route::redirect("/loop/b"));
+    sim.route("/loop/b", Route::redirect("/loop/a"));
+    sim.route(
+        "/stub/",
+        Route::html("<html><head><meta http-equiv=\"refresh\" content=\"0;url=/portal/index.html\"></head></html>"),
+    );
+    sim.route("/portal/index.html", Route::html(home));
+    sim.route("/broken/", Route::status(500));
+    sim.route("/slow/", Route::html(home).delayed(Duration::from_secs(8)));
+    sim.route("/gzip/", Route::html(home).gzipped());
+    sim.route("/cut/", Route::ResetMidBody { body_prefix: home.as_bytes()[..60].to_vec(), claimed_length: 5000 });
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let config = site_config(
+        &[
+            ("循环", sim.url("/loop/a")),
+            ("跳转", sim.url("/stub/")),
+            ("故障", sim.url("/broken/")),
+            ("缓慢", sim.url("/slow/")),
+            ("压缩", sim.url("/gzip/")),
+            ("中断", sim.url("/cut/")),
+            ("关闭", format!("http://127.0.0.1:{closed_port}/")),
+        ],
+        "2s",
+    );
+    let started = Instant::now();
+    let report = check_json(&config).await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(6), "a slow site held the round for {elapsed:?}");
+
+    let failure = |target: &str| observation(&report, None, Some(target)).fetch.as_ref().unwrap().failure;
+    assert_eq!(failure("循环"), Some(FetchFailure::RedirectLoop));
+    assert_eq!(codes(observation(&report, None, Some("循环")))[0], FindingCode::SiteUnreachable);
+    assert_eq!(failure("缓慢"), Some(FetchFailure::Timeout));
+    assert_eq!(failure("关闭"), Some(FetchFailure::Connect));
+    assert_eq!(failure("中断"), Some(FetchFailure::Reset));
+    assert_eq!(codes(observation(&report, None, Some("故障"))), [FindingCode::HttpError]);
+
+    let stub = observation(&report, None, Some("跳转"));
+    assert!(stub.ok, "{:?}", stub.findings);
+    assert_eq!(stub.fetch.as_ref().unwrap().redirects, [sim.url("/portal/index.html")]);
+    assert_eq!(stub.items, Some(2));
+    let gzip = observation(&report, None, Some("压缩"));
+    assert_eq!((gzip.ok, gzip.items), (true, Some(2)));
+    for target in ["循环", "缓慢", "关闭", "中断", "故障"] {
+        let verdict = report.sites.iter().find(|s| s.target == target).unwrap();
+        assert!(verdict.unreachable && !verdict.ok, "{target}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polite_to_each_host_and_one_request_per_page() {
+    let sim = Sim::start().await.unwrap();
+    let list = "<ul><li><a href='./1.html'>信息一</a><span>2026-11-20</span></li><li><a href='./2.html'>信息二</a><span>2026-11-18</span></li></ul>";
+    sim.route("/", Route::html(list));
+    let mut config = site_config(&[("礼貌", sim.url("/"))], "10s");
+    for index in 0..10 {
+        let path = format!("/col{index}/");
+        sim.route(&path, Route::html(list).delayed(Duration::from_millis(150)));
+        config.push_str(&format!("[[site.column]]\nname = \"栏目{index}\"\nurl = \"{}\"\n", sim.url(&path)));
+    }
+    let report = check_json(&config).await;
+    assert_eq!(report.observations.len(), 11);
+    assert_eq!(sim.peak_in_flight(), 2, "default per-host limit is 2 requests in flight");
+    assert_eq!(sim.hits("/"), 1, "availability and home_update share one fetch");
+    assert_eq!(sim.hits("/col3/"), 1, "column_update and blank_column share one fetch");
+}
