@@ -2,6 +2,7 @@
 //! the real binaries.
 #![forbid(unsafe_code)]
 
+pub mod bench_page;
 pub mod corpus;
 pub mod harness;
 pub mod sim;

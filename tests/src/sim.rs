@@ -26,6 +26,9 @@ pub enum Route {
     Delay { delay: Duration, then: Box<Route> },
     /// Sends headers and part of the body, then closes the connection.
     ResetMidBody { body_prefix: Vec<u8>, claimed_length: usize },
+    /// Answers as the inner route with `Connection: close`, so every request needs a new
+    /// connection (as probes minutes apart do).
+    Close(Box<Route>),
 }
 
 impl Route {
@@ -59,6 +62,10 @@ impl Route {
 
     pub fn delayed(self, delay: Duration) -> Route {
         Route::Delay { delay, then: Box::new(self) }
+    }
+
+    pub fn closing(self) -> Route {
+        Route::Close(Box::new(self))
     }
 }
 
@@ -206,10 +213,19 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>
 }
 
 /// Writes the response for `route`; returns whether the connection may be reused.
-async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route: Route, keep_alive: bool) -> bool {
-    while let Route::Delay { delay, then } = route {
-        tokio::time::sleep(delay).await;
-        route = *then;
+async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route: Route, mut keep_alive: bool) -> bool {
+    loop {
+        match route {
+            Route::Delay { delay, then } => {
+                tokio::time::sleep(delay).await;
+                route = *then;
+            }
+            Route::Close(then) => {
+                keep_alive = false;
+                route = *then;
+            }
+            _ => break,
+        }
     }
     let connection = if keep_alive { "keep-alive" } else { "close" };
     match route {
@@ -245,7 +261,7 @@ async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route:
             let _ = stream.flush().await;
             false
         }
-        Route::Delay { .. } => false,
+        Route::Delay { .. } | Route::Close(_) => false,
     }
 }
 

@@ -19,7 +19,7 @@
 //! A home page has no single list: every dated list on it counts, outside navigation and footers.
 //! The module is pure: a parsed page and `today` in, a reading out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use url::Url;
@@ -42,8 +42,9 @@ pub struct ListReading {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListItem {
     pub title: String,
-    /// The item's link, resolved against the page; None for script-only links.
-    pub url: Option<String>,
+    /// The item's link as the page wrote it (resolve against the page URL); None for
+    /// script-only links.
+    pub link: Option<String>,
     pub published: Option<Published>,
 }
 
@@ -119,9 +120,11 @@ pub fn read_column(
     // (links under its path, Hanweb records): the dated list beside "暂无信息" is a sidebar.
     let best = best.filter(|judged| placeholder.is_none() || judged.strongly_owned);
     match best {
-        Some(judged) if judged.candidate.dated() > 0 => {
-            ListReading { items: judged.candidate.items.clone(), method: judged.candidate.method, placeholder }
-        }
+        Some(judged) if judged.candidate.dated() > 0 => ListReading {
+            items: reader.list_items(&judged.candidate.items),
+            method: judged.candidate.method,
+            placeholder,
+        },
         // No dated list of its own. Undated links under the column's own path (or Hanweb
         // records) are its list without dates; anything else may be navigation.
         best => {
@@ -131,9 +134,11 @@ pub fn read_column(
                 return ListReading { items: vec![article], method: Method::Article, placeholder };
             }
             match best.filter(|judged| judged.strongly_owned && judged.candidate.items.len() >= 2) {
-                Some(judged) => {
-                    ListReading { items: judged.candidate.items.clone(), method: judged.candidate.method, placeholder }
-                }
+                Some(judged) => ListReading {
+                    items: reader.list_items(&judged.candidate.items),
+                    method: judged.candidate.method,
+                    placeholder,
+                },
                 None => none(placeholder),
             }
         }
@@ -145,15 +150,15 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
     let reader = Reader::new(document, page_url, today);
     let mut candidates = reader.candidates();
     candidates.extend(reader.datastore_candidates());
-    let mut seen = HashSet::new();
+    let mut seen = BTreeSet::new();
     let mut items = Vec::new();
     for candidate in &candidates {
         if candidate.dated() == 0 || reader.container_hint(candidate.container) == Hint::Chrome {
             continue;
         }
         for item in &candidate.items {
-            if item.published.is_some() && seen.insert((item.title.clone(), item.url.clone())) {
-                items.push(item.clone());
+            if item.published.is_some() && seen.insert((&item.title, &item.href)) {
+                items.push(reader.list_item(item));
             }
         }
     }
@@ -237,23 +242,37 @@ enum Heading {
     None,
 }
 
-struct Judged<'c> {
-    candidate: &'c Candidate,
+struct Judged<'c, 'd> {
+    candidate: &'c Candidate<'d>,
     score: f64,
     /// Links under the column's own path, or CMS records: this list is the column's.
     strongly_owned: bool,
 }
 
+/// An item as read, before its link is resolved (only the chosen list's links are).
 #[derive(Clone, Debug)]
-struct Candidate {
-    container: NodeId,
-    items: Vec<ListItem>,
-    method: Method,
-    /// Key joining lists a CMS split into several containers.
-    join_key: Option<(NodeId, String, String)>,
+struct Entry {
+    title: String,
+    /// The raw `href`, absent for script-only links.
+    href: Option<String>,
+    published: Option<Published>,
+    /// Whether the link leads under the page's own directory.
+    under_page_dir: bool,
 }
 
-impl Candidate {
+/// Element name and class of a container, its parent and its items: lists with equal shapes
+/// under one grandparent are one list split up.
+type JoinKey<'d> = (NodeId, [&'d str; 6]);
+
+#[derive(Clone, Debug)]
+struct Candidate<'d> {
+    container: NodeId,
+    items: Vec<Entry>,
+    method: Method,
+    join_key: Option<JoinKey<'d>>,
+}
+
+impl Candidate<'_> {
     fn dated(&self) -> usize {
         self.items.iter().filter(|item| item.published.is_some()).count()
     }
@@ -275,17 +294,33 @@ struct Reader<'d> {
     cell_dates: Vec<Option<Published>>,
     /// Nodes inside elements whose text never shows (script, style, head, select).
     hidden: Vec<bool>,
+    /// What the names of each element and its ancestors say about it.
+    hints: Vec<Hint>,
+    /// The page's directory (`/zwgk/gzdt/`); None at the site root, where every link would be "under" it.
+    page_dir: Option<String>,
 }
 
 impl<'d> Reader<'d> {
     fn new(document: &'d Document, page_url: &'d Url, today: Date) -> Self {
         let count = document.len();
         let mut hidden = vec![false; count];
+        let mut hints = vec![Hint::Neutral; count];
+        // Parents always have smaller ids than their children: one forward sweep inherits.
         for node in 0..count {
-            let parent_hidden = document.parent(node).is_some_and(|parent| hidden[parent]);
+            let parent = document.parent(node);
+            let parent_hidden = parent.is_some_and(|parent| hidden[parent]);
             // Inline `display:none` is not hidden here: CMS tab panels use it for real content.
             hidden[node] = parent_hidden
                 || document.element(node).is_some_and(|element| super::html::HIDDEN.contains(&element.name.as_str()));
+            let inherited = parent.map(|parent| hints[parent]).unwrap_or(Hint::Neutral);
+            let own = document.element(node).map(own_hint).unwrap_or(Hint::Neutral);
+            // The nearest chrome or side marker decides; "main" holds only where neither is above.
+            hints[node] = match (own, inherited) {
+                (Hint::Chrome | Hint::Side, _) => own,
+                (_, Hint::Chrome | Hint::Side) => inherited,
+                (Hint::Main, _) | (_, Hint::Main) => Hint::Main,
+                _ => Hint::Neutral,
+            };
         }
         let mut stats = vec![Stats::default(); count];
         let mut cell_dates = vec![None; count];
@@ -299,7 +334,7 @@ impl<'d> Reader<'d> {
                     let trimmed = text.trim();
                     let chars = trimmed.chars().count();
                     stats[node].text_chars = u32::try_from(chars).unwrap_or(u32::MAX);
-                    if chars <= MAX_CELL_CHARS && has_digit(trimmed) && !trimmed.contains("星期") {
+                    if chars <= MAX_CELL_CHARS && may_be_date(trimmed) && !trimmed.contains("星期") {
                         cell_dates[node] = date_cell(trimmed, today);
                     }
                 }
@@ -314,55 +349,47 @@ impl<'d> Reader<'d> {
                 stats[parent].text_chars = stats[parent].text_chars.saturating_add(chars);
             }
         }
-        Reader { document, page_url, today, stats, cell_dates, hidden }
+        let path = page_url.path();
+        let page_dir =
+            Some(&path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)]).filter(|dir| dir.len() > 1).map(str::to_string);
+        Reader { document, page_url, today, stats, cell_dates, hidden, hints, page_dir }
     }
 
     /// Every candidate list in the page's own markup.
-    fn candidates(&self) -> Vec<Candidate> {
+    fn candidates(&self) -> Vec<Candidate<'d>> {
         let document = self.document;
-        let mut found: Vec<Candidate> = Vec::new();
+        let mut found: Vec<Candidate<'d>> = Vec::new();
+        let mut groups: Vec<((&'d str, &'d str), Vec<NodeId>)> = Vec::new();
         for container in document.descendants(Document::ROOT) {
-            if self.hidden[container] || document.element(container).is_none() || self.stats[container].links == 0 {
+            if self.hidden[container] || self.stats[container].links == 0 {
                 continue;
             }
-            let children: Vec<NodeId> =
-                document.child_elements(container).filter(|child| !self.hidden[*child]).collect();
-            if children.is_empty() {
-                continue;
-            }
+            let Some(container_element) = document.element(container) else { continue };
             let table_dates = self.table_date_column(container);
             // Runs of like siblings, grouped by tag (and class where the tag says little).
-            let mut groups: Vec<(String, Vec<NodeId>)> = Vec::new();
-            for &child in &children {
-                let Some(element) = document.element(child) else {
-                    continue;
-                };
-                if !ITEM_TAGS.contains(&element.name.as_str()) {
+            groups.clear();
+            for child in document.child_elements(container) {
+                let Some(element) = document.element(child) else { continue };
+                let name = element.name.as_str();
+                if self.hidden[child] || !ITEM_TAGS.contains(&name) {
                     continue;
                 }
-                let signature = if CLASSLESS_TAGS.contains(&element.name.as_str()) {
-                    element.name.clone()
-                } else {
-                    format!("{}.{}", element.name, element.attr("class").unwrap_or(""))
-                };
-                match groups.iter_mut().find(|(existing, _)| *existing == signature) {
+                let class = if CLASSLESS_TAGS.contains(&name) { "" } else { element.attr("class").unwrap_or("") };
+                match groups.iter_mut().find(|(signature, _)| *signature == (name, class)) {
                     Some((_, members)) => members.push(child),
-                    None => groups.push((signature, vec![child])),
+                    None => groups.push(((name, class), vec![child])),
                 }
             }
-            for (signature, members) in groups {
-                let max_links = if signature == "tr" { MAX_ROW_LINKS } else { MAX_ITEM_LINKS };
-                let items: Vec<ListItem> = members
-                    .iter()
-                    .filter_map(|member| self.item(&[*member], max_links, table_dates.filter(|_| signature == "tr")))
-                    .collect();
-                let list_like = matches!(
-                    document.element(container).map(|e| e.name.as_str()),
-                    Some("ul" | "ol" | "tbody" | "table" | "dl")
-                );
+            let list_like = matches!(container_element.name.as_str(), "ul" | "ol" | "tbody" | "table" | "dl");
+            for ((name, class), members) in groups.drain(..) {
+                let is_row = name == "tr";
+                let max_links = if is_row { MAX_ROW_LINKS } else { MAX_ITEM_LINKS };
+                let date_column = table_dates.filter(|_| is_row);
+                let items: Vec<Entry> =
+                    members.iter().filter_map(|member| self.item(&[*member], max_links, date_column)).collect();
                 if items.len() >= 2 || (items.len() == 1 && list_like) {
-                    let join_key = self.join_key(container, &signature);
-                    let method = if table_dates.is_some() && signature == "tr" { Method::Table } else { Method::List };
+                    let join_key = self.join_key(container, name, class);
+                    let method = if date_column.is_some() { Method::Table } else { Method::List };
                     found.push(Candidate { container, items, method, join_key });
                 }
             }
@@ -375,18 +402,20 @@ impl<'d> Reader<'d> {
 
     /// Lists that are one list split up share their container's shape up to a common
     /// grandparent: `<ul>`s of five under one `<div>`, or like boxes of sub-columns side by side.
-    fn join_key(&self, container: NodeId, item_signature: &str) -> Option<(NodeId, String, String)> {
+    fn join_key(&self, container: NodeId, item_name: &'d str, item_class: &'d str) -> Option<JoinKey<'d>> {
         let document = self.document;
         let parent = document.parent(container)?;
         let grandparent = document.parent(parent)?;
-        let shape = |node: NodeId| {
-            document.element(node).map(|e| format!("{}.{}", e.name, e.attr("class").unwrap_or(""))).unwrap_or_default()
+        let shape = |node: NodeId| -> (&'d str, &'d str) {
+            document.element(node).map(|e| (e.name.as_str(), e.attr("class").unwrap_or(""))).unwrap_or(("", ""))
         };
-        Some((grandparent, format!("{}/{}", shape(container), shape(parent)), item_signature.to_string()))
+        let (container_name, container_class) = shape(container);
+        let (parent_name, parent_class) = shape(parent);
+        Some((grandparent, [container_name, container_class, parent_name, parent_class, item_name, item_class]))
     }
 
     /// `<a>title</a><span>date</span><br/>` runs directly inside one container.
-    fn flat_candidate(&self, container: NodeId) -> Option<Candidate> {
+    fn flat_candidate(&self, container: NodeId) -> Option<Candidate<'d>> {
         let document = self.document;
         let children = document.children(container);
         let anchors = children.iter().filter(|child| document.is_element(**child, "a")).count();
@@ -415,7 +444,7 @@ impl<'d> Reader<'d> {
         if !current.is_empty() {
             segments.push(current);
         }
-        let items: Vec<ListItem> = segments
+        let items: Vec<Entry> = segments
             .iter()
             .filter(|segment| segment.iter().any(|node| document.is_element(*node, "a")))
             .filter_map(|segment| self.item(segment, MAX_ITEM_LINKS, None))
@@ -424,7 +453,7 @@ impl<'d> Reader<'d> {
     }
 
     /// Hanweb JCMS: `<script type="text/xml"><datastore>…<record><![CDATA[<li>…</li>]]></record>`.
-    fn datastore_candidates(&self) -> Vec<Candidate> {
+    fn datastore_candidates(&self) -> Vec<Candidate<'d>> {
         let document = self.document;
         let mut found = Vec::new();
         for node in document.descendants(Document::ROOT) {
@@ -456,7 +485,7 @@ impl<'d> Reader<'d> {
     }
 
     /// Reads one item made of the sibling nodes `roots`; None if it is not item-like.
-    fn item(&self, roots: &[NodeId], max_links: u32, date_column: Option<usize>) -> Option<ListItem> {
+    fn item(&self, roots: &[NodeId], max_links: u32, date_column: Option<usize>) -> Option<Entry> {
         let document = self.document;
         let links: u32 = roots.iter().map(|root| self.stats[*root].links).sum();
         let chars: u32 = roots.iter().map(|root| self.stats[*root].text_chars).sum();
@@ -480,11 +509,17 @@ impl<'d> Reader<'d> {
         if title.chars().count() < 2 || is_pager_text(&title) {
             return None;
         }
-        let href = document.element(link).and_then(|e| e.attr("href")).and_then(|href| self.resolve(href));
+        let href = document
+            .element(link)
+            .and_then(|e| e.attr("href"))
+            .map(str::trim)
+            .filter(|href| is_followable(href))
+            .map(str::to_string);
         let published = self
             .item_date(roots, date_column)
-            .or_else(|| href.as_ref().and_then(|url| date_in_url(url.as_str(), self.today)).map(Published::date));
-        Some(ListItem { title, url: href.map(String::from), published })
+            .or_else(|| href.as_deref().and_then(|href| date_in_url(href, self.today)).map(Published::date));
+        let under_page_dir = href.as_deref().is_some_and(|href| self.under_page_dir(href));
+        Some(Entry { title, href, published, under_page_dir })
     }
 
     /// The item's own date: a date cell (in the table's date column when known), else a full
@@ -580,7 +615,7 @@ impl<'d> Reader<'d> {
 
     /// Scores a candidate as the column's own list; None when it cannot be (chrome, or a side
     /// box with no sign of belonging to this column).
-    fn judge<'c>(&self, candidate: &'c Candidate, column_name: &str) -> Option<Judged<'c>> {
+    fn judge<'c>(&self, candidate: &'c Candidate<'d>, column_name: &str) -> Option<Judged<'c, 'd>> {
         let affinity = self.affinity(candidate);
         let hint = self.container_hint(candidate.container);
         let heading = self.heading_relation(candidate.container, column_name);
@@ -620,51 +655,43 @@ impl<'d> Reader<'d> {
 
     /// Share of items whose link lies under the page's own directory (TRS WCM keeps a column's
     /// articles under it). 0 when the page sits at the site root, where everything would match.
-    fn affinity(&self, candidate: &Candidate) -> f64 {
-        let path = self.page_url.path();
-        let directory = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
-        if directory.len() <= 1 || candidate.items.is_empty() {
+    fn affinity(&self, candidate: &Candidate<'_>) -> f64 {
+        if candidate.items.is_empty() {
             return 0.0;
         }
-        let host = self.page_url.host_str();
-        let under = candidate
-            .items
-            .iter()
-            .filter_map(|item| item.url.as_deref().and_then(|url| Url::parse(url).ok()))
-            .filter(|url| url.host_str() == host && url.path().starts_with(directory) && url.path() != path)
-            .count();
+        let under = candidate.items.iter().filter(|item| item.under_page_dir).count();
         under as f64 / candidate.items.len() as f64
+    }
+
+    /// Whether `href` (as written) leads under the page's directory, without building URLs.
+    fn under_page_dir(&self, href: &str) -> bool {
+        let Some(directory) = &self.page_dir else { return false };
+        let href = href.split(['?', '#']).next().unwrap_or(href);
+        let absolute =
+            href.strip_prefix("http://").or_else(|| href.strip_prefix("https://")).or_else(|| href.strip_prefix("//"));
+        let path: String = if let Some(rest) = absolute {
+            let (host, path) =
+                rest.split_once('/').map(|(host, path)| (host, format!("/{path}"))).unwrap_or((rest, "/".into()));
+            let page_host = self.page_url.host_str().unwrap_or("");
+            let host_name = host.rsplit_once(':').map(|(name, _)| name).unwrap_or(host);
+            if !host_name.eq_ignore_ascii_case(page_host) {
+                return false;
+            }
+            path
+        } else if href.starts_with('/') {
+            href.to_string()
+        } else if !href.contains("..") {
+            // `./a.html` or `a/b.html`: under the directory by construction.
+            return true;
+        } else {
+            normalize_path(&format!("{directory}{href}"))
+        };
+        path.starts_with(directory.as_str()) && path != self.page_url.path()
     }
 
     /// What the names of the container and its ancestors say about it.
     fn container_hint(&self, container: NodeId) -> Hint {
-        let document = self.document;
-        let mut hint = Hint::Neutral;
-        for node in std::iter::once(container).chain(document.ancestors(container)) {
-            let Some(element) = document.element(node) else {
-                continue;
-            };
-            if matches!(element.name.as_str(), "nav" | "footer" | "header") {
-                return Hint::Chrome;
-            }
-            if element.name == "aside" {
-                return Hint::Side;
-            }
-            let names = format!("{} {}", element.attr("class").unwrap_or(""), element.attr("id").unwrap_or(""))
-                .to_ascii_lowercase();
-            let words: Vec<&str> =
-                names.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-            if words.iter().any(|word| CHROME_WORDS.iter().any(|chrome| word.starts_with(chrome))) {
-                return Hint::Chrome;
-            }
-            if words.iter().any(|word| SIDE_WORDS.iter().any(|side| word.contains(side))) {
-                return Hint::Side;
-            }
-            if hint == Hint::Neutral && words.iter().any(|word| MAIN_WORDS.iter().any(|main| word.starts_with(main))) {
-                hint = Hint::Main;
-            }
-        }
-        hint
+        self.hints[container]
     }
 
     /// Whether pagination follows the list within its nearest containers.
@@ -678,11 +705,12 @@ impl<'d> Reader<'d> {
             let siblings = document.children(parent);
             let position = siblings.iter().position(|sibling| *sibling == node).unwrap_or(0);
             for &sibling in siblings.iter().skip(position + 1).take(4) {
-                let text = if document.is_element(sibling, "script") {
-                    document.raw_text(sibling)
-                } else {
-                    document.text(sibling)
-                };
+                // Pagers are short; a long sibling is content, not a pager.
+                let is_script = document.is_element(sibling, "script");
+                if !is_script && self.stats[sibling].text_chars > 300 {
+                    continue;
+                }
+                let text = if is_script { document.raw_text(sibling) } else { document.text(sibling) };
                 if text.len() < 4000 && PAGINATION_WORDS.iter().any(|word| text.contains(word)) || is_page_count(&text)
                 {
                     return true;
@@ -729,7 +757,10 @@ impl<'d> Reader<'d> {
     fn placeholder(&self) -> Option<String> {
         let document = self.document;
         document.descendants(Document::ROOT).find_map(|node| match &document.node(node).data {
-            NodeData::Text(text) if !self.hidden[node] && text.chars().count() <= 60 => {
+            // Every phrase has one of these characters: a cheap test before the phrase search.
+            NodeData::Text(text)
+                if !self.hidden[node] && text.len() <= 180 && text.contains(['暂', '无', '没', '完', '建']) =>
+            {
                 PLACEHOLDERS.iter().any(|phrase| text.contains(phrase)).then(|| text.trim().to_string())
             }
             _ => None,
@@ -785,7 +816,7 @@ impl<'d> Reader<'d> {
                         }
                     })
                     .unwrap_or_default();
-                return Some(ListItem { title, url: Some(self.page_url.to_string()), published: Some(date) });
+                return Some(ListItem { title, link: Some(self.page_url.to_string()), published: Some(date) });
             }
         }
         None
@@ -819,7 +850,7 @@ impl<'d> Reader<'d> {
                         .unwrap_or_else(|| document.text(item).chars().take(80).collect());
                     ListItem {
                         title,
-                        url: automatic.as_ref().and_then(|a| a.url.clone()),
+                        link: automatic.as_ref().and_then(|a| a.href.clone()),
                         published: explicit.or(automatic.and_then(|a| a.published)),
                     }
                 })
@@ -827,31 +858,32 @@ impl<'d> Reader<'d> {
             (None, Some(date_selector)) => date_selector
                 .select(document, Document::ROOT)
                 .into_iter()
-                .map(|node| ListItem { title: String::new(), url: None, published: date_of(node) })
+                .map(|node| ListItem { title: String::new(), link: None, published: date_of(node) })
                 .collect(),
             (None, None) => Vec::new(),
         };
         ListReading { items, method: Method::Selectors, placeholder: self.placeholder() }
     }
 
-    fn resolve(&self, href: &str) -> Option<Url> {
-        let href = href.trim();
-        if href.is_empty() || href.starts_with('#') || href.to_ascii_lowercase().starts_with("javascript:") {
-            return None;
-        }
-        self.page_url.join(href).ok().filter(|url| matches!(url.scheme(), "http" | "https"))
+    /// The public form of an entry.
+    fn list_item(&self, entry: &Entry) -> ListItem {
+        ListItem { title: entry.title.clone(), link: entry.href.clone(), published: entry.published }
+    }
+
+    fn list_items(&self, entries: &[Entry]) -> Vec<ListItem> {
+        entries.iter().map(|entry| self.list_item(entry)).collect()
     }
 }
 
 /// Joins candidates that are one list split across sibling containers of the same kind.
-fn join_split_lists(candidates: Vec<Candidate>) -> Vec<Candidate> {
-    let mut joined: Vec<Candidate> = Vec::with_capacity(candidates.len());
-    let mut by_key: HashMap<(NodeId, String, String), usize> = HashMap::new();
+fn join_split_lists<'d>(candidates: Vec<Candidate<'d>>) -> Vec<Candidate<'d>> {
+    let mut joined: Vec<Candidate<'d>> = Vec::with_capacity(candidates.len());
+    let mut by_key: HashMap<JoinKey<'d>, usize> = HashMap::new();
     for candidate in candidates {
-        match candidate.join_key.clone().and_then(|key| by_key.get(&key).copied().map(|index| (key, index))) {
-            Some((_, index)) if joined[index].method == candidate.method => joined[index].items.extend(candidate.items),
+        match candidate.join_key.and_then(|key| by_key.get(&key).copied()) {
+            Some(index) if joined[index].method == candidate.method => joined[index].items.extend(candidate.items),
             _ => {
-                if let Some(key) = candidate.join_key.clone() {
+                if let Some(key) = candidate.join_key {
                     by_key.insert(key, joined.len());
                 }
                 joined.push(candidate);
@@ -859,6 +891,63 @@ fn join_split_lists(candidates: Vec<Candidate>) -> Vec<Candidate> {
         }
     }
     joined
+}
+
+/// What an element's own class and id say: chrome, a side box, the main content, or nothing.
+fn own_hint(element: &super::html::Element) -> Hint {
+    match element.name.as_str() {
+        "nav" | "footer" | "header" => return Hint::Chrome,
+        "aside" => return Hint::Side,
+        _ => {}
+    }
+    let mut hint = Hint::Neutral;
+    for attr in ["class", "id"] {
+        let Some(value) = element.attr(attr) else { continue };
+        for word in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+            let lowered;
+            let word = if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                lowered = word.to_ascii_lowercase();
+                lowered.as_str()
+            } else {
+                word
+            };
+            if CHROME_WORDS.iter().any(|chrome| word.starts_with(chrome)) {
+                return Hint::Chrome;
+            }
+            if SIDE_WORDS.iter().any(|side| word.contains(side)) {
+                hint = Hint::Side;
+            } else if hint == Hint::Neutral && MAIN_WORDS.iter().any(|main| word.starts_with(main)) {
+                hint = Hint::Main;
+            }
+        }
+    }
+    hint
+}
+
+/// A link a browser would follow to a page: not empty, not an anchor, not script.
+fn is_followable(href: &str) -> bool {
+    !href.is_empty() && !href.starts_with('#') && !href.get(..11).is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
+}
+
+/// `/a/b/./c/../d` → `/a/b/d`.
+fn normalize_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    if joined.starts_with('/') { joined } else { format!("/{joined}") }
+}
+
+/// A cheap test before the date reader runs: digits and a separator a date could use.
+fn may_be_date(text: &str) -> bool {
+    has_digit(text) && text.contains(['-', '/', '.', '年', '月', '－', '／', '．'])
 }
 
 /// An `<a>` that names something: it has text or a title, whatever its href does.
@@ -890,7 +979,7 @@ fn names_column(text: &str, column_name: &str) -> bool {
 /// Pager links are not items: `下一页`, `尾页`, `2`, `>>`.
 fn is_pager_text(text: &str) -> bool {
     let trimmed = text.trim();
-    PAGINATION_WORDS.iter().any(|word| trimmed == *word)
+    PAGINATION_WORDS.contains(&trimmed)
         || matches!(trimmed, "首页" | "更多" | "更多>>" | "more" | "More" | ">>" | "<<" | ">" | "<")
         || trimmed.chars().all(|c| c.is_ascii_digit())
 }

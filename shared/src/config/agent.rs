@@ -34,7 +34,10 @@ use super::{ConfigError, defaults};
 #[derive(Clone, Debug)]
 pub struct AgentConfig {
     pub agent: AgentIdentity,
+    /// Home-page probing defaults (`[probe] interval`, `timeout`).
     pub probe: ProbeSettings,
+    /// How often column pages are read by default (`[probe] column_interval`). Default 1h.
+    pub column_interval: Duration,
     /// Sent as the User-Agent header. Default: [`defaults::USER_AGENT`].
     pub user_agent: String,
     pub limits: Limits,
@@ -288,12 +291,18 @@ fn read_agent_config(
 
     let mut probe = ProbeSettings { interval: defaults::PROBE_INTERVAL, timeout: defaults::PROBE_TIMEOUT };
     let mut user_agent = defaults::USER_AGENT.to_string();
+    let mut column_interval = defaults::COLUMN_INTERVAL;
     if let Some(mut table) = top.table("probe", problems) {
         probe = read_probe(&mut table, probe, problems);
+        if let Some(interval) =
+            table.duration("column_interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
+        {
+            column_interval = interval;
+        }
         if let Some((text, _)) = table.string("user_agent", problems) {
             user_agent = text;
         }
-        table.finish(&["interval", "timeout", "user_agent"], problems);
+        table.finish(&["interval", "timeout", "column_interval", "user_agent"], problems);
     }
 
     let limits = top.table("limits", problems).map(|table| read_limits(table, problems)).unwrap_or_default();
@@ -307,13 +316,15 @@ fn read_agent_config(
     let mut seen_sites = HashSet::new();
     let mut sites = Vec::new();
     for table in site_tables {
-        if let Some(site) = read_site(table, probe, &thresholds, &mut seen_sites, problems, check_selector) {
+        if let Some(site) =
+            read_site(table, probe, column_interval, &thresholds, &mut seen_sites, problems, check_selector)
+        {
             sites.push(site);
         }
     }
     top.finish(TOP_KEYS, problems);
 
-    Some(AgentConfig { agent: agent?, probe, user_agent, limits, thresholds, sites })
+    Some(AgentConfig { agent: agent?, probe, column_interval, user_agent, limits, thresholds, sites })
 }
 
 fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentIdentity> {
@@ -355,6 +366,7 @@ fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
 fn read_site(
     mut table: Table<'_>,
     inherited: ProbeSettings,
+    column_interval: Duration,
     thresholds: &Thresholds,
     seen_sites: &mut HashSet<String>,
     problems: &mut Problems,
@@ -373,11 +385,13 @@ fn read_site(
     let unit = table.required_string("unit", problems);
     let url = table.url("url", true, problems);
     let probe = read_probe(&mut table, inherited, problems);
+    // Columns take the site's timeout and the column interval unless they say otherwise.
+    let column_probe = ProbeSettings { interval: column_interval, timeout: probe.timeout };
     let mut seen_columns = HashSet::new();
     let columns: Vec<ColumnConfig> = table
         .tables("column", problems)
         .into_iter()
-        .filter_map(|column| read_column(column, probe, thresholds, &mut seen_columns, problems, check_selector))
+        .filter_map(|column| read_column(column, column_probe, thresholds, &mut seen_columns, problems, check_selector))
         .collect();
     table.finish(&["name", "unit", "url", "interval", "timeout", "column"], problems);
     Some(SiteConfig { name: name?.0.trim().to_string(), unit: unit?.0.trim().to_string(), url: url?, probe, columns })
@@ -487,6 +501,7 @@ interval = "1h"
         let columns = &config.sites[0].columns;
         assert_eq!(columns[0].kind, ColumnKind::News);
         assert_eq!(columns[0].max_age_days, 14);
+        assert_eq!(columns[0].probe.interval, Duration::from_secs(3600), "columns default to an hourly reading");
         assert_eq!((columns[1].kind, columns[1].kind_inferred), (ColumnKind::Notice, true));
         assert_eq!(columns[1].max_age_days, 183);
         assert_eq!(columns[1].probe.interval, Duration::from_secs(3600));

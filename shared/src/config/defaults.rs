@@ -5,6 +5,9 @@ use std::time::Duration;
 /// How often each target is probed. Five minutes gives 288 probes a day, far above the
 /// indicator's "每天间隔性访问20次以上" (≥ 20 spaced probes a day, 国办秘函〔2019〕19号).
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(300);
+/// How often each column page is read. Column limits are counted in days and months, so an hourly
+/// reading loses nothing and keeps the load on small government servers low.
+pub const COLUMN_INTERVAL: Duration = Duration::from_secs(3600);
 /// A page not open after 15 s counts as a failed probe (国办秘函〔2019〕19号, 站点无法访问).
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 /// The shortest interval accepted; the demo and tests probe every few seconds.

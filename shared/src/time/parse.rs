@@ -15,14 +15,26 @@ use jiff::civil::{Date, Time};
 
 use super::Published;
 
+/// Longest text (in characters) [`date_cell`] considers; a date with a label and a time fits.
+const CELL_BUFFER_CHARS: usize = 64;
+
 /// The earliest year a government page plausibly dates an item with.
 const MIN_YEAR: i16 = 1990;
 
 /// Reads `text` as a single date, after stripping brackets and a short label such as `发布日期：`.
 /// Year-less dates resolve to the most recent such date not after `today`.
 pub fn date_cell(text: &str, today: Date) -> Option<Published> {
-    let chars = normalize(text);
-    let body = strip_cell_decoration(&chars);
+    // Cells are short; a fixed buffer keeps this allocation-free on the per-page hot path.
+    let mut buffer = [' '; CELL_BUFFER_CHARS];
+    let mut len = 0;
+    for c in text.chars() {
+        if len == CELL_BUFFER_CHARS {
+            return None;
+        }
+        buffer[len] = normalize_char(c);
+        len += 1;
+    }
+    let body = strip_cell_decoration(&buffer[..len]);
     if body.is_empty() || body.len() > 40 {
         return None;
     }
@@ -115,17 +127,19 @@ struct Hit {
 
 /// Full-width digits and punctuation as their ASCII twins; everything else unchanged.
 fn normalize(text: &str) -> Vec<char> {
-    text.chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '－' | '—' | '–' => '-',
-            '／' => '/',
-            '．' => '.',
-            '：' => ':',
-            '\u{3000}' | '\u{a0}' => ' ',
-            other => other,
-        })
-        .collect()
+    text.chars().map(normalize_char).collect()
+}
+
+fn normalize_char(c: char) -> char {
+    match c {
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+        '－' | '—' | '–' => '-',
+        '／' => '/',
+        '．' => '.',
+        '：' => ':',
+        '\u{3000}' | '\u{a0}' => ' ',
+        other => other,
+    }
 }
 
 fn is_word_char(c: char) -> bool {
