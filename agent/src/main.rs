@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use xunjian_agent::checks;
-use xunjian_agent::fetch::Fetcher;
+use xunjian_agent::fetch::{self, Fetcher};
 use xunjian_agent::schedule;
 use xunjian_agent::table;
 use xunjian_shared::config::{AgentConfig, ConfigError};
@@ -55,8 +55,16 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
+            // The extra roots are part of the configuration: a bad file is exit 2 as well.
+            let roots = match config.ca_file.as_deref().map(fetch::load_roots).transpose() {
+                Ok(roots) => roots.unwrap_or_default(),
+                Err(error) => {
+                    eprintln!("配置文件有误：{error}");
+                    return ExitCode::from(2);
+                }
+            };
             init_logging();
-            match check(config, json, now) {
+            match check(config, roots, json, now) {
                 Ok(()) => ExitCode::SUCCESS,
                 // The reader went away (`| head`): nothing is wrong with the checks.
                 Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
@@ -96,11 +104,16 @@ fn init_logging() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn check(config: AgentConfig, json: bool, now: Option<Timestamp>) -> anyhow::Result<()> {
+fn check(
+    config: AgentConfig,
+    roots: Vec<reqwest::Certificate>,
+    json: bool,
+    now: Option<Timestamp>,
+) -> anyhow::Result<()> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[])?);
+        let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &roots)?);
         let started_at = now.unwrap_or_else(Timestamp::now);
         let subjects = schedule::subjects(&config);
         let ctx = schedule::round_context(&config, fetcher, started_at);

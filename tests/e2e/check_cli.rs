@@ -222,6 +222,27 @@ async fn misbehaving_sites_become_findings_within_the_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_stops_at_the_byte_cap() {
+    let sim = Sim::start().await.unwrap();
+    // 64 MiB of zeros after the list: about 64 KiB on the wire, 64 MiB if read whole.
+    let mut body = b"<ul><li><a href='/a/1.html'>\xe5\x8e\xbf\xe6\x94\xbf\xe5\xba\x9c\xe5\xb8\xb8\xe5\x8a\xa1\xe4\xbc\x9a</a><span>2026-11-20</span></li><li><a href='/a/2.html'>\xe8\xb0\x83\xe7\xa0\x94\xe6\xb4\xbb\xe5\x8a\xa8</a><span>2026-11-19</span></li></ul>".to_vec();
+    body.resize(64 << 20, b'0');
+    sim.route("/", Route::bytes("text/html; charset=utf-8", body).gzipped());
+    let config = site_config(&[("炸弹", sim.url("/"))], "10s").replacen(
+        "[[site]]",
+        "[limits]\nmax_body_bytes = 1048576\n\n[[site]]",
+        1,
+    );
+    let report = check_json(&config).await;
+    let home = observation(&report, None, Some("炸弹"));
+    let fetch = home.fetch.as_ref().unwrap();
+    assert_eq!((fetch.body_bytes, fetch.truncated), (1 << 20, true));
+    assert_eq!(codes(home), [FindingCode::BodyTruncated]);
+    assert!(home.ok, "a cut body is a warning, the page did open");
+    assert_eq!(home.items, Some(2), "what was read is still inspected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polite_to_each_host_and_one_request_per_page() {
     let sim = Sim::start().await.unwrap();
     let list = "<ul><li><a href='./1.html'>信息一</a><span>2026-11-20</span></li><li><a href='./2.html'>信息二</a><span>2026-11-18</span></li></ul>";

@@ -2,3 +2,4 @@
 
 mod check_cli;
 mod corpus_extraction;
+mod tls;

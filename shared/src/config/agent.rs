@@ -40,6 +40,9 @@ pub struct AgentConfig {
     pub column_interval: Duration,
     /// Sent as the User-Agent header. Default: [`defaults::USER_AGENT`].
     pub user_agent: String,
+    /// PEM file of extra trusted root certificates (`[probe] ca_file`), for sites whose
+    /// certificates chain to a CA outside the system store. Relative to the configuration file.
+    pub ca_file: Option<std::path::PathBuf>,
     pub limits: Limits,
     pub thresholds: Thresholds,
     pub sites: Vec<SiteConfig>,
@@ -255,7 +258,8 @@ impl AgentConfig {
         for found in source::overlay_env(&mut root, env, ENV_SECTIONS) {
             problems.list.push(found.into());
         }
-        let config = read_agent_config(&root, &mut problems, check_selector);
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let config = read_agent_config(&root, base_dir, &mut problems, check_selector);
         let mut list = problems.list;
         list.sort_by_key(|problem| match &problem.origin {
             Origin::File { line, column } => (0, *line, *column),
@@ -276,6 +280,7 @@ impl From<source::SourceProblem> for super::Problem {
 
 fn read_agent_config(
     root: &source::Node,
+    base_dir: &Path,
     problems: &mut Problems,
     check_selector: SelectorCheck<'_>,
 ) -> Option<AgentConfig> {
@@ -292,6 +297,7 @@ fn read_agent_config(
     let mut probe = ProbeSettings { interval: defaults::PROBE_INTERVAL, timeout: defaults::PROBE_TIMEOUT };
     let mut user_agent = defaults::USER_AGENT.to_string();
     let mut column_interval = defaults::COLUMN_INTERVAL;
+    let mut ca_file = None;
     if let Some(mut table) = top.table("probe", problems) {
         probe = read_probe(&mut table, probe, problems);
         if let Some(interval) =
@@ -302,7 +308,22 @@ fn read_agent_config(
         if let Some((text, _)) = table.string("user_agent", problems) {
             user_agent = text;
         }
-        table.finish(&["interval", "timeout", "column_interval", "user_agent"], problems);
+        if let Some((text, origin)) = table.string("ca_file", problems) {
+            let path = base_dir.join(text.trim());
+            if path.is_file() {
+                ca_file = Some(path);
+            } else {
+                problems.push(
+                    &origin,
+                    "probe.ca_file",
+                    format!(
+                        "{} is not a readable file; give the path of a PEM file of CA certificates",
+                        path.display()
+                    ),
+                );
+            }
+        }
+        table.finish(&["interval", "timeout", "column_interval", "user_agent", "ca_file"], problems);
     }
 
     let limits = top.table("limits", problems).map(|table| read_limits(table, problems)).unwrap_or_default();
@@ -324,7 +345,7 @@ fn read_agent_config(
     }
     top.finish(TOP_KEYS, problems);
 
-    Some(AgentConfig { agent: agent?, probe, column_interval, user_agent, limits, thresholds, sites })
+    Some(AgentConfig { agent: agent?, probe, column_interval, user_agent, ca_file, limits, thresholds, sites })
 }
 
 fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentIdentity> {
