@@ -2,4 +2,5 @@
 
 mod check_cli;
 mod corpus_extraction;
+mod golden;
 mod tls;
