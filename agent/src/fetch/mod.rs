@@ -293,6 +293,15 @@ impl Attempt {
     }
 }
 
+/// Words in a client error's chain of causes, per failure, in the order they are tried.
+const FAILURE_PATTERNS: &[(FetchFailure, &[&str])] = &[
+    (FetchFailure::Timeout, &["timed out"]),
+    (FetchFailure::Dns, &["dns error", "failed to lookup address", "name or service not known"]),
+    (FetchFailure::Tls, &["certificate", "tls", "handshake", "peer sent"]),
+    (FetchFailure::Connect, &["connection refused", "network is unreachable", "no route to host"]),
+    (FetchFailure::Reset, &["reset", "broken pipe", "closed before", "incomplete", "unexpected eof", "end of file"]),
+];
+
 /// Maps a client error onto the closed set of failures, with a short explanation.
 fn classify(error: &reqwest::Error) -> (FetchFailure, String) {
     let mut chain = Vec::new();
@@ -303,36 +312,14 @@ fn classify(error: &reqwest::Error) -> (FetchFailure, String) {
     }
     let detail = chain.last().cloned().unwrap_or_else(|| error.to_string());
     let all = chain.join(" | ").to_ascii_lowercase();
-    let failure = if error.is_timeout() || all.contains("timed out") {
+    let failure = if error.is_timeout() {
         FetchFailure::Timeout
-    } else if all.contains("dns error")
-        || all.contains("failed to lookup address")
-        || all.contains("name or service not known")
-    {
-        FetchFailure::Dns
-    } else if all.contains("certificate")
-        || all.contains("tls")
-        || all.contains("handshake")
-        || all.contains("peer sent")
-    {
-        FetchFailure::Tls
-    } else if all.contains("connection refused")
-        || all.contains("network is unreachable")
-        || all.contains("no route to host")
-    {
-        FetchFailure::Connect
-    } else if all.contains("reset")
-        || all.contains("broken pipe")
-        || all.contains("closed before")
-        || all.contains("incomplete")
-        || all.contains("unexpected eof")
-        || all.contains("end of file")
-    {
-        FetchFailure::Reset
-    } else if error.is_connect() {
-        FetchFailure::Connect
     } else {
-        FetchFailure::Protocol
+        FAILURE_PATTERNS
+            .iter()
+            .find(|(_, patterns)| patterns.iter().any(|pattern| all.contains(pattern)))
+            .map(|(failure, _)| *failure)
+            .unwrap_or(if error.is_connect() { FetchFailure::Connect } else { FetchFailure::Protocol })
     };
     (failure, detail)
 }

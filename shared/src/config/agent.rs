@@ -393,16 +393,9 @@ fn read_site(
     problems: &mut Problems,
     check_selector: SelectorCheck<'_>,
 ) -> Option<SiteConfig> {
-    let name = table.required_string("name", problems);
-    if let Some((name, origin)) = &name
-        && !seen_sites.insert(name.trim().to_string())
-    {
-        problems.push(
-            origin,
-            &table.key_path("name"),
-            format!("another [[site]] is already named {name:?}; site names must be unique"),
-        );
-    }
+    let name = unique_name(&mut table, seen_sites, problems, |name| {
+        format!("another [[site]] is already named {name:?}; site names must be unique")
+    });
     let unit = table.required_string("unit", problems);
     let url = table.url("url", true, problems);
     let probe = read_probe(&mut table, inherited, problems);
@@ -418,6 +411,22 @@ fn read_site(
     Some(SiteConfig { name: name?.0.trim().to_string(), unit: unit?.0.trim().to_string(), url: url?, probe, columns })
 }
 
+/// The table's required `name`, remembered in `seen`; a name seen before is a problem.
+fn unique_name(
+    table: &mut Table<'_>,
+    seen: &mut HashSet<String>,
+    problems: &mut Problems,
+    repeated: impl Fn(&str) -> String,
+) -> Option<(String, Origin)> {
+    let name = table.required_string("name", problems);
+    if let Some((name, origin)) = &name
+        && !seen.insert(name.trim().to_string())
+    {
+        problems.push(origin, &table.key_path("name"), repeated(name));
+    }
+    name
+}
+
 fn read_column(
     mut table: Table<'_>,
     inherited: ProbeSettings,
@@ -426,16 +435,9 @@ fn read_column(
     problems: &mut Problems,
     check_selector: SelectorCheck<'_>,
 ) -> Option<ColumnConfig> {
-    let name = table.required_string("name", problems);
-    if let Some((name, origin)) = &name
-        && !seen_columns.insert(name.trim().to_string())
-    {
-        problems.push(
-            origin,
-            &table.key_path("name"),
-            format!("this site already has a column named {name:?}; column names must be unique within a site"),
-        );
-    }
+    let name = unique_name(&mut table, seen_columns, problems, |name| {
+        format!("this site already has a column named {name:?}; column names must be unique within a site")
+    });
     let url = table.url("url", true, problems);
     let kind = match table.string("kind", problems) {
         Some((text, origin)) => match ColumnKind::parse(text.trim()) {
