@@ -4,5 +4,7 @@
 pub mod checks;
 pub mod extract;
 pub mod fetch;
+pub mod push;
+pub mod run;
 pub mod schedule;
 pub mod table;

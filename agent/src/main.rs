@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use xunjian_agent::checks;
 use xunjian_agent::fetch::{self, Fetcher};
+use xunjian_agent::push::Pusher;
+use xunjian_agent::run::{self, RunSummary};
 use xunjian_agent::schedule;
 use xunjian_agent::table;
 use xunjian_shared::config::{AgentConfig, ConfigError};
@@ -44,12 +46,54 @@ enum Command {
         #[arg(long, hide = true)]
         now: Option<Timestamp>,
     },
+    /// Inspect every target on its interval and push observations to the collector.
+    Run {
+        /// The agent configuration file (TOML), with a [collector] section.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match cli.command {
+        Command::Run { config, log_format } => {
+            let config = match load_config(&config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            if config.collector.is_none() {
+                eprintln!(
+                    "配置文件有误：run needs a [collector] section with url, ca, cert and key (see README); `check` works without one"
+                );
+                return ExitCode::from(2);
+            }
+            let roots = match config.ca_file.as_deref().map(fetch::load_roots).transpose() {
+                Ok(roots) => roots.unwrap_or_default(),
+                Err(error) => {
+                    eprintln!("配置文件有误：{error}");
+                    return ExitCode::from(2);
+                }
+            };
+            init_logging(log_format, "info");
+            match run(config, roots) {
+                Ok(summary) if summary.batches_unsent == 0 => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(1),
+                Err(error) => {
+                    eprintln!("错误：{error:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Check { config, json, now } => {
             let config = match load_config(&config) {
                 Ok(config) => config,
@@ -63,7 +107,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            init_logging();
+            init_logging(LogFormat::Text, "warn");
             match check(config, roots, json, now) {
                 Ok(()) => ExitCode::SUCCESS,
                 // The reader went away (`| head`): nothing is wrong with the checks.
@@ -99,9 +143,34 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+fn init_logging(format: LogFormat, default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>) -> anyhow::Result<RunSummary> {
+    let Some(link) = config.collector.clone() else {
+        anyhow::bail!(
+            "run needs a [collector] section (url, ca, cert, key) in the configuration; `check` works without one"
+        );
+    };
+    let pusher = Pusher::new(&link)?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &roots)?);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            run::shutdown_signal().await;
+            tracing::info!("stop requested; finishing the round and pushing what is left");
+            let _ = stop.send(true);
+        });
+        anyhow::Ok(run::run(config, fetcher, pusher, stopped).await)
+    })
 }
 
 fn check(

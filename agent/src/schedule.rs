@@ -2,14 +2,24 @@
 //!
 //! A round runs every check that applies to each subject, all subjects at once (the fetcher's
 //! limits keep it polite), and folds each subject's observations into one, in configuration
-//! order. `check` runs one round; `run` (next) runs subjects on their intervals.
+//! order. `check` runs one round; `run` keeps each subject on its own interval
+//! ([`run_schedule`]): first runs spread over the interval so a county's sites are not all hit
+//! at once, and a subject still being inspected when it falls due again is skipped, not piled up.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use jiff::Timestamp;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use xunjian_shared::config::AgentConfig;
+use xunjian_shared::config::Thresholds;
 use xunjian_shared::wire::Observation;
+use xunjian_shared::wire::{SubjectRef, TargetKind};
 
 use crate::checks::{Check, ColumnSubject, Ctx, Subject};
 use crate::extract::html_list::ColumnSelectors;
@@ -100,4 +110,79 @@ pub async fn inspect(checks: &[Box<dyn Check>], ctx: &Ctx, subject: &Subject) ->
 /// A fetcher and context for one round, from a configuration.
 pub fn round_context(config: &AgentConfig, fetcher: Arc<Fetcher>, now: Timestamp) -> Arc<Ctx> {
     Arc::new(Ctx::new(now, config.thresholds.clone(), fetcher))
+}
+
+/// The subjects as the collector's inventory lists them.
+pub fn inventory(subjects: &[Subject]) -> Vec<SubjectRef> {
+    subjects
+        .iter()
+        .map(|subject| SubjectRef {
+            target: subject.target.clone(),
+            kind: TargetKind::Site,
+            column: subject.column.as_ref().map(|column| column.name.clone()),
+        })
+        .collect()
+}
+
+/// First runs are spread over at most this much of each interval.
+const MAX_INITIAL_SPREAD: Duration = Duration::from_secs(60);
+/// How long in-flight inspections may finish after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Inspects every subject on its interval until `shutdown`, sending each observation to `out`.
+pub async fn run_schedule(
+    subjects: Vec<Subject>,
+    checks: Arc<Vec<Box<dyn Check>>>,
+    fetcher: Arc<Fetcher>,
+    thresholds: Thresholds,
+    out: mpsc::Sender<Observation>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let start = Instant::now();
+    let mut due: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        // The golden-ratio sequence spreads first runs evenly however many subjects there are.
+        let fraction = (index as f64 * 0.618_033_988_75).fract();
+        due.push(Reverse((start + subject.interval.min(MAX_INITIAL_SPREAD).mul_f64(fraction), index)));
+    }
+    let busy: Vec<Arc<AtomicBool>> = subjects.iter().map(|_| Arc::new(AtomicBool::new(false))).collect();
+    let subjects: Vec<Arc<Subject>> = subjects.into_iter().map(Arc::new).collect();
+    let mut running = JoinSet::new();
+    loop {
+        let Some(Reverse((next_at, _))) = due.peek().copied() else { break };
+        tokio::select! {
+            _ = tokio::time::sleep_until(next_at) => {}
+            _ = shutdown.changed() => break,
+            Some(_) = running.join_next(), if !running.is_empty() => continue,
+        }
+        let now = Instant::now();
+        while let Some(Reverse((at, index))) = due.peek().copied() {
+            if at > now {
+                break;
+            }
+            due.pop();
+            let subject = subjects[index].clone();
+            // Keep the cadence; after a stall, resume from now rather than firing a backlog.
+            let mut next = at + subject.interval;
+            if next <= now {
+                next = now + subject.interval;
+            }
+            due.push(Reverse((next, index)));
+            if busy[index].swap(true, Ordering::SeqCst) {
+                tracing::warn!(target = %subject.target, column = subject.column.as_ref().map(|c| c.name.as_str()), "still inspecting from the last interval; skipped");
+                continue;
+            }
+            let (checks, fetcher, thresholds, out, busy) =
+                (checks.clone(), fetcher.clone(), thresholds.clone(), out.clone(), busy[index].clone());
+            running.spawn(async move {
+                let ctx = Ctx::new(Timestamp::now(), thresholds, fetcher);
+                if let Some(observation) = inspect(&checks, &ctx, &subject).await {
+                    let _ = out.send(observation).await;
+                }
+                busy.store(false, Ordering::SeqCst);
+            });
+        }
+    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while running.join_next().await.is_some() {} }).await;
+    running.abort_all();
 }

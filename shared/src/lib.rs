@@ -6,3 +6,4 @@ pub mod config;
 pub mod time;
 pub mod verdict;
 pub mod wire;
+pub mod x509;

@@ -18,8 +18,130 @@ use serde::{Deserialize, Serialize};
 use crate::config::ColumnKind;
 use crate::time::Published;
 
-/// The version of this schema. Version 1: observations, findings, fetch records.
+/// The version of this schema. Version 1: observations, findings, fetch records, push batches.
 pub const SCHEMA_VERSION: u32 = 1;
+/// Schema versions a collector accepts in pushes.
+pub const SUPPORTED_SCHEMA_VERSIONS: &[u32] = &[1];
+
+/// Agent → collector: the body of `POST /api/v1/push` (JSON, gzip-compressed on the wire).
+///
+/// A batch is applied at most once: the collector remembers `batch_id` and answers a repeat
+/// as a duplicate without applying it again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub schema_version: u32,
+    pub batch_id: BatchId,
+    /// Must equal the common name of the agent's client certificate.
+    pub agent: String,
+    pub county: String,
+    /// Increases by one per batch an agent makes (across restarts when spooled).
+    pub sequence: u64,
+    pub created_at: Timestamp,
+    /// Every subject the agent inspects now. The collector retires series of subjects that
+    /// left this list; None means "unchanged".
+    pub inventory: Option<Vec<SubjectRef>>,
+    pub observations: Vec<Observation>,
+}
+
+/// A batch's unique id: 8 to 64 characters of `0-9 a-z A-Z - _`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct BatchId(String);
+
+impl BatchId {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let valid =
+            (8..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid {
+            Ok(BatchId(text.to_string()))
+        } else {
+            Err(format!("batch_id {text:?} must be 8 to 64 characters of 0-9, a-z, A-Z, '-' or '_'"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for BatchId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        BatchId::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Display for BatchId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One subject an agent inspects: a site's home page (`column` null), a column, an account.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SubjectRef {
+    pub target: String,
+    pub kind: TargetKind,
+    pub column: Option<String>,
+}
+
+/// The collector's answer to a push it took.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushAck {
+    pub batch_id: BatchId,
+    pub status: PushStatus,
+    /// Observations applied (0 for a duplicate).
+    pub observations: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// Committed now.
+    Accepted,
+    /// Committed before; nothing changed.
+    Duplicate,
+}
+
+/// The body of every API error: a stable code and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    pub detail: String,
+}
+
+/// `GET /api/v1/status`: every agent's last push and every page's latest observation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub generated_at: Timestamp,
+    pub agents: Vec<AgentStatus>,
+    pub targets: Vec<TargetStatus>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentStatus {
+    pub agent: String,
+    pub county: String,
+    pub first_push_at: Timestamp,
+    pub last_push_at: Timestamp,
+    pub last_sequence: u64,
+    pub batches: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetStatus {
+    pub agent: String,
+    pub county: String,
+    /// Availability probes seen (home pages).
+    pub probes_ok: u64,
+    pub probes_failed: u64,
+    pub observation: Observation,
+}
+
+/// Just enough of a batch to read its version before decoding the rest.
+#[derive(Deserialize)]
+pub struct VersionProbe {
+    pub schema_version: u32,
+}
 
 /// `xunjian-agent check --json`: one inspection round of every target.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -89,7 +211,7 @@ pub struct Observation {
     pub findings: Vec<Finding>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     Site,
@@ -108,6 +230,15 @@ pub enum CheckKind {
     ColumnUpdate,
     /// A column that is reachable but holds no items (空白栏目).
     BlankColumn,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Site => "site",
+            TargetKind::Account => "account",
+        }
+    }
 }
 
 impl CheckKind {

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use xunjian_shared::wire::{CheckReport, FetchFailure, FindingCode, Observation};
+use xunjian_sim::{Route, Sim};
 use xunjian_tests::corpus;
 use xunjian_tests::harness::{self, column_label, corpus_config, serve_corpus};
-use xunjian_tests::sim::{Route, Sim};
 
 /// The instant the corpus is judged at: noon of the manifest's `today` in China.
 const NOW: &str = "2026-11-26T04:00:00Z";

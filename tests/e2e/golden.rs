@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use xunjian_sim::Sim;
 use xunjian_tests::corpus;
 use xunjian_tests::harness::{self, corpus_config, serve_corpus};
-use xunjian_tests::sim::Sim;
 
 const NOW: &str = "2026-11-26T04:00:00Z";
 

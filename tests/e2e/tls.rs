@@ -3,9 +3,9 @@
 
 use jiff::{SignedDuration, Timestamp};
 use xunjian_shared::wire::{CheckReport, FetchFailure, FindingCode, Severity};
+use xunjian_sim::{Route, Sim};
 use xunjian_tests::certs::{TestCa, self_signed};
 use xunjian_tests::harness;
-use xunjian_tests::sim::{Route, Sim};
 
 const PAGE: &str = "<ul><li><a href='/a/1.html'>县政府召开常务会议</a><span>2026-11-20</span></li><li><a href='/a/2.html'>县领导调研</a><span>2026-11-19</span></li></ul>";
 

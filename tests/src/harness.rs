@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::corpus::{CorpusPage, Manifest};
-use crate::sim::{Route, Sim};
+use xunjian_sim::{Route, Sim};
 
 /// The workspace's `target/<profile>` directory, found from this test binary's location.
 fn target_dir() -> PathBuf {

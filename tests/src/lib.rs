@@ -6,4 +6,3 @@ pub mod bench_page;
 pub mod certs;
 pub mod corpus;
 pub mod harness;
-pub mod sim;

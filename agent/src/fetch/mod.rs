@@ -11,7 +11,6 @@
 pub mod charset;
 pub mod limits;
 pub mod redirect;
-pub mod tls_cert;
 
 use std::error::Error as _;
 use std::time::{Duration, Instant};
@@ -177,7 +176,7 @@ impl Fetcher {
                 .extensions()
                 .get::<reqwest::tls::TlsInfo>()
                 .and_then(|info| info.peer_certificate())
-                .and_then(tls_cert::not_after)
+                .and_then(xunjian_shared::x509::not_after)
             {
                 attempt.record.tls_not_after = Some(not_after);
             }
@@ -273,7 +272,7 @@ impl Fetcher {
     async fn certificate_anyway(&self, url: &Url, deadline: tokio::time::Instant) -> Option<Timestamp> {
         let response = tokio::time::timeout_at(deadline, self.lenient.head(url.clone()).send()).await.ok()?.ok()?;
         let info = response.extensions().get::<reqwest::tls::TlsInfo>()?;
-        tls_cert::not_after(info.peer_certificate()?)
+        xunjian_shared::x509::not_after(info.peer_certificate()?)
     }
 }
 

@@ -46,6 +46,22 @@ pub struct AgentConfig {
     pub limits: Limits,
     pub thresholds: Thresholds,
     pub sites: Vec<SiteConfig>,
+    /// Where `run` pushes observations; `check` needs none.
+    pub collector: Option<CollectorLink>,
+}
+
+/// `[collector]`: the collector this agent pushes to, over mutual TLS.
+#[derive(Clone, Debug)]
+pub struct CollectorLink {
+    /// The collector's push endpoint, e.g. `https://collector.example.gov.cn:9443/`.
+    pub url: Url,
+    /// A second collector to fail over to when the first cannot be reached.
+    pub fallback_url: Option<Url>,
+    /// CA certificate the collector's server certificate must chain to.
+    pub ca: std::path::PathBuf,
+    /// This agent's client certificate (its common name is the agent id) and key.
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }
 
 /// `[agent]`.
@@ -229,8 +245,8 @@ impl ColumnKind {
 /// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
 pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
-const TOP_KEYS: &[&str] = &["agent", "probe", "limits", "thresholds", "site"];
-const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds"];
+const TOP_KEYS: &[&str] = &["agent", "probe", "limits", "thresholds", "site", "collector"];
+const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector"];
 
 impl AgentConfig {
     /// Reads and validates the file at `path`, with `env` (normally `std::env::vars()`) laid over it.
@@ -343,9 +359,51 @@ fn read_agent_config(
             sites.push(site);
         }
     }
+    let collector = top.table("collector", problems).and_then(|table| read_collector_link(table, base_dir, problems));
     top.finish(TOP_KEYS, problems);
 
-    Some(AgentConfig { agent: agent?, probe, column_interval, user_agent, ca_file, limits, thresholds, sites })
+    Some(AgentConfig {
+        agent: agent?,
+        probe,
+        column_interval,
+        user_agent,
+        ca_file,
+        limits,
+        thresholds,
+        sites,
+        collector,
+    })
+}
+
+fn read_collector_link(mut table: Table<'_>, base_dir: &Path, problems: &mut Problems) -> Option<CollectorLink> {
+    let url = table.url("url", true, problems);
+    let fallback_url = table.url("fallback_url", false, problems);
+    let mut file = |key: &str| {
+        let (text, origin) = table.required_string(key, problems)?;
+        let path = base_dir.join(text.trim());
+        if path.is_file() {
+            Some(path)
+        } else {
+            let hint =
+                if key == "ca" { "the collector's CA certificate" } else { "xunjian-collector certs issue writes it" };
+            problems.push(
+                &origin,
+                &format!("collector.{key}"),
+                format!("{} is not a readable file ({hint})", path.display()),
+            );
+            None
+        }
+    };
+    let (ca, cert, key) = (file("ca"), file("cert"), file("key"));
+    let origin = table.origin.clone();
+    table.finish(&["url", "fallback_url", "ca", "cert", "key"], problems);
+    if let Some(url) = &url
+        && url.scheme() != "https"
+    {
+        problems.push(&origin, "collector.url", format!("{url} must be https://: pushes travel over mutual TLS"));
+        return None;
+    }
+    Some(CollectorLink { url: url?, fallback_url, ca: ca?, cert: cert?, key: key? })
 }
 
 fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentIdentity> {

@@ -6,6 +6,7 @@
 //! Unknown keys are errors and suggest the nearest known key. Nothing is silently disabled.
 
 pub mod agent;
+pub mod collector;
 pub mod defaults;
 mod fields;
 pub mod source;
@@ -14,7 +15,10 @@ pub mod thresholds;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use agent::{AgentConfig, AgentIdentity, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig};
+pub use agent::{
+    AgentConfig, AgentIdentity, CollectorLink, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig,
+};
+pub use collector::CollectorConfig;
 pub use source::Origin;
 pub use thresholds::Thresholds;
 

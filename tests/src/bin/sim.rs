@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use xunjian_sim::{Route, Sim};
 use xunjian_tests::corpus;
 use xunjian_tests::harness::{corpus_config, serve_corpus};
-use xunjian_tests::sim::{Route, Sim};
 
 fn main() -> ExitCode {
     let mut listen: SocketAddr = "127.0.0.1:8080".parse().expect("literal address");

@@ -1,0 +1,11 @@
+//! The xunjian collector: takes agents' pushes over mutual TLS, keeps them in SQLite, and
+//! serves Prometheus metrics, a status page and a JSON API.
+#![forbid(unsafe_code)]
+
+pub mod demo;
+pub mod ingest;
+pub mod metrics;
+pub mod server;
+pub mod store;
+pub mod tls;
+pub mod web;

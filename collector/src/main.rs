@@ -1,0 +1,168 @@
+//! `xunjian-collector`: the command line. Exit codes: 0 normal stop, 2 bad configuration or
+//! arguments, 1 when the collector itself failed.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use xunjian_collector::{server, tls};
+use xunjian_shared::config::{CollectorConfig, ConfigError};
+
+#[derive(Parser)]
+#[command(
+    name = "xunjian-collector",
+    version,
+    about = "xunjian central collector: takes agents' pushes, serves metrics, status and reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
+    },
+    /// Run a small province on loopback: simulated county sites, a collector and one agent per county.
+    Demo {
+        /// Address of the web listener (status page, /metrics).
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: SocketAddr,
+    },
+    /// Make certificates: a CA and server certificate, or an agent's client certificate.
+    Certs {
+        #[command(subcommand)]
+        action: CertsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsAction {
+    /// Make a CA and a server certificate in DIR.
+    Init {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Names or IP addresses agents use to reach the collector (repeatable).
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+    },
+    /// Make agent ID's client certificate and key, signed by the CA in DIR.
+    Issue {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, value_name = "ID")]
+        agent: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, log_format } => {
+            init_logging(log_format);
+            let env: HashMap<String, String> = std::env::vars().collect();
+            let config = match CollectorConfig::load(&config, &env) {
+                Ok(config) => config,
+                Err(error) => return config_error(&error),
+            };
+            let settings = match server::Settings::from_config(&config) {
+                Ok(settings) => settings,
+                Err(error) => {
+                    eprintln!("配置文件有误：{error}");
+                    return ExitCode::from(2);
+                }
+            };
+            finish(run_until_signal(settings))
+        }
+        Command::Demo { listen } => {
+            init_logging(LogFormat::Text);
+            finish(xunjian_collector::demo::run(listen))
+        }
+        Command::Certs { action: CertsAction::Init { dir, hosts } } => match tls::certs_init(&dir, &hosts) {
+            Ok(outcome) => {
+                println!(
+                    "wrote {} (CA), {} and {} (server)",
+                    outcome.ca.display(),
+                    outcome.server_cert.display(),
+                    outcome.server_key.display()
+                );
+                println!("next: xunjian-collector certs issue --dir {} --agent <county-agent-id>", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Certs { action: CertsAction::Issue { dir, agent } } => match tls::certs_issue(&dir, &agent) {
+            Ok(outcome) => {
+                println!("wrote {} and {} for agent {agent}", outcome.cert.display(), outcome.key.display());
+                println!(
+                    "copy them and {} to the agent; set [collector] cert, key and ca in its agent.toml",
+                    dir.join("ca.pem").display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn config_error(error: &ConfigError) -> ExitCode {
+    if let ConfigError::Invalid { problems, .. } = error {
+        eprintln!("配置文件有误（共 {} 处），请修改后重试：", problems.len());
+    }
+    eprintln!("{error}");
+    ExitCode::from(2)
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("错误：{error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run_until_signal(settings: server::Settings) -> anyhow::Result<()> {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let running = server::start(settings).await?;
+        println!("push: https://{}/api/v1/push   web: http://{}/", running.push_addr, running.web_addr);
+        xunjian_agent::run::shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,95 @@
+//! The database layout and its migrations.
+//!
+//! ```text
+//! meta(key PK, value)                          schema_version
+//! agents(agent PK, county, first_push_at, last_push_at, last_sequence, batches)
+//! batches(batch_id PK, agent, sequence, received_at, observations)      dedupe window
+//! subjects(agent, target, kind, column_name, county, unit, platform,     latest state per page
+//!          observation JSON, observed_at, probes_ok, probes_failed)     PK(agent, target, kind, column_name)
+//! probe_days(agent, target, day, ok, failed)                            availability per China day
+//! ```
+//! Times are unix seconds. `column_name` is '' for a home page or an account.
+
+use rusqlite::Connection;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE agents (
+    agent TEXT PRIMARY KEY,
+    county TEXT NOT NULL,
+    first_push_at INTEGER NOT NULL,
+    last_push_at INTEGER NOT NULL,
+    last_sequence INTEGER NOT NULL,
+    batches INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE batches (
+    batch_id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    observations INTEGER NOT NULL
+);
+CREATE INDEX batches_by_time ON batches (received_at);
+CREATE TABLE subjects (
+    agent TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    county TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    observation TEXT NOT NULL,
+    observed_at INTEGER NOT NULL,
+    probes_ok INTEGER NOT NULL DEFAULT 0,
+    probes_failed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (agent, target, kind, column_name)
+);
+CREATE INDEX subjects_by_time ON subjects (observed_at);
+CREATE TABLE probe_days (
+    agent TEXT NOT NULL,
+    target TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    PRIMARY KEY (agent, target, day)
+);
+"#];
+
+/// Brings the database to the current layout; returns the version it is at.
+pub fn migrate(connection: &mut Connection) -> rusqlite::Result<usize> {
+    let has_meta: bool = connection
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |row| {
+            row.get::<_, i64>(0)
+        })
+        .map(|count| count > 0)?;
+    let mut version: usize = if has_meta {
+        connection
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get::<_, String>(0))
+            .map(|value| value.parse().unwrap_or(0))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    while version < MIGRATIONS.len() {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(MIGRATIONS[version])?;
+        version += 1;
+        transaction.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
+            [version.to_string()],
+        )?;
+        transaction.commit()?;
+    }
+    Ok(version)
+}
+
+/// Durability settings: WAL so readers never block the writer, and a full sync at every commit
+/// so an acknowledged batch survives a power cut, not only a crash.
+pub fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The status page (`GET /`): plain HTML in Chinese, rendered on the server, readable without
+//! JavaScript. Per county, each site's pages with their state, newest dates and findings; then
+//! the agents and when each last pushed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use xunjian_shared::time::CHINA_OFFSET;
+use xunjian_shared::wire::{Severity, StatusReport, TargetStatus};
+
+/// An agent silent this long is shown as 失联 (three default probe intervals).
+const SILENT_AFTER_SECS: i64 = 15 * 60;
+
+pub fn render(report: &StatusReport) -> String {
+    let mut html = String::with_capacity(64 * 1024);
+    let generated = china_time(report.generated_at);
+    let _ = write!(
+        html,
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>巡检 · 政府网站与政务新媒体监测</title><style>{STYLE}</style></head><body>\
+         <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/status\">/api/v1/status</a></p></header>"
+    );
+    let totals = Totals::of(&report.targets);
+    let _ = write!(
+        html,
+        "<section class=\"summary\"><div><b>{}</b>个县区</div><div><b>{}</b>个网站/账号</div><div><b>{}</b>个页面</div>\
+         <div class=\"bad\"><b>{}</b>个页面有问题</div><div class=\"veto\"><b>{}</b>项单项否决</div></section>",
+        totals.counties, totals.targets, totals.pages, totals.with_problems, totals.vetoes
+    );
+
+    let mut by_county: BTreeMap<&str, Vec<&TargetStatus>> = BTreeMap::new();
+    for target in &report.targets {
+        by_county.entry(target.county.as_str()).or_default().push(target);
+    }
+    if by_county.is_empty() {
+        html.push_str(
+            "<p class=\"empty\">尚未收到任何巡检数据。请确认各县区的 xunjian-agent 已配置 [collector] 并在运行。</p>",
+        );
+    }
+    for (county, mut targets) in by_county {
+        targets.sort_by(|a, b| {
+            (&a.observation.target, a.observation.column.is_some(), &a.observation.column).cmp(&(
+                &b.observation.target,
+                b.observation.column.is_some(),
+                &b.observation.column,
+            ))
+        });
+        let problems = targets.iter().filter(|t| !t.observation.ok).count();
+        let _ = write!(
+            html,
+            "<section class=\"county\"><h2>{}<small>{} 个页面，{} 个有问题</small></h2>",
+            escape(county),
+            targets.len(),
+            problems
+        );
+        html.push_str("<table><thead><tr><th>目标</th><th>责任单位</th><th>栏目</th><th>状态</th><th>条数</th><th>最新日期</th><th>距今天数</th><th>问题</th><th>巡检时间</th></tr></thead><tbody>");
+        let mut previous_target = "";
+        for target in targets {
+            let observation = &target.observation;
+            let (state_class, state_text) = state_of(observation);
+            let name = if observation.target == previous_target { String::new() } else { escape(&observation.target) };
+            previous_target = &observation.target;
+            let findings: Vec<String> = observation
+                .findings
+                .iter()
+                .map(|f| format!("<span class=\"{}\">{}</span>", severity_class(f.severity), escape(&f.detail)))
+                .collect();
+            let _ = write!(
+                html,
+                "<tr class=\"{state_class}\"><td>{name}</td><td>{}</td><td>{}</td><td><span class=\"pill {state_class}\">{state_text}</span></td>\
+                 <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&observation.unit),
+                observation.column.as_deref().map(escape).unwrap_or_else(|| "首页".into()),
+                observation.items.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                observation.last_update.map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
+                observation.age_days.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                if findings.is_empty() { "-".to_string() } else { findings.join("<br>") },
+                china_time(observation.checked_at),
+            );
+        }
+        html.push_str("</tbody></table></section>");
+    }
+
+    html.push_str("<section class=\"agents\"><h2>采集代理</h2><table><thead><tr><th>代理</th><th>县区</th><th>最近推送</th><th>状态</th><th>批次</th></tr></thead><tbody>");
+    for agent in &report.agents {
+        let silent = report.generated_at.as_second() - agent.last_push_at.as_second() > SILENT_AFTER_SECS;
+        let _ = write!(
+            html,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            if silent { "bad" } else { "ok" },
+            escape(&agent.agent),
+            escape(&agent.county),
+            china_time(agent.last_push_at),
+            if silent { "失联" } else { "在线" },
+            agent.batches
+        );
+    }
+    html.push_str("</tbody></table></section><footer>xunjian 巡检 · 依据国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》</footer></body></html>\n");
+    html
+}
+
+struct Totals {
+    counties: usize,
+    targets: usize,
+    pages: usize,
+    with_problems: usize,
+    vetoes: usize,
+}
+
+impl Totals {
+    fn of(targets: &[TargetStatus]) -> Totals {
+        let counties: std::collections::BTreeSet<&str> = targets.iter().map(|t| t.county.as_str()).collect();
+        let names: std::collections::BTreeSet<(&str, &str)> =
+            targets.iter().map(|t| (t.agent.as_str(), t.observation.target.as_str())).collect();
+        Totals {
+            counties: counties.len(),
+            targets: names.len(),
+            pages: targets.len(),
+            with_problems: targets.iter().filter(|t| !t.observation.ok).count(),
+            vetoes: targets
+                .iter()
+                .flat_map(|t| &t.observation.findings)
+                .filter(|f| f.severity == Severity::Veto)
+                .count(),
+        }
+    }
+}
+
+fn state_of(observation: &xunjian_shared::wire::Observation) -> (&'static str, &'static str) {
+    match observation.findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Veto) => ("veto", "单项否决"),
+        Some(Severity::Error) => ("bad", "有问题"),
+        Some(Severity::Warning) => ("warn", "提醒"),
+        None => ("ok", "正常"),
+    }
+}
+
+fn severity_class(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Veto => "veto",
+        Severity::Error => "bad",
+        Severity::Warning => "warn",
+    }
+}
+
+fn china_time(stamp: Timestamp) -> String {
+    stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// HTML-escapes text from agents (names, details) before it enters the page.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;background:#f5f6f8;color:#222}\
+header{background:#8b1a1a;color:#fff;padding:12px 24px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;font-size:13px}\
+header a{color:#ffd}section{margin:16px 24px}.summary{display:flex;gap:16px}.summary div{background:#fff;padding:10px 16px;border-radius:6px}\
+.summary b{font-size:22px;margin-right:4px}h2{font-size:18px;margin:8px 0}h2 small{font-weight:normal;font-size:13px;margin-left:12px;color:#666}\
+table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}th,td{border-bottom:1px solid #e3e3e3;padding:6px 8px;text-align:left;vertical-align:top}\
+th{background:#eef0f3}td.num{text-align:right}.pill{padding:1px 8px;border-radius:10px;white-space:nowrap}.pill.ok{background:#e2f4e5;color:#1c6b2a}\
+.pill.warn{background:#fff4d6;color:#8a6100}.pill.bad{background:#fde3e1;color:#a32017}.pill.veto{background:#a32017;color:#fff}\
+span.bad,span.veto{color:#a32017}span.warn{color:#8a6100}tr.bad td:first-child,tr.veto td:first-child{border-left:3px solid #a32017}\
+.summary .bad b,.summary .veto b{color:#a32017}.empty{margin:24px;color:#666}footer{margin:24px;font-size:12px;color:#888}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_agents_send() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! The collector's configuration file (`collector.toml`).
+//!
+//! ```toml
+//! [collector]
+//! database = "/var/lib/xunjian/xunjian.db"   # one SQLite file; created when absent
+//! series_expiry = "2d"                        # series not observed for this long disappear
+//! dedupe_window = "30d"                       # batch ids remembered for this long
+//! [push]                                      # agents push here: HTTPS, client certificate required
+//! listen = "0.0.0.0:9443"
+//! ca = "certs/ca.pem"                         # agents' certificates must chain to this CA
+//! cert = "certs/server.pem"
+//! key = "certs/server-key.pem"
+//! max_body_bytes = 8388608                    # per push, compressed and decompressed
+//! [web]                                       # Prometheus and people: plain HTTP unless cert and key are set
+//! listen = "127.0.0.1:9090"
+//! ```
+//! Relative paths are relative to the configuration file.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::fields::{Problems, Table};
+use super::source::{self, Origin};
+use super::{ConfigError, Problem};
+
+/// A validated collector configuration.
+#[derive(Clone, Debug)]
+pub struct CollectorConfig {
+    /// The SQLite database file. Default `xunjian.db` beside the configuration.
+    pub database: PathBuf,
+    /// Series of subjects not observed for this long are retired. Default 2 days.
+    pub series_expiry: Duration,
+    /// Batch ids are remembered this long, longer than a full agent spool takes to drain. Default 30 days.
+    pub dedupe_window: Duration,
+    pub push: PushListener,
+    pub web: WebListener,
+}
+
+/// `[push]`: where agents push, over mutual TLS.
+#[derive(Clone, Debug)]
+pub struct PushListener {
+    pub listen: SocketAddr,
+    /// CA certificate(s) agents' client certificates must chain to.
+    pub ca: PathBuf,
+    /// The server's certificate chain and key.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Largest push body accepted, compressed and after decompression. Default 8 MiB.
+    pub max_body_bytes: u64,
+}
+
+/// `[web]`: status page, `/metrics`, API.
+#[derive(Clone, Debug)]
+pub struct WebListener {
+    pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate and key when both are set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+pub const DEFAULT_PUSH_LISTEN: &str = "0.0.0.0:9443";
+pub const DEFAULT_WEB_LISTEN: &str = "127.0.0.1:9090";
+pub const DEFAULT_SERIES_EXPIRY: Duration = Duration::from_secs(2 * 86_400);
+pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(30 * 86_400);
+/// A push of 10,000 observations is about 1 MB of gzip; 8 MiB leaves room and bounds memory.
+pub const DEFAULT_PUSH_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+
+impl CollectorConfig {
+    pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path, env)
+    }
+
+    pub fn parse(text: &str, path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let invalid = |problems: Vec<Problem>| ConfigError::Invalid { path: path.to_path_buf(), problems };
+        let mut root =
+            source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
+        let mut problems = Problems::default();
+        for found in source::overlay_env(&mut root, env, &["collector", "push", "web"]) {
+            problems.list.push(found.into());
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let config = read(&root, base, &mut problems);
+        let mut list = problems.list;
+        list.sort_by_key(|problem| match &problem.origin {
+            Origin::File { line, column } => (0, *line, *column),
+            Origin::Env { .. } => (1, 0, 0),
+        });
+        match config {
+            Some(config) if list.is_empty() => Ok(config),
+            _ => Err(invalid(list)),
+        }
+    }
+}
+
+fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<CollectorConfig> {
+    let mut top = Table::of(root, "", problems)?;
+    let mut database = base.join("xunjian.db");
+    let mut series_expiry = DEFAULT_SERIES_EXPIRY;
+    let mut dedupe_window = DEFAULT_DEDUPE_WINDOW;
+    if let Some(mut table) = top.table("collector", problems) {
+        if let Some((text, _)) = table.string("database", problems) {
+            database = base.join(text.trim());
+        }
+        let day = Duration::from_secs(86_400);
+        if let Some(value) = table.duration("series_expiry", Duration::from_secs(60), 365 * day, problems) {
+            series_expiry = value;
+        }
+        if let Some(value) = table.duration("dedupe_window", day, 3650 * day, problems) {
+            dedupe_window = value;
+        }
+        table.finish(&["database", "series_expiry", "dedupe_window"], problems);
+    }
+
+    let push = match top.table("push", problems) {
+        Some(mut table) => {
+            let listen = socket_addr(&mut table, "listen", DEFAULT_PUSH_LISTEN, problems);
+            let ca = existing_file(&mut table, "ca", base, problems);
+            let cert = existing_file(&mut table, "cert", base, problems);
+            let key = existing_file(&mut table, "key", base, problems);
+            let max_body_bytes = table
+                .whole_number("max_body_bytes", " bytes", 1024, 1 << 30, problems)
+                .unwrap_or(DEFAULT_PUSH_MAX_BODY_BYTES);
+            table.finish(&["listen", "ca", "cert", "key", "max_body_bytes"], problems);
+            // No `?` here: it would return before the other tables are read and checked.
+            match (listen, ca, cert, key) {
+                (Some(listen), Some(ca), Some(cert), Some(key)) => {
+                    Some(PushListener { listen, ca, cert, key, max_body_bytes })
+                }
+                _ => None,
+            }
+        }
+        None => {
+            problems.push(
+                &top.origin,
+                "push",
+                "missing; add a [push] table with listen, ca, cert and key (xunjian-collector certs init makes them)",
+            );
+            None
+        }
+    };
+
+    let web = match top.table("web", problems) {
+        Some(mut table) => {
+            let listen = socket_addr(&mut table, "listen", DEFAULT_WEB_LISTEN, problems);
+            let has_cert = table.get("cert").is_some();
+            let has_key = table.get("key").is_some();
+            let tls = if has_cert || has_key {
+                let cert = existing_file(&mut table, "cert", base, problems);
+                let key = existing_file(&mut table, "key", base, problems);
+                cert.zip(key)
+            } else {
+                None
+            };
+            table.finish(&["listen", "cert", "key"], problems);
+            listen.map(|listen| WebListener { listen, tls })
+        }
+        None => Some(WebListener { listen: DEFAULT_WEB_LISTEN.parse().expect("literal address"), tls: None }),
+    };
+    top.finish(&["collector", "push", "web"], problems);
+    Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web? })
+}
+
+fn socket_addr(table: &mut Table<'_>, key: &str, default: &str, problems: &mut Problems) -> Option<SocketAddr> {
+    match table.string(key, problems) {
+        Some((text, origin)) => match text.trim().parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                problems.push(
+                    &origin,
+                    &table.key_path(key),
+                    format!("{text:?} is not ADDRESS:PORT; write e.g. \"0.0.0.0:9443\" or \"127.0.0.1:9090\""),
+                );
+                None
+            }
+        },
+        None => default.parse().ok(),
+    }
+}
+
+/// A required path to a readable file, relative to the configuration's directory.
+fn existing_file(table: &mut Table<'_>, key: &str, base: &Path, problems: &mut Problems) -> Option<PathBuf> {
+    let (text, origin) = table.required_string(key, problems)?;
+    let path = base.join(text.trim());
+    if path.is_file() {
+        Some(path)
+    } else {
+        problems.push(&origin, &table.key_path(key), format!("{} is not a readable file", path.display()));
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_collector_config_and_reports_every_problem() {
+        let dir = std::env::temp_dir().join(format!("xunjian-collector-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in ["ca.pem", "server.pem", "server-key.pem"] {
+            std::fs::write(dir.join(file), "x").unwrap();
+        }
+        let path = dir.join("collector.toml");
+        let good = "[collector]\ndatabase = \"state.db\"\n[push]\nlisten = \"127.0.0.1:9443\"\nca = \"ca.pem\"\ncert = \"server.pem\"\nkey = \"server-key.pem\"\n";
+        let config = CollectorConfig::parse(good, &path, &HashMap::new()).unwrap();
+        assert_eq!(config.database, dir.join("state.db"));
+        assert_eq!(config.web.listen.to_string(), DEFAULT_WEB_LISTEN);
+        assert_eq!(config.series_expiry, DEFAULT_SERIES_EXPIRY);
+
+        let bad = good.replace("127.0.0.1:9443", "localhost").replace("server-key.pem", "missing.pem")
+            + "[web]\nlisten = \"127.0.0.1:9090\"\ncert = \"server.pem\"\n";
+        let err = CollectorConfig::parse(&bad, &path, &HashMap::new()).unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        assert!(lines[0].contains(":4:10: push.listen: \"localhost\" is not ADDRESS:PORT"), "{err}");
+        assert!(
+            lines[1].contains(":7:7: push.key: ") && lines[1].ends_with("missing.pem is not a readable file"),
+            "{err}"
+        );
+        assert!(lines[2].contains(":8:1: web.key: missing; this key is required"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
