@@ -148,8 +148,7 @@ pub async fn run_schedule(
     let busy: Vec<Arc<AtomicBool>> = subjects.iter().map(|_| Arc::new(AtomicBool::new(false))).collect();
     let subjects: Vec<Arc<Subject>> = subjects.into_iter().map(Arc::new).collect();
     let mut running = JoinSet::new();
-    loop {
-        let Some(Reverse((next_at, _))) = due.peek().copied() else { break };
+    while let Some(Reverse((next_at, _))) = due.peek().copied() {
         tokio::select! {
             _ = tokio::time::sleep_until(next_at) => {}
             _ = shutdown.changed() => break,

@@ -3,4 +3,6 @@
 mod check_cli;
 mod corpus_extraction;
 mod golden;
+mod push;
+mod push_refusals;
 mod tls;

@@ -90,3 +90,118 @@ pub fn corpus_config(sim: &Sim, manifest: &Manifest, agent_id: &str, county: &st
 pub fn column_label(page: &CorpusPage) -> String {
     format!("{}（{}）", page.column.as_deref().unwrap_or("栏目"), page.file.trim_end_matches(".html"))
 }
+
+/// A child process of the test, stopped with SIGTERM (as systemd would) or killed on drop.
+pub struct Process {
+    child: tokio::process::Child,
+    pub name: String,
+}
+
+impl Process {
+    pub fn spawn(binary: &str, args: &[&str]) -> Process {
+        let child = tokio::process::Command::new(binary_path(binary))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary}: {err}"));
+        Process { child, name: binary.to_string() }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
+    /// The next line the process writes to stdout, within `within`.
+    pub async fn stdout_line(&mut self, within: std::time::Duration) -> String {
+        use tokio::io::AsyncBufReadExt;
+        let stdout = self.child.stdout.as_mut().expect("stdout is piped");
+        let mut reader = tokio::io::BufReader::new(stdout);
+        let mut line = String::new();
+        tokio::time::timeout(within, reader.read_line(&mut line))
+            .await
+            .unwrap_or_else(|_| panic!("{} wrote nothing within {within:?}", self.name))
+            .expect("read stdout");
+        line
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.id().to_string()]).status();
+        let status = tokio::time::timeout(std::time::Duration::from_secs(40), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{} did not stop within 40 s of SIGTERM", self.name))
+            .expect("wait for child");
+        status.code()
+    }
+}
+
+fn binary_path(name: &str) -> PathBuf {
+    binary(name)
+}
+
+/// Polls `check` until it yields a value or `within` passes; panics naming `what` on timeout.
+pub async fn wait_until<T, F, Fut>(within: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {within:?} waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// GETs a loopback URL over plain HTTP; returns status, content type and body.
+pub async fn http_get(url: &str, accept: Option<&str>) -> (u16, String, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let mut request = client.get(url);
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = request.send().await.unwrap_or_else(|err| panic!("GET {url}: {err}"));
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (status, content_type, response.text().await.unwrap_or_default())
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(label: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "xunjian-{label}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Runs promtool on `exposition`; Err with its complaint when it does not pass.
+pub fn promtool_check_metrics(exposition: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|err| {
+            format!("cannot run promtool ({err}); install Debian's prometheus package: apt-get install prometheus")
+        })?;
+    child.stdin.take().expect("stdin").write_all(exposition.as_bytes()).map_err(|e| e.to_string())?;
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if output.status.success() { Ok(()) } else { Err(text) }
+}

@@ -5,4 +5,5 @@
 pub mod bench_page;
 pub mod certs;
 pub mod corpus;
+pub mod exposition;
 pub mod harness;

@@ -183,3 +183,96 @@ pub fn probe_result(observation: &Observation) -> Option<bool> {
     let fetch = observation.fetch.as_ref()?;
     Some(fetch.failure.is_none() && fetch.status.is_some_and(|status| status < 400))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xunjian_shared::wire::{BatchId, CheckKind, SubjectRef};
+
+    fn observation(target: &str, column: Option<&str>, at: Timestamp, items: u32) -> Observation {
+        Observation {
+            target: target.into(),
+            kind: TargetKind::Site,
+            unit: "单位".into(),
+            platform: None,
+            column: column.map(String::from),
+            column_kind: None,
+            url: "http://127.0.0.1/".into(),
+            checks: vec![CheckKind::ColumnUpdate],
+            checked_at: at,
+            ok: true,
+            items: Some(items),
+            last_update: None,
+            age_days: None,
+            max_age_days: None,
+            fetch: None,
+            findings: Vec::new(),
+        }
+    }
+
+    fn batch(id: &str, observations: Vec<Observation>, inventory: Option<Vec<SubjectRef>>) -> Batch {
+        Batch {
+            schema_version: 1,
+            batch_id: BatchId::parse(id).unwrap(),
+            agent: "lc".into(),
+            county: "龙川县".into(),
+            sequence: 1,
+            created_at: Timestamp::now(),
+            inventory,
+            observations,
+        }
+    }
+
+    fn items(store: &Store, target: &str, column: &str) -> Option<u32> {
+        let key =
+            SubjectKey { agent: "lc".into(), target: target.into(), kind: TargetKind::Site, column: column.into() };
+        store.snapshot().subjects.get(&key).and_then(|state| state.observation.items)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn newest_wins_inventory_retires_expiry_removes_and_reload_restores() {
+        let dir = std::env::temp_dir().join(format!("xunjian-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("x.db");
+        let store = Store::open(&path).unwrap();
+        let t0 = Timestamp::from_second(1_790_000_000).unwrap();
+        let later = Timestamp::from_second(1_790_000_600).unwrap();
+        let batch_a = batch(
+            "aaaaaaaa",
+            vec![observation("站", Some("动态"), later, 5), observation("站", Some("公告"), later, 7)],
+            None,
+        );
+        assert_eq!(store.commit(batch_a, later).await.unwrap(), CommitOutcome::Accepted { observations: 2 });
+        // A replayed older observation does not replace the newer one.
+        let older = batch("bbbbbbbb", vec![observation("站", Some("动态"), t0, 1)], None);
+        store.commit(older, later).await.unwrap();
+        assert_eq!(items(&store, "站", "动态"), Some(5));
+        // The inventory no longer lists 公告: its series go at once.
+        let listed = vec![SubjectRef { target: "站".into(), kind: TargetKind::Site, column: Some("动态".into()) }];
+        store
+            .commit(batch("cccccccc", vec![observation("站", Some("动态"), later, 6)], Some(listed)), later)
+            .await
+            .unwrap();
+        assert_eq!((items(&store, "站", "动态"), items(&store, "站", "公告")), (Some(6), None));
+        drop(store);
+
+        // Reopened from disk, the projection is the same.
+        let store = Store::open(&path).unwrap();
+        assert_eq!((items(&store, "站", "动态"), items(&store, "站", "公告")), (Some(6), None));
+        assert_eq!(store.snapshot().agents["lc"].batches, 3);
+        assert_eq!(store.commit(batch("aaaaaaaa", Vec::new(), None), later).await.unwrap(), CommitOutcome::Duplicate);
+
+        // Expiry: series older than the window and batch ids past the dedupe window.
+        let expired = store
+            .expire(
+                later + jiff::SignedDuration::from_hours(49),
+                Duration::from_secs(2 * 86_400),
+                Duration::from_secs(86_400),
+            )
+            .await
+            .unwrap();
+        assert_eq!(expired, Expired { subjects: 1, batch_ids: 3 });
+        assert!(store.snapshot().subjects.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

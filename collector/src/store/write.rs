@@ -1,6 +1,6 @@
 //! The writer thread: group commits of pushes, retention, and the projection kept in step.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
 
@@ -14,11 +14,35 @@ use super::{
     probe_result,
 };
 
-/// A change to apply to the projection once its transaction committed.
-enum Effect {
-    Agent { agent: String, state: AgentState },
-    Subject { key: SubjectKey, state: SubjectState },
-    Retire { key: SubjectKey },
+/// Changes to the projection, staged until their transaction commits.
+#[derive(Default)]
+struct Staged {
+    agents: HashMap<String, AgentState>,
+    subjects: HashMap<SubjectKey, SubjectState>,
+    retired: HashSet<SubjectKey>,
+}
+
+impl Staged {
+    /// Takes a successful batch's changes into the group's.
+    fn absorb(&mut self, batch: Staged) {
+        for key in batch.retired {
+            self.subjects.remove(&key);
+            self.retired.insert(key);
+        }
+        for (key, state) in batch.subjects {
+            self.retired.remove(&key);
+            self.subjects.insert(key, state);
+        }
+        self.agents.extend(batch.agents);
+    }
+
+    fn apply(self, projection: &mut Snapshot) {
+        for key in self.retired {
+            projection.subjects.remove(&key);
+        }
+        projection.subjects.extend(self.subjects);
+        projection.agents.extend(self.agents);
+    }
 }
 
 pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, snapshot: Arc<RwLock<Snapshot>>) {
@@ -49,36 +73,36 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, snaps
 type Reply = tokio::sync::oneshot::Sender<Result<CommitOutcome, StoreError>>;
 
 fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, commits: Vec<(Batch, Timestamp, Reply)>) {
-    let transaction = match connection.transaction() {
-        Ok(transaction) => transaction,
-        Err(err) => {
-            let message = err.to_string();
-            for (_, _, reply) in commits {
-                let _ = reply.send(Err(StoreError::Write(rusqlite::Error::InvalidParameterName(message.clone()))));
-            }
-            return;
+    let fail_all = |commits: Vec<(Batch, Timestamp, Reply)>, err: rusqlite::Error| {
+        let message = err.to_string();
+        for (_, _, reply) in commits {
+            let _ = reply.send(Err(StoreError::Write(rusqlite::Error::InvalidParameterName(message.clone()))));
         }
     };
-    let mut effects: Vec<Effect> = Vec::new();
+    let transaction = match connection.transaction() {
+        Ok(transaction) => transaction,
+        Err(err) => return fail_all(commits, err),
+    };
+    let mut group = Staged::default();
     let mut outcomes: Vec<Result<CommitOutcome, StoreError>> = Vec::with_capacity(commits.len());
+    let mut replies = Vec::with_capacity(commits.len());
     {
-        // Subjects already known, so the projection can be updated without re-reading them.
         let current = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut pending: std::collections::HashMap<SubjectKey, SubjectState> = std::collections::HashMap::new();
-        for (batch, received_at, _) in &commits {
-            let savepoint = format!("batch_{}", outcomes.len());
-            let mark = effects.len();
+        for (index, (batch, received_at, reply)) in commits.into_iter().enumerate() {
+            replies.push(reply);
+            let savepoint = format!("batch_{index}");
+            let mut staged = Staged::default();
             let result = transaction
                 .execute_batch(&format!("SAVEPOINT {savepoint}"))
-                .and_then(|()| apply_batch(&transaction, batch, *received_at, &current, &mut pending, &mut effects));
+                .and_then(|()| apply_batch(&transaction, batch, received_at, &current, &group, &mut staged));
             match result {
                 Ok(outcome) => {
                     let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
+                    group.absorb(staged);
                     outcomes.push(Ok(outcome));
                 }
                 Err(err) => {
                     let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
-                    effects.truncate(mark);
                     outcomes.push(Err(StoreError::Write(err)));
                 }
             }
@@ -86,40 +110,25 @@ fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, commit
     }
     if let Err(err) = transaction.commit() {
         let message = err.to_string();
-        for (_, _, reply) in commits {
+        for reply in replies {
             let _ = reply.send(Err(StoreError::Write(rusqlite::Error::InvalidParameterName(message.clone()))));
         }
         return;
     }
-    {
-        let mut projection = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for effect in effects {
-            match effect {
-                Effect::Agent { agent, state } => {
-                    projection.agents.insert(agent, state);
-                }
-                Effect::Subject { key, state } => {
-                    projection.subjects.insert(key, state);
-                }
-                Effect::Retire { key } => {
-                    projection.subjects.remove(&key);
-                }
-            }
-        }
-    }
-    for ((_, _, reply), outcome) in commits.into_iter().zip(outcomes) {
+    group.apply(&mut snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    for (reply, outcome) in replies.into_iter().zip(outcomes) {
         let _ = reply.send(outcome);
     }
 }
 
-/// Applies one batch inside the open transaction; records the projection's changes in `effects`.
+/// Applies one batch inside the open transaction, staging the projection's changes.
 fn apply_batch(
     transaction: &rusqlite::Transaction<'_>,
-    batch: &Batch,
+    batch: Batch,
     received_at: Timestamp,
     current: &Snapshot,
-    pending: &mut std::collections::HashMap<SubjectKey, SubjectState>,
-    effects: &mut Vec<Effect>,
+    group: &Staged,
+    staged: &mut Staged,
 ) -> rusqlite::Result<CommitOutcome> {
     let inserted = transaction.execute(
         "INSERT INTO batches (batch_id, agent, sequence, received_at, observations) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -135,7 +144,7 @@ fn apply_batch(
     if inserted == 0 {
         return Ok(CommitOutcome::Duplicate);
     }
-    let previous_agent = current.agents.get(&batch.agent);
+    let previous_agent = group.agents.get(&batch.agent).or_else(|| current.agents.get(&batch.agent));
     let agent_state = AgentState {
         county: batch.county.clone(),
         first_push_at: previous_agent.map(|a| a.first_push_at).unwrap_or(received_at),
@@ -149,7 +158,7 @@ fn apply_batch(
              last_sequence = max(last_sequence, ?4), batches = batches + 1",
         params![batch.agent, batch.county, received_at.as_second(), batch.sequence as i64],
     )?;
-    effects.push(Effect::Agent { agent: batch.agent.clone(), state: agent_state });
+    staged.agents.insert(batch.agent.clone(), agent_state);
 
     let mut upsert = transaction.prepare_cached(
         "INSERT INTO subjects (agent, target, kind, column_name, county, unit, platform, observation, observed_at, probes_ok, probes_failed)
@@ -167,17 +176,18 @@ fn apply_batch(
         "INSERT INTO probe_days (agent, target, day, ok, failed) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (agent, target, day) DO UPDATE SET ok = ok + ?4, failed = failed + ?5",
     )?;
-    for observation in &batch.observations {
-        let key = SubjectKey::of(&batch.agent, observation);
+    let observations = batch.observations.len() as u32;
+    for observation in batch.observations {
+        let key = SubjectKey::of(&batch.agent, &observation);
         let observed_at = observation.checked_at.as_second();
-        let probe = probe_result(observation);
+        let probe = probe_result(&observation);
         let (ok, failed) = match probe {
             Some(true) => (1u64, 0u64),
             Some(false) => (0, 1),
             None => (0, 0),
         };
-        let json =
-            serde_json::to_string(observation).map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
+        let json = serde_json::to_string(&observation)
+            .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
         upsert.execute(params![
             key.agent,
             key.target,
@@ -196,31 +206,29 @@ fn apply_batch(
             probe_day.execute(params![key.agent, key.target, day, ok as i64, failed as i64])?;
         }
         // The projection mirrors the SQL: newest observation wins, probe counts add up.
-        let previous = pending.get(&key).or_else(|| current.subjects.get(&key)).cloned();
+        let previous = match staged.subjects.remove(&key) {
+            Some(state) => Some(state),
+            None if group.retired.contains(&key) => None,
+            None => group.subjects.get(&key).or_else(|| current.subjects.get(&key)).cloned(),
+        };
         let state = match previous {
             Some(mut state) => {
-                state.county = batch.county.clone();
+                state.county.clone_from(&batch.county);
                 if observation.checked_at >= state.observation.checked_at {
-                    state.observation = observation.clone();
+                    state.observation = observation;
                 }
                 state.probes_ok += ok;
                 state.probes_failed += failed;
                 state
             }
-            None => SubjectState {
-                county: batch.county.clone(),
-                observation: observation.clone(),
-                probes_ok: ok,
-                probes_failed: failed,
-            },
+            None => SubjectState { county: batch.county.clone(), observation, probes_ok: ok, probes_failed: failed },
         };
-        pending.insert(key.clone(), state.clone());
-        effects.push(Effect::Subject { key, state });
+        staged.subjects.insert(key, state);
     }
     if let Some(inventory) = &batch.inventory {
-        retire_unlisted(transaction, &batch.agent, inventory, current, pending, effects)?;
+        retire_unlisted(transaction, &batch.agent, inventory, current, group, staged)?;
     }
-    Ok(CommitOutcome::Accepted { observations: batch.observations.len() as u32 })
+    Ok(CommitOutcome::Accepted { observations })
 }
 
 /// Removes the agent's subjects that its inventory no longer lists: a page taken out of the
@@ -230,26 +238,29 @@ fn retire_unlisted(
     agent: &str,
     inventory: &[SubjectRef],
     current: &Snapshot,
-    pending: &mut std::collections::HashMap<SubjectKey, SubjectState>,
-    effects: &mut Vec<Effect>,
+    group: &Staged,
+    staged: &mut Staged,
 ) -> rusqlite::Result<()> {
     let listed: HashSet<(&str, &str, &str)> = inventory
         .iter()
         .map(|subject| (subject.target.as_str(), subject.kind.as_str(), subject.column.as_deref().unwrap_or("")))
         .collect();
-    let known: Vec<SubjectKey> = current
+    let known: HashSet<SubjectKey> = current
         .subjects
         .range(agent_range(agent))
-        .map(|(key, _)| key.clone())
-        .chain(pending.keys().filter(|key| key.agent == agent).cloned())
+        .map(|(key, _)| key)
+        .chain(group.subjects.keys().filter(|key| key.agent == agent))
+        .chain(staged.subjects.keys())
+        .filter(|key| !group.retired.contains(*key))
+        .cloned()
         .collect();
     let mut delete = transaction
         .prepare_cached("DELETE FROM subjects WHERE agent = ?1 AND target = ?2 AND kind = ?3 AND column_name = ?4")?;
     for key in known {
         if !listed.contains(&(key.target.as_str(), key.kind.as_str(), key.column.as_str())) {
             delete.execute(params![key.agent, key.target, key.kind.as_str(), key.column])?;
-            pending.remove(&key);
-            effects.push(Effect::Retire { key });
+            staged.subjects.remove(&key);
+            staged.retired.insert(key);
         }
     }
     Ok(())
