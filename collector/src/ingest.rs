@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use xunjian_shared::wire::{ApiError, Batch, PushAck, PushStatus, SUPPORTED_SCHEMA_VERSIONS, VersionProbe};
 
 use crate::metrics::{CollectorCounters, RejectReason};
-use crate::store::{CommitOutcome, Store};
+use crate::store::{CommitOutcome, LoggedBody, Store};
 
 /// Who is on the other end of a push connection, from its verified client certificate.
 #[derive(Clone, Debug)]
@@ -80,8 +80,8 @@ pub async fn push(
 async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> Result<PushAck, Refusal> {
     let gzip = content_encoding_is_gzip(request.headers())?;
     let raw = read_limited(request.into_body(), state.max_body_bytes).await?;
-    let json = if gzip { gunzip_limited(&raw, state.max_body_bytes)? } else { raw };
-    let batch = decode(&json)?;
+    let json = if gzip { Some(gunzip_limited(&raw, state.max_body_bytes)?) } else { None };
+    let batch = decode(json.as_deref().unwrap_or(&raw))?;
     let certificate_name = peer.common_name.as_deref().unwrap_or("");
     if batch.agent != certificate_name {
         return Err(Refusal::new(
@@ -95,7 +95,9 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
     }
     validate(&batch)?;
     let batch_id = batch.batch_id.clone();
-    match state.store.commit(batch, Timestamp::now()).await {
+    // The log keeps the body as it came (gzip is about 30 times smaller than the JSON).
+    let body = LoggedBody { bytes: raw, gzip };
+    match state.store.commit(batch, body, Timestamp::now()).await {
         Ok(CommitOutcome::Accepted { observations }) => {
             Ok(PushAck { batch_id, status: PushStatus::Accepted, observations })
         }

@@ -103,6 +103,10 @@ impl Running {
         for task in self.tasks {
             let _ = tokio::time::timeout(DRAIN_TIMEOUT + Duration::from_secs(1), task).await;
         }
+        // Leave little for the next start to replay.
+        if let Err(err) = self.store.checkpoint().await {
+            tracing::error!(error = %err, "checkpoint at shutdown failed; the batch log will be replayed at the next start");
+        }
     }
 }
 

@@ -7,3 +7,4 @@ pub mod certs;
 pub mod corpus;
 pub mod exposition;
 pub mod harness;
+pub mod measure;

@@ -1,23 +1,31 @@
-//! The collector's state: one SQLite file, and an in-memory projection of it.
+//! The collector's state: one SQLite file, and the projection in memory that everything reads.
 //!
-//! Every write goes through one writer thread, which takes whatever pushes are waiting,
-//! commits them in one transaction (each batch in its own savepoint), and only then updates the
-//! projection and answers. So a batch is acknowledged only after it is durable (WAL, full sync),
-//! many agents share one fsync, and readers (`/metrics`, the status page) never touch SQLite.
-//! Layout: [`schema`].
+//! Durability is per batch. The writer thread takes whatever pushes are waiting and, in one
+//! transaction (each batch in its own savepoint), records each batch id and appends the batch
+//! as received to `batch_log`; only after that commit (WAL, full sync) does it apply the
+//! batches to the projection ([`Snapshot::apply`]) and answer. Every [`CHECKPOINT_EVERY`] (and
+//! at shutdown) it writes the pages and agents that changed and deletes the log rows they
+//! cover. At startup the last checkpoint is loaded and the log replayed in order, so a crash
+//! at any moment loses no acknowledged batch. Readers (`/metrics`, the status page) never
+//! touch SQLite. Layout: [`schema`].
 
+pub mod projection;
 pub mod read;
 pub mod schema;
 mod write;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::oneshot;
-use xunjian_shared::wire::{Batch, Observation, TargetKind};
+use xunjian_shared::wire::Batch;
+
+pub use projection::{AgentState, Dirty, Snapshot, SubjectKey, SubjectState, probe_result};
+
+/// How often changed state is checkpointed (and the batch log trimmed).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -29,9 +37,9 @@ pub enum StoreError {
     },
     #[error("database write failed: {0}")]
     Write(#[source] rusqlite::Error),
-    #[error("database holds an observation that cannot be read ({key}): {source}")]
+    #[error("database holds a row that cannot be read ({what}): {source}")]
     Corrupt {
-        key: String,
+        what: String,
         #[source]
         source: serde_json::Error,
     },
@@ -39,50 +47,11 @@ pub enum StoreError {
     WriterGone,
 }
 
-/// Identifies one page's series: agent, target, kind and column ('' for home pages).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SubjectKey {
-    pub agent: String,
-    pub target: String,
-    pub kind: TargetKind,
-    pub column: String,
-}
-
-impl SubjectKey {
-    pub fn of(agent: &str, observation: &Observation) -> Self {
-        SubjectKey {
-            agent: agent.to_string(),
-            target: observation.target.clone(),
-            kind: observation.kind,
-            column: observation.column.clone().unwrap_or_default(),
-        }
-    }
-}
-
-/// What the collector knows of one page now.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SubjectState {
-    pub county: String,
-    pub observation: Observation,
-    /// Availability probes seen, ever (they back `xunjian_probes_total`).
-    pub probes_ok: u64,
-    pub probes_failed: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AgentState {
-    pub county: String,
-    pub first_push_at: Timestamp,
-    pub last_push_at: Timestamp,
-    pub last_sequence: u64,
-    pub batches: u64,
-}
-
-/// The projection `/metrics`, the status page and the API read.
-#[derive(Clone, Debug, Default)]
-pub struct Snapshot {
-    pub agents: BTreeMap<String, AgentState>,
-    pub subjects: BTreeMap<SubjectKey, SubjectState>,
+/// A push body as received, kept in the batch log for replay.
+#[derive(Clone, Debug)]
+pub struct LoggedBody {
+    pub bytes: Vec<u8>,
+    pub gzip: bool,
 }
 
 /// How a push was taken.
@@ -99,9 +68,17 @@ pub struct Expired {
     pub batch_ids: usize,
 }
 
+/// What a checkpoint wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checkpointed {
+    pub subjects: usize,
+    pub log_rows: usize,
+}
+
 enum Request {
     Commit {
         batch: Batch,
+        body: LoggedBody,
         received_at: Timestamp,
         reply: oneshot::Sender<Result<CommitOutcome, StoreError>>,
     },
@@ -110,6 +87,9 @@ enum Request {
         series_expiry: Duration,
         dedupe_window: Duration,
         reply: oneshot::Sender<Result<Expired, StoreError>>,
+    },
+    Checkpoint {
+        reply: oneshot::Sender<Result<Checkpointed, StoreError>>,
     },
 }
 
@@ -124,8 +104,8 @@ pub struct Store {
 const MAX_GROUP: usize = 64;
 
 impl Store {
-    /// Opens (or creates) the database at `path`, migrates it, loads the projection and starts
-    /// the writer thread.
+    /// Opens (or creates) the database at `path`, migrates it, loads the last checkpoint,
+    /// replays the batch log and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -134,12 +114,13 @@ impl Store {
         let mut connection = rusqlite::Connection::open(path).map_err(open_error)?;
         schema::configure(&connection).map_err(open_error)?;
         schema::migrate(&mut connection).map_err(open_error)?;
-        let snapshot = Arc::new(RwLock::new(read::load(&connection)?));
+        let (snapshot, dirty) = read::load(&connection)?;
+        let snapshot = Arc::new(RwLock::new(snapshot));
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
         let writer_snapshot = snapshot.clone();
         std::thread::Builder::new()
             .name("xunjian-store-writer".into())
-            .spawn(move || write::run(connection, receiver, writer_snapshot))
+            .spawn(move || write::run(connection, receiver, writer_snapshot, dirty))
             .map_err(|err| StoreError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(err)),
@@ -147,14 +128,19 @@ impl Store {
         Ok(Store { requests, snapshot })
     }
 
-    /// Commits `batch` (or recognises it as a duplicate); returns once it is durable.
-    pub async fn commit(&self, batch: Batch, received_at: Timestamp) -> Result<CommitOutcome, StoreError> {
+    /// Takes `batch` (or recognises it as a duplicate); returns once it is durable.
+    pub async fn commit(
+        &self,
+        batch: Batch,
+        body: LoggedBody,
+        received_at: Timestamp,
+    ) -> Result<CommitOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(Request::Commit { batch, received_at, reply }).map_err(|_| StoreError::WriterGone)?;
+        self.requests.send(Request::Commit { batch, body, received_at, reply }).map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Retires series not observed within `series_expiry` and batch ids older than `dedupe_window`.
+    /// Retires pages not observed within `series_expiry` and batch ids older than `dedupe_window`.
     pub async fn expire(
         &self,
         now: Timestamp,
@@ -168,26 +154,23 @@ impl Store {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Writes what changed now (the writer also does this on its own every [`CHECKPOINT_EVERY`]).
+    pub async fn checkpoint(&self) -> Result<Checkpointed, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(Request::Checkpoint { reply }).map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
     /// The current projection. Hold the guard briefly: the writer waits for it.
     pub fn snapshot(&self) -> RwLockReadGuard<'_, Snapshot> {
         self.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// Whether an observation is an availability probe, and whether it succeeded.
-pub fn probe_result(observation: &Observation) -> Option<bool> {
-    use xunjian_shared::wire::CheckKind;
-    if !observation.checks.contains(&CheckKind::Availability) {
-        return None;
-    }
-    let fetch = observation.fetch.as_ref()?;
-    Some(fetch.failure.is_none() && fetch.status.is_some_and(|status| status < 400))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xunjian_shared::wire::{BatchId, CheckKind, SubjectRef};
+    use xunjian_shared::wire::{BatchId, CheckKind, Observation, SubjectRef, TargetKind};
 
     fn observation(target: &str, column: Option<&str>, at: Timestamp, items: u32) -> Observation {
         Observation {
@@ -229,8 +212,22 @@ mod tests {
         store.snapshot().subjects.get(&key).and_then(|state| state.observation.items)
     }
 
+    async fn commit(store: &Store, batch: Batch, at: Timestamp) -> CommitOutcome {
+        let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+        store.commit(batch, body, at).await.unwrap()
+    }
+
+    fn projection(store: &Store) -> Vec<(SubjectKey, Option<u32>, u64)> {
+        store
+            .snapshot()
+            .subjects
+            .iter()
+            .map(|(key, state)| (key.clone(), state.observation.items, state.probes_ok))
+            .collect()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn newest_wins_inventory_retires_expiry_removes_and_reload_restores() {
+    async fn newest_wins_inventory_retires_replay_and_checkpoint_agree_expiry_removes() {
         let dir = std::env::temp_dir().join(format!("xunjian-store-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("x.db");
@@ -242,28 +239,45 @@ mod tests {
             vec![observation("站", Some("动态"), later, 5), observation("站", Some("公告"), later, 7)],
             None,
         );
-        assert_eq!(store.commit(batch_a, later).await.unwrap(), CommitOutcome::Accepted { observations: 2 });
+        assert_eq!(commit(&store, batch_a, later).await, CommitOutcome::Accepted { observations: 2 });
         // A replayed older observation does not replace the newer one.
-        let older = batch("bbbbbbbb", vec![observation("站", Some("动态"), t0, 1)], None);
-        store.commit(older, later).await.unwrap();
+        commit(&store, batch("bbbbbbbb", vec![observation("站", Some("动态"), t0, 1)], None), later).await;
         assert_eq!(items(&store, "站", "动态"), Some(5));
         // The inventory no longer lists 公告: its series go at once.
         let listed = vec![SubjectRef { target: "站".into(), kind: TargetKind::Site, column: Some("动态".into()) }];
-        store
-            .commit(batch("cccccccc", vec![observation("站", Some("动态"), later, 6)], Some(listed)), later)
-            .await
-            .unwrap();
+        commit(&store, batch("cccccccc", vec![observation("站", Some("动态"), later, 6)], Some(listed)), later).await;
         assert_eq!((items(&store, "站", "动态"), items(&store, "站", "公告")), (Some(6), None));
-        drop(store);
+        assert_eq!(commit(&store, batch("aaaaaaaa", Vec::new(), None), later).await, CommitOutcome::Duplicate);
+        let live = projection(&store);
 
-        // Reopened from disk, the projection is the same.
-        let store = Store::open(&path).unwrap();
-        assert_eq!((items(&store, "站", "动态"), items(&store, "站", "公告")), (Some(6), None));
-        assert_eq!(store.snapshot().agents["lc"].batches, 3);
-        assert_eq!(store.commit(batch("aaaaaaaa", Vec::new(), None), later).await.unwrap(), CommitOutcome::Duplicate);
+        // Nothing is checkpointed yet: loading from disk now rebuilds the state from the batch
+        // log alone, as after a crash.
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        let (recovered, dirty) = read::load(&connection).unwrap();
+        let recovered: Vec<_> = recovered
+            .subjects
+            .iter()
+            .map(|(key, state)| (key.clone(), state.observation.items, state.probes_ok))
+            .collect();
+        assert_eq!(recovered, live, "replaying the batch log gives the same state");
+        assert_eq!(
+            dirty.subjects.len(),
+            2,
+            "both pages ever seen are written at the next checkpoint (one as a deletion)"
+        );
+        drop(connection);
+
+        // After a checkpoint the log is empty and the tables alone give the same state.
+        let written = store.checkpoint().await.unwrap();
+        assert_eq!(written.log_rows, 3);
+        drop(store);
+        let reopened = Store::open(&path).unwrap();
+        assert_eq!(projection(&reopened), live);
+        assert_eq!(reopened.snapshot().agents["lc"].batches, 3);
+        assert_eq!(commit(&reopened, batch("aaaaaaaa", Vec::new(), None), later).await, CommitOutcome::Duplicate);
 
         // Expiry: series older than the window and batch ids past the dedupe window.
-        let expired = store
+        let expired = reopened
             .expire(
                 later + jiff::SignedDuration::from_hours(49),
                 Duration::from_secs(2 * 86_400),
@@ -272,7 +286,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(expired, Expired { subjects: 1, batch_ids: 3 });
-        assert!(store.snapshot().subjects.is_empty());
+        assert!(reopened.snapshot().subjects.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

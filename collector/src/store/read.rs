@@ -1,13 +1,16 @@
-//! Reading the database: the projection at startup, and queries the projection does not hold.
+//! Startup: the last checkpoint, then the batch log replayed in the order it was taken.
+
+use std::io::Read as _;
 
 use jiff::Timestamp;
 use rusqlite::Connection;
-use xunjian_shared::wire::Observation;
+use xunjian_shared::wire::{Batch, Observation};
 
-use super::{AgentState, Snapshot, StoreError, SubjectKey, SubjectState};
+use super::{AgentState, Dirty, Snapshot, StoreError, SubjectKey, SubjectState};
 
-/// Loads the whole projection (at startup: a restart keeps every series).
-pub fn load(connection: &Connection) -> Result<Snapshot, StoreError> {
+/// The projection as of the last acknowledged batch, and what the replay changed since the
+/// checkpoint (to be written by the next one).
+pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
     let write = StoreError::Write;
     let mut snapshot = Snapshot::default();
     let mut agents = connection
@@ -32,25 +35,62 @@ pub fn load(connection: &Connection) -> Result<Snapshot, StoreError> {
         snapshot.agents.insert(agent, state);
     }
     let mut subjects = connection
-        .prepare("SELECT agent, county, observation, probes_ok, probes_failed FROM subjects")
+        .prepare("SELECT agent, county, probes_ok, probes_failed, probe_days, observation FROM subjects")
         .map_err(write)?;
     let rows = subjects
         .query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
+                row.get::<_, i64>(2)? as u64,
                 row.get::<_, i64>(3)? as u64,
-                row.get::<_, i64>(4)? as u64,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
             ))
         })
         .map_err(write)?;
     for row in rows {
-        let (agent, county, json, probes_ok, probes_failed) = row.map_err(write)?;
-        let observation: Observation =
-            serde_json::from_str(&json).map_err(|source| StoreError::Corrupt { key: agent.clone(), source })?;
+        let (agent, county, probes_ok, probes_failed, days, json) = row.map_err(write)?;
+        let corrupt = |source| StoreError::Corrupt { what: format!("a page of agent {agent}"), source };
+        let observation: Observation = serde_json::from_str(&json).map_err(corrupt)?;
+        let probe_days: Vec<(i64, u32, u32)> = serde_json::from_str(&days).map_err(corrupt)?;
         let key = SubjectKey::of(&agent, &observation);
-        snapshot.subjects.insert(key, SubjectState { county, observation, probes_ok, probes_failed });
+        snapshot.subjects.insert(key, SubjectState { county, observation, probes_ok, probes_failed, probe_days });
     }
-    Ok(snapshot)
+
+    let mut dirty = Dirty::default();
+    let mut log = connection.prepare("SELECT id, received_at, gzip, body FROM batch_log ORDER BY id").map_err(write)?;
+    let rows = log
+        .query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, bool>(2)?, row.get::<_, Vec<u8>>(3)?))
+        })
+        .map_err(write)?;
+    let mut replayed = 0usize;
+    for row in rows {
+        let (id, received_at, gzip, body) = row.map_err(write)?;
+        match decode(&body, gzip) {
+            Ok(batch) => {
+                snapshot.apply(batch, Timestamp::from_second(received_at).unwrap_or(Timestamp::UNIX_EPOCH), &mut dirty);
+                replayed += 1;
+            }
+            // The row was written by this store after the batch decoded once; a row that no
+            // longer decodes is damage on disk. Skipping it keeps the collector up.
+            Err(err) => tracing::error!(log_id = id, error = %err, "skipping an unreadable batch in the log"),
+        }
+    }
+    if replayed > 0 {
+        tracing::info!(batches = replayed, "replayed batches taken after the last checkpoint");
+    }
+    Ok((snapshot, dirty))
+}
+
+fn decode(body: &[u8], gzip: bool) -> Result<Batch, String> {
+    let json = if gzip {
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(body).read_to_end(&mut json).map_err(|err| err.to_string())?;
+        json
+    } else {
+        body.to_vec()
+    };
+    serde_json::from_slice(&json).map_err(|err| err.to_string())
 }

@@ -1,28 +1,25 @@
 //! The database layout and its migrations.
 //!
 //! ```text
-//! meta(key PK, value)                          schema_version
-//! agents(agent PK, county, first_push_at, last_push_at, last_sequence, batches)
-//! batches(batch_id PK, agent, sequence, received_at, observations)      dedupe window
-//! subjects(agent, target, kind, column_name, county, unit, platform,     latest state per page
-//!          observation JSON, observed_at, probes_ok, probes_failed)     PK(agent, target, kind, column_name)
-//! probe_days(agent, target, day, ok, failed)                            availability per China day
+//! meta(key PK, value)                      schema_version
+//! batches(batch_id PK, agent, sequence,    every batch taken, for deduplication within the
+//!         received_at, observations)       dedupe window
+//! batch_log(id PK, received_at, gzip,      batches taken since the last checkpoint, as received;
+//!           body BLOB)                     replayed in id order at startup, deleted by checkpoints
+//! agents(agent PK, county, first_push_at,  checkpointed projection: agents …
+//!        last_push_at, last_sequence, batches)
+//! subjects(agent, target, kind,            … and every page's latest state
+//!          column_name, county, probes_ok, probes_failed,
+//!          probe_days JSON, observation JSON)   PK(agent, target, kind, column_name)
 //! ```
-//! Times are unix seconds. `column_name` is '' for a home page or an account.
+//! Times are unix seconds. `column_name` is '' for a home page or an account; `probe_days` is
+//! `[[day, ok, failed], …]`, days counted from 1970-01-01 in China time.
 
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE agents (
-    agent TEXT PRIMARY KEY,
-    county TEXT NOT NULL,
-    first_push_at INTEGER NOT NULL,
-    last_push_at INTEGER NOT NULL,
-    last_sequence INTEGER NOT NULL,
-    batches INTEGER NOT NULL DEFAULT 0
-);
 CREATE TABLE batches (
     batch_id TEXT PRIMARY KEY,
     agent TEXT NOT NULL,
@@ -31,28 +28,31 @@ CREATE TABLE batches (
     observations INTEGER NOT NULL
 );
 CREATE INDEX batches_by_time ON batches (received_at);
+CREATE TABLE batch_log (
+    id INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    gzip INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE agents (
+    agent TEXT PRIMARY KEY,
+    county TEXT NOT NULL,
+    first_push_at INTEGER NOT NULL,
+    last_push_at INTEGER NOT NULL,
+    last_sequence INTEGER NOT NULL,
+    batches INTEGER NOT NULL
+);
 CREATE TABLE subjects (
     agent TEXT NOT NULL,
     target TEXT NOT NULL,
     kind TEXT NOT NULL,
     column_name TEXT NOT NULL,
     county TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    platform TEXT NOT NULL,
+    probes_ok INTEGER NOT NULL,
+    probes_failed INTEGER NOT NULL,
+    probe_days TEXT NOT NULL,
     observation TEXT NOT NULL,
-    observed_at INTEGER NOT NULL,
-    probes_ok INTEGER NOT NULL DEFAULT 0,
-    probes_failed INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (agent, target, kind, column_name)
-);
-CREATE INDEX subjects_by_time ON subjects (observed_at);
-CREATE TABLE probe_days (
-    agent TEXT NOT NULL,
-    target TEXT NOT NULL,
-    day INTEGER NOT NULL,
-    ok INTEGER NOT NULL,
-    failed INTEGER NOT NULL,
-    PRIMARY KEY (agent, target, day)
 );
 "#];
 
@@ -89,7 +89,6 @@ pub fn migrate(connection: &mut Connection) -> rusqlite::Result<usize> {
 pub fn configure(connection: &Connection) -> rusqlite::Result<()> {
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }

@@ -1,0 +1,377 @@
+//! `xunjian-bench-collector`: ingest and scrape figures of a real collector process.
+//!
+//! 1. Ingest over mTLS on loopback: pre-encoded batches (500 observations each, gzip JSON)
+//!    pushed by concurrent clients to `xunjian-collector serve`; batches/s, observations/s,
+//!    the collector's CPU seconds per million observations and its peak RSS (from /proc).
+//! 2. `GET /metrics` at about 10k and 100k series: time (median of several) and size.
+//! 3. The exposition library choice: the same 100k series rendered by prometheus-client (what
+//!    the collector uses) and by the `prometheus` crate, in this process.
+//!
+//! ```text
+//! cargo run --release -p xunjian-tests --bin xunjian-bench-collector [-- --observations 1000000]
+//! ```
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use xunjian_collector::metrics::Metrics;
+use xunjian_collector::store::Store;
+use xunjian_shared::config::ColumnKind;
+use xunjian_shared::time::Published;
+use xunjian_shared::wire::{
+    Batch, BatchId, CheckKind, FetchRecord, Finding, FindingCode, Observation, Severity, TargetKind,
+};
+use xunjian_tests::harness;
+use xunjian_tests::measure::{free_port, peak_rss_mb, process_cpu_seconds, wait_for_port};
+
+const BATCH_OBSERVATIONS: usize = 500;
+const CLIENTS: usize = 4;
+/// One site gives a home page and three columns: about 20 series.
+const COLUMNS: [&str; 3] = ["工作动态", "通知公告", "政策文件"];
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut total_observations = 1_000_000usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--observations" => {
+                total_observations = args.next().and_then(|v| v.parse().ok()).unwrap_or(total_observations)
+            }
+            "--quick" => total_observations = 40_000,
+            other => {
+                eprintln!("unknown argument {other:?}; usage: xunjian-bench-collector [--observations N] [--quick]");
+                std::process::exit(2);
+            }
+        }
+    }
+    println!(
+        "xunjian-bench-collector (build: {})",
+        if cfg!(debug_assertions) { "debug — use --release for real figures" } else { "release" }
+    );
+    let dir = harness::temp_dir("bench-collector");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(ingest_and_scrape(&dir, total_observations));
+    library_choice(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn ingest_and_scrape(dir: &Path, total_observations: usize) {
+    let certs = dir.join("certs");
+    let cli = |args: &[&str]| {
+        let status = Command::new(harness::binary("xunjian-collector"))
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run xunjian-collector");
+        assert!(status.success(), "xunjian-collector {args:?} failed");
+    };
+    cli(&["certs", "init", "--dir", certs.to_str().unwrap(), "--host", "127.0.0.1"]);
+    cli(&["certs", "issue", "--dir", certs.to_str().unwrap(), "--agent", "bench"]);
+    let (push_port, web_port) = (free_port(), free_port());
+    let config = dir.join("collector.toml");
+    std::fs::write(
+        &config,
+        format!("[collector]\ndatabase = \"bench.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n[web]\nlisten = \"127.0.0.1:{web_port}\"\n"),
+    )
+    .unwrap();
+    let mut collector: Child = Command::new(harness::binary("xunjian-collector"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the collector");
+    wait_for_port(web_port);
+    let pid = collector.id();
+
+    let ca = std::fs::read(certs.join("ca.pem")).unwrap();
+    let mut identity = std::fs::read(certs.join("agents/bench.pem")).unwrap();
+    identity.push(b'\n');
+    identity.extend(std::fs::read(certs.join("agents/bench-key.pem")).unwrap());
+    let client = reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca).unwrap())
+        .identity(reqwest::Identity::from_pem(&identity).unwrap())
+        .build()
+        .unwrap();
+    let push_url = format!("https://127.0.0.1:{push_port}/api/v1/push");
+    let metrics_url = format!("http://127.0.0.1:{web_port}/metrics");
+
+    // Phase 1: 500 sites (about 10k series), then scrape.
+    let small = encode_batches(0, 500, 1);
+    push_all(&client, &push_url, small).await;
+    scrape(&metrics_url, "~10k series").await;
+
+    // Phase 2: 5,000 sites (about 100k series), pushed until `total_observations` arrived.
+    let sites = 5_000;
+    let rounds = (total_observations / (sites * 4)).max(1);
+    println!(
+        "\n## ingest over mTLS: {} observations in batches of {BATCH_OBSERVATIONS}, {CLIENTS} clients",
+        rounds * sites * 4
+    );
+    let batches: Vec<Vec<u8>> =
+        (0..rounds).flat_map(|round| encode_batches(round + 1, sites, round as u64 + 2)).collect();
+    let batch_count = batches.len();
+    let cpu_before = process_cpu_seconds(Some(pid));
+    let started = Instant::now();
+    push_all(&client, &push_url, batches).await;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds(Some(pid)) - cpu_before;
+    let observations = rounds * sites * 4;
+    println!("batches/s            {:>12.0}", batch_count as f64 / wall);
+    println!("observations/s       {:>12.0}", observations as f64 / wall);
+    println!("CPU s per million    {:>12.2}", cpu / observations as f64 * 1e6);
+    println!("collector peak RSS   {:>9.0} MB", peak_rss_mb(pid));
+    scrape(&metrics_url, "~100k series").await;
+    println!("collector peak RSS   {:>9.0} MB (after scrapes)", peak_rss_mb(pid));
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = collector.wait();
+}
+
+async fn push_all(client: &reqwest::Client, url: &str, batches: Vec<Vec<u8>>) {
+    let queue = Arc::new(std::sync::Mutex::new(batches));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CLIENTS {
+        let (client, url, queue) = (client.clone(), url.to_string(), queue.clone());
+        tasks.spawn(async move {
+            loop {
+                let Some(body) = queue.lock().unwrap().pop() else { break };
+                let response =
+                    client.post(&url).header("content-encoding", "gzip").body(body).send().await.expect("push");
+                assert!(response.status().is_success(), "push refused: {}", response.text().await.unwrap_or_default());
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn scrape(url: &str, label: &str) {
+    let client = reqwest::Client::new();
+    let mut times = Vec::new();
+    let mut size = 0;
+    let mut series = 0;
+    for _ in 0..7 {
+        let started = Instant::now();
+        let body = client.get(url).send().await.unwrap().text().await.unwrap();
+        times.push(started.elapsed());
+        size = body.len();
+        series = body.lines().filter(|l| !l.starts_with('#')).count();
+    }
+    times.sort();
+    println!(
+        "\n## GET /metrics, {label}: {series} series, {:.1} MB, median {:.1} ms (min {:.1} ms)",
+        size as f64 / 1e6,
+        times[3].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3
+    );
+}
+
+/// Batches covering `sites` sites (home + 3 columns each); `round` varies ids and dates.
+fn encode_batches(round: usize, sites: usize, sequence_base: u64) -> Vec<Vec<u8>> {
+    let now = Timestamp::now();
+    let observations: Vec<Observation> = (0..sites).flat_map(|site| synthetic_site(site, now)).collect();
+    observations
+        .chunks(BATCH_OBSERVATIONS)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let batch = Batch {
+                schema_version: 1,
+                batch_id: BatchId::parse(&format!("bench-{round:04}-{index:06}")).unwrap(),
+                agent: "bench".into(),
+                county: format!("县{}", index % 20),
+                sequence: sequence_base * 1_000_000 + index as u64,
+                created_at: now,
+                inventory: None,
+                observations: chunk.to_vec(),
+            };
+            let json = serde_json::to_vec(&batch).unwrap();
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(&json).unwrap();
+            encoder.finish().unwrap()
+        })
+        .collect()
+}
+
+fn synthetic_site(site: usize, now: Timestamp) -> Vec<Observation> {
+    let target = format!("某县第{site}号政府网站");
+    let fetch = FetchRecord {
+        status: Some(200),
+        duration_ms: 80 + (site % 50) as u64,
+        failure: None,
+        redirects: Vec::new(),
+        tls_not_after: Some(now + jiff::SignedDuration::from_hours(24 * 90)),
+        charset: Some("UTF-8".into()),
+        body_bytes: 30_000,
+        truncated: false,
+    };
+    let base = Observation {
+        target: target.clone(),
+        kind: TargetKind::Site,
+        unit: format!("某县第{}号单位", site % 300),
+        platform: None,
+        column: None,
+        column_kind: None,
+        url: format!("https://www{site}.example.gov.cn/"),
+        checks: vec![CheckKind::Availability, CheckKind::HomeUpdate],
+        checked_at: now,
+        ok: true,
+        items: Some(20),
+        last_update: Some(Published::date(jiff::civil::Date::constant(2026, 11, 20))),
+        age_days: Some(6),
+        max_age_days: Some(14),
+        fetch: Some(fetch.clone()),
+        findings: Vec::new(),
+    };
+    let mut pages = vec![base.clone()];
+    for (index, column) in COLUMNS.iter().enumerate() {
+        let mut page = base.clone();
+        page.column = Some((*column).to_string());
+        page.column_kind = Some(ColumnKind::infer(column));
+        page.checks = vec![CheckKind::ColumnUpdate, CheckKind::BlankColumn];
+        page.url = format!("https://www{site}.example.gov.cn/c{index}/");
+        if (site + index).is_multiple_of(7) {
+            page.ok = false;
+            page.findings.push(Finding::new(
+                FindingCode::ColumnNotUpdated,
+                Severity::Error,
+                "栏目最新信息发布于 2026-09-01，超过 14 天",
+            ));
+        }
+        pages.push(page);
+    }
+    pages
+}
+
+/// The same 100k series through prometheus-client (the collector's renderer) and through the
+/// `prometheus` crate, in this process.
+fn library_choice(dir: &Path) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let store = Store::open(&dir.join("library.db")).expect("store");
+    let now = Timestamp::now();
+    let observations: Vec<Observation> = (0..5_000).flat_map(|site| synthetic_site(site, now)).collect();
+    runtime.block_on(async {
+        for (index, chunk) in observations.chunks(BATCH_OBSERVATIONS).enumerate() {
+            let batch = Batch {
+                schema_version: 1,
+                batch_id: BatchId::parse(&format!("library-{index:06}")).unwrap(),
+                agent: "bench".into(),
+                county: format!("县{}", index % 20),
+                sequence: index as u64,
+                created_at: now,
+                inventory: None,
+                observations: chunk.to_vec(),
+            };
+            let body = xunjian_collector::store::LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+            store.commit(batch, body, now).await.expect("commit");
+        }
+    });
+    let metrics = Metrics::new(store.clone());
+    let time = |render: &dyn Fn() -> String| {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..7 {
+            let started = Instant::now();
+            size = render().len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        (times[3], size)
+    };
+    let (client_time, client_size) = time(&|| metrics.render(false));
+    let (crate_time, crate_size) = time(&|| render_with_prometheus_crate(&store));
+    println!("\n## exposition library, the same ~100k series rendered in-process (median of 7)");
+    println!(
+        "prometheus-client 0.26 (used)   {:>8.1} ms  {:>6.1} MB",
+        client_time.as_secs_f64() * 1e3,
+        client_size as f64 / 1e6
+    );
+    println!(
+        "prometheus 0.14 (TextEncoder)   {:>8.1} ms  {:>6.1} MB",
+        crate_time.as_secs_f64() * 1e3,
+        crate_size as f64 / 1e6
+    );
+}
+
+/// The business families the collector renders, built as `prometheus` crate protobuf structs
+/// and encoded with its TextEncoder.
+fn render_with_prometheus_crate(store: &Store) -> String {
+    use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
+    use prometheus::{Encoder, TextEncoder};
+    let snapshot = store.snapshot();
+    let label = |name: &str, value: &str| {
+        let mut pair = LabelPair::default();
+        pair.set_name(name.to_string());
+        pair.set_value(value.to_string());
+        pair
+    };
+    let family = |name: &str, help: &str, values: Vec<(Vec<LabelPair>, f64)>| {
+        let mut family = MetricFamily::default();
+        family.set_name(name.to_string());
+        family.set_help(help.to_string());
+        family.set_field_type(MetricType::GAUGE);
+        for (labels, value) in values {
+            let mut metric = Metric::default();
+            metric.set_label(labels);
+            let mut gauge = Gauge::default();
+            gauge.set_value(value);
+            metric.set_gauge(gauge);
+            family.mut_metric().push(metric);
+        }
+        family
+    };
+    let labels_of = |state: &xunjian_collector::store::SubjectState| {
+        let o = &state.observation;
+        vec![
+            label("county", &state.county),
+            label("unit", &o.unit),
+            label("target", &o.target),
+            label("kind", o.kind.as_str()),
+            label("platform", o.platform.as_deref().unwrap_or("")),
+            label("column", o.column.as_deref().unwrap_or("")),
+        ]
+    };
+    type Value = fn(&Observation) -> Option<f64>;
+    let families: [(&str, Value); 6] = [
+        ("xunjian_http_status_code", |o| o.fetch.as_ref().and_then(|f| f.status).map(f64::from)),
+        ("xunjian_last_update_timestamp_seconds", |o| o.last_update.map(|p| p.timestamp().as_second() as f64)),
+        ("xunjian_column_items", |o| o.items.map(f64::from)),
+        ("xunjian_stale", |o| o.items.map(|_| f64::from(u8::from(!o.ok)))),
+        ("xunjian_probe_duration_seconds", |o| {
+            o.fetch.as_ref().filter(|_| o.column.is_none()).map(|f| f.duration_ms as f64 / 1e3)
+        }),
+        ("xunjian_tls_cert_not_after_timestamp_seconds", |o| {
+            o.fetch.as_ref().filter(|_| o.column.is_none()).and_then(|f| f.tls_not_after).map(|t| t.as_second() as f64)
+        }),
+    ];
+    let mut out = Vec::new();
+    let encoder = TextEncoder::new();
+    let mut all = Vec::new();
+    for (name, value) in families {
+        let values = snapshot
+            .subjects
+            .values()
+            .filter_map(|state| value(&state.observation).map(|v| (labels_of(state), v)))
+            .collect();
+        all.push(family(name, "help", values));
+    }
+    for probe in ["success", "failure"] {
+        let values = snapshot
+            .subjects
+            .values()
+            .filter(|s| s.observation.column.is_none())
+            .map(|state| {
+                let mut labels = labels_of(state);
+                labels.pop();
+                labels.push(label("result", probe));
+                (labels, 1.0)
+            })
+            .collect();
+        all.push(family(&format!("xunjian_probes_{probe}"), "help", values));
+    }
+    encoder.encode(&all, &mut out).expect("encode");
+    String::from_utf8(out).unwrap_or_default()
+}
