@@ -2,6 +2,7 @@
 
 mod check_cli;
 mod corpus_extraction;
+mod demo;
 mod golden;
 mod push;
 mod push_refusals;

@@ -60,7 +60,12 @@ pub fn render(report: &StatusReport) -> String {
         for target in targets {
             let observation = &target.observation;
             let (state_class, state_text) = state_of(observation);
-            let name = if observation.target == previous_target { String::new() } else { escape(&observation.target) };
+            let first_row = observation.target != previous_target;
+            let (name, unit) = if first_row {
+                (escape(&observation.target), escape(&observation.unit))
+            } else {
+                (String::new(), String::new())
+            };
             previous_target = &observation.target;
             let findings: Vec<String> = observation
                 .findings
@@ -71,7 +76,7 @@ pub fn render(report: &StatusReport) -> String {
                 html,
                 "<tr class=\"{state_class}\"><td>{name}</td><td>{}</td><td>{}</td><td><span class=\"pill {state_class}\">{state_text}</span></td>\
                  <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&observation.unit),
+                unit,
                 observation.column.as_deref().map(escape).unwrap_or_else(|| "首页".into()),
                 observation.items.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
                 observation.last_update.map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
