@@ -6,4 +6,5 @@ mod demo;
 mod golden;
 mod push;
 mod push_refusals;
+mod push_retry;
 mod tls;
