@@ -3,6 +3,7 @@
 //! All civil dates here are China Standard Time (UTC+8, no daylight saving since 1991), so a fixed
 //! offset stands in for a time-zone database and nothing depends on the host's tzdata.
 
+pub mod calendar;
 pub mod parse;
 
 use std::fmt;
