@@ -107,6 +107,7 @@ mod tests {
             max_age_days: None,
             fetch: None,
             findings: code.map(|code| vec![Finding::new(code, Severity::Error, "x")]).unwrap_or_default(),
+            ..Observation::new("", TargetKind::Site, "", "", CheckKind::ColumnUpdate, jiff::Timestamp::UNIX_EPOCH)
         }
     }
 

@@ -209,6 +209,57 @@ pub struct Observation {
     /// How the page was fetched; null when no fetch was made.
     pub fetch: Option<FetchRecord>,
     pub findings: Vec<Finding>,
+    /// The interaction channel (留言板, 信箱) this observation is of; null otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// A channel's published messages found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u32>,
+    /// Messages with no reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanswered: Option<u32>,
+    /// Replies later than the limit in working days, or unanswered past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<u32>,
+    /// Messages missing 留言时间, 答复时间, 答复单位 or 答复内容.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_fields: Option<u32>,
+    /// Longest reply time in working days among answered messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_reply_working_days: Option<i64>,
+    /// Age in days of the oldest unanswered message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_unanswered_days: Option<i64>,
+    /// For accounts: whether comments or messages are open, when the source says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments_open: Option<bool>,
+    /// Links of the home page that do not open (null when not checked this time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_links: Option<Vec<DeadLink>>,
+    /// Serious wording errors found (null when not checked this time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording_errors: Option<Vec<WordingError>>,
+}
+
+/// A link that does not open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLink {
+    pub url: String,
+    /// The link's text on the page.
+    pub text: String,
+    pub status: Option<u16>,
+    pub failure: Option<FetchFailure>,
+}
+
+/// A wrong term found on a page, and what it should be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordingError {
+    pub wrong: String,
+    pub right: String,
+    /// A few characters around it.
+    pub context: String,
+    /// The page it is on.
+    pub url: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -230,6 +281,18 @@ pub enum CheckKind {
     ColumnUpdate,
     /// A column that is reachable but holds no items (空白栏目).
     BlankColumn,
+    /// Home page: a consultation channel exists (未提供网上有效咨询建言渠道).
+    ChannelPresence,
+    /// A message board: replies, their latency in working days, their fields (互动回应).
+    Interaction,
+    /// An account: reachable, newest post (内容不更新).
+    AccountUpdate,
+    /// An account: comments or messages open (互动功能).
+    AccountInteraction,
+    /// Links of the home page (不可用链接).
+    DeadLinks,
+    /// Serious wording errors on the home page and newest items (严重表述错误).
+    Wording,
 }
 
 impl TargetKind {
@@ -248,6 +311,12 @@ impl CheckKind {
             CheckKind::HomeUpdate => "home_update",
             CheckKind::ColumnUpdate => "column_update",
             CheckKind::BlankColumn => "blank_column",
+            CheckKind::ChannelPresence => "channel_presence",
+            CheckKind::Interaction => "interaction",
+            CheckKind::AccountUpdate => "account_update",
+            CheckKind::AccountInteraction => "account_interaction",
+            CheckKind::DeadLinks => "dead_links",
+            CheckKind::Wording => "wording",
         }
     }
 }
@@ -367,6 +436,34 @@ pub enum FindingCode {
     ColumnNotUpdated,
     /// A column's page holds no items (空白栏目).
     ColumnBlank,
+    /// The site offers no consultation channel (留言, 信箱, 咨询).
+    InteractionChannelMissing,
+    /// A message board could not be opened.
+    InteractionUnreachable,
+    /// Replies later than the limit in working days.
+    InteractionOverdue,
+    /// A message unanswered for more than three months.
+    InteractionUnanswered,
+    /// Published messages lack 留言时间, 答复时间, 答复单位 or 答复内容.
+    InteractionFieldsMissing,
+    /// A date fell in a year the working-day calendar does not know.
+    CalendarYearUnknown,
+    /// An account's page or feed could not be read.
+    AccountUnreachable,
+    /// No post within the limit (内容不更新).
+    AccountNotUpdated,
+    /// Comments or messages closed, or not working (互动功能不通畅).
+    AccountInteractionClosed,
+    /// Links of the home page that do not open.
+    DeadLinks,
+    /// A serious wording error (严重表述错误).
+    WordingError,
+    /// An account or site observed but not in the registry (漏报, 未备案).
+    NotFiled,
+    /// Filed as closed (or closing) but still live (未及时履行关停注销程序).
+    ClosedButLive,
+    /// Filed but inspected by no agent.
+    Unmonitored,
 }
 
 impl FindingCode {
@@ -381,7 +478,41 @@ impl FindingCode {
             FindingCode::ColumnUnreachable => "column_unreachable",
             FindingCode::ColumnNotUpdated => "column_not_updated",
             FindingCode::ColumnBlank => "column_blank",
+            FindingCode::InteractionChannelMissing => "interaction_channel_missing",
+            FindingCode::InteractionUnreachable => "interaction_unreachable",
+            FindingCode::InteractionOverdue => "interaction_overdue",
+            FindingCode::InteractionUnanswered => "interaction_unanswered",
+            FindingCode::InteractionFieldsMissing => "interaction_fields_missing",
+            FindingCode::CalendarYearUnknown => "calendar_year_unknown",
+            FindingCode::AccountUnreachable => "account_unreachable",
+            FindingCode::AccountNotUpdated => "account_not_updated",
+            FindingCode::AccountInteractionClosed => "account_interaction_closed",
+            FindingCode::DeadLinks => "dead_links",
+            FindingCode::WordingError => "wording_error",
+            FindingCode::NotFiled => "not_filed",
+            FindingCode::ClosedButLive => "closed_but_live",
+            FindingCode::Unmonitored => "unmonitored",
         }
+    }
+
+    /// The check that reports this code (None for the collector's registry findings).
+    pub fn check(self) -> Option<CheckKind> {
+        use FindingCode::*;
+        Some(match self {
+            SiteUnreachable | HttpError | TlsCertificateInvalid | TlsCertificateExpiring | BodyTruncated => CheckKind::Availability,
+            HomeNotUpdated => CheckKind::HomeUpdate,
+            ColumnUnreachable | ColumnNotUpdated => CheckKind::ColumnUpdate,
+            ColumnBlank => CheckKind::BlankColumn,
+            InteractionChannelMissing => CheckKind::ChannelPresence,
+            InteractionUnreachable | InteractionOverdue | InteractionUnanswered | InteractionFieldsMissing | CalendarYearUnknown => {
+                CheckKind::Interaction
+            }
+            AccountUnreachable | AccountNotUpdated => CheckKind::AccountUpdate,
+            AccountInteractionClosed => CheckKind::AccountInteraction,
+            DeadLinks => CheckKind::DeadLinks,
+            WordingError => CheckKind::Wording,
+            NotFiled | ClosedButLive | Unmonitored => return None,
+        })
     }
 }
 
@@ -392,6 +523,38 @@ impl Finding {
 }
 
 impl Observation {
+    /// An observation of `target` by `check` at `checked_at`, with nothing found yet.
+    pub fn new(target: &str, kind: TargetKind, unit: &str, url: &str, check: CheckKind, checked_at: Timestamp) -> Self {
+        Observation {
+            target: target.to_string(),
+            kind,
+            unit: unit.to_string(),
+            platform: None,
+            column: None,
+            column_kind: None,
+            url: url.to_string(),
+            checks: vec![check],
+            checked_at,
+            ok: true,
+            items: None,
+            last_update: None,
+            age_days: None,
+            max_age_days: None,
+            fetch: None,
+            findings: Vec::new(),
+            channel: None,
+            messages: None,
+            unanswered: None,
+            overdue: None,
+            missing_fields: None,
+            max_reply_working_days: None,
+            oldest_unanswered_days: None,
+            comments_open: None,
+            dead_links: None,
+            wording_errors: None,
+        }
+    }
+
     /// Folds `other` (another check's view of the same page in the same round) into `self`.
     pub fn merge(&mut self, other: Observation) {
         for check in other.checks {
@@ -407,12 +570,49 @@ impl Observation {
         if self.fetch.is_none() {
             self.fetch = other.fetch;
         }
+        self.messages = self.messages.or(other.messages);
+        self.unanswered = self.unanswered.or(other.unanswered);
+        self.overdue = self.overdue.or(other.overdue);
+        self.missing_fields = self.missing_fields.or(other.missing_fields);
+        self.max_reply_working_days = self.max_reply_working_days.or(other.max_reply_working_days);
+        self.oldest_unanswered_days = self.oldest_unanswered_days.or(other.oldest_unanswered_days);
+        self.comments_open = self.comments_open.or(other.comments_open);
+        self.dead_links = self.dead_links.take().or(other.dead_links);
+        self.wording_errors = self.wording_errors.take().or(other.wording_errors);
         for finding in other.findings {
             if !self.findings.contains(&finding) {
                 self.findings.push(finding);
             }
         }
         self.ok = self.findings.iter().all(|finding| finding.severity == Severity::Warning);
+    }
+
+    /// Keeps what `previous` (an earlier observation of the same page) knew from checks that did
+    /// not run this time: a home probe every few minutes does not erase the dead links found by
+    /// the hourly audit.
+    pub fn carry_over(&mut self, previous: &Observation) {
+        let ran_now = self.checks.clone();
+        let ran = |check: Option<CheckKind>| check.is_some_and(|check| ran_now.contains(&check));
+        let carried: Vec<Finding> = previous
+            .findings
+            .iter()
+            .filter(|finding| finding.code.check().is_some() && !ran(finding.code.check()))
+            .cloned()
+            .collect();
+        self.checks.extend(previous.checks.iter().filter(|check| !ran_now.contains(check)));
+        self.findings.extend(carried);
+        if !ran(Some(CheckKind::DeadLinks)) && self.dead_links.is_none() {
+            self.dead_links.clone_from(&previous.dead_links);
+        }
+        if !ran(Some(CheckKind::Wording)) && self.wording_errors.is_none() {
+            self.wording_errors.clone_from(&previous.wording_errors);
+        }
+        self.settle();
+    }
+
+    /// The key that identifies the page an observation is of: target, column, channel.
+    pub fn page_key(&self) -> (&str, Option<&str>, Option<&str>) {
+        (&self.target, self.column.as_deref(), self.channel.as_deref())
     }
 
     /// Recomputes `ok` from the findings.

@@ -41,6 +41,7 @@ fn observation(target: &str) -> Observation {
             truncated: false,
         }),
         findings: Vec::new(),
+        ..Observation::new("", TargetKind::Site, "", "", CheckKind::Availability, Timestamp::UNIX_EPOCH)
     }
 }
 

@@ -80,24 +80,10 @@ impl Subject {
 
     /// An observation of this subject by `check`, with nothing found yet.
     pub fn observation(&self, check: CheckKind, cx: &Ctx) -> Observation {
-        Observation {
-            target: self.target.clone(),
-            kind: TargetKind::Site,
-            unit: self.unit.clone(),
-            platform: None,
-            column: self.column.as_ref().map(|column| column.name.clone()),
-            column_kind: self.column.as_ref().map(|column| column.kind),
-            url: self.url.to_string(),
-            checks: vec![check],
-            checked_at: cx.now,
-            ok: true,
-            items: None,
-            last_update: None,
-            age_days: None,
-            max_age_days: None,
-            fetch: None,
-            findings: Vec::new(),
-        }
+        let mut observation = Observation::new(&self.target, TargetKind::Site, &self.unit, self.url.as_str(), check, cx.now);
+        observation.column = self.column.as_ref().map(|column| column.name.clone());
+        observation.column_kind = self.column.as_ref().map(|column| column.kind);
+        observation
     }
 }
 

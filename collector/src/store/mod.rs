@@ -190,6 +190,7 @@ mod tests {
             max_age_days: None,
             fetch: None,
             findings: Vec::new(),
+            ..Observation::new("", TargetKind::Site, "", "", CheckKind::ColumnUpdate, Timestamp::UNIX_EPOCH)
         }
     }
 

@@ -6,6 +6,8 @@
 //!   score, a range or part of a phone number.
 //! - [`dates_in_text`]: full dates (with a year) inside running text.
 //! - [`date_in_url`]: dates CMSs put into article addresses (`t20261120_123.html`, `/art/2026/11/20/`).
+//! - [`post_date`]: a post's date as feeds and platform APIs give it (RFC 822/2822, RFC 3339, Weibo's
+//!   `Fri Nov 20 08:00:00 +0800 2026`, unix seconds or milliseconds, `刚刚`, `5分钟前`, `昨天 12:30`).
 //!
 //! Digits must stand alone: `0762-3383321` (a phone number), `粤ICP备12345678号` and
 //! `2010-2026` (a copyright range) are not dates. Full-width digits and separators count as
@@ -118,6 +120,95 @@ pub fn resolve_yearless(month: i8, day: i8, today: Date) -> Option<Date> {
             None
         }
     }
+}
+
+/// A post's publication time in any form feeds, RSS bridges and platform APIs use, read at
+/// `now`; in China time. None when the text is none of them.
+pub fn post_date(text: &str, now: jiff::Timestamp) -> Option<Published> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let china = |stamp: jiff::Timestamp| {
+        let local = stamp.to_zoned_datetime(jiff::tz::TimeZone::fixed(super::CHINA_OFFSET));
+        Published { date: local.date(), time: Some(local.time()) }
+    };
+    // Unix seconds (10 digits) or milliseconds (13), as JSON APIs give them.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let number: i64 = text.parse().ok()?;
+        let stamp = match text.len() {
+            9 | 10 => jiff::Timestamp::from_second(number).ok()?,
+            12 | 13 => jiff::Timestamp::from_millisecond(number).ok()?,
+            _ => return None,
+        };
+        return Some(china(stamp));
+    }
+    if let Ok(stamp) = text.parse::<jiff::Timestamp>() {
+        return Some(china(stamp));
+    }
+    if let Ok(stamp) = jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(text) {
+        return Some(china(stamp));
+    }
+    if let Some(stamp) = weibo_date(text) {
+        return Some(china(stamp));
+    }
+    if let Some(published) = relative_date(text, now) {
+        return Some(published);
+    }
+    let today = super::china_today(now);
+    date_cell(text, today).or_else(|| dates_in_text(text, today).into_iter().next())
+}
+
+/// Weibo's `Fri Nov 20 08:00:00 +0800 2026` (and the same without the weekday).
+fn weibo_date(text: &str) -> Option<jiff::Timestamp> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() == 6 {
+        words.remove(0);
+    }
+    let [month, day, time, offset, year] = words.as_slice() else { return None };
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i8 + 1;
+    let date = Date::new(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    let mut parts = time.split(':').map(|p| p.parse::<i8>().ok());
+    let time = Time::new(parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0), 0).ok()?;
+    let sign = match offset.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = offset.get(1..)?;
+    let hours: i32 = digits.get(..2)?.parse().ok()?;
+    let minutes: i32 = digits.get(2..4)?.parse().ok()?;
+    let offset = jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()?;
+    date.to_datetime(time).to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)).ok().map(|zoned| zoned.timestamp())
+}
+
+/// `刚刚`, `30秒前`, `5分钟前`, `3小时前`, `2天前`, `今天 09:30`, `昨天 12:30`, `前天 08:00`.
+fn relative_date(text: &str, now: jiff::Timestamp) -> Option<Published> {
+    let zone = jiff::tz::TimeZone::fixed(super::CHINA_OFFSET);
+    let local = now.to_zoned_datetime(zone.clone());
+    let at = |stamp: jiff::Timestamp| {
+        let local = stamp.to_zoned_datetime(zone.clone());
+        Published { date: local.date(), time: Some(local.time()) }
+    };
+    if text == "刚刚" {
+        return Some(at(now));
+    }
+    for (suffix, seconds) in [("秒前", 1i64), ("分钟前", 60), ("小时前", 3600), ("天前", 86_400)] {
+        if let Some(number) = text.strip_suffix(suffix) {
+            let amount: i64 = number.trim().parse().ok()?;
+            return Some(at(jiff::Timestamp::from_second(now.as_second() - amount * seconds).ok()?));
+        }
+    }
+    for (prefix, days_back) in [("今天", 0i64), ("昨天", 1), ("前天", 2)] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            let date = local.date().checked_sub(jiff::Span::new().days(days_back)).ok()?;
+            let rest = normalize(rest.trim());
+            let (time, _) = scan_time(&rest, 0);
+            return Some(Published { date, time });
+        }
+    }
+    None
 }
 
 struct Hit {
@@ -446,6 +537,32 @@ mod tests {
         check("/article?id=20261199", None);
         check("/doc/t20261230_1.html", None); // in the future: an id, not a date
         check("/zwgk/index_2.html?d=20261120", None);
+    }
+
+    #[test]
+    fn post_dates_in_every_form_feeds_use() {
+        let now: jiff::Timestamp = "2026-11-26T04:00:00Z".parse().unwrap(); // 12:00 in China
+        let check = |text: &str, expected: &str| {
+            assert_eq!(post_date(text, now).map(|p| p.to_string()).as_deref(), Some(expected), "{text}");
+        };
+        check("Fri, 20 Nov 2026 08:00:00 +0800", "2026-11-20T08:00:00+08:00");
+        check("Fri, 20 Nov 2026 00:00:00 GMT", "2026-11-20T08:00:00+08:00");
+        check("2026-11-20T08:00:00+08:00", "2026-11-20T08:00:00+08:00");
+        check("2026-11-19T23:30:00Z", "2026-11-20T07:30:00+08:00");
+        check("Fri Nov 20 08:00:00 +0800 2026", "2026-11-20T08:00:00+08:00");
+        check("1795132800", "2026-11-20T08:00:00+08:00");
+        check("1795132800000", "2026-11-20T08:00:00+08:00");
+        check("刚刚", "2026-11-26T12:00:00+08:00");
+        check("5分钟前", "2026-11-26T11:55:00+08:00");
+        check("3小时前", "2026-11-26T09:00:00+08:00");
+        check("2天前", "2026-11-24T12:00:00+08:00");
+        check("昨天 12:30", "2026-11-25T12:30:00+08:00");
+        check("前天 08:00", "2026-11-24T08:00:00+08:00");
+        check("2026-11-20 08:00", "2026-11-20T08:00:00+08:00");
+        check("11-20", "2026-11-20");
+        check("2026年11月20日", "2026-11-20");
+        assert_eq!(post_date("not a date", now), None);
+        assert_eq!(post_date("12345", now), None);
     }
 
     #[test]

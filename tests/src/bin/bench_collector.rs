@@ -225,6 +225,7 @@ fn synthetic_site(site: usize, now: Timestamp) -> Vec<Observation> {
         max_age_days: Some(14),
         fetch: Some(fetch.clone()),
         findings: Vec::new(),
+        ..Observation::new("", TargetKind::Site, "", "", CheckKind::Availability, now)
     };
     let mut pages = vec![base.clone()];
     for (index, column) in COLUMNS.iter().enumerate() {
