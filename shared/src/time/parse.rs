@@ -203,7 +203,8 @@ fn relative_date(text: &str, now: jiff::Timestamp) -> Option<Published> {
     for (prefix, days_back) in [("今天", 0i64), ("昨天", 1), ("前天", 2)] {
         if let Some(rest) = text.strip_prefix(prefix) {
             let date = local.date().checked_sub(jiff::Span::new().days(days_back)).ok()?;
-            let rest = normalize(rest.trim());
+            // scan_time expects the separator that follows a date; give it one.
+            let rest = normalize(&format!(" {}", rest.trim()));
             let (time, _) = scan_time(&rest, 0);
             return Some(Published { date, time });
         }
