@@ -499,14 +499,18 @@ impl FindingCode {
     pub fn check(self) -> Option<CheckKind> {
         use FindingCode::*;
         Some(match self {
-            SiteUnreachable | HttpError | TlsCertificateInvalid | TlsCertificateExpiring | BodyTruncated => CheckKind::Availability,
+            SiteUnreachable | HttpError | TlsCertificateInvalid | TlsCertificateExpiring | BodyTruncated => {
+                CheckKind::Availability
+            }
             HomeNotUpdated => CheckKind::HomeUpdate,
             ColumnUnreachable | ColumnNotUpdated => CheckKind::ColumnUpdate,
             ColumnBlank => CheckKind::BlankColumn,
             InteractionChannelMissing => CheckKind::ChannelPresence,
-            InteractionUnreachable | InteractionOverdue | InteractionUnanswered | InteractionFieldsMissing | CalendarYearUnknown => {
-                CheckKind::Interaction
-            }
+            InteractionUnreachable
+            | InteractionOverdue
+            | InteractionUnanswered
+            | InteractionFieldsMissing
+            | CalendarYearUnknown => CheckKind::Interaction,
             AccountUnreachable | AccountNotUpdated => CheckKind::AccountUpdate,
             AccountInteractionClosed => CheckKind::AccountInteraction,
             DeadLinks => CheckKind::DeadLinks,

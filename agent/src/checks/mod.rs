@@ -80,7 +80,8 @@ impl Subject {
 
     /// An observation of this subject by `check`, with nothing found yet.
     pub fn observation(&self, check: CheckKind, cx: &Ctx) -> Observation {
-        let mut observation = Observation::new(&self.target, TargetKind::Site, &self.unit, self.url.as_str(), check, cx.now);
+        let mut observation =
+            Observation::new(&self.target, TargetKind::Site, &self.unit, self.url.as_str(), check, cx.now);
         observation.column = self.column.as_ref().map(|column| column.name.clone());
         observation.column_kind = self.column.as_ref().map(|column| column.kind);
         observation

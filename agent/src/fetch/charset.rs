@@ -47,6 +47,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         .and_then(charset_param)
         .and_then(|label| Encoding::for_label(label.as_bytes()))
         .map(|encoding| (encoding, CharsetSource::Header))
+        .or_else(|| xml_declared(body).map(|encoding| (encoding, CharsetSource::Meta)))
         .or_else(|| meta_charset(body).map(|encoding| (encoding, CharsetSource::Meta)));
     if let Some((encoding, source)) = declared {
         let (text, had_errors) = encoding.decode_without_bom_handling(body);
@@ -130,6 +131,20 @@ fn meta_charset(body: &[u8]) -> Option<&'static Encoding> {
     None
 }
 
+/// `<?xml version="1.0" encoding="GB18030"?>` at the start of a feed.
+fn xml_declared(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(256)];
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = find(head, b"?>")?;
+    let declaration = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    let value = declaration.split("encoding").nth(1)?.trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next()?;
+    let label = value[1..].split(quote).next()?;
+    Encoding::for_label(label.as_bytes())
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|window| window == needle)
 }
@@ -183,6 +198,15 @@ mod tests {
 
         let decoded = decode(&gbk(TEXT), Some("text/html; charset=iso-8859-1"));
         assert_eq!((decoded.encoding, decoded.declared_but_wrong), ("GBK", Some("windows-1252")));
+    }
+
+    #[test]
+    fn xml_declaration_names_the_feed_encoding() {
+        let feed = "<?xml version=\"1.0\" encoding=\"GB18030\"?><rss><channel><item><title>客家围屋修缮工程𠀀</title></item></channel></rss>";
+        let bytes = encoding_rs::GB18030.encode(feed).0.into_owned();
+        let decoded = decode(&bytes, Some("application/rss+xml"));
+        assert_eq!((decoded.encoding, decoded.source), ("gb18030", CharsetSource::Meta));
+        assert!(decoded.text.contains("客家围屋修缮工程𠀀"));
     }
 
     #[test]

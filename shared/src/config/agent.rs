@@ -25,10 +25,13 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::account::{self, AccountConfig};
+use super::channel::{self, InteractionConfig};
 use super::fields::{Problems, Table};
 use super::source::{self, Origin};
 use super::thresholds::Thresholds;
 use super::{ConfigError, defaults};
+use crate::time::calendar::Calendar;
 
 /// A validated agent configuration.
 #[derive(Clone, Debug)]
@@ -46,8 +49,15 @@ pub struct AgentConfig {
     pub limits: Limits,
     pub thresholds: Thresholds,
     pub sites: Vec<SiteConfig>,
+    pub accounts: Vec<AccountConfig>,
     /// Where `run` pushes observations; `check` needs none.
     pub collector: Option<CollectorLink>,
+    /// The working-day calendar: shipped years plus `[[calendar.year]]`.
+    pub calendar: Calendar,
+    /// A TSV file of more wrong→right terms (`[wording] dictionary`), added to the shipped ones.
+    pub wording_dictionary: Option<std::path::PathBuf>,
+    /// How often dead links and wording are checked (`[probe] audit_interval`). Default 6h.
+    pub audit_interval: Duration,
 }
 
 /// `[collector]`: the collector this agent pushes to, over mutual TLS.
@@ -122,6 +132,8 @@ pub struct Limits {
     pub per_host_concurrency: u32,
     /// Requests in flight overall. Default 16.
     pub concurrency: u32,
+    /// Links of a home page checked per audit, at most. Default 60.
+    pub dead_links_max: u32,
 }
 
 impl Default for Limits {
@@ -131,6 +143,7 @@ impl Default for Limits {
             max_redirects: defaults::MAX_REDIRECTS as u32,
             per_host_concurrency: defaults::PER_HOST_CONCURRENCY as u32,
             concurrency: defaults::CONCURRENCY as u32,
+            dead_links_max: defaults::DEAD_LINKS_MAX as u32,
         }
     }
 }
@@ -146,6 +159,8 @@ pub struct SiteConfig {
     pub url: Url,
     pub probe: ProbeSettings,
     pub columns: Vec<ColumnConfig>,
+    /// Consultation channels (`[[site.interaction]]`).
+    pub interactions: Vec<InteractionConfig>,
 }
 
 /// `[[site.column]]`: a column (栏目) whose list page is checked for freshness.
@@ -245,7 +260,8 @@ impl ColumnKind {
 /// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
 pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
-const TOP_KEYS: &[&str] = &["agent", "probe", "limits", "thresholds", "site", "collector"];
+const TOP_KEYS: &[&str] =
+    &["agent", "probe", "limits", "thresholds", "site", "account", "collector", "calendar", "wording"];
 const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector"];
 
 impl AgentConfig {
@@ -314,6 +330,7 @@ fn read_agent_config(
     let mut user_agent = defaults::USER_AGENT.to_string();
     let mut column_interval = defaults::COLUMN_INTERVAL;
     let mut ca_file = None;
+    let mut audit_interval = defaults::AUDIT_INTERVAL;
     if let Some(mut table) = top.table("probe", problems) {
         probe = read_probe(&mut table, probe, problems);
         if let Some(interval) =
@@ -323,6 +340,11 @@ fn read_agent_config(
         }
         if let Some((text, _)) = table.string("user_agent", problems) {
             user_agent = text;
+        }
+        if let Some(interval) =
+            table.duration("audit_interval", defaults::MIN_PROBE_INTERVAL, 7 * defaults::MAX_PROBE_INTERVAL, problems)
+        {
+            audit_interval = interval;
         }
         if let Some((text, origin)) = table.string("ca_file", problems) {
             let path = base_dir.join(text.trim());
@@ -339,7 +361,7 @@ fn read_agent_config(
                 );
             }
         }
-        table.finish(&["interval", "timeout", "column_interval", "user_agent", "ca_file"], problems);
+        table.finish(&["interval", "timeout", "column_interval", "audit_interval", "user_agent", "ca_file"], problems);
     }
 
     let limits = top.table("limits", problems).map(|table| read_limits(table, problems)).unwrap_or_default();
@@ -347,8 +369,13 @@ fn read_agent_config(
         top.table("thresholds", problems).map(|table| Thresholds::read(table, problems)).unwrap_or_default();
 
     let site_tables = top.tables("site", problems);
-    if site_tables.is_empty() {
-        problems.push(&top.origin, "site", "no [[site]] to inspect; add at least one [[site]] with name, unit and url");
+    let account_tables = top.tables("account", problems);
+    if site_tables.is_empty() && account_tables.is_empty() {
+        problems.push(
+            &top.origin,
+            "site",
+            "nothing to inspect; add at least one [[site]] (name, unit, url) or [[account]]",
+        );
     }
     let mut seen_sites = HashSet::new();
     let mut sites = Vec::new();
@@ -359,7 +386,24 @@ fn read_agent_config(
             sites.push(site);
         }
     }
+    let account_probe = ProbeSettings { interval: column_interval, timeout: probe.timeout };
+    let mut seen_accounts = HashSet::new();
+    let accounts: Vec<AccountConfig> = account_tables
+        .into_iter()
+        .filter_map(|table| {
+            account::read_account(table, account_probe, &thresholds, &mut seen_accounts, problems, check_selector)
+        })
+        .collect();
     let collector = top.table("collector", problems).and_then(|table| read_collector_link(table, base_dir, problems));
+    let calendar = top
+        .table("calendar", problems)
+        .map(|table| channel::read_calendar(table, problems))
+        .unwrap_or_else(Calendar::china);
+    let wording_dictionary = top.table("wording", problems).and_then(|mut table| {
+        let file = table.file("dictionary", base_dir, false, " (a TSV file: wrong<TAB>right[<TAB>severity])", problems);
+        table.finish(&["dictionary"], problems);
+        file
+    });
     top.finish(TOP_KEYS, problems);
 
     Some(AgentConfig {
@@ -371,7 +415,11 @@ fn read_agent_config(
         limits,
         thresholds,
         sites,
+        accounts,
         collector,
+        calendar,
+        wording_dictionary,
+        audit_interval,
     })
 }
 
@@ -415,7 +463,7 @@ fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentI
     Some(AgentIdentity { id: id?, county: county? })
 }
 
-fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
+pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
     let interval = table
         .duration("interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
         .unwrap_or(inherited.interval);
@@ -438,7 +486,11 @@ fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
     small("max_redirects", 50, &mut limits.max_redirects);
     small("per_host_concurrency", 64, &mut limits.per_host_concurrency);
     small("concurrency", 4096, &mut limits.concurrency);
-    table.finish(&["max_body_bytes", "max_redirects", "per_host_concurrency", "concurrency"], problems);
+    small("dead_links_max", 1000, &mut limits.dead_links_max);
+    table.finish(
+        &["max_body_bytes", "max_redirects", "per_host_concurrency", "concurrency", "dead_links_max"],
+        problems,
+    );
     limits
 }
 
@@ -465,12 +517,27 @@ fn read_site(
         .into_iter()
         .filter_map(|column| read_column(column, column_probe, thresholds, &mut seen_columns, problems, check_selector))
         .collect();
-    table.finish(&["name", "unit", "url", "interval", "timeout", "column"], problems);
-    Some(SiteConfig { name: name?.0.trim().to_string(), unit: unit?.0.trim().to_string(), url: url?, probe, columns })
+    let mut seen_channels = HashSet::new();
+    let interactions = table
+        .tables("interaction", problems)
+        .into_iter()
+        .filter_map(|channel| {
+            channel::read_interaction(channel, column_probe, thresholds, &mut seen_channels, problems, check_selector)
+        })
+        .collect();
+    table.finish(&["name", "unit", "url", "interval", "timeout", "column", "interaction"], problems);
+    Some(SiteConfig {
+        name: name?.0.trim().to_string(),
+        unit: unit?.0.trim().to_string(),
+        url: url?,
+        probe,
+        columns,
+        interactions,
+    })
 }
 
 /// The table's required `name`, remembered in `seen`; a name seen before is a problem.
-fn unique_name(
+pub(crate) fn unique_name(
     table: &mut Table<'_>,
     seen: &mut HashSet<String>,
     problems: &mut Problems,

@@ -50,3 +50,18 @@ pub const STALE_KEY_COLUMNS_VETO: u64 = 5;
 pub const STALE_COLUMNS_VETO: u64 = 10;
 /// ≥ 5 blank columns → veto (栏目不更新 3, 空白栏目).
 pub const BLANK_COLUMNS_VETO: u64 = 5;
+
+/// New-media accounts: no post within 2 weeks → veto (内容不更新, "监测时间点前2周内无更新").
+pub const ACCOUNT_MAX_AGE_DAYS: u64 = 14;
+/// Replies to messages within 5 working days (the seed notice's rule).
+pub const REPLY_LIMIT_WORKING_DAYS: u64 = 5;
+/// Simple questions within 1 working day (the seed notice's rule, where messages are marked).
+pub const SIMPLE_REPLY_LIMIT_WORKING_DAYS: u64 = 1;
+/// A message unanswered this many days (3 months) → veto (互动回应差 2).
+pub const UNANSWERED_VETO_DAYS: u64 = 90;
+/// How often dead links and wording are checked: both read many pages, and neither changes by
+/// the minute.
+pub const AUDIT_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+/// Links of a home page checked per audit, at most; portals carry a few hundred, the ones near
+/// the top matter most, and each is a request to someone's server.
+pub const DEAD_LINKS_MAX: u64 = 60;

@@ -110,7 +110,7 @@ impl<'n> Table<'n> {
         }
     }
 
-    fn get_peek(&self, key: &str) -> bool {
+    pub fn get_peek(&self, key: &str) -> bool {
         self.entries.iter().any(|entry| entry.key == key)
     }
 
@@ -176,6 +176,47 @@ impl<'n> Table<'n> {
                 problems.push(&node.origin, &path, message);
                 None
             }
+        }
+    }
+
+    /// An array of strings; absent → None.
+    pub fn strings(&mut self, key: &str, problems: &mut Problems) -> Option<Vec<(String, Origin)>> {
+        let path = self.key_path(key);
+        let node = self.get(key)?;
+        let Value::Array(items) = &node.value else {
+            problems.push(&node.origin, &path, format!("expected an array of strings, got {}", node.value.type_name()));
+            return None;
+        };
+        let mut strings = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            match &item.value {
+                Value::String(text) => strings.push((text.clone(), item.origin.clone())),
+                other => problems.push(
+                    &item.origin,
+                    &format!("{path}[{index}]"),
+                    format!("expected a string, got {}", other.type_name()),
+                ),
+            }
+        }
+        Some(strings)
+    }
+
+    /// A readable file, relative to `base`; None (with a problem) when it is not one.
+    pub fn file(
+        &mut self,
+        key: &str,
+        base: &std::path::Path,
+        required: bool,
+        hint: &str,
+        problems: &mut Problems,
+    ) -> Option<std::path::PathBuf> {
+        let (text, origin) = if required { self.required_string(key, problems)? } else { self.string(key, problems)? };
+        let path = base.join(text.trim());
+        if path.is_file() {
+            Some(path)
+        } else {
+            problems.push(&origin, &self.key_path(key), format!("{} is not a readable file{hint}", path.display()));
+            None
         }
     }
 

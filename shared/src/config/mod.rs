@@ -5,7 +5,9 @@
 //! the dotted key (`agent.toml:23:11: site[0].column[1].kind: unknown column kind "nwes": …`).
 //! Unknown keys are errors and suggest the nearest known key. Nothing is silently disabled.
 
+pub mod account;
 pub mod agent;
+pub mod channel;
 pub mod collector;
 pub mod defaults;
 mod fields;
@@ -15,9 +17,11 @@ pub mod thresholds;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use account::{AccountConfig, AccountSource, Platform};
 pub use agent::{
     AgentConfig, AgentIdentity, CollectorLink, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig,
 };
+pub use channel::InteractionConfig;
 pub use collector::CollectorConfig;
 pub use source::Origin;
 pub use thresholds::Thresholds;

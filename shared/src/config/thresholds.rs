@@ -27,6 +27,14 @@ pub struct Thresholds {
     pub stale_columns_veto: u32,
     /// Blank columns that make a veto. Default 5.
     pub blank_columns_veto: u32,
+    /// Accounts stale after this many days without a post. Default 14.
+    pub account_max_age_days: u32,
+    /// A reply later than this many working days is overdue. Default 5.
+    pub reply_limit_working_days: u32,
+    /// The same for messages marked simple (see `simple_keywords`). Default 1.
+    pub simple_reply_limit_working_days: u32,
+    /// A message unanswered for more than this many days is a veto. Default 90.
+    pub unanswered_veto_days: u32,
 }
 
 impl Default for Thresholds {
@@ -43,6 +51,10 @@ impl Default for Thresholds {
             stale_key_columns_veto: days(defaults::STALE_KEY_COLUMNS_VETO),
             stale_columns_veto: days(defaults::STALE_COLUMNS_VETO),
             blank_columns_veto: days(defaults::BLANK_COLUMNS_VETO),
+            account_max_age_days: days(defaults::ACCOUNT_MAX_AGE_DAYS),
+            reply_limit_working_days: days(defaults::REPLY_LIMIT_WORKING_DAYS),
+            simple_reply_limit_working_days: days(defaults::SIMPLE_REPLY_LIMIT_WORKING_DAYS),
+            unanswered_veto_days: days(defaults::UNANSWERED_VETO_DAYS),
         }
     }
 }
@@ -70,11 +82,15 @@ impl Thresholds {
         "stale_key_columns_veto",
         "stale_columns_veto",
         "blank_columns_veto",
+        "account_max_age_days",
+        "reply_limit_working_days",
+        "simple_reply_limit_working_days",
+        "unanswered_veto_days",
     ];
 
     pub(crate) fn read(mut table: Table<'_>, problems: &mut Problems) -> Self {
         let mut thresholds = Thresholds::default();
-        let fields: [(&str, &mut u32, &str); 10] = [
+        let fields: [(&str, &mut u32, &str); 14] = [
             ("home_max_age_days", &mut thresholds.home_max_age_days, " days"),
             ("news_max_age_days", &mut thresholds.news_max_age_days, " days"),
             ("notice_max_age_days", &mut thresholds.notice_max_age_days, " days"),
@@ -85,6 +101,10 @@ impl Thresholds {
             ("stale_key_columns_veto", &mut thresholds.stale_key_columns_veto, " columns"),
             ("stale_columns_veto", &mut thresholds.stale_columns_veto, " columns"),
             ("blank_columns_veto", &mut thresholds.blank_columns_veto, " columns"),
+            ("account_max_age_days", &mut thresholds.account_max_age_days, " days"),
+            ("reply_limit_working_days", &mut thresholds.reply_limit_working_days, " working days"),
+            ("simple_reply_limit_working_days", &mut thresholds.simple_reply_limit_working_days, " working days"),
+            ("unanswered_veto_days", &mut thresholds.unanswered_veto_days, " days"),
         ];
         for (key, slot, unit) in fields {
             if let Some(value) = table.whole_number(key, unit, 1, 36_500, problems) {

@@ -117,7 +117,8 @@ pub fn parse(text: &str) -> Result<Calendar, String> {
             match word {
                 "holiday" | "workday" => kind = Some(word),
                 day => {
-                    let date = parse_month_day(year, day).ok_or_else(|| error(&format!("{day:?} is not a MM-DD date")))?;
+                    let date =
+                        parse_month_day(year, day).ok_or_else(|| error(&format!("{day:?} is not a MM-DD date")))?;
                     match kind {
                         Some("holiday") => schedule.holidays.insert(date),
                         Some(_) => schedule.workdays.insert(date),
@@ -181,7 +182,10 @@ mod tests {
         let mut schedule = YearSchedule::default();
         schedule.holidays.insert(date(2027, 1, 1));
         corrected.set_year(2027, schedule);
-        assert_eq!(corrected.working_days_between(date(2026, 12, 30), date(2027, 1, 5)), WorkingDays { days: 3, assumed_years: vec![] });
+        assert_eq!(
+            corrected.working_days_between(date(2026, 12, 30), date(2027, 1, 5)),
+            WorkingDays { days: 3, assumed_years: vec![] }
+        );
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! The links of a page worth checking: visible `<a href>` to http(s) pages, resolved, without
+//! fragments, each once, in page order.
+
+use url::Url;
+
+use super::html::{Document, NodeData};
+
+/// A link and the text people click.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub url: Url,
+    pub text: String,
+}
+
+/// Up to `max` links of `document` (at `page_url`), in the order they appear.
+pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> {
+    let mut links: Vec<Link> = Vec::new();
+    for node in document.descendants(Document::ROOT) {
+        if links.len() >= max {
+            break;
+        }
+        let Some(element) = document.element(node) else { continue };
+        if element.name != "a" || document.is_hidden(node) {
+            continue;
+        }
+        let Some(href) = element.attr("href").map(str::trim) else { continue };
+        let lower = href.to_ascii_lowercase();
+        if href.is_empty()
+            || href.starts_with('#')
+            || ["javascript:", "mailto:", "tel:", "data:"].iter().any(|p| lower.starts_with(p))
+        {
+            continue;
+        }
+        let Ok(mut url) = page_url.join(href) else { continue };
+        if !matches!(url.scheme(), "http" | "https") {
+            continue;
+        }
+        url.set_fragment(None);
+        if url == *page_url || links.iter().any(|link| link.url == url) {
+            continue;
+        }
+        let text = match &document.node(node).data {
+            NodeData::Element(_) => {
+                let text = document.text(node);
+                if text.is_empty() { element.attr("title").unwrap_or("").to_string() } else { text }
+            }
+            _ => String::new(),
+        };
+        links.push(Link { url, text: text.chars().take(60).collect() });
+    }
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_once_each_in_order() {
+        let html = "<a href='/a'>甲</a><a href='/a#top'>甲again</a><a href='javascript:void(0)'>x</a><a href='mailto:a@b'>m</a>\
+                    <a href='http://other.gov.cn/b' title='乙'></a><a href='#'>top</a><script>var a='<a href=/hidden>'</script><a href='/c'>丙</a>";
+        let page = Url::parse("http://www.x.gov.cn/").unwrap();
+        let links = page_links(&Document::parse(html), &page, 10);
+        let got: Vec<(&str, &str)> = links.iter().map(|l| (l.url.as_str(), l.text.as_str())).collect();
+        assert_eq!(
+            got,
+            [("http://www.x.gov.cn/a", "甲"), ("http://other.gov.cn/b", "乙"), ("http://www.x.gov.cn/c", "丙")]
+        );
+        assert_eq!(page_links(&Document::parse(html), &page, 2).len(), 2);
+    }
+}

@@ -1,0 +1,209 @@
+//! `[[account]]`: a government new-media account (政务新媒体) and where its posts can be read.
+//!
+//! No platform offers an official public API, so an account is read from one source:
+//! ```toml
+//! [[account]]
+//! name = "河源市生态环境局"
+//! platform = "weibo"               # wechat | weibo | douyin | toutiao | app | other
+//! unit = "市生态环境局"
+//! feed = "https://rss.example.gov.cn/weibo/123"    # RSS 2.0, Atom or JSON Feed (what RSS bridges publish)
+//! # or
+//! [account.json]                   # a JSON API
+//! url = "https://api.example/…"
+//! items = "/data/cards"            # JSON pointer to the array of posts
+//! date = "/mblog/created_at"       # pointer inside a post to its date
+//! comments = "/mblog/comments_open"   # optional: a flag or a count; false or 0 means closed
+//! # or
+//! [account.page]                   # an HTML page
+//! url = "https://…"
+//! item_selector = "div.post"
+//! date_selector = "span.time"      # optional: automatic date reading otherwise
+//! comments_selector = "a.comment"  # optional: an element present only when comments are open
+//! ```
+
+use std::collections::HashSet;
+
+use url::Url;
+
+use super::agent::{ProbeSettings, SelectorCheck};
+use super::fields::{Problems, Table};
+use super::thresholds::Thresholds;
+
+/// A validated `[[account]]`.
+#[derive(Clone, Debug)]
+pub struct AccountConfig {
+    /// The account's name as filed, e.g. 河源市生态环境局; unique among accounts.
+    pub name: String,
+    pub platform: Platform,
+    /// The responsible unit (责任单位).
+    pub unit: String,
+    pub source: AccountSource,
+    /// Stale after this many days without a post. Default: `thresholds.account_max_age_days`.
+    pub max_age_days: u32,
+    pub probe: ProbeSettings,
+}
+
+#[derive(Clone, Debug)]
+pub enum AccountSource {
+    Feed { url: Url },
+    Json { url: Url, items: String, date: String, comments: Option<String> },
+    Page { url: Url, item_selector: String, date_selector: Option<String>, comments_selector: Option<String> },
+}
+
+impl AccountSource {
+    pub fn url(&self) -> &Url {
+        match self {
+            AccountSource::Feed { url } | AccountSource::Json { url, .. } | AccountSource::Page { url, .. } => url,
+        }
+    }
+}
+
+/// The platform an account is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Wechat,
+    Weibo,
+    Douyin,
+    Toutiao,
+    App,
+    Other,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 6] =
+        [Platform::Wechat, Platform::Weibo, Platform::Douyin, Platform::Toutiao, Platform::App, Platform::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Wechat => "wechat",
+            Platform::Weibo => "weibo",
+            Platform::Douyin => "douyin",
+            Platform::Toutiao => "toutiao",
+            Platform::App => "app",
+            Platform::Other => "other",
+        }
+    }
+
+    /// The platform's name as a 通报 writes it.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Platform::Wechat => "微信",
+            Platform::Weibo => "新浪微博",
+            Platform::Douyin => "抖音",
+            Platform::Toutiao => "今日头条",
+            Platform::App => "移动客户端",
+            Platform::Other => "其他",
+        }
+    }
+
+    /// Reads `wechat`, and the Chinese names a registry spreadsheet uses (微信, 微博, 新浪微博, 抖音, 头条 …).
+    pub fn parse(text: &str) -> Result<Platform, String> {
+        let text = text.trim();
+        let lower = text.to_ascii_lowercase();
+        if let Some(platform) = Platform::ALL.into_iter().find(|p| p.as_str() == lower) {
+            return Ok(platform);
+        }
+        let by_name = match text {
+            "微信" | "微信公众号" | "微信公众平台" => Some(Platform::Wechat),
+            "微博" | "新浪微博" => Some(Platform::Weibo),
+            "抖音" => Some(Platform::Douyin),
+            "头条" | "今日头条" | "头条号" => Some(Platform::Toutiao),
+            "客户端" | "移动客户端" | "APP" | "App" => Some(Platform::App),
+            "其他" => Some(Platform::Other),
+            _ => None,
+        };
+        by_name.ok_or_else(|| {
+            let names: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+            format!("unknown platform {text:?}: expected one of {}", names.join(", "))
+        })
+    }
+}
+
+pub(crate) fn read_account(
+    mut table: Table<'_>,
+    inherited: ProbeSettings,
+    thresholds: &Thresholds,
+    seen: &mut HashSet<String>,
+    problems: &mut Problems,
+    check_selector: SelectorCheck<'_>,
+) -> Option<AccountConfig> {
+    let name = super::agent::unique_name(&mut table, seen, problems, |name| {
+        format!("another [[account]] is already named {name:?}; account names must be unique")
+    });
+    let platform = table.required_string("platform", problems).and_then(|(text, origin)| {
+        Platform::parse(&text).map_err(|message| problems.push(&origin, &table.key_path("platform"), message)).ok()
+    });
+    let unit = table.required_string("unit", problems);
+    let max_age_days = table.whole_number("max_age_days", " days", 1, 3650, problems);
+    let probe = super::agent::read_probe(&mut table, inherited, problems);
+
+    let feed_written = table.get_peek("feed");
+    let feed = table.url("feed", false, problems);
+    let json = table.table("json", problems).map(|mut json| {
+        let url = json.url("url", true, problems);
+        let mut pointer = |key: &str, required: bool| {
+            let (text, origin) =
+                if required { json.required_string(key, problems)? } else { json.string(key, problems)? };
+            if text.is_empty() || text.starts_with('/') {
+                Some(text)
+            } else {
+                problems.push(
+                    &origin,
+                    &json.key_path(key),
+                    format!("{text:?} is not a JSON pointer: it starts with '/', e.g. \"/data/cards\""),
+                );
+                None
+            }
+        };
+        let items = pointer("items", true);
+        let date = pointer("date", true);
+        let comments = pointer("comments", false);
+        json.finish(&["url", "items", "date", "comments"], problems);
+        Some(AccountSource::Json { url: url?, items: items?, date: date?, comments })
+    });
+    let page = table.table("page", problems).map(|mut page| {
+        let url = page.url("url", true, problems);
+        let mut selector = |key: &str, required: bool| {
+            let (text, origin) =
+                if required { page.required_string(key, problems)? } else { page.string(key, problems)? };
+            match check_selector(&text) {
+                Ok(()) => Some(text),
+                Err(message) => {
+                    problems.push(&origin, &page.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
+                    None
+                }
+            }
+        };
+        let item_selector = selector("item_selector", true);
+        let date_selector = selector("date_selector", false);
+        let comments_selector = selector("comments_selector", false);
+        page.finish(&["url", "item_selector", "date_selector", "comments_selector"], problems);
+        Some(AccountSource::Page { url: url?, item_selector: item_selector?, date_selector, comments_selector })
+    });
+    let origin = table.origin.clone();
+    let path = table.path.clone();
+    table
+        .finish(&["name", "platform", "unit", "max_age_days", "interval", "timeout", "feed", "json", "page"], problems);
+    // Count sources as written, valid or not, so a broken [account.json] is not also "no source".
+    let written = usize::from(feed_written) + usize::from(json.is_some()) + usize::from(page.is_some());
+    let source = match written {
+        0 => {
+            problems.push(&origin, &path, "no source: give feed = \"…\", or an [account.json] or [account.page] table");
+            None
+        }
+        1 => feed.map(|url| AccountSource::Feed { url }).or(json.flatten()).or(page.flatten()),
+        _ => {
+            problems.push(&origin, &path, "more than one source: keep one of feed, [account.json], [account.page]");
+            None
+        }
+    };
+    Some(AccountConfig {
+        name: name?.0.trim().to_string(),
+        platform: platform?,
+        unit: unit?.0.trim().to_string(),
+        source: source?,
+        max_age_days: max_age_days.map(|d| d as u32).unwrap_or(thresholds.account_max_age_days),
+        probe,
+    })
+}
