@@ -33,7 +33,7 @@ pub fn read_api(
     let mut posts = Vec::with_capacity(array.len());
     let mut flags: Vec<(Option<Published>, bool)> = Vec::new();
     for post in array {
-        let published = post.pointer(date).and_then(|v| scalar_text(v)).and_then(|text| post_date(&text, now));
+        let published = post.pointer(date).and_then(scalar_text).and_then(|text| post_date(&text, now));
         if let Some(flag) = comments.and_then(|pointer| post.pointer(pointer)).and_then(open_flag) {
             flags.push((published, flag));
         }
