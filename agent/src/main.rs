@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use xunjian_agent::checks;
+use xunjian_agent::extract::wording::Dictionary;
 use xunjian_agent::fetch::{self, Fetcher};
 use xunjian_agent::push::Pusher;
 use xunjian_agent::run::{self, RunSummary};
@@ -77,15 +78,12 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            let roots = match config.ca_file.as_deref().map(fetch::load_roots).transpose() {
-                Ok(roots) => roots.unwrap_or_default(),
-                Err(error) => {
-                    eprintln!("配置文件有误：{error}");
-                    return ExitCode::from(2);
-                }
+            let (roots, dictionary) = match load_files(&config) {
+                Ok(files) => files,
+                Err(code) => return code,
             };
             init_logging(log_format, "info");
-            match run(config, roots) {
+            match run(config, roots, dictionary) {
                 Ok(summary) if summary.batches_unsent == 0 => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::from(1),
                 Err(error) => {
@@ -99,16 +97,12 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            // The extra roots are part of the configuration: a bad file is exit 2 as well.
-            let roots = match config.ca_file.as_deref().map(fetch::load_roots).transpose() {
-                Ok(roots) => roots.unwrap_or_default(),
-                Err(error) => {
-                    eprintln!("配置文件有误：{error}");
-                    return ExitCode::from(2);
-                }
+            let (roots, dictionary) = match load_files(&config) {
+                Ok(files) => files,
+                Err(code) => return code,
             };
             init_logging(LogFormat::Text, "warn");
-            match check(config, roots, json, now) {
+            match check(config, roots, dictionary, json, now) {
                 Ok(()) => ExitCode::SUCCESS,
                 // The reader went away (`| head`): nothing is wrong with the checks.
                 Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
@@ -119,6 +113,18 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The files the configuration names (extra roots, the wording dictionary): part of the
+/// configuration, so a bad one is exit 2 as well.
+fn load_files(config: &AgentConfig) -> Result<(Vec<reqwest::Certificate>, Dictionary), ExitCode> {
+    let refuse = |error: String| {
+        eprintln!("配置文件有误：{error}");
+        ExitCode::from(2)
+    };
+    let roots = config.ca_file.as_deref().map(fetch::load_roots).transpose().map_err(|e| refuse(e.to_string()))?;
+    let dictionary = schedule::load_dictionary(config).map_err(refuse)?;
+    Ok((roots.unwrap_or_default(), dictionary))
 }
 
 fn load_config(path: &std::path::Path) -> Result<AgentConfig, ExitCode> {
@@ -152,7 +158,7 @@ fn init_logging(format: LogFormat, default_level: &str) {
     }
 }
 
-fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>) -> anyhow::Result<RunSummary> {
+fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>, dictionary: Dictionary) -> anyhow::Result<RunSummary> {
     let Some(link) = config.collector.clone() else {
         anyhow::bail!(
             "run needs a [collector] section (url, ca, cert, key) in the configuration; `check` works without one"
@@ -169,13 +175,15 @@ fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>) -> anyhow::Result<
             tracing::info!("stop requested; finishing the round and pushing what is left");
             let _ = stop.send(true);
         });
-        anyhow::Ok(run::run(config, fetcher, pusher, stopped).await)
+        let shared = schedule::Shared::new(&config, fetcher, dictionary);
+        anyhow::Ok(run::run(config, shared, pusher, stopped).await)
     })
 }
 
 fn check(
     config: AgentConfig,
     roots: Vec<reqwest::Certificate>,
+    dictionary: Dictionary,
     json: bool,
     now: Option<Timestamp>,
 ) -> anyhow::Result<()> {
@@ -185,7 +193,7 @@ fn check(
         let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &roots)?);
         let started_at = now.unwrap_or_else(Timestamp::now);
         let subjects = schedule::subjects(&config);
-        let ctx = schedule::round_context(&config, fetcher, started_at);
+        let ctx = Arc::new(schedule::Shared::new(&config, fetcher, dictionary).ctx(started_at));
         let show_progress = std::io::stderr().is_terminal();
         let observations = schedule::run_round(&subjects, Arc::new(checks::registry()), ctx, |done, total| {
             if show_progress {

@@ -11,9 +11,8 @@ use xunjian_shared::config::AgentConfig;
 use xunjian_shared::wire::{Observation, PushStatus};
 
 use crate::checks;
-use crate::fetch::Fetcher;
 use crate::push::{self, Batcher, Delivery, Pusher, Queue};
-use crate::schedule;
+use crate::schedule::{self, Shared};
 
 /// Observations wait at most this long for company before they are sent.
 const FLUSH_AFTER: Duration = Duration::from_secs(2);
@@ -34,24 +33,13 @@ pub struct RunSummary {
 }
 
 /// Runs until `shutdown` turns true.
-pub async fn run(
-    config: AgentConfig,
-    fetcher: Arc<Fetcher>,
-    pusher: Pusher,
-    shutdown: watch::Receiver<bool>,
-) -> RunSummary {
+pub async fn run(config: AgentConfig, shared: Shared, pusher: Pusher, shutdown: watch::Receiver<bool>) -> RunSummary {
     let subjects = schedule::subjects(&config);
     let inventory = schedule::inventory(&subjects);
     tracing::info!(agent = %config.agent.id, county = %config.agent.county, subjects = subjects.len(), "agent running");
     let (sender, mut observations) = mpsc::channel::<Observation>(1024);
-    let scheduler = tokio::spawn(schedule::run_schedule(
-        subjects,
-        Arc::new(checks::registry()),
-        fetcher,
-        config.thresholds.clone(),
-        sender,
-        shutdown.clone(),
-    ));
+    let scheduler =
+        tokio::spawn(schedule::run_schedule(subjects, Arc::new(checks::registry()), shared, sender, shutdown.clone()));
 
     let mut batcher = Batcher::new(config.agent.id.as_str(), &config.agent.county, Timestamp::now());
     let mut queue = Queue::default();

@@ -16,48 +16,127 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use xunjian_shared::config::AgentConfig;
 use xunjian_shared::config::Thresholds;
+use xunjian_shared::config::{AccountSource, AgentConfig};
+use xunjian_shared::time::calendar::Calendar;
 use xunjian_shared::wire::Observation;
 use xunjian_shared::wire::{SubjectRef, TargetKind};
 
-use crate::checks::{Check, ColumnSubject, Ctx, Subject};
+use crate::checks::{AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, Role, Subject};
 use crate::extract::html_list::ColumnSelectors;
 use crate::extract::select::SelectorList;
+use crate::extract::wording::Dictionary;
 use crate::fetch::Fetcher;
 
-/// Every subject of a configuration, home pages before their columns, in file order.
+/// What every round shares: the fetcher, thresholds, calendar and dictionary.
+#[derive(Clone)]
+pub struct Shared {
+    pub fetcher: Arc<Fetcher>,
+    pub thresholds: Thresholds,
+    pub calendar: Arc<Calendar>,
+    pub dictionary: Arc<Dictionary>,
+}
+
+impl Shared {
+    pub fn new(config: &AgentConfig, fetcher: Arc<Fetcher>, dictionary: Dictionary) -> Shared {
+        Shared {
+            fetcher,
+            thresholds: config.thresholds.clone(),
+            calendar: Arc::new(config.calendar.clone()),
+            dictionary: Arc::new(dictionary),
+        }
+    }
+
+    /// A context for one round at `now`.
+    pub fn ctx(&self, now: Timestamp) -> Ctx {
+        Ctx::new(now, self.thresholds.clone(), self.fetcher.clone())
+            .with(self.calendar.clone(), self.dictionary.clone())
+    }
+}
+
+/// The shipped wording dictionary plus the configuration's `[wording] dictionary` file; Err
+/// names the file and what is wrong with it.
+pub fn load_dictionary(config: &AgentConfig) -> Result<Dictionary, String> {
+    let dictionary = Dictionary::shipped();
+    let Some(path) = &config.wording_dictionary else { return Ok(dictionary) };
+    let text = std::fs::read_to_string(path).map_err(|err| format!("wording.dictionary: {}: {err}", path.display()))?;
+    dictionary.extended(&text).map_err(|err| format!("wording.dictionary: {}: {err}", path.display()))
+}
+
+/// Every subject of a configuration: per site its home page, the home page's audit, its columns
+/// and channels, in file order; then the accounts.
 pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
+    let compile = |text: &Option<String>| text.as_deref().and_then(|text| SelectorList::parse(text).ok());
     let mut subjects = Vec::new();
     for site in &config.sites {
-        subjects.push(Subject {
+        let subject = |url: &url::Url, timeout, interval, role| Subject {
             target: site.name.clone(),
             unit: site.unit.clone(),
-            url: site.url.clone(),
-            timeout: site.probe.timeout,
-            interval: site.probe.interval,
-            column: None,
-        });
+            kind: TargetKind::Site,
+            platform: None,
+            url: url.clone(),
+            timeout,
+            interval,
+            role,
+        };
+        subjects.push(subject(
+            &site.url,
+            site.probe.timeout,
+            site.probe.interval,
+            Role::Home { channels_configured: site.interactions.len() },
+        ));
+        subjects.push(subject(
+            &site.url,
+            site.probe.timeout,
+            config.audit_interval,
+            Role::Audit { dead_links_max: config.limits.dead_links_max as usize },
+        ));
         for column in &site.columns {
             // Selectors were validated when the configuration was loaded.
-            let compile = |text: &Option<String>| text.as_deref().and_then(|text| SelectorList::parse(text).ok());
             let selectors = (column.item_selector.is_some() || column.date_selector.is_some()).then(|| {
                 ColumnSelectors { items: compile(&column.item_selector), dates: compile(&column.date_selector) }
             });
-            subjects.push(Subject {
-                target: site.name.clone(),
-                unit: site.unit.clone(),
-                url: column.url.clone(),
-                timeout: column.probe.timeout,
-                interval: column.probe.interval,
-                column: Some(ColumnSubject {
-                    name: column.name.clone(),
-                    kind: column.kind,
-                    max_age_days: column.max_age_days,
-                    selectors,
-                }),
+            let role = Role::Column(ColumnSubject {
+                name: column.name.clone(),
+                kind: column.kind,
+                max_age_days: column.max_age_days,
+                selectors,
             });
+            subjects.push(subject(&column.url, column.probe.timeout, column.probe.interval, role));
         }
+        for channel in &site.interactions {
+            let role = Role::Channel(ChannelSubject {
+                name: channel.name.clone(),
+                reply_limit_working_days: channel.reply_limit_working_days,
+                simple_reply_limit_working_days: channel.simple_reply_limit_working_days,
+                simple_keywords: channel.simple_keywords.clone(),
+                item_selector: compile(&channel.item_selector),
+            });
+            subjects.push(subject(&channel.url, channel.probe.timeout, channel.probe.interval, role));
+        }
+    }
+    for account in &config.accounts {
+        let selectors = match &account.source {
+            AccountSource::Page { item_selector, date_selector, comments_selector, .. } => {
+                compile(&Some(item_selector.clone()))
+                    .map(|items| (items, compile(date_selector), compile(comments_selector)))
+            }
+            _ => None,
+        };
+        subjects.push(Subject {
+            target: account.name.clone(),
+            unit: account.unit.clone(),
+            kind: TargetKind::Account,
+            platform: Some(account.platform),
+            url: account.source.url().clone(),
+            timeout: account.probe.timeout,
+            interval: account.probe.interval,
+            role: Role::Account(AccountSubject {
+                source: account.source.clone(),
+                max_age_days: account.max_age_days,
+                selectors,
+            }),
+        });
     }
     subjects
 }
@@ -67,8 +146,8 @@ pub fn validate_selector(text: &str) -> Result<(), String> {
     SelectorList::parse(text).map(|_| ())
 }
 
-/// Runs every applicable check on every subject once. `progress` is told of each finished
-/// subject (done, total).
+/// Runs every applicable check on every subject once; observations of one page (a home page and
+/// its audit) are folded into one. `progress` is told of each finished subject (done, total).
 pub async fn run_round(
     subjects: &[Subject],
     checks: Arc<Vec<Box<dyn Check>>>,
@@ -91,7 +170,17 @@ pub async fn run_round(
         done += 1;
         progress(done, subjects.len());
     }
-    results.into_iter().flatten().collect()
+    let mut merged: Vec<Observation> = Vec::new();
+    for observation in results.into_iter().flatten() {
+        match merged
+            .iter_mut()
+            .find(|existing| existing.page_key() == observation.page_key() && existing.kind == observation.kind)
+        {
+            Some(existing) => existing.merge(observation),
+            None => merged.push(observation),
+        }
+    }
+    merged
 }
 
 /// Every applicable check on one subject, folded into one observation.
@@ -107,19 +196,18 @@ pub async fn inspect(checks: &[Box<dyn Check>], ctx: &Ctx, subject: &Subject) ->
     merged
 }
 
-/// A fetcher and context for one round, from a configuration.
-pub fn round_context(config: &AgentConfig, fetcher: Arc<Fetcher>, now: Timestamp) -> Arc<Ctx> {
-    Arc::new(Ctx::new(now, config.thresholds.clone(), fetcher))
-}
-
 /// The subjects as the collector's inventory lists them.
 pub fn inventory(subjects: &[Subject]) -> Vec<SubjectRef> {
     subjects
         .iter()
         .map(|subject| SubjectRef {
             target: subject.target.clone(),
-            kind: TargetKind::Site,
-            column: subject.column.as_ref().map(|column| column.name.clone()),
+            kind: subject.kind,
+            column: subject.column().map(|column| column.name.clone()),
+            channel: match &subject.role {
+                Role::Channel(channel) => Some(channel.name.clone()),
+                _ => None,
+            },
         })
         .collect()
 }
@@ -133,8 +221,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 pub async fn run_schedule(
     subjects: Vec<Subject>,
     checks: Arc<Vec<Box<dyn Check>>>,
-    fetcher: Arc<Fetcher>,
-    thresholds: Thresholds,
+    shared: Shared,
     out: mpsc::Sender<Observation>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -170,13 +257,12 @@ pub async fn run_schedule(
             }
             due.push(Reverse((next, index)));
             if busy[index].swap(true, Ordering::SeqCst) {
-                tracing::warn!(target = %subject.target, column = subject.column.as_ref().map(|c| c.name.as_str()), "still inspecting from the last interval; skipped");
+                tracing::warn!(target = %subject.target, column = subject.column().map(|c| c.name.as_str()), "still inspecting from the last interval; skipped");
                 continue;
             }
-            let (checks, fetcher, thresholds, out, busy) =
-                (checks.clone(), fetcher.clone(), thresholds.clone(), out.clone(), busy[index].clone());
+            let (checks, shared, out, busy) = (checks.clone(), shared.clone(), out.clone(), busy[index].clone());
             running.spawn(async move {
-                let ctx = Ctx::new(Timestamp::now(), thresholds, fetcher);
+                let ctx = shared.ctx(Timestamp::now());
                 if let Some(observation) = inspect(&checks, &ctx, &subject).await {
                     let _ = out.send(observation).await;
                 }

@@ -89,7 +89,9 @@ impl Demo {
             let link = config.collector.clone().context("demo configuration without [collector]")?;
             let pusher = Pusher::new(&link)?;
             let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[])?);
-            agents.push(tokio::spawn(xunjian_agent::run::run(config, fetcher, pusher, stopped.clone())));
+            let dictionary = xunjian_agent::schedule::load_dictionary(&config).map_err(anyhow::Error::msg)?;
+            let shared = xunjian_agent::schedule::Shared::new(&config, fetcher, dictionary);
+            agents.push(tokio::spawn(xunjian_agent::run::run(config, shared, pusher, stopped.clone())));
         }
         Ok(Demo {
             web_addr: collector.web_addr,

@@ -82,6 +82,8 @@ pub struct SubjectRef {
     pub target: String,
     pub kind: TargetKind,
     pub column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// The collector's answer to a push it took.
@@ -605,6 +607,28 @@ impl Observation {
             .collect();
         self.checks.extend(previous.checks.iter().filter(|check| !ran_now.contains(check)));
         self.findings.extend(carried);
+        // Fields belong to the checks that measure them; keep those of checks that did not run.
+        if !ran(Some(CheckKind::Availability)) && self.fetch.is_none() {
+            self.fetch.clone_from(&previous.fetch);
+        }
+        let freshness = [CheckKind::HomeUpdate, CheckKind::ColumnUpdate, CheckKind::AccountUpdate];
+        if !freshness.iter().any(|check| ran(Some(*check))) {
+            self.items = self.items.or(previous.items);
+            self.last_update = self.last_update.or(previous.last_update);
+            self.age_days = self.age_days.or(previous.age_days);
+            self.max_age_days = self.max_age_days.or(previous.max_age_days);
+        }
+        if !ran(Some(CheckKind::Interaction)) {
+            self.messages = self.messages.or(previous.messages);
+            self.unanswered = self.unanswered.or(previous.unanswered);
+            self.overdue = self.overdue.or(previous.overdue);
+            self.missing_fields = self.missing_fields.or(previous.missing_fields);
+            self.max_reply_working_days = self.max_reply_working_days.or(previous.max_reply_working_days);
+            self.oldest_unanswered_days = self.oldest_unanswered_days.or(previous.oldest_unanswered_days);
+        }
+        if !ran(Some(CheckKind::AccountInteraction)) {
+            self.comments_open = self.comments_open.or(previous.comments_open);
+        }
         if !ran(Some(CheckKind::DeadLinks)) && self.dead_links.is_none() {
             self.dead_links.clone_from(&previous.dead_links);
         }
@@ -628,6 +652,41 @@ impl Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partial_observation_keeps_what_other_checks_measured() {
+        let at = Timestamp::from_second(1_790_000_000).unwrap();
+        let mut probe = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::Availability, at);
+        probe.checks.push(CheckKind::HomeUpdate);
+        probe.items = Some(20);
+        probe.fetch = Some(FetchRecord {
+            status: Some(200),
+            duration_ms: 5,
+            failure: None,
+            redirects: Vec::new(),
+            tls_not_after: None,
+            charset: None,
+            body_bytes: 1,
+            truncated: false,
+        });
+        probe.findings.push(Finding::new(FindingCode::HomeNotUpdated, Severity::Veto, "x"));
+        let mut audit = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::DeadLinks, at);
+        audit.dead_links =
+            Some(vec![DeadLink { url: "http://x/a".into(), text: "a".into(), status: Some(404), failure: None }]);
+        audit.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, "y"));
+        audit.carry_over(&probe);
+        assert_eq!((audit.items, audit.fetch.as_ref().and_then(|f| f.status)), (Some(20), Some(200)));
+        let codes: Vec<FindingCode> = audit.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [FindingCode::DeadLinks, FindingCode::HomeNotUpdated]);
+        assert!(!audit.ok);
+        // The next probe keeps the audit's dead links but not the probe's old findings.
+        let mut next = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::Availability, at);
+        next.checks.push(CheckKind::HomeUpdate);
+        next.carry_over(&audit);
+        let codes: Vec<FindingCode> = next.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [FindingCode::DeadLinks]);
+        assert_eq!(next.dead_links.as_ref().map(Vec::len), Some(1));
+    }
 
     #[test]
     fn codes_serialize_as_their_stable_names() {

@@ -13,7 +13,7 @@ impl Check for BlankColumn {
     }
 
     fn applies_to(&self, subject: &Subject) -> bool {
-        subject.column.is_some()
+        subject.column().is_some()
     }
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {

@@ -16,24 +16,18 @@ impl Check for ColumnUpdate {
     }
 
     fn applies_to(&self, subject: &Subject) -> bool {
-        subject.column.is_some()
+        subject.column().is_some()
     }
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
         Box::pin(async move {
             let mut observation = subject.observation(self.kind(), cx);
-            let Some(column) = &subject.column else { return observation };
+            let Some(column) = subject.column() else { return observation };
             let fetched = cx.page(&subject.url, subject.timeout).await;
             observation.fetch = Some(fetched.record.clone());
             observation.max_age_days = Some(column.max_age_days);
             let Some(reading) = cx.reading(subject).await else {
-                let why = match (fetched.record.failure, &fetched.page) {
-                    (Some(failure), _) => {
-                        format!("{}（{}）", failure.label_zh(), fetched.failure_detail.clone().unwrap_or_default())
-                    }
-                    (None, Some(page)) => format!("返回 HTTP {}", page.status),
-                    (None, None) => "没有响应".to_string(),
-                };
+                let why = super::unreachable_reason(&fetched);
                 observation.findings.push(Finding::new(
                     FindingCode::ColumnUnreachable,
                     Severity::Error,

@@ -1,16 +1,22 @@
 //! The checks: one small trait, one implementor per file, and what they share.
 //!
-//! A check inspects one [`Subject`] (a home page, a column, later an account or a message
-//! board) and returns one [`Observation`]. It never returns an error for what a site did: a
+//! A check inspects one [`Subject`] (a home page, its audit, a column, a message board, an
+//! account) and returns one [`Observation`]. It never returns an error for what a site did: a
 //! timeout, a 500 or an empty list is a finding. It does IO only through [`Ctx::page`], which
-//! fetches each URL at most once per round, so the checks of one page share one request.
-//! The scheduler, not the check, decides when to run and folds the observations of one subject
-//! into one.
+//! fetches each URL at most once per round, so the checks of one page share one request, and
+//! [`Ctx::document`] parses it once. The scheduler, not the check, decides when to run and folds
+//! the observations of one page into one.
 
+pub mod account_interaction;
+pub mod account_update;
 pub mod availability;
 pub mod blank_column;
+pub mod channel_presence;
 pub mod column_update;
+pub mod dead_links;
 pub mod home_update;
+pub mod interaction;
+pub mod wording;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,13 +28,16 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use tokio::sync::OnceCell;
 use url::Url;
-use xunjian_shared::config::{ColumnKind, Thresholds};
+use xunjian_shared::config::{AccountSource, ColumnKind, Platform, Thresholds};
+use xunjian_shared::time::calendar::Calendar;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{CheckKind, Observation, TargetKind};
 
 use crate::extract::html::Document;
 use crate::extract::html_list::{self, ColumnSelectors, ListReading};
-use crate::fetch::{Fetched, Fetcher};
+use crate::extract::select::SelectorList;
+use crate::extract::wording::Dictionary;
+use crate::fetch::{Fetched, Fetcher, LinkOutcome};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -47,22 +56,45 @@ pub fn registry() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(availability::Availability),
         Box::new(home_update::HomeUpdate),
+        Box::new(channel_presence::ChannelPresence),
         Box::new(column_update::ColumnUpdate),
         Box::new(blank_column::BlankColumn),
+        Box::new(interaction::Interaction),
+        Box::new(account_update::AccountUpdate),
+        Box::new(account_interaction::AccountInteraction),
+        Box::new(dead_links::DeadLinks),
+        Box::new(wording::Wording),
     ]
 }
 
 /// A page the checks look at, with what they need to judge it.
 #[derive(Clone, Debug)]
 pub struct Subject {
-    /// The site's (or account's) name.
+    /// The site's or account's name.
     pub target: String,
     pub unit: String,
+    pub kind: TargetKind,
+    pub platform: Option<Platform>,
     pub url: Url,
     pub timeout: Duration,
     pub interval: Duration,
-    /// Set for a column page; None for a home page.
-    pub column: Option<ColumnSubject>,
+    pub role: Role,
+}
+
+/// What the page is, for the checks.
+#[derive(Clone, Debug)]
+pub enum Role {
+    /// A site's home page, probed every few minutes.
+    Home {
+        channels_configured: usize,
+    },
+    /// The same home page, read less often for what takes many requests: dead links, wording.
+    Audit {
+        dead_links_max: usize,
+    },
+    Column(ColumnSubject),
+    Channel(ChannelSubject),
+    Account(AccountSubject),
 }
 
 #[derive(Clone, Debug)]
@@ -73,35 +105,88 @@ pub struct ColumnSubject {
     pub selectors: Option<ColumnSelectors>,
 }
 
+#[derive(Clone, Debug)]
+pub struct ChannelSubject {
+    pub name: String,
+    pub reply_limit_working_days: u32,
+    pub simple_reply_limit_working_days: u32,
+    pub simple_keywords: Vec<String>,
+    pub item_selector: Option<SelectorList>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccountSubject {
+    pub source: AccountSource,
+    pub max_age_days: u32,
+    /// Compiled selectors of a `page` source: items, dates, comments.
+    pub selectors: Option<(SelectorList, Option<SelectorList>, Option<SelectorList>)>,
+}
+
 impl Subject {
     pub fn is_home(&self) -> bool {
-        self.column.is_none()
+        matches!(self.role, Role::Home { .. })
+    }
+
+    pub fn column(&self) -> Option<&ColumnSubject> {
+        match &self.role {
+            Role::Column(column) => Some(column),
+            _ => None,
+        }
     }
 
     /// An observation of this subject by `check`, with nothing found yet.
     pub fn observation(&self, check: CheckKind, cx: &Ctx) -> Observation {
-        let mut observation =
-            Observation::new(&self.target, TargetKind::Site, &self.unit, self.url.as_str(), check, cx.now);
-        observation.column = self.column.as_ref().map(|column| column.name.clone());
-        observation.column_kind = self.column.as_ref().map(|column| column.kind);
+        let mut observation = Observation::new(&self.target, self.kind, &self.unit, self.url.as_str(), check, cx.now);
+        observation.platform = self.platform.map(|p| p.as_str().to_string());
+        match &self.role {
+            Role::Column(column) => {
+                observation.column = Some(column.name.clone());
+                observation.column_kind = Some(column.kind);
+            }
+            Role::Channel(channel) => observation.channel = Some(channel.name.clone()),
+            _ => {}
+        }
         observation
     }
 }
 
-/// What a check may use: the clock, thresholds and the fetcher, all injected.
+/// What a check may use: the clock, thresholds, calendar, dictionary and the fetcher, all
+/// injected.
 pub struct Ctx {
     pub now: Timestamp,
     /// The civil date in China at `now`.
     pub today: Date,
     pub thresholds: Thresholds,
+    pub calendar: Arc<Calendar>,
+    pub dictionary: Arc<Dictionary>,
     fetcher: Arc<Fetcher>,
     pages: Memo<Url, Arc<Fetched>>,
+    documents: Memo<Url, Option<Arc<Document>>>,
     readings: Memo<Url, Arc<ListReading>>,
+    links: Memo<Url, LinkOutcome>,
 }
 
 impl Ctx {
     pub fn new(now: Timestamp, thresholds: Thresholds, fetcher: Arc<Fetcher>) -> Self {
-        Ctx { now, today: china_today(now), thresholds, fetcher, pages: Memo::default(), readings: Memo::default() }
+        Ctx {
+            now,
+            today: china_today(now),
+            thresholds,
+            calendar: Arc::new(Calendar::china()),
+            dictionary: Arc::new(Dictionary::shipped()),
+            fetcher,
+            pages: Memo::default(),
+            documents: Memo::default(),
+            readings: Memo::default(),
+            links: Memo::default(),
+        }
+    }
+
+    /// The same context with this calendar and dictionary.
+    pub fn with(mut self, calendar: Arc<Calendar>, dictionary: Arc<Dictionary>) -> Self {
+        self.calendar = calendar;
+        self.dictionary = dictionary;
+        self
     }
 
     /// The page at `url`, fetched once per round however many checks ask.
@@ -109,16 +194,28 @@ impl Ctx {
         self.pages.get_or_init(url.clone(), || async { Arc::new(self.fetcher.fetch(url, timeout).await) }).await
     }
 
+    /// The page at `url` parsed, when it opened with a 2xx; parsed once per round.
+    pub async fn document(&self, url: &Url, timeout: Duration) -> Option<Arc<Document>> {
+        let fetched = self.page(url, timeout).await;
+        self.documents
+            .get_or_init(url.clone(), || async { fetched.ok_page().map(|page| Arc::new(Document::parse(&page.text))) })
+            .await
+    }
+
+    /// Whether `url` opens, asked once per round however many pages link to it.
+    pub async fn link(&self, url: &Url, timeout: Duration) -> LinkOutcome {
+        self.links.get_or_init(url.clone(), || self.fetcher.check_link(url, timeout)).await
+    }
+
     /// The dated list read off `subject`'s page (the column's own list, or a home page's dated
     /// lists); None when the page could not be read. Computed once per round.
     pub async fn reading(&self, subject: &Subject) -> Option<Arc<ListReading>> {
+        let document = self.document(&subject.url, subject.timeout).await?;
         let fetched = self.page(&subject.url, subject.timeout).await;
-        let page = fetched.ok_page()?;
         let reading = self
             .readings
             .get_or_init(subject.url.clone(), || async {
-                let document = Document::parse(&page.text);
-                let reading = match &subject.column {
+                let reading = match subject.column() {
                     Some(column) => html_list::read_column(
                         &document,
                         &fetched.final_url,
@@ -160,10 +257,21 @@ impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
     }
 }
 
-/// "已 24 天未更新" style phrasing shared by the freshness checks.
+/// "距今 24 天" style phrasing shared by the freshness checks.
 pub(crate) fn age_phrase(age_days: i64) -> String {
     match age_days {
         0 => "当天有更新".to_string(),
         days => format!("距今 {days} 天"),
+    }
+}
+
+/// Why a page did not open, in a report's words.
+pub(crate) fn unreachable_reason(fetched: &Fetched) -> String {
+    match (fetched.record.failure, &fetched.page) {
+        (Some(failure), _) => {
+            format!("{}（{}）", failure.label_zh(), fetched.failure_detail.clone().unwrap_or_default())
+        }
+        (None, Some(page)) => format!("返回 HTTP {}", page.status),
+        (None, None) => "没有响应".to_string(),
     }
 }

@@ -131,6 +131,11 @@ pub fn read_messages(document: &Document, today: Date, item_selector: Option<&Se
     block_messages(document, today)
 }
 
+/// One message's detail page: its labelled fields, read from the whole page.
+pub fn read_detail(document: &Document, today: Date) -> Option<Message> {
+    labelled_message(document, Document::ROOT, today)
+}
+
 /// Messages from tables whose header row names the fields.
 fn table_messages(document: &Document, today: Date) -> Vec<Message> {
     let mut messages = Vec::new();

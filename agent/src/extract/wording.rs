@@ -82,7 +82,10 @@ pub fn parse(text: &str) -> Result<Dictionary, String> {
         let (wrong, right) = match fields.as_slice() {
             [wrong, right, ..] if !wrong.is_empty() && !right.is_empty() => (*wrong, *right),
             _ => {
-                return Err(format!("line {}: expected wrong<TAB>right[<TAB>serious|normal], got {line:?}", number + 1));
+                return Err(format!(
+                    "line {}: expected wrong<TAB>right[<TAB>serious|normal], got {line:?}",
+                    number + 1
+                ));
             }
         };
         let serious = match fields.get(2).copied().unwrap_or("normal") {

@@ -76,8 +76,24 @@ impl Fetched {
     }
 }
 
+/// What following one link came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkOutcome {
+    pub status: Option<u16>,
+    pub failure: Option<FetchFailure>,
+}
+
+impl LinkOutcome {
+    /// A visitor clicking it gets no page: no answer, or an error status.
+    pub fn is_dead(&self) -> bool {
+        self.failure.is_some() || self.status.is_some_and(|status| status >= 400)
+    }
+}
+
 pub struct Fetcher {
     strict: reqwest::Client,
+    /// Follows redirects itself, for link checks that read only the status.
+    links: reqwest::Client,
     /// Accepts any certificate; used only to read a certificate the strict client refused.
     lenient: reqwest::Client,
     limiter: RequestLimiter,
@@ -100,11 +116,11 @@ impl Fetcher {
             HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
-        let builder = |lenient: bool| {
+        let builder = |lenient: bool, redirects: reqwest::redirect::Policy| {
             reqwest::Client::builder()
                 .user_agent(user_agent)
                 .default_headers(headers.clone())
-                .redirect(reqwest::redirect::Policy::none())
+                .redirect(redirects)
                 .no_proxy()
                 .gzip(true)
                 .tls_info(true)
@@ -115,8 +131,9 @@ impl Fetcher {
                 .map_err(FetchSetupError::Client)
         };
         Ok(Fetcher {
-            strict: builder(false)?,
-            lenient: builder(true)?,
+            strict: builder(false, reqwest::redirect::Policy::none())?,
+            links: builder(false, reqwest::redirect::Policy::limited(limits.max_redirects as usize))?,
+            lenient: builder(true, reqwest::redirect::Policy::none())?,
             limiter: RequestLimiter::new(limits.per_host_concurrency, limits.concurrency),
             max_body_bytes: limits.max_body_bytes,
             max_redirects: limits.max_redirects,
@@ -266,6 +283,28 @@ impl Fetcher {
         }
         attempt.record.body_bytes = body.len() as u64;
         Some(body)
+    }
+
+    /// Whether `url` opens: HEAD, and GET when the server refuses HEAD (some answer 403, 404,
+    /// 405 or 501 to HEAD alone). Reads headers only.
+    pub async fn check_link(&self, url: &Url, timeout: Duration) -> LinkOutcome {
+        let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
+        let _permit = self.limiter.acquire(&host).await;
+        let attempt = |method: reqwest::Method| async move {
+            match tokio::time::timeout(timeout, self.links.request(method, url.clone()).send()).await {
+                Ok(Ok(response)) => LinkOutcome { status: Some(response.status().as_u16()), failure: None },
+                Ok(Err(error)) => LinkOutcome { status: None, failure: Some(classify(&error).0) },
+                Err(_) => LinkOutcome { status: None, failure: Some(FetchFailure::Timeout) },
+            }
+        };
+        let head = attempt(reqwest::Method::HEAD).await;
+        if head.status.is_some_and(|status| status >= 400)
+            || head.failure == Some(FetchFailure::Reset)
+            || head.failure == Some(FetchFailure::Protocol)
+        {
+            return attempt(reqwest::Method::GET).await;
+        }
+        head
     }
 
     /// Reads the certificate the strict client refused, to report its not-after.

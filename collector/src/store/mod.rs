@@ -208,8 +208,13 @@ mod tests {
     }
 
     fn items(store: &Store, target: &str, column: &str) -> Option<u32> {
-        let key =
-            SubjectKey { agent: "lc".into(), target: target.into(), kind: TargetKind::Site, column: column.into() };
+        let key = SubjectKey {
+            agent: "lc".into(),
+            target: target.into(),
+            kind: TargetKind::Site,
+            column: column.into(),
+            channel: String::new(),
+        };
         store.snapshot().subjects.get(&key).and_then(|state| state.observation.items)
     }
 
@@ -245,7 +250,12 @@ mod tests {
         commit(&store, batch("bbbbbbbb", vec![observation("站", Some("动态"), t0, 1)], None), later).await;
         assert_eq!(items(&store, "站", "动态"), Some(5));
         // The inventory no longer lists 公告: its series go at once.
-        let listed = vec![SubjectRef { target: "站".into(), kind: TargetKind::Site, column: Some("动态".into()) }];
+        let listed = vec![SubjectRef {
+            target: "站".into(),
+            kind: TargetKind::Site,
+            column: Some("动态".into()),
+            channel: None,
+        }];
         commit(&store, batch("cccccccc", vec![observation("站", Some("动态"), later, 6)], Some(listed)), later).await;
         assert_eq!((items(&store, "站", "动态"), items(&store, "站", "公告")), (Some(6), None));
         assert_eq!(commit(&store, batch("aaaaaaaa", Vec::new(), None), later).await, CommitOutcome::Duplicate);

@@ -15,13 +15,15 @@ use xunjian_shared::wire::{Batch, CheckKind, Observation, TargetKind};
 /// month.
 pub const PROBE_DAYS_KEPT: i64 = 35;
 
-/// Identifies one page's series: agent, target, kind and column ('' for home pages).
+/// Identifies one page's series: agent, target, kind, column and channel ('' when not a
+/// column or a channel).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SubjectKey {
     pub agent: String,
     pub target: String,
     pub kind: TargetKind,
     pub column: String,
+    pub channel: String,
 }
 
 impl SubjectKey {
@@ -31,6 +33,7 @@ impl SubjectKey {
             target: observation.target.clone(),
             kind: observation.kind,
             column: observation.column.clone().unwrap_or_default(),
+            channel: observation.channel.clone().unwrap_or_default(),
         }
     }
 }
@@ -96,8 +99,11 @@ impl Snapshot {
                 Some(state) => {
                     state.county.clone_from(&batch.county);
                     count_probe(state, probe, day);
-                    // A replayed older observation never replaces a newer one.
+                    // A replayed older observation never replaces a newer one; a newer one keeps
+                    // what the previous knew from checks that did not run this time.
                     if observation.checked_at >= state.observation.checked_at {
+                        let mut observation = observation;
+                        observation.carry_over(&state.observation);
                         state.observation = observation;
                     }
                 }
@@ -118,15 +124,24 @@ impl Snapshot {
 
         // A page the agent no longer lists stops producing series now, not after expiry.
         if let Some(inventory) = batch.inventory {
-            let listed: HashSet<(String, TargetKind, String)> = inventory
+            let listed: HashSet<(String, TargetKind, String, String)> = inventory
                 .into_iter()
-                .map(|subject| (subject.target, subject.kind, subject.column.unwrap_or_default()))
+                .map(|subject| {
+                    (
+                        subject.target,
+                        subject.kind,
+                        subject.column.unwrap_or_default(),
+                        subject.channel.unwrap_or_default(),
+                    )
+                })
                 .collect();
             let unlisted: Vec<SubjectKey> = self
                 .subjects
                 .range(agent_range(&batch.agent))
                 .map(|(key, _)| key)
-                .filter(|key| !listed.contains(&(key.target.clone(), key.kind, key.column.clone())))
+                .filter(|key| {
+                    !listed.contains(&(key.target.clone(), key.kind, key.column.clone(), key.channel.clone()))
+                })
                 .cloned()
                 .collect();
             for key in unlisted {
@@ -187,15 +202,15 @@ fn count_probe(state: &mut SubjectState, probe: Option<bool>, day: i64) {
 
 /// Every key of `agent` in a map ordered by SubjectKey.
 fn agent_range(agent: &str) -> std::ops::Range<SubjectKey> {
-    let low =
-        SubjectKey { agent: agent.to_string(), target: String::new(), kind: TargetKind::Site, column: String::new() };
-    // Agent ids are ASCII, so the same id followed by a char above ASCII bounds every key.
-    let high = SubjectKey {
-        agent: format!("{agent}\u{7f}"),
+    let low = SubjectKey {
+        agent: agent.to_string(),
         target: String::new(),
         kind: TargetKind::Site,
         column: String::new(),
+        channel: String::new(),
     };
+    // Agent ids are ASCII, so the same id followed by a char above ASCII bounds every key.
+    let high = SubjectKey { agent: format!("{agent}\u{7f}"), ..low.clone() };
     low..high
 }
 

@@ -9,10 +9,11 @@
 //! agents(agent PK, county, first_push_at,  checkpointed projection: agents …
 //!        last_push_at, last_sequence, batches)
 //! subjects(agent, target, kind,            … and every page's latest state
-//!          column_name, county, probes_ok, probes_failed,
-//!          probe_days JSON, observation JSON)   PK(agent, target, kind, column_name)
+//!          column_name, channel, county, probes_ok, probes_failed,
+//!          probe_days JSON, observation JSON)   PK(agent, target, kind, column_name, channel)
 //! ```
-//! Times are unix seconds. `column_name` is '' for a home page or an account; `probe_days` is
+//! Times are unix seconds. `column_name` and `channel` are '' when the page is not a column or a
+//! channel; `probe_days` is
 //! `[[day, ok, failed], …]`, days counted from 1970-01-01 in China time.
 
 use rusqlite::Connection;
@@ -47,12 +48,13 @@ CREATE TABLE subjects (
     target TEXT NOT NULL,
     kind TEXT NOT NULL,
     column_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
     county TEXT NOT NULL,
     probes_ok INTEGER NOT NULL,
     probes_failed INTEGER NOT NULL,
     probe_days TEXT NOT NULL,
     observation TEXT NOT NULL,
-    PRIMARY KEY (agent, target, kind, column_name)
+    PRIMARY KEY (agent, target, kind, column_name, channel)
 );
 "#];
 

@@ -190,12 +190,12 @@ fn checkpoint(
         }
         let mut upsert = transaction
             .prepare_cached(
-                "INSERT OR REPLACE INTO subjects (agent, target, kind, column_name, county, probes_ok, probes_failed, probe_days, observation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT OR REPLACE INTO subjects (agent, target, kind, column_name, channel, county, probes_ok, probes_failed, probe_days, observation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(write)?;
         let mut delete = transaction
-            .prepare_cached("DELETE FROM subjects WHERE agent = ?1 AND target = ?2 AND kind = ?3 AND column_name = ?4")
+            .prepare_cached("DELETE FROM subjects WHERE agent = ?1 AND target = ?2 AND kind = ?3 AND column_name = ?4 AND channel = ?5")
             .map_err(write)?;
         for key in &dirty.subjects {
             match projection.subjects.get(key) {
@@ -210,6 +210,7 @@ fn checkpoint(
                             key.target,
                             key.kind.as_str(),
                             key.column,
+                            key.channel,
                             state.county,
                             state.probes_ok as i64,
                             state.probes_failed as i64,
@@ -219,7 +220,9 @@ fn checkpoint(
                         .map_err(write)?;
                 }
                 None => {
-                    delete.execute(params![key.agent, key.target, key.kind.as_str(), key.column]).map_err(write)?;
+                    delete
+                        .execute(params![key.agent, key.target, key.kind.as_str(), key.column, key.channel])
+                        .map_err(write)?;
                 }
             }
         }
