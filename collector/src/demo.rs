@@ -1,9 +1,10 @@
 //! `xunjian-collector demo`: a small province on loopback, in one process and one command.
 //!
-//! Simulated county sites (healthy ones, a stale news column, a blank column, a GBK site, a site
-//! that is down), throw-away certificates, a collector, and one agent per county probing every
-//! few seconds and pushing over mutual TLS, exactly as separate machines would. Nothing is
-//! written outside a temporary directory, removed at exit.
+//! Simulated county sites and accounts (see `xunjian_sim::county` for what each is meant to
+//! show, including the seed notice's three annex cases), the central office's registry imported
+//! from CSV, throw-away certificates, a collector, and one agent per county probing every few
+//! seconds and pushing over mutual TLS, exactly as separate machines would. Nothing is written
+//! outside a temporary directory, removed at exit.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use xunjian_agent::push::Pusher;
 use xunjian_shared::config::AgentConfig;
 use xunjian_shared::time::china_today;
 use xunjian_sim::Sim;
-use xunjian_sim::county::{self, SimCounty};
+use xunjian_sim::county::{self, SimCounty, SimSource};
 
 use crate::server::{self, Settings};
 use crate::tls::{self, EphemeralPki};
@@ -26,6 +27,8 @@ use crate::tls::{self, EphemeralPki};
 /// Probe intervals of the demo's agents: seconds, so the status page moves while you watch.
 const DEMO_INTERVAL: &str = "5s";
 const DEMO_COLUMN_INTERVAL: &str = "10s";
+/// Dead links and wording: politer, as in production, but still within the first minute.
+const DEMO_AUDIT_INTERVAL: &str = "30s";
 
 /// A running demo: the simulator, the collector and the agents.
 pub struct Demo {
@@ -45,8 +48,9 @@ impl Demo {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let pki = EphemeralPki::new().context("cannot make the demo's certificates")?;
         let sim = Sim::start().await.context("cannot start the site simulator")?;
-        let counties = county::province();
-        county::serve(&sim, &counties, china_today(Timestamp::now()));
+        let today = china_today(Timestamp::now());
+        let counties = county::province(today);
+        county::serve(&sim, &counties, today);
         // The site that is down: a loopback port nothing listens on.
         let down_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())?;
 
@@ -61,6 +65,7 @@ impl Demo {
             push_max_body_bytes: xunjian_shared::config::collector::DEFAULT_PUSH_MAX_BODY_BYTES,
             web_listen,
             web_tls: None,
+            admin_token: None,
             series_expiry: xunjian_shared::config::collector::DEFAULT_SERIES_EXPIRY,
             dedupe_window: xunjian_shared::config::collector::DEFAULT_DEDUPE_WINDOW,
         };
@@ -72,6 +77,15 @@ impl Demo {
             }
             other => other.into(),
         })?;
+
+        // The central office's registry, imported as it would be: from its CSV.
+        let csv = registry_csv(&county::registry());
+        let filings = crate::registry::from_csv(csv.as_bytes())
+            .map_err(|problems| anyhow::anyhow!("the demo's registry is invalid: {}", problems.join("; ")))?;
+        collector
+            .store
+            .change_registry(crate::store::RegistryChange::ReplaceFilings { filings, author: "演示".into() })
+            .await?;
 
         std::fs::write(dir.join("ca.pem"), &pki.ca_pem)?;
         let (stop_agents, stopped) = watch::channel(false);
@@ -119,7 +133,7 @@ impl Demo {
 /// The configuration a county's IT staff would write for the simulated sites.
 fn agent_config(county: &SimCounty, sim: &Sim, push_addr: SocketAddr, down_port: u16) -> String {
     let mut toml = format!(
-        "[agent]\nid = \"{}\"\ncounty = \"{}\"\n\n[probe]\ninterval = \"{DEMO_INTERVAL}\"\ncolumn_interval = \"{DEMO_COLUMN_INTERVAL}\"\ntimeout = \"3s\"\n\n\
+        "[agent]\nid = \"{}\"\ncounty = \"{}\"\n\n[probe]\ninterval = \"{DEMO_INTERVAL}\"\ncolumn_interval = \"{DEMO_COLUMN_INTERVAL}\"\naudit_interval = \"{DEMO_AUDIT_INTERVAL}\"\ntimeout = \"3s\"\n\n\
          [collector]\nurl = \"https://127.0.0.1:{}/\"\nca = \"ca.pem\"\ncert = \"{}.pem\"\nkey = \"{}-key.pem\"\n",
         county.agent,
         county.county,
@@ -141,8 +155,36 @@ fn agent_config(county: &SimCounty, sim: &Sim, push_addr: SocketAddr, down_port:
                 column.kind
             ));
         }
+        for channel in &site.channels {
+            toml.push_str(&format!(
+                "[[site.interaction]]\nname = \"{}\"\nurl = \"{}\"\n",
+                channel.name,
+                sim.url(&channel.path)
+            ));
+        }
+    }
+    for account in &county.accounts {
+        toml.push_str(&format!(
+            "\n[[account]]\nname = \"{}\"\nplatform = \"{}\"\nunit = \"{}\"\n",
+            account.name, account.platform, account.unit
+        ));
+        match account.source {
+            SimSource::Feed => toml.push_str(&format!("feed = \"{}\"\n", sim.url(&account.path))),
+            SimSource::Json { .. } => toml.push_str(&format!(
+                "[account.json]\nurl = \"{}\"\nitems = \"/data/cards\"\ndate = \"/mblog/created_at\"\ncomments = \"/mblog/comments_open\"\n",
+                sim.url(&account.path)
+            )),
+        }
     }
     toml
+}
+
+fn registry_csv(filings: &[county::SimFiling]) -> String {
+    let mut csv = String::from("名称,平台,责任单位,县区,备案日期,状态\n");
+    for f in filings {
+        csv.push_str(&format!("{},{},{},{},{},{}\n", f.name, f.platform, f.unit, f.county, f.filed_on, f.status));
+    }
+    csv
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -164,15 +206,27 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
         let dir = std::env::temp_dir().join(format!("xunjian-demo-{}", std::process::id()));
         let demo = Demo::start(web_listen, &dir).await?;
         let web = demo.web_addr;
-        println!("xunjian 演示：3 个县区、{} 个网站，每 {DEMO_INTERVAL} 巡检一次首页、每 {DEMO_COLUMN_INTERVAL} 巡检一次栏目", demo.counties.iter().map(|c| c.sites.len()).sum::<usize>());
+        let sites: usize = demo.counties.iter().map(|c| c.sites.len()).sum();
+        let accounts: usize = demo.counties.iter().map(|c| c.accounts.len()).sum();
+        println!(
+            "xunjian 演示：{} 个县区（含市直）、{sites} 个网站、{accounts} 个政务新媒体账号；每 {DEMO_INTERVAL} 巡检首页，每 {DEMO_COLUMN_INTERVAL} 巡检栏目、留言板和账号，每 {DEMO_AUDIT_INTERVAL} 检查链接和错别字",
+            demo.counties.len()
+        );
         println!();
         println!("  状态页        http://{web}/");
         println!("  Prometheus    http://{web}/metrics");
         println!("  状态 API      http://{web}/api/v1/status");
+        println!("  备案表        http://{web}/api/v1/registry.csv");
         println!("  推送端口      https://{}/api/v1/push (需客户端证书)", demo.push_addr);
         println!();
-        println!("预期看到：龙川县教育局「教育动态」栏目超期未更新；和平县人民政府网（GBK 编码）「人事信息」为空白栏目；");
-        println!("和平县水务局网站无法访问；其余正常。数秒内出现第一批数据。按 Ctrl-C 结束。");
+        println!("预期看到（对应河源市 2019 年第二季度通报附件）：");
+        println!("  河源市社会保险基金管理局 微信公众号 未备案（漏报）；");
+        println!("  龙川县公共服务中心 微信公众号 备案为已关停但仍在更新（未及时履行关停注销程序）；");
+        println!("  河源市生态环境局 新浪微博 评论功能关闭（互动交流功能不通畅）；");
+        println!("  龙川县人民政府门户网站「县长信箱」跨国庆假期超期答复；紫金县「咨询投诉」留言超过 3 个月未答复；");
+        println!("  和平发布 微博 20 天未更新；龙川县教育局 首页有失效链接、「教育动态」栏目超期未更新；");
+        println!("  和平县人民政府网（GBK 编码）「人事信息」为空白栏目；和平县水务局网站无法访问；紫金县文明办 已备案但无人巡检。");
+        println!("数秒内出现第一批数据。按 Ctrl-C 结束。");
         xunjian_agent::run::shutdown_signal().await;
         println!("正在停止……");
         demo.stop().await;

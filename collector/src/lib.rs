@@ -2,9 +2,11 @@
 //! serves Prometheus metrics, a status page and a JSON API.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod demo;
 pub mod ingest;
 pub mod metrics;
+pub mod registry;
 pub mod server;
 pub mod store;
 pub mod tls;

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use xunjian_collector::{server, tls};
+use xunjian_collector::store::NewExemption;
+use xunjian_collector::{admin, server, tls};
 use xunjian_shared::config::{CollectorConfig, ConfigError};
 
 #[derive(Parser)]
@@ -42,6 +43,80 @@ enum Command {
     Certs {
         #[command(subcommand)]
         action: CertsAction,
+    },
+    /// The registry of filed sites and accounts (备案): import or export CSV.
+    Registry {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(subcommand)]
+        action: RegistryAction,
+    },
+    /// Exemptions: findings accepted for a reason (a 人事 column legitimately unchanged).
+    Exemption {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(subcommand)]
+        action: ExemptionAction,
+    },
+}
+
+/// Which database: the one named in the collector's configuration, or a file.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct DatabaseArg {
+    /// The collector's configuration (its [collector] database is used).
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    /// The database file itself.
+    #[arg(long, value_name = "FILE", global = true)]
+    database: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum RegistryAction {
+    /// Replace every filing with the rows of a CSV file (UTF-8, UTF-8 with BOM, or GBK).
+    Import {
+        file: PathBuf,
+        /// Who is making the change, for the audit trail.
+        #[arg(long)]
+        author: String,
+    },
+    /// Write the registry as CSV for Excel (UTF-8 with BOM) to FILE, or to standard output.
+    Export { file: Option<PathBuf> },
+    /// Show the newest changes to the registry and the exemptions.
+    Log {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExemptionAction {
+    /// Accept a finding: on a target, or on one of its columns or channels.
+    Add {
+        #[arg(long)]
+        target: String,
+        /// A column or interaction channel of the target; omit for the target itself.
+        #[arg(long, default_value = "")]
+        column: String,
+        /// The finding code, e.g. column_not_updated.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        author: String,
+        /// Last day it applies (YYYY-MM-DD); omit for no end.
+        #[arg(long)]
+        until: Option<jiff::civil::Date>,
+    },
+    /// List every exemption, revoked ones included.
+    List,
+    /// Revoke an exemption; it stays on record.
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        author: String,
     },
 }
 
@@ -94,6 +169,8 @@ fn main() -> ExitCode {
             init_logging(LogFormat::Text);
             finish(xunjian_collector::demo::run(listen))
         }
+        Command::Registry { database, action } => registry_command(database, action),
+        Command::Exemption { database, action } => exemption_command(database, action),
         Command::Certs { action: CertsAction::Init { dir, hosts } } => match tls::certs_init(&dir, &hosts) {
             Ok(outcome) => {
                 println!(
@@ -124,6 +201,62 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+/// The database a registry or exemption command works on.
+fn database_path(arg: DatabaseArg) -> Result<PathBuf, ExitCode> {
+    match (arg.config, arg.database) {
+        (_, Some(database)) => Ok(database),
+        (Some(config), None) => {
+            let env: HashMap<String, String> = std::env::vars().collect();
+            CollectorConfig::load(&config, &env).map(|config| config.database).map_err(|error| config_error(&error))
+        }
+        (None, None) => unreachable!("clap requires --config or --database"),
+    }
+}
+
+fn registry_command(database: DatabaseArg, action: RegistryAction) -> ExitCode {
+    let path = match database_path(database) {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let outcome = match action {
+        RegistryAction::Import { file, author } => admin::import(&path, &file, &author),
+        RegistryAction::Export { file } => admin::export(&path, file.as_deref()),
+        RegistryAction::Log { limit } => admin::log(&path, limit),
+    };
+    admin_finish(outcome)
+}
+
+fn exemption_command(database: DatabaseArg, action: ExemptionAction) -> ExitCode {
+    let path = match database_path(database) {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let outcome = match action {
+        ExemptionAction::Add { target, column, code, reason, author, until } => {
+            admin::exempt(&path, NewExemption { target, column, code, reason, author, until })
+        }
+        ExemptionAction::List => admin::exemptions(&path),
+        ExemptionAction::Revoke { id, author } => admin::revoke(&path, id, &author),
+    };
+    admin_finish(outcome)
+}
+
+fn admin_finish(outcome: Result<(), admin::AdminError>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(admin::AdminError::Refused(lines)) => {
+            for line in lines {
+                eprintln!("{line}");
+            }
+            ExitCode::from(2)
+        }
+        Err(admin::AdminError::Failed(error)) => {
+            eprintln!("错误：{error:#}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -4,13 +4,18 @@
 //! handlers), through a prometheus-client [`Collector`]; the collector's own counters live in
 //! the same registry. Labels of business series: `county`, `unit`, `target`, `kind`
 //! (`site`|`account`), `platform` ('' for sites), plus `column` where a column applies ('' for
-//! a home page) and closed-set labels (`result`, `code`, `severity`). Free text never becomes a
-//! label value except names the configuration gives (escaped by the encoder).
+//! a home page) and closed-set labels (`result`, `code`, `severity`). Interaction channels (留言板,
+//! 信箱) have their own families labelled `channel` instead of `column`. Free text never becomes a
+//! label value except names the configuration and the registry give (escaped by the encoder).
+//!
+//! Findings under an active exemption are left out of every family; the registry's findings
+//! (`not_filed`, `closed_but_live`) are added to the home page's or account's findings.
 //!
 //! Served as the Prometheus text format 0.0.4 by default, OpenMetrics when asked.
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -19,8 +24,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use xunjian_shared::wire::{FindingCode, Observation, Severity};
+use xunjian_shared::time::china_today;
+use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
 
+use crate::registry::{Channel, FilingStatus};
 use crate::store::{Snapshot, Store, SubjectState};
 
 /// Content types of the two formats.
@@ -167,6 +174,11 @@ fn column_labels<'a>(state: &'a SubjectState) -> ColumnLabels<'a> {
     [county, unit, target, kind, platform, ("column", state.observation.column.as_deref().unwrap_or(""))]
 }
 
+fn channel_labels<'a>(state: &'a SubjectState) -> ColumnLabels<'a> {
+    let [county, unit, target, kind, platform] = labels(state);
+    [county, unit, target, kind, platform, ("channel", state.observation.channel.as_deref().unwrap_or(""))]
+}
+
 /// One family: its descriptor, then one sample per subject that has a value.
 fn family<'s, L: EncodeLabelSet, V>(
     encoder: &mut DescriptorEncoder<'_>,
@@ -193,10 +205,20 @@ where
 
 impl Collector for StoreCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let today = china_today(Timestamp::now());
+        let registry = self.store.registry().clone();
         let snapshot = self.store.snapshot();
         let snapshot: &Snapshot = &snapshot;
-        let homes = || snapshot.subjects.values().filter(|s| s.observation.column.is_none());
-        let all = || snapshot.subjects.values();
+        let assessment = registry.assess(snapshot, today);
+        let is_channel = |s: &&SubjectState| s.observation.channel.is_some();
+        let homes = || snapshot.subjects.values().filter(|s| s.observation.column.is_none() && !is_channel(s));
+        let pages = || snapshot.subjects.values().filter(|s| !is_channel(s));
+        let channels = || snapshot.subjects.values().filter(is_channel);
+        let accounts = || homes().filter(|s| s.observation.kind == TargetKind::Account);
+        // What the families count: the observation's findings an exemption does not cover.
+        let counted = |o: &Observation, code: FindingCode| {
+            o.findings.iter().any(|f| f.code == code && registry.exempts(o, f, today).is_none())
+        };
         let gauge = MetricType::Gauge;
 
         family(
@@ -242,7 +264,7 @@ impl Collector for StoreCollector {
             "xunjian_http_status_code",
             "HTTP status of the last response",
             gauge,
-            all(),
+            pages(),
             column_labels,
             |o| o.fetch.as_ref().and_then(|f| f.status).map(i64::from),
         )?;
@@ -260,57 +282,196 @@ impl Collector for StoreCollector {
             "xunjian_last_update_timestamp_seconds",
             "Newest publication date found (start of day, China time, when the page gave no time)",
             gauge,
-            all(),
+            pages(),
             column_labels,
             |o| o.last_update.map(|p| p.timestamp().as_second()),
         )?;
         family(
             &mut encoder,
             "xunjian_column_items",
-            "Dated items found on the page",
+            "Dated items found on the page (posts, for accounts)",
             gauge,
-            all(),
+            pages(),
             column_labels,
             |o| o.items.map(i64::from),
         )?;
         family(
             &mut encoder,
             "xunjian_stale",
-            "1 when the page is not updated within its limit",
+            "1 when the page or account is not updated within its limit",
             gauge,
-            all(),
+            pages(),
             column_labels,
             |o| {
                 o.items.map(|_| {
                     i64::from(
-                        o.findings
-                            .iter()
-                            .any(|f| matches!(f.code, FindingCode::HomeNotUpdated | FindingCode::ColumnNotUpdated)),
+                        counted(o, FindingCode::HomeNotUpdated)
+                            || counted(o, FindingCode::ColumnNotUpdated)
+                            || counted(o, FindingCode::AccountNotUpdated),
                     )
                 })
             },
         )?;
+        family(
+            &mut encoder,
+            "xunjian_dead_links",
+            "Links of the home page that did not open at the last audit",
+            gauge,
+            homes(),
+            labels,
+            |o| o.dead_links.as_ref().map(|links| links.len() as i64),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_wording_errors",
+            "Serious wording errors found on the home page and its newest items at the last audit",
+            gauge,
+            homes(),
+            labels,
+            |o| o.wording_errors.as_ref().map(|errors| errors.len() as i64),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interaction_up",
+            "1 when the interaction channel (message board, mailbox) opened and its messages could be read",
+            gauge,
+            channels(),
+            channel_labels,
+            |o| {
+                o.fetch.as_ref().map(|f| {
+                    i64::from(
+                        f.failure.is_none()
+                            && f.status.is_some_and(|s| s < 400)
+                            && !o.findings.iter().any(|f| f.code == FindingCode::InteractionUnreachable),
+                    )
+                })
+            },
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interaction_messages",
+            "Published messages read from the channel",
+            gauge,
+            channels(),
+            channel_labels,
+            |o| o.messages.map(i64::from),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interaction_overdue",
+            "Messages answered later than the limit in working days",
+            gauge,
+            channels(),
+            channel_labels,
+            |o| o.overdue.map(i64::from),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interaction_unanswered",
+            "Published messages without a reply",
+            gauge,
+            channels(),
+            channel_labels,
+            |o| o.unanswered.map(i64::from),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interaction_max_reply_workdays",
+            "Longest reply latency among the channel's messages, in working days",
+            gauge,
+            channels(),
+            channel_labels,
+            |o| o.max_reply_working_days,
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_account_interaction_open",
+            "1 when the account's comments or messages are open, 0 when closed (where the source tells)",
+            gauge,
+            accounts(),
+            labels,
+            |o| o.comments_open.map(i64::from),
+        )?;
         {
-            let mut metric = encoder.encode_descriptor(
-                "xunjian_findings",
-                "1 for each finding of the last observation, by code and severity",
+            let mut registered = encoder.encode_descriptor(
+                "xunjian_account_registered",
+                "1 when the observed site or account is in the registry (备案), 0 when not filed (漏报)",
                 None,
                 gauge,
             )?;
-            for state in all() {
-                let [county, unit, target, kind, platform, column] = column_labels(state);
-                for finding in &state.observation.findings {
-                    let label_set = [
-                        county,
-                        unit,
-                        target,
-                        kind,
-                        platform,
-                        column,
-                        ("code", finding.code.as_str()),
-                        ("severity", severity_label(finding.severity)),
-                    ];
-                    ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)?;
+            for state in homes() {
+                let Some(standing) = standing(&assessment, &state.observation) else { continue };
+                ConstGauge::new(i64::from(standing.filing.is_some()))
+                    .encode(registered.encode_family(&labels(state))?)?;
+            }
+        }
+        {
+            let mut closed = encoder.encode_descriptor(
+                "xunjian_account_closed_but_live",
+                "1 when the site or account is filed as closed (or closing) but still live",
+                None,
+                gauge,
+            )?;
+            for state in homes() {
+                let Some(standing) = standing(&assessment, &state.observation) else { continue };
+                let value = standing.findings.iter().any(|f| f.code == FindingCode::ClosedButLive);
+                ConstGauge::new(i64::from(value)).encode(closed.encode_family(&labels(state))?)?;
+            }
+        }
+        {
+            let mut filings = encoder.encode_descriptor(
+                "xunjian_registry_filings",
+                "Filings in the registry by status",
+                None,
+                gauge,
+            )?;
+            for status in [FilingStatus::Running, FilingStatus::Closing, FilingStatus::Closed] {
+                let count = registry.filings.iter().filter(|f| f.status == status).count() as i64;
+                ConstGauge::new(count).encode(filings.encode_family(&[("status", status.metric_label())])?)?;
+            }
+        }
+        {
+            let mut unmonitored = encoder.encode_descriptor(
+                "xunjian_registry_unmonitored",
+                "1 for each filed, running site or account that no agent inspects",
+                None,
+                gauge,
+            )?;
+            for filing in &assessment.unmonitored {
+                let kind = if filing.channel == Channel::Website { "site" } else { "account" };
+                let label_set = [
+                    ("county", filing.county.as_str()),
+                    ("unit", filing.unit.as_str()),
+                    ("target", filing.name.as_str()),
+                    ("kind", kind),
+                    ("platform", filing.channel.metric_label()),
+                ];
+                ConstGauge::new(1i64).encode(unmonitored.encode_family(&label_set)?)?;
+            }
+        }
+        {
+            let mut metric = encoder.encode_descriptor(
+                "xunjian_findings",
+                "1 for each finding of the last observation (and of the registry), by code and severity; exempted ones left out",
+                None,
+                gauge,
+            )?;
+            for state in snapshot.subjects.values() {
+                let observation = &state.observation;
+                let registry_findings = match (observation.column.is_none() && observation.channel.is_none())
+                    .then(|| standing(&assessment, observation))
+                    .flatten()
+                {
+                    Some(standing) => standing.findings.as_slice(),
+                    None => &[],
+                };
+                let findings = observation
+                    .findings
+                    .iter()
+                    .filter(|f| registry.exempts(observation, f, today).is_none())
+                    .chain(registry_findings);
+                for finding in findings {
+                    encode_finding(&mut metric, state, finding)?;
                 }
             }
         }
@@ -327,6 +488,36 @@ impl Collector for StoreCollector {
             }
         }
         Ok(())
+    }
+}
+
+fn standing<'a>(
+    assessment: &'a crate::registry::Assessment,
+    observation: &Observation,
+) -> Option<&'a crate::registry::Standing> {
+    let channel = Channel::of(observation)?;
+    assessment.standing.get(&(observation.target.clone(), channel))
+}
+
+fn encode_finding(
+    metric: &mut prometheus_client::encoding::MetricEncoder<'_>,
+    state: &SubjectState,
+    finding: &Finding,
+) -> Result<(), std::fmt::Error> {
+    let code = ("code", finding.code.as_str());
+    let severity = ("severity", severity_label(finding.severity));
+    match &state.observation.channel {
+        Some(channel) => {
+            let [county, unit, target, kind, platform] = labels(state);
+            let label_set =
+                [county, unit, target, kind, platform, ("column", ""), ("channel", channel.as_str()), code, severity];
+            ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
+        }
+        None => {
+            let [county, unit, target, kind, platform, column] = column_labels(state);
+            let label_set = [county, unit, target, kind, platform, column, code, severity];
+            ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
+        }
     }
 }
 

@@ -62,6 +62,8 @@ pub struct Settings {
     pub push_max_body_bytes: u64,
     pub web_listen: SocketAddr,
     pub web_tls: Option<Arc<rustls::ServerConfig>>,
+    /// Bearer token for registry and exemption changes through the API; None: read-only API.
+    pub admin_token: Option<String>,
     pub series_expiry: Duration,
     pub dedupe_window: Duration,
 }
@@ -80,6 +82,7 @@ impl Settings {
             push_max_body_bytes: config.push.max_body_bytes,
             web_listen: config.web.listen,
             web_tls,
+            admin_token: config.web.admin_token.clone(),
             series_expiry: config.series_expiry,
             dedupe_window: config.dedupe_window,
         })
@@ -122,7 +125,11 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         max_body_bytes: settings.push_max_body_bytes,
     });
     let push_router = Router::new().route("/api/v1/push", post(ingest::push)).with_state(ingest_state);
-    let web_router = web::router(WebState { store: store.clone(), metrics: metrics.clone() });
+    let web_router = web::router(WebState {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        admin_token: settings.admin_token.clone().map(Arc::from),
+    });
 
     let bind = |addr: SocketAddr| async move {
         TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })

@@ -117,6 +117,69 @@ pub struct StatusReport {
     pub generated_at: Timestamp,
     pub agents: Vec<AgentStatus>,
     pub targets: Vec<TargetStatus>,
+    /// The registry (备案) compared with what agents observe.
+    #[serde(default)]
+    pub registry: RegistryStatus,
+}
+
+/// The registry's part of the status: counts, findings, filings no agent inspects, exemptions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegistryStatus {
+    /// Filings in the registry, all statuses.
+    pub filed: u32,
+    /// Observed sites and accounts that match a filing.
+    pub observed_filed: u32,
+    /// 漏报 and 未及时关停: one entry per observed site or account with a registry finding.
+    pub findings: Vec<RegistryFinding>,
+    /// Filed, running, and inspected by no agent.
+    pub unmonitored: Vec<FiledTarget>,
+    /// Every exemption, revoked ones included (the audit trail).
+    pub exemptions: Vec<ExemptionStatus>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegistryFinding {
+    pub target: String,
+    /// 网站, 微信, 新浪微博 …
+    pub channel: String,
+    /// The platform as in observations (wechat, weibo …); absent for sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    pub unit: String,
+    pub county: String,
+    /// The filing's 状态, when filed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_status: Option<String>,
+    pub finding: Finding,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiledTarget {
+    pub name: String,
+    pub channel: String,
+    pub unit: String,
+    pub county: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExemptionStatus {
+    pub id: i64,
+    pub target: String,
+    /// A column or channel, or '' for the whole target.
+    pub column: String,
+    pub code: FindingCode,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<jiff::civil::Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_by: Option<String>,
+    /// In force today.
+    pub active: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +199,17 @@ pub struct TargetStatus {
     /// Availability probes seen (home pages).
     pub probes_ok: u64,
     pub probes_failed: u64,
+    /// The observation, without the findings an exemption covers …
     pub observation: Observation,
+    /// … which are listed here, each with the exemption's id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exempted: Vec<ExemptedFinding>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExemptedFinding {
+    pub exemption: i64,
+    pub finding: Finding,
 }
 
 /// Just enough of a batch to read its version before decoding the rest.
@@ -469,6 +542,41 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
+    /// Every code, in declaration order.
+    pub const ALL: [FindingCode; 23] = {
+        use FindingCode::*;
+        [
+            SiteUnreachable,
+            HttpError,
+            TlsCertificateInvalid,
+            TlsCertificateExpiring,
+            BodyTruncated,
+            HomeNotUpdated,
+            ColumnUnreachable,
+            ColumnNotUpdated,
+            ColumnBlank,
+            InteractionChannelMissing,
+            InteractionUnreachable,
+            InteractionOverdue,
+            InteractionUnanswered,
+            InteractionFieldsMissing,
+            CalendarYearUnknown,
+            AccountUnreachable,
+            AccountNotUpdated,
+            AccountInteractionClosed,
+            DeadLinks,
+            WordingError,
+            NotFiled,
+            ClosedButLive,
+            Unmonitored,
+        ]
+    };
+
+    /// The code named `text` (as in [`FindingCode::as_str`]).
+    pub fn parse(text: &str) -> Option<FindingCode> {
+        FindingCode::ALL.into_iter().find(|code| code.as_str() == text.trim())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FindingCode::SiteUnreachable => "site_unreachable",
@@ -690,20 +798,13 @@ mod tests {
 
     #[test]
     fn codes_serialize_as_their_stable_names() {
-        let codes = [
-            FindingCode::SiteUnreachable,
-            FindingCode::HttpError,
-            FindingCode::TlsCertificateInvalid,
-            FindingCode::TlsCertificateExpiring,
-            FindingCode::BodyTruncated,
-            FindingCode::HomeNotUpdated,
-            FindingCode::ColumnUnreachable,
-            FindingCode::ColumnNotUpdated,
-            FindingCode::ColumnBlank,
-        ];
-        for code in codes {
+        for code in FindingCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::from(code.as_str()));
+            assert_eq!(FindingCode::parse(code.as_str()), Some(code));
         }
+        let distinct: std::collections::HashSet<_> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(distinct.len(), FindingCode::ALL.len());
+        assert_eq!(FindingCode::parse("no_such_code"), None);
         for check in [CheckKind::Availability, CheckKind::HomeUpdate, CheckKind::ColumnUpdate, CheckKind::BlankColumn] {
             assert_eq!(serde_json::to_value(check).unwrap(), serde_json::Value::from(check.as_str()));
         }

@@ -1,14 +1,20 @@
-//! Made-up county websites whose dates move with the clock, for the demo and end-to-end tests.
+//! Made-up counties whose pages move with the clock, for the demo and end-to-end tests.
 //!
-//! Each [`SimSite`] says what a correct inspection must find (its truth), so tests can compare
-//! what the collector shows with what the simulator serves.
+//! Each part says what a correct inspection must find (its truth), so tests compare what the
+//! collector shows with what the simulator serves. Every link the pages carry leads to a page
+//! the simulator serves, except the ones a site is meant to have broken.
+//!
+//! The province reproduces the seed notice's annex (河源市 2019年第二季度通报): the city social
+//! insurance bureau's WeChat account that was never filed, the 龙川县公共服务中心 WeChat account
+//! filed as closed but still live, and the city ecology bureau's Weibo with its interaction
+//! closed; plus a message board answered late across the National Day holiday.
 
 use jiff::ToSpan;
 use jiff::civil::Date;
 
 use crate::{Route, Sim};
 
-/// What a simulated page is like.
+/// What a simulated list page is like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageState {
     /// Dated items, the newest `age_days` old.
@@ -27,15 +33,66 @@ pub struct SimColumn {
     pub state: PageState,
 }
 
+/// A published message of a board.
+#[derive(Clone, Debug)]
+pub struct SimMessage {
+    pub title: &'static str,
+    pub posted: Date,
+    pub replied: Option<Date>,
+    pub unit: Option<&'static str>,
+    pub content: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoardLayout {
+    /// A table with a header row.
+    Table,
+    /// Labelled blocks.
+    Blocks,
+}
+
+#[derive(Clone, Debug)]
+pub struct SimChannel {
+    pub name: &'static str,
+    pub path: String,
+    pub layout: BoardLayout,
+    pub messages: Vec<SimMessage>,
+}
+
 #[derive(Clone, Debug)]
 pub struct SimSite {
     pub name: &'static str,
     pub unit: &'static str,
-    /// Home page path on the simulator; None for a site that is down (its URL refuses connections).
+    /// Home page path; None for a site that is down (its URL refuses connections).
     pub home_path: Option<String>,
     pub home: PageState,
     pub gbk: bool,
     pub columns: Vec<SimColumn>,
+    pub channels: Vec<SimChannel>,
+    /// Links the home page carries that lead nowhere (404).
+    pub broken_links: Vec<&'static str>,
+}
+
+/// Where an account's posts are read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimSource {
+    /// RSS 2.0, as an RSS bridge publishes a WeChat account.
+    Feed,
+    /// A Weibo-like JSON API; `comments_open` is the newest post's flag.
+    Json { comments_open: bool },
+}
+
+#[derive(Clone, Debug)]
+pub struct SimAccount {
+    pub name: &'static str,
+    /// As configuration writes it: wechat, weibo …
+    pub platform: &'static str,
+    pub unit: &'static str,
+    pub path: String,
+    pub source: SimSource,
+    /// Posts, the newest `newest_age_days` old.
+    pub newest_age_days: i64,
+    pub posts: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -43,90 +100,245 @@ pub struct SimCounty {
     pub agent: &'static str,
     pub county: &'static str,
     pub sites: Vec<SimSite>,
+    pub accounts: Vec<SimAccount>,
 }
 
-/// Three counties: healthy sites, a stale news column, a blank column, a site served in GBK
-/// and a site that is down.
-pub fn province() -> Vec<SimCounty> {
-    let column = |name: &'static str, kind: &'static str, prefix: &str, dir: &str, state: PageState| SimColumn {
+/// One entry of the central office's registry of filed sites and accounts (备案).
+#[derive(Clone, Debug)]
+pub struct SimFiling {
+    pub name: &'static str,
+    /// 网站 for a site, else the platform's Chinese name.
+    pub platform: &'static str,
+    pub unit: &'static str,
+    pub county: &'static str,
+    pub filed_on: &'static str,
+    /// 运行, 关停中 or 已关停.
+    pub status: &'static str,
+}
+
+fn column(name: &'static str, kind: &'static str, prefix: &str, dir: &str, state: PageState) -> SimColumn {
+    SimColumn { name, kind, path: format!("/{prefix}/{dir}/index.html"), state }
+}
+
+fn site(name: &'static str, unit: &'static str, prefix: &str, home: PageState, columns: Vec<SimColumn>) -> SimSite {
+    SimSite {
         name,
-        kind,
-        path: format!("/{prefix}/{dir}/index.html"),
-        state,
-    };
+        unit,
+        home_path: Some(format!("/{prefix}/")),
+        home,
+        gbk: false,
+        columns,
+        channels: Vec::new(),
+        broken_links: Vec::new(),
+    }
+}
+
+fn message(
+    title: &'static str,
+    posted: Date,
+    replied: Option<Date>,
+    unit: Option<&'static str>,
+    content: Option<&'static str>,
+) -> SimMessage {
+    SimMessage { title, posted, replied, unit, content }
+}
+
+fn account(
+    name: &'static str,
+    platform: &'static str,
+    unit: &'static str,
+    slug: &str,
+    source: SimSource,
+    newest_age_days: i64,
+) -> SimAccount {
+    SimAccount { name, platform, unit, path: format!("/media/{slug}"), source, newest_age_days, posts: 8 }
+}
+
+/// Four parts of a city: three counties and the city's own units (市直).
+/// `today` anchors the messages that must be recent or old relative to the day of the run.
+pub fn province(today: Date) -> Vec<SimCounty> {
+    let days_ago = |days: i64| today.checked_sub(days.days()).unwrap_or(today);
+    let d = |y: i16, m: i8, day: i8| Date::constant(y, m, day);
+    let mut longchuan = site(
+        "龙川县人民政府门户网站",
+        "龙川县人民政府办公室",
+        "lc",
+        PageState::Fresh { age_days: 0, items: 12 },
+        vec![
+            column("工作动态", "news", "lc", "gzdt", PageState::Fresh { age_days: 1, items: 15 }),
+            column("通知公告", "notice", "lc", "tzgg", PageState::Fresh { age_days: 9, items: 10 }),
+            column("政策文件", "policy", "lc", "zcwj", PageState::Fresh { age_days: 30, items: 8 }),
+        ],
+    );
+    longchuan.channels.push(SimChannel {
+        name: "县长信箱",
+        path: "/lc/hdjl/xzxx/".into(),
+        layout: BoardLayout::Table,
+        messages: vec![
+            // Posted the day before National Day 2026, answered after it: 2 working days, on time
+            // (7 weekdays: counting weekdays would call it late).
+            message(
+                "国庆期间公交运营时间咨询",
+                d(2026, 9, 30),
+                Some(d(2026, 10, 9)),
+                Some("县交通运输局"),
+                Some("节日期间公交正常运营。"),
+            ),
+            // Posted the Monday before: 8 working days across the holiday, late.
+            message(
+                "老旧小区加装电梯补贴政策",
+                d(2026, 9, 21),
+                Some(d(2026, 10, 9)),
+                Some("县住房和城乡建设局"),
+                Some("补贴标准详见附件。"),
+            ),
+            message(
+                "城区停车收费标准",
+                d(2026, 11, 2),
+                Some(d(2026, 11, 4)),
+                Some("县发展和改革局"),
+                Some("按物价部门核定标准执行。"),
+            ),
+            message("学区划分咨询", days_ago(1), None, None, None),
+        ],
+    });
+    let mut education = site(
+        "龙川县教育局",
+        "龙川县教育局",
+        "lcjy",
+        PageState::Fresh { age_days: 3, items: 8 },
+        vec![column("教育动态", "news", "lcjy", "jydt", PageState::Stale { age_days: 41, items: 10 })],
+    );
+    education.broken_links.push("下载中心");
+    education.channels.push(SimChannel {
+        name: "局长信箱",
+        path: "/lcjy/hdjl/jzxx/".into(),
+        layout: BoardLayout::Table,
+        messages: vec![message(
+            "秋季学期校车路线咨询",
+            days_ago(12),
+            Some(days_ago(11)),
+            Some("县教育局"),
+            Some("已增设校车站点。"),
+        )],
+    });
+    let mut heping = site(
+        "和平县人民政府网",
+        "和平县人民政府办公室",
+        "hp",
+        PageState::Fresh { age_days: 2, items: 10 },
+        vec![
+            column("政务动态", "news", "hp", "zwdt", PageState::Fresh { age_days: 2, items: 12 }),
+            column("人事信息", "planning", "hp", "rsxx", PageState::Blank),
+        ],
+    );
+    heping.gbk = true;
+    heping.channels.push(SimChannel {
+        name: "留言板",
+        path: "/hp/hdjl/lyb/".into(),
+        layout: BoardLayout::Blocks,
+        messages: vec![
+            message(
+                "乡村道路路灯维修",
+                d(2026, 11, 9),
+                Some(d(2026, 11, 12)),
+                Some("县交通运输局"),
+                Some("已安排维修。"),
+            ),
+            message(
+                "医保异地备案咨询",
+                d(2026, 11, 16),
+                Some(d(2026, 11, 17)),
+                Some("县医疗保障局"),
+                Some("可通过国家医保服务平台办理。"),
+            ),
+        ],
+    });
+    let mut zijin = site(
+        "紫金县人民政府网",
+        "紫金县人民政府办公室",
+        "zj",
+        PageState::Fresh { age_days: 1, items: 9 },
+        vec![
+            column("紫金要闻", "news", "zj", "zjyw", PageState::Fresh { age_days: 4, items: 10 }),
+            column("政府文件", "policy", "zj", "zfwj", PageState::Fresh { age_days: 60, items: 6 }),
+        ],
+    );
+    zijin.channels.push(SimChannel {
+        name: "咨询投诉",
+        path: "/zj/hdjl/zxts/".into(),
+        layout: BoardLayout::Blocks,
+        messages: vec![
+            // Unanswered for more than three months: veto.
+            message("农村宅基地审批进度", days_ago(100), None, None, None),
+            // Answered, but the unit is not shown.
+            message("新能源汽车充电桩建设", days_ago(20), Some(days_ago(18)), None, Some("已纳入年度建设计划。")),
+        ],
+    });
     vec![
         SimCounty {
             agent: "longchuan",
             county: "龙川县",
-            sites: vec![
-                SimSite {
-                    name: "龙川县人民政府门户网站",
-                    unit: "龙川县人民政府办公室",
-                    home_path: Some("/lc/".into()),
-                    home: PageState::Fresh { age_days: 0, items: 12 },
-                    gbk: false,
-                    columns: vec![
-                        column("工作动态", "news", "lc", "gzdt", PageState::Fresh { age_days: 1, items: 15 }),
-                        column("通知公告", "notice", "lc", "tzgg", PageState::Fresh { age_days: 9, items: 10 }),
-                        column("政策文件", "policy", "lc", "zcwj", PageState::Fresh { age_days: 30, items: 8 }),
-                    ],
-                },
-                SimSite {
-                    name: "龙川县教育局",
-                    unit: "龙川县教育局",
-                    home_path: Some("/lcjy/".into()),
-                    home: PageState::Fresh { age_days: 3, items: 8 },
-                    gbk: false,
-                    columns: vec![column(
-                        "教育动态",
-                        "news",
-                        "lcjy",
-                        "jydt",
-                        PageState::Stale { age_days: 41, items: 10 },
-                    )],
-                },
-            ],
+            sites: vec![longchuan, education],
+            accounts: vec![account(
+                "龙川县公共服务中心",
+                "wechat",
+                "龙川县人民政府办公室",
+                "lc-ggfw.xml",
+                SimSource::Feed,
+                2,
+            )],
         },
         SimCounty {
             agent: "heping",
             county: "和平县",
             sites: vec![
+                heping,
                 SimSite {
-                    name: "和平县人民政府网",
-                    unit: "和平县人民政府办公室",
-                    home_path: Some("/hp/".into()),
-                    home: PageState::Fresh { age_days: 2, items: 10 },
-                    gbk: true,
-                    columns: vec![
-                        column("政务动态", "news", "hp", "zwdt", PageState::Fresh { age_days: 2, items: 12 }),
-                        column("人事信息", "planning", "hp", "rsxx", PageState::Blank),
-                    ],
-                },
-                SimSite {
-                    name: "和平县水务局",
-                    unit: "和平县水务局",
                     home_path: None,
-                    home: PageState::Blank,
-                    gbk: false,
-                    columns: Vec::new(),
+                    ..site("和平县水务局", "和平县水务局", "hpsw", PageState::Blank, Vec::new())
                 },
             ],
+            accounts: vec![account("和平发布", "weibo", "和平县人民政府办公室", "hp-weibo.xml", SimSource::Feed, 20)],
         },
+        SimCounty { agent: "zijin", county: "紫金县", sites: vec![zijin], accounts: Vec::new() },
         SimCounty {
-            agent: "zijin",
-            county: "紫金县",
-            sites: vec![SimSite {
-                name: "紫金县人民政府网",
-                unit: "紫金县人民政府办公室",
-                home_path: Some("/zj/".into()),
-                home: PageState::Fresh { age_days: 1, items: 9 },
-                gbk: false,
-                columns: vec![
-                    column("紫金要闻", "news", "zj", "zjyw", PageState::Fresh { age_days: 4, items: 10 }),
-                    column("政府文件", "policy", "zj", "zfwj", PageState::Fresh { age_days: 60, items: 6 }),
-                ],
-            }],
+            agent: "shizhi",
+            county: "市直",
+            sites: Vec::new(),
+            accounts: vec![
+                account("河源市社会保险基金管理局", "wechat", "市社保局", "hy-sbj.xml", SimSource::Feed, 1),
+                account(
+                    "河源市生态环境局",
+                    "weibo",
+                    "市生态环境局",
+                    "hy-sthjj.json",
+                    SimSource::Json { comments_open: false },
+                    1,
+                ),
+                account("河源发布", "wechat", "河源市人民政府办公室", "hy-fb.xml", SimSource::Feed, 0),
+            ],
         },
+    ]
+}
+
+/// The registry the central office keeps: what is filed, and the annex's three cases (the
+/// social insurance bureau's account is missing; 龙川县公共服务中心 is filed as closed).
+pub fn registry() -> Vec<SimFiling> {
+    let filing =
+        |name, platform, unit, county, filed_on, status| SimFiling { name, platform, unit, county, filed_on, status };
+    vec![
+        filing("龙川县人民政府门户网站", "网站", "龙川县人民政府办公室", "龙川县", "2015-06-01", "运行"),
+        filing("龙川县教育局", "网站", "龙川县教育局", "龙川县", "2016-03-15", "运行"),
+        filing("和平县人民政府网", "网站", "和平县人民政府办公室", "和平县", "2015-07-20", "运行"),
+        filing("和平县水务局", "网站", "和平县水务局", "和平县", "2017-09-01", "运行"),
+        filing("紫金县人民政府网", "网站", "紫金县人民政府办公室", "紫金县", "2015-05-10", "运行"),
+        filing("龙川县公共服务中心", "微信", "龙川县人民政府办公室", "龙川县", "2017-04-18", "已关停"),
+        filing("和平发布", "新浪微博", "和平县人民政府办公室", "和平县", "2016-11-02", "运行"),
+        filing("河源市生态环境局", "新浪微博", "市生态环境局", "市直", "2018-02-26", "运行"),
+        filing("河源发布", "微信", "河源市人民政府办公室", "市直", "2015-12-01", "运行"),
+        // Filed, running, and inspected by no agent.
+        filing("紫金县文明办", "微信", "紫金县委宣传部", "紫金县", "2019-03-08", "运行"),
     ]
 }
 
@@ -168,12 +380,37 @@ pub fn serve(sim: &Sim, counties: &[SimCounty], today: Date) {
     for county in counties {
         for site in &county.sites {
             let Some(home_path) = &site.home_path else { continue };
-            let column_links: Vec<(&str, &str)> = site.columns.iter().map(|c| (c.name, c.path.as_str())).collect();
-            let home = home_page(site, &column_links, today);
-            sim.route(home_path, encode(site.gbk, home));
-            for column in &site.columns {
-                sim.route(&column.path, encode(site.gbk, column_page(site.name, column, today)));
+            let route = |html: String| encode(site.gbk, html);
+            let (home, articles) = home_page(site, today);
+            sim.route(home_path, route(home));
+            for (path, title) in articles {
+                sim.route(&path, route(article_page(site.name, &title)));
             }
+            for column in &site.columns {
+                let (page, articles) = column_page(site, column, today);
+                sim.route(&column.path, route(page));
+                for (path, title) in articles {
+                    sim.route(&path, route(article_page(site.name, &title)));
+                }
+            }
+            for channel in &site.channels {
+                sim.route(&channel.path, route(board_page(site, channel)));
+                for (index, message) in channel.messages.iter().enumerate() {
+                    sim.route(&format!("{}{index}.html", channel.path), route(message_page(site, message)));
+                }
+            }
+        }
+        for account in &county.accounts {
+            let body = match account.source {
+                SimSource::Feed => feed(account, today),
+                SimSource::Json { comments_open } => json_api(account, today, comments_open),
+            };
+            let content_type = if account.source == SimSource::Feed {
+                "application/rss+xml; charset=utf-8"
+            } else {
+                "application/json"
+            };
+            sim.route(&account.path, Route::bytes(content_type, body.into_bytes()));
         }
     }
 }
@@ -188,51 +425,192 @@ fn encode(gbk: bool, html: String) -> Route {
     }
 }
 
-fn dated_items(state: PageState, today: Date, link_prefix: &str) -> String {
-    let (Some(newest), items) = (state.newest(today), state.items()) else { return String::new() };
-    (0..items)
-        .map(|index| {
-            let date = newest.checked_sub((index as i64 * 3).days()).unwrap_or(newest);
-            format!(
-                "<li><a href=\"{link_prefix}{}/t{}_{index}.html\" title=\"{title}\">{title}</a><span>{date}</span></li>\n",
-                date.strftime("%Y%m"),
-                date.strftime("%Y%m%d"),
-                title = TITLES[index % TITLES.len()]
-            )
-        })
-        .collect()
+/// Dated `<li>`s linking to article pages under `base`; returns the HTML and (path, title) pairs.
+fn dated_items(state: PageState, today: Date, base: &str) -> (String, Vec<(String, String)>) {
+    let (Some(newest), items) = (state.newest(today), state.items()) else { return (String::new(), Vec::new()) };
+    let mut html = String::new();
+    let mut articles = Vec::new();
+    for index in 0..items {
+        let date = newest.checked_sub((index as i64 * 3).days()).unwrap_or(newest);
+        let title = TITLES[index % TITLES.len()];
+        let path = format!("{base}{}/t{}_{index}.html", date.strftime("%Y%m"), date.strftime("%Y%m%d"));
+        html.push_str(&format!("<li><a href=\"{path}\" title=\"{title}\">{title}</a><span>{date}</span></li>\n"));
+        articles.push((path, title.to_string()));
+    }
+    (html, articles)
 }
 
-fn chrome_top(site: &str, today: Date) -> String {
+fn site_prefix(site: &SimSite) -> &str {
+    site.home_path.as_deref().unwrap_or("/").trim_end_matches('/')
+}
+
+/// The header and navigation; `clock` shows the day as portals do in their top bar.
+fn chrome_top(site: &SimSite, clock: Option<Date>) -> String {
+    let prefix = site_prefix(site);
+    let mut nav = format!("<li><a href=\"{prefix}/\">首页</a></li>");
+    for column in &site.columns {
+        nav.push_str(&format!("<li><a href=\"{}\">{}</a></li>", column.path, column.name));
+    }
+    for channel in &site.channels {
+        nav.push_str(&format!("<li><a href=\"{}\">{}</a></li>", channel.path, channel.name));
+    }
     format!(
-        "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><title>{site}</title></head><body>\
-         <div class=\"top\">今天是{}年{}月{}日 <a href=\"/wza/\">无障碍</a></div><div class=\"nav\"><ul><li><a href=\"/\">首页</a></li>\
-         <li><a href=\"/zwgk/\">政务公开</a></li><li><a href=\"/hdjl/\">互动交流</a></li></ul></div>",
-        today.year(),
-        today.month(),
-        today.day()
+        "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><title>{}</title></head><body>\
+         <div class=\"top\">{}</div><div class=\"nav\"><ul>{nav}</ul></div>",
+        site.name,
+        clock.map(|d| format!("今天是{}年{}月{}日", d.year(), d.month(), d.day())).unwrap_or_default()
     )
 }
 
 const FOOTER: &str = "<div class=\"footer\">主办单位：县人民政府办公室 电话：0762-6822345 粤ICP备05012345号 Copyright &copy; 2010-2026</div></body></html>";
 
-fn home_page(site: &SimSite, columns: &[(&str, &str)], today: Date) -> String {
-    let links: String = columns.iter().map(|(name, path)| format!("<a href=\"{path}\">{name}</a> ")).collect();
-    format!(
-        "{}<div class=\"news\"><h3>要闻动态</h3><ul>{}</ul></div><div class=\"columns\">{links}</div>{FOOTER}",
-        chrome_top(site.name, today),
-        dated_items(site.home, today, "/zwgk/yw/")
+fn home_page(site: &SimSite, today: Date) -> (String, Vec<(String, String)>) {
+    let prefix = site_prefix(site);
+    let (items, articles) = dated_items(site.home, today, &format!("{prefix}/zwgk/yw/"));
+    let broken: String = site
+        .broken_links
+        .iter()
+        .map(|text| format!("<a href=\"{prefix}/missing/{}.html\">{text}</a> ", text.len()))
+        .collect();
+    let html = format!(
+        "{}<div class=\"news\"><h3>要闻动态</h3><ul>{items}</ul></div><div class=\"quick\">{broken}</div>{FOOTER}",
+        chrome_top(site, Some(today))
+    );
+    (html, articles)
+}
+
+fn column_page(site: &SimSite, column: &SimColumn, today: Date) -> (String, Vec<(String, String)>) {
+    let base = column.path.trim_end_matches("index.html");
+    let (body, articles) = match column.state {
+        PageState::Blank => ("<div class=\"list\"><p>暂无信息</p></div>".to_string(), Vec::new()),
+        state => {
+            let (items, articles) = dated_items(state, today, base);
+            (
+                format!(
+                    "<div class=\"list\"><h2>{}</h2><ul>{items}</ul><div class=\"page\">共1页 首页 上一页 下一页 尾页</div></div>",
+                    column.name
+                ),
+                articles,
+            )
+        }
+    };
+    (
+        format!("{}<div class=\"crumb\">首页 &gt; {}</div>{body}{FOOTER}", chrome_top(site, Some(today)), column.name),
+        articles,
     )
 }
 
-fn column_page(site: &str, column: &SimColumn, today: Date) -> String {
-    let body = match column.state {
-        PageState::Blank => "<div class=\"list\"><p>暂无信息</p></div>".to_string(),
-        state => format!(
-            "<div class=\"list\"><h2>{}</h2><ul>{}</ul><div class=\"page\">共1页 首页 上一页 下一页 尾页</div></div>",
-            column.name,
-            dated_items(state, today, "./")
-        ),
+fn article_page(site: &str, title: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><title>{title}</title></head><body>\
+         <h1>{title}</h1><div class=\"info\">来源：{site}</div><div class=\"text\"><p>{title}。近日，相关工作有序推进，取得阶段性成效。</p></div></body></html>"
+    )
+}
+
+fn board_page(site: &SimSite, channel: &SimChannel) -> String {
+    let chrome = chrome_top(site, None);
+    let body = match channel.layout {
+        BoardLayout::Table => {
+            let rows: String = channel
+                .messages
+                .iter()
+                .enumerate()
+                .map(|(index, m)| {
+                    format!(
+                        "<tr><td>{}</td><td><a href=\"{}{index}.html\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        index + 1,
+                        channel.path,
+                        m.title,
+                        m.posted,
+                        m.replied.map(|d| d.to_string()).unwrap_or_default(),
+                        m.unit.unwrap_or(""),
+                        if m.replied.is_some() { "已回复" } else { "办理中" }
+                    )
+                })
+                .collect();
+            format!(
+                "<table class=\"msg\"><tr><th>序号</th><th>标题</th><th>留言时间</th><th>答复时间</th><th>答复单位</th><th>状态</th></tr>{rows}</table>"
+            )
+        }
+        BoardLayout::Blocks => channel
+            .messages
+            .iter()
+            .map(|m| {
+                let reply = match m.replied {
+                    Some(replied) => format!(
+                        "<div class=\"reply\">{}<p>答复时间：{replied}</p><p>答复内容：{}</p></div>",
+                        m.unit.map(|unit| format!("<p>答复单位：{unit}</p>")).unwrap_or_default(),
+                        m.content.unwrap_or("")
+                    ),
+                    None => "<p>状态：待回复</p>".to_string(),
+                };
+                format!(
+                    "<div class=\"item\"><h4>{}</h4><p>留言时间：{}</p><p>留言内容：……</p>{reply}</div>",
+                    m.title, m.posted
+                )
+            })
+            .collect(),
     };
-    format!("{}<div class=\"crumb\">首页 &gt; {}</div>{body}{FOOTER}", chrome_top(site, today), column.name)
+    format!("{chrome}<h2>{}</h2>{body}{FOOTER}", channel.name)
+}
+
+/// A message's own page, with every field labelled.
+fn message_page(site: &SimSite, message: &SimMessage) -> String {
+    let reply = match message.replied {
+        Some(replied) => format!(
+            "<p>答复单位：{}</p><p>答复时间：{replied}</p><p>答复内容：{}</p>",
+            message.unit.unwrap_or(""),
+            message.content.unwrap_or("")
+        ),
+        None => "<p>办理状态：办理中</p>".into(),
+    };
+    format!(
+        "{}<div class=\"detail\"><p>留言标题：{}</p><p>留言时间：{}</p><p>留言内容：……</p>{reply}</div>{FOOTER}",
+        chrome_top(site, None),
+        message.title,
+        message.posted
+    )
+}
+
+fn post_dates(account: &SimAccount, today: Date) -> Vec<Date> {
+    (0..account.posts)
+        .map(|index| today.checked_sub((account.newest_age_days + index as i64 * 2).days()).unwrap_or(today))
+        .collect()
+}
+
+/// RSS 2.0, newest not first (RSS bridges do not always sort).
+fn feed(account: &SimAccount, today: Date) -> String {
+    let mut dates = post_dates(account, today);
+    dates.rotate_left(1);
+    let items: String = dates
+        .iter()
+        .enumerate()
+        .map(|(index, date)| {
+            format!(
+                "<item><title><![CDATA[{}第{index}期]]></title><link>https://mp.example/{}/{index}</link><pubDate>{}</pubDate></item>",
+                account.name,
+                account.path.trim_start_matches("/media/"),
+                date.strftime("%a, %d %b %Y 08:30:00 +0800")
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>{}</title>{items}</channel></rss>",
+        account.name
+    )
+}
+
+/// Weibo-like: `/data/cards[*]/mblog/created_at` and `/mblog/comments_open`.
+fn json_api(account: &SimAccount, today: Date, comments_open: bool) -> String {
+    let cards: Vec<String> = post_dates(account, today)
+        .iter()
+        .map(|date| {
+            format!(
+                "{{\"mblog\":{{\"created_at\":\"{}\",\"text\":\"{}发布\",\"comments_open\":{comments_open}}}}}",
+                date.strftime("%a %b %d 09:00:00 +0800 %Y"),
+                account.name
+            )
+        })
+        .collect();
+    format!("{{\"ok\":1,\"data\":{{\"cards\":[{}]}}}}", cards.join(","))
 }

@@ -1,18 +1,33 @@
 //! README's first command: `xunjian-collector demo` shows a working province within a minute,
-//! and its status page renders in a real browser (headless Chromium).
+//! with the seed notice's three annex cases and a message board answered late across a holiday,
+//! in `/api/v1/status` and `/metrics` (checked by promtool); its status page renders in a real
+//! browser (headless Chromium).
 
 use std::time::Duration;
 
 use xunjian_collector::demo::Demo;
 use xunjian_shared::wire::{FindingCode, StatusReport, TargetStatus};
-use xunjian_tests::harness::{http_get, temp_dir, wait_until};
+use xunjian_tests::exposition;
+use xunjian_tests::harness::{http_get, promtool_check_metrics, temp_dir, wait_until};
 
 fn page<'r>(report: &'r StatusReport, target: &str, column: Option<&str>) -> &'r TargetStatus {
     report
         .targets
         .iter()
-        .find(|t| t.observation.target == target && t.observation.column.as_deref() == column)
+        .find(|t| {
+            t.observation.target == target
+                && t.observation.column.as_deref() == column
+                && t.observation.channel.is_none()
+        })
         .unwrap_or_else(|| panic!("no page {target} {column:?}"))
+}
+
+fn channel<'r>(report: &'r StatusReport, target: &str, name: &str) -> &'r TargetStatus {
+    report
+        .targets
+        .iter()
+        .find(|t| t.observation.target == target && t.observation.channel.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no channel {target} {name}"))
 }
 
 fn has(target: &TargetStatus, code: FindingCode) -> bool {
@@ -25,11 +40,25 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let dir = temp_dir("demo");
     let demo = Demo::start("127.0.0.1:0".parse().unwrap(), &dir).await.unwrap();
     let web = format!("http://{}", demo.web_addr);
-    let pages: usize = demo.counties.iter().flat_map(|c| &c.sites).map(|s| 1 + s.columns.len()).sum();
-    let report: StatusReport = wait_until(Duration::from_secs(60), "every demo page at the collector", || async {
+    let pages: usize = demo
+        .counties
+        .iter()
+        .map(|c| c.accounts.len() + c.sites.iter().map(|s| 1 + s.columns.len() + s.channels.len()).sum::<usize>())
+        .sum();
+    // Every page, board and account, and the first audit (dead links, wording) of every site.
+    let report: StatusReport = wait_until(Duration::from_secs(90), "every demo page at the collector", || async {
         let (_, _, body) = http_get(&format!("{web}/api/v1/status"), None).await;
         let report: StatusReport = serde_json::from_str(&body).ok()?;
-        (report.targets.len() == pages && report.agents.len() == 3).then_some(report)
+        let audited = report
+            .targets
+            .iter()
+            .filter(|t| t.observation.kind == xunjian_shared::wire::TargetKind::Site && t.observation.fetch.is_some())
+            .filter(|t| t.observation.column.is_none() && t.observation.channel.is_none())
+            .all(|t| {
+                t.observation.dead_links.is_some()
+                    || t.observation.findings.iter().any(|f| f.code == FindingCode::SiteUnreachable)
+            });
+        (report.targets.len() == pages && report.agents.len() == 4 && audited).then_some(report)
     })
     .await;
 
@@ -38,9 +67,61 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert!(has(page(&report, "和平县人民政府网", Some("人事信息")), FindingCode::ColumnBlank), "the blank column");
     let gbk = page(&report, "和平县人民政府网", None);
     assert_eq!(gbk.observation.fetch.as_ref().and_then(|f| f.charset.as_deref()), Some("GBK"));
-    assert!(gbk.observation.ok && gbk.observation.items == Some(10), "the GBK site reads as healthy");
+    assert!(
+        gbk.observation.ok && gbk.observation.items == Some(10),
+        "the GBK site reads as healthy: {:?}",
+        gbk.observation.findings
+    );
     let healthy = page(&report, "紫金县人民政府网", Some("紫金要闻"));
     assert!(healthy.observation.ok, "{:?}", healthy.observation.findings);
+    let education = page(&report, "龙川县教育局", None);
+    let dead: Vec<&str> = education.observation.dead_links.iter().flatten().map(|l| l.text.as_str()).collect();
+    assert_eq!(dead, ["下载中心"], "the one broken link");
+    assert_eq!(page(&report, "龙川县人民政府门户网站", None).observation.dead_links.as_ref().map(Vec::len), Some(0));
+
+    // The annex's three cases, by name.
+    let registry = &report.registry;
+    let registry_case = |target: &str, code: FindingCode| {
+        registry.findings.iter().find(|f| f.target == target && f.finding.code == code)
+    };
+    let unfiled = registry_case("河源市社会保险基金管理局", FindingCode::NotFiled).expect("漏报 case");
+    assert_eq!((unfiled.channel.as_str(), unfiled.county.as_str()), ("微信", "市直"));
+    let closed = registry_case("龙川县公共服务中心", FindingCode::ClosedButLive).expect("未及时关停 case");
+    assert_eq!(closed.filed_status.as_deref(), Some("已关停"));
+    assert_eq!(registry.findings.len(), 2, "no other registry findings: {:?}", registry.findings);
+    let weibo = page(&report, "河源市生态环境局", None);
+    assert!(has(weibo, FindingCode::AccountInteractionClosed), "互动不通畅 case: {:?}", weibo.observation.findings);
+    assert_eq!(weibo.observation.comments_open, Some(false));
+    let names: Vec<&str> = registry.unmonitored.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["紫金县文明办"]);
+    assert!(has(page(&report, "和平发布", None), FindingCode::AccountNotUpdated), "the stale Weibo");
+
+    // The board answered late across National Day: one of four late by working days.
+    let board = channel(&report, "龙川县人民政府门户网站", "县长信箱");
+    let o = &board.observation;
+    assert_eq!((o.messages, o.overdue, o.unanswered, o.max_reply_working_days), (Some(4), Some(1), Some(1), Some(8)));
+    assert!(has(board, FindingCode::InteractionOverdue));
+    let veto = channel(&report, "紫金县人民政府网", "咨询投诉");
+    assert!(has(veto, FindingCode::InteractionUnanswered) && has(veto, FindingCode::InteractionFieldsMissing));
+    assert!(channel(&report, "和平县人民政府网", "留言板").observation.ok);
+
+    // The same in /metrics, which promtool accepts.
+    let (_, _, text) = http_get(&format!("{web}/metrics"), None).await;
+    promtool_check_metrics(&text).unwrap_or_else(|complaint| panic!("promtool check metrics failed:\n{complaint}"));
+    let samples = exposition::parse(&text);
+    let value = |name: &str, labels: &[(&str, &str)]| exposition::value(&samples, name, labels);
+    assert_eq!(value("xunjian_account_registered", &[("target", "河源市社会保险基金管理局")]), Some(0.0));
+    assert_eq!(value("xunjian_account_registered", &[("target", "河源发布")]), Some(1.0));
+    assert_eq!(value("xunjian_account_closed_but_live", &[("target", "龙川县公共服务中心")]), Some(1.0));
+    assert_eq!(value("xunjian_account_closed_but_live", &[("target", "河源发布")]), Some(0.0));
+    assert_eq!(value("xunjian_account_interaction_open", &[("target", "河源市生态环境局")]), Some(0.0));
+    assert_eq!(value("xunjian_interaction_overdue", &[("channel", "县长信箱")]), Some(1.0));
+    assert_eq!(value("xunjian_interaction_up", &[("channel", "县长信箱")]), Some(1.0));
+    assert_eq!(value("xunjian_interaction_max_reply_workdays", &[("channel", "县长信箱")]), Some(8.0));
+    assert_eq!(value("xunjian_registry_unmonitored", &[("target", "紫金县文明办")]), Some(1.0));
+    assert_eq!(value("xunjian_dead_links", &[("target", "龙川县教育局")]), Some(1.0));
+    assert_eq!(value("xunjian_wording_errors", &[("target", "龙川县教育局")]), Some(0.0));
+    assert_eq!(value("xunjian_findings", &[("target", "河源市社会保险基金管理局"), ("code", "not_filed")]), Some(1.0));
 
     // The page as a browser sees it.
     let profile = dir.join("chromium-profile");
@@ -73,10 +154,16 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
         "超过动态要闻类栏目的 14 天更新要求",
         "采集代理",
         "longchuan",
+        "备案核查",
+        "未向市府办公室备案（漏报）",
+        "未及时履行关停注销程序",
+        "互动交流渠道不畅通",
+        "县长信箱（互动）",
+        "已备案，但没有任何采集代理巡检",
     ] {
         assert!(dom.contains(text), "the rendered page lacks {text:?}");
     }
-    assert_eq!(dom.matches("<section class=\"county\">").count(), 3, "one section per county");
+    assert_eq!(dom.matches("<section class=\"county\">").count(), 4, "one section per county and 市直");
     demo.stop().await;
     assert!(!dir.exists(), "the demo removes its temporary files");
 }

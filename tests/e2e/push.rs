@@ -76,7 +76,8 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
     let dir = temp_dir("push");
     let certs = dir.join("certs");
     run_cli("xunjian-collector", &["certs", "init", "--dir", certs.to_str().unwrap(), "--host", "127.0.0.1"]);
-    let counties: Vec<SimCounty> = county::province().into_iter().take(2).collect();
+    let today = china_today(Timestamp::now());
+    let counties: Vec<SimCounty> = county::province(today).into_iter().take(2).collect();
     for county in &counties {
         run_cli("xunjian-collector", &["certs", "issue", "--dir", certs.to_str().unwrap(), "--agent", county.agent]);
     }
@@ -92,7 +93,6 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
     let (collector, web) = start_collector(&collector_toml).await;
 
     let sim = Sim::start().await.unwrap();
-    let today = china_today(Timestamp::now());
     county::serve(&sim, &counties, today);
     let down_port = free_port();
     let mut agents = Vec::new();

@@ -102,6 +102,7 @@ async fn pushes_are_refused_unless_they_are_right() {
         push_max_body_bytes: 64 * 1024,
         web_listen: "127.0.0.1:0".parse().unwrap(),
         web_tls: None,
+        admin_token: None,
         series_expiry: Duration::from_secs(86_400),
         dedupe_window: Duration::from_secs(86_400),
     })

@@ -58,6 +58,7 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
         push_max_body_bytes: 1 << 20,
         web_listen: "127.0.0.1:0".parse().unwrap(),
         web_tls: None,
+        admin_token: None,
         series_expiry: Duration::from_secs(86_400),
         dedupe_window: Duration::from_secs(86_400),
     })

@@ -255,6 +255,13 @@ fn labelled_message(document: &Document, container: NodeId, today: Date) -> Opti
     if message.title.is_empty() {
         message.title = first_link_text(document, container);
     }
+    if message.title.is_empty() {
+        // Unlinked blocks lead with their heading: the text before the first label.
+        let lead = labels.first().map(|(at, _)| text[..*at].trim()).unwrap_or("");
+        if !lead.is_empty() && lead.chars().count() <= 100 {
+            message.title = lead.to_string();
+        }
+    }
     message.posted.is_some().then_some(message)
 }
 
@@ -370,6 +377,13 @@ mod tests {
         assert!(messages[0].answered());
         assert!(!messages[1].answered());
         assert_eq!(messages[1].reply_unit, None);
+
+        let unlinked = read(
+            "<div class='item'><h4>农村宅基地审批进度</h4><p>留言时间：2026-08-19</p><p>状态：待回复</p></div>\
+             <div class='item'><h4>充电桩建设</h4><p>留言时间：2026-11-01</p><p>答复时间：2026-11-03</p></div>",
+        );
+        let titles: Vec<&str> = unlinked.iter().map(|m| m.title.as_str()).collect();
+        assert_eq!(titles, ["农村宅基地审批进度", "充电桩建设"], "an unlinked block's heading is its title");
     }
 
     #[test]

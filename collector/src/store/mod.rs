@@ -8,7 +8,12 @@
 //! cover. At startup the last checkpoint is loaded and the log replayed in order, so a crash
 //! at any moment loses no acknowledged batch. Readers (`/metrics`, the status page) never
 //! touch SQLite. Layout: [`schema`].
+//!
+//! The registry (备案) and exemptions live beside it ([`filings`]): changed through the writer
+//! (the API) or directly by the CLI, and reloaded by the writer when another connection has
+//! committed (checked every [`REGISTRY_POLL`]).
 
+pub mod filings;
 pub mod projection;
 pub mod read;
 pub mod schema;
@@ -22,10 +27,15 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 use xunjian_shared::wire::Batch;
 
+pub use filings::{AuditEntry, ChangeError, ChangeOutcome, NewExemption, RegistryChange};
 pub use projection::{AgentState, Dirty, Snapshot, SubjectKey, SubjectState, probe_result};
+
+use crate::registry::Registry;
 
 /// How often changed state is checkpointed (and the batch log trimmed).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
+/// How soon a registry change made by the CLI reaches the running collector.
+pub const REGISTRY_POLL: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,6 +101,15 @@ enum Request {
     Checkpoint {
         reply: oneshot::Sender<Result<Checkpointed, StoreError>>,
     },
+    Registry {
+        change: RegistryChange,
+        now: Timestamp,
+        reply: oneshot::Sender<Result<ChangeOutcome, ChangeError>>,
+    },
+    AuditLog {
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<AuditEntry>, StoreError>>,
+    },
 }
 
 /// Handle to the store; cheap to clone.
@@ -98,6 +117,7 @@ enum Request {
 pub struct Store {
     requests: std::sync::mpsc::Sender<Request>,
     snapshot: Arc<RwLock<Snapshot>>,
+    registry: Arc<RwLock<Registry>>,
 }
 
 /// Pushes committed together at most; bounds one transaction's size and a reply's wait.
@@ -116,16 +136,17 @@ impl Store {
         schema::migrate(&mut connection).map_err(open_error)?;
         let (snapshot, dirty) = read::load(&connection)?;
         let snapshot = Arc::new(RwLock::new(snapshot));
+        let registry = Arc::new(RwLock::new(filings::load(&connection)?));
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
-        let writer_snapshot = snapshot.clone();
+        let shared = write::Shared { snapshot: snapshot.clone(), registry: registry.clone() };
         std::thread::Builder::new()
             .name("xunjian-store-writer".into())
-            .spawn(move || write::run(connection, receiver, writer_snapshot, dirty))
+            .spawn(move || write::run(connection, receiver, shared, dirty))
             .map_err(|err| StoreError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(err)),
             })?;
-        Ok(Store { requests, snapshot })
+        Ok(Store { requests, snapshot, registry })
     }
 
     /// Takes `batch` (or recognises it as a duplicate); returns once it is durable.
@@ -159,6 +180,27 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         self.requests.send(Request::Checkpoint { reply }).map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Changes the registry or the exemptions; returns once the change is durable and visible.
+    pub async fn change_registry(&self, change: RegistryChange) -> Result<ChangeOutcome, ChangeError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Registry { change, now: Timestamp::now(), reply })
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// The newest `limit` registry changes, newest first.
+    pub async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(Request::AuditLog { limit, reply }).map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// The registry and exemptions. Hold the guard briefly.
+    pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The current projection. Hold the guard briefly: the writer waits for it.

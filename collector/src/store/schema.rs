@@ -11,6 +11,12 @@
 //! subjects(agent, target, kind,            … and every page's latest state
 //!          column_name, channel, county, probes_ok, probes_failed,
 //!          probe_days JSON, observation JSON)   PK(agent, target, kind, column_name, channel)
+//! filings(name, channel, unit, county,      the registry (备案): channel is 网站 or a platform name
+//!         filed_on, status)                PK(name, channel)
+//! exemptions(id PK, target, column_name,   findings accepted for a reason; revoked ones stay, as
+//!            code, reason, author, created_at, until, revoked_at, revoked_by)   the audit trail
+//! audit_log(id PK, at, author, action,     every change to filings and exemptions, who and when
+//!           detail)
 //! ```
 //! Times are unix seconds. `column_name` and `channel` are '' when the page is not a column or a
 //! channel; `probe_days` is
@@ -19,7 +25,8 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE batches (
     batch_id TEXT PRIMARY KEY,
@@ -56,7 +63,38 @@ CREATE TABLE subjects (
     observation TEXT NOT NULL,
     PRIMARY KEY (agent, target, kind, column_name, channel)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE filings (
+    name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    county TEXT NOT NULL,
+    filed_on TEXT,
+    status TEXT NOT NULL,
+    PRIMARY KEY (name, channel)
+);
+CREATE TABLE exemptions (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    until TEXT,
+    revoked_at INTEGER,
+    revoked_by TEXT
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"#,
+];
 
 /// Brings the database to the current layout; returns the version it is at.
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<usize> {

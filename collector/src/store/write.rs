@@ -9,18 +9,24 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use xunjian_shared::wire::Batch;
 
 use super::{
-    CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Dirty, Expired, LoggedBody, MAX_GROUP, Request, Snapshot, StoreError,
+    CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Dirty, Expired, LoggedBody, MAX_GROUP, REGISTRY_POLL, Request,
+    Snapshot, StoreError, filings,
 };
+use crate::registry::Registry;
 
-pub(super) fn run(
-    mut connection: Connection,
-    requests: Receiver<Request>,
-    snapshot: Arc<RwLock<Snapshot>>,
-    mut dirty: Dirty,
-) {
+/// What the writer updates and everyone else reads.
+pub(super) struct Shared {
+    pub snapshot: Arc<RwLock<Snapshot>>,
+    pub registry: Arc<RwLock<Registry>>,
+}
+
+pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, shared: Shared, mut dirty: Dirty) {
+    let Shared { snapshot, registry } = shared;
     let mut last_checkpoint = Instant::now();
+    let mut registry_version = filings::data_version(&connection);
     loop {
-        let first = match requests.recv_timeout(CHECKPOINT_EVERY.saturating_sub(last_checkpoint.elapsed())) {
+        let wait = CHECKPOINT_EVERY.saturating_sub(last_checkpoint.elapsed()).min(REGISTRY_POLL);
+        let first = match requests.recv_timeout(wait) {
             Ok(request) => Some(request),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
@@ -47,11 +53,27 @@ pub(super) fn run(
                         let _ = reply.send(checkpoint(&mut connection, &snapshot, &mut dirty));
                         last_checkpoint = Instant::now();
                     }
+                    Request::Registry { change, now, reply } => {
+                        let outcome = filings::apply(&mut connection, change, now);
+                        if outcome.is_ok() {
+                            reload_registry(&connection, &registry);
+                        }
+                        let _ = reply.send(outcome);
+                    }
+                    Request::AuditLog { limit, reply } => {
+                        let _ = reply.send(filings::audit_log(&connection, limit));
+                    }
                 }
             }
             if !commits.is_empty() {
                 commit_group(&mut connection, &snapshot, &mut dirty, commits);
             }
+        }
+        // Another connection (the CLI) committed: the registry may have changed.
+        let version = filings::data_version(&connection);
+        if version != registry_version {
+            registry_version = version;
+            reload_registry(&connection, &registry);
         }
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty) {
@@ -63,6 +85,13 @@ pub(super) fn run(
     // Every handle is gone: leave a checkpoint so the next start has little to replay.
     if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty) {
         tracing::error!(error = %err, "final checkpoint failed; the batch log will be replayed at the next start");
+    }
+}
+
+fn reload_registry(connection: &Connection, registry: &RwLock<Registry>) {
+    match filings::load(connection) {
+        Ok(loaded) => *registry.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded,
+        Err(err) => tracing::error!(error = %err, "cannot reload the registry; keeping the one loaded before"),
     }
 }
 

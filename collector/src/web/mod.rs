@@ -1,6 +1,8 @@
 //! The web listener's routes: the status page for people, `/metrics` for Prometheus, the JSON
-//! API and the health check. All read the store's projection; none writes.
+//! API and the health check, all reading the store's projection; and the registry API
+//! ([`registry_api`]), whose changes need the admin token.
 
+mod registry_api;
 mod status_page;
 
 use std::sync::Arc;
@@ -11,15 +13,22 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
-use xunjian_shared::wire::{AgentStatus, StatusReport, TargetStatus};
+use xunjian_shared::time::china_today;
+use xunjian_shared::wire::{
+    AgentStatus, ExemptedFinding, ExemptionStatus, FiledTarget, RegistryFinding, RegistryStatus, Severity,
+    StatusReport, TargetStatus,
+};
 
 use crate::metrics::{self, Metrics};
-use crate::store::Store;
+use crate::registry::{Exemption, Registry};
+use crate::store::{Snapshot, Store};
 
 #[derive(Clone)]
 pub struct WebState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// Changes through the API need `Authorization: Bearer <this>`; None: no changes.
+    pub admin_token: Option<Arc<str>>,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -28,6 +37,7 @@ pub fn router(state: WebState) -> Router {
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status_api))
+        .merge(registry_api::routes())
         .with_state(state)
 }
 
@@ -53,8 +63,11 @@ async fn status_api(State(state): State<WebState>) -> Response {
     axum::Json(status_report(&state.store, Timestamp::now())).into_response()
 }
 
-/// Every agent and every page, from the projection.
+/// Every agent and every page, from the projection, with exemptions applied, and the registry
+/// compared with what is observed.
 pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
+    let today = china_today(now);
+    let registry = store.registry().clone();
     let snapshot = store.snapshot();
     let agents = snapshot
         .agents
@@ -71,13 +84,97 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
     let targets = snapshot
         .subjects
         .iter()
-        .map(|(key, state)| TargetStatus {
-            agent: key.agent.clone(),
-            county: state.county.clone(),
-            probes_ok: state.probes_ok,
-            probes_failed: state.probes_failed,
-            observation: state.observation.clone(),
+        .map(|(key, state)| {
+            let mut observation = state.observation.clone();
+            let mut exempted = Vec::new();
+            observation.findings.retain(|finding| match registry.exempts(&state.observation, finding, today) {
+                Some(exemption) => {
+                    exempted.push(ExemptedFinding { exemption: exemption.id, finding: finding.clone() });
+                    false
+                }
+                None => true,
+            });
+            if !exempted.is_empty() {
+                observation.ok = !observation.findings.iter().any(|f| f.severity >= Severity::Error);
+            }
+            TargetStatus {
+                agent: key.agent.clone(),
+                county: state.county.clone(),
+                probes_ok: state.probes_ok,
+                probes_failed: state.probes_failed,
+                observation,
+                exempted,
+            }
         })
         .collect();
-    StatusReport { generated_at: now, agents, targets }
+    let registry_status = registry_status(&registry, &snapshot, today);
+    StatusReport { generated_at: now, agents, targets, registry: registry_status }
+}
+
+fn registry_status(registry: &Registry, snapshot: &Snapshot, today: jiff::civil::Date) -> RegistryStatus {
+    let assessment = registry.assess(snapshot, today);
+    // The county and unit an observed target is reported under: its filing's, else the agent's.
+    let observed_county = |target: &str| {
+        snapshot
+            .subjects
+            .values()
+            .find(|s| s.observation.target == target)
+            .map(|s| s.county.clone())
+            .unwrap_or_default()
+    };
+    let mut findings = Vec::new();
+    let mut observed_filed = 0;
+    for ((target, channel), standing) in &assessment.standing {
+        observed_filed += u32::from(standing.filing.is_some());
+        let unit = snapshot
+            .subjects
+            .values()
+            .find(|s| &s.observation.target == target)
+            .map(|s| s.observation.unit.clone())
+            .unwrap_or_default();
+        for finding in &standing.findings {
+            findings.push(RegistryFinding {
+                target: target.clone(),
+                channel: channel.label_zh().to_string(),
+                platform: Some(channel.metric_label()).filter(|p| !p.is_empty()).map(String::from),
+                unit: standing.filing.as_ref().map(|f| f.unit.clone()).unwrap_or_else(|| unit.clone()),
+                county: standing.filing.as_ref().map(|f| f.county.clone()).unwrap_or_else(|| observed_county(target)),
+                filed_status: standing.filing.as_ref().map(|f| f.status.label_zh().to_string()),
+                finding: finding.clone(),
+            });
+        }
+    }
+    RegistryStatus {
+        filed: registry.filings.len() as u32,
+        observed_filed,
+        findings,
+        unmonitored: assessment
+            .unmonitored
+            .iter()
+            .map(|f| FiledTarget {
+                name: f.name.clone(),
+                channel: f.channel.label_zh().to_string(),
+                unit: f.unit.clone(),
+                county: f.county.clone(),
+                status: f.status.label_zh().to_string(),
+            })
+            .collect(),
+        exemptions: registry.exemptions.iter().map(|e| exemption_status(e, today)).collect(),
+    }
+}
+
+pub(crate) fn exemption_status(exemption: &Exemption, today: jiff::civil::Date) -> ExemptionStatus {
+    ExemptionStatus {
+        id: exemption.id,
+        target: exemption.target.clone(),
+        column: exemption.column.clone(),
+        code: exemption.code,
+        reason: exemption.reason.clone(),
+        author: exemption.author.clone(),
+        created_at: exemption.created_at,
+        until: exemption.until,
+        revoked_at: exemption.revoked_at,
+        revoked_by: exemption.revoked_by.clone(),
+        active: exemption.is_active(today),
+    }
 }

@@ -1,6 +1,7 @@
 //! The status page (`GET /`): plain HTML in Chinese, rendered on the server, readable without
-//! JavaScript. Per county, each site's pages with their state, newest dates and findings; then
-//! the agents and when each last pushed.
+//! JavaScript. The registry's findings (漏报, 未及时关停, 无人巡检) first; then per county each
+//! site's pages, message boards and accounts with their state, newest dates and findings; then
+//! the exemptions in force and the agents and when each last pushed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,7 +9,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use xunjian_shared::time::CHINA_OFFSET;
-use xunjian_shared::wire::{Severity, StatusReport, TargetStatus};
+use xunjian_shared::wire::{Observation, RegistryStatus, Severity, StatusReport, TargetStatus};
 
 /// An agent silent this long is shown as 失联 (three default probe intervals).
 const SILENT_AFTER_SECS: i64 = 15 * 60;
@@ -30,6 +31,8 @@ pub fn render(report: &StatusReport) -> String {
         totals.counties, totals.targets, totals.pages, totals.with_problems, totals.vetoes
     );
 
+    render_registry(&mut html, &report.registry);
+
     let mut by_county: BTreeMap<&str, Vec<&TargetStatus>> = BTreeMap::new();
     for target in &report.targets {
         by_county.entry(target.county.as_str()).or_default().push(target);
@@ -40,12 +43,12 @@ pub fn render(report: &StatusReport) -> String {
         );
     }
     for (county, mut targets) in by_county {
+        // Per target: the home page or account first, then columns, then channels.
+        let order = |o: &Observation| {
+            (o.column.is_some() as u8 + 2 * o.channel.is_some() as u8, o.column.clone(), o.channel.clone())
+        };
         targets.sort_by(|a, b| {
-            (&a.observation.target, a.observation.column.is_some(), &a.observation.column).cmp(&(
-                &b.observation.target,
-                b.observation.column.is_some(),
-                &b.observation.column,
-            ))
+            (&a.observation.target, order(&a.observation)).cmp(&(&b.observation.target, order(&b.observation)))
         });
         let problems = targets.iter().filter(|t| !t.observation.ok).count();
         let _ = write!(
@@ -55,7 +58,7 @@ pub fn render(report: &StatusReport) -> String {
             targets.len(),
             problems
         );
-        html.push_str("<table><thead><tr><th>目标</th><th>责任单位</th><th>栏目</th><th>状态</th><th>条数</th><th>最新日期</th><th>距今天数</th><th>问题</th><th>巡检时间</th></tr></thead><tbody>");
+        html.push_str("<table><thead><tr><th>目标</th><th>责任单位</th><th>栏目/渠道</th><th>状态</th><th>条数</th><th>最新日期</th><th>距今天数</th><th>问题</th><th>巡检时间</th></tr></thead><tbody>");
         let mut previous_target = "";
         for target in targets {
             let observation = &target.observation;
@@ -67,18 +70,24 @@ pub fn render(report: &StatusReport) -> String {
                 (String::new(), String::new())
             };
             previous_target = &observation.target;
-            let findings: Vec<String> = observation
+            let mut findings: Vec<String> = observation
                 .findings
                 .iter()
                 .map(|f| format!("<span class=\"{}\">{}</span>", severity_class(f.severity), escape(&f.detail)))
                 .collect();
+            findings.extend(target.exempted.iter().map(|e| {
+                format!("<span class=\"exempt\">{}（已豁免 #{}）</span>", escape(&e.finding.detail), e.exemption)
+            }));
+            if let Some(summary) = channel_summary(observation) {
+                findings.insert(0, format!("<span class=\"info\">{summary}</span>"));
+            }
             let _ = write!(
                 html,
                 "<tr class=\"{state_class}\"><td>{name}</td><td>{}</td><td>{}</td><td><span class=\"pill {state_class}\">{state_text}</span></td>\
                  <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 unit,
-                observation.column.as_deref().map(escape).unwrap_or_else(|| "首页".into()),
-                observation.items.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                page_name(observation),
+                observation.items.or(observation.messages).map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
                 observation.last_update.map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
                 observation.age_days.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
                 if findings.is_empty() { "-".to_string() } else { findings.join("<br>") },
@@ -104,6 +113,95 @@ pub fn render(report: &StatusReport) -> String {
     }
     html.push_str("</tbody></table></section><footer>xunjian 巡检 · 依据国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》</footer></body></html>\n");
     html
+}
+
+/// What the row is: a column, a channel, an account or the home page.
+fn page_name(observation: &Observation) -> String {
+    match (&observation.column, &observation.channel, &observation.platform) {
+        (Some(column), _, _) => escape(column),
+        (None, Some(channel), _) => format!("{}（互动）", escape(channel)),
+        (None, None, Some(platform)) => xunjian_shared::config::Platform::parse(platform)
+            .map(|p| format!("{}账号", p.label_zh()))
+            .unwrap_or_else(|_| "账号".into()),
+        (None, None, None) => "首页".into(),
+    }
+}
+
+/// A message board's counts, in words.
+fn channel_summary(observation: &Observation) -> Option<String> {
+    let messages = observation.messages?;
+    let mut summary = format!("留言 {messages} 条");
+    if let Some(unanswered) = observation.unanswered {
+        let _ = write!(summary, "，未答复 {unanswered}");
+    }
+    if let Some(overdue) = observation.overdue {
+        let _ = write!(summary, "，超期 {overdue}");
+    }
+    if let Some(days) = observation.max_reply_working_days {
+        let _ = write!(summary, "，最长 {days} 个工作日");
+    }
+    Some(summary)
+}
+
+/// The registry's findings, filings no agent inspects, and the exemptions.
+fn render_registry(html: &mut String, registry: &RegistryStatus) {
+    let _ = write!(
+        html,
+        "<section class=\"registry\"><h2>备案核查<small>已备案 {} 个，巡检到的已备案 {} 个</small></h2>",
+        registry.filed, registry.observed_filed
+    );
+    if registry.filed == 0 {
+        html.push_str(
+            "<p class=\"empty\">尚未导入备案表：xunjian-collector registry import 备案表.csv --config collector.toml --author 姓名</p>",
+        );
+    }
+    if !registry.findings.is_empty() || !registry.unmonitored.is_empty() {
+        html.push_str("<table><thead><tr><th>名称</th><th>平台</th><th>责任单位</th><th>县区</th><th>备案状态</th><th>问题</th></tr></thead><tbody>");
+        for entry in &registry.findings {
+            let _ = write!(
+                html,
+                "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"{}\">{}</span></td></tr>",
+                escape(&entry.target),
+                escape(&entry.channel),
+                escape(&entry.unit),
+                escape(&entry.county),
+                entry.filed_status.as_deref().map(escape).unwrap_or_else(|| "未备案".into()),
+                severity_class(entry.finding.severity),
+                escape(&entry.finding.detail)
+            );
+        }
+        for filing in &registry.unmonitored {
+            let _ = write!(
+                html,
+                "<tr class=\"warn\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"warn\">已备案，但没有任何采集代理巡检（请在所属县区的 agent.toml 中添加）</span></td></tr>",
+                escape(&filing.name),
+                escape(&filing.channel),
+                escape(&filing.unit),
+                escape(&filing.county),
+                escape(&filing.status)
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    let active: Vec<_> = registry.exemptions.iter().filter(|e| e.active).collect();
+    if !active.is_empty() {
+        html.push_str("<h3>生效中的豁免</h3><table><thead><tr><th>编号</th><th>目标</th><th>栏目/渠道</th><th>问题代码</th><th>理由</th><th>批准人</th><th>截止</th></tr></thead><tbody>");
+        for exemption in active {
+            let _ = write!(
+                html,
+                "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                exemption.id,
+                escape(&exemption.target),
+                if exemption.column.is_empty() { "全部".to_string() } else { escape(&exemption.column) },
+                exemption.code.as_str(),
+                escape(&exemption.reason),
+                escape(&exemption.author),
+                exemption.until.map(|d| d.to_string()).unwrap_or_else(|| "长期".into())
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    html.push_str("</section>");
 }
 
 struct Totals {
@@ -177,7 +275,8 @@ header a{color:#ffd}section{margin:16px 24px}.summary{display:flex;gap:16px}.sum
 table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}th,td{border-bottom:1px solid #e3e3e3;padding:6px 8px;text-align:left;vertical-align:top}\
 th{background:#eef0f3}td.num{text-align:right}.pill{padding:1px 8px;border-radius:10px;white-space:nowrap}.pill.ok{background:#e2f4e5;color:#1c6b2a}\
 .pill.warn{background:#fff4d6;color:#8a6100}.pill.bad{background:#fde3e1;color:#a32017}.pill.veto{background:#a32017;color:#fff}\
-span.bad,span.veto{color:#a32017}span.warn{color:#8a6100}tr.bad td:first-child,tr.veto td:first-child{border-left:3px solid #a32017}\
+span.bad,span.veto{color:#a32017}span.warn{color:#8a6100}span.exempt{color:#888;text-decoration:line-through}span.info{color:#555}\
+h3{font-size:15px;margin:12px 0 6px}tr.warn td:first-child{border-left:3px solid #d9a400}tr.bad td:first-child,tr.veto td:first-child{border-left:3px solid #a32017}\
 .summary .bad b,.summary .veto b{color:#a32017}.empty{margin:24px;color:#666}footer{margin:24px;font-size:12px;color:#888}";
 
 #[cfg(test)]

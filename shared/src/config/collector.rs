@@ -13,6 +13,8 @@
 //! max_body_bytes = 8388608                    # per push, compressed and decompressed
 //! [web]                                       # Prometheus and people: plain HTTP unless cert and key are set
 //! listen = "127.0.0.1:9090"
+//! admin_token_file = "admin-token"           # optional: enables registry and exemption changes over the
+//!                                             # API for requests with `Authorization: Bearer <token>`
 //! ```
 //! Relative paths are relative to the configuration file.
 
@@ -57,7 +59,13 @@ pub struct WebListener {
     pub listen: SocketAddr,
     /// Serve HTTPS with this certificate and key when both are set.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The bearer token that allows changes through the API (from `admin_token_file`); without
+    /// one the API only reads.
+    pub admin_token: Option<String>,
 }
+
+/// Shortest admin token accepted: guessing must be hopeless.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
 pub const DEFAULT_PUSH_LISTEN: &str = "0.0.0.0:9443";
 pub const DEFAULT_WEB_LISTEN: &str = "127.0.0.1:9090";
@@ -154,10 +162,15 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
             } else {
                 None
             };
-            table.finish(&["listen", "cert", "key"], problems);
-            listen.map(|listen| WebListener { listen, tls })
+            let admin_token = admin_token(&mut table, base, problems);
+            table.finish(&["listen", "cert", "key", "admin_token_file"], problems);
+            listen.map(|listen| WebListener { listen, tls, admin_token })
         }
-        None => Some(WebListener { listen: DEFAULT_WEB_LISTEN.parse().expect("literal address"), tls: None }),
+        None => Some(WebListener {
+            listen: DEFAULT_WEB_LISTEN.parse().expect("literal address"),
+            tls: None,
+            admin_token: None,
+        }),
     };
     top.finish(&["collector", "push", "web"], problems);
     Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web? })
@@ -177,6 +190,31 @@ fn socket_addr(table: &mut Table<'_>, key: &str, default: &str, problems: &mut P
             }
         },
         None => default.parse().ok(),
+    }
+}
+
+/// The token in `admin_token_file`, trimmed; refused when short.
+fn admin_token(table: &mut Table<'_>, base: &Path, problems: &mut Problems) -> Option<String> {
+    let (text, origin) = table.string("admin_token_file", problems)?;
+    let path = base.join(text.trim());
+    match std::fs::read_to_string(&path) {
+        Ok(token) if token.trim().chars().count() >= MIN_ADMIN_TOKEN_CHARS => Some(token.trim().to_string()),
+        Ok(_) => {
+            problems.push(
+                &origin,
+                &table.key_path("admin_token_file"),
+                format!(
+                    "{} holds fewer than {MIN_ADMIN_TOKEN_CHARS} characters; write a long random token, e.g. `openssl rand -hex 24 > {}`",
+                    path.display(),
+                    path.display()
+                ),
+            );
+            None
+        }
+        Err(err) => {
+            problems.push(&origin, &table.key_path("admin_token_file"), format!("{}: {err}", path.display()));
+            None
+        }
     }
 }
 
@@ -221,6 +259,15 @@ mod tests {
             "{err}"
         );
         assert!(lines[2].contains(":8:1: web.key: missing; this key is required"), "{err}");
+
+        std::fs::write(dir.join("short-token"), "abc\n").unwrap();
+        std::fs::write(dir.join("token"), "0123456789abcdef0123\n").unwrap();
+        let short = format!("{good}[web]\nadmin_token_file = \"short-token\"\n");
+        let err = CollectorConfig::parse(&short, &path, &HashMap::new()).unwrap_err().to_string();
+        assert!(err.contains(":9:20: web.admin_token_file: ") && err.contains("fewer than 16"), "{err}");
+        let with_token = format!("{good}[web]\nadmin_token_file = \"token\"\n");
+        let config = CollectorConfig::parse(&with_token, &path, &HashMap::new()).unwrap();
+        assert_eq!(config.web.admin_token.as_deref(), Some("0123456789abcdef0123"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,0 +1,124 @@
+//! `xunjian-collector registry …` and `exemption …`: the central office's changes, made on the
+//! database directly (the collector may be running; it picks them up within seconds).
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use xunjian_shared::time::china_today;
+
+use crate::registry;
+use crate::store::filings::{self, ChangeError, ChangeOutcome, NewExemption, RegistryChange};
+
+#[derive(Debug)]
+pub enum AdminError {
+    /// The user's input was refused; every line says what to fix.
+    Refused(Vec<String>),
+    Failed(anyhow::Error),
+}
+
+impl From<ChangeError> for AdminError {
+    fn from(error: ChangeError) -> Self {
+        match error {
+            ChangeError::Refused(message) | ChangeError::NotFound(message) => AdminError::Refused(vec![message]),
+            ChangeError::Store(error) => AdminError::Failed(error.into()),
+        }
+    }
+}
+
+fn open(database: &Path) -> Result<rusqlite::Connection, AdminError> {
+    filings::open_for_cli(database).map_err(|error| AdminError::Failed(error.into()))
+}
+
+/// Replaces the registry with `file`'s rows; nothing changes unless every row is good.
+pub fn import(database: &Path, file: &Path, author: &str) -> Result<(), AdminError> {
+    let bytes = std::fs::read(file)
+        .map_err(|error| AdminError::Refused(vec![format!("无法读取 {}：{error}", file.display())]))?;
+    let filings = registry::from_csv(&bytes).map_err(|problems| {
+        let mut lines = vec![format!("{} 有 {} 处错误，备案表未作任何修改：", file.display(), problems.len())];
+        lines.extend(problems.into_iter().map(|p| format!("  {p}")));
+        AdminError::Refused(lines)
+    })?;
+    let mut connection = open(database)?;
+    let outcome = filings::apply(
+        &mut connection,
+        RegistryChange::ReplaceFilings { filings, author: author.to_string() },
+        Timestamp::now(),
+    )?;
+    if let ChangeOutcome::Filings { total, added, removed, changed } = outcome {
+        println!("已导入备案 {total} 条：新增 {added}，删除 {removed}，变更 {changed}");
+    }
+    Ok(())
+}
+
+/// Writes the registry as CSV (UTF-8 with BOM) to `file`, or to standard output.
+pub fn export(database: &Path, file: Option<&Path>) -> Result<(), AdminError> {
+    let connection = open(database)?;
+    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let csv = registry::to_csv(&registry.filings);
+    match file {
+        Some(file) => {
+            std::fs::write(file, csv)
+                .map_err(|error| AdminError::Refused(vec![format!("无法写入 {}：{error}", file.display())]))?;
+            eprintln!("已导出备案 {} 条到 {}", registry.filings.len(), file.display());
+        }
+        None => print!("{csv}"),
+    }
+    Ok(())
+}
+
+pub fn exempt(database: &Path, new: NewExemption) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    if let ChangeOutcome::ExemptionAdded { id } =
+        filings::apply(&mut connection, RegistryChange::AddExemption(new), Timestamp::now())?
+    {
+        println!("已添加豁免 #{id}；撤销：xunjian-collector exemption revoke {id} --author <姓名>");
+    }
+    Ok(())
+}
+
+pub fn revoke(database: &Path, id: i64, author: &str) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    filings::apply(
+        &mut connection,
+        RegistryChange::RevokeExemption { id, author: author.to_string() },
+        Timestamp::now(),
+    )?;
+    println!("已撤销豁免 #{id}（记录保留）");
+    Ok(())
+}
+
+pub fn exemptions(database: &Path) -> Result<(), AdminError> {
+    let connection = open(database)?;
+    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let today = china_today(Timestamp::now());
+    if registry.exemptions.is_empty() {
+        println!("没有豁免");
+    }
+    for e in &registry.exemptions {
+        let scope = if e.column.is_empty() { String::new() } else { format!("「{}」", e.column) };
+        let state = match (&e.revoked_by, e.is_active(today)) {
+            (Some(by), _) => format!("已由 {by} 撤销"),
+            (None, true) => "生效".to_string(),
+            (None, false) => "已过期".to_string(),
+        };
+        let until = e.until.map(|d| format!("，至 {d}")).unwrap_or_default();
+        println!(
+            "#{} [{state}] {}{scope} {}：{}（{}，{}{until}）",
+            e.id,
+            e.target,
+            e.code.as_str(),
+            e.reason,
+            e.author,
+            e.created_at
+        );
+    }
+    Ok(())
+}
+
+pub fn log(database: &Path, limit: usize) -> Result<(), AdminError> {
+    let connection = open(database)?;
+    for entry in filings::audit_log(&connection, limit).map_err(|error| AdminError::Failed(error.into()))? {
+        println!("{} {} {} {}", entry.at, entry.author, entry.action, entry.detail);
+    }
+    Ok(())
+}

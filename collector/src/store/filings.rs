@@ -1,0 +1,439 @@
+//! The registry (备案) and exemptions on disk, with every change written to `audit_log` in the
+//! same transaction. Used by the store's writer (API changes) and by the CLI, which opens the
+//! database directly; the running collector notices the CLI's commits by `PRAGMA data_version`.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use xunjian_shared::wire::FindingCode;
+
+use super::StoreError;
+use crate::registry::{Channel, Exemption, Filing, FilingStatus, Registry};
+
+/// An exemption as asked for, before it has an id.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewExemption {
+    pub target: String,
+    #[serde(default)]
+    pub column: String,
+    pub code: String,
+    pub reason: String,
+    pub author: String,
+    #[serde(default)]
+    pub until: Option<Date>,
+}
+
+/// One change to the registry or the exemptions.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub author: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// What was asked of the registry, as the writer thread takes it.
+#[derive(Clone, Debug)]
+pub enum RegistryChange {
+    ReplaceFilings { filings: Vec<Filing>, author: String },
+    AddExemption(NewExemption),
+    RevokeExemption { id: i64, author: String },
+}
+
+/// What a change did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// The registry now holds this many filings (added, removed, changed).
+    Filings {
+        total: usize,
+        added: usize,
+        removed: usize,
+        changed: usize,
+    },
+    ExemptionAdded {
+        id: i64,
+    },
+    ExemptionRevoked {
+        id: i64,
+    },
+}
+
+/// Why a change was refused (the caller's mistake, in Chinese), or failed (the store's).
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn write(err: rusqlite::Error) -> StoreError {
+    StoreError::Write(err)
+}
+
+/// The registry as stored.
+pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
+    let mut filings = Vec::new();
+    let mut statement = connection
+        .prepare("SELECT name, channel, unit, county, filed_on, status FROM filings ORDER BY county, name, channel")
+        .map_err(write)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, String>(5)?,
+            ))
+        })
+        .map_err(write)?;
+    for row in rows {
+        let (name, channel, unit, county, filed_on, status) = row.map_err(write)?;
+        // Rows are written by `replace_filings` from parsed values; a row that no longer parses
+        // was edited by hand and is skipped rather than stopping the collector.
+        let (Ok(channel), Ok(status)) = (Channel::parse(&channel), FilingStatus::parse(&status)) else {
+            tracing::error!(name, channel, status, "skipping a filing that cannot be read");
+            continue;
+        };
+        let filed_on = filed_on.and_then(|text| text.parse::<Date>().ok());
+        filings.push(Filing { name, channel, unit, county, filed_on, status });
+    }
+    let mut exemptions = Vec::new();
+    let mut statement = connection
+        .prepare(
+            "SELECT id, target, column_name, code, reason, author, created_at, until, revoked_at, revoked_by
+             FROM exemptions ORDER BY id",
+        )
+        .map_err(write)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, i64>(6)?,
+                row.get::<_, Option<String>>(7)?,
+                row.get::<_, Option<i64>>(8)?,
+                row.get::<_, Option<String>>(9)?,
+            ))
+        })
+        .map_err(write)?;
+    for row in rows {
+        let (id, target, column, code, reason, author, created_at, until, revoked_at, revoked_by) =
+            row.map_err(write)?;
+        let Some(code) = FindingCode::parse(&code) else {
+            tracing::error!(id, code, "skipping an exemption with an unknown finding code");
+            continue;
+        };
+        exemptions.push(Exemption {
+            id,
+            target,
+            column,
+            code,
+            reason,
+            author,
+            created_at: Timestamp::from_second(created_at).unwrap_or(Timestamp::UNIX_EPOCH),
+            until: until.and_then(|text| text.parse::<Date>().ok()),
+            revoked_at: revoked_at.and_then(|at| Timestamp::from_second(at).ok()),
+            revoked_by,
+        });
+    }
+    Ok(Registry { filings, exemptions })
+}
+
+/// Applies `change` in one transaction with its audit entry.
+pub fn apply(
+    connection: &mut Connection,
+    change: RegistryChange,
+    now: Timestamp,
+) -> Result<ChangeOutcome, ChangeError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
+    let (outcome, author, action, detail) = match change {
+        RegistryChange::ReplaceFilings { filings, author } => {
+            require_author(&author)?;
+            let before = load(&transaction)?.filings;
+            transaction.execute("DELETE FROM filings", []).map_err(write)?;
+            {
+                let mut insert = transaction
+                    .prepare(
+                        "INSERT INTO filings (name, channel, unit, county, filed_on, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(write)?;
+                for filing in &filings {
+                    insert
+                        .execute(params![
+                            filing.name,
+                            filing.channel.label_zh(),
+                            filing.unit,
+                            filing.county,
+                            filing.filed_on.map(|d| d.to_string()),
+                            filing.status.label_zh()
+                        ])
+                        .map_err(|err| match err {
+                            rusqlite::Error::SqliteFailure(e, _)
+                                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                            {
+                                ChangeError::Refused(format!(
+                                    "重复的备案：{}（{}）",
+                                    filing.name,
+                                    filing.channel.label_zh()
+                                ))
+                            }
+                            other => ChangeError::Store(write(other)),
+                        })?;
+                }
+            }
+            let same = |a: &Filing, b: &Filing| a.name == b.name && a.channel == b.channel;
+            let added = filings.iter().filter(|f| !before.iter().any(|b| same(f, b))).count();
+            let removed = before.iter().filter(|b| !filings.iter().any(|f| same(f, b))).count();
+            let changed = filings.iter().filter(|f| before.iter().any(|b| same(f, b) && b != *f)).count();
+            let detail = format!("导入备案 {} 条：新增 {added}，删除 {removed}，变更 {changed}", filings.len());
+            (
+                ChangeOutcome::Filings { total: filings.len(), added, removed, changed },
+                author,
+                "registry.replace",
+                detail,
+            )
+        }
+        RegistryChange::AddExemption(new) => {
+            require_author(&new.author)?;
+            let code = FindingCode::parse(&new.code).ok_or_else(|| {
+                ChangeError::Refused(format!(
+                    "问题代码「{}」不存在；可用的有：{}",
+                    new.code,
+                    FindingCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("、")
+                ))
+            })?;
+            if new.target.trim().is_empty() {
+                return Err(ChangeError::Refused("豁免必须写明网站或账号名称（target）".into()));
+            }
+            if new.reason.trim().is_empty() {
+                return Err(ChangeError::Refused(
+                    "豁免必须写明理由（reason），例如「人事栏目本年度无人事变动」".into(),
+                ));
+            }
+            transaction
+                .execute(
+                    "INSERT INTO exemptions (target, column_name, code, reason, author, created_at, until)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        new.target.trim(),
+                        new.column.trim(),
+                        code.as_str(),
+                        new.reason.trim(),
+                        new.author.trim(),
+                        now.as_second(),
+                        new.until.map(|d| d.to_string())
+                    ],
+                )
+                .map_err(write)?;
+            let id = transaction.last_insert_rowid();
+            let scope =
+                if new.column.trim().is_empty() { String::new() } else { format!("「{}」", new.column.trim()) };
+            let until = new.until.map(|d| format!("，至 {d}")).unwrap_or_default();
+            let detail = format!(
+                "豁免 #{id}：{}{scope} 的 {}，理由：{}{until}",
+                new.target.trim(),
+                code.as_str(),
+                new.reason.trim()
+            );
+            (ChangeOutcome::ExemptionAdded { id }, new.author, "exemption.add", detail)
+        }
+        RegistryChange::RevokeExemption { id, author } => {
+            require_author(&author)?;
+            let row: Option<(String, Option<i64>)> = transaction
+                .query_row("SELECT target, revoked_at FROM exemptions WHERE id = ?1", [id], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()
+                .map_err(write)?;
+            match row {
+                None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的豁免；用 exemption list 查看"))),
+                Some((_, Some(_))) => return Err(ChangeError::Refused(format!("豁免 #{id} 已经撤销过"))),
+                Some((target, None)) => {
+                    transaction
+                        .execute(
+                            "UPDATE exemptions SET revoked_at = ?1, revoked_by = ?2 WHERE id = ?3",
+                            params![now.as_second(), author.trim(), id],
+                        )
+                        .map_err(write)?;
+                    (
+                        ChangeOutcome::ExemptionRevoked { id },
+                        author,
+                        "exemption.revoke",
+                        format!("撤销豁免 #{id}（{target}）"),
+                    )
+                }
+            }
+        }
+    };
+    transaction
+        .execute(
+            "INSERT INTO audit_log (at, author, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![now.as_second(), author.trim(), action, detail],
+        )
+        .map_err(write)?;
+    transaction.commit().map_err(write)?;
+    Ok(outcome)
+}
+
+fn require_author(author: &str) -> Result<(), ChangeError> {
+    if author.trim().is_empty() {
+        return Err(ChangeError::Refused("必须写明操作人（author），留作审计记录".into()));
+    }
+    Ok(())
+}
+
+/// The newest `limit` audit entries, newest first.
+pub fn audit_log(connection: &Connection, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut statement = connection
+        .prepare("SELECT at, author, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1")
+        .map_err(write)?;
+    let rows = statement
+        .query_map([limit as i64], |row| {
+            Ok(AuditEntry {
+                at: Timestamp::from_second(row.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                author: row.get(1)?,
+                action: row.get(2)?,
+                detail: row.get(3)?,
+            })
+        })
+        .map_err(write)?;
+    rows.collect::<Result<_, _>>().map_err(write)
+}
+
+/// Opens the database for the CLI: same configuration and migrations as the collector's, and
+/// patient with the running collector's writer.
+pub fn open_for_cli(path: &std::path::Path) -> Result<Connection, StoreError> {
+    let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
+    let mut connection = Connection::open(path).map_err(open_error)?;
+    super::schema::configure(&connection).map_err(open_error)?;
+    super::schema::migrate(&mut connection).map_err(open_error)?;
+    Ok(connection)
+}
+
+/// SQLite's count of commits by other connections; changes when the CLI edits the registry.
+pub fn data_version(connection: &Connection) -> Option<i64> {
+    connection.query_row("PRAGMA data_version", [], |row| row.get(0)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filing(name: &str, status: FilingStatus) -> Filing {
+        Filing {
+            name: name.into(),
+            channel: Channel::Account(xunjian_shared::config::Platform::Wechat),
+            unit: "单位".into(),
+            county: "县".into(),
+            filed_on: Some(Date::constant(2019, 6, 28)),
+            status,
+        }
+    }
+
+    #[test]
+    fn changes_are_stored_audited_and_seen_by_other_connections() {
+        let dir = std::env::temp_dir().join(format!("xunjian-filings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.db");
+        let mut collector = open_for_cli(&path).unwrap();
+        let mut cli = open_for_cli(&path).unwrap();
+        let seen = data_version(&collector);
+        let now = Timestamp::from_second(1_790_000_000).unwrap();
+
+        let first = vec![filing("甲", FilingStatus::Running), filing("乙", FilingStatus::Closed)];
+        let outcome =
+            apply(&mut cli, RegistryChange::ReplaceFilings { filings: first, author: "王科长".into() }, now).unwrap();
+        assert_eq!(outcome, ChangeOutcome::Filings { total: 2, added: 2, removed: 0, changed: 0 });
+        assert_ne!(data_version(&collector), seen, "the collector's connection sees the CLI's commit");
+        let second = vec![filing("甲", FilingStatus::Closing), filing("丙", FilingStatus::Running)];
+        let outcome =
+            apply(&mut cli, RegistryChange::ReplaceFilings { filings: second.clone(), author: "王科长".into() }, now)
+                .unwrap();
+        assert_eq!(outcome, ChangeOutcome::Filings { total: 2, added: 1, removed: 1, changed: 1 });
+        let loaded = load(&collector).unwrap();
+        let mut expected = second;
+        expected.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut got = loaded.filings.clone();
+        got.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(got, expected);
+
+        let new = |code: &str, reason: &str, author: &str| NewExemption {
+            target: "龙川县人民政府".into(),
+            column: "人事信息".into(),
+            code: code.into(),
+            reason: reason.into(),
+            author: author.into(),
+            until: Some(Date::constant(2026, 12, 31)),
+        };
+        let refused = |result: Result<ChangeOutcome, ChangeError>| match result {
+            Err(ChangeError::Refused(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert!(
+            refused(apply(&mut collector, RegistryChange::AddExemption(new("nope", "理由", "李")), now))
+                .contains("nope")
+        );
+        assert!(
+            refused(apply(&mut collector, RegistryChange::AddExemption(new("column_not_updated", " ", "李")), now))
+                .contains("理由")
+        );
+        assert!(
+            refused(apply(
+                &mut collector,
+                RegistryChange::AddExemption(new("column_not_updated", "无人事变动", "")),
+                now
+            ))
+            .contains("操作人")
+        );
+        let ChangeOutcome::ExemptionAdded { id } = apply(
+            &mut collector,
+            RegistryChange::AddExemption(new("column_not_updated", "本年度无人事变动", "李主任")),
+            now,
+        )
+        .unwrap() else {
+            panic!("not added")
+        };
+        let registry = load(&cli).unwrap();
+        let today = Date::constant(2026, 11, 26);
+        assert!(registry.exempts_code("龙川县人民政府", "人事信息", FindingCode::ColumnNotUpdated, today).is_some());
+        assert!(registry.exempts_code("龙川县人民政府", "政务动态", FindingCode::ColumnNotUpdated, today).is_none());
+        assert!(
+            registry
+                .exempts_code("龙川县人民政府", "人事信息", FindingCode::ColumnNotUpdated, Date::constant(2027, 1, 1))
+                .is_none(),
+            "past its end date"
+        );
+        apply(&mut cli, RegistryChange::RevokeExemption { id, author: "王科长".into() }, now).unwrap();
+        assert!(
+            refused(apply(&mut cli, RegistryChange::RevokeExemption { id, author: "王科长".into() }, now))
+                .contains("已经撤销")
+        );
+        assert!(matches!(
+            apply(&mut cli, RegistryChange::RevokeExemption { id: 999, author: "王".into() }, now),
+            Err(ChangeError::NotFound(message)) if message.contains("999")
+        ));
+        let registry = load(&collector).unwrap();
+        assert_eq!(registry.exemptions.len(), 1, "a revoked exemption stays, for the record");
+        assert_eq!(registry.exemptions[0].revoked_by.as_deref(), Some("王科长"));
+        assert!(registry.exempts_code("龙川县人民政府", "人事信息", FindingCode::ColumnNotUpdated, today).is_none());
+
+        let log = audit_log(&collector, 10).unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["exemption.revoke", "exemption.add", "registry.replace", "registry.replace"]);
+        assert_eq!(log[1].author, "李主任");
+        assert!(log[1].detail.contains("本年度无人事变动"), "{}", log[1].detail);
+        assert!(log[2].detail.contains("新增 1，删除 1，变更 1"), "{}", log[2].detail);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

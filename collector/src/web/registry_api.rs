@@ -1,0 +1,221 @@
+//! The registry (备案) and exemptions over HTTP.
+//!
+//! ```text
+//! GET    /api/v1/registry             filings as JSON
+//! GET    /api/v1/registry.csv         filings as CSV for Excel (UTF-8 with BOM)
+//! PUT    /api/v1/registry             replace every filing with a CSV body (UTF-8 or GBK)   admin
+//! GET    /api/v1/exemptions           every exemption, revoked ones included
+//! POST   /api/v1/exemptions           add one: JSON {target, column?, code, reason, author, until?}   admin
+//! DELETE /api/v1/exemptions/{id}      revoke one (it stays in the list)                     admin
+//! GET    /api/v1/audit                the newest changes, who and when
+//! ```
+//! Changes need `Authorization: Bearer <token>` matching `[web] admin_token_file`; the author
+//! of a registry import or a revocation is the `X-Xunjian-Author` header (percent-encoded
+//! UTF-8 is accepted, since HTTP headers are ASCII). Refusals are 4xx with a Chinese `error`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use jiff::Timestamp;
+use serde::Serialize;
+use xunjian_shared::time::china_today;
+
+use super::WebState;
+use crate::registry::{self, Filing};
+use crate::store::{ChangeError, ChangeOutcome, NewExemption, RegistryChange};
+
+/// Largest registry CSV accepted: tens of thousands of rows.
+const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
+
+pub(super) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/api/v1/registry", get(registry_json).put(registry_replace))
+        .route("/api/v1/registry.csv", get(registry_csv))
+        .route("/api/v1/exemptions", get(exemptions).post(exemption_add))
+        .route("/api/v1/exemptions/{id}", delete(exemption_revoke))
+        .route("/api/v1/audit", get(audit))
+}
+
+#[derive(Serialize)]
+struct FilingJson<'a> {
+    name: &'a str,
+    channel: &'static str,
+    platform: Option<&'static str>,
+    unit: &'a str,
+    county: &'a str,
+    filed_on: Option<jiff::civil::Date>,
+    status: &'static str,
+}
+
+impl<'a> From<&'a Filing> for FilingJson<'a> {
+    fn from(filing: &'a Filing) -> Self {
+        FilingJson {
+            name: &filing.name,
+            channel: filing.channel.label_zh(),
+            platform: Some(filing.channel.metric_label()).filter(|p| !p.is_empty()),
+            unit: &filing.unit,
+            county: &filing.county,
+            filed_on: filing.filed_on,
+            status: filing.status.label_zh(),
+        }
+    }
+}
+
+/// A refused request: its status and what to do, in Chinese.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    problems: Vec<String>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal { status, message: message.into(), problems: Vec::new() }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = if self.problems.is_empty() {
+            serde_json::json!({ "error": self.message })
+        } else {
+            serde_json::json!({ "error": self.message, "problems": self.problems })
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<ChangeError> for Refusal {
+    fn from(error: ChangeError) -> Refusal {
+        match error {
+            ChangeError::Refused(message) => Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+            ChangeError::NotFound(message) => Refusal::new(StatusCode::NOT_FOUND, message),
+            ChangeError::Store(error) => {
+                tracing::error!(error = %error, "registry change failed");
+                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("数据库写入失败，请稍后重试：{error}"))
+            }
+        }
+    }
+}
+
+/// Checks the bearer token.
+fn authorize(state: &WebState, headers: &HeaderMap) -> Result<(), Refusal> {
+    let Some(expected) = &state.admin_token else {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "此采集器未开放修改接口：在 collector.toml 的 [web] 中设置 admin_token_file 后重启，或在采集器主机上使用 xunjian-collector registry / exemption 命令",
+        ));
+    };
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(token) if constant_time_eq(token.trim().as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(Refusal::new(StatusCode::UNAUTHORIZED, "令牌不正确")),
+        None => Err(Refusal::new(StatusCode::UNAUTHORIZED, "缺少令牌：请求头应带 Authorization: Bearer <admin token>")),
+    }
+}
+
+/// Compares without returning early, so timing does not tell how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The author named by `X-Xunjian-Author` (percent-decoded).
+fn author(headers: &HeaderMap) -> Result<String, Refusal> {
+    let raw = headers.get("x-xunjian-author").map(|v| v.as_bytes()).unwrap_or_default();
+    // The header as the value of a form field: %XX decoded (a '+' would become a space).
+    let field = [b"author=".as_slice(), raw].concat();
+    let decoded = url::form_urlencoded::parse(&field).next().map(|(_, value)| value.trim().to_string());
+    decoded.filter(|author| !author.is_empty()).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "缺少操作人：请求头应带 X-Xunjian-Author（可用百分号编码的中文姓名），留作审计记录",
+        )
+    })
+}
+
+fn unexpected(outcome: ChangeOutcome) -> Refusal {
+    Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("unexpected outcome {outcome:?}"))
+}
+
+async fn registry_json(State(state): State<WebState>) -> Response {
+    let registry = state.store.registry().clone();
+    let filings: Vec<FilingJson<'_>> = registry.filings.iter().map(FilingJson::from).collect();
+    axum::Json(filings).into_response()
+}
+
+async fn registry_csv(State(state): State<WebState>) -> Response {
+    let csv = registry::to_csv(&state.store.registry().filings);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"registry.csv\""),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
+async fn registry_replace(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let author = author(&headers)?;
+    if body.len() > MAX_CSV_BYTES {
+        return Err(Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, format!("文件超过 {} MB", MAX_CSV_BYTES >> 20)));
+    }
+    let filings = registry::from_csv(&body).map_err(|problems| Refusal {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        message: "备案表有误，未作任何修改；请改正以下各行后重新导入".into(),
+        problems,
+    })?;
+    match state.store.change_registry(RegistryChange::ReplaceFilings { filings, author }).await? {
+        ChangeOutcome::Filings { total, added, removed, changed } => Ok(axum::Json(
+            serde_json::json!({ "total": total, "added": added, "removed": removed, "changed": changed }),
+        )
+        .into_response()),
+        other => Err(unexpected(other)),
+    }
+}
+
+async fn exemptions(State(state): State<WebState>) -> Response {
+    let today = china_today(Timestamp::now());
+    let list: Vec<_> = state.store.registry().exemptions.iter().map(|e| super::exemption_status(e, today)).collect();
+    axum::Json(list).into_response()
+}
+
+async fn exemption_add(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let new: NewExemption = serde_json::from_slice(&body).map_err(|error| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("请求体应为 JSON：{{\"target\", \"column\"（可省）, \"code\", \"reason\", \"author\", \"until\"（可省，YYYY-MM-DD）}}；{error}"),
+        )
+    })?;
+    match state.store.change_registry(RegistryChange::AddExemption(new)).await? {
+        ChangeOutcome::ExemptionAdded { id } => {
+            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+async fn exemption_revoke(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let author = author(&headers)?;
+    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是豁免编号")))?;
+    state.store.change_registry(RegistryChange::RevokeExemption { id, author }).await?;
+    Ok(axum::Json(serde_json::json!({ "revoked": id })).into_response())
+}
+
+async fn audit(State(state): State<WebState>) -> Response {
+    match state.store.audit_log(200).await {
+        Ok(entries) => axum::Json(entries).into_response(),
+        Err(error) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("数据库读取失败：{error}")).into_response(),
+    }
+}
