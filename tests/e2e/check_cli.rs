@@ -6,54 +6,13 @@ use std::time::{Duration, Instant};
 use xunjian_shared::wire::{CheckReport, FetchFailure, FindingCode, Observation};
 use xunjian_sim::{Route, Sim};
 use xunjian_tests::corpus;
-use xunjian_tests::harness::{self, column_label, corpus_config, serve_corpus};
+use xunjian_tests::harness::{self, Run, column_label, corpus_config, run_agent, serve_corpus};
 
 /// The instant the corpus is judged at: noon of the manifest's `today` in China.
 const NOW: &str = "2026-11-26T04:00:00Z";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run_agent(config: &str, args: &[&str]) -> Run {
-    let dir = tempdir();
-    let path = dir.join("agent.toml");
-    std::fs::write(&path, config).unwrap();
-    let output = tokio::process::Command::new(harness::binary("xunjian-agent"))
-        .args(args)
-        .arg("--config")
-        .arg(&path)
-        .env_remove("RUST_LOG")
-        .output()
-        .await
-        .expect("run xunjian-agent");
-    let _ = std::fs::remove_dir_all(&dir);
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "xunjian-e2e-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 async fn check_json(config: &str) -> CheckReport {
-    let run = run_agent(config, &["check", "--json", "--now", NOW]).await;
-    assert_eq!(run.code, 0, "check failed: {}", run.stderr);
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|err| panic!("check --json is not a report: {err}\n{}", run.stdout))
+    harness::check_json(config, NOW).await
 }
 
 fn observation<'r>(report: &'r CheckReport, column: Option<&str>, target: Option<&str>) -> &'r Observation {

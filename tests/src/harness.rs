@@ -174,6 +174,42 @@ pub async fn http_get(url: &str, accept: Option<&str>) -> (u16, String, String) 
     (status, content_type, response.text().await.unwrap_or_default())
 }
 
+/// What a finished command printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `xunjian-agent ARGS --config <config written to a file>`.
+pub async fn run_agent(config: &str, args: &[&str]) -> Run {
+    let dir = temp_dir("agent-run");
+    let path = dir.join("agent.toml");
+    std::fs::write(&path, config).expect("write agent.toml");
+    let output = tokio::process::Command::new(binary("xunjian-agent"))
+        .args(args)
+        .arg("--config")
+        .arg(&path)
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .expect("run xunjian-agent");
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `xunjian-agent check --json --now NOW`, which must succeed, parsed.
+pub async fn check_json(config: &str, now: &str) -> xunjian_shared::wire::CheckReport {
+    let run = run_agent(config, &["check", "--json", "--now", now]).await;
+    assert_eq!(run.code, 0, "check failed: {}", run.stderr);
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("check --json is not a report: {err}\n{}", run.stdout))
+}
+
 /// A fresh temporary directory for one test.
 pub fn temp_dir(label: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};

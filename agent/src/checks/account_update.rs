@@ -2,14 +2,17 @@
 //! 点前2周内无更新" → veto). Posts come from the account's source: a feed, a JSON API or an HTML
 //! page. Feeds are not always newest-first: the newest date wins, not the first item.
 
+use jiff::Timestamp;
 use xunjian_shared::config::AccountSource;
 use xunjian_shared::time::days_between;
+use xunjian_shared::time::parse::post_date;
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
 
 use super::{AccountSubject, BoxFuture, Check, Ctx, Role, Subject, age_phrase};
 use crate::extract::feed::{Post, read_feed};
-use crate::extract::html_list::{self, ColumnSelectors};
+use crate::extract::html::Document;
 use crate::extract::json_api::read_api;
+use crate::extract::select::SelectorList;
 
 pub struct AccountUpdate;
 
@@ -45,20 +48,45 @@ pub(crate) async fn read_account(
             let Some((items, dates, comments)) = &account.selectors else {
                 return Err("账号页面没有配置选择器".into());
             };
-            let selectors = ColumnSelectors { items: Some(items.clone()), dates: dates.clone() };
-            let reading =
-                html_list::read_column(&document, &fetched.final_url, cx.today, &subject.target, Some(&selectors));
-            let posts = reading
-                .items
-                .into_iter()
-                .map(|item| Post { title: item.title, link: item.link, published: item.published })
-                .collect();
-            let comments_open = comments
-                .as_ref()
-                .map(|selector| !selector.select(&document, crate::extract::html::Document::ROOT).is_empty());
+            let posts = page_posts(&document, items, dates.as_ref(), cx.now);
+            let comments_open =
+                comments.as_ref().map(|selector| !selector.select(&document, Document::ROOT).is_empty());
             Ok(AccountReading { posts, comments_open })
         }
     }
+}
+
+/// Posts of an account's HTML page: each element `items` picks, dated by the first text the
+/// date selector picks inside it (or, without one, its first short text that reads as a date)
+/// in any form platforms show, relative ones (3小时前, 昨天 12:30) included.
+fn page_posts(document: &Document, items: &SelectorList, dates: Option<&SelectorList>, now: Timestamp) -> Vec<Post> {
+    let today = xunjian_shared::time::china_today(now);
+    let readable = |text: &str| post_date(text, now).filter(|published| published.date <= today);
+    items
+        .select(document, Document::ROOT)
+        .into_iter()
+        .map(|item| {
+            let published = match dates {
+                Some(selector) => {
+                    selector.select(document, item).into_iter().find_map(|node| readable(&document.text(node)))
+                }
+                None => {
+                    let mut found = None;
+                    document.visible_text_nodes(item, |text| {
+                        if found.is_none() && text.trim().chars().count() <= 30 {
+                            found = readable(text);
+                        }
+                    });
+                    found
+                }
+            };
+            let link = document
+                .descendants(item)
+                .find_map(|node| document.element(node).filter(|e| e.name == "a").and_then(|e| e.attr("href")))
+                .map(String::from);
+            Post { title: document.text(item).trim().chars().take(80).collect(), link, published }
+        })
+        .collect()
 }
 
 impl Check for AccountUpdate {

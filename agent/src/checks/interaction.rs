@@ -72,6 +72,8 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: 
     let mut unanswered = 0u32;
     let mut overdue: Vec<String> = Vec::new();
     let mut missing = 0u32;
+    // Per field (答复时间, 答复单位, 答复内容): how many answered messages lack it.
+    let mut missing_by_field = [0u32; 3];
     let mut max_reply: Option<i64> = None;
     let mut oldest_unanswered: Option<i64> = None;
     let mut long_unanswered: Vec<String> = Vec::new();
@@ -83,8 +85,12 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: 
             i64::from(if simple { channel.simple_reply_limit_working_days } else { channel.reply_limit_working_days });
         let title = if message.title.is_empty() { format!("{}的留言", posted.date) } else { message.title.clone() };
         if message.answered() {
-            if message.replied.is_none() || message.reply_unit.is_none() || message.reply_content.is_none() {
+            let lacks = [message.replied.is_none(), message.reply_unit.is_none(), message.reply_content.is_none()];
+            if lacks.contains(&true) {
                 missing += 1;
+            }
+            for (count, lacking) in missing_by_field.iter_mut().zip(lacks) {
+                *count += u32::from(lacking);
             }
             if let Some(replied) = message.replied {
                 let counted = cx.calendar.working_days_between(posted.date, replied.date);
@@ -154,7 +160,16 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: 
         observation.findings.push(Finding::new(
             FindingCode::InteractionFieldsMissing,
             Severity::Error,
-            format!("{missing} 条已答复的留言缺少答复时间、答复单位或答复内容"),
+            format!(
+                "{missing} 条已答复的留言未公开完整答复信息：{}",
+                ["答复时间", "答复单位", "答复内容"]
+                    .iter()
+                    .zip(missing_by_field)
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(field, count)| format!("缺少{field} {count} 条"))
+                    .collect::<Vec<_>>()
+                    .join("，")
+            ),
         ));
     }
     assumed_years.sort_unstable();

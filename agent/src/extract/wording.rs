@@ -56,15 +56,25 @@ impl Dictionary {
         self.scan_text(&document.text(Document::ROOT))
     }
 
+    /// Hits in text order; a term inside a longer one found at the same place is not reported
+    /// again (习近平新时代中国特色社会主意思想 holds 中国特色社会主意).
     pub fn scan_text(&self, text: &str) -> Vec<Hit> {
-        let mut hits = Vec::new();
+        let mut spans: Vec<(usize, usize, &Term)> = Vec::new();
         for term in &self.terms {
-            for (at, _) in text.match_indices(term.wrong.as_str()) {
-                let before: String =
-                    text[..at].chars().rev().take(CONTEXT_CHARS).collect::<Vec<_>>().into_iter().rev().collect();
-                let after: String = text[at + term.wrong.len()..].chars().take(CONTEXT_CHARS).collect();
-                hits.push(Hit { term: term.clone(), context: format!("{before}{}{after}", term.wrong) });
+            spans.extend(text.match_indices(term.wrong.as_str()).map(|(at, _)| (at, at + term.wrong.len(), term)));
+        }
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut hits = Vec::new();
+        let mut covered_until = 0;
+        for (start, end, term) in spans {
+            if end <= covered_until {
+                continue;
             }
+            covered_until = covered_until.max(end);
+            let before: String =
+                text[..start].chars().rev().take(CONTEXT_CHARS).collect::<Vec<_>>().into_iter().rev().collect();
+            let after: String = text[end..].chars().take(CONTEXT_CHARS).collect();
+            hits.push(Hit { term: term.clone(), context: format!("{before}{}{after}", term.wrong) });
         }
         hits
     }
@@ -124,6 +134,13 @@ mod tests {
             .unwrap();
         let hits = dictionary.scan_text("龙川县政付要求再接再励");
         assert_eq!(hits.len(), 2);
+        let nested = dictionary.scan_text("学习习近平新时代中国特色社会主意思想，坚持中国特色社会主意");
+        let found: Vec<&str> = nested.iter().map(|h| h.term.wrong.as_str()).collect();
+        assert_eq!(
+            found,
+            ["习近平新时代中国特色社会主意思想", "中国特色社会主意"],
+            "the inner term only where it stands alone"
+        );
         assert!(hits.iter().all(|h| h.term.serious));
         assert!(Dictionary::shipped().extended("只有一列").is_err());
         assert!(Dictionary::shipped().extended("a\tb\tmaybe").is_err());

@@ -610,6 +610,7 @@ fn read_column(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::account::{AccountSource, Platform};
 
     fn accept_any(_: &str) -> Result<(), String> {
         Ok(())
@@ -689,6 +690,79 @@ interval = "1h"
                 "agent.toml:15:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other",
             ]
         );
+    }
+
+    const MEDIA: &str = r#"
+[[site.interaction]]
+name = "县长信箱"
+url = "http://www.longchuan.gov.cn/hdjl/xzxx/"
+simple_keywords = ["简单咨询"]
+
+[[account]]
+name = "河源市生态环境局"
+platform = "weibo"
+unit = "市生态环境局"
+[account.json]
+url = "https://api.example/container"
+items = "/data/cards"
+date = "/mblog/created_at"
+comments = "/mblog/comments_open"
+
+[[account]]
+name = "龙川发布"
+platform = "wechat"
+unit = "龙川县委宣传部"
+feed = "https://rss.example/wechat/longchuan"
+
+[[calendar.year]]
+year = 2027
+holidays = ["01-01", "02-06"]
+workdays = ["02-14"]
+"#;
+
+    #[test]
+    fn reads_channels_accounts_and_calendar_years() {
+        let config = parse(&format!("{GOOD}{MEDIA}"), &[]).unwrap();
+        let channel = &config.sites[0].interactions[0];
+        assert_eq!((channel.name.as_str(), channel.reply_limit_working_days), ("县长信箱", 5));
+        assert_eq!(channel.simple_keywords, ["简单咨询"]);
+        assert_eq!(config.accounts.len(), 2);
+        assert_eq!(config.accounts[0].platform, Platform::Weibo);
+        assert_eq!(config.accounts[0].max_age_days, 14);
+        assert!(
+            matches!(&config.accounts[0].source, AccountSource::Json { items, comments: Some(_), .. } if items == "/data/cards")
+        );
+        assert!(matches!(config.accounts[1].source, AccountSource::Feed { .. }));
+        let feb_14 = jiff::civil::Date::constant(2027, 2, 14);
+        assert_eq!(config.calendar.is_working_day(feb_14), Some(true), "a Sunday worked");
+        assert_eq!(config.calendar.is_working_day(jiff::civil::Date::constant(2027, 2, 8)), Some(true));
+        assert_eq!(config.calendar.is_working_day(jiff::civil::Date::constant(2027, 2, 6)), Some(false));
+    }
+
+    #[test]
+    fn channel_account_and_calendar_mistakes_name_key_and_line() {
+        let bad = format!("{GOOD}{MEDIA}")
+            .replace("url = \"http://www.longchuan.gov.cn/hdjl/xzxx/\"", "url = \"www.longchuan.gov.cn/hdjl\"")
+            .replace("platform = \"weibo\"", "platform = \"weixin-video\"")
+            .replace("items = \"/data/cards\"", "items = \"data.cards\"")
+            .replace("feed = \"https://rss.example/wechat/longchuan\"", "feed = \"https://rss.example/wechat/longchuan\"\n[account.page]\nurl = \"https://x.example/\"\nitem_selector = \"div.post\"")
+            .replace("\"02-06\"", "\"02-30\"");
+        let err = parse(&bad, &[]).unwrap_err();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 5, "{err}");
+        let expect = [
+            (":23:7: site[0].interaction[0].url: ", "not an absolute URL"),
+            (":28:12: account[0].platform: ", "expected one of wechat, weibo"),
+            (":32:9: account[0].json.items: ", "not a JSON pointer"),
+            (":36:1: account[1]: ", "more than one source"),
+            (":47:22: calendar.year[0].holidays: ", "\"02-30\" is not a MM-DD date"),
+        ];
+        for (line, (place, words)) in lines.iter().zip(expect) {
+            assert!(
+                line.contains(place) && line.contains(words),
+                "{line:?} should contain {place:?} and {words:?}\n{err}"
+            );
+        }
     }
 
     #[test]
