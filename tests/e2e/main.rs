@@ -8,4 +8,5 @@ mod golden;
 mod push;
 mod push_refusals;
 mod push_retry;
+mod registry;
 mod tls;

@@ -178,3 +178,113 @@ pub(crate) fn exemption_status(exemption: &Exemption, today: jiff::civil::Date) 
         active: exemption.is_active(today),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Channel, Filing, FilingStatus};
+    use crate::store::{LoggedBody, NewExemption, RegistryChange};
+    use xunjian_shared::config::Platform;
+    use xunjian_shared::wire::{Batch, BatchId, CheckKind, Finding, FindingCode, Observation, TargetKind};
+
+    fn stale_column(at: Timestamp) -> Observation {
+        let mut observation = Observation::new(
+            "龙川县人民政府门户网站",
+            TargetKind::Site,
+            "县政府办",
+            "http://127.0.0.1/rs/",
+            CheckKind::ColumnUpdate,
+            at,
+        );
+        observation.column = Some("人事信息".into());
+        observation.items = Some(3);
+        observation.findings.push(Finding::new(FindingCode::ColumnNotUpdated, Severity::Error, "栏目超期未更新"));
+        observation.ok = false;
+        observation
+    }
+
+    fn account(name: &str, at: Timestamp, items: u32) -> Observation {
+        let mut observation =
+            Observation::new(name, TargetKind::Account, "单位", "http://127.0.0.1/f", CheckKind::AccountUpdate, at);
+        observation.platform = Some("wechat".into());
+        observation.items = Some(items);
+        observation
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn exemptions_and_the_registry_shape_status_and_metrics() {
+        let dir = std::env::temp_dir().join(format!("xunjian-web-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("x.db")).unwrap();
+        let now = Timestamp::now();
+        let batch = Batch {
+            schema_version: 1,
+            batch_id: BatchId::parse("abcdefgh").unwrap(),
+            agent: "lc".into(),
+            county: "龙川县".into(),
+            sequence: 1,
+            created_at: now,
+            inventory: None,
+            observations: vec![
+                stale_column(now),
+                account("未备案号", now, 5),
+                account("已关停号", now, 5),
+                account("已关停且停更号", now, 0),
+            ],
+        };
+        let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+        store.commit(batch, body, now).await.unwrap();
+        let filing = |name: &str, status| Filing {
+            name: name.into(),
+            channel: Channel::Account(Platform::Wechat),
+            unit: "单位".into(),
+            county: "龙川县".into(),
+            filed_on: None,
+            status,
+        };
+        let filings = vec![
+            filing("已关停号", FilingStatus::Closed),
+            filing("已关停且停更号", FilingStatus::Closing),
+            filing("无人巡检号", FilingStatus::Running),
+        ];
+        store.change_registry(RegistryChange::ReplaceFilings { filings, author: "王".into() }).await.unwrap();
+
+        let report = status_report(&store, now);
+        let codes: Vec<(&str, FindingCode)> =
+            report.registry.findings.iter().map(|f| (f.target.as_str(), f.finding.code)).collect();
+        assert_eq!(codes, [("已关停号", FindingCode::ClosedButLive), ("未备案号", FindingCode::NotFiled)]);
+        assert_eq!(report.registry.unmonitored.len(), 1);
+        let metrics = Metrics::new(store.clone());
+        let text = metrics.render(false);
+        assert!(text.contains("code=\"column_not_updated\""));
+        assert!(text.contains("xunjian_account_closed_but_live{county=\"龙川县\",unit=\"单位\",target=\"已关停号\",kind=\"account\",platform=\"wechat\"} 1"), "{text}");
+        assert!(
+            text.contains("target=\"已关停且停更号\",kind=\"account\",platform=\"wechat\"} 0"),
+            "no posts: not live"
+        );
+
+        store
+            .change_registry(RegistryChange::AddExemption(NewExemption {
+                target: "龙川县人民政府门户网站".into(),
+                column: "人事信息".into(),
+                code: "column_not_updated".into(),
+                reason: "本年度无人事任免".into(),
+                author: "李".into(),
+                until: None,
+            }))
+            .await
+            .unwrap();
+        let report = status_report(&store, now);
+        let column = report.targets.iter().find(|t| t.observation.column.is_some()).unwrap();
+        assert!(
+            column.observation.findings.is_empty() && column.observation.ok,
+            "the exempted finding no longer fails it"
+        );
+        assert_eq!(column.exempted.len(), 1);
+        assert_eq!(column.exempted[0].finding.code, FindingCode::ColumnNotUpdated);
+        let text = metrics.render(false);
+        assert!(!text.contains("code=\"column_not_updated\""), "exempted findings leave /metrics");
+        assert!(text.contains("column=\"人事信息\"} 0"), "and the column is no longer stale:\n{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
