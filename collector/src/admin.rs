@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 
 use crate::registry;
-use crate::store::filings::{self, ChangeError, ChangeOutcome, NewExemption, RegistryChange};
+use crate::store::filings::{self, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
 
 #[derive(Debug)]
 pub enum AdminError {
@@ -110,6 +110,57 @@ pub fn exemptions(database: &Path) -> Result<(), AdminError> {
             e.reason,
             e.author,
             e.created_at
+        );
+    }
+    Ok(())
+}
+
+pub fn silence(database: &Path, new: NewSilence) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    if let ChangeOutcome::SilenceAdded { id, ends_at } =
+        filings::apply(&mut connection, RegistryChange::AddSilence(new), Timestamp::now())?
+    {
+        println!(
+            "已添加静默 #{id}，至 {}；提前解除：xunjian-collector silence expire {id} --author <姓名>",
+            crate::alerts::message::china_time(ends_at)
+        );
+    }
+    Ok(())
+}
+
+pub fn expire_silence(database: &Path, id: i64, author: &str) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    filings::apply(
+        &mut connection,
+        RegistryChange::ExpireSilence { id, author: author.to_string() },
+        Timestamp::now(),
+    )?;
+    println!("已解除静默 #{id}（记录保留）");
+    Ok(())
+}
+
+pub fn silences(database: &Path) -> Result<(), AdminError> {
+    let connection = open(database)?;
+    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let now = Timestamp::now();
+    if registry.silences.is_empty() {
+        println!("没有静默");
+    }
+    for s in &registry.silences {
+        let state = match (&s.expired_by, s.is_active(now)) {
+            (Some(by), _) => format!("已由 {by} 解除"),
+            (None, true) => "生效".to_string(),
+            (None, false) if s.starts_at > now => "未开始".to_string(),
+            (None, false) => "已到期".to_string(),
+        };
+        let matchers: Vec<String> = s.matchers.iter().map(|m| m.to_string()).collect();
+        println!(
+            "#{} [{state}] {} 至 {}：{}（{}）",
+            s.id,
+            matchers.join(" "),
+            crate::alerts::message::china_time(s.ends_at),
+            s.reason,
+            s.author
         );
     }
     Ok(())

@@ -68,6 +68,10 @@ impl Demo {
             admin_token: None,
             series_expiry: xunjian_shared::config::collector::DEFAULT_SERIES_EXPIRY,
             dedupe_window: xunjian_shared::config::collector::DEFAULT_DEDUPE_WINDOW,
+            alerts: xunjian_shared::config::AlertsConfig {
+                evaluation_interval: Duration::from_secs(5),
+                ..Default::default()
+            },
         };
         let collector = server::start(settings).await.map_err(|err| match err {
             server::ServeError::Bind { addr, source } => {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use xunjian_collector::store::NewExemption;
+use xunjian_collector::store::{NewExemption, NewSilence};
 use xunjian_collector::{admin, server, tls};
 use xunjian_shared::config::{CollectorConfig, ConfigError};
 
@@ -57,6 +57,37 @@ enum Command {
         database: DatabaseArg,
         #[command(subcommand)]
         action: ExemptionAction,
+    },
+    /// Silences: alerts not to notify for a while (maintenance, a known outage).
+    Silence {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(subcommand)]
+        action: SilenceAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum SilenceAction {
+    /// Silence the alerts whose labels match every --match (NAME=VALUE or NAME!=VALUE).
+    Add {
+        #[arg(long = "match", value_name = "NAME=VALUE", required = true)]
+        matchers: Vec<String>,
+        /// How long, e.g. 2h, 3d (at most 90d).
+        #[arg(long)]
+        duration: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        author: String,
+    },
+    /// List every silence, expired ones included.
+    List,
+    /// End a silence now; it stays on record.
+    Expire {
+        id: i64,
+        #[arg(long)]
+        author: String,
     },
 }
 
@@ -171,6 +202,7 @@ fn main() -> ExitCode {
         }
         Command::Registry { database, action } => registry_command(database, action),
         Command::Exemption { database, action } => exemption_command(database, action),
+        Command::Silence { database, action } => silence_command(database, action),
         Command::Certs { action: CertsAction::Init { dir, hosts } } => match tls::certs_init(&dir, &hosts) {
             Ok(outcome) => {
                 println!(
@@ -240,6 +272,21 @@ fn exemption_command(database: DatabaseArg, action: ExemptionAction) -> ExitCode
         }
         ExemptionAction::List => admin::exemptions(&path),
         ExemptionAction::Revoke { id, author } => admin::revoke(&path, id, &author),
+    };
+    admin_finish(outcome)
+}
+
+fn silence_command(database: DatabaseArg, action: SilenceAction) -> ExitCode {
+    let path = match database_path(database) {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let outcome = match action {
+        SilenceAction::Add { matchers, duration, reason, author } => {
+            admin::silence(&path, NewSilence { matchers, duration, reason, author })
+        }
+        SilenceAction::List => admin::silences(&path),
+        SilenceAction::Expire { id, author } => admin::expire_silence(&path, id, &author),
     };
     admin_finish(outcome)
 }

@@ -27,6 +27,7 @@ use prometheus_client::registry::Registry;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
 
+use crate::alerts::{AlertBoard, AlertState};
 use crate::registry::{Channel, FilingStatus};
 use crate::store::{Snapshot, Store, SubjectState};
 
@@ -67,6 +68,7 @@ pub struct CollectorCounters {
     rejected: Family<[(&'static str, &'static str); 1], Counter>,
     observations: Counter,
     push_seconds: Histogram,
+    notifications: Family<[(&'static str, String); 2], Counter>,
 }
 
 impl CollectorCounters {
@@ -79,6 +81,11 @@ impl CollectorCounters {
     pub fn duplicate(&self, seconds: f64) {
         self.batches.get_or_create(&[("outcome", "duplicate")]).inc();
         self.push_seconds.observe(seconds);
+    }
+
+    /// A notification attempt to `notifier`: sent, retried or failed (given up).
+    pub fn notification(&self, notifier: &str, outcome: &'static str) {
+        self.notifications.get_or_create(&[("notifier", notifier.to_string()), ("outcome", outcome.to_string())]).inc();
     }
 
     pub fn rejected(&self, reason: RejectReason) {
@@ -94,13 +101,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, alerts: AlertBoard) -> Self {
         let mut registry = Registry::default();
         let counters = CollectorCounters {
             batches: Family::default(),
             rejected: Family::default(),
             observations: Counter::default(),
             push_seconds: Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            notifications: Family::default(),
         };
         // Every outcome and reason exists from the start, so rates work before the first event.
         for outcome in ["accepted", "duplicate", "rejected"] {
@@ -122,7 +130,13 @@ impl Metrics {
             "Time from receiving a push to answering it",
             counters.push_seconds.clone(),
         );
+        registry.register(
+            "xunjian_collector_notifications",
+            "Notification attempts by notifier and outcome (sent, retried, failed)",
+            counters.notifications.clone(),
+        );
         registry.register_collector(Box::new(StoreCollector { store: Arc::new(store) }));
+        registry.register_collector(Box::new(AlertCollector { alerts }));
         Metrics { registry, counters }
     }
 
@@ -518,6 +532,40 @@ fn encode_finding(
             let label_set = [county, unit, target, kind, platform, column, code, severity];
             ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
         }
+    }
+}
+
+/// `xunjian_alerts_firing{alertname,severity}`: every rule and severity, 0 when none fires.
+#[derive(Debug)]
+struct AlertCollector {
+    alerts: AlertBoard,
+}
+
+impl Collector for AlertCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut firing: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
+        for name in xunjian_shared::config::alerts::RULE_NAMES {
+            for severity in ["critical", "warning", "info"] {
+                firing.insert((name, severity), 0);
+            }
+        }
+        let alerts = self.alerts.current();
+        for alert in alerts.iter().filter(|a| a.state == AlertState::Firing) {
+            if let Some(count) = firing.get_mut(&(alert.alertname.as_str(), alert.severity.as_str())) {
+                *count += 1;
+            }
+        }
+        let mut metric = encoder.encode_descriptor(
+            "xunjian_alerts_firing",
+            "Alerts firing now, by rule and severity (silenced ones included)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for ((alertname, severity), count) in firing {
+            ConstGauge::new(count)
+                .encode(metric.encode_family(&[("alertname", alertname), ("severity", severity)])?)?;
+        }
+        Ok(())
     }
 }
 

@@ -146,11 +146,72 @@ pub fn scope_of(observation: &Observation) -> &str {
     observation.column.as_deref().or(observation.channel.as_deref()).unwrap_or("")
 }
 
-/// The registry and exemptions as the collector holds them.
+/// One condition of a silence on an alert's labels: `name=value` or `name!=value`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Matcher {
+    pub name: String,
+    pub value: String,
+    pub equal: bool,
+}
+
+impl Matcher {
+    pub fn parse(text: &str) -> Result<Matcher, String> {
+        let (name, value, equal) = match text.split_once("!=") {
+            Some((name, value)) => (name, value, false),
+            None => match text.split_once('=') {
+                Some((name, value)) => (name, value, true),
+                None => return Err(format!("「{text}」应写成 标签=值 或 标签!=值，例如 county=龙川县")),
+            },
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("「{text}」的标签名应由字母、数字和下划线组成，例如 alertname、county、target"));
+        }
+        Ok(Matcher { name: name.to_string(), value: value.trim().to_string(), equal })
+    }
+
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let value = labels.get(&self.name).map(String::as_str).unwrap_or("");
+        (value == self.value) == self.equal
+    }
+}
+
+impl std::fmt::Display for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{}", self.name, if self.equal { "=" } else { "!=" }, self.value)
+    }
+}
+
+/// Alerts not to notify while it lasts, for a reason, by someone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Silence {
+    pub id: i64,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    pub expired_at: Option<Timestamp>,
+    pub expired_by: Option<String>,
+}
+
+impl Silence {
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.expired_at.is_none() && self.starts_at <= now && now < self.ends_at
+    }
+
+    pub fn silences(&self, labels: &BTreeMap<String, String>, now: Timestamp) -> bool {
+        self.is_active(now) && self.matchers.iter().all(|m| m.matches(labels))
+    }
+}
+
+/// What the central office has decided: the registry, exemptions and silences.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     pub filings: Vec<Filing>,
     pub exemptions: Vec<Exemption>,
+    pub silences: Vec<Silence>,
 }
 
 /// What the registry says of one observed site or account.
@@ -225,6 +286,11 @@ impl Registry {
 
     pub fn exempts_code(&self, target: &str, scope: &str, code: FindingCode, today: Date) -> Option<&Exemption> {
         self.exemptions.iter().find(|e| e.covers(target, scope, code, today))
+    }
+
+    /// The active silence covering an alert with `labels`, if any.
+    pub fn silenced_by(&self, labels: &BTreeMap<String, String>, now: Timestamp) -> Option<&Silence> {
+        self.silences.iter().find(|s| s.silences(labels, now))
     }
 }
 

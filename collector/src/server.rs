@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use xunjian_shared::config::CollectorConfig;
 
+use crate::alerts::{self, AlertBoard};
 use crate::ingest::{self, IngestState, PeerIdentity};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -66,6 +67,7 @@ pub struct Settings {
     pub admin_token: Option<String>,
     pub series_expiry: Duration,
     pub dedupe_window: Duration,
+    pub alerts: xunjian_shared::config::AlertsConfig,
 }
 
 impl Settings {
@@ -85,6 +87,7 @@ impl Settings {
             admin_token: config.web.admin_token.clone(),
             series_expiry: config.series_expiry,
             dedupe_window: config.dedupe_window,
+            alerts: config.alerts.clone(),
         })
     }
 }
@@ -116,7 +119,8 @@ impl Running {
 /// Opens the store and binds both listeners; returns once they accept connections.
 pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let store = tokio::task::block_in_place(|| Store::open(&settings.database))?;
-    let metrics = Arc::new(Metrics::new(store.clone()));
+    let board = AlertBoard::default();
+    let metrics = Arc::new(Metrics::new(store.clone(), board.clone()));
     let (shutdown, watcher) = watch::channel(false);
 
     let ingest_state = Arc::new(IngestState {
@@ -129,6 +133,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         store: store.clone(),
         metrics: metrics.clone(),
         admin_token: settings.admin_token.clone().map(Arc::from),
+        alerts: board.clone(),
     });
 
     let bind = |addr: SocketAddr| async move {
@@ -141,6 +146,15 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let web_addr =
         web_listener.local_addr().map_err(|source| ServeError::Bind { addr: settings.web_listen, source })?;
 
+    // Messages link to the status page: the configured address, else the web listener's own.
+    let status_page = settings
+        .alerts
+        .status_page_url
+        .as_ref()
+        .map(|url| url.to_string())
+        .unwrap_or_else(|| format!("{}://{web_addr}/", if settings.web_tls.is_some() { "https" } else { "http" }));
+    let dispatcher =
+        alerts::notify::Dispatcher::start(&settings.alerts.notifiers, Some(status_page), metrics.counters.clone());
     let tasks = vec![
         tokio::spawn(serve(
             push_listener,
@@ -150,7 +164,15 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             watcher.clone(),
         )),
         tokio::spawn(serve(web_listener, settings.web_tls.map(TlsAcceptor::from), web_router, false, watcher.clone())),
-        tokio::spawn(retention(store.clone(), settings.series_expiry, settings.dedupe_window, watcher)),
+        tokio::spawn(retention(store.clone(), settings.series_expiry, settings.dedupe_window, watcher.clone())),
+        tokio::spawn(alerts::run(
+            store.clone(),
+            settings.database.clone(),
+            settings.alerts.clone(),
+            board,
+            dispatcher,
+            watcher,
+        )),
     ];
     tracing::info!(push = %push_addr, web = %web_addr, database = %settings.database.display(), "collector listening");
     Ok(Running { push_addr, web_addr, store, metrics, shutdown, tasks })

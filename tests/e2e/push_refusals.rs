@@ -105,6 +105,7 @@ async fn pushes_are_refused_unless_they_are_right() {
         admin_token: None,
         series_expiry: Duration::from_secs(86_400),
         dedupe_window: Duration::from_secs(86_400),
+        alerts: Default::default(),
     })
     .await
     .unwrap();

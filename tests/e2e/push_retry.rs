@@ -61,6 +61,7 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
         admin_token: None,
         series_expiry: Duration::from_secs(86_400),
         dedupe_window: Duration::from_secs(86_400),
+        alerts: Default::default(),
     })
     .await
     .unwrap();

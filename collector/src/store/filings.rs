@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xunjian_shared::wire::FindingCode;
 
 use super::StoreError;
-use crate::registry::{Channel, Exemption, Filing, FilingStatus, Registry};
+use crate::registry::{Channel, Exemption, Filing, FilingStatus, Matcher, Registry, Silence};
 
 /// An exemption as asked for, before it has an id.
 #[derive(Clone, Debug, Deserialize)]
@@ -23,6 +23,20 @@ pub struct NewExemption {
     #[serde(default)]
     pub until: Option<Date>,
 }
+
+/// A silence as asked for.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewSilence {
+    /// `name=value` or `name!=value`, all of which must hold.
+    pub matchers: Vec<String>,
+    /// How long from now, e.g. "2h", "3d".
+    pub duration: String,
+    pub reason: String,
+    pub author: String,
+}
+
+/// Longest silence: anything longer is an exemption or a rule change, not a silence.
+pub const MAX_SILENCE: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 
 /// One change to the registry or the exemptions.
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +53,8 @@ pub enum RegistryChange {
     ReplaceFilings { filings: Vec<Filing>, author: String },
     AddExemption(NewExemption),
     RevokeExemption { id: i64, author: String },
+    AddSilence(NewSilence),
+    ExpireSilence { id: i64, author: String },
 }
 
 /// What a change did.
@@ -55,6 +71,13 @@ pub enum ChangeOutcome {
         id: i64,
     },
     ExemptionRevoked {
+        id: i64,
+    },
+    SilenceAdded {
+        id: i64,
+        ends_at: Timestamp,
+    },
+    SilenceExpired {
         id: i64,
     },
 }
@@ -146,7 +169,49 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
             revoked_by,
         });
     }
-    Ok(Registry { filings, exemptions })
+    let mut silences = Vec::new();
+    let mut statement = connection
+        .prepare(
+            "SELECT id, matchers, starts_at, ends_at, reason, author, created_at, expired_at, expired_by
+             FROM silences ORDER BY id",
+        )
+        .map_err(write)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, i64>(6)?,
+                row.get::<_, Option<i64>>(7)?,
+                row.get::<_, Option<String>>(8)?,
+            ))
+        })
+        .map_err(write)?;
+    let stamp = |seconds: i64| Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH);
+    for row in rows {
+        let (id, matchers, starts_at, ends_at, reason, author, created_at, expired_at, expired_by) =
+            row.map_err(write)?;
+        let Ok(matchers) = serde_json::from_str::<Vec<Matcher>>(&matchers) else {
+            tracing::error!(id, "skipping a silence whose matchers cannot be read");
+            continue;
+        };
+        silences.push(Silence {
+            id,
+            matchers,
+            starts_at: stamp(starts_at),
+            ends_at: stamp(ends_at),
+            reason,
+            author,
+            created_at: stamp(created_at),
+            expired_at: expired_at.map(stamp),
+            expired_by,
+        });
+    }
+    Ok(Registry { filings, exemptions, silences })
 }
 
 /// Applies `change` in one transaction with its audit entry.
@@ -274,12 +339,77 @@ pub fn apply(
                 }
             }
         }
+        RegistryChange::AddSilence(new) => {
+            require_author(&new.author)?;
+            if new.reason.trim().is_empty() {
+                return Err(ChangeError::Refused("静默必须写明理由（reason），例如「网站迁移，预计周五恢复」".into()));
+            }
+            let matchers: Vec<Matcher> = new
+                .matchers
+                .iter()
+                .map(|m| Matcher::parse(m))
+                .collect::<Result<_, _>>()
+                .map_err(ChangeError::Refused)?;
+            if !matchers.iter().any(|m| m.equal && !m.value.is_empty()) {
+                return Err(ChangeError::Refused(
+                    "静默至少需要一个 标签=值 的条件（如 county=龙川县 或 target=…），以免静默全部告警".into(),
+                ));
+            }
+            let duration = xunjian_shared::config::parse_duration(&new.duration)
+                .map_err(|err| ChangeError::Refused(format!("时长有误：{err}")))?;
+            if duration.is_zero() || duration > MAX_SILENCE {
+                return Err(ChangeError::Refused(
+                    "静默时长应在 1 分钟到 90 天之间；更长的请用豁免（exemption）".into(),
+                ));
+            }
+            let ends_at = now + jiff::SignedDuration::try_from(duration).unwrap_or_default();
+            let json = serde_json::to_string(&matchers)
+                .map_err(|err| ChangeError::Store(write(rusqlite::Error::ToSqlConversionFailure(Box::new(err)))))?;
+            transaction
+                .execute(
+                    "INSERT INTO silences (matchers, starts_at, ends_at, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?2)",
+                    params![json, now.as_second(), ends_at.as_second(), new.reason.trim(), new.author.trim()],
+                )
+                .map_err(write)?;
+            let id = transaction.last_insert_rowid();
+            let shown: Vec<String> = matchers.iter().map(|m| m.to_string()).collect();
+            let detail = format!("静默 #{id}：{}，至 {ends_at}，理由：{}", shown.join(" "), new.reason.trim());
+            (ChangeOutcome::SilenceAdded { id, ends_at }, new.author, "silence.add", detail)
+        }
+        RegistryChange::ExpireSilence { id, author } => {
+            require_author(&author)?;
+            let row: Option<(Option<i64>, i64)> = transaction
+                .query_row("SELECT expired_at, ends_at FROM silences WHERE id = ?1", [id], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()
+                .map_err(write)?;
+            match row {
+                None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的静默；用 silence list 查看"))),
+                Some((Some(_), _)) => return Err(ChangeError::Refused(format!("静默 #{id} 已经解除过"))),
+                Some((None, ends_at)) if ends_at <= now.as_second() => {
+                    return Err(ChangeError::Refused(format!("静默 #{id} 已经到期")));
+                }
+                Some((None, _)) => {
+                    transaction
+                        .execute(
+                            "UPDATE silences SET expired_at = ?1, expired_by = ?2 WHERE id = ?3",
+                            params![now.as_second(), author.trim(), id],
+                        )
+                        .map_err(write)?;
+                    (ChangeOutcome::SilenceExpired { id }, author, "silence.expire", format!("解除静默 #{id}"))
+                }
+            }
+        }
     };
     transaction
         .execute(
             "INSERT INTO audit_log (at, author, action, detail) VALUES (?1, ?2, ?3, ?4)",
             params![now.as_second(), author.trim(), action, detail],
         )
+        .map_err(write)?;
+    transaction
+        .execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'registry_version'", [])
         .map_err(write)?;
     transaction.commit().map_err(write)?;
     Ok(outcome)
@@ -320,9 +450,16 @@ pub fn open_for_cli(path: &std::path::Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
-/// SQLite's count of commits by other connections; changes when the CLI edits the registry.
+/// SQLite's count of commits by other connections (the CLI, the alert engine).
 pub fn data_version(connection: &Connection) -> Option<i64> {
     connection.query_row("PRAGMA data_version", [], |row| row.get(0)).ok()
+}
+
+/// How many times the registry, exemptions or silences have changed.
+pub fn registry_version(connection: &Connection) -> Option<i64> {
+    connection
+        .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'registry_version'", [], |row| row.get(0))
+        .ok()
 }
 
 #[cfg(test)]

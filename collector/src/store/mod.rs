@@ -27,7 +27,7 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 use xunjian_shared::wire::Batch;
 
-pub use filings::{AuditEntry, ChangeError, ChangeOutcome, NewExemption, RegistryChange};
+pub use filings::{AuditEntry, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
 pub use projection::{AgentState, Dirty, Snapshot, SubjectKey, SubjectState, probe_result};
 
 use crate::registry::Registry;

@@ -49,6 +49,34 @@ pub struct SubjectState {
     /// (day, ok, failed) for the last [`PROBE_DAYS_KEPT`] days, oldest first; days counted
     /// from 1970-01-01 in China time.
     pub probe_days: Vec<(i64, u32, u32)>,
+    /// The current run of failed probes (what "down: 3 failures in a row" alerts on).
+    pub streak: ProbeStreak,
+}
+
+/// Failed availability probes in a row, up to the newest probe.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProbeStreak {
+    pub failures: u32,
+    /// When the first failure of the run was observed.
+    pub since: Option<Timestamp>,
+    /// The newest probe counted; older ones (replays, late pushes) do not change the run.
+    pub last_probe_at: Option<Timestamp>,
+}
+
+impl ProbeStreak {
+    fn record(&mut self, ok: bool, at: Timestamp) {
+        if self.last_probe_at.is_some_and(|last| at < last) {
+            return;
+        }
+        self.last_probe_at = Some(at);
+        if ok {
+            self.failures = 0;
+            self.since = None;
+        } else {
+            self.failures += 1;
+            self.since.get_or_insert(at);
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,11 +122,12 @@ impl Snapshot {
         for observation in batch.observations {
             let key = SubjectKey::of(&batch.agent, &observation);
             let probe = probe_result(&observation);
-            let day = days_since_epoch(china_today(observation.checked_at));
+            let checked_at = observation.checked_at;
+            let day = days_since_epoch(china_today(checked_at));
             match self.subjects.get_mut(&key) {
                 Some(state) => {
                     state.county.clone_from(&batch.county);
-                    count_probe(state, probe, day);
+                    count_probe(state, probe, day, checked_at);
                     // A replayed older observation never replaces a newer one; a newer one keeps
                     // what the previous knew from checks that did not run this time.
                     if observation.checked_at >= state.observation.checked_at {
@@ -114,8 +143,9 @@ impl Snapshot {
                         probes_ok: 0,
                         probes_failed: 0,
                         probe_days: Vec::new(),
+                        streak: ProbeStreak::default(),
                     };
-                    count_probe(&mut state, probe, day);
+                    count_probe(&mut state, probe, day, checked_at);
                     self.subjects.insert(key.clone(), state);
                 }
             }
@@ -176,8 +206,9 @@ pub fn probe_result(observation: &Observation) -> Option<bool> {
     Some(fetch.failure.is_none() && fetch.status.is_some_and(|status| status < 400))
 }
 
-fn count_probe(state: &mut SubjectState, probe: Option<bool>, day: i64) {
+fn count_probe(state: &mut SubjectState, probe: Option<bool>, day: i64, at: Timestamp) {
     let Some(ok) = probe else { return };
+    state.streak.record(ok, at);
     if ok {
         state.probes_ok += 1;
     } else {

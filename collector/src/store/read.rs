@@ -35,7 +35,7 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
         snapshot.agents.insert(agent, state);
     }
     let mut subjects = connection
-        .prepare("SELECT agent, county, probes_ok, probes_failed, probe_days, observation FROM subjects")
+        .prepare("SELECT agent, county, probes_ok, probes_failed, probe_days, observation, streak FROM subjects")
         .map_err(write)?;
     let rows = subjects
         .query_map([], |row| {
@@ -46,16 +46,20 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
                 row.get::<_, i64>(3)? as u64,
                 row.get::<_, String>(4)?,
                 row.get::<_, String>(5)?,
+                row.get::<_, String>(6)?,
             ))
         })
         .map_err(write)?;
     for row in rows {
-        let (agent, county, probes_ok, probes_failed, days, json) = row.map_err(write)?;
+        let (agent, county, probes_ok, probes_failed, days, json, streak) = row.map_err(write)?;
         let corrupt = |source| StoreError::Corrupt { what: format!("a page of agent {agent}"), source };
         let observation: Observation = serde_json::from_str(&json).map_err(corrupt)?;
         let probe_days: Vec<(i64, u32, u32)> = serde_json::from_str(&days).map_err(corrupt)?;
+        let streak = serde_json::from_str(&streak).map_err(corrupt)?;
         let key = SubjectKey::of(&agent, &observation);
-        snapshot.subjects.insert(key, SubjectState { county, observation, probes_ok, probes_failed, probe_days });
+        snapshot
+            .subjects
+            .insert(key, SubjectState { county, observation, probes_ok, probes_failed, probe_days, streak });
     }
 
     let mut dirty = Dirty::default();

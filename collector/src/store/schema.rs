@@ -15,9 +15,15 @@
 //!         filed_on, status)                PK(name, channel)
 //! exemptions(id PK, target, column_name,   findings accepted for a reason; revoked ones stay, as
 //!            code, reason, author, created_at, until, revoked_at, revoked_by)   the audit trail
-//! audit_log(id PK, at, author, action,     every change to filings and exemptions, who and when
-//!           detail)
+//! audit_log(id PK, at, author, action,     every change to filings, exemptions and silences, who
+//!           detail)                        and when
+//! silences(id PK, matchers JSON, starts_at, alerts not to notify, for a time and a reason; expired ones
+//!          ends_at, reason, author, …)      stay
+//! alerts(fingerprint PK, alert JSON,        the alert engine's state (pending, firing, resolved and
+//!        state, updated_at)                 when it last notified), so a restart neither repeats nor forgets
 //! ```
+//! `subjects.streak` is the current run of failed probes (JSON); `meta.registry_version` counts
+//! changes to filings, exemptions and silences, so the writer reloads them only when they changed.
 //! Times are unix seconds. `column_name` and `channel` are '' when the page is not a column or a
 //! channel; `probe_days` is
 //! `[[day, ok, failed], …]`, days counted from 1970-01-01 in China time.
@@ -92,6 +98,27 @@ CREATE TABLE audit_log (
     author TEXT NOT NULL,
     action TEXT NOT NULL,
     detail TEXT NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE subjects ADD COLUMN streak TEXT NOT NULL DEFAULT '{"failures":0}';
+INSERT INTO meta (key, value) VALUES ('registry_version', '0') ON CONFLICT (key) DO NOTHING;
+CREATE TABLE silences (
+    id INTEGER PRIMARY KEY,
+    matchers TEXT NOT NULL,
+    starts_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expired_at INTEGER,
+    expired_by TEXT
+);
+CREATE TABLE alerts (
+    fingerprint TEXT PRIMARY KEY,
+    alert TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
 );
 "#,
 ];

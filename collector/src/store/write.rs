@@ -23,7 +23,8 @@ pub(super) struct Shared {
 pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, shared: Shared, mut dirty: Dirty) {
     let Shared { snapshot, registry } = shared;
     let mut last_checkpoint = Instant::now();
-    let mut registry_version = filings::data_version(&connection);
+    let mut data_version = filings::data_version(&connection);
+    let mut registry_version = filings::registry_version(&connection);
     loop {
         let wait = CHECKPOINT_EVERY.saturating_sub(last_checkpoint.elapsed()).min(REGISTRY_POLL);
         let first = match requests.recv_timeout(wait) {
@@ -56,6 +57,7 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                     Request::Registry { change, now, reply } => {
                         let outcome = filings::apply(&mut connection, change, now);
                         if outcome.is_ok() {
+                            registry_version = filings::registry_version(&connection);
                             reload_registry(&connection, &registry);
                         }
                         let _ = reply.send(outcome);
@@ -69,11 +71,15 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                 commit_group(&mut connection, &snapshot, &mut dirty, commits);
             }
         }
-        // Another connection (the CLI) committed: the registry may have changed.
+        // Another connection committed; if it was the CLI changing the registry, reload it.
         let version = filings::data_version(&connection);
-        if version != registry_version {
-            registry_version = version;
-            reload_registry(&connection, &registry);
+        if version != data_version {
+            data_version = version;
+            let changed = filings::registry_version(&connection);
+            if changed != registry_version {
+                registry_version = changed;
+                reload_registry(&connection, &registry);
+            }
         }
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty) {
@@ -219,8 +225,8 @@ fn checkpoint(
         }
         let mut upsert = transaction
             .prepare_cached(
-                "INSERT OR REPLACE INTO subjects (agent, target, kind, column_name, channel, county, probes_ok, probes_failed, probe_days, observation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR REPLACE INTO subjects (agent, target, kind, column_name, channel, county, probes_ok, probes_failed, probe_days, observation, streak)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(write)?;
         let mut delete = transaction
@@ -233,6 +239,8 @@ fn checkpoint(
                         .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
                     let days = serde_json::to_string(&state.probe_days)
                         .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
+                    let streak = serde_json::to_string(&state.streak)
+                        .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
                     upsert
                         .execute(params![
                             key.agent,
@@ -244,7 +252,8 @@ fn checkpoint(
                             state.probes_ok as i64,
                             state.probes_failed as i64,
                             days,
-                            observation
+                            observation,
+                            streak
                         ])
                         .map_err(write)?;
                 }

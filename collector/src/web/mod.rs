@@ -1,8 +1,9 @@
 //! The web listener's routes: the status page for people, `/metrics` for Prometheus, the JSON
-//! API and the health check, all reading the store's projection; and the registry API
-//! ([`registry_api`]), whose changes need the admin token.
+//! API, `/api/v1/alerts` and the health check, all reading the store's projection; and the
+//! office's decisions ([`admin_api`]: registry, exemptions, silences), whose changes need the
+//! admin token.
 
-mod registry_api;
+mod admin_api;
 mod status_page;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub struct WebState {
     pub metrics: Arc<Metrics>,
     /// Changes through the API need `Authorization: Bearer <this>`; None: no changes.
     pub admin_token: Option<Arc<str>>,
+    pub alerts: crate::alerts::AlertBoard,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -37,7 +39,8 @@ pub fn router(state: WebState) -> Router {
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status_api))
-        .merge(registry_api::routes())
+        .route("/api/v1/alerts", get(alerts_api))
+        .merge(admin_api::routes())
         .with_state(state)
 }
 
@@ -61,6 +64,18 @@ async fn healthz() -> (StatusCode, &'static str) {
 
 async fn status_api(State(state): State<WebState>) -> Response {
     axum::Json(status_report(&state.store, Timestamp::now())).into_response()
+}
+
+/// Every alert, firing first, then pending, then resolved in the last day.
+async fn alerts_api(State(state): State<WebState>) -> Response {
+    let mut alerts = state.alerts.current();
+    let order = |a: &crate::alerts::Alert| match a.state {
+        crate::alerts::AlertState::Firing => 0,
+        crate::alerts::AlertState::Pending => 1,
+        crate::alerts::AlertState::Resolved => 2,
+    };
+    alerts.sort_by(|a, b| (order(a), b.active_at).cmp(&(order(b), a.active_at)));
+    axum::Json(alerts).into_response()
 }
 
 /// Every agent and every page, from the projection, with exemptions applied, and the registry
@@ -254,7 +269,7 @@ mod tests {
             report.registry.findings.iter().map(|f| (f.target.as_str(), f.finding.code)).collect();
         assert_eq!(codes, [("已关停号", FindingCode::ClosedButLive), ("未备案号", FindingCode::NotFiled)]);
         assert_eq!(report.registry.unmonitored.len(), 1);
-        let metrics = Metrics::new(store.clone());
+        let metrics = Metrics::new(store.clone(), crate::alerts::AlertBoard::default());
         let text = metrics.render(false);
         assert!(text.contains("code=\"column_not_updated\""));
         assert!(text.contains("xunjian_account_closed_but_live{county=\"龙川县\",unit=\"单位\",target=\"已关停号\",kind=\"account\",platform=\"wechat\"} 1"), "{text}");

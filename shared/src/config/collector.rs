@@ -38,6 +38,8 @@ pub struct CollectorConfig {
     pub dedupe_window: Duration,
     pub push: PushListener,
     pub web: WebListener,
+    /// `[alerts]`: rules, overrides and notifiers (see `alerts.rs`).
+    pub alerts: super::alerts::AlertsConfig,
 }
 
 /// `[push]`: where agents push, over mutual TLS.
@@ -86,7 +88,7 @@ impl CollectorConfig {
         let mut root =
             source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
         let mut problems = Problems::default();
-        for found in source::overlay_env(&mut root, env, &["collector", "push", "web"]) {
+        for found in source::overlay_env(&mut root, env, &["collector", "push", "web", "alerts"]) {
             problems.list.push(found.into());
         }
         let base = path.parent().unwrap_or(Path::new("."));
@@ -172,8 +174,12 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
             admin_token: None,
         }),
     };
-    top.finish(&["collector", "push", "web"], problems);
-    Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web? })
+    let alerts = match top.table("alerts", problems) {
+        Some(table) => super::alerts::read_alerts(table, base, problems),
+        None => super::alerts::AlertsConfig::default(),
+    };
+    top.finish(&["collector", "push", "web", "alerts"], problems);
+    Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts })
 }
 
 fn socket_addr(table: &mut Table<'_>, key: &str, default: &str, problems: &mut Problems) -> Option<SocketAddr> {

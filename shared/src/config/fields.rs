@@ -179,6 +179,22 @@ impl<'n> Table<'n> {
         }
     }
 
+    /// true or false (or, from the environment, the words).
+    pub fn boolean(&mut self, key: &str, problems: &mut Problems) -> Option<bool> {
+        let path = self.key_path(key);
+        let node = self.get(key)?;
+        match &node.value {
+            Value::Boolean(value) => Some(*value),
+            Value::String(text) if matches!(node.origin, Origin::Env { .. }) && (text == "true" || text == "false") => {
+                Some(text == "true")
+            }
+            other => {
+                problems.push(&node.origin, &path, format!("expected true or false, got {}", other.type_name()));
+                None
+            }
+        }
+    }
+
     /// An array of strings; absent → None.
     pub fn strings(&mut self, key: &str, problems: &mut Problems) -> Option<Vec<(String, Origin)>> {
         let path = self.key_path(key);
@@ -258,7 +274,7 @@ fn describe(value: &Value) -> String {
 }
 
 /// `90s`, `5m`, `1h`, `1h30m`, `500ms`, `2d`: a number and a unit, repeated.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let help = || format!("expected a duration such as \"90s\", \"5m\" or \"1h\", got {text:?}");
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.is_empty() {
@@ -292,7 +308,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
-pub(crate) fn format_duration(duration: Duration) -> String {
+pub fn format_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     if duration.subsec_millis() != 0 || secs == 0 {
         format!("{}ms", duration.as_millis())

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod agent;
+pub mod alerts;
 pub mod channel;
 pub mod collector;
 pub mod defaults;
@@ -21,8 +22,10 @@ pub use account::{AccountConfig, AccountSource, Platform};
 pub use agent::{
     AgentConfig, AgentIdentity, CollectorLink, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig,
 };
+pub use alerts::{AlertSeverity, AlertsConfig, NotifierConfig, NotifierKind};
 pub use channel::InteractionConfig;
 pub use collector::CollectorConfig;
+pub use fields::{format_duration, parse_duration};
 pub use source::Origin;
 pub use thresholds::Thresholds;
 

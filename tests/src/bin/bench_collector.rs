@@ -270,7 +270,7 @@ fn library_choice(dir: &Path) {
             store.commit(batch, body, now).await.expect("commit");
         }
     });
-    let metrics = Metrics::new(store.clone());
+    let metrics = Metrics::new(store.clone(), xunjian_collector::alerts::AlertBoard::default());
     let time = |render: &dyn Fn() -> String| {
         let mut times = Vec::new();
         let mut size = 0;

@@ -1,4 +1,4 @@
-//! The registry (备案) and exemptions over HTTP.
+//! The central office's decisions over HTTP: the registry (备案), exemptions and silences.
 //!
 //! ```text
 //! GET    /api/v1/registry             filings as JSON
@@ -7,6 +7,9 @@
 //! GET    /api/v1/exemptions           every exemption, revoked ones included
 //! POST   /api/v1/exemptions           add one: JSON {target, column?, code, reason, author, until?}   admin
 //! DELETE /api/v1/exemptions/{id}      revoke one (it stays in the list)                     admin
+//! GET    /api/v1/silences             every silence, expired ones included
+//! POST   /api/v1/silences             add one: JSON {matchers: ["county=龙川县", …], duration: "2h", reason, author}   admin
+//! DELETE /api/v1/silences/{id}        end one now                                           admin
 //! GET    /api/v1/audit                the newest changes, who and when
 //! ```
 //! Changes need `Authorization: Bearer <token>` matching `[web] admin_token_file`; the author
@@ -25,7 +28,7 @@ use xunjian_shared::time::china_today;
 
 use super::WebState;
 use crate::registry::{self, Filing};
-use crate::store::{ChangeError, ChangeOutcome, NewExemption, RegistryChange};
+use crate::store::{ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
 
 /// Largest registry CSV accepted: tens of thousands of rows.
 const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
@@ -36,6 +39,8 @@ pub(super) fn routes() -> Router<WebState> {
         .route("/api/v1/registry.csv", get(registry_csv))
         .route("/api/v1/exemptions", get(exemptions).post(exemption_add))
         .route("/api/v1/exemptions/{id}", delete(exemption_revoke))
+        .route("/api/v1/silences", get(silences).post(silence_add))
+        .route("/api/v1/silences/{id}", delete(silence_expire))
         .route("/api/v1/audit", get(audit))
 }
 
@@ -211,6 +216,52 @@ async fn exemption_revoke(
     let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是豁免编号")))?;
     state.store.change_registry(RegistryChange::RevokeExemption { id, author }).await?;
     Ok(axum::Json(serde_json::json!({ "revoked": id })).into_response())
+}
+
+async fn silences(State(state): State<WebState>) -> Response {
+    let now = Timestamp::now();
+    let list: Vec<serde_json::Value> = state
+        .store
+        .registry()
+        .silences
+        .iter()
+        .map(|silence| {
+            let mut value = serde_json::to_value(silence).unwrap_or_default();
+            value["active"] = serde_json::Value::Bool(silence.is_active(now));
+            value["matchers"] = silence.matchers.iter().map(|m| m.to_string()).collect();
+            value
+        })
+        .collect();
+    axum::Json(list).into_response()
+}
+
+async fn silence_add(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let new: NewSilence = serde_json::from_slice(&body).map_err(|error| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("请求体应为 JSON：{{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\", \"author\"}}；{error}"),
+        )
+    })?;
+    match state.store.change_registry(RegistryChange::AddSilence(new)).await? {
+        ChangeOutcome::SilenceAdded { id, ends_at } => {
+            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id, "ends_at": ends_at.to_string() })))
+                .into_response())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+async fn silence_expire(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let author = author(&headers)?;
+    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是静默编号")))?;
+    state.store.change_registry(RegistryChange::ExpireSilence { id, author }).await?;
+    Ok(axum::Json(serde_json::json!({ "expired": id })).into_response())
 }
 
 async fn audit(State(state): State<WebState>) -> Response {

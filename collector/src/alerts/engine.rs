@@ -1,0 +1,224 @@
+//! Alert states: pending → firing → resolved, like Prometheus' rule manager, and which of them
+//! to notify (a new firing alert once, again every repeat interval, and its resolution). Pure;
+//! [`super::run`] evaluates, persists and dispatches.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::rules::Instance;
+use crate::registry::Registry;
+
+/// Resolved alerts stay visible in the API this long.
+pub const KEEP_RESOLVED: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// Found, waiting out its `for` duration.
+    Pending,
+    Firing,
+    Resolved,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+/// One alert and everything needed to notify about it, as stored and served.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub fingerprint: String,
+    pub alertname: String,
+    pub title: String,
+    pub severity: String,
+    pub labels: BTreeMap<String, String>,
+    pub description: String,
+    pub state: AlertState,
+    /// Since when it holds (from the data where known, else first evaluation that found it).
+    pub active_at: Timestamp,
+    pub for_seconds: u64,
+    pub fired_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    /// The last firing notice sent (queued to notifiers); None: not yet.
+    pub notified_at: Option<Timestamp>,
+    /// Whether the resolution was notified.
+    pub resolved_notified: bool,
+    /// The silence in force, if any.
+    pub silenced_by: Option<i64>,
+}
+
+/// A notice to send: an alert as it is now, firing or resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub alert: Alert,
+    /// A reminder of an alert notified before.
+    pub repeat: bool,
+}
+
+/// Moves every alert one evaluation on, given what the rules found; returns what to notify.
+pub fn step(
+    alerts: &mut BTreeMap<String, Alert>,
+    found: Vec<Instance>,
+    registry: &Registry,
+    now: Timestamp,
+    repeat_interval: Duration,
+) -> Vec<Notice> {
+    let mut seen = std::collections::HashSet::new();
+    for instance in found {
+        seen.insert(instance.fingerprint.clone());
+        let elapsed = |since: Timestamp| Duration::from_secs((now.as_second() - since.as_second()).max(0) as u64);
+        match alerts.get_mut(&instance.fingerprint) {
+            Some(alert) if alert.state != AlertState::Resolved => {
+                alert.labels = instance.labels;
+                alert.severity = alert.labels.get("severity").cloned().unwrap_or_default();
+                alert.description = instance.description;
+                alert.for_seconds = instance.for_duration.as_secs();
+                if alert.state == AlertState::Pending && elapsed(alert.active_at) >= instance.for_duration {
+                    alert.state = AlertState::Firing;
+                    alert.fired_at = Some(now);
+                }
+            }
+            _ => {
+                let active_at = instance.since.map_or(now, |since| since.min(now));
+                let firing = elapsed(active_at) >= instance.for_duration;
+                let alert = Alert {
+                    fingerprint: instance.fingerprint.clone(),
+                    alertname: instance.alertname,
+                    title: instance.title,
+                    severity: instance.severity.as_str().to_string(),
+                    labels: instance.labels,
+                    description: instance.description,
+                    state: if firing { AlertState::Firing } else { AlertState::Pending },
+                    active_at,
+                    for_seconds: instance.for_duration.as_secs(),
+                    fired_at: firing.then_some(now),
+                    resolved_at: None,
+                    notified_at: None,
+                    resolved_notified: false,
+                    silenced_by: None,
+                };
+                alerts.insert(instance.fingerprint, alert);
+            }
+        }
+    }
+    let keep_resolved = jiff::SignedDuration::try_from(KEEP_RESOLVED).unwrap_or_default();
+    alerts.retain(|fingerprint, alert| match alert.state {
+        AlertState::Pending => seen.contains(fingerprint),
+        AlertState::Firing => true,
+        AlertState::Resolved => alert.resolved_at.is_none_or(|at| now.duration_since(at) < keep_resolved),
+    });
+    let mut notices = Vec::new();
+    for (fingerprint, alert) in alerts.iter_mut() {
+        alert.silenced_by = registry.silenced_by(&alert.labels, now).map(|s| s.id);
+        match alert.state {
+            AlertState::Firing if !seen.contains(fingerprint) => {
+                alert.state = AlertState::Resolved;
+                alert.resolved_at = Some(now);
+                if alert.notified_at.is_some() {
+                    alert.resolved_notified = true;
+                    notices.push(Notice { alert: alert.clone(), repeat: false });
+                }
+            }
+            AlertState::Firing if alert.silenced_by.is_none() => {
+                let due = match alert.notified_at {
+                    None => Some(false),
+                    Some(at)
+                        if now.duration_since(at)
+                            >= jiff::SignedDuration::try_from(repeat_interval).unwrap_or_default() =>
+                    {
+                        Some(true)
+                    }
+                    Some(_) => None,
+                };
+                if let Some(repeat) = due {
+                    alert.notified_at = Some(now);
+                    notices.push(Notice { alert: alert.clone(), repeat });
+                }
+            }
+            _ => {}
+        }
+    }
+    notices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xunjian_shared::config::AlertSeverity;
+
+    fn instance(target: &str, for_secs: u64) -> Instance {
+        let mut labels = BTreeMap::new();
+        labels.insert("alertname".to_string(), "XunjianSiteDown".to_string());
+        labels.insert("target".to_string(), target.to_string());
+        labels.insert("severity".to_string(), "critical".to_string());
+        Instance {
+            fingerprint: format!("fp-{target}"),
+            alertname: "XunjianSiteDown".into(),
+            title: "网站无法访问".into(),
+            severity: AlertSeverity::Critical,
+            labels,
+            description: "连续 3 次探测失败".into(),
+            since: None,
+            for_duration: Duration::from_secs(for_secs),
+        }
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(1_790_000_000 + second).unwrap()
+    }
+
+    #[test]
+    fn pending_firing_repeat_resolved_and_silences() {
+        let mut alerts = BTreeMap::new();
+        let registry = Registry::default();
+        let hour = Duration::from_secs(3600);
+        // Pending for its `for`, then firing once, not again until the repeat interval.
+        assert!(step(&mut alerts, vec![instance("甲", 60)], &registry, at(0), hour).is_empty());
+        assert_eq!(alerts["fp-甲"].state, AlertState::Pending);
+        let notices = step(&mut alerts, vec![instance("甲", 60)], &registry, at(60), hour);
+        assert_eq!((notices.len(), notices[0].repeat), (1, false));
+        assert_eq!(alerts["fp-甲"].state, AlertState::Firing);
+        assert!(step(&mut alerts, vec![instance("甲", 60)], &registry, at(120), hour).is_empty(), "no duplicate");
+        let notices = step(&mut alerts, vec![instance("甲", 60)], &registry, at(60 + 3600), hour);
+        assert!(notices.len() == 1 && notices[0].repeat, "a reminder after the repeat interval");
+        // Gone: resolved, notified once.
+        let notices = step(&mut alerts, Vec::new(), &registry, at(4000), hour);
+        assert_eq!((notices.len(), notices[0].alert.state), (1, AlertState::Resolved));
+        assert!(step(&mut alerts, Vec::new(), &registry, at(4015), hour).is_empty());
+        // A pending alert that goes away leaves nothing and notifies nothing.
+        step(&mut alerts, vec![instance("乙", 600)], &registry, at(5000), hour);
+        assert!(step(&mut alerts, Vec::new(), &registry, at(5015), hour).is_empty());
+        assert!(!alerts.contains_key("fp-乙"));
+        // A silence holds notices back while it lasts; the alert still fires and shows it.
+        let mut silenced = Registry::default();
+        silenced.silences.push(crate::registry::Silence {
+            id: 7,
+            matchers: vec![crate::registry::Matcher::parse("target=丙").unwrap()],
+            starts_at: at(0),
+            ends_at: at(7000),
+            reason: "迁移".into(),
+            author: "王".into(),
+            created_at: at(0),
+            expired_at: None,
+            expired_by: None,
+        });
+        assert!(step(&mut alerts, vec![instance("丙", 0)], &silenced, at(6000), hour).is_empty());
+        assert_eq!((alerts["fp-丙"].state, alerts["fp-丙"].silenced_by), (AlertState::Firing, Some(7)));
+        let notices = step(&mut alerts, vec![instance("丙", 0)], &silenced, at(7000), hour);
+        assert_eq!(notices.len(), 1, "notified when the silence ends");
+        // Resolved ones are kept a day for the API, then dropped.
+        step(&mut alerts, Vec::new(), &registry, at(7015), hour);
+        assert!(alerts.contains_key("fp-丙"));
+        step(&mut alerts, Vec::new(), &registry, at(7015 + 86_400), hour);
+        assert!(!alerts.contains_key("fp-丙"));
+    }
+}

@@ -1,0 +1,412 @@
+//! The built-in rules and what they find in the projection: one [`Instance`] per thing wrong,
+//! with its labels, its Chinese summary and, where the data tells, since when.
+//!
+//! Each rule is defaults (severity, `for`, threshold) that `[[alerts.rule]]` and then matching
+//! `[[alerts.override]]`s change, per county and target. Findings under an exemption raise
+//! nothing. Pure: the engine ([`super::engine`]) keeps state.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use xunjian_shared::config::AlertSeverity;
+use xunjian_shared::config::alerts::{AlertsConfig, RuleChange};
+use xunjian_shared::time::china_today;
+use xunjian_shared::wire::{FindingCode, Severity, TargetKind};
+
+use crate::registry::{Assessment, Channel, Registry};
+use crate::store::Snapshot;
+use crate::store::projection::days_since_epoch;
+
+/// What a rule looks at.
+#[derive(Clone, Copy, Debug)]
+enum Condition {
+    /// Any of these findings on a page (severity from the finding unless configured).
+    Findings(&'static [FindingCode]),
+    /// Availability probes failing `threshold` times in a row.
+    FailuresInARow,
+    /// Successful probes over the last 7 days below `threshold` (a ratio), with enough probes.
+    AvailabilityBelow,
+    /// An agent that has not pushed for `threshold` minutes.
+    AgentSilent,
+    /// The registry's comparison.
+    Registry(FindingCode),
+}
+
+pub struct Rule {
+    pub name: &'static str,
+    /// 告警名称 in messages.
+    pub title: &'static str,
+    condition: Condition,
+    severity: Option<AlertSeverity>,
+    for_duration: Duration,
+    threshold: Option<f64>,
+}
+
+const fn rule(name: &'static str, title: &'static str, condition: Condition) -> Rule {
+    Rule { name, title, condition, severity: None, for_duration: Duration::ZERO, threshold: None }
+}
+
+/// Every built-in rule, in the order of `RULE_NAMES`.
+pub static RULES: [Rule; 20] = [
+    Rule {
+        severity: Some(AlertSeverity::Critical),
+        threshold: Some(3.0),
+        ..rule("XunjianSiteDown", "网站无法访问", Condition::FailuresInARow)
+    },
+    Rule {
+        severity: Some(AlertSeverity::Critical),
+        threshold: Some(0.95),
+        ..rule("XunjianAvailabilityLow", "近 7 天可用率低于 95%", Condition::AvailabilityBelow)
+    },
+    rule(
+        "XunjianTlsCertificate",
+        "HTTPS 证书无效或即将过期",
+        Condition::Findings(&[FindingCode::TlsCertificateInvalid, FindingCode::TlsCertificateExpiring]),
+    ),
+    rule("XunjianHomeStale", "首页不更新", Condition::Findings(&[FindingCode::HomeNotUpdated])),
+    rule(
+        "XunjianColumnStale",
+        "栏目不更新",
+        Condition::Findings(&[FindingCode::ColumnNotUpdated, FindingCode::ColumnUnreachable]),
+    ),
+    rule("XunjianColumnBlank", "空白栏目", Condition::Findings(&[FindingCode::ColumnBlank])),
+    rule("XunjianChannelMissing", "未提供互动交流渠道", Condition::Findings(&[FindingCode::InteractionChannelMissing])),
+    rule(
+        "XunjianInteractionUnreachable",
+        "互动渠道无法访问",
+        Condition::Findings(&[FindingCode::InteractionUnreachable]),
+    ),
+    rule("XunjianInteractionOverdue", "留言超期未答复", Condition::Findings(&[FindingCode::InteractionOverdue])),
+    rule(
+        "XunjianInteractionUnanswered",
+        "留言超过 3 个月未回应",
+        Condition::Findings(&[FindingCode::InteractionUnanswered]),
+    ),
+    rule(
+        "XunjianAccountUnreachable",
+        "政务新媒体账号无法读取",
+        Condition::Findings(&[FindingCode::AccountUnreachable]),
+    ),
+    rule("XunjianAccountStale", "政务新媒体账号不更新", Condition::Findings(&[FindingCode::AccountNotUpdated])),
+    rule(
+        "XunjianAccountInteractionClosed",
+        "政务新媒体互动功能不通畅",
+        Condition::Findings(&[FindingCode::AccountInteractionClosed]),
+    ),
+    rule("XunjianDeadLinks", "首页存在不可用链接", Condition::Findings(&[FindingCode::DeadLinks])),
+    rule("XunjianWordingError", "严重表述错误或错别字", Condition::Findings(&[FindingCode::WordingError])),
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule("XunjianAccountNotFiled", "账号未备案（漏报）", Condition::Registry(FindingCode::NotFiled))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule("XunjianAccountClosedButLive", "已关停账号仍在运行", Condition::Registry(FindingCode::ClosedButLive))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Info),
+        ..rule("XunjianRegistryUnmonitored", "已备案但无人巡检", Condition::Registry(FindingCode::Unmonitored))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Critical),
+        threshold: Some(15.0),
+        ..rule("XunjianAgentSilent", "采集代理失联", Condition::AgentSilent)
+    },
+    Rule {
+        severity: Some(AlertSeverity::Info),
+        ..rule(
+            "XunjianCalendarYearUnknown",
+            "节假日日历缺少年份",
+            Condition::Findings(&[FindingCode::CalendarYearUnknown]),
+        )
+    },
+];
+
+/// Probes needed over 7 days before availability is judged (the indicator: ≥ 20 a day).
+const MIN_PROBES_FOR_RATIO: u64 = 20;
+
+/// One thing a rule finds wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub fingerprint: String,
+    pub alertname: String,
+    pub title: String,
+    pub severity: AlertSeverity,
+    pub labels: BTreeMap<String, String>,
+    /// What is wrong, in Chinese (the finding's detail, or the rule's measurement).
+    pub description: String,
+    /// Since when, where the data tells (a failure run's first failure, the last push).
+    pub since: Option<Timestamp>,
+    pub for_duration: Duration,
+}
+
+/// A rule's settings for one county and target, after the configuration.
+struct Effective {
+    enabled: bool,
+    severity: Option<AlertSeverity>,
+    for_duration: Duration,
+    threshold: Option<f64>,
+    labels: Vec<(String, String)>,
+}
+
+fn effective(rule: &Rule, config: &AlertsConfig, county: &str, target: &str) -> Effective {
+    let mut settings = Effective {
+        enabled: true,
+        severity: rule.severity,
+        for_duration: rule.for_duration,
+        threshold: rule.threshold,
+        labels: Vec::new(),
+    };
+    let mut apply = |change: &RuleChange| {
+        if let Some(enabled) = change.enabled {
+            settings.enabled = enabled;
+        }
+        if change.severity.is_some() {
+            settings.severity = change.severity;
+        }
+        if let Some(for_duration) = change.for_duration {
+            settings.for_duration = for_duration;
+        }
+        if change.threshold.is_some() && rule.threshold.is_some() {
+            settings.threshold = change.threshold;
+        }
+        settings.labels.extend(change.labels.iter().cloned());
+    };
+    for setting in config.rules.iter().filter(|s| s.name == rule.name) {
+        apply(&setting.change);
+    }
+    for over in &config.overrides {
+        let matches = over.county.as_deref().is_none_or(|c| c == county)
+            && over.target.as_deref().is_none_or(|t| t == target)
+            && over.rule.as_deref().is_none_or(|r| r == rule.name);
+        if matches {
+            apply(&over.change);
+        }
+    }
+    settings
+}
+
+fn severity_of(finding: Severity) -> AlertSeverity {
+    match finding {
+        Severity::Veto => AlertSeverity::Critical,
+        Severity::Error => AlertSeverity::Warning,
+        Severity::Warning => AlertSeverity::Info,
+    }
+}
+
+/// A stable id from the identifying labels (FNV-1a, 64 bits, hex).
+fn fingerprint(labels: &BTreeMap<String, String>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (key, value) in labels.iter().filter(|(key, _)| key.as_str() != "severity") {
+        for byte in key.bytes().chain([0xff]).chain(value.bytes()).chain([0xfe]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+struct Builder<'a> {
+    config: &'a AlertsConfig,
+    found: Vec<Instance>,
+}
+
+impl Builder<'_> {
+    /// Adds an instance of `rule` for the page with `labels` (county, target … already set).
+    fn add(
+        &mut self,
+        rule: &Rule,
+        mut labels: BTreeMap<String, String>,
+        finding_severity: Option<Severity>,
+        description: String,
+        since: Option<Timestamp>,
+    ) {
+        let county = labels.get("county").cloned().unwrap_or_default();
+        let target = labels.get("target").cloned().unwrap_or_default();
+        let settings = effective(rule, self.config, &county, &target);
+        if !settings.enabled {
+            return;
+        }
+        let severity = settings.severity.or(finding_severity.map(severity_of)).unwrap_or(AlertSeverity::Warning);
+        labels.retain(|_, value| !value.is_empty());
+        labels.insert("alertname".into(), rule.name.into());
+        for (key, value) in settings.labels {
+            labels.insert(key, value);
+        }
+        labels.insert("severity".into(), severity.as_str().into());
+        self.found.push(Instance {
+            fingerprint: fingerprint(&labels),
+            alertname: rule.name.into(),
+            title: rule.title.into(),
+            severity,
+            labels,
+            description,
+            since,
+            for_duration: settings.for_duration,
+        });
+    }
+}
+
+/// Every instance the rules find now.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    registry: &Registry,
+    assessment: &Assessment,
+    config: &AlertsConfig,
+    now: Timestamp,
+) -> Vec<Instance> {
+    let today = china_today(now);
+    let mut builder = Builder { config, found: Vec::new() };
+    for state in snapshot.subjects.values() {
+        let observation = &state.observation;
+        let mut labels = BTreeMap::new();
+        labels.insert("county".to_string(), state.county.clone());
+        labels.insert("unit".to_string(), observation.unit.clone());
+        labels.insert("target".to_string(), observation.target.clone());
+        labels.insert("kind".to_string(), observation.kind.as_str().to_string());
+        labels.insert("platform".to_string(), observation.platform.clone().unwrap_or_default());
+        labels.insert("column".to_string(), observation.column.clone().unwrap_or_default());
+        labels.insert("channel".to_string(), observation.channel.clone().unwrap_or_default());
+        for rule in &RULES {
+            match rule.condition {
+                Condition::Findings(codes) => {
+                    let findings: Vec<_> = observation
+                        .findings
+                        .iter()
+                        .filter(|f| codes.contains(&f.code) && registry.exempts(observation, f, today).is_none())
+                        .collect();
+                    if let Some(worst) = findings.iter().map(|f| f.severity).max() {
+                        let description = findings.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
+                        builder.add(rule, labels.clone(), Some(worst), description, None);
+                    }
+                }
+                Condition::FailuresInARow => {
+                    let county = &state.county;
+                    let needed = effective(rule, config, county, &observation.target).threshold.unwrap_or(3.0);
+                    if state.streak.failures > 0 && f64::from(state.streak.failures) >= needed {
+                        let reason = observation
+                            .findings
+                            .iter()
+                            .find(|f| matches!(f.code, FindingCode::SiteUnreachable | FindingCode::HttpError))
+                            .map(|f| f.detail.clone())
+                            .unwrap_or_else(|| "首页无法访问".into());
+                        let description = format!("连续 {} 次探测失败：{reason}", state.streak.failures);
+                        builder.add(rule, labels.clone(), None, description, state.streak.since);
+                    }
+                }
+                Condition::AvailabilityBelow => {
+                    let newest = days_since_epoch(today);
+                    let (ok, failed) = state
+                        .probe_days
+                        .iter()
+                        .filter(|(day, _, _)| newest - day < 7)
+                        .fold((0u64, 0u64), |(ok, failed), (_, o, f)| (ok + u64::from(*o), failed + u64::from(*f)));
+                    let total = ok + failed;
+                    let line = effective(rule, config, &state.county, &observation.target).threshold.unwrap_or(0.95);
+                    if total >= MIN_PROBES_FOR_RATIO && (ok as f64) < line * total as f64 {
+                        let description = format!(
+                            "近 7 天 {total} 次探测中 {failed} 次失败，可用率 {:.1}%（低于 {:.0}%，单项否决线）",
+                            ok as f64 * 100.0 / total as f64,
+                            line * 100.0
+                        );
+                        builder.add(rule, labels.clone(), None, description, None);
+                    }
+                }
+                Condition::AgentSilent | Condition::Registry(_) => {}
+            }
+        }
+    }
+    for rule in &RULES {
+        match rule.condition {
+            Condition::AgentSilent => {
+                for (agent, state) in &snapshot.agents {
+                    let minutes = effective(rule, config, &state.county, "").threshold.unwrap_or(15.0);
+                    let silent = now.as_second() - state.last_push_at.as_second();
+                    if silent as f64 >= minutes * 60.0 {
+                        let mut labels = BTreeMap::new();
+                        labels.insert("county".to_string(), state.county.clone());
+                        labels.insert("agent".to_string(), agent.clone());
+                        let description = format!(
+                            "采集代理 {agent} 已 {} 分钟未推送数据（阈值 {minutes:.0} 分钟）；请检查该县区的巡检主机、网络和证书",
+                            silent / 60
+                        );
+                        builder.add(rule, labels, None, description, Some(state.last_push_at));
+                    }
+                }
+            }
+            Condition::Registry(FindingCode::Unmonitored) => {
+                for filing in &assessment.unmonitored {
+                    let mut labels = BTreeMap::new();
+                    labels.insert("county".to_string(), filing.county.clone());
+                    labels.insert("unit".to_string(), filing.unit.clone());
+                    labels.insert("target".to_string(), filing.name.clone());
+                    labels.insert(
+                        "kind".to_string(),
+                        if filing.channel == Channel::Website { "site" } else { "account" }.to_string(),
+                    );
+                    labels.insert("platform".to_string(), filing.channel.metric_label().to_string());
+                    let description = format!(
+                        "{}「{}」已备案（{}），但没有任何采集代理巡检",
+                        filing.channel.label_zh(),
+                        filing.name,
+                        filing.status.label_zh()
+                    );
+                    builder.add(rule, labels, None, description, None);
+                }
+            }
+            Condition::Registry(code) => {
+                for ((target, channel), standing) in &assessment.standing {
+                    let Some(finding) = standing.findings.iter().find(|f| f.code == code) else { continue };
+                    let observed = snapshot
+                        .subjects
+                        .values()
+                        .find(|s| &s.observation.target == target && s.observation.column.is_none());
+                    let mut labels = BTreeMap::new();
+                    let county = standing
+                        .filing
+                        .as_ref()
+                        .map(|f| f.county.clone())
+                        .or_else(|| observed.map(|s| s.county.clone()));
+                    labels.insert("county".to_string(), county.unwrap_or_default());
+                    let unit = standing
+                        .filing
+                        .as_ref()
+                        .map(|f| f.unit.clone())
+                        .or_else(|| observed.map(|s| s.observation.unit.clone()));
+                    labels.insert("unit".to_string(), unit.unwrap_or_default());
+                    labels.insert("target".to_string(), target.clone());
+                    let kind = if *channel == Channel::Website { TargetKind::Site } else { TargetKind::Account };
+                    labels.insert("kind".to_string(), kind.as_str().to_string());
+                    labels.insert("platform".to_string(), channel.metric_label().to_string());
+                    builder.add(rule, labels, Some(finding.severity), finding.detail.clone(), None);
+                }
+            }
+            _ => {}
+        }
+    }
+    builder.found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_is_the_documented_list() {
+        let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        assert_eq!(names, xunjian_shared::config::alerts::RULE_NAMES);
+    }
+
+    #[test]
+    fn fingerprints_ignore_severity_and_order() {
+        let mut a = BTreeMap::new();
+        a.insert("alertname".to_string(), "X".to_string());
+        a.insert("target".to_string(), "甲".to_string());
+        let mut b = a.clone();
+        b.insert("severity".to_string(), "critical".to_string());
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        b.insert("target".to_string(), "乙".to_string());
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+    }
+}

@@ -1,0 +1,420 @@
+//! `[alerts]` of `collector.toml`: how often rules are evaluated, rule settings and per-county
+//! or per-target overrides, and where notifications go.
+//!
+//! ```toml
+//! [alerts]
+//! evaluation_interval = "15s"
+//! repeat_interval = "4h"                  # a firing alert is sent again this often
+//! status_page_url = "http://collector.example.gov.cn:9090/"   # linked from every message
+//!
+//! [[alerts.rule]]                         # change a built-in rule (names: README)
+//! name = "XunjianSiteDown"
+//! failures = 3                            # the rule's threshold, where it has one
+//! for = "0s"
+//! severity = "critical"                   # critical | warning | info
+//! # enabled = false
+//!
+//! [[alerts.override]]                     # for one county, target, or rule within them
+//! county = "和平县"
+//! target = "和平县人民政府网"             # optional
+//! rule = "XunjianColumnStale"             # optional: every rule when absent
+//! for = "1d"
+//! labels = ["team=hp"]                    # added to the alert's labels
+//!
+//! [[alerts.notifier]]
+//! name = "市府办值班群"
+//! type = "dingtalk"                       # webhook | alertmanager | dingtalk | wecom | feishu
+//! url = "https://oapi.dingtalk.com/robot/send?access_token=…"
+//! secret_file = "dingtalk-secret"         # signing secret (dingtalk, feishu); or secret = "…"
+//! counties = ["龙川县"]                   # optional: only these counties' alerts
+//! min_severity = "warning"                # optional: default info (everything)
+//! rate_limit_per_minute = 20              # optional: the platform's limit by default
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use url::Url;
+
+use super::fields::{Problems, Table};
+
+/// Names of the built-in rules (their conditions live in the collector); a stable interface.
+pub const RULE_NAMES: [&str; 20] = [
+    "XunjianSiteDown",
+    "XunjianAvailabilityLow",
+    "XunjianTlsCertificate",
+    "XunjianHomeStale",
+    "XunjianColumnStale",
+    "XunjianColumnBlank",
+    "XunjianChannelMissing",
+    "XunjianInteractionUnreachable",
+    "XunjianInteractionOverdue",
+    "XunjianInteractionUnanswered",
+    "XunjianAccountUnreachable",
+    "XunjianAccountStale",
+    "XunjianAccountInteractionClosed",
+    "XunjianDeadLinks",
+    "XunjianWordingError",
+    "XunjianAccountNotFiled",
+    "XunjianAccountClosedButLive",
+    "XunjianRegistryUnmonitored",
+    "XunjianAgentSilent",
+    "XunjianCalendarYearUnknown",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertSeverity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl AlertSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertSeverity::Info => "info",
+            AlertSeverity::Warning => "warning",
+            AlertSeverity::Critical => "critical",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            AlertSeverity::Info => "提示",
+            AlertSeverity::Warning => "警告",
+            AlertSeverity::Critical => "严重",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertSeverity> {
+        match text.trim() {
+            "info" => Some(AlertSeverity::Info),
+            "warning" => Some(AlertSeverity::Warning),
+            "critical" => Some(AlertSeverity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// What a rule or an override changes; None keeps what came before.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleChange {
+    pub enabled: Option<bool>,
+    pub severity: Option<AlertSeverity>,
+    pub for_duration: Option<Duration>,
+    /// The rule's threshold (failures in a row, a ratio, minutes …), where it has one.
+    pub threshold: Option<f64>,
+    pub labels: Vec<(String, String)>,
+}
+
+/// `[[alerts.rule]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSetting {
+    pub name: String,
+    pub change: RuleChange,
+}
+
+/// `[[alerts.override]]`: applies where every given field matches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleOverride {
+    pub county: Option<String>,
+    pub target: Option<String>,
+    pub rule: Option<String>,
+    pub change: RuleChange,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifierKind {
+    Webhook,
+    Alertmanager,
+    Dingtalk,
+    Wecom,
+    Feishu,
+}
+
+impl NotifierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifierKind::Webhook => "webhook",
+            NotifierKind::Alertmanager => "alertmanager",
+            NotifierKind::Dingtalk => "dingtalk",
+            NotifierKind::Wecom => "wecom",
+            NotifierKind::Feishu => "feishu",
+        }
+    }
+
+    /// Messages a minute the platform accepts (DingTalk and WeCom robots: 20; Feishu: 100).
+    pub fn default_rate_limit(self) -> u32 {
+        match self {
+            NotifierKind::Dingtalk | NotifierKind::Wecom => 20,
+            NotifierKind::Feishu => 100,
+            NotifierKind::Webhook | NotifierKind::Alertmanager => 120,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NotifierConfig {
+    pub name: String,
+    pub kind: NotifierKind,
+    pub url: Url,
+    pub secret: Option<String>,
+    pub counties: Vec<String>,
+    pub min_severity: AlertSeverity,
+    pub rate_limit_per_minute: u32,
+    pub send_resolved: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertsConfig {
+    pub evaluation_interval: Duration,
+    pub repeat_interval: Duration,
+    pub status_page_url: Option<Url>,
+    pub rules: Vec<RuleSetting>,
+    pub overrides: Vec<RuleOverride>,
+    pub notifiers: Vec<NotifierConfig>,
+}
+
+pub const DEFAULT_EVALUATION_INTERVAL: Duration = Duration::from_secs(15);
+pub const DEFAULT_REPEAT_INTERVAL: Duration = Duration::from_secs(4 * 3600);
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            evaluation_interval: DEFAULT_EVALUATION_INTERVAL,
+            repeat_interval: DEFAULT_REPEAT_INTERVAL,
+            status_page_url: None,
+            rules: Vec::new(),
+            overrides: Vec::new(),
+            notifiers: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Problems) -> AlertsConfig {
+    let mut config = AlertsConfig::default();
+    if let Some(interval) =
+        table.duration("evaluation_interval", Duration::from_secs(1), Duration::from_secs(3600), problems)
+    {
+        config.evaluation_interval = interval;
+    }
+    if let Some(interval) =
+        table.duration("repeat_interval", Duration::from_secs(60), Duration::from_secs(7 * 86_400), problems)
+    {
+        config.repeat_interval = interval;
+    }
+    config.status_page_url = table.url("status_page_url", false, problems);
+    for mut rule in table.tables("rule", problems) {
+        let name = rule_name(&mut rule, "name", true, problems);
+        let change = read_change(&mut rule, problems);
+        rule.finish(&["name", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes"], problems);
+        if let Some(name) = name {
+            config.rules.push(RuleSetting { name, change });
+        }
+    }
+    for mut over in table.tables("override", problems) {
+        let county = over.string("county", problems).map(|(text, _)| text.trim().to_string());
+        let target = over.string("target", problems).map(|(text, _)| text.trim().to_string());
+        let rule = rule_name(&mut over, "rule", false, problems);
+        let change = read_change(&mut over, problems);
+        if county.is_none() && target.is_none() && rule.is_none() {
+            problems.push(
+                &over.origin,
+                &over.path,
+                "an override needs county, target or rule; to change a rule everywhere use [[alerts.rule]]",
+            );
+        }
+        over.finish(
+            &["county", "target", "rule", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes"],
+            problems,
+        );
+        config.overrides.push(RuleOverride { county, target, rule, change });
+    }
+    let mut names: Vec<String> = Vec::new();
+    for mut notifier in table.tables("notifier", problems) {
+        if let Some(found) = read_notifier(&mut notifier, base, problems) {
+            if names.contains(&found.name) {
+                problems.push(
+                    &notifier.origin,
+                    &notifier.key_path("name"),
+                    format!("another notifier is named {:?}; names must be unique", found.name),
+                );
+            }
+            names.push(found.name.clone());
+            config.notifiers.push(found);
+        }
+        notifier.finish(
+            &[
+                "name",
+                "type",
+                "url",
+                "secret",
+                "secret_file",
+                "counties",
+                "min_severity",
+                "rate_limit_per_minute",
+                "send_resolved",
+            ],
+            problems,
+        );
+    }
+    table.finish(
+        &["evaluation_interval", "repeat_interval", "status_page_url", "rule", "override", "notifier"],
+        problems,
+    );
+    config
+}
+
+fn rule_name(table: &mut Table<'_>, key: &str, required: bool, problems: &mut Problems) -> Option<String> {
+    let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
+    let name = text.trim();
+    if RULE_NAMES.contains(&name) {
+        Some(name.to_string())
+    } else {
+        let nearest = RULE_NAMES.iter().min_by_key(|known| strsim_distance(known, name)).copied().unwrap_or("");
+        problems.push(
+            &origin,
+            &table.key_path(key),
+            format!("unknown rule {name:?}; did you mean {nearest:?}? (every name is in README)"),
+        );
+        None
+    }
+}
+
+/// Edit distance, small and good enough for suggesting a rule name.
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current.push((previous[j] + usize::from(ca != *cb)).min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+fn read_change(table: &mut Table<'_>, problems: &mut Problems) -> RuleChange {
+    let enabled = table.boolean("enabled", problems);
+    let severity = table.string("severity", problems).and_then(|(text, origin)| {
+        let parsed = AlertSeverity::parse(&text);
+        if parsed.is_none() {
+            problems.push(
+                &origin,
+                &table.key_path("severity"),
+                format!("unknown severity {text:?}: expected critical, warning or info"),
+            );
+        }
+        parsed
+    });
+    let for_duration = table.duration("for", Duration::ZERO, Duration::from_secs(30 * 86_400), problems);
+    let mut threshold = None;
+    if let Some(failures) = table.whole_number("failures", " failures", 1, 1000, problems) {
+        threshold = Some(failures as f64);
+    }
+    if let Some(minutes) = table.whole_number("minutes", " minutes", 1, 7 * 24 * 60, problems) {
+        threshold = Some(minutes as f64);
+    }
+    if let Some(percent) = table.whole_number("ratio", " percent", 1, 100, problems) {
+        threshold = Some(percent as f64 / 100.0);
+    }
+    let mut labels = Vec::new();
+    for (text, origin) in table.strings("labels", problems).unwrap_or_default() {
+        match text.split_once('=') {
+            Some((key, value))
+                if !key.trim().is_empty()
+                    && key.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !key.trim().starts_with("__") =>
+            {
+                labels.push((key.trim().to_string(), value.trim().to_string()))
+            }
+            _ => problems.push(
+                &origin,
+                &table.key_path("labels"),
+                format!("{text:?} is not NAME=VALUE with a name of letters, digits and _"),
+            ),
+        }
+    }
+    RuleChange { enabled, severity, for_duration, threshold, labels }
+}
+
+fn read_notifier(table: &mut Table<'_>, base: &Path, problems: &mut Problems) -> Option<NotifierConfig> {
+    let name = table.required_string("name", problems).map(|(text, _)| text.trim().to_string());
+    let kind = table.required_string("type", problems).and_then(|(text, origin)| {
+        let kind = match text.trim() {
+            "webhook" => Some(NotifierKind::Webhook),
+            "alertmanager" => Some(NotifierKind::Alertmanager),
+            "dingtalk" => Some(NotifierKind::Dingtalk),
+            "wecom" => Some(NotifierKind::Wecom),
+            "feishu" => Some(NotifierKind::Feishu),
+            _ => None,
+        };
+        if kind.is_none() {
+            problems.push(
+                &origin,
+                &table.key_path("type"),
+                format!("unknown notifier type {text:?}: expected webhook, alertmanager, dingtalk, wecom or feishu"),
+            );
+        }
+        kind
+    });
+    let url = table.url("url", true, problems);
+    let mut secret = table.string("secret", problems).map(|(text, _)| text.trim().to_string());
+    if let Some(path) = table.file("secret_file", base, false, "", problems) {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => secret = Some(text.trim().to_string()),
+            Err(err) => {
+                problems.push(&table.origin, &table.key_path("secret_file"), format!("{}: {err}", path.display()))
+            }
+        }
+    }
+    let counties = table
+        .strings("counties", problems)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(text, _)| text.trim().to_string())
+        .collect();
+    let min_severity = table
+        .string("min_severity", problems)
+        .and_then(|(text, origin)| {
+            let parsed = AlertSeverity::parse(&text);
+            if parsed.is_none() {
+                problems.push(
+                    &origin,
+                    &table.key_path("min_severity"),
+                    format!("unknown severity {text:?}: expected critical, warning or info"),
+                );
+            }
+            parsed
+        })
+        .unwrap_or(AlertSeverity::Info);
+    let rate_limit = table.whole_number("rate_limit_per_minute", " messages", 1, 6000, problems);
+    let send_resolved = table.boolean("send_resolved", problems).unwrap_or(true);
+    let (name, kind, url) = (name?, kind?, url?);
+    Some(NotifierConfig {
+        name,
+        kind,
+        url,
+        secret: secret.filter(|s| !s.is_empty()),
+        counties,
+        min_severity,
+        rate_limit_per_minute: rate_limit.map(|n| n as u32).unwrap_or_else(|| kind.default_rate_limit()),
+        send_resolved,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_suggest_the_nearest() {
+        assert_eq!(
+            RULE_NAMES.iter().min_by_key(|k| strsim_distance(k, "XunjianSiteDwon")).copied(),
+            Some("XunjianSiteDown")
+        );
+        let distinct: std::collections::HashSet<_> = RULE_NAMES.iter().collect();
+        assert_eq!(distinct.len(), RULE_NAMES.len());
+    }
+}
