@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per feature.
 
+mod alerts;
 mod boards_accounts;
 mod check_cli;
 mod corpus_extraction;

@@ -9,27 +9,9 @@ use xunjian_shared::wire::StatusReport;
 use xunjian_sim::Sim;
 use xunjian_sim::county::{self, PageState, SimCounty};
 use xunjian_tests::exposition::{self, Sample};
-use xunjian_tests::harness::{Process, http_get, promtool_check_metrics, temp_dir, wait_until};
-
-fn run_cli(binary: &str, args: &[&str]) -> String {
-    let output = std::process::Command::new(xunjian_tests::harness::binary(binary)).args(args).output().unwrap();
-    assert!(output.status.success(), "{binary} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-async fn start_collector(config: &std::path::Path) -> (Process, String) {
-    let mut collector = Process::spawn("xunjian-collector", &["serve", "--config", config.to_str().unwrap()]);
-    let line = collector.stdout_line(Duration::from_secs(30)).await;
-    // "push: https://127.0.0.1:P/api/v1/push   web: http://127.0.0.1:Q/"
-    let web = line
-        .split("web: ")
-        .nth(1)
-        .expect("the collector prints its web address")
-        .trim()
-        .trim_end_matches('/')
-        .to_string();
-    (collector, web)
-}
+use xunjian_tests::harness::{
+    Process, http_get, promtool_check_metrics, run_cli, start_collector, temp_dir, wait_until,
+};
 
 fn agent_config(county: &SimCounty, sim: &Sim, push_port: u16, down_port: u16, certs: &std::path::Path) -> String {
     let mut toml = format!(

@@ -142,6 +142,23 @@ fn binary_path(name: &str) -> PathBuf {
     binary(name)
 }
 
+/// Runs a workspace binary to completion; panics with its stderr unless it succeeds.
+pub fn run_cli(binary_name: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(binary(binary_name)).args(args).output().expect("run the CLI");
+    assert!(output.status.success(), "{binary_name} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Starts `xunjian-collector serve --config CONFIG`; returns it and its web base URL.
+pub async fn start_collector(config: &Path) -> (Process, String) {
+    let mut collector =
+        Process::spawn("xunjian-collector", &["serve", "--config", config.to_str().expect("UTF-8 path")]);
+    let line = collector.stdout_line(std::time::Duration::from_secs(30)).await;
+    // "push: https://127.0.0.1:P/api/v1/push   web: http://127.0.0.1:Q/"
+    let web = line.split("web: ").nth(1).expect("the collector prints its web address").trim().trim_end_matches('/');
+    (collector, web.to_string())
+}
+
 /// Polls `check` until it yields a value or `within` passes; panics naming `what` on timeout.
 pub async fn wait_until<T, F, Fut>(within: std::time::Duration, what: &str, mut check: F) -> T
 where

@@ -8,3 +8,4 @@ pub mod corpus;
 pub mod exposition;
 pub mod harness;
 pub mod measure;
+pub mod receiver;

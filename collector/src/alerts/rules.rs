@@ -38,13 +38,23 @@ pub struct Rule {
     /// 告警名称 in messages.
     pub title: &'static str,
     condition: Condition,
+    /// Findings below this severity are reminders on the status page, not alerts.
+    min_finding: Severity,
     severity: Option<AlertSeverity>,
     for_duration: Duration,
     threshold: Option<f64>,
 }
 
 const fn rule(name: &'static str, title: &'static str, condition: Condition) -> Rule {
-    Rule { name, title, condition, severity: None, for_duration: Duration::ZERO, threshold: None }
+    Rule {
+        name,
+        title,
+        condition,
+        min_finding: Severity::Error,
+        severity: None,
+        for_duration: Duration::ZERO,
+        threshold: None,
+    }
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
@@ -59,11 +69,14 @@ pub static RULES: [Rule; 20] = [
         threshold: Some(0.95),
         ..rule("XunjianAvailabilityLow", "近 7 天可用率低于 95%", Condition::AvailabilityBelow)
     },
-    rule(
-        "XunjianTlsCertificate",
-        "HTTPS 证书无效或即将过期",
-        Condition::Findings(&[FindingCode::TlsCertificateInvalid, FindingCode::TlsCertificateExpiring]),
-    ),
+    Rule {
+        min_finding: Severity::Warning,
+        ..rule(
+            "XunjianTlsCertificate",
+            "HTTPS 证书无效或即将过期",
+            Condition::Findings(&[FindingCode::TlsCertificateInvalid, FindingCode::TlsCertificateExpiring]),
+        )
+    },
     rule("XunjianHomeStale", "首页不更新", Condition::Findings(&[FindingCode::HomeNotUpdated])),
     rule(
         "XunjianColumnStale",
@@ -274,7 +287,8 @@ pub fn evaluate(
                     let findings: Vec<_> = observation
                         .findings
                         .iter()
-                        .filter(|f| codes.contains(&f.code) && registry.exempts(observation, f, today).is_none())
+                        .filter(|f| codes.contains(&f.code) && f.severity >= rule.min_finding)
+                        .filter(|f| registry.exempts(observation, f, today).is_none())
                         .collect();
                     if let Some(worst) = findings.iter().map(|f| f.severity).max() {
                         let description = findings.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
