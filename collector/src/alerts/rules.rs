@@ -412,6 +412,108 @@ mod tests {
         assert_eq!(names, xunjian_shared::config::alerts::RULE_NAMES);
     }
 
+    fn config(text: &str) -> AlertsConfig {
+        let dir = std::env::temp_dir().join(format!("xunjian-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in ["ca.pem", "server.pem", "server-key.pem"] {
+            std::fs::write(dir.join(file), "x").unwrap();
+        }
+        let toml = format!("[push]\nca = \"ca.pem\"\ncert = \"server.pem\"\nkey = \"server-key.pem\"\n{text}");
+        let parsed =
+            xunjian_shared::config::CollectorConfig::parse(&toml, &dir.join("c.toml"), &Default::default()).unwrap();
+        parsed.alerts
+    }
+
+    fn page(
+        county: &str,
+        target: &str,
+        column: Option<&str>,
+        failures: u32,
+        code: Option<FindingCode>,
+    ) -> crate::store::SubjectState {
+        let now = Timestamp::now();
+        let mut observation = xunjian_shared::wire::Observation::new(
+            target,
+            TargetKind::Site,
+            "单位",
+            "http://127.0.0.1/",
+            xunjian_shared::wire::CheckKind::Availability,
+            now,
+        );
+        observation.column = column.map(String::from);
+        if let Some(code) = code {
+            observation.findings.push(xunjian_shared::wire::Finding::new(code, Severity::Error, "栏目超期"));
+        }
+        crate::store::SubjectState {
+            county: county.into(),
+            observation,
+            probes_ok: 0,
+            probes_failed: u64::from(failures),
+            probe_days: Vec::new(),
+            streak: crate::store::projection::ProbeStreak { failures, since: Some(now), last_probe_at: Some(now) },
+        }
+    }
+
+    #[test]
+    fn rules_overrides_and_exemptions_decide_what_is_found() {
+        let mut snapshot = Snapshot::default();
+        let pages = [
+            ("lc", page("龙川县", "龙川网", None, 3, None)),
+            ("lc", page("龙川县", "龙川网", Some("动态"), 0, Some(FindingCode::ColumnNotUpdated))),
+            ("hp", page("和平县", "和平网", None, 3, None)),
+            ("hp", page("和平县", "和平网", Some("动态"), 0, Some(FindingCode::ColumnNotUpdated))),
+            ("hp", page("和平县", "和平网", Some("人事"), 0, Some(FindingCode::ColumnNotUpdated))),
+        ];
+        for (agent, state) in pages {
+            snapshot.subjects.insert(crate::store::SubjectKey::of(agent, &state.observation), state);
+        }
+        let config = config(
+            "[alerts]\n[[alerts.rule]]\nname = \"XunjianColumnStale\"\nfor = \"1h\"\n\
+             [[alerts.override]]\ncounty = \"和平县\"\nrule = \"XunjianSiteDown\"\nfailures = 5\n\
+             [[alerts.override]]\ntarget = \"龙川网\"\nseverity = \"critical\"\nlabels = [\"team=lc\"]\n",
+        );
+        let mut registry = Registry::default();
+        registry.exemptions.push(crate::registry::Exemption {
+            id: 1,
+            target: "和平网".into(),
+            column: "人事".into(),
+            code: FindingCode::ColumnNotUpdated,
+            reason: "无人事变动".into(),
+            author: "李".into(),
+            created_at: Timestamp::now(),
+            until: None,
+            revoked_at: None,
+            revoked_by: None,
+        });
+        let found = evaluate(&snapshot, &registry, &Assessment::default(), &config, Timestamp::now());
+        let summary: Vec<(&str, &str, &str, Option<&str>)> = found
+            .iter()
+            .map(|i| {
+                (
+                    i.alertname.as_str(),
+                    i.labels["target"].as_str(),
+                    i.labels["severity"].as_str(),
+                    i.labels.get("team").map(String::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("XunjianColumnStale", "和平网", "warning", None),
+                ("XunjianSiteDown", "龙川网", "critical", Some("lc")),
+                ("XunjianColumnStale", "龙川网", "critical", Some("lc")),
+            ],
+            "和平县 needs 5 failures; 人事 is exempted; 龙川网 is critical and labelled"
+        );
+        assert!(
+            found
+                .iter()
+                .filter(|i| i.alertname == "XunjianColumnStale")
+                .all(|i| i.for_duration == Duration::from_secs(3600))
+        );
+    }
+
     #[test]
     fn fingerprints_ignore_severity_and_order() {
         let mut a = BTreeMap::new();

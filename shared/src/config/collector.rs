@@ -274,6 +274,29 @@ mod tests {
         let with_token = format!("{good}[web]\nadmin_token_file = \"token\"\n");
         let config = CollectorConfig::parse(&with_token, &path, &HashMap::new()).unwrap();
         assert_eq!(config.web.admin_token.as_deref(), Some("0123456789abcdef0123"));
+
+        let alerts = format!(
+            "{good}[alerts]\nevaluation_interval = \"10s\"\n[[alerts.rule]]\nname = \"XunjianSiteDwon\"\n\
+             [[alerts.override]]\ncounty = \"龙川县\"\nseverity = \"urgent\"\nlabels = [\"team lc\"]\n\
+             [[alerts.notifier]]\nname = \"群\"\ntype = \"slack\"\nurl = \"oapi.dingtalk.com/robot/send\"\n"
+        );
+        let err = CollectorConfig::parse(&alerts, &path, &HashMap::new()).unwrap_err().to_string();
+        for expected in [
+            "alerts.rule[0].name: unknown rule \"XunjianSiteDwon\"; did you mean \"XunjianSiteDown\"?",
+            "alerts.override[0].severity: unknown severity \"urgent\"",
+            "alerts.override[0].labels: \"team lc\" is not NAME=VALUE",
+            "alerts.notifier[0].type: unknown notifier type \"slack\"",
+            "alerts.notifier[0].url: \"oapi.dingtalk.com/robot/send\" is not an absolute URL",
+        ] {
+            assert!(err.contains(expected), "{expected:?} not in\n{err}");
+        }
+        let fine = format!(
+            "{good}[alerts]\nrepeat_interval = \"2h\"\n[[alerts.notifier]]\nname = \"钉钉\"\ntype = \"dingtalk\"\nurl = \"https://oapi.dingtalk.com/robot/send?access_token=x\"\nsecret = \"SEC1\"\ncounties = [\"龙川县\"]\n"
+        );
+        let config = CollectorConfig::parse(&fine, &path, &HashMap::new()).unwrap();
+        let notifier = &config.alerts.notifiers[0];
+        assert_eq!((notifier.rate_limit_per_minute, notifier.secret.as_deref()), (20, Some("SEC1")), "DingTalk's own limit");
+        assert_eq!(config.alerts.repeat_interval, Duration::from_secs(7200));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
