@@ -54,6 +54,8 @@ impl Demo {
         // The site that is down: a loopback port nothing listens on.
         let down_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())?;
 
+        // Notifications go to a webhook inside the demo that prints them, as a duty group would see them.
+        let console = start_console_receiver().await?;
         let settings = Settings {
             database: dir.join("demo.db"),
             push_listen: "127.0.0.1:0".parse()?,
@@ -70,6 +72,7 @@ impl Demo {
             dedupe_window: xunjian_shared::config::collector::DEFAULT_DEDUPE_WINDOW,
             alerts: xunjian_shared::config::AlertsConfig {
                 evaluation_interval: Duration::from_secs(5),
+                notifiers: vec![console_notifier(console)],
                 ..Default::default()
             },
         };
@@ -181,6 +184,39 @@ fn agent_config(county: &SimCounty, sim: &Sim, push_addr: SocketAddr, down_port:
         }
     }
     toml
+}
+
+fn console_notifier(addr: SocketAddr) -> xunjian_shared::config::NotifierConfig {
+    xunjian_shared::config::NotifierConfig {
+        name: "演示控制台".into(),
+        kind: xunjian_shared::config::NotifierKind::Webhook,
+        url: url::Url::parse(&format!("http://{addr}/hook")).expect("a loopback URL"),
+        secret: None,
+        counties: Vec::new(),
+        min_severity: xunjian_shared::config::AlertSeverity::Warning,
+        rate_limit_per_minute: 120,
+        send_resolved: true,
+    }
+}
+
+/// A webhook receiver on loopback that prints each notice's summary.
+async fn start_console_receiver() -> anyhow::Result<SocketAddr> {
+    async fn hook(body: axum::body::Bytes) -> &'static str {
+        if let Ok(payload) = serde_json::from_slice::<serde_json::Value>(&body) {
+            for alert in payload["alerts"].as_array().into_iter().flatten() {
+                let state = if alert["status"] == "resolved" { "恢复" } else { "告警" };
+                println!("  [通知·{state}] {}", alert["annotations"]["summary"].as_str().unwrap_or(""));
+            }
+        }
+        "ok"
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = axum::Router::new().route("/hook", axum::routing::post(hook));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(addr)
 }
 
 fn registry_csv(filings: &[county::SimFiling]) -> String {

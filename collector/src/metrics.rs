@@ -48,6 +48,16 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    pub const ALL: [RejectReason; 7] = [
+        RejectReason::MalformedBody,
+        RejectReason::TooLarge,
+        RejectReason::UnsupportedEncoding,
+        RejectReason::UnsupportedSchemaVersion,
+        RejectReason::AgentMismatch,
+        RejectReason::InvalidBatch,
+        RejectReason::StoreError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RejectReason::MalformedBody => "malformed_body",
@@ -88,6 +98,12 @@ impl CollectorCounters {
         self.notifications.get_or_create(&[("notifier", notifier.to_string()), ("outcome", outcome.to_string())]).inc();
     }
 
+    /// Creates the series at 0.
+    pub fn notification_touch(&self, notifier: &str, outcome: &'static str) {
+        let _ =
+            self.notifications.get_or_create(&[("notifier", notifier.to_string()), ("outcome", outcome.to_string())]);
+    }
+
     pub fn rejected(&self, reason: RejectReason) {
         self.batches.get_or_create(&[("outcome", "rejected")]).inc();
         self.rejected.get_or_create(&[("reason", reason.as_str())]).inc();
@@ -113,6 +129,9 @@ impl Metrics {
         // Every outcome and reason exists from the start, so rates work before the first event.
         for outcome in ["accepted", "duplicate", "rejected"] {
             let _ = counters.batches.get_or_create(&[("outcome", outcome)]);
+        }
+        for reason in RejectReason::ALL {
+            let _ = counters.rejected.get_or_create(&[("reason", reason.as_str())]);
         }
         registry.register("xunjian_collector_batches", "Push batches by outcome", counters.batches.clone());
         registry.register(

@@ -5,6 +5,7 @@ mod boards_accounts;
 mod check_cli;
 mod corpus_extraction;
 mod demo;
+mod deploy;
 mod golden;
 mod push;
 mod push_refusals;

@@ -295,7 +295,11 @@ mod tests {
         );
         let config = CollectorConfig::parse(&fine, &path, &HashMap::new()).unwrap();
         let notifier = &config.alerts.notifiers[0];
-        assert_eq!((notifier.rate_limit_per_minute, notifier.secret.as_deref()), (20, Some("SEC1")), "DingTalk's own limit");
+        assert_eq!(
+            (notifier.rate_limit_per_minute, notifier.secret.as_deref()),
+            (20, Some("SEC1")),
+            "DingTalk's own limit"
+        );
         assert_eq!(config.alerts.repeat_interval, Duration::from_secs(7200));
         let _ = std::fs::remove_dir_all(&dir);
     }

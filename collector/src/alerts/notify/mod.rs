@@ -88,6 +88,10 @@ impl Dispatcher {
                     continue;
                 }
             };
+            // Every outcome exists from the start, so dashboards and rates work before the first.
+            for outcome in ["sent", "retried", "failed"] {
+                counters.notification_touch(&config.name, outcome);
+            }
             let (sender, receiver) = mpsc::unbounded_channel();
             let filter = NotifierFilter {
                 counties: config.counties.clone(),
