@@ -193,6 +193,52 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
         ]
     );
 
+    // Silences: through the API with the token, listed, ended; the CLI sees the same.
+    let silence = serde_json::json!({"matchers": ["county=龙川县", "alertname=XunjianColumnStale"], "duration": "4h", "reason": "栏目改版", "author": "王科长"});
+    let (status, created) =
+        send(client.post(format!("{web}/api/v1/silences")).bearer_auth(TOKEN).body(silence.to_string())).await;
+    assert_eq!(status, 201, "{created}");
+    let silence_id = created["id"].as_i64().unwrap();
+    let everything =
+        serde_json::json!({"matchers": ["severity!=info"], "duration": "4h", "reason": "r", "author": "a"});
+    let (status, refusal) =
+        send(client.post(format!("{web}/api/v1/silences")).bearer_auth(TOKEN).body(everything.to_string())).await;
+    assert_eq!(status, 422, "a silence needs one NAME=VALUE: {refusal}");
+    let (_, _, body) = http_get(&format!("{web}/api/v1/silences"), None).await;
+    let silences: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (silences[0]["active"].as_bool(), silences[0]["matchers"][0].as_str()),
+        (Some(true), Some("county=龙川县"))
+    );
+    let (code, out, _) = cli(&["silence", "--config", config, "list"]);
+    assert!(
+        code == 0 && out.contains(&format!("#{silence_id} [生效] county=龙川县 alertname=XunjianColumnStale")),
+        "{out}"
+    );
+    let end = client
+        .delete(format!("{web}/api/v1/silences/{silence_id}"))
+        .bearer_auth(TOKEN)
+        .header("x-xunjian-author", "wang");
+    assert_eq!(send(end).await.0, 200);
+    let (_, out, _) = cli(&["silence", "--config", config, "list"]);
+    assert!(out.contains(&format!("#{silence_id} [已由 wang 解除]")), "{out}");
+    let (code, _, err) = cli(&[
+        "silence",
+        "--config",
+        config,
+        "add",
+        "--match",
+        "county",
+        "--duration",
+        "1h",
+        "--reason",
+        "r",
+        "--author",
+        "a",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("应写成 标签=值"), "{err}");
+
     // Export from the CLI is what the API serves.
     let exported = dir.join("export.csv");
     let (code, _, err) = cli(&["registry", "--config", config, "export", exported.to_str().unwrap()]);

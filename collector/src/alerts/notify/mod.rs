@@ -414,6 +414,20 @@ mod tests {
         assert_eq!(json(&requests[1])["alerts"][0]["status"], "resolved");
     }
 
+    #[tokio::test]
+    async fn the_rate_limit_waits_for_a_slot_instead_of_dropping() {
+        let now = tokio::time::Instant::now();
+        // 20 sent in the last minute, the oldest 59.8 s ago: the 21st waits for it to age out.
+        let mut sent: VecDeque<tokio::time::Instant> =
+            (0..20).map(|i| now - Duration::from_millis(59_800 - i * 100)).collect();
+        wait_for_slot(&mut sent, 21).await;
+        assert!(now.elapsed() < Duration::from_millis(50), "below the limit: no wait");
+        wait_for_slot(&mut sent, 20).await;
+        let waited = now.elapsed();
+        assert!(waited >= Duration::from_millis(190) && waited < Duration::from_secs(2), "waited {waited:?}");
+        assert_eq!(sent.len(), 19, "the aged-out send left the window");
+    }
+
     #[test]
     fn robot_answers() {
         assert!(robot_accepted(200, r#"{"errcode":0,"errmsg":"ok"}"#, "errcode").is_ok());
