@@ -7,4 +7,6 @@ pub mod fetch;
 pub mod push;
 pub mod run;
 pub mod schedule;
+pub mod self_metrics;
+pub mod spool;
 pub mod table;

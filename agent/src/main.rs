@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             };
             init_logging(log_format, "info");
             match run(config, roots, dictionary) {
-                Ok(summary) if summary.batches_unsent == 0 => ExitCode::SUCCESS,
+                Ok(summary) if summary.batches_lost == 0 => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::from(1),
                 Err(error) => {
                     eprintln!("错误：{error:#}");
@@ -176,7 +176,7 @@ fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>, dictionary: Dictio
             let _ = stop.send(true);
         });
         let shared = schedule::Shared::new(&config, fetcher, dictionary);
-        anyhow::Ok(run::run(config, shared, pusher, stopped).await)
+        Ok(run::run(config, shared, pusher, stopped).await?)
     })
 }
 

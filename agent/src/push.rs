@@ -1,15 +1,13 @@
 //! Pushing observations to the collector: batching, batch ids and sequence numbers, the mTLS
 //! client, retries with exponential backoff, failover to a second collector.
 //!
-//! A batch is encoded once (gzip JSON) and resent byte for byte until the collector answers:
-//! the same batch id every time, so a batch that arrived but whose answer was lost is taken
-//! once (the collector treats a repeated id as a duplicate). 2xx removes it from the queue;
-//! 5xx, 429 and network failures keep it and back off; any other 4xx means the batch can never
-//! be taken as it is, so it is dropped with an error naming the collector's reason.
-//!
-//! This queue lives in memory: batches still queued when the agent is killed are lost.
+//! A batch is encoded once (gzip JSON), written to the disk spool (`spool.rs`), and resent byte
+//! for byte until the collector answers: the same batch id every time, so a batch that arrived
+//! but whose answer was lost is taken once (the collector treats a repeated id as a
+//! duplicate). 2xx removes it from the spool; 5xx, 429 (after its Retry-After) and network
+//! failures keep it and back off; any other 4xx means the batch can never be taken as it is, so
+//! it is set aside in the spool's `rejected/` with an error naming the collector's reason.
 
-use std::collections::VecDeque;
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -23,9 +21,6 @@ use xunjian_shared::wire::{ApiError, Batch, BatchId, Observation, PushAck, SCHEM
 /// Observations per batch: large enough to amortise TLS and fsync, small enough that one
 /// batch is far below the collector's body limit (about 1 KB of JSON each, 10:1 gzip).
 pub const MAX_BATCH_OBSERVATIONS: usize = 500;
-/// Queued observations kept while the collector is unreachable; the oldest batches go first
-/// beyond this (the disk spool will lift this limit).
-pub const MAX_QUEUED_OBSERVATIONS: usize = 200_000;
 /// First retry delay; doubles per failure up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -58,9 +53,10 @@ pub enum Delivery {
         status: u16,
         error: Option<ApiError>,
     },
-    /// Try again later (network failure, 5xx, 429).
+    /// Try again later (network failure, 5xx, 429), not before `after` when the collector said.
     Retry {
         reason: String,
+        after: Option<Duration>,
     },
 }
 
@@ -73,13 +69,13 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    /// Sequence numbers start at the current time in milliseconds, so they keep increasing
-    /// across restarts of an agent whose clock does not go backwards.
-    pub fn new(agent: &str, county: &str, now: Timestamp) -> Self {
+    /// Sequence numbers continue from `next_sequence` (the spool's, so they rise across
+    /// restarts without gaps).
+    pub fn new(agent: &str, county: &str, next_sequence: u64) -> Self {
         Batcher {
             agent: agent.to_string(),
             county: county.to_string(),
-            next_sequence: u64::try_from(now.as_millisecond()).unwrap_or(1),
+            next_sequence,
             random: ring::rand::SystemRandom::new(),
         }
     }
@@ -175,7 +171,7 @@ impl Pusher {
 
     /// Sends `batch` to the first collector that takes it.
     pub async fn deliver(&self, batch: &EncodedBatch) -> Delivery {
-        let mut last = Delivery::Retry { reason: "no collector configured".into() };
+        let mut last = Delivery::Retry { reason: "no collector configured".into(), after: None };
         for endpoint in &self.endpoints {
             last = self.send(endpoint, batch).await;
             if !matches!(last, Delivery::Retry { .. }) {
@@ -196,20 +192,28 @@ impl Pusher {
             .await;
         let response = match response {
             Ok(response) => response,
-            Err(err) => return Delivery::Retry { reason: format!("{endpoint}: {}", error_chain(&err)) },
+            Err(err) => return Delivery::Retry { reason: format!("{endpoint}: {}", error_chain(&err)), after: None },
         };
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|seconds| Duration::from_secs(seconds.min(3600)));
         let body = response.bytes().await.unwrap_or_default();
         if status.is_success() {
             return match serde_json::from_slice::<PushAck>(&body) {
                 Ok(ack) => Delivery::Acked(ack),
-                Err(err) => Delivery::Retry { reason: format!("{endpoint}: unreadable acknowledgement: {err}") },
+                Err(err) => {
+                    Delivery::Retry { reason: format!("{endpoint}: unreadable acknowledgement: {err}"), after: None }
+                }
             };
         }
         let error = serde_json::from_slice::<ApiError>(&body).ok();
         if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
             let detail = error.map(|e| e.detail).unwrap_or_default();
-            return Delivery::Retry { reason: format!("{endpoint}: HTTP {status} {detail}") };
+            return Delivery::Retry { reason: format!("{endpoint}: HTTP {status} {detail}"), after: retry_after };
         }
         Delivery::Refused { status: status.as_u16(), error }
     }
@@ -235,47 +239,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Batches waiting for the collector, oldest first, bounded in observations.
-#[derive(Default)]
-pub struct Queue {
-    batches: VecDeque<EncodedBatch>,
-    observations: usize,
-    /// Observations dropped because the queue was full, since start.
-    pub dropped_observations: u64,
-}
-
-impl Queue {
-    pub fn push(&mut self, batch: EncodedBatch) {
-        self.observations += batch.observations;
-        self.batches.push_back(batch);
-        while self.observations > MAX_QUEUED_OBSERVATIONS && self.batches.len() > 1 {
-            if let Some(oldest) = self.batches.pop_front() {
-                self.observations -= oldest.observations;
-                self.dropped_observations += oldest.observations as u64;
-                tracing::error!(batch_id = %oldest.batch_id, observations = oldest.observations, "collector unreachable for too long: dropped the oldest queued batch");
-            }
-        }
-    }
-
-    pub fn front(&self) -> Option<&EncodedBatch> {
-        self.batches.front()
-    }
-
-    pub fn pop_front(&mut self) {
-        if let Some(batch) = self.batches.pop_front() {
-            self.observations -= batch.observations;
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.batches.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.batches.is_empty()
-    }
 }
 
 /// The delay before retry number `failures` (1-based): doubling from [`FIRST_BACKOFF`], capped,
@@ -310,7 +273,7 @@ mod tests {
 
     #[test]
     fn batches_have_unique_ids_and_rising_sequences() {
-        let mut batcher = Batcher::new("longchuan", "龙川县", Timestamp::from_second(1_800_000_000).unwrap());
+        let mut batcher = Batcher::new("longchuan", "龙川县", 41);
         let first = batcher.batch(Vec::new(), None, Timestamp::now());
         let second = batcher.batch(Vec::new(), None, Timestamp::now());
         assert_ne!(first.batch_id, second.batch_id);
@@ -319,21 +282,5 @@ mod tests {
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&first.body[..]), &mut decoded).unwrap();
         let batch: Batch = serde_json::from_slice(&decoded).unwrap();
         assert_eq!((batch.agent.as_str(), batch.schema_version), ("longchuan", SCHEMA_VERSION));
-    }
-
-    #[test]
-    fn a_full_queue_drops_the_oldest_batches_and_counts_them() {
-        let mut queue = Queue::default();
-        let batch = |n: usize, id: &str| EncodedBatch {
-            batch_id: BatchId::parse(id).unwrap(),
-            sequence: 0,
-            observations: n,
-            body: Vec::new(),
-        };
-        queue.push(batch(MAX_QUEUED_OBSERVATIONS - 10, "aaaaaaaa"));
-        queue.push(batch(20, "bbbbbbbb"));
-        assert_eq!(queue.len(), 1);
-        assert_eq!(queue.front().unwrap().batch_id.as_str(), "bbbbbbbb");
-        assert_eq!(queue.dropped_observations, (MAX_QUEUED_OBSERVATIONS - 10) as u64);
     }
 }

@@ -38,7 +38,7 @@ pub struct Demo {
     pub sim: Sim,
     collector: server::Running,
     stop_agents: watch::Sender<bool>,
-    agents: Vec<tokio::task::JoinHandle<xunjian_agent::run::RunSummary>>,
+    agents: Vec<tokio::task::JoinHandle<Result<xunjian_agent::run::RunSummary, xunjian_agent::run::RunError>>>,
     dir: PathBuf,
 }
 

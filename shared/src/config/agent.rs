@@ -58,7 +58,21 @@ pub struct AgentConfig {
     pub wording_dictionary: Option<std::path::PathBuf>,
     /// How often dead links and wording are checked (`[probe] audit_interval`). Default 6h.
     pub audit_interval: Duration,
+    /// `[spool]`: where `run` keeps batches until the collector has them.
+    pub spool: SpoolConfig,
 }
+
+/// `[spool]`.
+#[derive(Clone, Debug)]
+pub struct SpoolConfig {
+    /// Default: `$STATE_DIRECTORY/spool/<agent id>` under systemd, else `spool/<agent id>` beside
+    /// the configuration file.
+    pub dir: std::path::PathBuf,
+    /// Bound on disk; beyond it the oldest batches are dropped (counted and logged). Default 256 MiB.
+    pub max_bytes: u64,
+}
+
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// `[collector]`: the collector this agent pushes to, over mutual TLS.
 #[derive(Clone, Debug)]
@@ -81,6 +95,8 @@ pub struct AgentIdentity {
     pub id: AgentId,
     /// The county (县区) this agent inspects, as the central office names it.
     pub county: String,
+    /// Where `run` serves its own `/metrics` (spool, pushes); off when absent.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// An agent's id: 1–63 characters of `a-z 0-9 - _ .`, starting with a letter or digit.
@@ -261,8 +277,8 @@ impl ColumnKind {
 pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
 const TOP_KEYS: &[&str] =
-    &["agent", "probe", "limits", "thresholds", "site", "account", "collector", "calendar", "wording"];
-const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector"];
+    &["agent", "probe", "limits", "thresholds", "site", "account", "collector", "calendar", "wording", "spool"];
+const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector", "spool"];
 
 impl AgentConfig {
     /// Reads and validates the file at `path`, with `env` (normally `std::env::vars()`) laid over it.
@@ -404,10 +420,27 @@ fn read_agent_config(
         table.finish(&["dictionary"], problems);
         file
     });
+    let mut spool_dir: Option<std::path::PathBuf> = None;
+    let mut spool_max_bytes = DEFAULT_SPOOL_MAX_BYTES;
+    if let Some(mut table) = top.table("spool", problems) {
+        spool_dir = table.string("dir", problems).map(|(text, _)| base_dir.join(text.trim()));
+        if let Some(bytes) = table.whole_number("max_bytes", " bytes", 1 << 20, 1 << 40, problems) {
+            spool_max_bytes = bytes;
+        }
+        table.finish(&["dir", "max_bytes"], problems);
+    }
     top.finish(TOP_KEYS, problems);
+    let agent = agent?;
+    let spool = SpoolConfig {
+        dir: spool_dir.unwrap_or_else(|| {
+            let state = std::env::var_os("STATE_DIRECTORY").map(std::path::PathBuf::from);
+            state.unwrap_or_else(|| base_dir.to_path_buf()).join("spool").join(agent.id.as_str())
+        }),
+        max_bytes: spool_max_bytes,
+    };
 
     Some(AgentConfig {
-        agent: agent?,
+        agent,
         probe,
         column_interval,
         user_agent,
@@ -420,6 +453,7 @@ fn read_agent_config(
         calendar,
         wording_dictionary,
         audit_interval,
+        spool,
     })
 }
 
@@ -459,8 +493,20 @@ fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentI
         AgentId::parse(&text).map_err(|message| problems.push(&origin, "agent.id", message)).ok()
     });
     let county = table.required_string("county", problems).map(|(text, _)| text.trim().to_string());
-    table.finish(&["id", "county"], problems);
-    Some(AgentIdentity { id: id?, county: county? })
+    let metrics_listen =
+        table.string("metrics_listen", problems).and_then(|(text, origin)| match text.trim().parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                problems.push(
+                    &origin,
+                    "agent.metrics_listen",
+                    format!("{text:?} is not ADDRESS:PORT, e.g. \"127.0.0.1:9101\""),
+                );
+                None
+            }
+        });
+    table.finish(&["id", "county", "metrics_listen"], problems);
+    Some(AgentIdentity { id: id?, county: county?, metrics_listen })
 }
 
 pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
