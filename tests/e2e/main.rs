@@ -6,6 +6,7 @@ mod check_cli;
 mod corpus_extraction;
 mod demo;
 mod deploy;
+mod faults;
 mod golden;
 mod push;
 mod push_refusals;

@@ -127,6 +127,12 @@ impl Process {
         line
     }
 
+    /// SIGKILL, as a power cut or the OOM killer would; waits for the process to be gone.
+    pub async fn kill9(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
     /// Sends SIGTERM and waits for the exit; returns the exit code.
     pub async fn terminate(mut self) -> Option<i32> {
         let _ = std::process::Command::new("kill").args(["-TERM", &self.id().to_string()]).status();
