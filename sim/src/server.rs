@@ -29,6 +29,10 @@ pub enum Route {
     /// Answers as the inner route with `Connection: close`, so every request needs a new
     /// connection (as probes minutes apart do).
     Close(Box<Route>),
+    /// Headers (with `declared_length` as Content-Length, or none), then `chunk` again and
+    /// again with `pause` between, until the client goes away: a slowloris body (small chunk,
+    /// long pause), an endless body (no length), a huge Content-Length.
+    Stream { content_type: String, declared_length: Option<u64>, chunk: Vec<u8>, pause: Duration },
 }
 
 impl Route {
@@ -260,6 +264,21 @@ async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route:
             let _ = stream.write_all(&body_prefix).await;
             let _ = stream.flush().await;
             false
+        }
+        Route::Stream { content_type, declared_length, chunk, pause } => {
+            let length = declared_length.map(|n| format!("Content-Length: {n}\r\n")).unwrap_or_default();
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n{length}Connection: close\r\n\r\n");
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return false;
+            }
+            loop {
+                if stream.write_all(&chunk).await.is_err() || stream.flush().await.is_err() {
+                    return false;
+                }
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
         }
         Route::Delay { .. } | Route::Close(_) => false,
     }

@@ -8,6 +8,7 @@ mod demo;
 mod deploy;
 mod faults;
 mod golden;
+mod hostile;
 mod push;
 mod push_refusals;
 mod push_retry;

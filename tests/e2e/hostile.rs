@@ -1,0 +1,204 @@
+//! Hostile targets, all in one `check` round: each misbehaviour becomes its finding, the round
+//! finishes within its deadline, and the agent stays under a memory bound. Prints the table of
+//! behaviours and outcomes and the agent's peak RSS.
+
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use xunjian_shared::wire::{CheckReport, FetchFailure, FindingCode, Observation};
+use xunjian_sim::{Route, Sim};
+use xunjian_tests::certs::self_signed;
+use xunjian_tests::harness::{binary, temp_dir};
+use xunjian_tests::measure::peak_rss_mb;
+
+const LIST: &str = "<ul><li><a href='/a/1.html'>县政府召开常务会议</a><span>2026-11-20</span></li><li><a href='/a/2.html'>县领导调研</a><span>2026-11-19</span></li></ul>";
+/// Every probe's deadline in this round.
+const TIMEOUT_SECS: u64 = 4;
+/// The agent's peak resident memory must stay under this during the round.
+const MAX_RSS_MB: f64 = 200.0;
+
+fn stream(declared_length: Option<u64>, chunk: &[u8], pause_ms: u64) -> Route {
+    Route::Stream {
+        content_type: "text/html; charset=utf-8".into(),
+        declared_length,
+        chunk: chunk.to_vec(),
+        pause: Duration::from_millis(pause_ms),
+    }
+}
+
+/// What a hostile target must come to.
+enum Expect {
+    Failure(FetchFailure),
+    Finding(FindingCode),
+    /// The page is read: its two dated items are found despite the abuse.
+    Items(u32),
+    /// Opened and judged without a crash (nothing readable in it).
+    Survived,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_targets_become_findings_within_bounds() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = Sim::start().await.unwrap();
+    let gbk_list = encoding_rs::GBK
+        .encode(&format!("<html><head><title>和平县</title></head><body>{LIST}</body></html>"))
+        .0
+        .into_owned();
+    let mut garbage = vec![0u8; 256 * 1024];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for byte in garbage.iter_mut() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        *byte = seed as u8;
+    }
+    let nested = format!("{}{LIST}{}", "<div>".repeat(200_000), "</div>".repeat(200_000));
+    let mut one_line = format!("<html><body>{LIST}<p>");
+    one_line.push_str(&"县".repeat(10 * 1024 * 1024 / 3));
+    let mut bomb = LIST.as_bytes().to_vec();
+    bomb.resize(512 << 20, b' ');
+
+    let routes: Vec<(&str, &str, Route, Expect)> = vec![
+        (
+            "慢响应头",
+            "/slow-headers/",
+            Route::html(LIST).delayed(Duration::from_secs(30)),
+            Expect::Failure(FetchFailure::Timeout),
+        ),
+        ("慢速正文", "/slowloris/", stream(Some(100_000), b"<", 500), Expect::Failure(FetchFailure::Timeout)),
+        ("无尽正文", "/endless/", stream(None, &[b'x'; 64 * 1024], 0), Expect::Finding(FindingCode::BodyTruncated)),
+        (
+            "巨大长度",
+            "/huge-length/",
+            stream(Some(1 << 40), &[b'y'; 64 * 1024], 0),
+            Expect::Finding(FindingCode::BodyTruncated),
+        ),
+        (
+            "压缩炸弹",
+            "/gzip-bomb/",
+            Route::bytes("text/html; charset=utf-8", bomb).gzipped(),
+            Expect::Finding(FindingCode::BodyTruncated),
+        ),
+        ("重定向循环", "/loop/", Route::redirect("/loop/"), Expect::Failure(FetchFailure::RedirectLoop)),
+        ("编码标错", "/mislabelled/", Route::bytes("text/html; charset=utf-8", gbk_list.clone()), Expect::Items(2)),
+        (
+            "无效编码名",
+            "/bad-charset/",
+            Route::bytes("text/html; charset=x-no-such-charset", gbk_list),
+            Expect::Items(2),
+        ),
+        ("二进制乱码", "/garbage/", Route::bytes("text/html", garbage), Expect::Survived),
+        // Past the parser's depth cap (256) content is flattened: judged, not crashed.
+        ("深层嵌套", "/nested/", Route::html(nested), Expect::Survived),
+        ("超长单行", "/one-line/", Route::html(one_line), Expect::Finding(FindingCode::BodyTruncated)),
+        (
+            "中途断开",
+            "/reset/",
+            Route::ResetMidBody { body_prefix: LIST.as_bytes()[..40].to_vec(), claimed_length: 50_000 },
+            Expect::Failure(FetchFailure::Reset),
+        ),
+    ];
+    for (_, path, route, _) in &routes {
+        sim.route(path, route.clone());
+    }
+    let expired = self_signed(
+        &["127.0.0.1"],
+        Timestamp::now() - SignedDuration::from_hours(24 * 400),
+        Timestamp::now() - SignedDuration::from_hours(24 * 3),
+    );
+    let expired_site = Sim::start_tls(&expired.cert_pem, &expired.key_pem).await.unwrap();
+    expired_site.route("/", Route::html(LIST));
+    let untrusted = self_signed(
+        &["127.0.0.1"],
+        Timestamp::now() - SignedDuration::from_hours(24),
+        Timestamp::now() + SignedDuration::from_hours(24 * 300),
+    );
+    let untrusted_site = Sim::start_tls(&untrusted.cert_pem, &untrusted.key_pem).await.unwrap();
+    untrusted_site.route("/", Route::html(LIST));
+
+    let mut config =
+        format!("[agent]\nid = \"hostile\"\ncounty = \"测试县\"\n[probe]\ntimeout = \"{TIMEOUT_SECS}s\"\n");
+    let mut site = |name: &str, url: String| {
+        config.push_str(&format!("[[site]]\nname = \"{name}\"\nunit = \"{name}办\"\nurl = \"{url}\"\n"))
+    };
+    for (name, path, _, _) in &routes {
+        site(name, sim.url(path));
+    }
+    site("证书过期", expired_site.url("/"));
+    site("自签证书", untrusted_site.url("/"));
+    // A label longer than DNS allows: the resolver refuses it locally, no query leaves the machine.
+    site("域名无法解析", format!("http://{}.gov.cn/", "x".repeat(70)));
+    let dir = temp_dir("hostile");
+    std::fs::write(dir.join("agent.toml"), &config).unwrap();
+
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(binary("xunjian-agent"))
+        .args(["check", "--json", "--config"])
+        .arg(dir.join("agent.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = tokio::spawn(async move {
+        let mut out = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut stdout, &mut out).await.unwrap();
+        out
+    });
+    let mut peak = 0.0f64;
+    let status = loop {
+        peak = peak.max(peak_rss_mb(pid));
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let elapsed = started.elapsed();
+    let stdout = reader.await.unwrap();
+    assert!(status.success(), "check failed: {:?}", status);
+    let report: CheckReport = serde_json::from_slice(&stdout).unwrap();
+    let home = |name: &str| -> &Observation {
+        report
+            .observations
+            .iter()
+            .find(|o| {
+                o.target == name
+                    && o.column.is_none()
+                    && o.checks.contains(&xunjian_shared::wire::CheckKind::Availability)
+            })
+            .unwrap_or_else(|| panic!("no observation of {name}"))
+    };
+
+    println!("{:<12} {:<22} {}", "behaviour", "failure", "findings");
+    let mut rows: Vec<(&str, Expect)> = routes.into_iter().map(|(name, _, _, expect)| (name, expect)).collect();
+    rows.push(("证书过期", Expect::Finding(FindingCode::TlsCertificateInvalid)));
+    rows.push(("自签证书", Expect::Finding(FindingCode::TlsCertificateInvalid)));
+    rows.push(("域名无法解析", Expect::Failure(FetchFailure::Dns)));
+    for (name, expect) in &rows {
+        let observation = home(name);
+        let failure = observation.fetch.as_ref().and_then(|f| f.failure);
+        let codes: Vec<&str> = observation.findings.iter().map(|f| f.code.as_str()).collect();
+        println!("{name:<12} {:<22} {}", format!("{failure:?}"), codes.join(","));
+        match expect {
+            Expect::Failure(expected) => assert_eq!(failure, Some(*expected), "{name}: {:?}", observation.findings),
+            Expect::Finding(code) => {
+                assert!(observation.findings.iter().any(|f| f.code == *code), "{name}: {:?}", observation.findings)
+            }
+            Expect::Items(n) => assert_eq!(observation.items, Some(*n), "{name}: {:?}", observation.findings),
+            Expect::Survived => assert!(observation.fetch.as_ref().is_some_and(|f| f.status == Some(200)), "{name}"),
+        }
+    }
+    for name in ["证书过期", "自签证书"] {
+        assert!(
+            home(name).fetch.as_ref().unwrap().tls_not_after.is_some(),
+            "{name}: the refused certificate's not-after is reported"
+        );
+    }
+    println!("round: {elapsed:.1?}, agent peak RSS {peak:.1} MB (bound {MAX_RSS_MB} MB)");
+    // Twelve of these sites share one host, which the agent visits two requests at a time (its
+    // politeness limit), so their timeouts queue; the bound is that nothing hangs.
+    assert!(elapsed < Duration::from_secs(60), "the round took {elapsed:?}");
+    assert!(peak > 0.0 && peak < MAX_RSS_MB, "agent peak RSS {peak:.1} MB");
+    let _ = std::fs::remove_dir_all(&dir);
+}
