@@ -170,7 +170,7 @@ async fn hostile_targets_become_findings_within_bounds() {
             .unwrap_or_else(|| panic!("no observation of {name}"))
     };
 
-    println!("{:<12} {:<22} {}", "behaviour", "failure", "findings");
+    println!("{:<12} {:<22} findings", "behaviour", "failure");
     let mut rows: Vec<(&str, Expect)> = routes.into_iter().map(|(name, _, _, expect)| (name, expect)).collect();
     rows.push(("证书过期", Expect::Finding(FindingCode::TlsCertificateInvalid)));
     rows.push(("自签证书", Expect::Finding(FindingCode::TlsCertificateInvalid)));
