@@ -166,6 +166,53 @@ pub fn silences(database: &Path) -> Result<(), AdminError> {
     Ok(())
 }
 
+pub fn revoke_agent(
+    database: &Path,
+    agent: String,
+    serial: String,
+    reason: String,
+    author: String,
+) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    if let ChangeOutcome::Revoked { id } =
+        filings::apply(&mut connection, RegistryChange::Revoke { agent, serial, reason, author }, Timestamp::now())?
+    {
+        println!(
+            "已吊销 #{id}：运行中的采集端在 2 秒内拒收其推送；解除：xunjian-collector agent unrevoke {id} --author <姓名>"
+        );
+    }
+    Ok(())
+}
+
+pub fn lift_revocation(database: &Path, id: i64, author: &str) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    filings::apply(
+        &mut connection,
+        RegistryChange::LiftRevocation { id, author: author.to_string() },
+        Timestamp::now(),
+    )?;
+    println!("已解除吊销 #{id}（记录保留）");
+    Ok(())
+}
+
+pub fn revocations(database: &Path) -> Result<(), AdminError> {
+    let connection = open(database)?;
+    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    if registry.revocations.is_empty() {
+        println!("没有吊销记录");
+    }
+    for r in &registry.revocations {
+        let state = match &r.lifted_by {
+            Some(by) => format!("已由 {by} 解除"),
+            None => "生效".to_string(),
+        };
+        let agent = if r.agent.is_empty() { "任意" } else { r.agent.as_str() };
+        let serial = if r.serial.is_empty() { "任意" } else { r.serial.as_str() };
+        println!("#{} [{state}] 采集代理 {agent}，证书序列号 {serial}：{}（{}）", r.id, r.reason, r.author);
+    }
+    Ok(())
+}
+
 pub fn log(database: &Path, limit: usize) -> Result<(), AdminError> {
     let connection = open(database)?;
     for entry in filings::audit_log(&connection, limit).map_err(|error| AdminError::Failed(error.into()))? {

@@ -65,6 +65,8 @@ impl Demo {
                 pki.server_key_pem.as_bytes(),
             )?,
             push_max_body_bytes: xunjian_shared::config::collector::DEFAULT_PUSH_MAX_BODY_BYTES,
+            push_max_batches_per_minute: xunjian_shared::config::collector::DEFAULT_MAX_BATCHES_PER_MINUTE,
+            push_read_timeout: xunjian_shared::config::collector::DEFAULT_READ_TIMEOUT,
             web_listen,
             web_tls: None,
             admin_token: None,

@@ -34,6 +34,37 @@ pub struct IngestState {
     pub store: Store,
     pub counters: CollectorCounters,
     pub max_body_bytes: u64,
+    /// The body must arrive within this after the headers.
+    pub read_timeout: std::time::Duration,
+    pub rate: RateLimiter,
+}
+
+/// Batches per agent per minute: a token bucket per certificate name, as large as a minute's
+/// allowance, so a draining spool may burst and a runaway agent is slowed, not cut off.
+pub struct RateLimiter {
+    per_minute: f64,
+    buckets: std::sync::Mutex<std::collections::HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter { per_minute: f64::from(per_minute.max(1)), buckets: Default::default() }
+    }
+
+    /// Takes a token for `agent`; Err(seconds to wait) when there is none.
+    pub fn take(&self, agent: &str, now: Instant) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, at) = buckets.entry(agent.to_string()).or_insert((self.per_minute, now));
+        let refill = now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0;
+        *tokens = (*tokens + refill).min(self.per_minute);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) * 60.0 / self.per_minute).ceil().max(1.0) as u64)
+        }
+    }
 }
 
 /// Most observations one batch may carry; agents send a few hundred at a time.
@@ -41,15 +72,19 @@ const MAX_OBSERVATIONS_PER_BATCH: usize = 100_000;
 /// Longest name (target, column, unit, county) accepted, in characters.
 const MAX_NAME_CHARS: usize = 256;
 
-struct Refusal {
-    status: StatusCode,
-    reason: RejectReason,
-    detail: String,
+/// Why a push was refused: the status, the counted reason, and what to fix.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub reason: RejectReason,
+    pub detail: String,
+    /// Seconds the client should wait (429).
+    pub retry_after: Option<u64>,
 }
 
 impl Refusal {
     fn new(status: StatusCode, reason: RejectReason, detail: impl Into<String>) -> Self {
-        Refusal { status, reason, detail: detail.into() }
+        Refusal { status, reason, detail: detail.into(), retry_after: None }
     }
 }
 
@@ -71,18 +106,57 @@ pub async fn push(
         Err(refusal) => {
             state.counters.rejected(refusal.reason);
             tracing::warn!(agent = peer.common_name.as_deref().unwrap_or("?"), reason = refusal.reason.as_str(), detail = %refusal.detail, "push refused");
+            let retry_after = refusal.retry_after;
             let body = ApiError { error: refusal.reason.as_str().to_string(), detail: refusal.detail };
-            (refusal.status, Json(body)).into_response()
+            let mut response = (refusal.status, Json(body)).into_response();
+            if let Some(seconds) = retry_after
+                && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
         }
     }
 }
 
 async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> Result<PushAck, Refusal> {
-    let gzip = content_encoding_is_gzip(request.headers())?;
-    let raw = read_limited(request.into_body(), state.max_body_bytes).await?;
-    let json = if gzip { Some(gunzip_limited(&raw, state.max_body_bytes)?) } else { None };
-    let batch = decode(json.as_deref().unwrap_or(&raw))?;
     let certificate_name = peer.common_name.as_deref().unwrap_or("");
+    // A revoked agent is refused before anything it sends is read; takes effect without a restart.
+    if let Some(revocation) = state.store.registry().revoked(certificate_name, peer.serial.as_deref()) {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            RejectReason::Revoked,
+            format!(
+                "agent {certificate_name:?} (certificate serial {}) is revoked: {}; issue it a new certificate, or lift the revocation",
+                peer.serial.as_deref().unwrap_or("?"),
+                revocation.reason
+            ),
+        ));
+    }
+    if let Err(seconds) = state.rate.take(certificate_name, Instant::now()) {
+        let mut refusal = Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            RejectReason::RateLimited,
+            format!(
+                "agent {certificate_name:?} pushes more batches than this collector takes per minute; retry after {seconds} s"
+            ),
+        );
+        refusal.retry_after = Some(seconds);
+        return Err(refusal);
+    }
+    let gzip = content_encoding_is_gzip(request.headers())?;
+    let raw =
+        match tokio::time::timeout(state.read_timeout, read_limited(request.into_body(), state.max_body_bytes)).await {
+            Ok(read) => read?,
+            Err(_) => {
+                return Err(Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    RejectReason::MalformedBody,
+                    format!("the body did not arrive within {} s", state.read_timeout.as_secs()),
+                ));
+            }
+        };
+    let batch = decode_push(&raw, gzip, state.max_body_bytes)?;
     if batch.agent != certificate_name {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
@@ -93,7 +167,6 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
             ),
         ));
     }
-    validate(&batch)?;
     let batch_id = batch.batch_id.clone();
     // The log keeps the body as it came (gzip is about 30 times smaller than the JSON).
     let body = LoggedBody { bytes: raw, gzip };
@@ -144,6 +217,15 @@ async fn read_limited(body: Body, max_bytes: u64) -> Result<Vec<u8>, Refusal> {
             format!("the body could not be read: {err}"),
         )),
     }
+}
+
+/// A push body (gzip or not) to a batch that may be stored: decompressed within `max_bytes`,
+/// parsed, its schema version understood, its fields within limits. Pure; fuzzed in `fuzz/`.
+pub fn decode_push(raw: &[u8], gzip: bool, max_bytes: u64) -> Result<Batch, Refusal> {
+    let json = if gzip { Some(gunzip_limited(raw, max_bytes)?) } else { None };
+    let batch = decode(json.as_deref().unwrap_or(raw))?;
+    validate(&batch)?;
+    Ok(batch)
 }
 
 /// Decompresses at most `max_bytes`: a small gzip bomb is refused, not inflated.

@@ -58,6 +58,13 @@ enum Command {
         #[command(subcommand)]
         action: ExemptionAction,
     },
+    /// Agents refused at the push port (a stolen host, a leaked key), effective without a restart.
+    Agent {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(subcommand)]
+        action: AgentAction,
+    },
     /// Silences: alerts not to notify for a while (maintenance, a known outage).
     Silence {
         #[command(flatten)]
@@ -65,6 +72,29 @@ enum Command {
         #[command(subcommand)]
         action: SilenceAction,
     },
+}
+
+#[derive(Subcommand)]
+enum AgentAction {
+    /// Refuse an agent's pushes, by id (--agent) and/or certificate serial (--serial, hex).
+    Revoke {
+        #[arg(long, default_value = "")]
+        agent: String,
+        #[arg(long, default_value = "")]
+        serial: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        author: String,
+    },
+    /// Lift a revocation; it stays on record.
+    Unrevoke {
+        id: i64,
+        #[arg(long)]
+        author: String,
+    },
+    /// List every revocation, lifted ones included.
+    Revoked,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +233,7 @@ fn main() -> ExitCode {
         Command::Registry { database, action } => registry_command(database, action),
         Command::Exemption { database, action } => exemption_command(database, action),
         Command::Silence { database, action } => silence_command(database, action),
+        Command::Agent { database, action } => agent_command(database, action),
         Command::Certs { action: CertsAction::Init { dir, hosts } } => match tls::certs_init(&dir, &hosts) {
             Ok(outcome) => {
                 println!(
@@ -221,7 +252,12 @@ fn main() -> ExitCode {
         },
         Command::Certs { action: CertsAction::Issue { dir, agent } } => match tls::certs_issue(&dir, &agent) {
             Ok(outcome) => {
-                println!("wrote {} and {} for agent {agent}", outcome.cert.display(), outcome.key.display());
+                println!(
+                    "wrote {} and {} for agent {agent} (certificate serial {})",
+                    outcome.cert.display(),
+                    outcome.key.display(),
+                    outcome.serial.as_deref().unwrap_or("?")
+                );
                 println!(
                     "copy them and {} to the agent; set [collector] cert, key and ca in its agent.toml",
                     dir.join("ca.pem").display()
@@ -287,6 +323,21 @@ fn silence_command(database: DatabaseArg, action: SilenceAction) -> ExitCode {
         }
         SilenceAction::List => admin::silences(&path),
         SilenceAction::Expire { id, author } => admin::expire_silence(&path, id, &author),
+    };
+    admin_finish(outcome)
+}
+
+fn agent_command(database: DatabaseArg, action: AgentAction) -> ExitCode {
+    let path = match database_path(database) {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let outcome = match action {
+        AgentAction::Revoke { agent, serial, reason, author } => {
+            admin::revoke_agent(&path, agent, serial, reason, author)
+        }
+        AgentAction::Unrevoke { id, author } => admin::lift_revocation(&path, id, &author),
+        AgentAction::Revoked => admin::revocations(&path),
     };
     admin_finish(outcome)
 }

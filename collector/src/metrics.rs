@@ -45,10 +45,12 @@ pub enum RejectReason {
     AgentMismatch,
     InvalidBatch,
     StoreError,
+    RateLimited,
+    Revoked,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 7] = [
+    pub const ALL: [RejectReason; 9] = [
         RejectReason::MalformedBody,
         RejectReason::TooLarge,
         RejectReason::UnsupportedEncoding,
@@ -56,6 +58,8 @@ impl RejectReason {
         RejectReason::AgentMismatch,
         RejectReason::InvalidBatch,
         RejectReason::StoreError,
+        RejectReason::RateLimited,
+        RejectReason::Revoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +71,8 @@ impl RejectReason {
             RejectReason::AgentMismatch => "agent_mismatch",
             RejectReason::InvalidBatch => "invalid_batch",
             RejectReason::StoreError => "store_error",
+            RejectReason::RateLimited => "rate_limited",
+            RejectReason::Revoked => "revoked",
         }
     }
 }

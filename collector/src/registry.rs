@@ -206,12 +206,36 @@ impl Silence {
     }
 }
 
-/// What the central office has decided: the registry, exemptions and silences.
+/// An agent refused at the push port: by its id, its certificate serial (hex), or both ('' = any).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Revocation {
+    pub id: i64,
+    pub agent: String,
+    pub serial: String,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    pub lifted_at: Option<Timestamp>,
+    pub lifted_by: Option<String>,
+}
+
+impl Revocation {
+    pub fn applies(&self, agent: &str, serial: Option<&str>) -> bool {
+        let serial_matches =
+            |wanted: &str| serial.is_some_and(|s| s.eq_ignore_ascii_case(wanted.trim_start_matches("0x")));
+        self.lifted_at.is_none()
+            && (self.agent.is_empty() || self.agent == agent)
+            && (self.serial.is_empty() || serial_matches(&self.serial))
+    }
+}
+
+/// What the central office has decided: the registry, exemptions, silences and revocations.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     pub filings: Vec<Filing>,
     pub exemptions: Vec<Exemption>,
     pub silences: Vec<Silence>,
+    pub revocations: Vec<Revocation>,
 }
 
 /// What the registry says of one observed site or account.
@@ -286,6 +310,11 @@ impl Registry {
 
     pub fn exempts_code(&self, target: &str, scope: &str, code: FindingCode, today: Date) -> Option<&Exemption> {
         self.exemptions.iter().find(|e| e.covers(target, scope, code, today))
+    }
+
+    /// The revocation refusing this agent or certificate, if any.
+    pub fn revoked(&self, agent: &str, serial: Option<&str>) -> Option<&Revocation> {
+        self.revocations.iter().find(|r| r.applies(agent, serial))
     }
 
     /// The active silence covering an alert with `labels`, if any.

@@ -36,6 +36,8 @@ use crate::web::{self, WebState};
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests may finish after shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Web clients (browsers, Prometheus) must send their request headers within this.
+const WEB_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often retention runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
 
@@ -61,6 +63,10 @@ pub struct Settings {
     pub push_listen: SocketAddr,
     pub push_tls: Arc<rustls::ServerConfig>,
     pub push_max_body_bytes: u64,
+    /// Per agent; beyond it 429 with Retry-After.
+    pub push_max_batches_per_minute: u32,
+    /// Headers, then the body, must arrive within this (slow clients hold no slot).
+    pub push_read_timeout: Duration,
     pub web_listen: SocketAddr,
     pub web_tls: Option<Arc<rustls::ServerConfig>>,
     /// Bearer token for registry and exemption changes through the API; None: read-only API.
@@ -82,6 +88,8 @@ impl Settings {
             push_listen: config.push.listen,
             push_tls,
             push_max_body_bytes: config.push.max_body_bytes,
+            push_max_batches_per_minute: config.push.max_batches_per_minute,
+            push_read_timeout: config.push.read_timeout,
             web_listen: config.web.listen,
             web_tls,
             admin_token: config.web.admin_token.clone(),
@@ -127,6 +135,8 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         store: store.clone(),
         counters: metrics.counters.clone(),
         max_body_bytes: settings.push_max_body_bytes,
+        read_timeout: settings.push_read_timeout,
+        rate: ingest::RateLimiter::new(settings.push_max_batches_per_minute),
     });
     let push_router = Router::new().route("/api/v1/push", post(ingest::push)).with_state(ingest_state);
     let web_router = web::router(WebState {
@@ -161,9 +171,17 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             Some(TlsAcceptor::from(settings.push_tls)),
             push_router,
             true,
+            settings.push_read_timeout,
             watcher.clone(),
         )),
-        tokio::spawn(serve(web_listener, settings.web_tls.map(TlsAcceptor::from), web_router, false, watcher.clone())),
+        tokio::spawn(serve(
+            web_listener,
+            settings.web_tls.map(TlsAcceptor::from),
+            web_router,
+            false,
+            WEB_HEADER_TIMEOUT,
+            watcher.clone(),
+        )),
         tokio::spawn(retention(store.clone(), settings.series_expiry, settings.dedupe_window, watcher.clone())),
         tokio::spawn(alerts::run(
             store.clone(),
@@ -184,6 +202,7 @@ async fn serve(
     tls: Option<TlsAcceptor>,
     router: Router,
     with_identity: bool,
+    header_timeout: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -202,7 +221,9 @@ async fn serve(
             }
         };
         let _ = tcp.set_nodelay(true);
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // A client that trickles its headers is cut off instead of holding a connection.
+        builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
         match &tls {
             Some(acceptor) => {
                 let acceptor = acceptor.clone();

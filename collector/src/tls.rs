@@ -180,6 +180,8 @@ pub fn certs_init(dir: &Path, hosts: &[String]) -> Result<InitOutcome, TlsError>
 pub struct IssueOutcome {
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// The certificate's serial number, hex: what `agent revoke --serial` takes.
+    pub serial: Option<String>,
 }
 
 /// Makes agent `agent_id`'s client certificate and key, signed by the CA in `dir`.
@@ -212,7 +214,13 @@ pub fn certs_issue(dir: &Path, agent_id: &str) -> Result<IssueOutcome, TlsError>
     let (cert_pem, key_pem) = client_certificate(&issuer, agent_id).map_err(generate)?;
     write_new(&cert_path, cert_pem.as_bytes(), false)?;
     write_new(&key_path, key_pem.as_bytes(), true)?;
-    Ok(IssueOutcome { cert: cert_path, key: key_path })
+    let serial = {
+        use rustls_pki_types::pem::PemObject as _;
+        rustls_pki_types::CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .ok()
+            .and_then(|der| xunjian_shared::x509::serial_hex(&der))
+    };
+    Ok(IssueOutcome { cert: cert_path, key: key_path, serial })
 }
 
 const CA_NAME: &str = "xunjian CA";

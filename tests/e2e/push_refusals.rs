@@ -100,6 +100,8 @@ async fn pushes_are_refused_unless_they_are_right() {
         )
         .unwrap(),
         push_max_body_bytes: 64 * 1024,
+        push_max_batches_per_minute: xunjian_shared::config::collector::DEFAULT_MAX_BATCHES_PER_MINUTE,
+        push_read_timeout: xunjian_shared::config::collector::DEFAULT_READ_TIMEOUT,
         web_listen: "127.0.0.1:0".parse().unwrap(),
         web_tls: None,
         admin_token: None,
@@ -184,6 +186,178 @@ async fn pushes_are_refused_unless_they_are_right() {
     assert_eq!(value("xunjian_collector_batches_rejected_total", &[("reason", "malformed_body")]), 2.0);
     assert_eq!(value("xunjian_collector_observations_ingested_total", &[]), 1.0);
     assert_eq!(value("xunjian_probes_total", &[("target", "测试站"), ("result", "success")]), 1.0);
+    running.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A raw TLS connection with `identity`, for clients that misbehave below HTTP.
+async fn raw_tls(
+    ca_pem: &str,
+    identity: (String, String),
+    port: u16,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls_pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let chain: Vec<_> =
+        rustls_pki_types::CertificateDer::pem_slice_iter(identity.0.as_bytes()).map(Result::unwrap).collect();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(identity.1.as_bytes()).unwrap();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap().to_owned();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.unwrap()
+}
+
+/// Reads until the server closes; returns what it sent and how long that took.
+async fn until_closed(stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> (String, Duration) {
+    use tokio::io::AsyncReadExt as _;
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received)).await;
+    (String::from_utf8_lossy(&received).into_owned(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
+    use tokio::io::AsyncWriteExt as _;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pki = EphemeralPki::new().unwrap();
+    let dir = temp_dir("hostile-push");
+    let running = server::start(Settings {
+        database: dir.join("xunjian.db"),
+        push_listen: "127.0.0.1:0".parse().unwrap(),
+        push_tls: tls::push_server_config_from_pem(
+            pki.ca_pem.as_bytes(),
+            pki.server_cert_pem.as_bytes(),
+            pki.server_key_pem.as_bytes(),
+        )
+        .unwrap(),
+        push_max_body_bytes: 1 << 20,
+        push_max_batches_per_minute: 6,
+        push_read_timeout: Duration::from_secs(2),
+        web_listen: "127.0.0.1:0".parse().unwrap(),
+        web_tls: None,
+        admin_token: None,
+        series_expiry: Duration::from_secs(86_400),
+        dedupe_window: Duration::from_secs(86_400),
+        alerts: Default::default(),
+    })
+    .await
+    .unwrap();
+    let port = running.push_addr.port();
+    let url = format!("https://127.0.0.1:{port}/api/v1/push");
+    let longchuan = client(&pki.ca_pem, Some(pki.agent("longchuan").unwrap()));
+
+    // JSON nested 10,000 deep: refused with a reason, the collector unharmed.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let (status, text) = post(&longchuan, &url, deep.into_bytes(), "identity").await.unwrap();
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("malformed_body"), "{text}");
+
+    // Names with quotes, backslashes, newlines and any Unicode: stored, and /metrics stays valid.
+    let weird = "引号\"反斜杠\\换行\n制表\t表情😀 ﷺ 𠀀";
+    let mut strange = batch("longchuan", "strangenames0001");
+    let mut column = observation(weird);
+    column.column = Some("栏目\"\\\n".into());
+    strange.observations = vec![observation(weird), column];
+    strange.county = "县\"\\\n".into();
+    let (status, text) = post(&longchuan, &url, serde_json::to_vec(&strange).unwrap(), "identity").await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    let (_, _, metrics) = http_get(&format!("http://{}/metrics", running.web_addr), None).await;
+    xunjian_tests::harness::promtool_check_metrics(&metrics)
+        .unwrap_or_else(|complaint| panic!("promtool: {complaint}"));
+    let samples = exposition::parse(&metrics);
+    assert_eq!(
+        exposition::value(&samples, "xunjian_probes_total", &[("target", weird), ("result", "success")]),
+        Some(1.0)
+    );
+
+    // Six batches a minute for this agent: four more go through, the next is 429 with Retry-After.
+    for index in 0..4 {
+        let (status, text) = post(
+            &longchuan,
+            &url,
+            serde_json::to_vec(&batch("longchuan", &format!("ratelimit{index:07}"))).unwrap(),
+            "identity",
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{text}");
+    }
+    let response = longchuan
+        .post(&url)
+        .body(serde_json::to_vec(&batch("longchuan", "ratelimit9999999")).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    // Another agent has its own allowance.
+    let heping = client(&pki.ca_pem, Some(pki.agent("heping").unwrap()));
+    let (status, _) =
+        post(&heping, &url, serde_json::to_vec(&batch("heping", "hepingfirst00001")).unwrap(), "identity")
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+
+    // Slow clients: headers that never finish, and a body that never comes, are cut off.
+    let mut stream = raw_tls(&pki.ca_pem, pki.agent("heping").unwrap(), port).await;
+    stream.write_all(b"POST /api/v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n").await.unwrap();
+    let (_, waited) = until_closed(&mut stream).await;
+    assert!(waited < Duration::from_secs(5), "slow headers held the connection {waited:?}");
+    let mut stream = raw_tls(&pki.ca_pem, pki.agent("heping").unwrap(), port).await;
+    stream
+        .write_all(
+            b"POST /api/v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let (answer, waited) = until_closed(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(waited < Duration::from_secs(5), "a missing body held the connection {waited:?}");
+
+    // Revocation, by agent id and by certificate serial, without a restart.
+    let revoke = |agent: &str, serial: &str| xunjian_collector::store::RegistryChange::Revoke {
+        agent: agent.into(),
+        serial: serial.into(),
+        reason: "主机失窃".into(),
+        author: "王科长".into(),
+    };
+    running.store.change_registry(revoke("heping", "")).await.unwrap();
+    let (status, text) =
+        post(&heping, &url, serde_json::to_vec(&batch("heping", "hepingrevoked001")).unwrap(), "identity")
+            .await
+            .unwrap();
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("revoked") && text.contains("主机失窃"), "{text}");
+    let (cert, key) = pki.agent("zijin").unwrap();
+    let serial = {
+        use rustls_pki_types::pem::PemObject as _;
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(cert.as_bytes()).unwrap();
+        xunjian_shared::x509::serial_hex(&der).unwrap()
+    };
+    let zijin = client(&pki.ca_pem, Some((cert, key)));
+    let (status, _) =
+        post(&zijin, &url, serde_json::to_vec(&batch("zijin", "zijinbefore00001")).unwrap(), "identity").await.unwrap();
+    assert_eq!(status, 200);
+    running.store.change_registry(revoke("", &serial)).await.unwrap();
+    let (status, _) =
+        post(&zijin, &url, serde_json::to_vec(&batch("zijin", "zijinafter000001")).unwrap(), "identity").await.unwrap();
+    assert_eq!(status, 403, "revoked by serial");
+    let (_, _, metrics) = http_get(&format!("http://{}/metrics", running.web_addr), None).await;
+    let samples = exposition::parse(&metrics);
+    let rejected =
+        |reason: &str| exposition::value(&samples, "xunjian_collector_batches_rejected_total", &[("reason", reason)]);
+    assert_eq!((rejected("rate_limited"), rejected("revoked")), (Some(1.0), Some(2.0)));
     running.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -56,6 +56,8 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
         )
         .unwrap(),
         push_max_body_bytes: 1 << 20,
+        push_max_batches_per_minute: xunjian_shared::config::collector::DEFAULT_MAX_BATCHES_PER_MINUTE,
+        push_read_timeout: xunjian_shared::config::collector::DEFAULT_READ_TIMEOUT,
         web_listen: "127.0.0.1:0".parse().unwrap(),
         web_tls: None,
         admin_token: None,

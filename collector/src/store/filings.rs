@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xunjian_shared::wire::FindingCode;
 
 use super::StoreError;
-use crate::registry::{Channel, Exemption, Filing, FilingStatus, Matcher, Registry, Silence};
+use crate::registry::{Channel, Exemption, Filing, FilingStatus, Matcher, Registry, Revocation, Silence};
 
 /// An exemption as asked for, before it has an id.
 #[derive(Clone, Debug, Deserialize)]
@@ -50,11 +50,31 @@ pub struct AuditEntry {
 /// What was asked of the registry, as the writer thread takes it.
 #[derive(Clone, Debug)]
 pub enum RegistryChange {
-    ReplaceFilings { filings: Vec<Filing>, author: String },
+    ReplaceFilings {
+        filings: Vec<Filing>,
+        author: String,
+    },
     AddExemption(NewExemption),
-    RevokeExemption { id: i64, author: String },
+    RevokeExemption {
+        id: i64,
+        author: String,
+    },
     AddSilence(NewSilence),
-    ExpireSilence { id: i64, author: String },
+    ExpireSilence {
+        id: i64,
+        author: String,
+    },
+    /// Refuse an agent (by id) or a certificate (by serial) at the push port.
+    Revoke {
+        agent: String,
+        serial: String,
+        reason: String,
+        author: String,
+    },
+    LiftRevocation {
+        id: i64,
+        author: String,
+    },
 }
 
 /// What a change did.
@@ -78,6 +98,12 @@ pub enum ChangeOutcome {
         ends_at: Timestamp,
     },
     SilenceExpired {
+        id: i64,
+    },
+    Revoked {
+        id: i64,
+    },
+    RevocationLifted {
         id: i64,
     },
 }
@@ -211,7 +237,30 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
             expired_by,
         });
     }
-    Ok(Registry { filings, exemptions, silences })
+    let mut revocations = Vec::new();
+    let mut statement = connection
+        .prepare(
+            "SELECT id, agent, serial, reason, author, created_at, lifted_at, lifted_by FROM revocations ORDER BY id",
+        )
+        .map_err(write)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(Revocation {
+                id: row.get(0)?,
+                agent: row.get(1)?,
+                serial: row.get(2)?,
+                reason: row.get(3)?,
+                author: row.get(4)?,
+                created_at: stamp(row.get(5)?),
+                lifted_at: row.get::<_, Option<i64>>(6)?.map(stamp),
+                lifted_by: row.get(7)?,
+            })
+        })
+        .map_err(write)?;
+    for row in rows {
+        revocations.push(row.map_err(write)?);
+    }
+    Ok(Registry { filings, exemptions, silences, revocations })
 }
 
 /// Applies `change` in one transaction with its audit entry.
@@ -398,6 +447,50 @@ pub fn apply(
                         )
                         .map_err(write)?;
                     (ChangeOutcome::SilenceExpired { id }, author, "silence.expire", format!("解除静默 #{id}"))
+                }
+            }
+        }
+        RegistryChange::Revoke { agent, serial, reason, author } => {
+            require_author(&author)?;
+            let (agent, serial) = (agent.trim().to_string(), serial.trim().to_ascii_lowercase());
+            if agent.is_empty() && serial.is_empty() {
+                return Err(ChangeError::Refused("吊销需要写明采集代理编号（--agent）或证书序列号（--serial）".into()));
+            }
+            if !serial.is_empty() && !serial.trim_start_matches("0x").chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(ChangeError::Refused(format!(
+                    "证书序列号「{serial}」应为十六进制，例如 xunjian-collector certs issue 打印的序列号"
+                )));
+            }
+            if reason.trim().is_empty() {
+                return Err(ChangeError::Refused("吊销必须写明理由（reason），例如「主机失窃」".into()));
+            }
+            transaction
+                .execute(
+                    "INSERT INTO revocations (agent, serial, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![agent, serial.trim_start_matches("0x"), reason.trim(), author.trim(), now.as_second()],
+                )
+                .map_err(write)?;
+            let id = transaction.last_insert_rowid();
+            let detail = format!("吊销 #{id}：采集代理「{agent}」证书序列号「{serial}」，理由：{}", reason.trim());
+            (ChangeOutcome::Revoked { id }, author, "agent.revoke", detail)
+        }
+        RegistryChange::LiftRevocation { id, author } => {
+            require_author(&author)?;
+            let lifted: Option<Option<i64>> = transaction
+                .query_row("SELECT lifted_at FROM revocations WHERE id = ?1", [id], |row| row.get(0))
+                .optional()
+                .map_err(write)?;
+            match lifted {
+                None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的吊销记录"))),
+                Some(Some(_)) => return Err(ChangeError::Refused(format!("吊销 #{id} 已经解除过"))),
+                Some(None) => {
+                    transaction
+                        .execute(
+                            "UPDATE revocations SET lifted_at = ?1, lifted_by = ?2 WHERE id = ?3",
+                            params![now.as_second(), author.trim(), id],
+                        )
+                        .map_err(write)?;
+                    (ChangeOutcome::RevocationLifted { id }, author, "agent.unrevoke", format!("解除吊销 #{id}"))
                 }
             }
         }

@@ -19,6 +19,8 @@
 //!           detail)                        and when
 //! silences(id PK, matchers JSON, starts_at, alerts not to notify, for a time and a reason; expired ones
 //!          ends_at, reason, author, …)      stay
+//! revocations(id PK, agent, serial,      agents refused at the push port (by id or certificate
+//!             reason, author, …, lifted_at)  serial), effective without a restart
 //! alerts(fingerprint PK, alert JSON,        the alert engine's state (pending, firing, resolved and
 //!        state, updated_at)                 when it last notified), so a restart neither repeats nor forgets
 //! ```
@@ -119,6 +121,18 @@ CREATE TABLE alerts (
     alert TEXT NOT NULL,
     state TEXT NOT NULL,
     updated_at INTEGER NOT NULL
+);
+"#,
+    r#"
+CREATE TABLE revocations (
+    id INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    lifted_at INTEGER,
+    lifted_by TEXT
 );
 "#,
 ];

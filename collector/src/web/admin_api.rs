@@ -10,6 +10,9 @@
 //! GET    /api/v1/silences             every silence, expired ones included
 //! POST   /api/v1/silences             add one: JSON {matchers: ["county=龙川县", …], duration: "2h", reason, author}   admin
 //! DELETE /api/v1/silences/{id}        end one now                                           admin
+//! GET    /api/v1/revocations          agents refused at the push port
+//! POST   /api/v1/revocations          refuse one: JSON {agent, serial, reason, author}         admin
+//! DELETE /api/v1/revocations/{id}     lift one (it stays in the list)                       admin
 //! GET    /api/v1/audit                the newest changes, who and when
 //! ```
 //! Changes need `Authorization: Bearer <token>` matching `[web] admin_token_file`; the author
@@ -41,6 +44,8 @@ pub(super) fn routes() -> Router<WebState> {
         .route("/api/v1/exemptions/{id}", delete(exemption_revoke))
         .route("/api/v1/silences", get(silences).post(silence_add))
         .route("/api/v1/silences/{id}", delete(silence_expire))
+        .route("/api/v1/revocations", get(revocations).post(revoke))
+        .route("/api/v1/revocations/{id}", delete(lift_revocation))
         .route("/api/v1/audit", get(audit))
 }
 
@@ -262,6 +267,50 @@ async fn silence_expire(
     let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是静默编号")))?;
     state.store.change_registry(RegistryChange::ExpireSilence { id, author }).await?;
     Ok(axum::Json(serde_json::json!({ "expired": id })).into_response())
+}
+
+async fn revocations(State(state): State<WebState>) -> Response {
+    axum::Json(state.store.registry().revocations.clone()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct NewRevocation {
+    #[serde(default)]
+    agent: String,
+    #[serde(default)]
+    serial: String,
+    reason: String,
+    author: String,
+}
+
+async fn revoke(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let new: NewRevocation = serde_json::from_slice(&body).map_err(|error| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("请求体应为 JSON：{{\"agent\", \"serial\"（可省其一）, \"reason\", \"author\"}}；{error}"),
+        )
+    })?;
+    let change =
+        RegistryChange::Revoke { agent: new.agent, serial: new.serial, reason: new.reason, author: new.author };
+    match state.store.change_registry(change).await? {
+        ChangeOutcome::Revoked { id } => {
+            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+async fn lift_revocation(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let author = author(&headers)?;
+    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是吊销编号")))?;
+    state.store.change_registry(RegistryChange::LiftRevocation { id, author }).await?;
+    Ok(axum::Json(serde_json::json!({ "lifted": id })).into_response())
 }
 
 async fn audit(State(state): State<WebState>) -> Response {

@@ -11,6 +11,8 @@
 //! cert = "certs/server.pem"
 //! key = "certs/server-key.pem"
 //! max_body_bytes = 8388608                    # per push, compressed and decompressed
+//! max_batches_per_minute = 600                # per agent; more is answered 429 with Retry-After
+//! read_timeout = "30s"                        # headers, then body, must arrive within this
 //! [web]                                       # Prometheus and people: plain HTTP unless cert and key are set
 //! listen = "127.0.0.1:9090"
 //! admin_token_file = "admin-token"           # optional: enables registry and exemption changes over the
@@ -53,7 +55,14 @@ pub struct PushListener {
     pub key: PathBuf,
     /// Largest push body accepted, compressed and after decompression. Default 8 MiB.
     pub max_body_bytes: u64,
+    /// Batches one agent may push per minute; beyond it 429 with Retry-After. Default 600.
+    pub max_batches_per_minute: u32,
+    /// A client must send a request's headers, and then its body, within this. Default 30 s.
+    pub read_timeout: Duration,
 }
+
+pub const DEFAULT_MAX_BATCHES_PER_MINUTE: u32 = 600;
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `[web]`: status page, `/metrics`, API.
 #[derive(Clone, Debug)]
@@ -133,11 +142,21 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
             let max_body_bytes = table
                 .whole_number("max_body_bytes", " bytes", 1024, 1 << 30, problems)
                 .unwrap_or(DEFAULT_PUSH_MAX_BODY_BYTES);
-            table.finish(&["listen", "ca", "cert", "key", "max_body_bytes"], problems);
+            let max_batches_per_minute = table
+                .whole_number("max_batches_per_minute", " batches", 1, 1_000_000, problems)
+                .map(|n| n as u32)
+                .unwrap_or(DEFAULT_MAX_BATCHES_PER_MINUTE);
+            let read_timeout = table
+                .duration("read_timeout", Duration::from_secs(1), Duration::from_secs(600), problems)
+                .unwrap_or(DEFAULT_READ_TIMEOUT);
+            table.finish(
+                &["listen", "ca", "cert", "key", "max_body_bytes", "max_batches_per_minute", "read_timeout"],
+                problems,
+            );
             // No `?` here: it would return before the other tables are read and checked.
             match (listen, ca, cert, key) {
                 (Some(listen), Some(ca), Some(cert), Some(key)) => {
-                    Some(PushListener { listen, ca, cert, key, max_body_bytes })
+                    Some(PushListener { listen, ca, cert, key, max_body_bytes, max_batches_per_minute, read_timeout })
                 }
                 _ => None,
             }

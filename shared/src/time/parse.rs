@@ -197,7 +197,9 @@ fn relative_date(text: &str, now: jiff::Timestamp) -> Option<Published> {
     for (suffix, seconds) in [("秒前", 1i64), ("分钟前", 60), ("小时前", 3600), ("天前", 86_400)] {
         if let Some(number) = text.strip_suffix(suffix) {
             let amount: i64 = number.trim().parse().ok()?;
-            return Some(at(jiff::Timestamp::from_second(now.as_second() - amount * seconds).ok()?));
+            // "99999999999天前" is garbage, not an overflow.
+            let back = amount.checked_mul(seconds)?;
+            return Some(at(jiff::Timestamp::from_second(now.as_second().checked_sub(back)?).ok()?));
         }
     }
     for (prefix, days_back) in [("今天", 0i64), ("昨天", 1), ("前天", 2)] {
@@ -564,6 +566,8 @@ mod tests {
         check("2026年11月20日", "2026-11-20");
         assert_eq!(post_date("not a date", now), None);
         assert_eq!(post_date("12345", now), None);
+        // Found by fuzzing (fuzz/run.sh dates): an absurd amount overflowed.
+        assert_eq!(post_date("222222222222222天前", now), None);
     }
 
     #[test]
