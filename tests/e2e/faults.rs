@@ -82,9 +82,13 @@ async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
 
     let sim = Sim::start().await.unwrap();
     let mut configs = Vec::new();
+    let metrics_port = free_port();
     for agent in AGENTS {
+        // The first agent serves its own /metrics.
+        let metrics =
+            if agent == AGENTS[0] { format!("metrics_listen = \"127.0.0.1:{metrics_port}\"\n") } else { String::new() };
         let mut toml = format!(
-            "[agent]\nid = \"{agent}\"\ncounty = \"{agent}县\"\n[probe]\ninterval = \"1s\"\ncolumn_interval = \"1s\"\naudit_interval = \"1h\"\ntimeout = \"2s\"\n\
+            "[agent]\nid = \"{agent}\"\ncounty = \"{agent}县\"\n{metrics}[probe]\ninterval = \"1s\"\ncolumn_interval = \"1s\"\naudit_interval = \"1h\"\ntimeout = \"2s\"\n\
              [collector]\nurl = \"https://127.0.0.1:{push_port}/\"\nca = \"{ca}\"\ncert = \"{dir}/{agent}.pem\"\nkey = \"{dir}/{agent}-key.pem\"\n",
             ca = certs.join("ca.pem").display(),
             dir = certs.join("agents").display(),
@@ -129,6 +133,25 @@ async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
     // Calm: everyone up for a while, then agents stop cleanly (their last batch pushed) and
     // their spools drain.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, _, metrics) =
+        xunjian_tests::harness::http_get(&format!("http://127.0.0.1:{metrics_port}/metrics"), None).await;
+    assert_eq!(status, 200);
+    xunjian_tests::harness::promtool_check_metrics(&metrics)
+        .unwrap_or_else(|complaint| panic!("promtool: {complaint}\n{metrics}"));
+    let samples = xunjian_tests::exposition::parse(&metrics);
+    let agent_label = [("agent", AGENTS[0])];
+    for name in [
+        "xunjian_agent_spool_bytes",
+        "xunjian_agent_spool_records",
+        "xunjian_agent_spool_dropped_batches_total",
+        "xunjian_agent_last_successful_push_timestamp_seconds",
+    ] {
+        assert!(xunjian_tests::exposition::value(&samples, name, &agent_label).is_some(), "{name} missing:\n{metrics}");
+    }
+    assert_eq!(
+        xunjian_tests::exposition::value(&samples, "xunjian_agent_spool_dropped_batches_total", &agent_label),
+        Some(0.0)
+    );
     let spools: Vec<_> = AGENTS.iter().map(|a| dir.join("spool").join(a)).collect();
     for (index, agent) in agents.iter_mut().enumerate() {
         if let Some(agent) = agent.take() {

@@ -13,4 +13,5 @@ mod push;
 mod push_refusals;
 mod push_retry;
 mod registry;
+mod secrets;
 mod tls;

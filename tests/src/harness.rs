@@ -110,6 +110,20 @@ impl Process {
         Process { child, name: binary.to_string() }
     }
 
+    /// Like `spawn`, with stderr (the logs) written to `log` and RUST_LOG set to `filter`.
+    pub fn spawn_logged(binary: &str, args: &[&str], log: &Path, filter: &str) -> Process {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let child = tokio::process::Command::new(binary_path(binary))
+            .args(args)
+            .env("RUST_LOG", filter)
+            .stdout(std::process::Stdio::piped())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary}: {err}"));
+        Process { child, name: binary.to_string() }
+    }
+
     pub fn id(&self) -> u32 {
         self.child.id().unwrap_or(0)
     }

@@ -115,6 +115,7 @@ impl Sync {
             }
             Err(error) => {
                 self.counters.notification(&self.name, "retried");
+                let error = error.without_url();
                 tracing::warn!(notifier = %self.name, error = %error, "Alertmanager not reachable; resending at the next evaluation");
             }
         }

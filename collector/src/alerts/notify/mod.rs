@@ -193,7 +193,8 @@ async fn deliver(
                 let body = response.text().await.unwrap_or_default();
                 notifier.accepted(status, &body)
             }
-            Err(error) => Err(error.to_string()),
+            // Robot URLs carry their access token: never let one into a log line.
+            Err(error) => Err(error.without_url().to_string()),
         };
         match outcome {
             Ok(()) => {
