@@ -243,6 +243,10 @@ pub struct Registry {
 pub struct Standing {
     pub filing: Option<Filing>,
     pub findings: Vec<Finding>,
+    /// Where it is reported: its filing's county and unit, else the observing agent's and the
+    /// observation's.
+    pub county: String,
+    pub unit: String,
 }
 
 /// Observed ones compared with the filed ones.
@@ -260,6 +264,9 @@ impl Registry {
     pub fn assess(&self, snapshot: &Snapshot, today: Date) -> Assessment {
         let mut assessment = Assessment::default();
         let mut observed: HashSet<(String, Channel)> = HashSet::new();
+        // Read per scrape and per evaluation: index the filings once, not a scan per target.
+        let by_name: std::collections::HashMap<(&str, Channel), &Filing> =
+            self.filings.iter().map(|f| ((f.name.as_str(), f.channel), f)).collect();
         for state in snapshot.subjects.values() {
             let observation = &state.observation;
             if observation.column.is_some() || observation.channel.is_some() {
@@ -270,7 +277,7 @@ impl Registry {
             if !observed.insert(key.clone()) {
                 continue;
             }
-            let filing = self.filings.iter().find(|f| f.name == observation.target && f.channel == channel).cloned();
+            let filing = by_name.get(&(observation.target.as_str(), channel)).map(|f| (*f).clone());
             let mut findings = Vec::new();
             match &filing {
                 None => findings.push(Finding::new(
@@ -291,7 +298,11 @@ impl Registry {
                 Some(_) => {}
             }
             findings.retain(|f| self.exempts_code(&observation.target, "", f.code, today).is_none());
-            assessment.standing.insert(key, Standing { filing, findings });
+            let (county, unit) = match &filing {
+                Some(filing) => (filing.county.clone(), filing.unit.clone()),
+                None => (state.county.clone(), observation.unit.clone()),
+            };
+            assessment.standing.insert(key, Standing { filing, findings, county, unit });
         }
         assessment.unmonitored = self
             .filings

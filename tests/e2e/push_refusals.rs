@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use xunjian_collector::server::{self, Settings};
-use xunjian_collector::tls::{self, EphemeralPki};
+use xunjian_collector::tls::EphemeralPki;
 use xunjian_shared::wire::{
     ApiError, Batch, BatchId, CheckKind, FetchRecord, Observation, PushAck, PushStatus, TargetKind,
 };
 use xunjian_tests::exposition;
-use xunjian_tests::harness::{http_get, temp_dir};
+use xunjian_tests::harness::{collector_settings, http_get, temp_dir};
 
 fn observation(target: &str) -> Observation {
     Observation {
@@ -90,27 +90,8 @@ async fn pushes_are_refused_unless_they_are_right() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let pki = EphemeralPki::new().unwrap();
     let dir = temp_dir("refusals");
-    let running = server::start(Settings {
-        database: dir.join("xunjian.db"),
-        push_listen: "127.0.0.1:0".parse().unwrap(),
-        push_tls: tls::push_server_config_from_pem(
-            pki.ca_pem.as_bytes(),
-            pki.server_cert_pem.as_bytes(),
-            pki.server_key_pem.as_bytes(),
-        )
-        .unwrap(),
-        push_max_body_bytes: 64 * 1024,
-        push_max_batches_per_minute: xunjian_shared::config::collector::DEFAULT_MAX_BATCHES_PER_MINUTE,
-        push_read_timeout: xunjian_shared::config::collector::DEFAULT_READ_TIMEOUT,
-        web_listen: "127.0.0.1:0".parse().unwrap(),
-        web_tls: None,
-        admin_token: None,
-        series_expiry: Duration::from_secs(86_400),
-        dedupe_window: Duration::from_secs(86_400),
-        alerts: Default::default(),
-    })
-    .await
-    .unwrap();
+    let running =
+        server::start(Settings { push_max_body_bytes: 64 * 1024, ..collector_settings(&dir, &pki) }).await.unwrap();
     let url = format!("https://127.0.0.1:{}/api/v1/push", running.push_addr.port());
     let body = gzip(&serde_json::to_vec(&batch("longchuan", "0123456789abcdef")).unwrap());
 
@@ -232,23 +213,10 @@ async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
     let pki = EphemeralPki::new().unwrap();
     let dir = temp_dir("hostile-push");
     let running = server::start(Settings {
-        database: dir.join("xunjian.db"),
-        push_listen: "127.0.0.1:0".parse().unwrap(),
-        push_tls: tls::push_server_config_from_pem(
-            pki.ca_pem.as_bytes(),
-            pki.server_cert_pem.as_bytes(),
-            pki.server_key_pem.as_bytes(),
-        )
-        .unwrap(),
         push_max_body_bytes: 1 << 20,
         push_max_batches_per_minute: 6,
         push_read_timeout: Duration::from_secs(2),
-        web_listen: "127.0.0.1:0".parse().unwrap(),
-        web_tls: None,
-        admin_token: None,
-        series_expiry: Duration::from_secs(86_400),
-        dedupe_window: Duration::from_secs(86_400),
-        alerts: Default::default(),
+        ..collector_settings(&dir, &pki)
     })
     .await
     .unwrap();

@@ -7,10 +7,10 @@ use std::time::Duration;
 use xunjian_agent::fetch::Fetcher;
 use xunjian_agent::push::Pusher;
 use xunjian_collector::server::{self, Settings};
-use xunjian_collector::tls::{self, EphemeralPki};
+use xunjian_collector::tls::EphemeralPki;
 use xunjian_shared::config::AgentConfig;
 use xunjian_sim::{Route, Sim};
-use xunjian_tests::harness::temp_dir;
+use xunjian_tests::harness::{collector_settings, temp_dir};
 use xunjian_tests::measure::free_port;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,23 +47,9 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(sim.hits("/") >= 2, "the agent kept probing while the collector was down");
     let running = server::start(Settings {
-        database: dir.join("xunjian.db"),
         push_listen: format!("127.0.0.1:{push_port}").parse().unwrap(),
-        push_tls: tls::push_server_config_from_pem(
-            pki.ca_pem.as_bytes(),
-            pki.server_cert_pem.as_bytes(),
-            pki.server_key_pem.as_bytes(),
-        )
-        .unwrap(),
         push_max_body_bytes: 1 << 20,
-        push_max_batches_per_minute: xunjian_shared::config::collector::DEFAULT_MAX_BATCHES_PER_MINUTE,
-        push_read_timeout: xunjian_shared::config::collector::DEFAULT_READ_TIMEOUT,
-        web_listen: "127.0.0.1:0".parse().unwrap(),
-        web_tls: None,
-        admin_token: None,
-        series_expiry: Duration::from_secs(86_400),
-        dedupe_window: Duration::from_secs(86_400),
-        alerts: Default::default(),
+        ..collector_settings(&dir, &pki)
     })
     .await
     .unwrap();

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use xunjian_tests::harness::{Process, binary, http_get, temp_dir, wait_until};
+use xunjian_tests::harness::{binary, http_get, start_collector, temp_dir, wait_until};
 
 const TOKEN: &str = "c2f1a8e4b7d94e0f9a61c3d2";
 
@@ -45,9 +45,7 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
     )
     .unwrap();
     let config = config.to_str().unwrap();
-    let mut collector = Process::spawn("xunjian-collector", &["serve", "--config", config]);
-    let line = collector.stdout_line(Duration::from_secs(30)).await;
-    let web = line.split("web: ").nth(1).expect("web address").trim().trim_end_matches('/').to_string();
+    let (collector, web) = start_collector(std::path::Path::new(config)).await;
 
     // Excel on Chinese Windows saves GBK; the CLI takes it while the collector runs, and the
     // collector shows it within its poll interval.

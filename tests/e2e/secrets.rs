@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use xunjian_tests::harness::{Process, http_get, run_cli, temp_dir, wait_until};
+use xunjian_tests::harness::{Process, http_get, run_cli, temp_dir, wait_until, web_address};
 
 const ADMIN_TOKEN: &str = "adm1n-t0ken-4f9c2e7d1b3a5c8e";
 const ROBOT_TOKEN: &str = "r0bot-access-9a8b7c6d5e4f3a2b";
@@ -35,8 +35,7 @@ async fn secrets_never_leak_and_writes_need_the_token() {
     let log = dir.join("collector.log");
     let mut collector =
         Process::spawn_logged("xunjian-collector", &["serve", "--config", config.to_str().unwrap()], &log, "debug");
-    let line = collector.stdout_line(Duration::from_secs(30)).await;
-    let web = line.split("web: ").nth(1).unwrap().trim().trim_end_matches('/').to_string();
+    let web = web_address(&mut collector).await;
 
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let registry = "名称,平台,责任单位,县区,状态\n无人巡检号,微信,某单位,测试县,运行\n";

@@ -162,6 +162,36 @@ fn binary_path(name: &str) -> PathBuf {
     binary(name)
 }
 
+/// An in-process collector's settings for a test: database in `dir`, push and web on ephemeral
+/// loopback ports, certificates from `pki`, the configuration's defaults otherwise.
+pub fn collector_settings(
+    dir: &Path,
+    pki: &xunjian_collector::tls::EphemeralPki,
+) -> xunjian_collector::server::Settings {
+    use xunjian_shared::config::collector::{
+        DEFAULT_MAX_BATCHES_PER_MINUTE, DEFAULT_PUSH_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT,
+    };
+    xunjian_collector::server::Settings {
+        database: dir.join("xunjian.db"),
+        push_listen: "127.0.0.1:0".parse().expect("literal address"),
+        push_tls: xunjian_collector::tls::push_server_config_from_pem(
+            pki.ca_pem.as_bytes(),
+            pki.server_cert_pem.as_bytes(),
+            pki.server_key_pem.as_bytes(),
+        )
+        .expect("the ephemeral PKI's server certificate"),
+        push_max_body_bytes: DEFAULT_PUSH_MAX_BODY_BYTES,
+        push_max_batches_per_minute: DEFAULT_MAX_BATCHES_PER_MINUTE,
+        push_read_timeout: DEFAULT_READ_TIMEOUT,
+        web_listen: "127.0.0.1:0".parse().expect("literal address"),
+        web_tls: None,
+        admin_token: None,
+        series_expiry: std::time::Duration::from_secs(86_400),
+        dedupe_window: std::time::Duration::from_secs(86_400),
+        alerts: Default::default(),
+    }
+}
+
 /// Runs a workspace binary to completion; panics with its stderr unless it succeeds.
 pub fn run_cli(binary_name: &str, args: &[&str]) -> String {
     let output = std::process::Command::new(binary(binary_name)).args(args).output().expect("run the CLI");
@@ -173,10 +203,16 @@ pub fn run_cli(binary_name: &str, args: &[&str]) -> String {
 pub async fn start_collector(config: &Path) -> (Process, String) {
     let mut collector =
         Process::spawn("xunjian-collector", &["serve", "--config", config.to_str().expect("UTF-8 path")]);
+    let web = web_address(&mut collector).await;
+    (collector, web)
+}
+
+/// The web base URL a starting collector prints on its first line.
+pub async fn web_address(collector: &mut Process) -> String {
     let line = collector.stdout_line(std::time::Duration::from_secs(30)).await;
     // "push: https://127.0.0.1:P/api/v1/push   web: http://127.0.0.1:Q/"
     let web = line.split("web: ").nth(1).expect("the collector prints its web address").trim().trim_end_matches('/');
-    (collector, web.to_string())
+    web.to_string()
 }
 
 /// Polls `check` until it yields a value or `within` passes; panics naming `what` on timeout.

@@ -273,14 +273,18 @@ pub fn evaluate(
     let mut builder = Builder { config, found: Vec::new() };
     for state in snapshot.subjects.values() {
         let observation = &state.observation;
-        let mut labels = BTreeMap::new();
-        labels.insert("county".to_string(), state.county.clone());
-        labels.insert("unit".to_string(), observation.unit.clone());
-        labels.insert("target".to_string(), observation.target.clone());
-        labels.insert("kind".to_string(), observation.kind.as_str().to_string());
-        labels.insert("platform".to_string(), observation.platform.clone().unwrap_or_default());
-        labels.insert("column".to_string(), observation.column.clone().unwrap_or_default());
-        labels.insert("channel".to_string(), observation.channel.clone().unwrap_or_default());
+        // Built only for a page that raises something: most pages raise nothing.
+        let labels = || {
+            BTreeMap::from([
+                ("county".to_string(), state.county.clone()),
+                ("unit".to_string(), observation.unit.clone()),
+                ("target".to_string(), observation.target.clone()),
+                ("kind".to_string(), observation.kind.as_str().to_string()),
+                ("platform".to_string(), observation.platform.clone().unwrap_or_default()),
+                ("column".to_string(), observation.column.clone().unwrap_or_default()),
+                ("channel".to_string(), observation.channel.clone().unwrap_or_default()),
+            ])
+        };
         for rule in &RULES {
             match rule.condition {
                 Condition::Findings(codes) => {
@@ -292,7 +296,7 @@ pub fn evaluate(
                         .collect();
                     if let Some(worst) = findings.iter().map(|f| f.severity).max() {
                         let description = findings.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
-                        builder.add(rule, labels.clone(), Some(worst), description, None);
+                        builder.add(rule, labels(), Some(worst), description, None);
                     }
                 }
                 Condition::FailuresInARow => {
@@ -306,7 +310,7 @@ pub fn evaluate(
                             .map(|f| f.detail.clone())
                             .unwrap_or_else(|| "首页无法访问".into());
                         let description = format!("连续 {} 次探测失败：{reason}", state.streak.failures);
-                        builder.add(rule, labels.clone(), None, description, state.streak.since);
+                        builder.add(rule, labels(), None, description, state.streak.since);
                     }
                 }
                 Condition::AvailabilityBelow => {
@@ -324,7 +328,7 @@ pub fn evaluate(
                             ok as f64 * 100.0 / total as f64,
                             line * 100.0
                         );
-                        builder.add(rule, labels.clone(), None, description, None);
+                        builder.add(rule, labels(), None, description, None);
                     }
                 }
                 Condition::AgentSilent | Condition::Registry(_) => {}
@@ -372,23 +376,9 @@ pub fn evaluate(
             Condition::Registry(code) => {
                 for ((target, channel), standing) in &assessment.standing {
                     let Some(finding) = standing.findings.iter().find(|f| f.code == code) else { continue };
-                    let observed = snapshot
-                        .subjects
-                        .values()
-                        .find(|s| &s.observation.target == target && s.observation.column.is_none());
                     let mut labels = BTreeMap::new();
-                    let county = standing
-                        .filing
-                        .as_ref()
-                        .map(|f| f.county.clone())
-                        .or_else(|| observed.map(|s| s.county.clone()));
-                    labels.insert("county".to_string(), county.unwrap_or_default());
-                    let unit = standing
-                        .filing
-                        .as_ref()
-                        .map(|f| f.unit.clone())
-                        .or_else(|| observed.map(|s| s.observation.unit.clone()));
-                    labels.insert("unit".to_string(), unit.unwrap_or_default());
+                    labels.insert("county".to_string(), standing.county.clone());
+                    labels.insert("unit".to_string(), standing.unit.clone());
                     labels.insert("target".to_string(), target.clone());
                     let kind = if *channel == Channel::Website { TargetKind::Site } else { TargetKind::Account };
                     labels.insert("kind".to_string(), kind.as_str().to_string());

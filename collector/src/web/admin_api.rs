@@ -147,6 +147,29 @@ fn author(headers: &HeaderMap) -> Result<String, Refusal> {
     })
 }
 
+/// A JSON request body, or a 400 showing the expected `shape`.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Refusal> {
+    serde_json::from_slice(body)
+        .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, format!("请求体应为 JSON：{shape}；{error}")))
+}
+
+/// Ending something by its id (revoking an exemption, expiring a silence, lifting a revocation):
+/// the token, the author, the id, the change, and `{answer_key: id}`.
+async fn end_by_id(
+    state: &WebState,
+    headers: &HeaderMap,
+    id: &str,
+    noun: &str,
+    answer_key: &str,
+    change: impl FnOnce(i64, String) -> RegistryChange,
+) -> Result<Response, Refusal> {
+    authorize(state, headers)?;
+    let author = author(headers)?;
+    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是{noun}编号")))?;
+    state.store.change_registry(change(id, author)).await?;
+    Ok(axum::Json(serde_json::json!({ answer_key: id })).into_response())
+}
+
 fn unexpected(outcome: ChangeOutcome) -> Refusal {
     Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("unexpected outcome {outcome:?}"))
 }
@@ -197,12 +220,10 @@ async fn exemptions(State(state): State<WebState>) -> Response {
 
 async fn exemption_add(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     authorize(&state, &headers)?;
-    let new: NewExemption = serde_json::from_slice(&body).map_err(|error| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            format!("请求体应为 JSON：{{\"target\", \"column\"（可省）, \"code\", \"reason\", \"author\", \"until\"（可省，YYYY-MM-DD）}}；{error}"),
-        )
-    })?;
+    let new: NewExemption = json_body(
+        &body,
+        "{\"target\", \"column\"（可省）, \"code\", \"reason\", \"author\", \"until\"（可省，YYYY-MM-DD）}",
+    )?;
     match state.store.change_registry(RegistryChange::AddExemption(new)).await? {
         ChangeOutcome::ExemptionAdded { id } => {
             Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
@@ -216,11 +237,8 @@ async fn exemption_revoke(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let author = author(&headers)?;
-    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是豁免编号")))?;
-    state.store.change_registry(RegistryChange::RevokeExemption { id, author }).await?;
-    Ok(axum::Json(serde_json::json!({ "revoked": id })).into_response())
+    end_by_id(&state, &headers, &id, "豁免", "revoked", |id, author| RegistryChange::RevokeExemption { id, author })
+        .await
 }
 
 async fn silences(State(state): State<WebState>) -> Response {
@@ -242,12 +260,8 @@ async fn silences(State(state): State<WebState>) -> Response {
 
 async fn silence_add(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     authorize(&state, &headers)?;
-    let new: NewSilence = serde_json::from_slice(&body).map_err(|error| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            format!("请求体应为 JSON：{{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\", \"author\"}}；{error}"),
-        )
-    })?;
+    let new: NewSilence =
+        json_body(&body, "{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\", \"author\"}")?;
     match state.store.change_registry(RegistryChange::AddSilence(new)).await? {
         ChangeOutcome::SilenceAdded { id, ends_at } => {
             Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id, "ends_at": ends_at.to_string() })))
@@ -262,11 +276,7 @@ async fn silence_expire(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let author = author(&headers)?;
-    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是静默编号")))?;
-    state.store.change_registry(RegistryChange::ExpireSilence { id, author }).await?;
-    Ok(axum::Json(serde_json::json!({ "expired": id })).into_response())
+    end_by_id(&state, &headers, &id, "静默", "expired", |id, author| RegistryChange::ExpireSilence { id, author }).await
 }
 
 async fn revocations(State(state): State<WebState>) -> Response {
@@ -285,12 +295,7 @@ struct NewRevocation {
 
 async fn revoke(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     authorize(&state, &headers)?;
-    let new: NewRevocation = serde_json::from_slice(&body).map_err(|error| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            format!("请求体应为 JSON：{{\"agent\", \"serial\"（可省其一）, \"reason\", \"author\"}}；{error}"),
-        )
-    })?;
+    let new: NewRevocation = json_body(&body, "{\"agent\", \"serial\"（可省其一）, \"reason\", \"author\"}")?;
     let change =
         RegistryChange::Revoke { agent: new.agent, serial: new.serial, reason: new.reason, author: new.author };
     match state.store.change_registry(change).await? {
@@ -306,11 +311,7 @@ async fn lift_revocation(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let author = author(&headers)?;
-    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是吊销编号")))?;
-    state.store.change_registry(RegistryChange::LiftRevocation { id, author }).await?;
-    Ok(axum::Json(serde_json::json!({ "lifted": id })).into_response())
+    end_by_id(&state, &headers, &id, "吊销", "lifted", |id, author| RegistryChange::LiftRevocation { id, author }).await
 }
 
 async fn audit(State(state): State<WebState>) -> Response {

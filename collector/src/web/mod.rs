@@ -128,32 +128,17 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
 
 fn registry_status(registry: &Registry, snapshot: &Snapshot, today: jiff::civil::Date) -> RegistryStatus {
     let assessment = registry.assess(snapshot, today);
-    // The county and unit an observed target is reported under: its filing's, else the agent's.
-    let observed_county = |target: &str| {
-        snapshot
-            .subjects
-            .values()
-            .find(|s| s.observation.target == target)
-            .map(|s| s.county.clone())
-            .unwrap_or_default()
-    };
     let mut findings = Vec::new();
     let mut observed_filed = 0;
     for ((target, channel), standing) in &assessment.standing {
         observed_filed += u32::from(standing.filing.is_some());
-        let unit = snapshot
-            .subjects
-            .values()
-            .find(|s| &s.observation.target == target)
-            .map(|s| s.observation.unit.clone())
-            .unwrap_or_default();
         for finding in &standing.findings {
             findings.push(RegistryFinding {
                 target: target.clone(),
                 channel: channel.label_zh().to_string(),
                 platform: Some(channel.metric_label()).filter(|p| !p.is_empty()).map(String::from),
-                unit: standing.filing.as_ref().map(|f| f.unit.clone()).unwrap_or_else(|| unit.clone()),
-                county: standing.filing.as_ref().map(|f| f.county.clone()).unwrap_or_else(|| observed_county(target)),
+                unit: standing.unit.clone(),
+                county: standing.county.clone(),
                 filed_status: standing.filing.as_ref().map(|f| f.status.label_zh().to_string()),
                 finding: finding.clone(),
             });

@@ -164,17 +164,8 @@ pub(crate) fn read_account(
     });
     let page = table.table("page", problems).map(|mut page| {
         let url = page.url("url", true, problems);
-        let mut selector = |key: &str, required: bool| {
-            let (text, origin) =
-                if required { page.required_string(key, problems)? } else { page.string(key, problems)? };
-            match check_selector(&text) {
-                Ok(()) => Some(text),
-                Err(message) => {
-                    problems.push(&origin, &page.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
-                    None
-                }
-            }
-        };
+        let mut selector =
+            |key: &str, required: bool| super::agent::selector(&mut page, key, required, check_selector, problems);
         let item_selector = selector("item_selector", true);
         let date_selector = selector("date_selector", false);
         let comments_selector = selector("comments_selector", false);

@@ -276,6 +276,24 @@ impl ColumnKind {
 /// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
 pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
+/// A CSS selector at `key`, checked; a bad one is a problem naming key and line.
+pub(crate) fn selector(
+    table: &mut Table<'_>,
+    key: &str,
+    required: bool,
+    check_selector: SelectorCheck<'_>,
+    problems: &mut Problems,
+) -> Option<String> {
+    let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
+    match check_selector(&text) {
+        Ok(()) => Some(text),
+        Err(message) => {
+            problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
+            None
+        }
+    }
+}
+
 const TOP_KEYS: &[&str] =
     &["agent", "probe", "limits", "thresholds", "site", "account", "collector", "calendar", "wording", "spool"];
 const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector", "spool"];
@@ -622,18 +640,8 @@ fn read_column(
     };
     let max_age_days = table.whole_number("max_age_days", " days", 1, 36_500, problems);
     let probe = read_probe(&mut table, inherited, problems);
-    let mut selector = |key: &str| {
-        let (text, origin) = table.string(key, problems)?;
-        match check_selector(&text) {
-            Ok(()) => Some(text),
-            Err(message) => {
-                problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
-                None
-            }
-        }
-    };
-    let item_selector = selector("item_selector");
-    let date_selector = selector("date_selector");
+    let item_selector = selector(&mut table, "item_selector", false, check_selector, problems);
+    let date_selector = selector(&mut table, "date_selector", false, check_selector, problems);
     table.finish(
         &["name", "url", "kind", "max_age_days", "interval", "timeout", "item_selector", "date_selector"],
         problems,

@@ -51,20 +51,7 @@ pub(crate) fn read_interaction(
     let simple_limit = table.whole_number("simple_reply_limit_working_days", " working days", 1, 365, problems);
     let simple_keywords: Vec<String> =
         table.strings("simple_keywords", problems).unwrap_or_default().into_iter().map(|(text, _)| text).collect();
-    let item_selector = match table.string("item_selector", problems) {
-        Some((text, origin)) => match check_selector(&text) {
-            Ok(()) => Some(text),
-            Err(message) => {
-                problems.push(
-                    &origin,
-                    &table.key_path("item_selector"),
-                    format!("invalid CSS selector {text:?}: {message}"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
+    let item_selector = super::agent::selector(&mut table, "item_selector", false, check_selector, problems);
     let probe = super::agent::read_probe(&mut table, inherited, problems);
     table.finish(
         &[
