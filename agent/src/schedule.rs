@@ -193,6 +193,10 @@ pub async fn inspect(checks: &[Box<dyn Check>], ctx: &Ctx, subject: &Subject) ->
             None => merged = Some(observation),
         }
     }
+    // What a site wrote stays within what the collector takes, so no page can get a push refused.
+    if let Some(observation) = &mut merged {
+        observation.fit_wire_limits();
+    }
     merged
 }
 

@@ -213,6 +213,21 @@ pub fn revocations(database: &Path) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Retires `agent`: the running collector forgets it and releases its subjects within seconds.
+pub fn retire_agent(database: &Path, agent: String, reason: String, author: String) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    let shown = agent.clone();
+    if let ChangeOutcome::Retired { id } =
+        filings::apply(&mut connection, RegistryChange::Retire { agent, reason, author }, Timestamp::now())?
+    {
+        println!(
+            "已退役 #{id}：采集端在 2 秒内删除采集代理 {shown} 的状态并释放其全部巡检对象，其他采集代理即可接管；\
+             若其证书可能外泄，另行吊销：xunjian-collector agent revoke --serial <序列号>"
+        );
+    }
+    Ok(())
+}
+
 pub fn log(database: &Path, limit: usize) -> Result<(), AdminError> {
     let connection = open(database)?;
     for entry in filings::audit_log(&connection, limit).map_err(|error| AdminError::Failed(error.into()))? {

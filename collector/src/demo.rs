@@ -67,6 +67,8 @@ impl Demo {
             push_max_body_bytes: xunjian_shared::config::collector::DEFAULT_PUSH_MAX_BODY_BYTES,
             push_max_batches_per_minute: xunjian_shared::config::collector::DEFAULT_MAX_BATCHES_PER_MINUTE,
             push_read_timeout: xunjian_shared::config::collector::DEFAULT_READ_TIMEOUT,
+            push_limits: Default::default(),
+            push_agents: Vec::new(),
             web_listen,
             web_tls: None,
             admin_token: None,

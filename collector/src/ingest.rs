@@ -1,10 +1,17 @@
 //! `POST /api/v1/push`: an agent's batch in, an acknowledgement out, only after commit.
 //!
 //! Order of checks, each refusal a 4xx with `{ "error": <code>, "detail": <what> }`:
-//! body encoding (415) → size, compressed and decompressed (413) → JSON and schema version
-//! (400) → the batch's agent equals the client certificate's name (403) → field limits (400).
-//! Then the store commits (or recognises a duplicate id) and the answer is 200. A store failure
-//! is 503, which agents retry.
+//! revoked agent or certificate (403) → per-agent rate limit (429 + Retry-After) → body
+//! encoding (415) → size, compressed and decompressed, within the read timeout (413, 408) →
+//! JSON and schema version (400) → observations per batch (413) → names, texts, lists and
+//! numbers within `[push]` limits (400) → the batch's agent equals the client certificate's
+//! name (403) → a bound agent names its own county (403). Then the store, in one writer:
+//! a batch id this agent sent before is a duplicate (200); a subject another agent owns (409)
+//! or more subjects than the agent may own (422) refuse the batch; else it commits and the
+//! answer is 200. A store failure is 503, which agents retry.
+//!
+//! Agent clocks are not trusted: an observation dated more than [`MAX_CLOCK_AHEAD`] after
+//! its receipt is taken as of its receipt (counted), and "newer" means received later.
 
 use std::io::Read as _;
 use std::sync::Arc;
@@ -17,10 +24,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use jiff::Timestamp;
-use xunjian_shared::wire::{ApiError, Batch, PushAck, PushStatus, SUPPORTED_SCHEMA_VERSIONS, VersionProbe};
+use xunjian_shared::wire::{
+    ApiError, Batch, Observation, PushAck, PushStatus, SUPPORTED_SCHEMA_VERSIONS, VersionProbe,
+};
+
+use xunjian_shared::config::collector::PushLimits;
 
 use crate::metrics::{CollectorCounters, RejectReason};
-use crate::store::{CommitOutcome, LoggedBody, Store};
+pub use crate::store::projection::MAX_CLOCK_AHEAD;
+use crate::store::{CommitOutcome, Inadmissible, LoggedBody, Receipt, Store};
 
 /// Who is on the other end of a push connection, from its verified client certificate.
 #[derive(Clone, Debug)]
@@ -28,6 +40,8 @@ pub struct PeerIdentity {
     /// The certificate's common name: the agent id.
     pub common_name: Option<String>,
     pub serial: Option<String>,
+    /// The certificate's not-after, shown per agent so that renewal is not forgotten.
+    pub not_after: Option<Timestamp>,
 }
 
 pub struct IngestState {
@@ -37,6 +51,9 @@ pub struct IngestState {
     /// The body must arrive within this after the headers.
     pub read_timeout: std::time::Duration,
     pub rate: RateLimiter,
+    pub limits: PushLimits,
+    /// `[[push.agent]]`: agent id → the county it may report.
+    pub counties: std::collections::HashMap<String, String>,
 }
 
 /// Batches per agent per minute: a token bucket per certificate name, as large as a minute's
@@ -66,11 +83,6 @@ impl RateLimiter {
         }
     }
 }
-
-/// Most observations one batch may carry; agents send a few hundred at a time.
-const MAX_OBSERVATIONS_PER_BATCH: usize = 100_000;
-/// Longest name (target, column, unit, county) accepted, in characters.
-const MAX_NAME_CHARS: usize = 256;
 
 /// Why a push was refused: the status, the counted reason, and what to fix.
 #[derive(Debug)]
@@ -156,7 +168,7 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
                 ));
             }
         };
-    let batch = decode_push(&raw, gzip, state.max_body_bytes)?;
+    let batch = decode_push(&raw, gzip, state.max_body_bytes, &state.limits)?;
     if batch.agent != certificate_name {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
@@ -167,14 +179,52 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
             ),
         ));
     }
+    if let Some(county) = state.counties.get(certificate_name)
+        && *county != batch.county
+    {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            RejectReason::CountyMismatch,
+            format!(
+                "agent {certificate_name:?} is bound to county {county:?} ([[push.agent]] in collector.toml) but the batch names {:?}; correct [agent] county in its agent.toml",
+                batch.county
+            ),
+        ));
+    }
+    let received_at = Timestamp::now();
+    let ahead = received_at + MAX_CLOCK_AHEAD;
+    let clamped = batch.observations.iter().filter(|o| o.checked_at > ahead).count();
+    if clamped > 0 {
+        state.counters.clamped(clamped as u64);
+        tracing::warn!(
+            agent = certificate_name,
+            observations = clamped,
+            "observations dated in the future; taken as of their receipt: check the agent's clock (NTP)"
+        );
+    }
     let batch_id = batch.batch_id.clone();
     // The log keeps the body as it came (gzip is about 30 times smaller than the JSON).
     let body = LoggedBody { bytes: raw, gzip };
-    match state.store.commit(batch, body, Timestamp::now()).await {
+    let receipt = Receipt { received_at, certificate_not_after: peer.not_after };
+    match state.store.commit(batch, body, receipt, state.limits.max_subjects_per_agent).await {
         Ok(CommitOutcome::Accepted { observations }) => {
             Ok(PushAck { batch_id, status: PushStatus::Accepted, observations })
         }
         Ok(CommitOutcome::Duplicate) => Ok(PushAck { batch_id, status: PushStatus::Duplicate, observations: 0 }),
+        Ok(CommitOutcome::Refused(Inadmissible::Owned { subject, owner })) => Err(Refusal::new(
+            StatusCode::CONFLICT,
+            RejectReason::SubjectOwned,
+            format!(
+                "{subject} is reported by agent {owner:?}; one subject has one agent: remove it from this agent's configuration, or have the office retire {owner:?} (xunjian-collector agent retire)"
+            ),
+        )),
+        Ok(CommitOutcome::Refused(Inadmissible::TooManySubjects { subjects, limit })) => Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            RejectReason::TooManySubjects,
+            format!(
+                "this batch would give agent {certificate_name:?} {subjects} subjects; this collector takes at most {limit} per agent ([push] max_subjects_per_agent)"
+            ),
+        )),
         Err(err) => {
             tracing::error!(error = %err, "cannot commit a push");
             Err(Refusal::new(
@@ -220,11 +270,11 @@ async fn read_limited(body: Body, max_bytes: u64) -> Result<Vec<u8>, Refusal> {
 }
 
 /// A push body (gzip or not) to a batch that may be stored: decompressed within `max_bytes`,
-/// parsed, its schema version understood, its fields within limits. Pure; fuzzed in `fuzz/`.
-pub fn decode_push(raw: &[u8], gzip: bool, max_bytes: u64) -> Result<Batch, Refusal> {
+/// parsed, its schema version understood, its fields within `limits`. Pure; fuzzed in `fuzz/`.
+pub fn decode_push(raw: &[u8], gzip: bool, max_bytes: u64, limits: &PushLimits) -> Result<Batch, Refusal> {
     let json = if gzip { Some(gunzip_limited(raw, max_bytes)?) } else { None };
     let batch = decode(json.as_deref().unwrap_or(raw))?;
-    validate(&batch)?;
+    validate(&batch, limits)?;
     Ok(batch)
 }
 
@@ -270,30 +320,198 @@ fn decode(json: &[u8]) -> Result<Batch, Refusal> {
     }
 }
 
-fn validate(batch: &Batch) -> Result<(), Refusal> {
-    let invalid = |detail: String| Refusal::new(StatusCode::BAD_REQUEST, RejectReason::InvalidBatch, detail);
-    if batch.observations.len() > MAX_OBSERVATIONS_PER_BATCH {
-        return Err(invalid(format!(
-            "{} observations in one batch; at most {MAX_OBSERVATIONS_PER_BATCH}",
-            batch.observations.len()
-        )));
+/// Every field of `batch` within `limits`; the first one that is not, named by its path.
+fn validate(batch: &Batch, limits: &PushLimits) -> Result<(), Refusal> {
+    if batch.observations.len() > limits.max_observations_per_batch {
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            RejectReason::TooManyObservations,
+            format!(
+                "{} observations in one batch; this collector takes at most {} ([push] max_observations_per_batch)",
+                batch.observations.len(),
+                limits.max_observations_per_batch
+            ),
+        ));
     }
-    let name_ok = |text: &str| !text.trim().is_empty() && text.chars().count() <= MAX_NAME_CHARS;
-    if !name_ok(&batch.county) {
-        return Err(invalid(format!("county must be 1 to {MAX_NAME_CHARS} characters")));
+    let check = FieldCheck { limits };
+    check.name(|| "county".into(), &batch.county, true)?;
+    if let Some(inventory) = &batch.inventory {
+        if inventory.len() > limits.max_subjects_per_agent {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                RejectReason::TooManySubjects,
+                format!(
+                    "the inventory lists {} subjects; this collector takes at most {} per agent ([push] max_subjects_per_agent)",
+                    inventory.len(),
+                    limits.max_subjects_per_agent
+                ),
+            ));
+        }
+        for (index, subject) in inventory.iter().enumerate() {
+            check.name(|| format!("inventory[{index}].target"), &subject.target, true)?;
+            if let Some(column) = &subject.column {
+                check.name(|| format!("inventory[{index}].column"), column, true)?;
+            }
+            if let Some(channel) = &subject.channel {
+                check.name(|| format!("inventory[{index}].channel"), channel, true)?;
+            }
+        }
     }
     for (index, observation) in batch.observations.iter().enumerate() {
-        if !name_ok(&observation.target) {
-            return Err(invalid(format!("observations[{index}].target must be 1 to {MAX_NAME_CHARS} characters")));
+        validate_observation(&check, index, observation)?;
+    }
+    Ok(())
+}
+
+/// Days no page date or message can be apart from today: two centuries.
+const MAX_DAYS: i64 = 73_000;
+/// Longest probe: a day (agents time out in seconds).
+const MAX_DURATION_MS: u64 = 86_400_000;
+
+fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Observation) -> Result<(), Refusal> {
+    let at = |field: &str| format!("observations[{index}].{field}");
+    check.name(|| at("target"), &observation.target, true)?;
+    check.name(|| at("unit"), &observation.unit, false)?;
+    if let Some(platform) = &observation.platform {
+        check.name(|| at("platform"), platform, true)?;
+    }
+    if let Some(column) = &observation.column {
+        check.name(|| at("column"), column, true)?;
+    }
+    if let Some(channel) = &observation.channel {
+        check.name(|| at("channel"), channel, true)?;
+    }
+    if observation.column.is_some() && observation.channel.is_some() {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            RejectReason::InvalidBatch,
+            format!("{}: an observation is of a column or of a channel, not both", at("channel")),
+        ));
+    }
+    check.text(|| at("url"), &observation.url)?;
+    check.list(|| at("checks"), observation.checks.len())?;
+    check.list(|| at("findings"), observation.findings.len())?;
+    for (n, finding) in observation.findings.iter().enumerate() {
+        check.text(|| at(&format!("findings[{n}].detail")), &finding.detail)?;
+    }
+    if let Some(fetch) = &observation.fetch {
+        check.list(|| at("fetch.redirects"), fetch.redirects.len())?;
+        for (n, url) in fetch.redirects.iter().enumerate() {
+            check.text(|| at(&format!("fetch.redirects[{n}]")), url)?;
         }
-        if observation.column.as_deref().is_some_and(|column| !name_ok(column)) {
-            return Err(invalid(format!(
-                "observations[{index}].column must be 1 to {MAX_NAME_CHARS} characters or null"
-            )));
+        if let Some(charset) = &fetch.charset {
+            check.name(|| at("fetch.charset"), charset, false)?;
         }
-        if observation.unit.chars().count() > MAX_NAME_CHARS {
-            return Err(invalid(format!("observations[{index}].unit is longer than {MAX_NAME_CHARS} characters")));
+        check.range(|| at("fetch.duration_ms"), fetch.duration_ms as i128, 0, MAX_DURATION_MS as i128)?;
+        if let Some(status) = fetch.status {
+            check.range(|| at("fetch.status"), i128::from(status), 100, 999)?;
+        }
+    }
+    if let Some(links) = &observation.dead_links {
+        check.list(|| at("dead_links"), links.len())?;
+        for (n, link) in links.iter().enumerate() {
+            check.text(|| at(&format!("dead_links[{n}].url")), &link.url)?;
+            check.text(|| at(&format!("dead_links[{n}].text")), &link.text)?;
+        }
+    }
+    if let Some(errors) = &observation.wording_errors {
+        check.list(|| at("wording_errors"), errors.len())?;
+        for (n, error) in errors.iter().enumerate() {
+            for (field, text) in
+                [("wrong", &error.wrong), ("right", &error.right), ("context", &error.context), ("url", &error.url)]
+            {
+                check.text(|| at(&format!("wording_errors[{n}].{field}")), text)?;
+            }
+        }
+    }
+    for (field, days) in [
+        ("age_days", observation.age_days),
+        ("max_reply_working_days", observation.max_reply_working_days),
+        ("oldest_unanswered_days", observation.oldest_unanswered_days),
+    ] {
+        if let Some(days) = days {
+            check.range(|| at(field), i128::from(days), -MAX_DAYS as i128, MAX_DAYS as i128)?;
         }
     }
     Ok(())
+}
+
+/// Checks fields against the `[push]` limits; paths are built only for a refusal.
+struct FieldCheck<'a> {
+    limits: &'a PushLimits,
+}
+
+impl FieldCheck<'_> {
+    fn name(&self, path: impl Fn() -> String, text: &str, required: bool) -> Result<(), Refusal> {
+        if required && text.trim().is_empty() {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                RejectReason::InvalidBatch,
+                format!("{} must not be empty", path()),
+            ));
+        }
+        let chars = text.chars().count();
+        if chars > self.limits.max_name_chars {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                RejectReason::FieldTooLong,
+                format!(
+                    "{} is {chars} characters; this collector takes at most {} ([push] max_name_chars)",
+                    path(),
+                    self.limits.max_name_chars
+                ),
+            ));
+        }
+        // Names become label values and lines of messages: one line of text each.
+        if let Some(bad) = text.chars().find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                RejectReason::InvalidBatch,
+                format!("{} contains the control character U+{:04X}; names are one line of text", path(), bad as u32),
+            ));
+        }
+        Ok(())
+    }
+
+    fn text(&self, path: impl Fn() -> String, text: &str) -> Result<(), Refusal> {
+        if text.len() > self.limits.max_text_bytes {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                RejectReason::FieldTooLong,
+                format!(
+                    "{} is {} bytes; this collector takes at most {} ([push] max_text_bytes)",
+                    path(),
+                    text.len(),
+                    self.limits.max_text_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn list(&self, path: impl Fn() -> String, entries: usize) -> Result<(), Refusal> {
+        if entries > self.limits.max_list_entries {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                RejectReason::FieldTooLong,
+                format!(
+                    "{} has {entries} entries; this collector takes at most {} ([push] max_list_entries)",
+                    path(),
+                    self.limits.max_list_entries
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn range(&self, path: impl Fn() -> String, value: i128, min: i128, max: i128) -> Result<(), Refusal> {
+        if !(min..=max).contains(&value) {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                RejectReason::ValueOutOfRange,
+                format!("{} is {value}; expected {min} to {max}", path()),
+            ));
+        }
+        Ok(())
+    }
 }

@@ -58,7 +58,8 @@ enum Command {
         #[command(subcommand)]
         action: ExemptionAction,
     },
-    /// Agents refused at the push port (a stolen host, a leaked key), effective without a restart.
+    /// Agents: refused at the push port (a stolen host, a leaked key), or retired; effective
+    /// without a restart.
     Agent {
         #[command(flatten)]
         database: DatabaseArg,
@@ -95,6 +96,17 @@ enum AgentAction {
     },
     /// List every revocation, lifted ones included.
     Revoked,
+    /// Retire an agent: forget it and release every subject it owns, so that another agent may
+    /// report them (a county moved or decommissioned its agent).
+    Retire {
+        /// The agent id, as in its certificate.
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who retires it, for the audit trail (default: the login name).
+        #[arg(long)]
+        author: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,12 +203,32 @@ enum CertsAction {
         #[arg(long = "host", value_name = "NAME")]
         hosts: Vec<String>,
     },
-    /// Make agent ID's client certificate and key, signed by the CA in DIR.
+    /// Make agent ID's first client certificate and key, signed by the CA in DIR.
     Issue {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         #[arg(long, value_name = "ID")]
         agent: String,
+        /// Days the certificate is valid.
+        #[arg(long, default_value_t = tls::DEFAULT_AGENT_CERT_DAYS)]
+        days: u32,
+        /// Bind the agent to this county: its batches naming another are refused. Recorded as a
+        /// [[push.agent]] table in the collector configuration given by --config.
+        #[arg(long, requires = "config")]
+        county: Option<String>,
+        /// The collector configuration to record --county in.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Replace agent ID's certificate and key (before they expire, or after revoking a lost
+    /// one); the old files move to DIR/agents/retired/.
+    Renew {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, value_name = "ID")]
+        agent: String,
+        #[arg(long, default_value_t = tls::DEFAULT_AGENT_CERT_DAYS)]
+        days: u32,
     },
 }
 
@@ -250,26 +282,84 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Certs { action: CertsAction::Issue { dir, agent } } => match tls::certs_issue(&dir, &agent) {
-            Ok(outcome) => {
-                println!(
-                    "wrote {} and {} for agent {agent} (certificate serial {})",
-                    outcome.cert.display(),
-                    outcome.key.display(),
-                    outcome.serial.as_deref().unwrap_or("?")
-                );
-                println!(
-                    "copy them and {} to the agent; set [collector] cert, key and ca in its agent.toml",
-                    dir.join("ca.pem").display()
-                );
-                ExitCode::SUCCESS
+        Command::Certs { action: CertsAction::Issue { dir, agent, days, county, config } } => {
+            certs_issue(&dir, &agent, days, county.zip(config))
+        }
+        Command::Certs { action: CertsAction::Renew { dir, agent, days } } => {
+            match tls::certs_renew(&dir, &agent, days) {
+                Ok(outcome) => {
+                    print_issued(&dir, &agent, &outcome);
+                    if let Some((serial, old)) = &outcome.replaced {
+                        println!(
+                            "the old certificate (serial {serial}) is kept in {}; it stays valid until it expires: if its key may be lost or stolen, revoke it: xunjian-collector agent --config collector.toml revoke --serial {serial} --reason … --author …",
+                            old.display()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(2)
+                }
             }
+        }
+    }
+}
+
+fn certs_issue(dir: &std::path::Path, agent: &str, days: u32, binding: Option<(String, PathBuf)>) -> ExitCode {
+    // Check the binding can be recorded before writing any key.
+    if let Some((county, config)) = &binding {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        match CollectorConfig::load(config, &env) {
+            Err(error) => return config_error(&error),
+            Ok(loaded) => {
+                if let Some(bound) = loaded.push.agents.iter().find(|b| b.id == agent && b.county != *county) {
+                    eprintln!(
+                        "error: {}: agent {agent:?} is bound to {:?} already; change its [[push.agent]] table by hand if it moved",
+                        config.display(),
+                        bound.county
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
+    let outcome = match tls::certs_issue(dir, agent, days) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    print_issued(dir, agent, &outcome);
+    if let Some((county, config)) = binding {
+        match xunjian_shared::config::collector::append_agent_binding(&config, agent, &county) {
+            Ok(true) => println!(
+                "bound agent {agent} to {county} in {} ([[push.agent]]); restart the collector to apply it",
+                config.display()
+            ),
+            Ok(false) => println!("agent {agent} was bound to {county} already in {}", config.display()),
             Err(error) => {
                 eprintln!("error: {error}");
-                ExitCode::from(2)
+                return ExitCode::from(2);
             }
-        },
+        }
     }
+    ExitCode::SUCCESS
+}
+
+fn print_issued(dir: &std::path::Path, agent: &str, outcome: &tls::IssueOutcome) {
+    println!(
+        "wrote {} and {} for agent {agent} (certificate serial {}, valid until {})",
+        outcome.cert.display(),
+        outcome.key.display(),
+        outcome.serial.as_deref().unwrap_or("?"),
+        outcome.not_after.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
+    );
+    println!(
+        "copy them and {} to the agent; set [collector] cert, key and ca in its agent.toml",
+        dir.join("ca.pem").display()
+    );
 }
 
 /// The database a registry or exemption command works on.
@@ -338,6 +428,10 @@ fn agent_command(database: DatabaseArg, action: AgentAction) -> ExitCode {
         }
         AgentAction::Unrevoke { id, author } => admin::lift_revocation(&path, id, &author),
         AgentAction::Revoked => admin::revocations(&path),
+        AgentAction::Retire { id, reason, author } => {
+            let author = author.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "命令行".into());
+            admin::retire_agent(&path, id, reason, author)
+        }
     };
     admin_finish(outcome)
 }

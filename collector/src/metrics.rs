@@ -47,10 +47,22 @@ pub enum RejectReason {
     StoreError,
     RateLimited,
     Revoked,
+    /// More observations in one batch than `[push] max_observations_per_batch`.
+    TooManyObservations,
+    /// A name, text or list over its `[push]` limit.
+    FieldTooLong,
+    /// A number no page or probe can produce (negative ages of centuries, day-long probes).
+    ValueOutOfRange,
+    /// A subject another agent owns.
+    SubjectOwned,
+    /// More subjects than `[push] max_subjects_per_agent`.
+    TooManySubjects,
+    /// A bound agent naming another county.
+    CountyMismatch,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::MalformedBody,
         RejectReason::TooLarge,
         RejectReason::UnsupportedEncoding,
@@ -60,6 +72,12 @@ impl RejectReason {
         RejectReason::StoreError,
         RejectReason::RateLimited,
         RejectReason::Revoked,
+        RejectReason::TooManyObservations,
+        RejectReason::FieldTooLong,
+        RejectReason::ValueOutOfRange,
+        RejectReason::SubjectOwned,
+        RejectReason::TooManySubjects,
+        RejectReason::CountyMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +91,12 @@ impl RejectReason {
             RejectReason::StoreError => "store_error",
             RejectReason::RateLimited => "rate_limited",
             RejectReason::Revoked => "revoked",
+            RejectReason::TooManyObservations => "too_many_observations",
+            RejectReason::FieldTooLong => "field_too_long",
+            RejectReason::ValueOutOfRange => "value_out_of_range",
+            RejectReason::SubjectOwned => "subject_owned",
+            RejectReason::TooManySubjects => "too_many_subjects",
+            RejectReason::CountyMismatch => "county_mismatch",
         }
     }
 }
@@ -83,8 +107,12 @@ pub struct CollectorCounters {
     batches: Family<[(&'static str, &'static str); 1], Counter>,
     rejected: Family<[(&'static str, &'static str); 1], Counter>,
     observations: Counter,
+    clamped: Counter,
     push_seconds: Histogram,
     notifications: Family<[(&'static str, String); 2], Counter>,
+    notifications_pending: Family<[(&'static str, String); 1], prometheus_client::metrics::gauge::Gauge>,
+    notifications_failed: Family<[(&'static str, String); 1], Counter>,
+    notifications_folded: Family<[(&'static str, String); 1], Counter>,
 }
 
 impl CollectorCounters {
@@ -104,10 +132,36 @@ impl CollectorCounters {
         self.notifications.get_or_create(&[("notifier", notifier.to_string()), ("outcome", outcome.to_string())]).inc();
     }
 
-    /// Creates the series at 0.
-    pub fn notification_touch(&self, notifier: &str, outcome: &'static str) {
-        let _ =
-            self.notifications.get_or_create(&[("notifier", notifier.to_string()), ("outcome", outcome.to_string())]);
+    /// Creates a notifier's series at 0.
+    pub fn notifier_touch(&self, notifier: &str) {
+        for outcome in ["sent", "retried", "failed"] {
+            let _ = self
+                .notifications
+                .get_or_create(&[("notifier", notifier.to_string()), ("outcome", outcome.to_string())]);
+        }
+        let _ = self.notifications_pending.get_or_create(&[("notifier", notifier.to_string())]);
+        let _ = self.notifications_failed.get_or_create(&[("notifier", notifier.to_string())]);
+        let _ = self.notifications_folded.get_or_create(&[("notifier", notifier.to_string())]);
+    }
+
+    /// Notices waiting for `notifier` (queued and counted in a coming summary line).
+    pub fn notifications_pending(&self, notifier: &str, notices: u64) {
+        self.notifications_pending.get_or_create(&[("notifier", notifier.to_string())]).set(notices as i64);
+    }
+
+    /// Notices whose delivery was given up.
+    pub fn notifications_failed(&self, notifier: &str, notices: u64) {
+        self.notifications_failed.get_or_create(&[("notifier", notifier.to_string())]).inc_by(notices);
+    }
+
+    /// Notices delivered only as part of a summary line.
+    pub fn notifications_folded(&self, notifier: &str, notices: u64) {
+        self.notifications_folded.get_or_create(&[("notifier", notifier.to_string())]).inc_by(notices);
+    }
+
+    /// Observations whose `checked_at` was too far ahead of the collector's clock.
+    pub fn clamped(&self, observations: u64) {
+        self.clamped.inc_by(observations);
     }
 
     pub fn rejected(&self, reason: RejectReason) {
@@ -129,8 +183,12 @@ impl Metrics {
             batches: Family::default(),
             rejected: Family::default(),
             observations: Counter::default(),
+            clamped: Counter::default(),
             push_seconds: Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
             notifications: Family::default(),
+            notifications_pending: Family::default(),
+            notifications_failed: Family::default(),
+            notifications_folded: Family::default(),
         };
         // Every outcome and reason exists from the start, so rates work before the first event.
         for outcome in ["accepted", "duplicate", "rejected"] {
@@ -140,10 +198,11 @@ impl Metrics {
             let _ = counters.rejected.get_or_create(&[("reason", reason.as_str())]);
         }
         registry.register("xunjian_collector_batches", "Push batches by outcome", counters.batches.clone());
+        registry.register("xunjian_collector_refused", "Push batches refused, by reason", counters.rejected.clone());
         registry.register(
-            "xunjian_collector_batches_rejected",
-            "Push batches refused, by reason",
-            counters.rejected.clone(),
+            "xunjian_collector_observations_clamped",
+            "Observations dated more than 10 minutes after the collector received them (agent clock ahead), taken at the time of receipt",
+            counters.clamped.clone(),
         );
         registry.register(
             "xunjian_collector_observations_ingested",
@@ -159,6 +218,21 @@ impl Metrics {
             "xunjian_collector_notifications",
             "Notification attempts by notifier and outcome (sent, retried, failed)",
             counters.notifications.clone(),
+        );
+        registry.register(
+            "xunjian_collector_notifications_pending",
+            "Notices waiting in the outbox for each notifier (queued, or to be summed up in the next message)",
+            counters.notifications_pending.clone(),
+        );
+        registry.register(
+            "xunjian_collector_notifications_failed",
+            "Notices whose delivery was given up, by notifier",
+            counters.notifications_failed.clone(),
+        );
+        registry.register(
+            "xunjian_collector_notifications_folded",
+            "Notices delivered only inside a summary line (另有 N 条告警), by notifier",
+            counters.notifications_folded.clone(),
         );
         registry.register_collector(Box::new(StoreCollector { store: Arc::new(store) }));
         registry.register_collector(Box::new(AlertCollector { alerts }));
@@ -250,9 +324,9 @@ impl Collector for StoreCollector {
         let snapshot: &Snapshot = &snapshot;
         let assessment = registry.assess(snapshot, today);
         let is_channel = |s: &&SubjectState| s.observation.channel.is_some();
-        let homes = || snapshot.subjects.values().filter(|s| s.observation.column.is_none() && !is_channel(s));
-        let pages = || snapshot.subjects.values().filter(|s| !is_channel(s));
-        let channels = || snapshot.subjects.values().filter(is_channel);
+        let homes = || snapshot.subjects().values().filter(|s| s.observation.column.is_none() && !is_channel(s));
+        let pages = || snapshot.subjects().values().filter(|s| !is_channel(s));
+        let channels = || snapshot.subjects().values().filter(is_channel);
         let accounts = || homes().filter(|s| s.observation.kind == TargetKind::Account);
         // What the families count: the observation's findings an exemption does not cover.
         let counted = |o: &Observation, code: FindingCode| {
@@ -495,7 +569,7 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for state in snapshot.subjects.values() {
+            for state in snapshot.subjects().values() {
                 let observation = &state.observation;
                 let registry_findings = match (observation.column.is_none() && observation.channel.is_none())
                     .then(|| standing(&assessment, observation))
@@ -509,7 +583,14 @@ impl Collector for StoreCollector {
                     .iter()
                     .filter(|f| registry.exempts(observation, f, today).is_none())
                     .chain(registry_findings);
+                // One series per code and severity: two findings of one kind (or an agent
+                // sending a code the registry also finds) must not make two equal label sets.
+                let mut seen: Vec<(FindingCode, Severity)> = Vec::new();
                 for finding in findings {
+                    if seen.contains(&(finding.code, finding.severity)) {
+                        continue;
+                    }
+                    seen.push((finding.code, finding.severity));
                     encode_finding(&mut metric, state, finding)?;
                 }
             }
@@ -524,6 +605,20 @@ impl Collector for StoreCollector {
             for (agent, state) in &snapshot.agents {
                 let label_set = [("agent", agent.as_str()), ("county", state.county.as_str())];
                 ConstGauge::new(state.last_push_at.as_second()).encode(metric.encode_family(&label_set)?)?;
+            }
+        }
+        {
+            let mut metric = encoder.encode_descriptor(
+                "xunjian_agent_cert_not_after_timestamp_seconds",
+                "When the client certificate of each agent's last push expires",
+                None,
+                gauge,
+            )?;
+            for (agent, state) in &snapshot.agents {
+                if let Some(not_after) = state.certificate_not_after {
+                    ConstGauge::new(not_after.as_second())
+                        .encode(metric.encode_family(&[("agent", agent.as_str())])?)?;
+                }
             }
         }
         Ok(())

@@ -229,13 +229,27 @@ impl Revocation {
     }
 }
 
-/// What the central office has decided: the registry, exemptions, silences and revocations.
+/// An agent the office retired: its subjects are released, its state forgotten.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Retirement {
+    pub id: i64,
+    pub agent: String,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    /// When the collector applied it; None until then.
+    pub applied_at: Option<Timestamp>,
+}
+
+/// What the central office has decided: the registry, exemptions, silences, revocations and
+/// retirements.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     pub filings: Vec<Filing>,
     pub exemptions: Vec<Exemption>,
     pub silences: Vec<Silence>,
     pub revocations: Vec<Revocation>,
+    pub retirements: Vec<Retirement>,
 }
 
 /// What the registry says of one observed site or account.
@@ -267,7 +281,7 @@ impl Registry {
         // Read per scrape and per evaluation: index the filings once, not a scan per target.
         let by_name: std::collections::HashMap<(&str, Channel), &Filing> =
             self.filings.iter().map(|f| ((f.name.as_str(), f.channel), f)).collect();
-        for state in snapshot.subjects.values() {
+        for state in snapshot.subjects().values() {
             let observation = &state.observation;
             if observation.column.is_some() || observation.channel.is_some() {
                 continue;
@@ -372,7 +386,20 @@ pub fn to_csv(filings: &[Filing]) -> String {
     out
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (or a DDE command) when they
+/// start it: Excel, WPS and LibreOffice all do.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written: a would-be formula gets a leading `'`, which spreadsheets show as text
+/// (and [`from_csv`] strips again); quoted when it holds a separator, quote or line break.
 fn quote(field: &str) -> String {
+    let neutral;
+    let field = if field.starts_with(FORMULA_STARTS) {
+        neutral = format!("'{field}");
+        neutral.as_str()
+    } else {
+        field
+    };
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
@@ -409,7 +436,7 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cell = |column: usize| index[column].and_then(|i| cells.get(i)).map(|c| c.trim()).unwrap_or("");
+        let cell = |column: usize| index[column].and_then(|i| cells.get(i)).map(|c| unneutral(c).trim()).unwrap_or("");
         let mut problems = Vec::new();
         let name = cell(0);
         if name.is_empty() {
@@ -449,6 +476,14 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
         }
     }
     if errors.is_empty() { Ok(filings) } else { Err(errors) }
+}
+
+/// A cell without the `'` that [`quote`] put before a would-be formula.
+fn unneutral(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
 }
 
 fn decode(bytes: &[u8]) -> String {
@@ -521,6 +556,29 @@ mod tests {
         let exported = to_csv(&filings);
         assert!(exported.starts_with('\u{feff}') && exported.contains("\r\n"));
         assert_eq!(from_csv(exported.as_bytes()).unwrap(), filings);
+    }
+
+    #[test]
+    fn formulas_are_exported_as_text_and_imported_back() {
+        let names = ["=cmd|' /C calc'!A0", "+SUM(1+1)", "-2+3", "@HYPERLINK(\"http://evil\")", "=1+1", "'普通名称"];
+        let filings: Vec<Filing> = names
+            .iter()
+            .map(|name| Filing {
+                name: name.to_string(),
+                channel: Channel::Website,
+                unit: "=单位".into(),
+                county: "县".into(),
+                filed_on: None,
+                status: FilingStatus::Running,
+            })
+            .collect();
+        let exported = to_csv(&filings);
+        for line in exported.lines().skip(1) {
+            let first = line.trim_start_matches('"');
+            assert!(!first.starts_with(FORMULA_STARTS), "a cell starts a formula: {line}");
+            assert!(line.contains(",'=单位,"), "{line}");
+        }
+        assert_eq!(from_csv(exported.as_bytes()).unwrap(), filings, "import strips the guard again");
     }
 
     #[test]

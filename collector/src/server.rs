@@ -6,6 +6,11 @@
 //! - web: plain HTTP (or HTTPS without client certificates) for Prometheus and people.
 //! - retention: every minute, series not observed within `series_expiry` and batch ids older
 //!   than `dedupe_window` are removed.
+//!
+//! Both listeners bound what an unauthenticated client can hold: a connection cap each, well
+//! below the file limit (beyond it new connections are closed at once), a first request within
+//! [`FIRST_REQUEST_TIMEOUT`], an idle timeout, header read timeouts, and for HTTP/2 keep-alive
+//! pings and a stream cap. Accept failures are logged at most once a second.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +22,6 @@ use axum::Router;
 use axum::routing::post;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
@@ -67,6 +71,10 @@ pub struct Settings {
     pub push_max_batches_per_minute: u32,
     /// Headers, then the body, must arrive within this (slow clients hold no slot).
     pub push_read_timeout: Duration,
+    /// What one agent may send and own.
+    pub push_limits: xunjian_shared::config::collector::PushLimits,
+    /// `[[push.agent]]`: agents bound to a county.
+    pub push_agents: Vec<xunjian_shared::config::collector::AgentBinding>,
     pub web_listen: SocketAddr,
     pub web_tls: Option<Arc<rustls::ServerConfig>>,
     /// Bearer token for registry and exemption changes through the API; None: read-only API.
@@ -90,6 +98,8 @@ impl Settings {
             push_max_body_bytes: config.push.max_body_bytes,
             push_max_batches_per_minute: config.push.max_batches_per_minute,
             push_read_timeout: config.push.read_timeout,
+            push_limits: config.push.limits,
+            push_agents: config.push.agents.clone(),
             web_listen: config.web.listen,
             web_tls,
             admin_token: config.web.admin_token.clone(),
@@ -137,6 +147,8 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         max_body_bytes: settings.push_max_body_bytes,
         read_timeout: settings.push_read_timeout,
         rate: ingest::RateLimiter::new(settings.push_max_batches_per_minute),
+        limits: settings.push_limits,
+        counties: settings.push_agents.iter().map(|b| (b.id.clone(), b.county.clone())).collect(),
     });
     let push_router = Router::new().route("/api/v1/push", post(ingest::push)).with_state(ingest_state);
     let web_router = web::router(WebState {
@@ -144,6 +156,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         metrics: metrics.clone(),
         admin_token: settings.admin_token.clone().map(Arc::from),
         alerts: board.clone(),
+        renders: Default::default(),
     });
 
     let bind = |addr: SocketAddr| async move {
@@ -163,15 +176,27 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         .as_ref()
         .map(|url| url.to_string())
         .unwrap_or_else(|| format!("{}://{web_addr}/", if settings.web_tls.is_some() { "https" } else { "http" }));
-    let dispatcher =
-        alerts::notify::Dispatcher::start(&settings.alerts.notifiers, Some(status_page), metrics.counters.clone());
+    let (push_connections, web_connections) = connection_caps();
+    let push_limits = ConnectionLimits {
+        max_connections: push_connections,
+        first_request: FIRST_REQUEST_TIMEOUT,
+        idle: PUSH_IDLE_TIMEOUT,
+        header_read: settings.push_read_timeout,
+    };
+    let web_limits = ConnectionLimits {
+        max_connections: web_connections,
+        first_request: FIRST_REQUEST_TIMEOUT,
+        idle: WEB_IDLE_TIMEOUT,
+        header_read: WEB_HEADER_TIMEOUT,
+    };
+    tracing::debug!(push_connections, web_connections, "connection caps");
     let tasks = vec![
         tokio::spawn(serve(
             push_listener,
             Some(TlsAcceptor::from(settings.push_tls)),
             push_router,
             true,
-            settings.push_read_timeout,
+            push_limits,
             watcher.clone(),
         )),
         tokio::spawn(serve(
@@ -179,7 +204,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             settings.web_tls.map(TlsAcceptor::from),
             web_router,
             false,
-            WEB_HEADER_TIMEOUT,
+            web_limits,
             watcher.clone(),
         )),
         tokio::spawn(retention(store.clone(), settings.series_expiry, settings.dedupe_window, watcher.clone())),
@@ -188,7 +213,8 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             settings.database.clone(),
             settings.alerts.clone(),
             board,
-            dispatcher,
+            status_page,
+            metrics.counters.clone(),
             watcher,
         )),
     ];
@@ -196,17 +222,89 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     Ok(Running { push_addr, web_addr, store, metrics, shutdown, tasks })
 }
 
-/// Accepts connections until shutdown; each is served by hyper (HTTP/1.1 or HTTP/2).
+/// What one listener allows a connection.
+#[derive(Clone, Copy, Debug)]
+struct ConnectionLimits {
+    /// Connections open at once; more are closed as soon as they are accepted.
+    max_connections: usize,
+    /// The first request must arrive within this of the connection (TLS handshake included).
+    first_request: Duration,
+    /// A connection with no request in flight for this long is closed.
+    idle: Duration,
+    /// Headers of a request must arrive within this once they start.
+    header_read: Duration,
+}
+
+/// A connection that sends nothing holds a slot at most this long.
+const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Browsers and Prometheus reconnect cheaply; agents push every few seconds while they work.
+const WEB_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+const PUSH_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// After asking a connection to close, how long its in-flight responses may take.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// HTTP/2: ping an idle peer this often, give up after this, and at most this many streams.
+const H2_KEEP_ALIVE: Duration = Duration::from_secs(30);
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+const H2_MAX_STREAMS: u32 = 32;
+/// File descriptors kept free of both listeners: the database, its WAL, logs, notifier sockets.
+const FD_RESERVE: usize = 64;
+
+/// Connection caps for the push and web listeners, well below the process's file limit, so
+/// that idle sockets on the open web port can never starve agents' pushes (or SQLite) of
+/// descriptors.
+fn connection_caps() -> (usize, usize) {
+    let limit = open_file_limit().unwrap_or(1024);
+    let budget = limit.saturating_sub(FD_RESERVE).max(32);
+    ((budget / 2).clamp(8, 4096), (budget / 4).clamp(4, 1024))
+}
+
+/// The soft limit on open files (`ulimit -n`), from /proc (no unsafe getrlimit).
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|line| line.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files").split_whitespace().next()?.parse().ok()
+}
+
+/// Logs an accept failure (or a refused connection) at most once a second, with how many
+/// were not logged.
+struct RateLimitedLog {
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl RateLimitedLog {
+    fn new() -> Self {
+        RateLimitedLog { last: None, suppressed: 0 }
+    }
+
+    fn note(&mut self, log: impl FnOnce(u64)) {
+        let now = std::time::Instant::now();
+        if self.last.is_some_and(|last| now.duration_since(last) < Duration::from_secs(1)) {
+            self.suppressed += 1;
+            return;
+        }
+        log(self.suppressed);
+        self.last = Some(now);
+        self.suppressed = 0;
+    }
+}
+
+/// Accepts connections until shutdown; each is served by hyper (HTTP/1.1 or HTTP/2) within
+/// `limits`, then drained on shutdown.
 async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
     with_identity: bool,
-    header_timeout: Duration,
+    limits: ConnectionLimits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut connections = tokio::task::JoinSet::new();
+    let mut accept_errors = RateLimitedLog::new();
+    let mut over_cap = RateLimitedLog::new();
     loop {
+        while connections.try_join_next().is_some() {}
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = shutdown.changed() => break,
@@ -215,21 +313,32 @@ async fn serve(
             Ok(accepted) => accepted,
             Err(err) => {
                 // Out of file descriptors and the like: pause instead of spinning.
-                tracing::warn!(error = %err, "accept failed");
+                accept_errors.note(|suppressed| tracing::warn!(error = %err, suppressed, "accept failed"));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            over_cap.note(|suppressed| {
+                tracing::warn!(
+                    remote = %remote,
+                    limit = limits.max_connections,
+                    suppressed,
+                    "too many connections on this listener; closing new ones until some end"
+                )
+            });
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // A client that trickles its headers is cut off instead of holding a connection.
-        builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
-        match &tls {
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let router = router.clone();
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
+        let tls = tls.clone();
+        let router = router.clone();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let _slot = slot;
+            match tls {
+                Some(acceptor) => {
+                    let started = tokio::time::Instant::now();
                     let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => stream,
                         Ok(Err(err)) => {
@@ -249,27 +358,155 @@ async fn serve(
                                 .as_ref()
                                 .and_then(|der| xunjian_shared::x509::subject_common_name(der)),
                             serial: certificate.as_ref().and_then(|der| xunjian_shared::x509::serial_hex(der)),
+                            not_after: certificate.as_ref().and_then(|der| xunjian_shared::x509::not_after(der)),
                         };
                         router.layer(Extension(peer))
                     } else {
                         router
                     };
-                    let connection =
-                        builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router)).into_owned();
-                    let _ = watcher.watch(connection).await;
-                });
+                    serve_connection(TokioIo::new(stream), router, limits, started, shutdown).await;
+                }
+                None => {
+                    serve_connection(TokioIo::new(tcp), router, limits, tokio::time::Instant::now(), shutdown).await
+                }
             }
-            None => {
-                let connection =
-                    builder.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(router.clone())).into_owned();
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
+        });
+    }
+    let drain = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+}
+
+/// Serves one connection until it ends, goes idle (no request in flight past the limits),
+/// or the collector shuts down; then closes it gracefully, and drops it after [`CLOSE_GRACE`].
+async fn serve_connection<I>(
+    io: I,
+    router: Router,
+    limits: ConnectionLimits,
+    started: tokio::time::Instant,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let activity = Arc::new(Activity::new(started));
+    let service = TowerToHyperService::new(Tracked { inner: router, activity: activity.clone() });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A client that trickles its headers is cut off instead of holding a connection.
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header_read);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(H2_KEEP_ALIVE))
+        .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT)
+        .max_concurrent_streams(H2_MAX_STREAMS);
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let mut closing_since: Option<tokio::time::Instant> = None;
+    loop {
+        let grace_over = async {
+            match closing_since {
+                Some(since) => tokio::time::sleep_until(since + CLOSE_GRACE).await,
+                None => std::future::pending().await,
             }
+        };
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            _ = activity.idle(limits), if closing_since.is_none() => {
+                connection.as_mut().graceful_shutdown();
+                closing_since = Some(tokio::time::Instant::now());
+            }
+            _ = shutdown.changed(), if closing_since.is_none() => {
+                connection.as_mut().graceful_shutdown();
+                closing_since = Some(tokio::time::Instant::now());
+            }
+            _ = grace_over => return,
         }
     }
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+}
+
+/// Requests in flight on one connection, and when the last one ended.
+struct Activity {
+    state: std::sync::Mutex<ActivityState>,
+}
+
+struct ActivityState {
+    in_flight: usize,
+    /// Connection start, then the end of the newest request.
+    last: tokio::time::Instant,
+    any_request: bool,
+}
+
+impl Activity {
+    fn new(started: tokio::time::Instant) -> Self {
+        Activity { state: std::sync::Mutex::new(ActivityState { in_flight: 0, last: started, any_request: false }) }
+    }
+
+    fn begin(self: &Arc<Self>) -> RequestGuard {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.in_flight += 1;
+        state.any_request = true;
+        RequestGuard { activity: self.clone() }
+    }
+
+    /// Resolves once no request has been in flight for the limit that applies.
+    async fn idle(&self, limits: ConnectionLimits) {
+        loop {
+            let deadline = {
+                let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let wait = if state.any_request { limits.idle } else { limits.first_request };
+                if state.in_flight > 0 {
+                    tokio::time::Instant::now() + limits.idle
+                } else if tokio::time::Instant::now() >= state.last + wait {
+                    return;
+                } else {
+                    state.last + wait
+                }
+            };
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+struct RequestGuard {
+    activity: Arc<Activity>,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        let mut state = self.activity.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.in_flight = state.in_flight.saturating_sub(1);
+        state.last = tokio::time::Instant::now();
+    }
+}
+
+/// The router, counting each request as in flight until its handler answers.
+#[derive(Clone)]
+struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S, R> tower::Service<R> for Tracked<S>
+where
+    S: tower::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let guard = self.activity.begin();
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await;
+            drop(guard);
+            response
+        })
+    }
 }
 
 async fn retention(

@@ -42,6 +42,13 @@ pub enum TlsError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{}: agent {agent:?} already has a certificate (serial {serial}, valid until {not_after}); if its key may be lost or stolen, revoke it by serial first (xunjian-collector agent --config collector.toml revoke --serial {serial} --reason … --author …), then make its new one with: xunjian-collector certs renew --dir {} --agent {agent}",
+        path.display(), dir.display()
+    )]
+    AgentExists { path: PathBuf, dir: PathBuf, agent: String, serial: String, not_after: String },
+    #[error("{}: agent {agent:?} has no certificate to renew; make its first with: xunjian-collector certs issue --dir {} --agent {agent}", path.display(), dir.display())]
+    NoCertificate { path: PathBuf, dir: PathBuf, agent: String },
     #[error("certificate generation: {0}")]
     Generate(String),
     #[error("{0}")]
@@ -176,17 +183,81 @@ pub fn certs_init(dir: &Path, hosts: &[String]) -> Result<InitOutcome, TlsError>
     Ok(InitOutcome { ca: paths[0].clone(), server_cert: paths[2].clone(), server_key: paths[3].clone() })
 }
 
-/// What `certs issue` wrote.
+/// What `certs issue` and `certs renew` wrote.
+#[derive(Debug)]
 pub struct IssueOutcome {
     pub cert: PathBuf,
     pub key: PathBuf,
     /// The certificate's serial number, hex: what `agent revoke --serial` takes.
     pub serial: Option<String>,
+    /// When it expires.
+    pub not_after: Option<jiff::Timestamp>,
+    /// The replaced certificate's serial (`renew`), and where the old files went.
+    pub replaced: Option<(String, PathBuf)>,
 }
 
-/// Makes agent `agent_id`'s client certificate and key, signed by the CA in `dir`.
-pub fn certs_issue(dir: &Path, agent_id: &str) -> Result<IssueOutcome, TlsError> {
+/// Agent certificates last two years by default: long enough not to be a chore, short enough
+/// that a forgotten stolen key stops working.
+pub const DEFAULT_AGENT_CERT_DAYS: u32 = 730;
+
+/// Makes agent `agent_id`'s first client certificate and key, valid `days`, signed by the CA in
+/// `dir`. An agent that has one already is refused, with its serial and what to do.
+pub fn certs_issue(dir: &Path, agent_id: &str, days: u32) -> Result<IssueOutcome, TlsError> {
     xunjian_shared::config::agent::AgentId::parse(agent_id).map_err(TlsError::Invalid)?;
+    let (cert_path, key_path) = agent_paths(dir, agent_id);
+    if cert_path.exists() {
+        let (serial, not_after) = serial_and_expiry(&cert_path)?;
+        return Err(TlsError::AgentExists {
+            path: cert_path,
+            dir: dir.to_path_buf(),
+            agent: agent_id.to_string(),
+            serial,
+            not_after,
+        });
+    }
+    if key_path.exists() {
+        return Err(TlsError::Exists { path: key_path });
+    }
+    issue(dir, agent_id, days, None)
+}
+
+/// Replaces agent `agent_id`'s certificate and key with new ones valid `days` (before it
+/// expires, or after revoking a lost one). The old files move to `agents/retired/`.
+pub fn certs_renew(dir: &Path, agent_id: &str, days: u32) -> Result<IssueOutcome, TlsError> {
+    xunjian_shared::config::agent::AgentId::parse(agent_id).map_err(TlsError::Invalid)?;
+    let (cert_path, key_path) = agent_paths(dir, agent_id);
+    if !cert_path.exists() {
+        return Err(TlsError::NoCertificate { path: cert_path, dir: dir.to_path_buf(), agent: agent_id.to_string() });
+    }
+    let (serial, _) = serial_and_expiry(&cert_path)?;
+    let retired = dir.join("agents").join("retired");
+    std::fs::create_dir_all(&retired).map_err(|source| TlsError::Write { path: retired.clone(), source })?;
+    let old_cert = retired.join(format!("{agent_id}-{serial}.pem"));
+    let old_key = retired.join(format!("{agent_id}-{serial}-key.pem"));
+    for (from, to) in [(&cert_path, &old_cert), (&key_path, &old_key)] {
+        if from.exists() {
+            if to.exists() {
+                return Err(TlsError::Exists { path: to.clone() });
+            }
+            std::fs::rename(from, to).map_err(|source| TlsError::Write { path: to.clone(), source })?;
+        }
+    }
+    issue(dir, agent_id, days, Some((serial, old_cert)))
+}
+
+fn agent_paths(dir: &Path, agent_id: &str) -> (PathBuf, PathBuf) {
+    let agents = dir.join("agents");
+    (agents.join(format!("{agent_id}.pem")), agents.join(format!("{agent_id}-key.pem")))
+}
+
+fn serial_and_expiry(cert_path: &Path) -> Result<(String, String), TlsError> {
+    let certificate = read_certificates(cert_path)?.remove(0);
+    let serial = xunjian_shared::x509::serial_hex(&certificate).unwrap_or_else(|| "?".into());
+    let not_after = xunjian_shared::x509::not_after(&certificate).map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+    Ok((serial, not_after))
+}
+
+fn issue(dir: &Path, agent_id: &str, days: u32, replaced: Option<(String, PathBuf)>) -> Result<IssueOutcome, TlsError> {
     let ca_path = dir.join("ca.pem");
     let ca_key_path = dir.join("ca-key.pem");
     let ca_certificates = read_certificates(&ca_path)?;
@@ -204,23 +275,21 @@ pub fn certs_issue(dir: &Path, agent_id: &str) -> Result<IssueOutcome, TlsError>
     let issuer = Issuer::new(ca_params(&ca_name), ca_key);
     let agents = dir.join("agents");
     std::fs::create_dir_all(&agents).map_err(|source| TlsError::Write { path: agents.clone(), source })?;
-    let cert_path = agents.join(format!("{agent_id}.pem"));
-    let key_path = agents.join(format!("{agent_id}-key.pem"));
-    for path in [&cert_path, &key_path] {
-        if path.exists() {
-            return Err(TlsError::Exists { path: path.clone() });
-        }
-    }
-    let (cert_pem, key_pem) = client_certificate(&issuer, agent_id).map_err(generate)?;
+    let (cert_path, key_path) = agent_paths(dir, agent_id);
+    let (cert_pem, key_pem) = client_certificate(&issuer, agent_id, days).map_err(generate)?;
     write_new(&cert_path, cert_pem.as_bytes(), false)?;
     write_new(&key_path, key_pem.as_bytes(), true)?;
-    let serial = {
+    let der = {
         use rustls_pki_types::pem::PemObject as _;
-        rustls_pki_types::CertificateDer::from_pem_slice(cert_pem.as_bytes())
-            .ok()
-            .and_then(|der| xunjian_shared::x509::serial_hex(&der))
+        rustls_pki_types::CertificateDer::from_pem_slice(cert_pem.as_bytes()).ok()
     };
-    Ok(IssueOutcome { cert: cert_path, key: key_path, serial })
+    Ok(IssueOutcome {
+        cert: cert_path,
+        key: key_path,
+        serial: der.as_ref().and_then(|der| xunjian_shared::x509::serial_hex(der)),
+        not_after: der.as_ref().and_then(|der| xunjian_shared::x509::not_after(der)),
+        replaced,
+    })
 }
 
 const CA_NAME: &str = "xunjian CA";
@@ -235,13 +304,21 @@ fn ca_params(name: &str) -> CertificateParams {
     params
 }
 
-/// An agent's client certificate (CN = agent id) and key, PEM.
-pub fn client_certificate(issuer: &Issuer<'_, KeyPair>, agent_id: &str) -> Result<(String, String), rcgen::Error> {
+/// An agent's client certificate (CN = agent id) and key, PEM, valid from yesterday (clocks
+/// differ) for `days`.
+pub fn client_certificate(
+    issuer: &Issuer<'_, KeyPair>,
+    agent_id: &str,
+    days: u32,
+) -> Result<(String, String), rcgen::Error> {
     let mut params = CertificateParams::new(vec![agent_id.to_string()])?;
     params.distinguished_name.push(DnType::CommonName, agent_id);
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2036, 1, 1);
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let day =
+        |date: jiff::civil::Date| rcgen::date_time_ymd(i32::from(date.year()), date.month() as u8, date.day() as u8);
+    params.not_before = day(today.yesterday().unwrap_or(today));
+    params.not_after = day(today.checked_add(jiff::Span::new().days(i64::from(days))).unwrap_or(today));
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, issuer)?;
     Ok((cert.pem(), key.serialize_pem()))
@@ -271,7 +348,12 @@ impl EphemeralPki {
 
     /// An agent's certificate and key, PEM.
     pub fn agent(&self, agent_id: &str) -> Result<(String, String), rcgen::Error> {
-        client_certificate(&self.issuer, agent_id)
+        client_certificate(&self.issuer, agent_id, DEFAULT_AGENT_CERT_DAYS)
+    }
+
+    /// An agent's certificate valid for `days` only (expiry tests).
+    pub fn agent_for_days(&self, agent_id: &str, days: u32) -> Result<(String, String), rcgen::Error> {
+        client_certificate(&self.issuer, agent_id, days)
     }
 }
 
@@ -303,7 +385,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xunjian-certs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let outcome = certs_init(&dir, &["collector.example.gov.cn".into()]).unwrap();
-        let issued = certs_issue(&dir, "longchuan").unwrap();
+        let issued = certs_issue(&dir, "longchuan", DEFAULT_AGENT_CERT_DAYS).unwrap();
+        let not_after = issued.not_after.unwrap();
+        let two_years = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 731);
+        assert!(
+            not_after < two_years && not_after > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 728)
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -324,8 +411,18 @@ mod tests {
         assert!(verifier.verify_client_cert(&client[0], &[], now).is_ok());
 
         assert!(matches!(certs_init(&dir, &[]), Err(TlsError::Exists { .. })));
-        assert!(matches!(certs_issue(&dir, "longchuan"), Err(TlsError::Exists { .. })));
-        assert!(matches!(certs_issue(&dir, "Bad Name"), Err(TlsError::Invalid(_))));
+        // Issuing again names the certificate to revoke and the way to replace it.
+        let again = certs_issue(&dir, "longchuan", 30).unwrap_err();
+        let serial = issued.serial.clone().unwrap();
+        let message = again.to_string();
+        assert!(message.contains(&format!("revoke --serial {serial}")) && message.contains("certs renew"), "{message}");
+        assert!(matches!(certs_issue(&dir, "Bad Name", 30), Err(TlsError::Invalid(_))));
+        // Renewing keeps the old pair aside and writes a new one.
+        let renewed = certs_renew(&dir, "longchuan", 30).unwrap();
+        assert_eq!(renewed.replaced.as_ref().map(|(s, _)| s.as_str()), Some(serial.as_str()));
+        assert!(renewed.replaced.as_ref().unwrap().1.exists());
+        assert_ne!(renewed.serial, issued.serial);
+        assert!(matches!(certs_renew(&dir, "nobody", 30), Err(TlsError::NoCertificate { .. })));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,5 +4,6 @@
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((flag, body)) = data.split_first() else { return };
-    let _ = xunjian_collector::ingest::decode_push(body, flag & 1 == 1, 1 << 20);
+    let limits = xunjian_shared::config::collector::PushLimits::default();
+    let _ = xunjian_collector::ingest::decode_push(body, flag & 1 == 1, 1 << 20, &limits);
 });

@@ -104,6 +104,19 @@ pub enum PushStatus {
     Duplicate,
 }
 
+/// What one push may carry, by default. Agents keep what they send within these (text a site
+/// controls is cut, see [`Observation::fit_wire_limits`]); the collector refuses more, with its
+/// own `[push]` settings.
+pub mod limits {
+    /// Names: county, unit, target, platform, column, channel. Six of them at four bytes a
+    /// character keep one `/metrics` line under 8 KiB.
+    pub const MAX_NAME_CHARS: usize = 256;
+    /// Free text: URLs, finding details, link texts, wording contexts.
+    pub const MAX_TEXT_BYTES: usize = 2048;
+    /// Lists: findings, dead links, wording errors, redirects, checks.
+    pub const MAX_LIST_ENTRIES: usize = 100;
+}
+
 /// The body of every API error: a stable code and what was wrong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -437,6 +450,8 @@ pub enum FetchFailure {
     TooManyRedirects,
     /// The server answered something that is not HTTP.
     Protocol,
+    /// A redirect from a public address into a private, loopback or link-local one, refused.
+    PrivateRedirect,
 }
 
 impl FetchFailure {
@@ -450,6 +465,7 @@ impl FetchFailure {
             FetchFailure::RedirectLoop => "redirect_loop",
             FetchFailure::TooManyRedirects => "too_many_redirects",
             FetchFailure::Protocol => "protocol",
+            FetchFailure::PrivateRedirect => "private_redirect",
         }
     }
 
@@ -464,6 +480,7 @@ impl FetchFailure {
             FetchFailure::RedirectLoop => "重定向循环",
             FetchFailure::TooManyRedirects => "重定向次数过多",
             FetchFailure::Protocol => "响应不是有效的HTTP",
+            FetchFailure::PrivateRedirect => "重定向到内网地址，已拒绝",
         }
     }
 }
@@ -602,6 +619,37 @@ impl FindingCode {
             FindingCode::NotFiled => "not_filed",
             FindingCode::ClosedButLive => "closed_but_live",
             FindingCode::Unmonitored => "unmonitored",
+        }
+    }
+
+    /// The problem in a few Chinese words, without anything a site or an agent wrote: what
+    /// robot messages say instead of a finding's detail.
+    pub fn label_zh(self) -> &'static str {
+        use FindingCode::*;
+        match self {
+            SiteUnreachable => "网站无法访问",
+            HttpError => "网站返回错误状态",
+            TlsCertificateInvalid => "HTTPS 证书无效",
+            TlsCertificateExpiring => "HTTPS 证书即将过期",
+            BodyTruncated => "页面超过大小上限",
+            HomeNotUpdated => "首页不更新",
+            ColumnUnreachable => "栏目无法访问",
+            ColumnNotUpdated => "栏目不更新",
+            ColumnBlank => "空白栏目",
+            InteractionChannelMissing => "未提供互动交流渠道",
+            InteractionUnreachable => "互动渠道无法访问",
+            InteractionOverdue => "留言超期未答复",
+            InteractionUnanswered => "留言长期未回应",
+            InteractionFieldsMissing => "留言答复要素不全",
+            CalendarYearUnknown => "节假日日历缺少年份",
+            AccountUnreachable => "账号无法读取",
+            AccountNotUpdated => "账号不更新",
+            AccountInteractionClosed => "互动功能不通畅",
+            DeadLinks => "存在不可用链接",
+            WordingError => "严重表述错误",
+            NotFiled => "未备案（漏报）",
+            ClosedButLive => "已关停仍在运行",
+            Unmonitored => "已备案但无人巡检",
         }
     }
 
@@ -746,6 +794,39 @@ impl Observation {
         self.settle();
     }
 
+    /// Cuts what a monitored site controls (finding details, link texts and URLs, wording
+    /// contexts, redirect chains) to the wire's limits, so that a hostile page cannot make a
+    /// push the collector refuses. Names come from the configuration and are checked there.
+    pub fn fit_wire_limits(&mut self) {
+        use limits::{MAX_LIST_ENTRIES, MAX_TEXT_BYTES};
+        fit_text(&mut self.url, MAX_TEXT_BYTES);
+        self.findings.truncate(MAX_LIST_ENTRIES);
+        for finding in &mut self.findings {
+            fit_text(&mut finding.detail, MAX_TEXT_BYTES);
+        }
+        if let Some(fetch) = &mut self.fetch {
+            fetch.redirects.truncate(MAX_LIST_ENTRIES);
+            for url in &mut fetch.redirects {
+                fit_text(url, MAX_TEXT_BYTES);
+            }
+        }
+        if let Some(links) = &mut self.dead_links {
+            links.truncate(MAX_LIST_ENTRIES);
+            for link in links {
+                fit_text(&mut link.url, MAX_TEXT_BYTES);
+                fit_text(&mut link.text, MAX_TEXT_BYTES);
+            }
+        }
+        if let Some(errors) = &mut self.wording_errors {
+            errors.truncate(MAX_LIST_ENTRIES);
+            for error in errors {
+                for text in [&mut error.wrong, &mut error.right, &mut error.context, &mut error.url] {
+                    fit_text(text, MAX_TEXT_BYTES);
+                }
+            }
+        }
+    }
+
     /// The key that identifies the page an observation is of: target, column, channel.
     pub fn page_key(&self) -> (&str, Option<&str>, Option<&str>) {
         (&self.target, self.column.as_deref(), self.channel.as_deref())
@@ -757,9 +838,49 @@ impl Observation {
     }
 }
 
+/// Cuts `text` to at most `max_bytes`, at a character boundary, ending in "…" when cut.
+pub fn fit_text(text: &mut String, max_bytes: usize) {
+    if text.len() <= max_bytes {
+        return;
+    }
+    let mut end = max_bytes.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_site_makes_long_is_cut_to_the_wire_limits() {
+        let at = Timestamp::from_second(1_790_000_000).unwrap();
+        let mut observation = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::DeadLinks, at);
+        let long = "链".repeat(5000);
+        observation.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, long.clone()));
+        observation.dead_links = Some(
+            (0..500)
+                .map(|i| DeadLink {
+                    url: format!("http://x/{i}/{long}"),
+                    text: long.clone(),
+                    status: Some(404),
+                    failure: None,
+                })
+                .collect(),
+        );
+        observation.fit_wire_limits();
+        let links = observation.dead_links.as_ref().unwrap();
+        assert_eq!(links.len(), limits::MAX_LIST_ENTRIES);
+        assert!(links.iter().all(|l| l.url.len() <= limits::MAX_TEXT_BYTES && l.text.len() <= limits::MAX_TEXT_BYTES));
+        let detail = &observation.findings[0].detail;
+        assert!(detail.len() <= limits::MAX_TEXT_BYTES && detail.ends_with('…') && detail.starts_with("链链"));
+        let mut short = String::from("短");
+        fit_text(&mut short, 8);
+        assert_eq!(short, "短");
+    }
 
     #[test]
     fn a_partial_observation_keeps_what_other_checks_measured() {

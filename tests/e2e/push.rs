@@ -10,7 +10,7 @@ use xunjian_sim::Sim;
 use xunjian_sim::county::{self, PageState, SimCounty};
 use xunjian_tests::exposition::{self, Sample};
 use xunjian_tests::harness::{
-    Process, http_get, promtool_check_metrics, run_cli, start_collector, temp_dir, wait_until,
+    Process, http_get, http_get_rendered_after, promtool_check_metrics, run_cli, start_collector, temp_dir, wait_until,
 };
 
 fn agent_config(county: &SimCounty, sim: &Sim, push_port: u16, down_port: u16, certs: &std::path::Path) -> String {
@@ -157,7 +157,8 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
     for agent in agents {
         assert_eq!(agent.terminate().await, Some(0), "an agent with nothing unsent exits 0");
     }
-    let before = business(&exposition::parse(&http_get(&format!("{web}/metrics"), None).await.2));
+    let stopped = Timestamp::now();
+    let before = business(&exposition::parse(&http_get_rendered_after(&format!("{web}/metrics"), stopped).await));
     assert_eq!(collector.terminate().await, Some(0));
     let (collector, web) = start_collector(&collector_toml).await;
     let after = business(&exposition::parse(&http_get(&format!("{web}/metrics"), None).await.2));

@@ -163,8 +163,8 @@ async fn pushes_are_refused_unless_they_are_right() {
     assert_eq!(value("xunjian_collector_batches_total", &[("outcome", "accepted")]), 1.0);
     assert_eq!(value("xunjian_collector_batches_total", &[("outcome", "duplicate")]), 1.0);
     assert_eq!(value("xunjian_collector_batches_total", &[("outcome", "rejected")]), 8.0);
-    assert_eq!(value("xunjian_collector_batches_rejected_total", &[("reason", "too_large")]), 2.0);
-    assert_eq!(value("xunjian_collector_batches_rejected_total", &[("reason", "malformed_body")]), 2.0);
+    assert_eq!(value("xunjian_collector_refused_total", &[("reason", "too_large")]), 2.0);
+    assert_eq!(value("xunjian_collector_refused_total", &[("reason", "malformed_body")]), 2.0);
     assert_eq!(value("xunjian_collector_observations_ingested_total", &[]), 1.0);
     assert_eq!(value("xunjian_probes_total", &[("target", "测试站"), ("result", "success")]), 1.0);
     running.shutdown().await;
@@ -230,13 +230,21 @@ async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("malformed_body"), "{text}");
 
-    // Names with quotes, backslashes, newlines and any Unicode: stored, and /metrics stays valid.
-    let weird = "引号\"反斜杠\\换行\n制表\t表情😀 ﷺ 𠀀";
+    // A name with a line break is refused, naming the field: names are label values and lines
+    // of robot messages.
+    let mut broken = batch("longchuan", "brokenlines00001");
+    broken.county = "县\n#### 【巡检恢复】".into();
+    let (status, text) = post(&longchuan, &url, serde_json::to_vec(&broken).unwrap(), "identity").await.unwrap();
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("invalid_batch") && text.contains("county contains the control character U+000A"), "{text}");
+
+    // Names with quotes, backslashes and any Unicode: stored, and /metrics stays valid.
+    let weird = "引号\"反斜杠\\括号{} 表情😀 ﷺ 𠀀";
     let mut strange = batch("longchuan", "strangenames0001");
     let mut column = observation(weird);
-    column.column = Some("栏目\"\\\n".into());
+    column.column = Some("栏目\"\\x} 1".into());
     strange.observations = vec![observation(weird), column];
-    strange.county = "县\"\\\n".into();
+    strange.county = "县\"\\".into();
     let (status, text) = post(&longchuan, &url, serde_json::to_vec(&strange).unwrap(), "identity").await.unwrap();
     assert_eq!(status, 200, "{text}");
     let (_, _, metrics) = http_get(&format!("http://{}/metrics", running.web_addr), None).await;
@@ -248,8 +256,8 @@ async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
         Some(1.0)
     );
 
-    // Six batches a minute for this agent: four more go through, the next is 429 with Retry-After.
-    for index in 0..4 {
+    // Six batches a minute for this agent: three more go through, the next is 429 with Retry-After.
+    for index in 0..3 {
         let (status, text) = post(
             &longchuan,
             &url,
@@ -271,11 +279,10 @@ async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
     // Another agent has its own allowance.
     let heping = client(&pki.ca_pem, Some(pki.agent("heping").unwrap()));
-    let (status, _) =
-        post(&heping, &url, serde_json::to_vec(&batch("heping", "hepingfirst00001")).unwrap(), "identity")
-            .await
-            .unwrap();
-    assert_eq!(status, 200);
+    let mut first = batch("heping", "hepingfirst00001");
+    first.observations = vec![observation("和平县测试站")];
+    let (status, text) = post(&heping, &url, serde_json::to_vec(&first).unwrap(), "identity").await.unwrap();
+    assert_eq!(status, 200, "{text}");
 
     // Slow clients: headers that never finish, and a body that never comes, are cut off.
     let mut stream = raw_tls(&pki.ca_pem, pki.agent("heping").unwrap(), port).await;
@@ -323,8 +330,7 @@ async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
     assert_eq!(status, 403, "revoked by serial");
     let (_, _, metrics) = http_get(&format!("http://{}/metrics", running.web_addr), None).await;
     let samples = exposition::parse(&metrics);
-    let rejected =
-        |reason: &str| exposition::value(&samples, "xunjian_collector_batches_rejected_total", &[("reason", reason)]);
+    let rejected = |reason: &str| exposition::value(&samples, "xunjian_collector_refused_total", &[("reason", reason)]);
     assert_eq!((rejected("rate_limited"), rejected("revoked")), (Some(1.0), Some(2.0)));
     running.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

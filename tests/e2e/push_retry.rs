@@ -56,7 +56,7 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
     let probes_before_collector = sim.hits("/");
     let delivered = |running: &server::Running| {
         let snapshot = running.store.snapshot();
-        snapshot.subjects.values().map(|s| s.probes_ok + s.probes_failed).sum::<u64>()
+        snapshot.subjects().values().map(|s| s.probes_ok + s.probes_failed).sum::<u64>()
     };
     xunjian_tests::harness::wait_until(Duration::from_secs(30), "the queued observations at the collector", || async {
         (delivered(&running) >= probes_before_collector as u64).then_some(())

@@ -58,7 +58,15 @@ fn main() {
     let t = Instant::now();
     rt.block_on(async {
         for (b, g) in batches.clone().into_iter().zip(gz.clone()) {
-            store.commit(b, xunjian_collector::store::LoggedBody { bytes: g, gzip: true }, now).await.unwrap();
+            store
+                .commit(
+                    b,
+                    xunjian_collector::store::LoggedBody { bytes: g, gzip: true },
+                    xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None },
+                    usize::MAX,
+                )
+                .await
+                .unwrap();
         }
     });
     println!("commit (new subjects)      {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
@@ -72,7 +80,15 @@ fn main() {
     let t = Instant::now();
     rt.block_on(async {
         for (b, g) in again.into_iter().zip(gz.clone()) {
-            store.commit(b, xunjian_collector::store::LoggedBody { bytes: g, gzip: true }, now).await.unwrap();
+            store
+                .commit(
+                    b,
+                    xunjian_collector::store::LoggedBody { bytes: g, gzip: true },
+                    xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None },
+                    usize::MAX,
+                )
+                .await
+                .unwrap();
         }
     });
     println!("commit (existing subjects) {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);

@@ -183,6 +183,8 @@ pub fn collector_settings(
         push_max_body_bytes: DEFAULT_PUSH_MAX_BODY_BYTES,
         push_max_batches_per_minute: DEFAULT_MAX_BATCHES_PER_MINUTE,
         push_read_timeout: DEFAULT_READ_TIMEOUT,
+        push_limits: Default::default(),
+        push_agents: Vec::new(),
         web_listen: "127.0.0.1:0".parse().expect("literal address"),
         web_tls: None,
         admin_token: None,
@@ -245,6 +247,25 @@ pub async fn http_get(url: &str, accept: Option<&str>) -> (u16, String, String) 
     let status = response.status().as_u16();
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     (status, content_type, response.text().await.unwrap_or_default())
+}
+
+/// GETs a page the collector renders for everyone at most once a second (`/metrics`, `/`,
+/// `/api/v1/status`), once it was rendered after `after`: what a test reads after a change.
+pub async fn http_get_rendered_after(url: &str, after: jiff::Timestamp) -> String {
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    wait_until(std::time::Duration::from_secs(10), "a rendering newer than the change", || {
+        let client = client.clone();
+        async move {
+            let response = client.get(url).send().await.ok()?;
+            let rendered_at: jiff::Timestamp =
+                response.headers().get(xunjian_collector::web::RENDERED_AT_HEADER)?.to_str().ok()?.parse().ok()?;
+            if rendered_at <= after {
+                return None;
+            }
+            response.text().await.ok()
+        }
+    })
+    .await
 }
 
 /// What a finished command printed and returned.

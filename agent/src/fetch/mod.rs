@@ -4,15 +4,20 @@
 //! - one deadline for the whole fetch, redirects and body included (the indicator's 15 s);
 //! - a cap on body bytes *after* decompression, so endless bodies and gzip bombs stop at the cap;
 //! - a cap on redirects, counting meta-refresh and script stubs, and loop detection;
-//! - requests in flight per host and overall ([`limits`]).
+//! - requests in flight per host and overall ([`limits`]);
+//! - where a redirect may lead ([`address`]): never from a public address into a private,
+//!   loopback or link-local one (unless `[limits] allow_private_redirects`), and link checks
+//!   never reach link-local addresses (cloud metadata lives at 169.254.169.254).
 //!
 //! What a site does wrong comes back as data in [`Fetched`], never as an `Err`.
 
+pub mod address;
 pub mod charset;
 pub mod limits;
 pub mod redirect;
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -99,6 +104,7 @@ pub struct Fetcher {
     limiter: RequestLimiter,
     max_body_bytes: u64,
     max_redirects: u32,
+    allow_private_redirects: bool,
 }
 
 impl Fetcher {
@@ -116,8 +122,12 @@ impl Fetcher {
             HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
-        let builder = |lenient: bool, redirects: reqwest::redirect::Policy| {
-            reqwest::Client::builder()
+        let builder = |lenient: bool, redirects: reqwest::redirect::Policy, for_links: bool| {
+            let builder = reqwest::Client::builder();
+            // Link checks follow redirects inside reqwest: keep their names off link-local
+            // addresses at resolution, and their IP literals by the redirect policy.
+            let builder = if for_links { builder.dns_resolver(Arc::new(address::NoLinkLocal)) } else { builder };
+            builder
                 .user_agent(user_agent)
                 .default_headers(headers.clone())
                 .redirect(redirects)
@@ -130,13 +140,24 @@ impl Fetcher {
                 .build()
                 .map_err(FetchSetupError::Client)
         };
+        let max_redirects = limits.max_redirects as usize;
+        let link_redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                attempt.error("too many redirects")
+            } else if address::is_link_local_literal(attempt.url()) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
         Ok(Fetcher {
-            strict: builder(false, reqwest::redirect::Policy::none())?,
-            links: builder(false, reqwest::redirect::Policy::limited(limits.max_redirects as usize))?,
-            lenient: builder(true, reqwest::redirect::Policy::none())?,
+            strict: builder(false, reqwest::redirect::Policy::none(), false)?,
+            links: builder(false, link_redirects, true)?,
+            lenient: builder(true, reqwest::redirect::Policy::none(), false)?,
             limiter: RequestLimiter::new(limits.per_host_concurrency, limits.concurrency),
             max_body_bytes: limits.max_body_bytes,
             max_redirects: limits.max_redirects,
+            allow_private_redirects: limits.allow_private_redirects,
         })
     }
 
@@ -177,6 +198,8 @@ impl Fetcher {
 
     async fn follow(&self, attempt: &mut Attempt, deadline: tokio::time::Instant) {
         let mut visited = vec![attempt.url.clone()];
+        // The class of the address the first response came from: what redirects are judged by.
+        let mut origin: Option<address::Class> = None;
         loop {
             let response = match self.strict.get(attempt.url.clone()).send().await {
                 Ok(response) => response,
@@ -197,13 +220,16 @@ impl Fetcher {
             {
                 attempt.record.tls_not_after = Some(not_after);
             }
+            if origin.is_none() {
+                origin = response.remote_addr().map(|addr| address::Class::of(addr.ip()));
+            }
             let status = response.status();
             attempt.record.status = Some(status.as_u16());
             let location = response.headers().get(LOCATION).and_then(|value| value.to_str().ok()).map(str::to_string);
             if status.is_redirection()
                 && let Some(location) = location
             {
-                if !self.redirect_to(attempt, &mut visited, &location) {
+                if !self.redirect_to(attempt, &mut visited, &location) || !self.may_go(attempt, origin).await {
                     return;
                 }
                 continue;
@@ -217,6 +243,9 @@ impl Fetcher {
                 && let Some(target) = redirect::soft_redirect(&decoded.text)
                 && self.redirect_to(attempt, &mut visited, &target)
             {
+                if !self.may_go(attempt, origin).await {
+                    return;
+                }
                 continue;
             }
             if attempt.record.failure.is_some() {
@@ -257,6 +286,28 @@ impl Fetcher {
         true
     }
 
+    /// Whether the hop just recorded (to `attempt.url`) may be taken from a site whose first
+    /// answer came from an address of class `origin`; false with the failure recorded.
+    async fn may_go(&self, attempt: &mut Attempt, origin: Option<address::Class>) -> bool {
+        let Some(origin) = origin else { return true };
+        let classes = address::classes(&attempt.url).await;
+        match classes.iter().find(|class| !address::hop_allowed(origin, **class, self.allow_private_redirects)) {
+            Some(class) => {
+                let host = attempt.url.host_str().unwrap_or("").to_string();
+                attempt.fail(
+                    FetchFailure::PrivateRedirect,
+                    format!(
+                        "重定向从{}地址转到{}地址 {host}，已拒绝（内网网站请在 [limits] 设置 allow_private_redirects = true）",
+                        origin.label_zh(),
+                        class.label_zh()
+                    ),
+                );
+                false
+            }
+            None => true,
+        }
+    }
+
     /// Reads the body up to the byte cap. None when the body broke off (failure recorded).
     async fn read_body(&self, attempt: &mut Attempt, mut response: reqwest::Response) -> Option<Vec<u8>> {
         let mut body: Vec<u8> = Vec::new();
@@ -288,6 +339,11 @@ impl Fetcher {
     /// Whether `url` opens: HEAD, and GET when the server refuses HEAD (some answer 403, 404,
     /// 405 or 501 to HEAD alone). Reads headers only.
     pub async fn check_link(&self, url: &Url, timeout: Duration) -> LinkOutcome {
+        // Never a request to a link-local address (a page linking to cloud metadata is not a
+        // dead link a visitor would notice; it is not followed).
+        if address::is_link_local_literal(url) {
+            return LinkOutcome { status: None, failure: None };
+        }
         let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
         let _permit = self.limiter.acquire(&host).await;
         let attempt = |method: reqwest::Method| async move {

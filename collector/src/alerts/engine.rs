@@ -41,14 +41,20 @@ pub struct Alert {
     pub title: String,
     pub severity: String,
     pub labels: BTreeMap<String, String>,
+    /// What is wrong, in the collector's own words (what notifications say).
     pub description: String,
+    /// What the agents reported, site text included: for the status page and the API, never
+    /// for robot messages.
+    #[serde(default)]
+    pub detail: String,
     pub state: AlertState,
     /// Since when it holds (from the data where known, else first evaluation that found it).
     pub active_at: Timestamp,
     pub for_seconds: u64,
     pub fired_at: Option<Timestamp>,
     pub resolved_at: Option<Timestamp>,
-    /// The last firing notice sent (queued to notifiers); None: not yet.
+    /// When the last firing notice went into the outbox (with this state, in one transaction);
+    /// None: not yet. Each receiver's delivery is the outbox's (`/api/v1/notifications`).
     pub notified_at: Option<Timestamp>,
     /// Whether the resolution was notified.
     pub resolved_notified: bool,
@@ -57,34 +63,56 @@ pub struct Alert {
 }
 
 /// A notice to send: an alert as it is now, firing or resolved.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     pub alert: Alert,
     /// A reminder of an alert notified before.
     pub repeat: bool,
 }
 
-/// Moves every alert one evaluation on, given what the rules found; returns what to notify.
+/// What one evaluation changed: notices to send, alerts to write and to delete.
+#[derive(Debug, Default)]
+pub struct Step {
+    pub notices: Vec<Notice>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// Moves every alert one evaluation on, given what the rules found; returns what to notify
+/// and which alerts changed (so only those are written).
 pub fn step(
     alerts: &mut BTreeMap<String, Alert>,
     found: Vec<Instance>,
     registry: &Registry,
     now: Timestamp,
     repeat_interval: Duration,
-) -> Vec<Notice> {
+) -> Step {
+    let mut changed = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
     for instance in found {
         seen.insert(instance.fingerprint.clone());
         let elapsed = |since: Timestamp| Duration::from_secs((now.as_second() - since.as_second()).max(0) as u64);
         match alerts.get_mut(&instance.fingerprint) {
             Some(alert) if alert.state != AlertState::Resolved => {
-                alert.labels = instance.labels;
-                alert.severity = alert.labels.get("severity").cloned().unwrap_or_default();
-                alert.description = instance.description;
-                alert.for_seconds = instance.for_duration.as_secs();
+                let severity = instance.labels.get("severity").cloned().unwrap_or_default();
+                let for_seconds = instance.for_duration.as_secs();
+                if alert.labels != instance.labels
+                    || alert.severity != severity
+                    || alert.description != instance.description
+                    || alert.detail != instance.detail
+                    || alert.for_seconds != for_seconds
+                {
+                    alert.labels = instance.labels;
+                    alert.severity = severity;
+                    alert.description = instance.description;
+                    alert.detail = instance.detail;
+                    alert.for_seconds = for_seconds;
+                    changed.insert(instance.fingerprint.clone());
+                }
                 if alert.state == AlertState::Pending && elapsed(alert.active_at) >= instance.for_duration {
                     alert.state = AlertState::Firing;
                     alert.fired_at = Some(now);
+                    changed.insert(instance.fingerprint.clone());
                 }
             }
             _ => {
@@ -97,6 +125,7 @@ pub fn step(
                     severity: instance.severity.as_str().to_string(),
                     labels: instance.labels,
                     description: instance.description,
+                    detail: instance.detail,
                     state: if firing { AlertState::Firing } else { AlertState::Pending },
                     active_at,
                     for_seconds: instance.for_duration.as_secs(),
@@ -106,23 +135,36 @@ pub fn step(
                     resolved_notified: false,
                     silenced_by: None,
                 };
+                changed.insert(instance.fingerprint.clone());
                 alerts.insert(instance.fingerprint, alert);
             }
         }
     }
     let keep_resolved = jiff::SignedDuration::try_from(KEEP_RESOLVED).unwrap_or_default();
-    alerts.retain(|fingerprint, alert| match alert.state {
-        AlertState::Pending => seen.contains(fingerprint),
-        AlertState::Firing => true,
-        AlertState::Resolved => alert.resolved_at.is_none_or(|at| now.duration_since(at) < keep_resolved),
+    let mut removed = Vec::new();
+    alerts.retain(|fingerprint, alert| {
+        let keep = match alert.state {
+            AlertState::Pending => seen.contains(fingerprint),
+            AlertState::Firing => true,
+            AlertState::Resolved => alert.resolved_at.is_none_or(|at| now.duration_since(at) < keep_resolved),
+        };
+        if !keep {
+            removed.push(fingerprint.clone());
+        }
+        keep
     });
     let mut notices = Vec::new();
     for (fingerprint, alert) in alerts.iter_mut() {
-        alert.silenced_by = registry.silenced_by(&alert.labels, now).map(|s| s.id);
+        let silenced_by = registry.silenced_by(&alert.labels, now).map(|s| s.id);
+        if alert.silenced_by != silenced_by {
+            alert.silenced_by = silenced_by;
+            changed.insert(fingerprint.clone());
+        }
         match alert.state {
             AlertState::Firing if !seen.contains(fingerprint) => {
                 alert.state = AlertState::Resolved;
                 alert.resolved_at = Some(now);
+                changed.insert(fingerprint.clone());
                 if alert.notified_at.is_some() {
                     alert.resolved_notified = true;
                     notices.push(Notice { alert: alert.clone(), repeat: false });
@@ -141,13 +183,14 @@ pub fn step(
                 };
                 if let Some(repeat) = due {
                     alert.notified_at = Some(now);
+                    changed.insert(fingerprint.clone());
                     notices.push(Notice { alert: alert.clone(), repeat });
                 }
             }
             _ => {}
         }
     }
-    notices
+    Step { notices, changed: changed.into_iter().collect(), removed }
 }
 
 #[cfg(test)]
@@ -167,9 +210,36 @@ mod tests {
             severity: AlertSeverity::Critical,
             labels,
             description: "连续 3 次探测失败".into(),
+            detail: String::new(),
             since: None,
             for_duration: Duration::from_secs(for_secs),
         }
+    }
+
+    /// One step; its notices.
+    fn run(
+        alerts: &mut BTreeMap<String, Alert>,
+        found: Vec<Instance>,
+        registry: &Registry,
+        now: Timestamp,
+        repeat: Duration,
+    ) -> Vec<Notice> {
+        step(alerts, found, registry, now, repeat).notices
+    }
+
+    #[test]
+    fn only_changed_alerts_are_written() {
+        let mut alerts = BTreeMap::new();
+        let registry = Registry::default();
+        let hour = Duration::from_secs(3600);
+        let first = step(&mut alerts, vec![instance("甲", 0)], &registry, at(0), hour);
+        assert_eq!((first.changed.len(), first.notices.len()), (1, 1));
+        let same = step(&mut alerts, vec![instance("甲", 0)], &registry, at(15), hour);
+        assert!(same.changed.is_empty() && same.notices.is_empty() && same.removed.is_empty());
+        let gone = step(&mut alerts, Vec::new(), &registry, at(30), hour);
+        assert_eq!(gone.changed, ["fp-甲"]);
+        let later = step(&mut alerts, Vec::new(), &registry, at(30 + 86_400), hour);
+        assert_eq!(later.removed, ["fp-甲"]);
     }
 
     fn at(second: i64) -> Timestamp {
@@ -182,21 +252,21 @@ mod tests {
         let registry = Registry::default();
         let hour = Duration::from_secs(3600);
         // Pending for its `for`, then firing once, not again until the repeat interval.
-        assert!(step(&mut alerts, vec![instance("甲", 60)], &registry, at(0), hour).is_empty());
+        assert!(run(&mut alerts, vec![instance("甲", 60)], &registry, at(0), hour).is_empty());
         assert_eq!(alerts["fp-甲"].state, AlertState::Pending);
-        let notices = step(&mut alerts, vec![instance("甲", 60)], &registry, at(60), hour);
+        let notices = run(&mut alerts, vec![instance("甲", 60)], &registry, at(60), hour);
         assert_eq!((notices.len(), notices[0].repeat), (1, false));
         assert_eq!(alerts["fp-甲"].state, AlertState::Firing);
-        assert!(step(&mut alerts, vec![instance("甲", 60)], &registry, at(120), hour).is_empty(), "no duplicate");
-        let notices = step(&mut alerts, vec![instance("甲", 60)], &registry, at(60 + 3600), hour);
+        assert!(run(&mut alerts, vec![instance("甲", 60)], &registry, at(120), hour).is_empty(), "no duplicate");
+        let notices = run(&mut alerts, vec![instance("甲", 60)], &registry, at(60 + 3600), hour);
         assert!(notices.len() == 1 && notices[0].repeat, "a reminder after the repeat interval");
         // Gone: resolved, notified once.
-        let notices = step(&mut alerts, Vec::new(), &registry, at(4000), hour);
+        let notices = run(&mut alerts, Vec::new(), &registry, at(4000), hour);
         assert_eq!((notices.len(), notices[0].alert.state), (1, AlertState::Resolved));
-        assert!(step(&mut alerts, Vec::new(), &registry, at(4015), hour).is_empty());
+        assert!(run(&mut alerts, Vec::new(), &registry, at(4015), hour).is_empty());
         // A pending alert that goes away leaves nothing and notifies nothing.
-        step(&mut alerts, vec![instance("乙", 600)], &registry, at(5000), hour);
-        assert!(step(&mut alerts, Vec::new(), &registry, at(5015), hour).is_empty());
+        run(&mut alerts, vec![instance("乙", 600)], &registry, at(5000), hour);
+        assert!(run(&mut alerts, Vec::new(), &registry, at(5015), hour).is_empty());
         assert!(!alerts.contains_key("fp-乙"));
         // A silence holds notices back while it lasts; the alert still fires and shows it.
         let mut silenced = Registry::default();
@@ -211,14 +281,14 @@ mod tests {
             expired_at: None,
             expired_by: None,
         });
-        assert!(step(&mut alerts, vec![instance("丙", 0)], &silenced, at(6000), hour).is_empty());
+        assert!(run(&mut alerts, vec![instance("丙", 0)], &silenced, at(6000), hour).is_empty());
         assert_eq!((alerts["fp-丙"].state, alerts["fp-丙"].silenced_by), (AlertState::Firing, Some(7)));
-        let notices = step(&mut alerts, vec![instance("丙", 0)], &silenced, at(7000), hour);
+        let notices = run(&mut alerts, vec![instance("丙", 0)], &silenced, at(7000), hour);
         assert_eq!(notices.len(), 1, "notified when the silence ends");
         // Resolved ones are kept a day for the API, then dropped.
-        step(&mut alerts, Vec::new(), &registry, at(7015), hour);
+        run(&mut alerts, Vec::new(), &registry, at(7015), hour);
         assert!(alerts.contains_key("fp-丙"));
-        step(&mut alerts, Vec::new(), &registry, at(7015 + 86_400), hour);
+        run(&mut alerts, Vec::new(), &registry, at(7015 + 86_400), hour);
         assert!(!alerts.contains_key("fp-丙"));
     }
 }

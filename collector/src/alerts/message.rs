@@ -1,5 +1,12 @@
 //! What people read: an alert in Chinese, naming county, 责任单位, target, the problem, since
 //! when, and where to look. The robots' messages are built from these lines.
+//!
+//! Nothing a monitored site or an agent wrote becomes markup or a link in a robot's message:
+//! every field is one line (CR, LF, U+2028 … become spaces), capped at [`MAX_FIELD_CHARS`],
+//! stripped of what the robots render (markdown for DingTalk and WeCom, `<at>` tags for
+//! Feishu: replaced by their full-width forms) and of URL schemes; the problem is the
+//! collector's own wording ([`super::rules`]), never a finding's detail; and the configured
+//! status page is the only link.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -8,8 +15,79 @@ use xunjian_shared::time::CHINA_OFFSET;
 
 use super::engine::{AlertState, Notice};
 
+/// Longest field in a robot message, in characters.
+pub const MAX_FIELD_CHARS: usize = 80;
+
 pub fn china_time(stamp: Timestamp) -> String {
     stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// How a robot renders text, and so what must be neutralised in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Markup {
+    /// DingTalk and WeCom markdown.
+    Markdown,
+    /// Plain text (Feishu's text messages, which still render `<at>` tags).
+    Plain,
+}
+
+/// `text` as one safe line: control and line-separator characters become spaces, runs of
+/// spaces one, URL schemes lose their `://`, the characters `markup` renders are replaced by
+/// their full-width forms, and at most [`MAX_FIELD_CHARS`] characters remain.
+pub fn field(text: &str, markup: Markup) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_FIELD_CHARS * 3));
+    let mut chars = 0;
+    let mut last_space = true;
+    let mut cut = false;
+    for c in text.chars() {
+        let c = if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' {
+            if last_space {
+                continue;
+            }
+            last_space = true;
+        } else {
+            last_space = false;
+        }
+        if chars == MAX_FIELD_CHARS {
+            cut = true;
+            break;
+        }
+        out.push(neutral(c, markup));
+        chars += 1;
+    }
+    let mut out = out.trim_end().replace("：//", "：／／");
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// A character a robot would read as markup, as its full-width twin.
+fn neutral(c: char, markup: Markup) -> char {
+    match (c, markup) {
+        // A colon before "//" would make a link; the full-width colon reads the same.
+        (':', _) => '：',
+        ('<', _) => '＜',
+        ('>', _) => '＞',
+        ('*', Markup::Markdown) => '＊',
+        ('_', Markup::Markdown) => '＿',
+        ('[', Markup::Markdown) => '［',
+        (']', Markup::Markdown) => '］',
+        ('(', Markup::Markdown) => '（',
+        (')', Markup::Markdown) => '）',
+        ('#', Markup::Markdown) => '＃',
+        ('!', Markup::Markdown) => '！',
+        ('`', Markup::Markdown) => '｀',
+        ('~', Markup::Markdown) => '～',
+        ('|', Markup::Markdown) => '｜',
+        ('\\', Markup::Markdown) => '＼',
+        _ => c,
+    }
 }
 
 /// The heading of one notice: 【巡检告警·严重】网站无法访问, 【巡检恢复】…
@@ -24,6 +102,7 @@ pub fn heading(notice: &Notice) -> String {
 }
 
 /// What the alert is about: 龙川县教育局（「教育动态」栏目）, 采集代理 longchuan …
+/// (as the agent named it; [`lines`] makes it safe).
 pub fn subject(notice: &Notice) -> String {
     let labels = &notice.alert.labels;
     let get = |key: &str| labels.get(key).map(String::as_str).unwrap_or("");
@@ -43,67 +122,99 @@ pub fn subject(notice: &Notice) -> String {
     format!("{}（{scope}）", get("target"))
 }
 
-/// The body lines of one notice, without the heading.
-pub fn lines(notice: &Notice, status_page: Option<&str>) -> Vec<String> {
+/// The body lines of one notice, without the heading, every field made safe for `markup`.
+pub fn lines(notice: &Notice, status_page: Option<&str>, markup: Markup) -> Vec<String> {
     let alert = &notice.alert;
-    let get = |key: &str| alert.labels.get(key).cloned().unwrap_or_default();
-    let mut lines = vec![format!("县区：{}", or_dash(&get("county")))];
-    if !get("unit").is_empty() {
-        lines.push(format!("责任单位：{}", get("unit")));
+    let get = |key: &str| field(alert.labels.get(key).map(String::as_str).unwrap_or(""), markup);
+    let county = get("county");
+    let mut lines = vec![format!("县区：{}", if county.is_empty() { "-" } else { &county })];
+    let unit = get("unit");
+    if !unit.is_empty() {
+        lines.push(format!("责任单位：{unit}"));
     }
-    lines.push(format!("对象：{}", subject(notice)));
-    lines.push(format!("问题：{}", alert.description));
+    lines.push(format!("对象：{}", field(&subject(notice), markup)));
+    lines.push(format!("问题：{}", field(&alert.description, markup)));
     lines.push(format!("开始时间：{}", china_time(alert.active_at)));
     if let (AlertState::Resolved, Some(at)) = (alert.state, alert.resolved_at) {
         lines.push(format!("恢复时间：{}", china_time(at)));
     }
-    if let Some(url) = status_page {
-        lines.push(format!("查看：{url}"));
+    match status_page {
+        Some(url) => lines.push(format!("详见巡检页面：{url}")),
+        None => lines.push("详见巡检页面".into()),
     }
     lines
 }
 
-fn or_dash(text: &str) -> &str {
-    if text.is_empty() { "-" } else { text }
+/// The summary line for notices that did not fit the receiver's rate limit.
+pub fn fold_line(folded: u64) -> String {
+    format!("另有 {folded} 条告警，详见巡检页面")
 }
 
-/// Plain text of several notices, split into messages of at most `max_bytes`; a notice that
-/// alone exceeds it is cut.
-pub fn plain_messages(notices: &[Notice], status_page: Option<&str>, max_bytes: usize) -> Vec<String> {
-    let blocks: Vec<String> =
-        notices.iter().map(|n| format!("{}\n{}", heading(n), lines(n, status_page).join("\n"))).collect();
-    pack(blocks, "\n\n", max_bytes)
+/// A message packed from notices in order: the text, and how many notices it holds.
+pub struct Packed {
+    pub text: String,
+    pub notices: usize,
+    /// Notices summarised by the fold line (0 without one).
+    pub folded: u64,
 }
 
-/// Markdown of several notices (DingTalk and WeCom render a subset), split the same way.
-pub fn markdown_messages(notices: &[Notice], status_page: Option<&str>, max_bytes: usize) -> Vec<String> {
-    let blocks: Vec<String> = notices
+/// One plain-text message of as many `notices` as fit in `max_bytes` (at least one, cut if it
+/// alone is too long); with `fold = Some(others)`, a last line summarising the notices left out
+/// and `others` more.
+pub fn plain_message(notices: &[Notice], status_page: Option<&str>, max_bytes: usize, fold: Option<u64>) -> Packed {
+    let blocks = notices
         .iter()
-        .map(|n| {
-            let body: Vec<String> = lines(n, status_page).into_iter().map(|line| format!("> {line}")).collect();
-            format!("#### {}\n{}", heading(n), body.join("\n\n"))
-        })
-        .collect();
-    pack(blocks, "\n\n", max_bytes)
+        .map(|n| format!("{}\n{}", field(&heading(n), Markup::Plain), lines(n, status_page, Markup::Plain).join("\n")));
+    pack(blocks, "\n\n", max_bytes, notices.len(), fold, |line| line)
 }
 
-fn pack(blocks: Vec<String>, separator: &str, max_bytes: usize) -> Vec<String> {
-    let mut messages: Vec<String> = Vec::new();
-    let mut current = String::new();
+/// One markdown message (DingTalk and WeCom render a subset), packed the same way.
+pub fn markdown_message(notices: &[Notice], status_page: Option<&str>, max_bytes: usize, fold: Option<u64>) -> Packed {
+    let blocks = notices.iter().map(|n| {
+        let body: Vec<String> =
+            lines(n, status_page, Markup::Markdown).into_iter().map(|line| format!("> {line}")).collect();
+        format!("#### {}\n{}", field(&heading(n), Markup::Markdown), body.join("\n\n"))
+    });
+    pack(blocks, "\n\n", max_bytes, notices.len(), fold, |line| format!("**{line}**"))
+}
+
+/// Room kept for the fold line: a long count and its markup.
+const FOLD_ROOM: usize = 96;
+
+fn pack(
+    blocks: impl Iterator<Item = String>,
+    separator: &str,
+    max_bytes: usize,
+    total: usize,
+    fold: Option<u64>,
+    style: impl Fn(String) -> String,
+) -> Packed {
+    let budget = if fold.is_some() { max_bytes.saturating_sub(FOLD_ROOM) } else { max_bytes };
+    let mut text = String::new();
+    let mut notices = 0;
     for block in blocks {
-        let block = cut(&block, max_bytes);
-        if !current.is_empty() && current.len() + separator.len() + block.len() > max_bytes {
-            messages.push(std::mem::take(&mut current));
+        let block = cut(&block, budget);
+        let extra = if text.is_empty() { block.len() } else { separator.len() + block.len() };
+        if notices > 0 && text.len() + extra > budget {
+            break;
         }
-        if !current.is_empty() {
-            current.push_str(separator);
+        if !text.is_empty() {
+            text.push_str(separator);
         }
-        current.push_str(&block);
+        text.push_str(&block);
+        notices += 1;
     }
-    if !current.is_empty() {
-        messages.push(current);
+    let mut folded = 0;
+    if let Some(others) = fold {
+        folded = (total - notices) as u64 + others;
+        if folded > 0 {
+            if !text.is_empty() {
+                text.push_str(separator);
+            }
+            text.push_str(&style(fold_line(folded)));
+        }
     }
-    messages
+    Packed { text, notices, folded }
 }
 
 fn cut(text: &str, max_bytes: usize) -> String {
@@ -115,4 +226,25 @@ fn cut(text: &str, max_bytes: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_one_line_without_markup_or_links() {
+        let hostile = "乙县\n#### 【巡检恢复】网站无法访问\r\n> 县区：乙县 [点此处理](http://evil.example/phish)\u{2028}<at user_id=\"all\">";
+        let markdown = field(hostile, Markup::Markdown);
+        for bad in ['\n', '\r', '\u{2028}', '#', '[', ']', '(', ')', '<', '>'] {
+            assert!(!markdown.contains(bad), "{bad:?} in {markdown}");
+        }
+        assert!(!markdown.contains("http://") && !markdown.contains("://"), "{markdown}");
+        assert!(markdown.chars().count() <= MAX_FIELD_CHARS + 1);
+        let plain = field(hostile, Markup::Plain);
+        assert!(!plain.contains('<') && !plain.contains('\n') && !plain.contains("://"), "{plain}");
+        assert_eq!(field("  龙川县\t教育局  ", Markup::Markdown), "龙川县 教育局");
+        let long = "长".repeat(200);
+        assert_eq!(field(&long, Markup::Plain).chars().count(), MAX_FIELD_CHARS + 1, "cut, with …");
+    }
 }

@@ -1,11 +1,14 @@
 //! Alerts: every `evaluation_interval` the built-in rules ([`rules`]) read the projection and
-//! the registry, the engine ([`engine`]) moves each alert pending → firing → resolved, the
-//! changed alerts are written to SQLite (so a restart neither re-notifies nor forgets), and
-//! notices go to the notifiers ([`notify`]).
+//! the registry, the engine ([`engine`]) moves each alert pending → firing → resolved, and in
+//! one transaction the changed alerts are written to SQLite and their notices to the outbox
+//! ([`outbox`]) — so a restart neither re-notifies nor forgets, and a crash loses no notice.
+//! Delivery tasks ([`notify`]) then send the outbox, marking each notice delivered only on the
+//! receiver's 2xx; Alertmanager gets the firing set by its own task.
 
 pub mod engine;
 pub mod message;
 pub mod notify;
+pub mod outbox;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -17,22 +20,36 @@ use tokio::sync::watch;
 use xunjian_shared::config::AlertsConfig;
 use xunjian_shared::time::china_today;
 
+use crate::metrics::CollectorCounters;
 use crate::store::{Store, StoreError};
 pub use engine::{Alert, AlertState};
 
 /// The alerts as of the last evaluation, for `/metrics` and the API.
 #[derive(Clone, Debug, Default)]
 pub struct AlertBoard {
-    alerts: Arc<RwLock<Vec<Alert>>>,
+    alerts: Arc<RwLock<Arc<Vec<Alert>>>>,
+    /// The outbox, once the evaluation loop opened it (for `/api/v1/notifications`).
+    outbox: Arc<std::sync::OnceLock<notify::Outbox>>,
 }
 
 impl AlertBoard {
-    pub fn current(&self) -> Vec<Alert> {
+    pub fn current(&self) -> Arc<Vec<Alert>> {
         self.alerts.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn set(&self, alerts: Vec<Alert>) {
+    fn set(&self, alerts: Arc<Vec<Alert>>) {
         *self.alerts.write().unwrap_or_else(|p| p.into_inner()) = alerts;
+    }
+
+    /// The outbox's rows, open ones first, at most `limit`.
+    pub async fn notifications(&self, limit: usize) -> Vec<outbox::Row> {
+        let Some(outbox) = self.outbox.get().cloned() else { return Vec::new() };
+        tokio::task::spawn_blocking(move || {
+            let connection = outbox.lock().unwrap_or_else(|p| p.into_inner());
+            outbox::recent(&connection, limit).unwrap_or_default()
+        })
+        .await
+        .unwrap_or_default()
     }
 }
 
@@ -55,30 +72,36 @@ fn load(connection: &Connection) -> Result<BTreeMap<String, Alert>, StoreError> 
     Ok(alerts)
 }
 
-/// Writes the alerts that changed since `written`, deletes the ones gone.
+/// In one transaction: the changed alerts, the removed ones, and the notices for each
+/// notifier. Returns the notifiers that got something.
 fn persist(
     connection: &mut Connection,
-    alerts: &BTreeMap<String, Alert>,
-    written: &mut BTreeMap<String, String>,
+    changed: &[(String, String, &'static str)],
+    removed: &[String],
+    routed: &[(String, Vec<engine::Notice>)],
     now: Timestamp,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Vec<String>> {
     let transaction = connection.transaction()?;
-    for (fingerprint, alert) in alerts {
-        let json = serde_json::to_string(alert).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        if written.get(fingerprint) != Some(&json) {
-            transaction.execute(
-                "INSERT OR REPLACE INTO alerts (fingerprint, alert, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
-                params![fingerprint, json, alert.state.as_str(), now.as_second()],
-            )?;
-            written.insert(fingerprint.clone(), json);
+    for (fingerprint, json, state) in changed {
+        transaction.execute(
+            "INSERT OR REPLACE INTO alerts (fingerprint, alert, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![fingerprint, json, state, now.as_second()],
+        )?;
+    }
+    for fingerprint in removed {
+        transaction.execute("DELETE FROM alerts WHERE fingerprint = ?1", [fingerprint])?;
+    }
+    let mut woken = Vec::new();
+    for (notifier, notices) in routed {
+        let notices: Vec<&engine::Notice> = notices.iter().collect();
+        let (queued, folded) = outbox::enqueue(&transaction, notifier, &notices, now)?;
+        if folded > 0 {
+            tracing::warn!(notifier, queued, folded, "notification queue full; the rest go into a summary line");
         }
+        woken.push(notifier.clone());
     }
-    let gone: Vec<String> = written.keys().filter(|f| !alerts.contains_key(*f)).cloned().collect();
-    for fingerprint in gone {
-        transaction.execute("DELETE FROM alerts WHERE fingerprint = ?1", [&fingerprint])?;
-        written.remove(&fingerprint);
-    }
-    transaction.commit()
+    transaction.commit()?;
+    Ok(woken)
 }
 
 /// The evaluation loop; returns at shutdown.
@@ -87,7 +110,8 @@ pub async fn run(
     database: std::path::PathBuf,
     config: AlertsConfig,
     board: AlertBoard,
-    dispatcher: notify::Dispatcher,
+    status_page: String,
+    counters: CollectorCounters,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let opened = crate::store::filings::open_for_cli(&database).map_err(|e| e.to_string()).and_then(|connection| {
@@ -101,10 +125,22 @@ pub async fn run(
             return;
         }
     };
-    let connection = Arc::new(std::sync::Mutex::new(connection));
-    let mut written: BTreeMap<String, String> =
-        alerts.iter().filter_map(|(f, a)| serde_json::to_string(a).ok().map(|json| (f.clone(), json))).collect();
-    board.set(alerts.values().cloned().collect());
+    let names: Vec<String> = config.notifiers.iter().map(|n| n.name.clone()).collect();
+    match outbox::tidy(&connection, &names, Timestamp::now()) {
+        Ok(0) => {}
+        Ok(given_up) => tracing::warn!(given_up, "notices for notifiers no longer configured are given up"),
+        Err(error) => tracing::error!(error = %error, "cannot tidy the notification outbox"),
+    }
+    let outbox: notify::Outbox = Arc::new(std::sync::Mutex::new(connection));
+    let _ = board.outbox.set(outbox.clone());
+    let dispatcher = notify::Dispatcher::start(&config.notifiers, Some(status_page), counters, outbox.clone());
+    let (current, watched) = watch::channel(Arc::new(Vec::<Alert>::new()));
+    for sync in &dispatcher.syncs {
+        tokio::spawn(sync.clone().run(watched.clone()));
+    }
+    board.set(Arc::new(alerts.values().cloned().collect()));
+    // Notices whose transaction failed: tried again with the next evaluation's.
+    let mut unsaved: Vec<engine::Notice> = Vec::new();
     let mut ticker = tokio::time::interval(config.evaluation_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -113,7 +149,7 @@ pub async fn run(
             _ = shutdown.changed() => return,
         }
         let now = Timestamp::now();
-        let notices = {
+        let step = {
             let registry = store.registry().clone();
             let snapshot = store.snapshot();
             let assessment = registry.assess(&snapshot, china_today(now));
@@ -121,30 +157,42 @@ pub async fn run(
             drop(snapshot);
             engine::step(&mut alerts, found, &registry, now, config.repeat_interval)
         };
-        // Durable before anyone hears of it: a crash after this re-sends nothing twice.
-        let snapshot_of_alerts = alerts.clone();
-        let db = connection.clone();
-        let mut pending_written = std::mem::take(&mut written);
+        let changed: Vec<(String, String, &'static str)> = step
+            .changed
+            .iter()
+            .filter_map(|fingerprint| {
+                let alert = alerts.get(fingerprint)?;
+                let json = serde_json::to_string(alert).ok()?;
+                Some((fingerprint.clone(), json, alert.state.as_str()))
+            })
+            .collect();
+        let mut notices = std::mem::take(&mut unsaved);
+        notices.extend(step.notices);
+        let routed: Vec<(String, Vec<engine::Notice>)> = dispatcher
+            .route(&notices)
+            .into_iter()
+            .map(|(name, taken)| (name, taken.into_iter().cloned().collect()))
+            .collect();
+        let (db, removed) = (outbox.clone(), step.removed);
+        // Durable before anyone hears of it: a crash after this sends each notice at least once.
         let persisted = tokio::task::spawn_blocking(move || {
             let mut connection = db.lock().unwrap_or_else(|p| p.into_inner());
-            let result = persist(&mut connection, &snapshot_of_alerts, &mut pending_written, now);
-            (result, pending_written)
+            persist(&mut connection, &changed, &removed, &routed, now)
         })
         .await;
         match persisted {
-            Ok((result, back)) => {
-                written = back;
-                if let Err(error) = result {
-                    tracing::error!(error = %error, "cannot save alert states; they will be saved at the next evaluation");
-                }
+            Ok(Ok(woken)) => dispatcher.wake(&woken),
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "cannot save alert states and notices; trying again at the next evaluation");
+                unsaved = notices;
             }
-            Err(error) => tracing::error!(error = %error, "alert state writer failed"),
+            Err(error) => {
+                tracing::error!(error = %error, "alert state writer failed");
+                unsaved = notices;
+            }
         }
-        let current: Vec<Alert> = alerts.values().cloned().collect();
-        board.set(current.clone());
-        dispatcher.notify(&notices);
-        for sync in &dispatcher.syncs {
-            sync.sync(&current, now).await;
-        }
+        let snapshot_of_alerts = Arc::new(alerts.values().cloned().collect::<Vec<_>>());
+        board.set(snapshot_of_alerts.clone());
+        let _ = current.send(snapshot_of_alerts);
     }
 }

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use xunjian_shared::config::AlertSeverity;
 use xunjian_shared::config::alerts::{AlertsConfig, RuleChange};
 use xunjian_shared::time::china_today;
-use xunjian_shared::wire::{FindingCode, Severity, TargetKind};
+use xunjian_shared::wire::{FindingCode, Observation, Severity, TargetKind};
 
 use crate::registry::{Assessment, Channel, Registry};
 use crate::store::Snapshot;
@@ -29,6 +29,8 @@ enum Condition {
     AvailabilityBelow,
     /// An agent that has not pushed for `threshold` minutes.
     AgentSilent,
+    /// An agent whose client certificate expires within `threshold` days.
+    CertificateExpiring,
     /// The registry's comparison.
     Registry(FindingCode),
 }
@@ -58,7 +60,7 @@ const fn rule(name: &'static str, title: &'static str, condition: Condition) -> 
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
-pub static RULES: [Rule; 20] = [
+pub static RULES: [Rule; 21] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(3.0),
@@ -134,6 +136,11 @@ pub static RULES: [Rule; 20] = [
             Condition::Findings(&[FindingCode::CalendarYearUnknown]),
         )
     },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        threshold: Some(30.0),
+        ..rule("XunjianAgentCertificateExpiring", "采集代理证书即将过期", Condition::CertificateExpiring)
+    },
 ];
 
 /// Probes needed over 7 days before availability is judged (the indicator: ≥ 20 a day).
@@ -147,8 +154,11 @@ pub struct Instance {
     pub title: String,
     pub severity: AlertSeverity,
     pub labels: BTreeMap<String, String>,
-    /// What is wrong, in Chinese (the finding's detail, or the rule's measurement).
+    /// What is wrong, in the collector's words: finding names and measures, nothing a site or
+    /// an agent wrote (notifications say this).
     pub description: String,
+    /// The agents' details of the findings (site text included), for the API and status page.
+    pub detail: String,
     /// Since when, where the data tells (a failure run's first failure, the last push).
     pub since: Option<Timestamp>,
     pub for_duration: Duration,
@@ -227,12 +237,14 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     /// Adds an instance of `rule` for the page with `labels` (county, target … already set).
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         rule: &Rule,
         mut labels: BTreeMap<String, String>,
         finding_severity: Option<Severity>,
         description: String,
+        detail: String,
         since: Option<Timestamp>,
     ) {
         let county = labels.get("county").cloned().unwrap_or_default();
@@ -255,6 +267,7 @@ impl Builder<'_> {
             severity,
             labels,
             description,
+            detail,
             since,
             for_duration: settings.for_duration,
         });
@@ -271,7 +284,7 @@ pub fn evaluate(
 ) -> Vec<Instance> {
     let today = china_today(now);
     let mut builder = Builder { config, found: Vec::new() };
-    for state in snapshot.subjects.values() {
+    for state in snapshot.subjects().values() {
         let observation = &state.observation;
         // Built only for a page that raises something: most pages raise nothing.
         let labels = || {
@@ -295,22 +308,23 @@ pub fn evaluate(
                         .filter(|f| registry.exempts(observation, f, today).is_none())
                         .collect();
                     if let Some(worst) = findings.iter().map(|f| f.severity).max() {
-                        let description = findings.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
-                        builder.add(rule, labels(), Some(worst), description, None);
+                        let detail = findings.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
+                        builder.add(rule, labels(), Some(worst), summary(observation, &findings), detail, None);
                     }
                 }
                 Condition::FailuresInARow => {
                     let county = &state.county;
                     let needed = effective(rule, config, county, &observation.target).threshold.unwrap_or(3.0);
                     if state.streak.failures > 0 && f64::from(state.streak.failures) >= needed {
-                        let reason = observation
+                        let detail = observation
                             .findings
                             .iter()
                             .find(|f| matches!(f.code, FindingCode::SiteUnreachable | FindingCode::HttpError))
                             .map(|f| f.detail.clone())
-                            .unwrap_or_else(|| "首页无法访问".into());
-                        let description = format!("连续 {} 次探测失败：{reason}", state.streak.failures);
-                        builder.add(rule, labels(), None, description, state.streak.since);
+                            .unwrap_or_default();
+                        let description =
+                            format!("连续 {} 次探测失败（{}）", state.streak.failures, fetch_reason(observation));
+                        builder.add(rule, labels(), None, description, detail, state.streak.since);
                     }
                 }
                 Condition::AvailabilityBelow => {
@@ -328,10 +342,10 @@ pub fn evaluate(
                             ok as f64 * 100.0 / total as f64,
                             line * 100.0
                         );
-                        builder.add(rule, labels(), None, description, None);
+                        builder.add(rule, labels(), None, description, String::new(), None);
                     }
                 }
-                Condition::AgentSilent | Condition::Registry(_) => {}
+                Condition::AgentSilent | Condition::Registry(_) | Condition::CertificateExpiring => {}
             }
         }
     }
@@ -349,7 +363,25 @@ pub fn evaluate(
                             "采集代理 {agent} 已 {} 分钟未推送数据（阈值 {minutes:.0} 分钟）；请检查该县区的巡检主机、网络和证书",
                             silent / 60
                         );
-                        builder.add(rule, labels, None, description, Some(state.last_push_at));
+                        builder.add(rule, labels, None, description, String::new(), Some(state.last_push_at));
+                    }
+                }
+            }
+            Condition::CertificateExpiring => {
+                for (agent, state) in &snapshot.agents {
+                    let Some(not_after) = state.certificate_not_after else { continue };
+                    let days = effective(rule, config, &state.county, "").threshold.unwrap_or(30.0);
+                    let left = (not_after.as_second() - now.as_second()) as f64 / 86_400.0;
+                    if left < days {
+                        let mut labels = BTreeMap::new();
+                        labels.insert("county".to_string(), state.county.clone());
+                        labels.insert("agent".to_string(), agent.clone());
+                        let description = format!(
+                            "采集代理 {agent} 的客户端证书将于 {} 过期（还剩 {:.0} 天）；请用 xunjian-collector certs renew 换发并部署",
+                            china_today(not_after),
+                            left.max(0.0).floor()
+                        );
+                        builder.add(rule, labels, None, description, String::new(), None);
                     }
                 }
             }
@@ -370,7 +402,7 @@ pub fn evaluate(
                         filing.name,
                         filing.status.label_zh()
                     );
-                    builder.add(rule, labels, None, description, None);
+                    builder.add(rule, labels, None, description, String::new(), None);
                 }
             }
             Condition::Registry(code) => {
@@ -383,13 +415,74 @@ pub fn evaluate(
                     let kind = if *channel == Channel::Website { TargetKind::Site } else { TargetKind::Account };
                     labels.insert("kind".to_string(), kind.as_str().to_string());
                     labels.insert("platform".to_string(), channel.metric_label().to_string());
-                    builder.add(rule, labels, Some(finding.severity), finding.detail.clone(), None);
+                    let description = format!("{}：{}", code.label_zh(), finding.detail);
+                    builder.add(rule, labels, Some(finding.severity), description, String::new(), None);
                 }
             }
             _ => {}
         }
     }
     builder.found
+}
+
+/// What the findings say, in the collector's words: each code's name with the observation's
+/// measures (dates, counts, the fetch failure), never a finding's detail, which may carry what
+/// a site wrote (link texts, redirect targets, citizens' message titles).
+fn summary(observation: &Observation, findings: &[&xunjian_shared::wire::Finding]) -> String {
+    let mut codes: Vec<FindingCode> = findings.iter().map(|f| f.code).collect();
+    codes.sort();
+    codes.dedup();
+    codes.into_iter().map(|code| measure(code, observation)).collect::<Vec<_>>().join("；")
+}
+
+fn measure(code: FindingCode, o: &Observation) -> String {
+    use FindingCode::*;
+    let label = code.label_zh();
+    match code {
+        HomeNotUpdated | ColumnNotUpdated | AccountNotUpdated => match (o.last_update, o.age_days, o.max_age_days) {
+            (Some(last), Some(age), Some(max)) => {
+                format!("{label}：最新信息发布于 {}，已 {age} 天（期限 {max} 天）", last.date)
+            }
+            _ => format!("{label}：未找到带日期的信息"),
+        },
+        SiteUnreachable | HttpError | ColumnUnreachable | AccountUnreachable | InteractionUnreachable => {
+            format!("{label}（{}）", fetch_reason(o))
+        }
+        TlsCertificateInvalid | TlsCertificateExpiring => match o.fetch.as_ref().and_then(|f| f.tls_not_after) {
+            Some(not_after) => format!("{label}（有效期至 {}）", china_today(not_after)),
+            None => label.to_string(),
+        },
+        InteractionOverdue => match (o.overdue, o.max_reply_working_days) {
+            (Some(overdue), Some(days)) => format!("{label}：{overdue} 条超过期限，最长 {days} 个工作日"),
+            (Some(overdue), None) => format!("{label}：{overdue} 条超过期限"),
+            _ => label.to_string(),
+        },
+        InteractionUnanswered => match (o.unanswered, o.oldest_unanswered_days) {
+            (Some(unanswered), Some(days)) => format!("{label}：{unanswered} 条未答复，最久 {days} 天"),
+            _ => label.to_string(),
+        },
+        DeadLinks => match &o.dead_links {
+            Some(links) => format!("{label}：{} 个", links.len()),
+            None => label.to_string(),
+        },
+        WordingError => match &o.wording_errors {
+            Some(errors) => format!("{label}：{} 处", errors.len()),
+            None => label.to_string(),
+        },
+        _ => label.to_string(),
+    }
+}
+
+/// Why the last fetch failed, from the closed set of failures or the HTTP status.
+fn fetch_reason(observation: &Observation) -> String {
+    match observation.fetch.as_ref() {
+        Some(fetch) => match (fetch.failure, fetch.status) {
+            (Some(failure), _) => failure.label_zh().to_string(),
+            (None, Some(status)) => format!("HTTP {status}"),
+            (None, None) => "原因见巡检页面".into(),
+        },
+        None => "原因见巡检页面".into(),
+    }
 }
 
 #[cfg(test)]
@@ -441,6 +534,7 @@ mod tests {
             probes_failed: u64::from(failures),
             probe_days: Vec::new(),
             streak: crate::store::projection::ProbeStreak { failures, since: Some(now), last_probe_at: Some(now) },
+            received_at: now,
         }
     }
 
@@ -455,7 +549,8 @@ mod tests {
             ("hp", page("和平县", "和平网", Some("人事"), 0, Some(FindingCode::ColumnNotUpdated))),
         ];
         for (agent, state) in pages {
-            snapshot.subjects.insert(crate::store::SubjectKey::of(agent, &state.observation), state);
+            let key = crate::store::SubjectKey::of(agent, &state.observation);
+            snapshot.insert_loaded(key, state, &mut crate::store::Dirty::default());
         }
         let config = config(
             "[alerts]\n[[alerts.rule]]\nname = \"XunjianColumnStale\"\nfor = \"1h\"\n\

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xunjian_shared::wire::FindingCode;
 
 use super::StoreError;
-use crate::registry::{Channel, Exemption, Filing, FilingStatus, Matcher, Registry, Revocation, Silence};
+use crate::registry::{Channel, Exemption, Filing, FilingStatus, Matcher, Registry, Retirement, Revocation, Silence};
 
 /// An exemption as asked for, before it has an id.
 #[derive(Clone, Debug, Deserialize)]
@@ -75,6 +75,13 @@ pub enum RegistryChange {
         id: i64,
         author: String,
     },
+    /// Forget an agent and release every subject it owns (a county moved its agent, or
+    /// decommissioned it); the collector applies it within seconds.
+    Retire {
+        agent: String,
+        reason: String,
+        author: String,
+    },
 }
 
 /// What a change did.
@@ -104,6 +111,9 @@ pub enum ChangeOutcome {
         id: i64,
     },
     RevocationLifted {
+        id: i64,
+    },
+    Retired {
         id: i64,
     },
 }
@@ -260,7 +270,26 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
     for row in rows {
         revocations.push(row.map_err(write)?);
     }
-    Ok(Registry { filings, exemptions, silences, revocations })
+    let mut retirements = Vec::new();
+    let mut statement = connection
+        .prepare("SELECT id, agent, reason, author, created_at, applied_at FROM retirements ORDER BY id")
+        .map_err(write)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(Retirement {
+                id: row.get(0)?,
+                agent: row.get(1)?,
+                reason: row.get(2)?,
+                author: row.get(3)?,
+                created_at: stamp(row.get(4)?),
+                applied_at: row.get::<_, Option<i64>>(5)?.map(stamp),
+            })
+        })
+        .map_err(write)?;
+    for row in rows {
+        retirements.push(row.map_err(write)?);
+    }
+    Ok(Registry { filings, exemptions, silences, revocations, retirements })
 }
 
 /// Applies `change` in one transaction with its audit entry.
@@ -493,6 +522,26 @@ pub fn apply(
                     (ChangeOutcome::RevocationLifted { id }, author, "agent.unrevoke", format!("解除吊销 #{id}"))
                 }
             }
+        }
+        RegistryChange::Retire { agent, reason, author } => {
+            require_author(&author)?;
+            let agent = agent.trim().to_string();
+            if xunjian_shared::config::agent::AgentId::parse(&agent).is_err() {
+                return Err(ChangeError::Refused(format!(
+                    "采集代理编号「{agent}」无效：应为小写字母、数字、-、_ 或 .，如 longchuan"
+                )));
+            }
+            transaction
+                .execute(
+                    "INSERT INTO retirements (agent, reason, author, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![agent, reason.trim(), author.trim(), now.as_second()],
+                )
+                .map_err(write)?;
+            let id = transaction.last_insert_rowid();
+            let because =
+                if reason.trim().is_empty() { String::new() } else { format!("，理由：{}", reason.trim()) };
+            let detail = format!("退役 #{id}：采集代理「{agent}」及其全部巡检对象{because}");
+            (ChangeOutcome::Retired { id }, author, "agent.retire", detail)
         }
     };
     transaction

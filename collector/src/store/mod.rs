@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 use xunjian_shared::wire::Batch;
 
 pub use filings::{AuditEntry, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
-pub use projection::{AgentState, Dirty, Snapshot, SubjectKey, SubjectState, probe_result};
+pub use projection::{AgentState, Dirty, Inadmissible, Receipt, Snapshot, SubjectKey, SubjectState, probe_result};
 
 use crate::registry::Registry;
 
@@ -65,10 +65,15 @@ pub struct LoggedBody {
 }
 
 /// How a push was taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommitOutcome {
-    Accepted { observations: u32 },
+    Accepted {
+        observations: u32,
+    },
+    /// This agent sent this batch id before; nothing changed.
     Duplicate,
+    /// Not taken: it writes another agent's subject, or gives its agent too many.
+    Refused(Inadmissible),
 }
 
 /// What a retention pass removed.
@@ -89,7 +94,8 @@ enum Request {
     Commit {
         batch: Batch,
         body: LoggedBody,
-        received_at: Timestamp,
+        receipt: Receipt,
+        max_subjects: usize,
         reply: oneshot::Sender<Result<CommitOutcome, StoreError>>,
     },
     Expire {
@@ -132,6 +138,7 @@ impl Store {
             let _ = std::fs::create_dir_all(parent);
         }
         let mut connection = rusqlite::Connection::open(path).map_err(open_error)?;
+        schema::enable_incremental_vacuum(&connection).map_err(open_error)?;
         schema::configure(&connection).map_err(open_error)?;
         schema::migrate(&mut connection).map_err(open_error)?;
         let (snapshot, dirty) = read::load(&connection)?;
@@ -149,15 +156,20 @@ impl Store {
         Ok(Store { requests, snapshot, registry })
     }
 
-    /// Takes `batch` (or recognises it as a duplicate); returns once it is durable.
+    /// Takes `batch` (or recognises it as a duplicate from its agent, or refuses it when it
+    /// would write another agent's subject or give its agent more than `max_subjects`);
+    /// returns once it is durable.
     pub async fn commit(
         &self,
         batch: Batch,
         body: LoggedBody,
-        received_at: Timestamp,
+        receipt: Receipt,
+        max_subjects: usize,
     ) -> Result<CommitOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(Request::Commit { batch, body, received_at, reply }).map_err(|_| StoreError::WriterGone)?;
+        self.requests
+            .send(Request::Commit { batch, body, receipt, max_subjects, reply })
+            .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -204,6 +216,7 @@ impl Store {
     }
 
     /// The current projection. Hold the guard briefly: the writer waits for it.
+    /// (Pages change only through the writer: [`Snapshot::apply`], expiry, retirement.)
     pub fn snapshot(&self) -> RwLockReadGuard<'_, Snapshot> {
         self.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -257,18 +270,18 @@ mod tests {
             column: column.into(),
             channel: String::new(),
         };
-        store.snapshot().subjects.get(&key).and_then(|state| state.observation.items)
+        store.snapshot().subjects().get(&key).and_then(|state| state.observation.items)
     }
 
     async fn commit(store: &Store, batch: Batch, at: Timestamp) -> CommitOutcome {
         let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
-        store.commit(batch, body, at).await.unwrap()
+        store.commit(batch, body, Receipt { received_at: at, certificate_not_after: None }, 100).await.unwrap()
     }
 
     fn projection(store: &Store) -> Vec<(SubjectKey, Option<u32>, u64)> {
         store
             .snapshot()
-            .subjects
+            .subjects()
             .iter()
             .map(|(key, state)| (key.clone(), state.observation.items, state.probes_ok))
             .collect()
@@ -288,9 +301,16 @@ mod tests {
             None,
         );
         assert_eq!(commit(&store, batch_a, later).await, CommitOutcome::Accepted { observations: 2 });
-        // A replayed older observation does not replace the newer one.
+        // The observation received later is the newer, whatever the agent's clock says.
         commit(&store, batch("bbbbbbbb", vec![observation("站", Some("动态"), t0, 1)], None), later).await;
-        assert_eq!(items(&store, "站", "动态"), Some(5));
+        assert_eq!(items(&store, "站", "动态"), Some(1));
+        // Another agent may not write lc's pages; the same batch id from it is not a duplicate.
+        let mut other = batch("bbbbbbbb", vec![observation("站", Some("动态"), later, 9)], None);
+        other.agent = "hp".into();
+        assert!(matches!(
+            commit(&store, other, later).await,
+            CommitOutcome::Refused(Inadmissible::Owned { owner, .. }) if owner == "lc"
+        ));
         // The inventory no longer lists 公告: its series go at once.
         let listed = vec![SubjectRef {
             target: "站".into(),
@@ -308,7 +328,7 @@ mod tests {
         let connection = rusqlite::Connection::open(&path).unwrap();
         let (recovered, dirty) = read::load(&connection).unwrap();
         let recovered: Vec<_> = recovered
-            .subjects
+            .subjects()
             .iter()
             .map(|(key, state)| (key.clone(), state.observation.items, state.probes_ok))
             .collect();
@@ -339,7 +359,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(expired, Expired { subjects: 1, batch_ids: 3 });
-        assert!(reopened.snapshot().subjects.is_empty());
+        assert!(reopened.snapshot().subjects().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,16 +4,33 @@
 //! the replay of the batch log at startup both go through it, so the same batches in the same
 //! order always give the same state. What it changes is recorded in [`Dirty`] for the next
 //! checkpoint.
+//!
+//! Ownership: every subject has one series identity, the labels it is exported with (county,
+//! unit, target, kind, platform, column or channel), and one agent owns it: the first to report
+//! it. [`Snapshot::admit`] refuses a batch that would write a subject another agent owns, or
+//! give an agent more subjects than it may have; so `/metrics` never holds two series with one
+//! label set. An owner releases a subject by leaving it out of its inventory, by expiry, or
+//! when the office retires the agent ([`Snapshot::retire`]).
+//!
+//! Agent clocks are not trusted: an observation dated more than [`MAX_CLOCK_AHEAD`] after its
+//! receipt is taken as of its receipt, and of two observations of a page the one received later
+//! is the newer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasher;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use xunjian_shared::time::{china_today, days_between};
 use xunjian_shared::wire::{Batch, CheckKind, Observation, TargetKind};
 
 /// Daily availability counts are kept this many days: the indicator looks at 7, reports at a
 /// month.
 pub const PROBE_DAYS_KEPT: i64 = 35;
+
+/// How far ahead of its receipt an observation may be dated: clocks drift, NTP corrects them
+/// within seconds; ten minutes is a wrong clock, not drift.
+pub const MAX_CLOCK_AHEAD: SignedDuration = SignedDuration::from_mins(10);
 
 /// Identifies one page's series: agent, target, kind, column and channel ('' when not a
 /// column or a channel).
@@ -36,6 +53,26 @@ impl SubjectKey {
             channel: observation.channel.clone().unwrap_or_default(),
         }
     }
+
+    /// The smallest key of `agent`: every key of that agent sorts at or after it, and before
+    /// any key of another agent that sorts after it.
+    fn first_of(agent: &str) -> Self {
+        SubjectKey {
+            agent: agent.to_string(),
+            target: String::new(),
+            kind: TargetKind::Site,
+            column: String::new(),
+            channel: String::new(),
+        }
+    }
+}
+
+/// How the collector took a batch: when, and from which certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub received_at: Timestamp,
+    /// The pushing certificate's not-after, when known.
+    pub certificate_not_after: Option<Timestamp>,
 }
 
 /// What the collector knows of one page now.
@@ -51,23 +88,24 @@ pub struct SubjectState {
     pub probe_days: Vec<(i64, u32, u32)>,
     /// The current run of failed probes (what "down: 3 failures in a row" alerts on).
     pub streak: ProbeStreak,
+    /// When the collector received the last observation of the page (expiry counts from it).
+    pub received_at: Timestamp,
 }
 
-/// Failed availability probes in a row, up to the newest probe.
+/// Failed availability probes in a row, up to the newest probe received.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeStreak {
     pub failures: u32,
     /// When the first failure of the run was observed.
     pub since: Option<Timestamp>,
-    /// The newest probe counted; older ones (replays, late pushes) do not change the run.
+    /// The newest probe counted.
     pub last_probe_at: Option<Timestamp>,
 }
 
 impl ProbeStreak {
+    /// Counts a probe. Probes arrive in the order the agent made them (it sends in sequence),
+    /// so the order of receipt decides, never the agent's clock.
     fn record(&mut self, ok: bool, at: Timestamp) {
-        if self.last_probe_at.is_some_and(|last| at < last) {
-            return;
-        }
         self.last_probe_at = Some(at);
         if ok {
             self.failures = 0;
@@ -86,13 +124,22 @@ pub struct AgentState {
     pub last_push_at: Timestamp,
     pub last_sequence: u64,
     pub batches: u64,
+    /// Not-after of the certificate of its last push.
+    pub certificate_not_after: Option<Timestamp>,
 }
 
 /// The projection `/metrics`, the status page and the API read.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub agents: BTreeMap<String, AgentState>,
-    pub subjects: BTreeMap<SubjectKey, SubjectState>,
+    subjects: BTreeMap<SubjectKey, SubjectState>,
+    /// The subjects holding each series identity, by its hash (more than one only when two
+    /// identities collide; the identity itself is compared).
+    owners: HashMap<u64, Vec<SubjectKey>>,
+    /// Subjects per agent.
+    owned: HashMap<String, usize>,
+    /// Keys the identity hash: random per process, so no one can craft colliding names.
+    hasher: RandomState,
 }
 
 /// What changed since the last checkpoint.
@@ -103,38 +150,145 @@ pub struct Dirty {
     pub subjects: HashSet<SubjectKey>,
 }
 
+/// Why a batch may not be taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inadmissible {
+    /// `subject` (described for people) is owned by agent `owner`.
+    Owned { subject: String, owner: String },
+    /// The agent would own `subjects`, more than `limit`.
+    TooManySubjects { subjects: usize, limit: usize },
+}
+
+/// Claims and releases by batches admitted earlier in the same commit group, not yet applied.
+#[derive(Debug, Default)]
+pub struct Claims {
+    claimed: HashMap<u64, String>,
+    released: HashSet<u64>,
+    added: HashMap<String, usize>,
+}
+
+/// What a batch claims once admitted.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    agent: String,
+    claims: Vec<u64>,
+    releases: Vec<u64>,
+    added: usize,
+}
+
+impl Claims {
+    /// Records what an admitted (and logged) batch claims and releases.
+    pub fn record(&mut self, admitted: Admitted) {
+        for hash in admitted.claims {
+            self.released.remove(&hash);
+            self.claimed.insert(hash, admitted.agent.clone());
+        }
+        for hash in admitted.releases {
+            self.claimed.remove(&hash);
+            self.released.insert(hash);
+        }
+        *self.added.entry(admitted.agent).or_default() += admitted.added;
+    }
+}
+
 impl Snapshot {
+    /// Every page, in key order.
+    pub fn subjects(&self) -> &BTreeMap<SubjectKey, SubjectState> {
+        &self.subjects
+    }
+
+    /// Whether `agent` may have `batch` taken, given the batches admitted before it in the same
+    /// group (`claims`); what it claims, to record once it is logged.
+    pub fn admit(&self, batch: &Batch, max_subjects: usize, claims: &Claims) -> Result<Admitted, Inadmissible> {
+        let agent = batch.agent.as_str();
+        let mut admitted = Admitted { agent: agent.to_string(), ..Admitted::default() };
+        let mut fresh: HashSet<u64> = HashSet::new();
+        for observation in &batch.observations {
+            let hash = self.identity_hash(&batch.county, observation);
+            let owner = match claims.claimed.get(&hash) {
+                Some(pending) => Some(pending.as_str()),
+                None if claims.released.contains(&hash) => None,
+                None => self.owner(hash, &batch.county, observation).map(|key| key.agent.as_str()),
+            };
+            match owner {
+                Some(owner) if owner != agent => {
+                    return Err(Inadmissible::Owned {
+                        subject: describe(&batch.county, observation),
+                        owner: owner.to_string(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    // Unowned: a new subject, unless this agent's page only changed its labels.
+                    if fresh.insert(hash) && !self.subjects.contains_key(&SubjectKey::of(agent, observation)) {
+                        admitted.added += 1;
+                    }
+                    admitted.claims.push(hash);
+                }
+            }
+        }
+        let subjects = self.owned.get(agent).copied().unwrap_or(0)
+            + claims.added.get(agent).copied().unwrap_or(0)
+            + admitted.added;
+        if admitted.added > 0 && subjects > max_subjects {
+            return Err(Inadmissible::TooManySubjects { subjects, limit: max_subjects });
+        }
+        if let Some(inventory) = &batch.inventory {
+            let listed = listed(inventory);
+            for (key, state) in self.agent_subjects(agent) {
+                if !listed.contains(&(key.target.as_str(), key.kind, key.column.as_str(), key.channel.as_str())) {
+                    admitted.releases.push(self.identity_hash(&state.county, &state.observation));
+                }
+            }
+        }
+        Ok(admitted)
+    }
+
     /// Applies a batch the store has taken.
-    pub fn apply(&mut self, batch: Batch, received_at: Timestamp, dirty: &mut Dirty) {
+    pub fn apply(&mut self, batch: Batch, receipt: Receipt, dirty: &mut Dirty) {
+        let received_at = receipt.received_at;
         let agent = self.agents.entry(batch.agent.clone()).or_insert_with(|| AgentState {
             county: batch.county.clone(),
             first_push_at: received_at,
             last_push_at: received_at,
             last_sequence: batch.sequence,
             batches: 0,
+            certificate_not_after: None,
         });
         agent.county.clone_from(&batch.county);
         agent.last_push_at = agent.last_push_at.max(received_at);
         agent.last_sequence = agent.last_sequence.max(batch.sequence);
         agent.batches += 1;
+        if receipt.certificate_not_after.is_some() {
+            agent.certificate_not_after = receipt.certificate_not_after;
+        }
         dirty.agents.insert(batch.agent.clone());
 
-        for observation in batch.observations {
+        let latest = received_at + MAX_CLOCK_AHEAD;
+        for mut observation in batch.observations {
+            if observation.checked_at > latest {
+                observation.checked_at = received_at;
+            }
             let key = SubjectKey::of(&batch.agent, &observation);
             let probe = probe_result(&observation);
             let checked_at = observation.checked_at;
             let day = days_since_epoch(china_today(checked_at));
+            let unchanged_identity = self
+                .subjects
+                .get(&key)
+                .is_some_and(|state| same_identity(&state.county, &state.observation, &batch.county, &observation));
+            if !unchanged_identity {
+                self.claim(&key, &batch.county, &observation, dirty);
+            }
             match self.subjects.get_mut(&key) {
                 Some(state) => {
                     state.county.clone_from(&batch.county);
+                    state.received_at = received_at;
                     count_probe(state, probe, day, checked_at);
-                    // A replayed older observation never replaces a newer one; a newer one keeps
-                    // what the previous knew from checks that did not run this time.
-                    if observation.checked_at >= state.observation.checked_at {
-                        let mut observation = observation;
-                        observation.carry_over(&state.observation);
-                        state.observation = observation;
-                    }
+                    // The newer observation (received later) keeps what the previous knew from
+                    // checks that did not run this time.
+                    observation.carry_over(&state.observation);
+                    state.observation = observation;
                 }
                 None => {
                     let mut state = SubjectState {
@@ -144,9 +298,11 @@ impl Snapshot {
                         probes_failed: 0,
                         probe_days: Vec::new(),
                         streak: ProbeStreak::default(),
+                        received_at,
                     };
                     count_probe(&mut state, probe, day, checked_at);
                     self.subjects.insert(key.clone(), state);
+                    *self.owned.entry(key.agent.clone()).or_default() += 1;
                 }
             }
             dirty.subjects.insert(key);
@@ -154,47 +310,166 @@ impl Snapshot {
 
         // A page the agent no longer lists stops producing series now, not after expiry.
         if let Some(inventory) = batch.inventory {
-            let listed: HashSet<(String, TargetKind, String, String)> = inventory
-                .into_iter()
-                .map(|subject| {
-                    (
-                        subject.target,
-                        subject.kind,
-                        subject.column.unwrap_or_default(),
-                        subject.channel.unwrap_or_default(),
-                    )
-                })
-                .collect();
+            let listed = listed(&inventory);
             let unlisted: Vec<SubjectKey> = self
-                .subjects
-                .range(agent_range(&batch.agent))
+                .agent_subjects(&batch.agent)
                 .map(|(key, _)| key)
                 .filter(|key| {
-                    !listed.contains(&(key.target.clone(), key.kind, key.column.clone(), key.channel.clone()))
+                    !listed.contains(&(key.target.as_str(), key.kind, key.column.as_str(), key.channel.as_str()))
                 })
                 .cloned()
                 .collect();
             for key in unlisted {
-                self.subjects.remove(&key);
-                dirty.subjects.insert(key);
+                self.remove(&key, dirty);
             }
         }
     }
 
-    /// Removes pages not observed since `cutoff`; returns how many.
+    /// Removes pages not received since `cutoff`; returns how many.
     pub fn expire(&mut self, cutoff: Timestamp, dirty: &mut Dirty) -> usize {
-        let expired: Vec<SubjectKey> = self
-            .subjects
-            .iter()
-            .filter(|(_, state)| state.observation.checked_at < cutoff)
-            .map(|(key, _)| key.clone())
-            .collect();
+        let expired: Vec<SubjectKey> =
+            self.subjects.iter().filter(|(_, state)| state.received_at < cutoff).map(|(key, _)| key.clone()).collect();
         for key in &expired {
-            self.subjects.remove(key);
-            dirty.subjects.insert(key.clone());
+            self.remove(key, dirty);
         }
         expired.len()
     }
+
+    /// Forgets `agent` and every page it owns (the office retired it); returns how many pages.
+    pub fn retire(&mut self, agent: &str, dirty: &mut Dirty) -> usize {
+        let keys: Vec<SubjectKey> = self.agent_subjects(agent).map(|(key, _)| key.clone()).collect();
+        for key in &keys {
+            self.remove(key, dirty);
+        }
+        if self.agents.remove(agent).is_some() {
+            dirty.agents.insert(agent.to_string());
+        }
+        keys.len()
+    }
+
+    /// Puts a checkpointed page back (at startup). Of two pages with one identity (written
+    /// before owners were enforced), the one received later stays.
+    pub fn insert_loaded(&mut self, key: SubjectKey, state: SubjectState, dirty: &mut Dirty) {
+        let hash = self.identity_hash(&state.county, &state.observation);
+        if let Some(other) = self.owner(hash, &state.county, &state.observation).cloned() {
+            let other_is_newer = self.subjects.get(&other).is_some_and(|o| o.received_at >= state.received_at);
+            if other_is_newer {
+                dirty.subjects.insert(key);
+                return;
+            }
+            self.remove(&other, dirty);
+        }
+        self.owners.entry(hash).or_default().push(key.clone());
+        *self.owned.entry(key.agent.clone()).or_default() += 1;
+        self.subjects.insert(key, state);
+    }
+
+    /// Every page of `agent` exactly: not those of `agent-b`, `agent.b` or `agent_b`.
+    fn agent_subjects<'s>(&'s self, agent: &'s str) -> impl Iterator<Item = (&'s SubjectKey, &'s SubjectState)> + 's {
+        self.subjects.range(SubjectKey::first_of(agent)..).take_while(move |(key, _)| key.agent == agent)
+    }
+
+    fn identity_hash(&self, county: &str, observation: &Observation) -> u64 {
+        self.hasher.hash_one((
+            county,
+            observation.unit.as_str(),
+            observation.target.as_str(),
+            observation.kind,
+            observation.platform.as_deref().unwrap_or(""),
+            observation.column.as_deref().unwrap_or(""),
+            observation.channel.as_deref().unwrap_or(""),
+        ))
+    }
+
+    /// The page holding this identity, if any.
+    fn owner(&self, hash: u64, county: &str, observation: &Observation) -> Option<&SubjectKey> {
+        self.owners.get(&hash)?.iter().find(|key| {
+            self.subjects
+                .get(*key)
+                .is_some_and(|state| same_identity(&state.county, &state.observation, county, observation))
+        })
+    }
+
+    /// Makes `key` the holder of the identity `observation` now has. A different page holding
+    /// it gives way: batches are admitted before they are logged, so this happens only when
+    /// replaying the log after a release that is not in it (an expiry or retirement lost in a
+    /// crash), and then the log's order decides.
+    fn claim(&mut self, key: &SubjectKey, county: &str, observation: &Observation, dirty: &mut Dirty) {
+        let hash = self.identity_hash(county, observation);
+        if let Some(other) = self.owner(hash, county, observation).cloned()
+            && other != *key
+        {
+            self.remove(&other, dirty);
+        }
+        if let Some(state) = self.subjects.get(key) {
+            let old = self.identity_hash(&state.county, &state.observation);
+            self.unindex(old, key);
+        }
+        self.owners.entry(hash).or_default().push(key.clone());
+    }
+
+    fn remove(&mut self, key: &SubjectKey, dirty: &mut Dirty) {
+        if let Some(state) = self.subjects.remove(key) {
+            let hash = self.identity_hash(&state.county, &state.observation);
+            self.unindex(hash, key);
+            if let Some(count) = self.owned.get_mut(&key.agent) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    self.owned.remove(&key.agent);
+                }
+            }
+        }
+        dirty.subjects.insert(key.clone());
+    }
+
+    fn unindex(&mut self, hash: u64, key: &SubjectKey) {
+        if let Some(keys) = self.owners.get_mut(&hash) {
+            keys.retain(|k| k != key);
+            if keys.is_empty() {
+                self.owners.remove(&hash);
+            }
+        }
+    }
+}
+
+/// The series identity: the labels a page is exported with.
+fn same_identity(county: &str, observation: &Observation, other_county: &str, other: &Observation) -> bool {
+    county == other_county
+        && observation.unit == other.unit
+        && observation.target == other.target
+        && observation.kind == other.kind
+        && observation.platform == other.platform
+        && observation.column == other.column
+        && observation.channel == other.channel
+}
+
+/// A subject in words, for a refusal.
+fn describe(county: &str, observation: &Observation) -> String {
+    let scope = match (&observation.column, &observation.channel) {
+        (Some(column), _) => format!(", column {column:?}"),
+        (_, Some(channel)) => format!(", channel {channel:?}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {:?}{scope} (county {county:?}, unit {:?})",
+        observation.kind.as_str(),
+        observation.target,
+        observation.unit
+    )
+}
+
+fn listed(inventory: &[xunjian_shared::wire::SubjectRef]) -> HashSet<(&str, TargetKind, &str, &str)> {
+    inventory
+        .iter()
+        .map(|subject| {
+            (
+                subject.target.as_str(),
+                subject.kind,
+                subject.column.as_deref().unwrap_or(""),
+                subject.channel.as_deref().unwrap_or(""),
+            )
+        })
+        .collect()
 }
 
 /// Whether an observation is an availability probe, and whether it succeeded.
@@ -231,20 +506,135 @@ fn count_probe(state: &mut SubjectState, probe: Option<bool>, day: i64, at: Time
     days.retain(|(d, _, _)| newest - *d < PROBE_DAYS_KEPT);
 }
 
-/// Every key of `agent` in a map ordered by SubjectKey.
-fn agent_range(agent: &str) -> std::ops::Range<SubjectKey> {
-    let low = SubjectKey {
-        agent: agent.to_string(),
-        target: String::new(),
-        kind: TargetKind::Site,
-        column: String::new(),
-        channel: String::new(),
-    };
-    // Agent ids are ASCII, so the same id followed by a char above ASCII bounds every key.
-    let high = SubjectKey { agent: format!("{agent}\u{7f}"), ..low.clone() };
-    low..high
-}
-
 pub fn days_since_epoch(date: jiff::civil::Date) -> i64 {
     days_between(jiff::civil::Date::constant(1970, 1, 1), date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xunjian_shared::wire::{BatchId, FetchRecord, SubjectRef};
+
+    fn probe(target: &str, ok: bool, at: Timestamp) -> Observation {
+        let mut observation =
+            Observation::new(target, TargetKind::Site, "单位", "http://x/", CheckKind::Availability, at);
+        observation.fetch = Some(FetchRecord {
+            status: ok.then_some(200),
+            duration_ms: 5,
+            failure: (!ok).then_some(xunjian_shared::wire::FetchFailure::Connect),
+            redirects: Vec::new(),
+            tls_not_after: None,
+            charset: None,
+            body_bytes: 0,
+            truncated: false,
+        });
+        observation
+    }
+
+    fn batch(agent: &str, county: &str, observations: Vec<Observation>, inventory: Option<Vec<&str>>) -> Batch {
+        Batch {
+            schema_version: 1,
+            batch_id: BatchId::parse("abcdefgh").unwrap(),
+            agent: agent.into(),
+            county: county.into(),
+            sequence: 1,
+            created_at: Timestamp::UNIX_EPOCH,
+            inventory: inventory.map(|targets| {
+                targets
+                    .into_iter()
+                    .map(|t| SubjectRef { target: t.into(), kind: TargetKind::Site, column: None, channel: None })
+                    .collect()
+            }),
+            observations,
+        }
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(1_790_000_000 + second).unwrap()
+    }
+
+    fn receipt(second: i64) -> Receipt {
+        Receipt { received_at: at(second), certificate_not_after: None }
+    }
+
+    fn admit_and_apply(snapshot: &mut Snapshot, batch: Batch, second: i64) -> Result<(), Inadmissible> {
+        snapshot.admit(&batch, 10, &Claims::default())?;
+        snapshot.apply(batch, receipt(second), &mut Dirty::default());
+        Ok(())
+    }
+
+    #[test]
+    fn one_agent_owns_a_subject_until_it_lets_go() {
+        let mut snapshot = Snapshot::default();
+        admit_and_apply(&mut snapshot, batch("gamma", "乙县", vec![probe("乙县政府网", true, at(0))], None), 0)
+            .unwrap();
+        // Another agent writing the same labels is refused, naming the owner.
+        let hostile = batch("alpha", "乙县", vec![probe("乙县政府网", false, at(1))], None);
+        let refused = snapshot.admit(&hostile, 10, &Claims::default()).unwrap_err();
+        assert!(matches!(&refused, Inadmissible::Owned { owner, .. } if owner == "gamma"), "{refused:?}");
+        // Other labels (another county) are another subject.
+        admit_and_apply(&mut snapshot, batch("alpha", "甲县", vec![probe("乙县政府网", false, at(1))], None), 1)
+            .unwrap();
+        // The owner's inventory drops it: free for the next agent.
+        admit_and_apply(&mut snapshot, batch("gamma", "乙县", Vec::new(), Some(vec![])), 2).unwrap();
+        admit_and_apply(&mut snapshot, hostile, 3).unwrap();
+        let (key, state) = snapshot.subjects().iter().next().unwrap();
+        assert_eq!((snapshot.subjects().len(), key.agent.as_str(), state.county.as_str()), (1, "alpha", "乙县"));
+    }
+
+    #[test]
+    fn an_inventory_touches_only_its_own_agent() {
+        let mut snapshot = Snapshot::default();
+        for agent in ["a", "a-b", "a.b", "a_b", "ab"] {
+            admit_and_apply(
+                &mut snapshot,
+                batch(agent, "县", vec![probe(&format!("{agent}站"), true, at(0))], None),
+                0,
+            )
+            .unwrap();
+        }
+        admit_and_apply(&mut snapshot, batch("a", "县", Vec::new(), Some(vec![])), 1).unwrap();
+        let agents: Vec<&str> = snapshot.subjects().keys().map(|k| k.agent.as_str()).collect();
+        assert_eq!(agents, ["a-b", "a.b", "a_b", "ab"]);
+    }
+
+    #[test]
+    fn a_clock_in_the_future_cannot_freeze_a_site_as_up() {
+        let mut snapshot = Snapshot::default();
+        let year_2099 = Timestamp::from_second(4_070_908_800).unwrap();
+        admit_and_apply(&mut snapshot, batch("a", "县", vec![probe("站", true, year_2099)], None), 0).unwrap();
+        for n in 1..=3 {
+            admit_and_apply(&mut snapshot, batch("a", "县", vec![probe("站", false, at(n))], None), n).unwrap();
+        }
+        let state = snapshot.subjects().values().next().unwrap();
+        assert_eq!(state.streak.failures, 3, "received later is newer");
+        assert_eq!(state.observation.fetch.as_ref().unwrap().status, None, "the newest probe shows");
+        // The future-dated probe was taken as of its receipt, so it expires like any other.
+        let mut dirty = Dirty::default();
+        assert_eq!(snapshot.expire(at(10), &mut dirty), 1);
+    }
+
+    #[test]
+    fn subjects_per_agent_are_capped_and_claims_in_one_group_count() {
+        let snapshot = Snapshot::default();
+        let many: Vec<Observation> = (0..11).map(|i| probe(&format!("站{i}"), true, at(0))).collect();
+        let refused = snapshot.admit(&batch("a", "县", many, None), 10, &Claims::default()).unwrap_err();
+        assert_eq!(refused, Inadmissible::TooManySubjects { subjects: 11, limit: 10 });
+        // Two batches in one group claiming the same new subject: the second is refused.
+        let mut claims = Claims::default();
+        let first = batch("a", "县", vec![probe("新站", true, at(0))], None);
+        claims.record(snapshot.admit(&first, 10, &claims).unwrap());
+        let second = batch("b", "县", vec![probe("新站", true, at(0))], None);
+        assert!(matches!(snapshot.admit(&second, 10, &claims), Err(Inadmissible::Owned { owner, .. }) if owner == "a"));
+    }
+
+    #[test]
+    fn retiring_an_agent_frees_its_subjects() {
+        let mut snapshot = Snapshot::default();
+        admit_and_apply(&mut snapshot, batch("old", "县", vec![probe("站", true, at(0))], None), 0).unwrap();
+        let mut dirty = Dirty::default();
+        assert_eq!(snapshot.retire("old", &mut dirty), 1);
+        assert!(snapshot.agents.is_empty() && snapshot.subjects().is_empty());
+        admit_and_apply(&mut snapshot, batch("new", "县", vec![probe("站", true, at(1))], None), 1).unwrap();
+    }
 }

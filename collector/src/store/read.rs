@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use xunjian_shared::wire::{Batch, Observation};
 
-use super::{AgentState, Dirty, Snapshot, StoreError, SubjectKey, SubjectState};
+use super::{AgentState, Dirty, Receipt, Snapshot, StoreError, SubjectKey, SubjectState};
 
 /// The projection as of the last acknowledged batch, and what the replay changed since the
 /// checkpoint (to be written by the next one).
@@ -14,7 +14,9 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
     let write = StoreError::Write;
     let mut snapshot = Snapshot::default();
     let mut agents = connection
-        .prepare("SELECT agent, county, first_push_at, last_push_at, last_sequence, batches FROM agents")
+        .prepare(
+            "SELECT agent, county, first_push_at, last_push_at, last_sequence, batches, certificate_not_after FROM agents",
+        )
         .map_err(write)?;
     let rows = agents
         .query_map([], |row| {
@@ -26,6 +28,7 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
                     last_push_at: Timestamp::from_second(row.get(3)?).unwrap_or(Timestamp::UNIX_EPOCH),
                     last_sequence: row.get::<_, i64>(4)? as u64,
                     batches: row.get::<_, i64>(5)? as u64,
+                    certificate_not_after: row.get::<_, Option<i64>>(6)?.and_then(|t| Timestamp::from_second(t).ok()),
                 },
             ))
         })
@@ -34,8 +37,11 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
         let (agent, state) = row.map_err(write)?;
         snapshot.agents.insert(agent, state);
     }
+    let mut dirty = Dirty::default();
     let mut subjects = connection
-        .prepare("SELECT agent, county, probes_ok, probes_failed, probe_days, observation, streak FROM subjects")
+        .prepare(
+            "SELECT agent, county, probes_ok, probes_failed, probe_days, observation, streak, received_at FROM subjects",
+        )
         .map_err(write)?;
     let rows = subjects
         .query_map([], |row| {
@@ -47,34 +53,48 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
                 row.get::<_, String>(4)?,
                 row.get::<_, String>(5)?,
                 row.get::<_, String>(6)?,
+                row.get::<_, i64>(7)?,
             ))
         })
         .map_err(write)?;
     for row in rows {
-        let (agent, county, probes_ok, probes_failed, days, json, streak) = row.map_err(write)?;
+        let (agent, county, probes_ok, probes_failed, days, json, streak, received_at) = row.map_err(write)?;
         let corrupt = |source| StoreError::Corrupt { what: format!("a page of agent {agent}"), source };
         let observation: Observation = serde_json::from_str(&json).map_err(corrupt)?;
         let probe_days: Vec<(i64, u32, u32)> = serde_json::from_str(&days).map_err(corrupt)?;
         let streak = serde_json::from_str(&streak).map_err(corrupt)?;
         let key = SubjectKey::of(&agent, &observation);
-        snapshot
-            .subjects
-            .insert(key, SubjectState { county, observation, probes_ok, probes_failed, probe_days, streak });
+        // Pages checkpointed before receipt times were kept count from their observation.
+        let received_at = match received_at {
+            0 => observation.checked_at.min(Timestamp::now()),
+            seconds => Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH),
+        };
+        let state = SubjectState { county, observation, probes_ok, probes_failed, probe_days, streak, received_at };
+        snapshot.insert_loaded(key, state, &mut dirty);
     }
 
-    let mut dirty = Dirty::default();
-    let mut log = connection.prepare("SELECT id, received_at, gzip, body FROM batch_log ORDER BY id").map_err(write)?;
+    let mut log = connection
+        .prepare("SELECT id, received_at, gzip, body, certificate_not_after FROM batch_log ORDER BY id")
+        .map_err(write)?;
     let rows = log
         .query_map([], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, bool>(2)?, row.get::<_, Vec<u8>>(3)?))
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, bool>(2)?,
+                row.get::<_, Vec<u8>>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+            ))
         })
         .map_err(write)?;
     let mut replayed = 0usize;
+    let stamp = |seconds: i64| Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH);
     for row in rows {
-        let (id, received_at, gzip, body) = row.map_err(write)?;
+        let (id, received_at, gzip, body, not_after) = row.map_err(write)?;
         match decode(&body, gzip) {
             Ok(batch) => {
-                snapshot.apply(batch, Timestamp::from_second(received_at).unwrap_or(Timestamp::UNIX_EPOCH), &mut dirty);
+                let receipt = Receipt { received_at: stamp(received_at), certificate_not_after: not_after.map(stamp) };
+                snapshot.apply(batch, receipt, &mut dirty);
                 replayed += 1;
             }
             // The row was written by this store after the batch decoded once; a row that no

@@ -2,15 +2,16 @@
 //!
 //! ```text
 //! meta(key PK, value)                      schema_version
-//! batches(batch_id PK, agent, sequence,    every batch taken, for deduplication within the
-//!         received_at, observations)       dedupe window
+//! batches(agent, batch_id, sequence,       every batch taken, for deduplication (per agent) within
+//!         received_at, observations)       the dedupe window; PK(agent, batch_id)
 //! batch_log(id PK, received_at, gzip,      batches taken since the last checkpoint, as received;
-//!           body BLOB)                     replayed in id order at startup, deleted by checkpoints
+//!           body BLOB, certificate_not_after)   replayed in id order at startup, deleted by checkpoints
 //! agents(agent PK, county, first_push_at,  checkpointed projection: agents …
-//!        last_push_at, last_sequence, batches)
+//!        last_push_at, last_sequence, batches, certificate_not_after)
 //! subjects(agent, target, kind,            … and every page's latest state
 //!          column_name, channel, county, probes_ok, probes_failed,
-//!          probe_days JSON, observation JSON)   PK(agent, target, kind, column_name, channel)
+//!          probe_days JSON, observation JSON, streak JSON, received_at)
+//!                                          PK(agent, target, kind, column_name, channel)
 //! filings(name, channel, unit, county,      the registry (备案): channel is 网站 or a platform name
 //!         filed_on, status)                PK(name, channel)
 //! exemptions(id PK, target, column_name,   findings accepted for a reason; revoked ones stay, as
@@ -23,6 +24,14 @@
 //!             reason, author, …, lifted_at)  serial), effective without a restart
 //! alerts(fingerprint PK, alert JSON,        the alert engine's state (pending, firing, resolved and
 //!        state, updated_at)                 when it last notified), so a restart neither repeats nor forgets
+//! retirements(id PK, agent, reason,         agents the office retired; applied_at once the collector
+//!             author, created_at, applied_at)   forgot the agent and released its subjects
+//! notifications(id PK, notifier,            the outbox: one row per notice and notifier, written with
+//!               fingerprint, priority, notice JSON,   the alert state; delivered_at on the receiver's
+//!               created_at, attempts, delivered_at,   2xx, failed_at when given up, folded when it
+//!               failed_at, folded)                    went out as part of a summary line
+//! notification_folds(notifier PK, count)   notices a full queue folded into the next message's
+//!                                          summary line (另有 N 条告警)
 //! ```
 //! `subjects.streak` is the current run of failed probes (JSON); `meta.registry_version` counts
 //! changes to filings, exemptions and silences, so the writer reloads them only when they changed.
@@ -135,6 +144,49 @@ CREATE TABLE revocations (
     lifted_by TEXT
 );
 "#,
+    r#"
+CREATE TABLE batches_per_agent (
+    agent TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    observations INTEGER NOT NULL,
+    PRIMARY KEY (agent, batch_id)
+);
+INSERT INTO batches_per_agent (agent, batch_id, sequence, received_at, observations)
+    SELECT agent, batch_id, sequence, received_at, observations FROM batches;
+DROP TABLE batches;
+ALTER TABLE batches_per_agent RENAME TO batches;
+CREATE INDEX batches_by_time ON batches (received_at);
+ALTER TABLE batch_log ADD COLUMN certificate_not_after INTEGER;
+ALTER TABLE subjects ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN certificate_not_after INTEGER;
+CREATE TABLE retirements (
+    id INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    applied_at INTEGER
+);
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    notifier TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    notice TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    delivered_at INTEGER,
+    failed_at INTEGER,
+    folded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notifications_open ON notifications (notifier, delivered_at, failed_at);
+CREATE TABLE notification_folds (
+    notifier TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Brings the database to the current layout; returns the version it is at.
@@ -163,6 +215,31 @@ pub fn migrate(connection: &mut Connection) -> rusqlite::Result<usize> {
         transaction.commit()?;
     }
     Ok(version)
+}
+
+/// Space freed by deletions (checkpoints, retention, retirements) goes back to the file system:
+/// a new database is made with incremental auto-vacuum, an older one is converted once (a full
+/// VACUUM, at the start of the collector that owns it).
+pub fn enable_incremental_vacuum(connection: &Connection) -> rusqlite::Result<()> {
+    let mode: i64 = connection.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
+    if mode != 2 {
+        let pages: i64 = connection.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+        connection.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        if pages > 0 {
+            tracing::info!(pages, "converting the database to incremental vacuum (once)");
+            connection.execute_batch("VACUUM")?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns up to `pages` free pages to the file system.
+pub fn incremental_vacuum(connection: &Connection, pages: u32) -> rusqlite::Result<()> {
+    // The pragma returns a row per page freed; step through them all.
+    let mut statement = connection.prepare(&format!("PRAGMA incremental_vacuum({pages})"))?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
 }
 
 /// Durability settings: WAL so readers never block the writer, and a full sync at every commit

@@ -1,4 +1,5 @@
-//! The writer thread: group commits of pushes into the batch log, checkpoints, retention.
+//! The writer thread: group commits of pushes into the batch log, checkpoints, retention,
+//! and the office's retirements of agents.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, RwLock};
@@ -8,9 +9,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 use xunjian_shared::wire::Batch;
 
+use super::projection::Claims;
 use super::{
-    CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Dirty, Expired, LoggedBody, MAX_GROUP, REGISTRY_POLL, Request,
-    Snapshot, StoreError, filings,
+    CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Dirty, Expired, LoggedBody, MAX_GROUP, REGISTRY_POLL, Receipt,
+    Request, Snapshot, StoreError, filings, schema,
 };
 use crate::registry::Registry;
 
@@ -25,6 +27,8 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
     let mut last_checkpoint = Instant::now();
     let mut data_version = filings::data_version(&connection);
     let mut registry_version = filings::registry_version(&connection);
+    // Retirements made while the collector was down (or lost in a crash) apply now.
+    retire_agents(&mut connection, &snapshot, &registry, &mut dirty);
     loop {
         let wait = CHECKPOINT_EVERY.saturating_sub(last_checkpoint.elapsed()).min(REGISTRY_POLL);
         let first = match requests.recv_timeout(wait) {
@@ -43,15 +47,26 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
             let mut commits = Vec::new();
             for request in group {
                 match request {
-                    Request::Commit { batch, body, received_at, reply } => {
-                        commits.push((batch, body, received_at, reply))
+                    Request::Commit { batch, body, receipt, max_subjects, reply } => {
+                        commits.push(Commit { batch, body, receipt, max_subjects, reply })
                     }
                     Request::Expire { now, series_expiry, dedupe_window, reply } => {
-                        let _ =
-                            reply.send(expire(&connection, &snapshot, &mut dirty, now, series_expiry, dedupe_window));
+                        let expired = expire(&connection, &snapshot, &mut dirty, now, series_expiry, dedupe_window);
+                        // Released subjects are free for other agents at once: make the release
+                        // durable now, not at the next checkpoint, so a replay agrees.
+                        if expired.as_ref().is_ok_and(|e| e.subjects > 0) {
+                            if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty, &[]) {
+                                tracing::error!(error = %err, "checkpoint after expiry failed");
+                            }
+                            last_checkpoint = Instant::now();
+                        }
+                        if let Err(err) = schema::incremental_vacuum(&connection, VACUUM_PAGES) {
+                            tracing::warn!(error = %err, "incremental vacuum failed; space is reclaimed later");
+                        }
+                        let _ = reply.send(expired);
                     }
                     Request::Checkpoint { reply } => {
-                        let _ = reply.send(checkpoint(&mut connection, &snapshot, &mut dirty));
+                        let _ = reply.send(checkpoint(&mut connection, &snapshot, &mut dirty, &[]));
                         last_checkpoint = Instant::now();
                     }
                     Request::Registry { change, now, reply } => {
@@ -59,6 +74,7 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                         if outcome.is_ok() {
                             registry_version = filings::registry_version(&connection);
                             reload_registry(&connection, &registry);
+                            retire_agents(&mut connection, &snapshot, &registry, &mut dirty);
                         }
                         let _ = reply.send(outcome);
                     }
@@ -79,17 +95,18 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
             if changed != registry_version {
                 registry_version = changed;
                 reload_registry(&connection, &registry);
+                retire_agents(&mut connection, &snapshot, &registry, &mut dirty);
             }
         }
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty) {
+            if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty, &[]) {
                 tracing::error!(error = %err, "checkpoint failed; the batch log keeps everything and it will be retried");
             }
             last_checkpoint = Instant::now();
         }
     }
     // Every handle is gone: leave a checkpoint so the next start has little to replay.
-    if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty) {
+    if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty, &[]) {
         tracing::error!(error = %err, "final checkpoint failed; the batch log will be replayed at the next start");
     }
 }
@@ -101,39 +118,74 @@ fn reload_registry(connection: &Connection, registry: &RwLock<Registry>) {
     }
 }
 
-type Reply = tokio::sync::oneshot::Sender<Result<CommitOutcome, StoreError>>;
-/// A batch's fate in a group: the batch to apply (when newly taken), the answer, who waits.
-type Taken = (Option<(Batch, Timestamp)>, Result<CommitOutcome, StoreError>, Reply);
+/// Free pages returned to the file system per retention pass (a minute): 16 MiB.
+const VACUUM_PAGES: u32 = 4096;
 
-fn commit_group(
-    connection: &mut Connection,
-    snapshot: &RwLock<Snapshot>,
-    dirty: &mut Dirty,
-    commits: Vec<(Batch, LoggedBody, Timestamp, Reply)>,
-) {
+type Reply = tokio::sync::oneshot::Sender<Result<CommitOutcome, StoreError>>;
+
+/// A push waiting for the writer.
+pub(super) struct Commit {
+    batch: Batch,
+    body: LoggedBody,
+    receipt: Receipt,
+    max_subjects: usize,
+    reply: Reply,
+}
+
+/// A batch's fate in a group: the batch to apply (when newly taken), the answer, who waits.
+type Taken = (Option<(Batch, Receipt)>, Result<CommitOutcome, StoreError>, Reply);
+
+/// Commits a group of pushes in one transaction, each in its own savepoint: a batch id its
+/// agent sent before is a duplicate; a batch another agent's subjects or the subject cap refuse
+/// leaves no trace; the rest are logged. Only after the commit are they applied and answered.
+fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty: &mut Dirty, commits: Vec<Commit>) {
     let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
-        Err(err) => return fail_all(commits.into_iter().map(|(_, _, _, reply)| reply), &err),
+        Err(err) => return fail_all(commits.into_iter().map(|commit| commit.reply), &err),
     };
     let mut taken: Vec<Taken> = Vec::with_capacity(commits.len());
-    for (index, (batch, body, received_at, reply)) in commits.into_iter().enumerate() {
-        let savepoint = format!("batch_{index}");
-        let result = transaction
-            .execute_batch(&format!("SAVEPOINT {savepoint}"))
-            .and_then(|()| log_batch(&transaction, &batch, &body, received_at));
-        match result {
-            Ok(true) => {
-                let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
-                let observations = batch.observations.len() as u32;
-                taken.push((Some((batch, received_at)), Ok(CommitOutcome::Accepted { observations }), reply));
-            }
-            Ok(false) => {
-                let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
-                taken.push((None, Ok(CommitOutcome::Duplicate), reply));
-            }
-            Err(err) => {
-                let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
-                taken.push((None, Err(StoreError::Write(err)), reply));
+    {
+        // Only this thread changes the projection, so reading it while deciding is consistent.
+        let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut claims = Claims::default();
+        for (index, Commit { batch, body, receipt, max_subjects, reply }) in commits.into_iter().enumerate() {
+            let savepoint = format!("batch_{index}");
+            let result = transaction
+                .execute_batch(&format!("SAVEPOINT {savepoint}"))
+                .and_then(|()| record_id(&transaction, &batch, receipt.received_at));
+            let admitted = match result {
+                Ok(true) => projection.admit(&batch, max_subjects, &claims),
+                Ok(false) => {
+                    let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
+                    taken.push((None, Ok(CommitOutcome::Duplicate), reply));
+                    continue;
+                }
+                Err(err) => {
+                    let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
+                    taken.push((None, Err(StoreError::Write(err)), reply));
+                    continue;
+                }
+            };
+            let admitted = match admitted {
+                Ok(admitted) => admitted,
+                Err(refusal) => {
+                    // Not taken: forget its id too, so the agent may send it again once fixed.
+                    let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
+                    taken.push((None, Ok(CommitOutcome::Refused(refusal)), reply));
+                    continue;
+                }
+            };
+            match append_log(&transaction, &body, receipt) {
+                Ok(()) => {
+                    let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
+                    claims.record(admitted);
+                    let observations = batch.observations.len() as u32;
+                    taken.push((Some((batch, receipt)), Ok(CommitOutcome::Accepted { observations }), reply));
+                }
+                Err(err) => {
+                    let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
+                    taken.push((None, Err(StoreError::Write(err)), reply));
+                }
             }
         }
     }
@@ -145,8 +197,8 @@ fn commit_group(
     {
         let mut projection = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for (batch, outcome, reply) in taken {
-            if let Some((batch, received_at)) = batch {
-                projection.apply(batch, received_at, dirty);
+            if let Some((batch, receipt)) = batch {
+                projection.apply(batch, receipt, dirty);
             }
             replies.push((outcome, reply));
         }
@@ -156,32 +208,70 @@ fn commit_group(
     }
 }
 
-/// Records the batch id and appends the batch to the log; false when the id was seen before.
-fn log_batch(
-    transaction: &rusqlite::Transaction<'_>,
-    batch: &Batch,
-    body: &LoggedBody,
-    received_at: Timestamp,
-) -> rusqlite::Result<bool> {
+/// Records the batch id for its agent; false when this agent sent it before.
+fn record_id(transaction: &rusqlite::Transaction<'_>, batch: &Batch, received_at: Timestamp) -> rusqlite::Result<bool> {
     let inserted = transaction
         .prepare_cached(
-            "INSERT INTO batches (batch_id, agent, sequence, received_at, observations) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (batch_id) DO NOTHING",
+            "INSERT INTO batches (agent, batch_id, sequence, received_at, observations) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (agent, batch_id) DO NOTHING",
         )?
         .execute(params![
-            batch.batch_id.as_str(),
             batch.agent,
+            batch.batch_id.as_str(),
             batch.sequence as i64,
             received_at.as_second(),
             batch.observations.len() as i64
         ])?;
-    if inserted == 0 {
-        return Ok(false);
-    }
+    Ok(inserted > 0)
+}
+
+/// Appends the batch as received to the log, with what replay needs of its receipt.
+fn append_log(transaction: &rusqlite::Transaction<'_>, body: &LoggedBody, receipt: Receipt) -> rusqlite::Result<()> {
     transaction
-        .prepare_cached("INSERT INTO batch_log (received_at, gzip, body) VALUES (?1, ?2, ?3)")?
-        .execute(params![received_at.as_second(), body.gzip, body.bytes])?;
-    Ok(true)
+        .prepare_cached(
+            "INSERT INTO batch_log (received_at, gzip, body, certificate_not_after) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            receipt.received_at.as_second(),
+            body.gzip,
+            body.bytes,
+            receipt.certificate_not_after.map(|t| t.as_second())
+        ])?;
+    Ok(())
+}
+
+/// Applies the retirements the office made and the collector has not applied yet: the agent
+/// and its subjects leave the projection, and the checkpoint that records it also marks them
+/// applied.
+fn retire_agents(
+    connection: &mut Connection,
+    snapshot: &RwLock<Snapshot>,
+    registry: &RwLock<Registry>,
+    dirty: &mut Dirty,
+) {
+    let pending: Vec<(i64, String)> = registry
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .retirements
+        .iter()
+        .filter(|r| r.applied_at.is_none())
+        .map(|r| (r.id, r.agent.clone()))
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    {
+        let mut projection = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (id, agent) in &pending {
+            let subjects = projection.retire(agent, dirty);
+            tracing::info!(retirement = id, agent, subjects, "agent retired; its subjects are released");
+        }
+    }
+    let ids: Vec<i64> = pending.iter().map(|(id, _)| *id).collect();
+    match checkpoint(connection, snapshot, dirty, &ids) {
+        Ok(_) => reload_registry(connection, registry),
+        Err(err) => tracing::error!(error = %err, "cannot record a retirement; it is applied again at the next start"),
+    }
 }
 
 fn fail_all(replies: impl Iterator<Item = Reply>, err: &rusqlite::Error) {
@@ -191,11 +281,13 @@ fn fail_all(replies: impl Iterator<Item = Reply>, err: &rusqlite::Error) {
     }
 }
 
-/// Writes every changed agent and page, then drops the log rows the written state covers.
+/// Writes every changed agent and page, then drops the log rows the written state covers;
+/// marks `retired` (retirement ids whose effect the state now holds) applied.
 fn checkpoint(
     connection: &mut Connection,
     snapshot: &RwLock<Snapshot>,
     dirty: &mut Dirty,
+    retired: &[i64],
 ) -> Result<Checkpointed, StoreError> {
     let write = StoreError::Write;
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
@@ -206,34 +298,41 @@ fn checkpoint(
         let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut agent = transaction
             .prepare_cached(
-                "INSERT OR REPLACE INTO agents (agent, county, first_push_at, last_push_at, last_sequence, batches) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR REPLACE INTO agents (agent, county, first_push_at, last_push_at, last_sequence, batches, certificate_not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .map_err(write)?;
+        let mut forget = transaction.prepare_cached("DELETE FROM agents WHERE agent = ?1").map_err(write)?;
         for id in &dirty.agents {
-            if let Some(state) = projection.agents.get(id) {
-                agent
-                    .execute(params![
-                        id,
-                        state.county,
-                        state.first_push_at.as_second(),
-                        state.last_push_at.as_second(),
-                        state.last_sequence as i64,
-                        state.batches as i64
-                    ])
-                    .map_err(write)?;
+            match projection.agents.get(id) {
+                Some(state) => {
+                    agent
+                        .execute(params![
+                            id,
+                            state.county,
+                            state.first_push_at.as_second(),
+                            state.last_push_at.as_second(),
+                            state.last_sequence as i64,
+                            state.batches as i64,
+                            state.certificate_not_after.map(|t| t.as_second())
+                        ])
+                        .map_err(write)?;
+                }
+                None => {
+                    forget.execute([id]).map_err(write)?;
+                }
             }
         }
         let mut upsert = transaction
             .prepare_cached(
-                "INSERT OR REPLACE INTO subjects (agent, target, kind, column_name, channel, county, probes_ok, probes_failed, probe_days, observation, streak)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT OR REPLACE INTO subjects (agent, target, kind, column_name, channel, county, probes_ok, probes_failed, probe_days, observation, streak, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .map_err(write)?;
         let mut delete = transaction
             .prepare_cached("DELETE FROM subjects WHERE agent = ?1 AND target = ?2 AND kind = ?3 AND column_name = ?4 AND channel = ?5")
             .map_err(write)?;
         for key in &dirty.subjects {
-            match projection.subjects.get(key) {
+            match projection.subjects().get(key) {
                 Some(state) => {
                     let observation = serde_json::to_string(&state.observation)
                         .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
@@ -253,7 +352,8 @@ fn checkpoint(
                             state.probes_failed as i64,
                             days,
                             observation,
-                            streak
+                            streak,
+                            state.received_at.as_second()
                         ])
                         .map_err(write)?;
                 }
@@ -269,6 +369,11 @@ fn checkpoint(
         Some(id) => transaction.execute("DELETE FROM batch_log WHERE id <= ?1", [id]).map_err(write)?,
         None => 0,
     };
+    for id in retired {
+        transaction
+            .execute("UPDATE retirements SET applied_at = ?1 WHERE id = ?2", params![Timestamp::now().as_second(), id])
+            .map_err(write)?;
+    }
     transaction.commit().map_err(write)?;
     dirty.agents.clear();
     dirty.subjects.clear();

@@ -13,6 +13,8 @@
 //! GET    /api/v1/revocations          agents refused at the push port
 //! POST   /api/v1/revocations          refuse one: JSON {agent, serial, reason, author}         admin
 //! DELETE /api/v1/revocations/{id}     lift one (it stays in the list)                       admin
+//! GET    /api/v1/retirements          agents retired
+//! POST   /api/v1/retirements          retire one, releasing its subjects: JSON {agent, reason?, author}   admin
 //! GET    /api/v1/audit                the newest changes, who and when
 //! ```
 //! Changes need `Authorization: Bearer <token>` matching `[web] admin_token_file`; the author
@@ -38,7 +40,11 @@ const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
 
 pub(super) fn routes() -> Router<WebState> {
     Router::new()
-        .route("/api/v1/registry", get(registry_json).put(registry_replace))
+        // axum's default 2 MB would cut a registry short of the 8 MiB promised.
+        .route(
+            "/api/v1/registry",
+            get(registry_json).put(registry_replace).layer(axum::extract::DefaultBodyLimit::max(MAX_CSV_BYTES)),
+        )
         .route("/api/v1/registry.csv", get(registry_csv))
         .route("/api/v1/exemptions", get(exemptions).post(exemption_add))
         .route("/api/v1/exemptions/{id}", delete(exemption_revoke))
@@ -46,6 +52,7 @@ pub(super) fn routes() -> Router<WebState> {
         .route("/api/v1/silences/{id}", delete(silence_expire))
         .route("/api/v1/revocations", get(revocations).post(revoke))
         .route("/api/v1/revocations/{id}", delete(lift_revocation))
+        .route("/api/v1/retirements", get(retirements).post(retire))
         .route("/api/v1/audit", get(audit))
 }
 
@@ -312,6 +319,30 @@ async fn lift_revocation(
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
     end_by_id(&state, &headers, &id, "吊销", "lifted", |id, author| RegistryChange::LiftRevocation { id, author }).await
+}
+
+async fn retirements(State(state): State<WebState>) -> Response {
+    axum::Json(state.store.registry().retirements.clone()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct NewRetirement {
+    agent: String,
+    #[serde(default)]
+    reason: String,
+    author: String,
+}
+
+async fn retire(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    authorize(&state, &headers)?;
+    let new: NewRetirement = json_body(&body, "{\"agent\", \"reason\"（可省）, \"author\"}")?;
+    let change = RegistryChange::Retire { agent: new.agent, reason: new.reason, author: new.author };
+    match state.store.change_registry(change).await? {
+        ChangeOutcome::Retired { id } => {
+            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
+        }
+        other => Err(unexpected(other)),
+    }
 }
 
 async fn audit(State(state): State<WebState>) -> Response {

@@ -2,6 +2,10 @@
 //! API, `/api/v1/alerts` and the health check, all reading the store's projection; and the
 //! office's decisions ([`admin_api`]: registry, exemptions, silences), whose changes need the
 //! admin token.
+//!
+//! `/metrics`, `/` and `/api/v1/status` render the whole projection: each is rendered by one
+//! request at a time and reused for a second ([`RenderCache`]), so a crowd of clients costs
+//! one rendering a second, not one each.
 
 mod admin_api;
 mod status_page;
@@ -11,7 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
 use xunjian_shared::time::china_today;
@@ -31,6 +35,67 @@ pub struct WebState {
     /// Changes through the API need `Authorization: Bearer <this>`; None: no changes.
     pub admin_token: Option<Arc<str>>,
     pub alerts: crate::alerts::AlertBoard,
+    pub renders: Arc<Renders>,
+}
+
+/// The shared renderings of the expensive pages.
+#[derive(Default)]
+pub struct Renders {
+    metrics_text: RenderCache,
+    metrics_openmetrics: RenderCache,
+    status_page: RenderCache,
+    status_json: RenderCache,
+}
+
+/// How long a rendering is served again.
+const RENDER_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+/// When the body was rendered (RFC 3339), on every shared rendering: a reader that must see
+/// a change waits for a rendering made after it.
+pub const RENDERED_AT_HEADER: &str = "x-xunjian-rendered-at";
+
+/// One rendering at a time of one page, served to every request within [`RENDER_FRESH`]:
+/// requests arriving while it renders wait for it instead of rendering again.
+#[derive(Default)]
+pub struct RenderCache {
+    slot: tokio::sync::Mutex<Option<Rendering>>,
+}
+
+#[derive(Clone)]
+pub struct Rendering {
+    made: tokio::time::Instant,
+    rendered_at: Timestamp,
+    body: bytes::Bytes,
+}
+
+impl RenderCache {
+    pub async fn get(&self, render: impl FnOnce() -> String + Send + 'static) -> Rendering {
+        let mut slot = self.slot.lock().await;
+        if let Some(rendering) = slot.as_ref()
+            && rendering.made.elapsed() < RENDER_FRESH
+        {
+            return rendering.clone();
+        }
+        let rendered_at = Timestamp::now();
+        // Rendering 100k series takes tens of milliseconds of CPU: keep it off the async workers.
+        let body = bytes::Bytes::from(tokio::task::spawn_blocking(render).await.unwrap_or_default());
+        let rendering = Rendering { made: tokio::time::Instant::now(), rendered_at, body };
+        *slot = Some(rendering.clone());
+        rendering
+    }
+}
+
+impl Rendering {
+    /// The response: `content_type`, the rendering time, the body.
+    fn respond(self, content_type: &'static str) -> Response {
+        (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (header::HeaderName::from_static(RENDERED_AT_HEADER), self.rendered_at.to_string()),
+            ],
+            self.body,
+        )
+            .into_response()
+    }
 }
 
 pub fn router(state: WebState) -> Router {
@@ -40,22 +105,24 @@ pub fn router(state: WebState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status_api))
         .route("/api/v1/alerts", get(alerts_api))
+        .route("/api/v1/notifications", get(notifications_api))
         .merge(admin_api::routes())
         .with_state(state)
 }
 
-async fn status_page(State(state): State<WebState>) -> Html<String> {
-    let report = status_report(&state.store, Timestamp::now());
-    Html(status_page::render(&report))
+async fn status_page(State(state): State<WebState>) -> Response {
+    let store = state.store.clone();
+    let rendering =
+        state.renders.status_page.get(move || status_page::render(&status_report(&store, Timestamp::now()))).await;
+    rendering.respond("text/html; charset=utf-8")
 }
 
 async fn metrics_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let openmetrics = metrics::wants_openmetrics(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let metrics = state.metrics.clone();
-    // Rendering 100k series takes tens of milliseconds of CPU: keep it off the async workers.
-    let body = tokio::task::spawn_blocking(move || metrics.render(openmetrics)).await.unwrap_or_default();
-    let content_type = if openmetrics { metrics::OPENMETRICS_TEXT } else { metrics::PROMETHEUS_TEXT };
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    let cache = if openmetrics { &state.renders.metrics_openmetrics } else { &state.renders.metrics_text };
+    let rendering = cache.get(move || metrics.render(openmetrics)).await;
+    rendering.respond(if openmetrics { metrics::OPENMETRICS_TEXT } else { metrics::PROMETHEUS_TEXT })
 }
 
 async fn healthz() -> (StatusCode, &'static str) {
@@ -63,12 +130,23 @@ async fn healthz() -> (StatusCode, &'static str) {
 }
 
 async fn status_api(State(state): State<WebState>) -> Response {
-    axum::Json(status_report(&state.store, Timestamp::now())).into_response()
+    let store = state.store.clone();
+    let rendering = state
+        .renders
+        .status_json
+        .get(move || serde_json::to_string(&status_report(&store, Timestamp::now())).unwrap_or_default())
+        .await;
+    rendering.respond("application/json")
 }
 
 /// Every alert, firing first, then pending, then resolved in the last day.
+/// The outbox: notices waiting, then the newest delivered, folded or given up.
+async fn notifications_api(State(state): State<WebState>) -> Response {
+    axum::Json(state.alerts.notifications(500).await).into_response()
+}
+
 async fn alerts_api(State(state): State<WebState>) -> Response {
-    let mut alerts = state.alerts.current();
+    let mut alerts: Vec<crate::alerts::Alert> = state.alerts.current().as_ref().clone();
     let order = |a: &crate::alerts::Alert| match a.state {
         crate::alerts::AlertState::Firing => 0,
         crate::alerts::AlertState::Pending => 1,
@@ -97,7 +175,7 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
         })
         .collect();
     let targets = snapshot
-        .subjects
+        .subjects()
         .iter()
         .map(|(key, state)| {
             let mut observation = state.observation.clone();
@@ -233,7 +311,10 @@ mod tests {
             ],
         };
         let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
-        store.commit(batch, body, now).await.unwrap();
+        store
+            .commit(batch, body, crate::store::Receipt { received_at: now, certificate_not_after: None }, 100)
+            .await
+            .unwrap();
         let filing = |name: &str, status| Filing {
             name: name.into(),
             channel: Channel::Account(Platform::Wechat),

@@ -134,7 +134,7 @@ pub(crate) fn read_account(
     let platform = table.required_string("platform", problems).and_then(|(text, origin)| {
         Platform::parse(&text).map_err(|message| problems.push(&origin, &table.key_path("platform"), message)).ok()
     });
-    let unit = table.required_string("unit", problems);
+    let unit = table.required_name("unit", problems);
     let max_age_days = table.whole_number("max_age_days", " days", 1, 3650, problems);
     let probe = super::agent::read_probe(&mut table, inherited, problems);
 

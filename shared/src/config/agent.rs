@@ -150,6 +150,10 @@ pub struct Limits {
     pub concurrency: u32,
     /// Links of a home page checked per audit, at most. Default 60.
     pub dead_links_max: u32,
+    /// Follow redirects from a public address to a private, loopback or link-local one (an
+    /// intranet site behind a public front). Default false: such a redirect is a finding, so
+    /// that a monitored site cannot steer the agent into the county's own network.
+    pub allow_private_redirects: bool,
 }
 
 impl Default for Limits {
@@ -160,6 +164,7 @@ impl Default for Limits {
             per_host_concurrency: defaults::PER_HOST_CONCURRENCY as u32,
             concurrency: defaults::CONCURRENCY as u32,
             dead_links_max: defaults::DEAD_LINKS_MAX as u32,
+            allow_private_redirects: false,
         }
     }
 }
@@ -510,7 +515,7 @@ fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentI
     let id = table.required_string("id", problems).and_then(|(text, origin)| {
         AgentId::parse(&text).map_err(|message| problems.push(&origin, "agent.id", message)).ok()
     });
-    let county = table.required_string("county", problems).map(|(text, _)| text.trim().to_string());
+    let county = table.required_name("county", problems).map(|(text, _)| text.trim().to_string());
     let metrics_listen =
         table.string("metrics_listen", problems).and_then(|(text, origin)| match text.trim().parse() {
             Ok(addr) => Some(addr),
@@ -551,8 +556,18 @@ fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
     small("per_host_concurrency", 64, &mut limits.per_host_concurrency);
     small("concurrency", 4096, &mut limits.concurrency);
     small("dead_links_max", 1000, &mut limits.dead_links_max);
+    if let Some(allow) = table.boolean("allow_private_redirects", problems) {
+        limits.allow_private_redirects = allow;
+    }
     table.finish(
-        &["max_body_bytes", "max_redirects", "per_host_concurrency", "concurrency", "dead_links_max"],
+        &[
+            "max_body_bytes",
+            "max_redirects",
+            "per_host_concurrency",
+            "concurrency",
+            "dead_links_max",
+            "allow_private_redirects",
+        ],
         problems,
     );
     limits
@@ -570,7 +585,7 @@ fn read_site(
     let name = unique_name(&mut table, seen_sites, problems, |name| {
         format!("another [[site]] is already named {name:?}; site names must be unique")
     });
-    let unit = table.required_string("unit", problems);
+    let unit = table.required_name("unit", problems);
     let url = table.url("url", true, problems);
     let probe = read_probe(&mut table, inherited, problems);
     // Columns take the site's timeout and the column interval unless they say otherwise.
@@ -607,7 +622,7 @@ pub(crate) fn unique_name(
     problems: &mut Problems,
     repeated: impl Fn(&str) -> String,
 ) -> Option<(String, Origin)> {
-    let name = table.required_string("name", problems);
+    let name = table.required_name("name", problems);
     if let Some((name, origin)) = &name
         && !seen.insert(name.trim().to_string())
     {

@@ -39,7 +39,7 @@ use url::Url;
 use super::fields::{Problems, Table};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
-pub const RULE_NAMES: [&str; 20] = [
+pub const RULE_NAMES: [&str; 21] = [
     "XunjianSiteDown",
     "XunjianAvailabilityLow",
     "XunjianTlsCertificate",
@@ -60,6 +60,7 @@ pub const RULE_NAMES: [&str; 20] = [
     "XunjianRegistryUnmonitored",
     "XunjianAgentSilent",
     "XunjianCalendarYearUnknown",
+    "XunjianAgentCertificateExpiring",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -207,7 +208,10 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
     for mut rule in table.tables("rule", problems) {
         let name = rule_name(&mut rule, "name", true, problems);
         let change = read_change(&mut rule, problems);
-        rule.finish(&["name", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes"], problems);
+        rule.finish(
+            &["name", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes", "days"],
+            problems,
+        );
         if let Some(name) = name {
             config.rules.push(RuleSetting { name, change });
         }
@@ -225,7 +229,10 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
             );
         }
         over.finish(
-            &["county", "target", "rule", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes"],
+            &[
+                "county", "target", "rule", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes",
+                "days",
+            ],
             problems,
         );
         config.overrides.push(RuleOverride { county, target, rule, change });
@@ -318,6 +325,9 @@ fn read_change(table: &mut Table<'_>, problems: &mut Problems) -> RuleChange {
     }
     if let Some(percent) = table.whole_number("ratio", " percent", 1, 100, problems) {
         threshold = Some(percent as f64 / 100.0);
+    }
+    if let Some(days) = table.whole_number("days", " days", 1, 365, problems) {
+        threshold = Some(days as f64);
     }
     let mut labels = Vec::new();
     for (text, origin) in table.strings("labels", problems).unwrap_or_default() {

@@ -13,6 +13,14 @@
 //! max_body_bytes = 8388608                    # per push, compressed and decompressed
 //! max_batches_per_minute = 600                # per agent; more is answered 429 with Retry-After
 //! read_timeout = "30s"                        # headers, then body, must arrive within this
+//! max_subjects_per_agent = 5000               # pages and accounts one agent may own
+//! max_observations_per_batch = 5000
+//! max_name_chars = 256                        # county, unit, target, platform, column, channel
+//! max_text_bytes = 2048                       # URLs, finding details, link texts
+//! max_list_entries = 100                      # findings, dead links, wording errors, redirects
+//! [[push.agent]]                              # optional: bind an agent to its county
+//! id = "longchuan"
+//! county = "龙川县"
 //! [web]                                       # Prometheus and people: plain HTTP unless cert and key are set
 //! listen = "127.0.0.1:9090"
 //! admin_token_file = "admin-token"           # optional: enables registry and exemption changes over the
@@ -59,7 +67,50 @@ pub struct PushListener {
     pub max_batches_per_minute: u32,
     /// A client must send a request's headers, and then its body, within this. Default 30 s.
     pub read_timeout: Duration,
+    /// What one agent may send and own.
+    pub limits: PushLimits,
+    /// `[[push.agent]]`: agents bound to a county; a listed agent's batches naming another county
+    /// are refused. Agents not listed may name any county.
+    pub agents: Vec<AgentBinding>,
 }
+
+/// Caps on what one agent may send; each refusal is a 4xx naming the key to raise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PushLimits {
+    /// Subjects (home pages, columns, channels, accounts) one agent may own. Default 5,000.
+    pub max_subjects_per_agent: usize,
+    /// Observations in one batch. Default 5,000 (agents send at most 500).
+    pub max_observations_per_batch: usize,
+    /// Characters of a name (county, unit, target, platform, column, channel). Default 256, at
+    /// most 256 so that one `/metrics` line stays under 8 KiB.
+    pub max_name_chars: usize,
+    /// Bytes of free text (URLs, finding details, link texts). Default 2,048.
+    pub max_text_bytes: usize,
+    /// Entries of a list (findings, dead links, wording errors, redirects). Default 100.
+    pub max_list_entries: usize,
+}
+
+impl Default for PushLimits {
+    fn default() -> Self {
+        PushLimits {
+            max_subjects_per_agent: DEFAULT_MAX_SUBJECTS_PER_AGENT,
+            max_observations_per_batch: DEFAULT_MAX_OBSERVATIONS_PER_BATCH,
+            max_name_chars: crate::wire::limits::MAX_NAME_CHARS,
+            max_text_bytes: crate::wire::limits::MAX_TEXT_BYTES,
+            max_list_entries: crate::wire::limits::MAX_LIST_ENTRIES,
+        }
+    }
+}
+
+/// `[[push.agent]]`: an agent and the one county it reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentBinding {
+    pub id: String,
+    pub county: String,
+}
+
+pub const DEFAULT_MAX_SUBJECTS_PER_AGENT: usize = 5_000;
+pub const DEFAULT_MAX_OBSERVATIONS_PER_BATCH: usize = 5_000;
 
 pub const DEFAULT_MAX_BATCHES_PER_MINUTE: u32 = 600;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -149,15 +200,39 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
             let read_timeout = table
                 .duration("read_timeout", Duration::from_secs(1), Duration::from_secs(600), problems)
                 .unwrap_or(DEFAULT_READ_TIMEOUT);
+            let limits = push_limits(&mut table, problems);
+            let agents = agent_bindings(&mut table, problems);
             table.finish(
-                &["listen", "ca", "cert", "key", "max_body_bytes", "max_batches_per_minute", "read_timeout"],
+                &[
+                    "listen",
+                    "ca",
+                    "cert",
+                    "key",
+                    "max_body_bytes",
+                    "max_batches_per_minute",
+                    "read_timeout",
+                    "max_subjects_per_agent",
+                    "max_observations_per_batch",
+                    "max_name_chars",
+                    "max_text_bytes",
+                    "max_list_entries",
+                    "agent",
+                ],
                 problems,
             );
             // No `?` here: it would return before the other tables are read and checked.
             match (listen, ca, cert, key) {
-                (Some(listen), Some(ca), Some(cert), Some(key)) => {
-                    Some(PushListener { listen, ca, cert, key, max_body_bytes, max_batches_per_minute, read_timeout })
-                }
+                (Some(listen), Some(ca), Some(cert), Some(key)) => Some(PushListener {
+                    listen,
+                    ca,
+                    cert,
+                    key,
+                    max_body_bytes,
+                    max_batches_per_minute,
+                    read_timeout,
+                    limits,
+                    agents,
+                }),
                 _ => None,
             }
         }
@@ -199,6 +274,108 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
     };
     top.finish(&["collector", "push", "web", "alerts"], problems);
     Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts })
+}
+
+fn push_limits(table: &mut Table<'_>, problems: &mut Problems) -> PushLimits {
+    let defaults = PushLimits::default();
+    let mut number = |key: &str, unit: &str, min: u64, max: u64, default: usize| {
+        table.whole_number(key, unit, min, max, problems).map(|n| n as usize).unwrap_or(default)
+    };
+    PushLimits {
+        max_subjects_per_agent: number(
+            "max_subjects_per_agent",
+            " subjects",
+            1,
+            10_000_000,
+            defaults.max_subjects_per_agent,
+        ),
+        max_observations_per_batch: number(
+            "max_observations_per_batch",
+            " observations",
+            1,
+            1_000_000,
+            defaults.max_observations_per_batch,
+        ),
+        // Above 256, six names of four-byte characters no longer fit one 8 KiB /metrics line.
+        max_name_chars: number(
+            "max_name_chars",
+            " characters",
+            16,
+            crate::wire::limits::MAX_NAME_CHARS as u64,
+            defaults.max_name_chars,
+        ),
+        max_text_bytes: number("max_text_bytes", " bytes", 256, 1 << 20, defaults.max_text_bytes),
+        max_list_entries: number("max_list_entries", " entries", 10, 100_000, defaults.max_list_entries),
+    }
+}
+
+/// `[[push.agent]]` tables: each id once, a valid agent id, a county.
+fn agent_bindings(table: &mut Table<'_>, problems: &mut Problems) -> Vec<AgentBinding> {
+    let mut bindings: Vec<AgentBinding> = Vec::new();
+    for mut entry in table.tables("agent", problems) {
+        let id = entry.required_string("id", problems);
+        let county = entry.required_string("county", problems);
+        if let Some((id, origin)) = &id {
+            if let Err(message) = super::agent::AgentId::parse(id.trim()) {
+                problems.push(origin, &entry.key_path("id"), message);
+            } else if bindings.iter().any(|b| b.id == id.trim()) {
+                problems.push(
+                    origin,
+                    &entry.key_path("id"),
+                    format!("agent {:?} is bound twice; keep one [[push.agent]] per agent", id.trim()),
+                );
+            }
+        }
+        if let Some((county, origin)) = &county
+            && county.trim().is_empty()
+        {
+            problems.push(origin, &entry.key_path("county"), "empty; write the county's name, e.g. \"龙川县\"");
+        }
+        entry.finish(&["id", "county"], problems);
+        if let (Some((id, _)), Some((county, _))) = (id, county) {
+            bindings.push(AgentBinding { id: id.trim().to_string(), county: county.trim().to_string() });
+        }
+    }
+    bindings
+}
+
+/// Binds agent `id` to `county` in the collector configuration at `path` by appending a
+/// `[[push.agent]]` table (what `certs issue --county` does). Ok(false) when it was bound to
+/// that county already; an error when it is bound to another, or the result does not load.
+pub fn append_agent_binding(path: &Path, id: &str, county: &str) -> Result<bool, String> {
+    let env = HashMap::new();
+    let config = CollectorConfig::load(path, &env).map_err(|err| err.to_string())?;
+    match config.push.agents.iter().find(|binding| binding.id == id) {
+        Some(binding) if binding.county == county => return Ok(false),
+        Some(binding) => {
+            return Err(format!(
+                "{}: agent {id:?} is bound to {:?} already; change its [[push.agent]] table by hand if it moved",
+                path.display(),
+                binding.county
+            ));
+        }
+        None => {}
+    }
+    if county.trim().is_empty() || county.chars().any(char::is_control) {
+        return Err(format!("county {county:?} must be one line of text, e.g. \"龙川县\""));
+    }
+    let original = std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))?;
+    let escaped = county.replace('\\', "\\\\").replace('"', "\\\"");
+    let separator = if original.ends_with('\n') || original.is_empty() { "" } else { "\n" };
+    let table = format!("{separator}\n[[push.agent]]\nid = \"{id}\"\ncounty = \"{escaped}\"\n");
+    let write = |text: &str| std::fs::write(path, text).map_err(|err| format!("{}: {err}", path.display()));
+    write(&format!("{original}{table}"))?;
+    match CollectorConfig::load(path, &env) {
+        Ok(config) if config.push.agents.iter().any(|b| b.id == id && b.county == county) => Ok(true),
+        Ok(_) => {
+            write(&original)?;
+            Err(format!("{}: the appended [[push.agent]] was not read back; add it by hand", path.display()))
+        }
+        Err(err) => {
+            write(&original)?;
+            Err(format!("{}: adding the binding would break the file ({err}); add it by hand", path.display()))
+        }
+    }
 }
 
 fn socket_addr(table: &mut Table<'_>, key: &str, default: &str, problems: &mut Problems) -> Option<SocketAddr> {

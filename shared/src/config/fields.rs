@@ -110,6 +110,23 @@ impl<'n> Table<'n> {
         }
     }
 
+    /// A required name (site, column, channel, account, unit, county): one line of at most
+    /// [`crate::wire::limits::MAX_NAME_CHARS`] characters, as the collector takes them.
+    pub fn required_name(&mut self, key: &str, problems: &mut Problems) -> Option<(String, Origin)> {
+        let (text, origin) = self.required_string(key, problems)?;
+        let max = crate::wire::limits::MAX_NAME_CHARS;
+        let chars = text.trim().chars().count();
+        if chars > max {
+            problems.push(&origin, &self.key_path(key), format!("{chars} characters; names are at most {max}"));
+            return None;
+        }
+        if text.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
+            problems.push(&origin, &self.key_path(key), "contains a line break or control character; write one line");
+            return None;
+        }
+        Some((text, origin))
+    }
+
     pub fn get_peek(&self, key: &str) -> bool {
         self.entries.iter().any(|entry| entry.key == key)
     }

@@ -77,7 +77,7 @@ async fn ingest_and_scrape(dir: &Path, total_observations: usize) {
     let config = dir.join("collector.toml");
     std::fs::write(
         &config,
-        format!("[collector]\ndatabase = \"bench.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n[web]\nlisten = \"127.0.0.1:{web_port}\"\n"),
+        format!("[collector]\ndatabase = \"bench.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\nmax_batches_per_minute = 1000000\nmax_subjects_per_agent = 1000000\n[web]\nlisten = \"127.0.0.1:{web_port}\"\n"),
     )
     .unwrap();
     let mut collector: Child = Command::new(harness::binary("xunjian-collector"))
@@ -267,7 +267,15 @@ fn library_choice(dir: &Path) {
                 observations: chunk.to_vec(),
             };
             let body = xunjian_collector::store::LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
-            store.commit(batch, body, now).await.expect("commit");
+            store
+                .commit(
+                    batch,
+                    body,
+                    xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None },
+                    usize::MAX,
+                )
+                .await
+                .expect("commit");
         }
     });
     let metrics = Metrics::new(store.clone(), xunjian_collector::alerts::AlertBoard::default());
@@ -353,7 +361,7 @@ fn render_with_prometheus_crate(store: &Store) -> String {
     let mut all = Vec::new();
     for (name, value) in families {
         let values = snapshot
-            .subjects
+            .subjects()
             .values()
             .filter_map(|state| value(&state.observation).map(|v| (labels_of(state), v)))
             .collect();
@@ -361,7 +369,7 @@ fn render_with_prometheus_crate(store: &Store) -> String {
     }
     for probe in ["success", "failure"] {
         let values = snapshot
-            .subjects
+            .subjects()
             .values()
             .filter(|s| s.observation.column.is_none())
             .map(|state| {

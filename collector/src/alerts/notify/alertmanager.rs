@@ -77,6 +77,19 @@ impl Sync {
             .collect()
     }
 
+    /// Syncs every new evaluation's alerts, and again every [`RESEND_EVERY`]; on its own task,
+    /// so a slow Alertmanager never holds up evaluation or the other notifiers.
+    pub async fn run(self: std::sync::Arc<Self>, mut alerts: tokio::sync::watch::Receiver<std::sync::Arc<Vec<Alert>>>) {
+        loop {
+            let current = alerts.borrow_and_update().clone();
+            self.sync(&current, Timestamp::now()).await;
+            tokio::select! {
+                changed = alerts.changed() => if changed.is_err() { return },
+                _ = tokio::time::sleep(RESEND_EVERY) => {}
+            }
+        }
+    }
+
     /// Sends the current set when it changed or [`RESEND_EVERY`] has passed.
     pub async fn sync(&self, alerts: &[Alert], now: Timestamp) {
         let postable = self.postable(alerts, now);

@@ -3,10 +3,10 @@
 //! The platform takes 20 messages a minute per robot: the dispatcher batches beyond that.
 
 use jiff::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
 use xunjian_shared::config::NotifierConfig;
 
-use super::{Notifier, Outgoing, hmac_sha256_base64, robot_accepted};
+use super::{Notifier, Outgoing, Rendered, hmac_sha256_base64, robot_accepted};
 use crate::alerts::engine::Notice;
 use crate::alerts::message;
 
@@ -31,7 +31,20 @@ pub fn sign(secret: &str, timestamp_ms: i64) -> String {
 }
 
 impl Notifier for DingTalk {
-    fn requests(&self, notices: &[Notice], now: Timestamp) -> Vec<Outgoing> {
+    fn render(&self, notices: &[Notice], fold: Option<u64>) -> Rendered {
+        let packed = message::markdown_message(notices, self.status_page.as_deref(), MAX_TEXT_BYTES, fold);
+        let title = match &notices[..packed.notices.min(notices.len())] {
+            [one] if packed.folded == 0 => message::field(&message::heading(one), message::Markup::Plain),
+            _ => format!("巡检告警 {} 条", packed.notices as u64 + packed.folded),
+        };
+        Rendered {
+            payload: json!({"msgtype": "markdown", "markdown": {"title": title, "text": packed.text}}),
+            notices: packed.notices,
+            folded: packed.folded,
+        }
+    }
+
+    fn request(&self, payload: &Value, now: Timestamp) -> Outgoing {
         let mut url = self.url.clone();
         if let Some(secret) = &self.secret {
             let timestamp = now.as_millisecond();
@@ -39,19 +52,7 @@ impl Notifier for DingTalk {
                 .append_pair("timestamp", &timestamp.to_string())
                 .append_pair("sign", &sign(secret, timestamp));
         }
-        let title = match notices {
-            [one] => message::heading(one),
-            _ => format!("巡检告警 {} 条", notices.len()),
-        };
-        message::markdown_messages(notices, self.status_page.as_deref(), MAX_TEXT_BYTES)
-            .into_iter()
-            .map(|text| Outgoing {
-                url: url.clone(),
-                body: json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}})
-                    .to_string()
-                    .into_bytes(),
-            })
-            .collect()
+        Outgoing { url, body: payload.to_string().into_bytes() }
     }
 
     fn accepted(&self, status: u16, body: &str) -> Result<(), String> {

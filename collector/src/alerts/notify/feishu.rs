@@ -3,10 +3,10 @@
 //! message)) — unlike DingTalk, the secret is in the key and nothing is signed.
 
 use jiff::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
 use xunjian_shared::config::NotifierConfig;
 
-use super::{Notifier, Outgoing, hmac_sha256_base64, robot_accepted};
+use super::{Notifier, Outgoing, Rendered, hmac_sha256_base64, robot_accepted};
 use crate::alerts::engine::Notice;
 use crate::alerts::message;
 
@@ -30,19 +30,23 @@ pub fn sign(secret: &str, timestamp_s: i64) -> String {
 }
 
 impl Notifier for Feishu {
-    fn requests(&self, notices: &[Notice], now: Timestamp) -> Vec<Outgoing> {
-        message::plain_messages(notices, self.status_page.as_deref(), MAX_TEXT_BYTES)
-            .into_iter()
-            .map(|text| {
-                let mut body = json!({"msg_type": "text", "content": {"text": text}});
-                if let Some(secret) = &self.secret {
-                    let timestamp = now.as_second();
-                    body["timestamp"] = json!(timestamp.to_string());
-                    body["sign"] = json!(sign(secret, timestamp));
-                }
-                Outgoing { url: self.url.clone(), body: body.to_string().into_bytes() }
-            })
-            .collect()
+    fn render(&self, notices: &[Notice], fold: Option<u64>) -> Rendered {
+        let packed = message::plain_message(notices, self.status_page.as_deref(), MAX_TEXT_BYTES, fold);
+        Rendered {
+            payload: json!({"msg_type": "text", "content": {"text": packed.text}}),
+            notices: packed.notices,
+            folded: packed.folded,
+        }
+    }
+
+    fn request(&self, payload: &Value, now: Timestamp) -> Outgoing {
+        let mut body = payload.clone();
+        if let Some(secret) = &self.secret {
+            let timestamp = now.as_second();
+            body["timestamp"] = json!(timestamp.to_string());
+            body["sign"] = json!(sign(secret, timestamp));
+        }
+        Outgoing { url: self.url.clone(), body: body.to_string().into_bytes() }
     }
 
     fn accepted(&self, status: u16, body: &str) -> Result<(), String> {

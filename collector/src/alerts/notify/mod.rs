@@ -1,7 +1,12 @@
-//! Delivering notices: one task per configured notifier, each with its own queue, rate limit and
-//! retries. Notices that arrive while a notifier waits for its rate limit are batched into the
-//! next message, never dropped. One file per notifier behind [`Notifier`]; Alertmanager, which
-//! wants the whole set of firing alerts again and again, is [`alertmanager::Sync`].
+//! Delivering notices: one task per configured notifier, reading its queue from the outbox
+//! ([`super::outbox`]), most urgent first. Each message is rendered once and signed afresh per
+//! attempt; it is retried with backoff until the receiver answers 2xx (then its notices are
+//! marked delivered) or [`GIVE_UP_AFTER`] has passed (then failed, and counted). The
+//! platform's rate limit is kept by waiting, and the last message a window allows carries a
+//! summary line for everything still waiting (另有 N 条告警，详见巡检页面), so a flood costs a
+//! few messages, not hours; non-critical notices leave the window's last slot to a critical
+//! one. One file per notifier behind [`Notifier`]; Alertmanager, which wants the whole set of
+//! firing alerts again and again, is [`alertmanager::Sync`].
 
 pub mod alertmanager;
 pub mod dingtalk;
@@ -10,14 +15,17 @@ pub mod webhook;
 pub mod wecom;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::sync::mpsc;
+use rusqlite::Connection;
+use serde_json::Value;
+use tokio::sync::Notify;
 use xunjian_shared::config::{AlertSeverity, NotifierConfig, NotifierKind};
 
 use super::engine::{AlertState, Notice};
+use super::outbox;
 use crate::metrics::CollectorCounters;
 
 /// One HTTP request a notifier wants sent.
@@ -26,25 +34,49 @@ pub struct Outgoing {
     pub body: Vec<u8>,
 }
 
-/// How a platform is spoken to: the requests for a batch of notices (built at send time, so
-/// signatures carry a fresh timestamp), and whether its answer means accepted.
+/// One message, rendered once: its payload, how many of the offered notices it holds (in
+/// order), and how many its summary line stands for.
+pub struct Rendered {
+    pub payload: Value,
+    pub notices: usize,
+    pub folded: u64,
+}
+
+/// How a platform is spoken to: one message from the notices offered (as many as fit, in
+/// order; with `fold = Some(others)` ending in a summary of the rest and `others` more), the
+/// request for it at a given time (robots sign with a fresh timestamp), and whether its
+/// answer means accepted.
 pub trait Notifier: Send + Sync {
-    fn requests(&self, notices: &[Notice], now: Timestamp) -> Vec<Outgoing>;
+    fn render(&self, notices: &[Notice], fold: Option<u64>) -> Rendered;
+    fn request(&self, payload: &Value, now: Timestamp) -> Outgoing;
     fn accepted(&self, status: u16, body: &str) -> Result<(), String>;
 }
 
-/// Attempts per message, with exponential backoff from [`FIRST_RETRY`] up to [`MAX_RETRY`].
-const ATTEMPTS: u32 = 8;
+/// Retries back off from [`FIRST_RETRY`] up to [`MAX_RETRY`]; after [`GIVE_UP_AFTER`] a message
+/// is given up (its alert, if still firing, is notified again at its repeat interval).
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(60);
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(3600);
 /// A platform answer or a silent network gives up after this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often a waiting delivery task looks at its queue even without being woken.
+const POLL_EVERY: Duration = Duration::from_secs(30);
 
-/// Sends notices to every notifier that wants them.
+/// The outbox's database connection, shared by the evaluation loop and the delivery tasks.
+pub type Outbox = Arc<Mutex<Connection>>;
+
+/// Routes notices to the notifiers that want them and wakes their delivery tasks.
 #[derive(Clone, Default)]
 pub struct Dispatcher {
-    queues: Vec<(NotifierFilter, mpsc::UnboundedSender<Notice>)>,
+    routes: Vec<Route>,
     pub syncs: Vec<Arc<alertmanager::Sync>>,
+}
+
+#[derive(Clone)]
+struct Route {
+    name: String,
+    filter: NotifierFilter,
+    wake: Arc<Notify>,
 }
 
 /// Which notices a notifier takes.
@@ -67,8 +99,14 @@ impl NotifierFilter {
 }
 
 impl Dispatcher {
-    /// Starts one delivery task per notifier (Alertmanager ones are synced by the engine).
-    pub fn start(notifiers: &[NotifierConfig], status_page: Option<String>, counters: CollectorCounters) -> Dispatcher {
+    /// Starts one delivery task per notifier (Alertmanager ones are synced by their own tasks),
+    /// each sending what its queue in `outbox` holds, left over from before a restart too.
+    pub fn start(
+        notifiers: &[NotifierConfig],
+        status_page: Option<String>,
+        counters: CollectorCounters,
+        outbox: Outbox,
+    ) -> Dispatcher {
         let mut dispatcher = Dispatcher::default();
         for config in notifiers {
             if matches!(config.kind, NotifierKind::Dingtalk | NotifierKind::Feishu) && config.secret.is_none() {
@@ -89,33 +127,48 @@ impl Dispatcher {
                 }
             };
             // Every outcome exists from the start, so dashboards and rates work before the first.
-            for outcome in ["sent", "retried", "failed"] {
-                counters.notification_touch(&config.name, outcome);
-            }
-            let (sender, receiver) = mpsc::unbounded_channel();
-            let filter = NotifierFilter {
-                counties: config.counties.clone(),
-                min_severity: config.min_severity,
-                send_resolved: config.send_resolved,
-            };
-            dispatcher.queues.push((filter, sender));
+            counters.notifier_touch(&config.name);
+            let wake = Arc::new(Notify::new());
+            dispatcher.routes.push(Route {
+                name: config.name.clone(),
+                filter: NotifierFilter {
+                    counties: config.counties.clone(),
+                    min_severity: config.min_severity,
+                    send_resolved: config.send_resolved,
+                },
+                wake: wake.clone(),
+            });
             let delivery = Delivery {
                 name: config.name.clone(),
                 notifier,
                 rate_limit: config.rate_limit_per_minute.max(1) as usize,
                 counters: counters.clone(),
+                outbox: outbox.clone(),
+                wake,
             };
-            tokio::spawn(delivery.run(receiver));
+            tokio::spawn(delivery.run());
         }
         dispatcher
     }
 
-    /// Queues notices for every notifier that wants them; never blocks.
-    pub fn notify(&self, notices: &[Notice]) {
-        for (filter, queue) in &self.queues {
-            for notice in notices.iter().filter(|n| filter.wants(n)) {
-                let _ = queue.send(notice.clone());
-            }
+    /// The names of the notifiers with an outbox queue.
+    pub fn notifier_names(&self) -> Vec<String> {
+        self.routes.iter().map(|route| route.name.clone()).collect()
+    }
+
+    /// For each notifier, the notices it takes.
+    pub fn route<'n>(&self, notices: &'n [Notice]) -> Vec<(String, Vec<&'n Notice>)> {
+        self.routes
+            .iter()
+            .map(|route| (route.name.clone(), notices.iter().filter(|n| route.filter.wants(n)).collect::<Vec<_>>()))
+            .filter(|(_, taken)| !taken.is_empty())
+            .collect()
+    }
+
+    /// Wakes the delivery tasks of `names` (their queues grew).
+    pub fn wake(&self, names: &[String]) {
+        for route in self.routes.iter().filter(|route| names.contains(&route.name)) {
+            route.wake.notify_one();
         }
     }
 }
@@ -125,94 +178,183 @@ struct Delivery {
     notifier: Box<dyn Notifier>,
     rate_limit: usize,
     counters: CollectorCounters,
+    outbox: Outbox,
+    wake: Arc<Notify>,
+}
+
+/// How one message ended.
+enum Sent {
+    Delivered,
+    GivenUp,
 }
 
 impl Delivery {
-    async fn run(self, mut queue: mpsc::UnboundedReceiver<Notice>) {
+    async fn run(self) {
         let client = http_client();
         let mut sent_at: VecDeque<tokio::time::Instant> = VecDeque::new();
-        while let Some(first) = queue.recv().await {
-            let mut batch = vec![first];
-            // Over the platform's limit: wait for a slot, and take whatever arrives meanwhile.
-            wait_for_slot(&mut sent_at, self.rate_limit).await;
-            while let Ok(more) = queue.try_recv() {
-                batch.push(more);
-            }
-            let messages = self.notifier.requests(&batch, Timestamp::now()).len();
-            for index in 0..messages {
-                if index > 0 {
-                    wait_for_slot(&mut sent_at, self.rate_limit).await;
+        loop {
+            let open = match self.read().await {
+                Some(open) => open,
+                None => {
+                    self.sleep_or_wake(POLL_EVERY).await;
+                    continue;
                 }
-                sent_at.push_back(tokio::time::Instant::now());
-                let delivered =
-                    deliver(&client, self.notifier.as_ref(), &batch, index, &self.name, &self.counters).await;
-                if !delivered {
-                    tracing::error!(notifier = %self.name, alerts = batch.len(), "notification not delivered after {ATTEMPTS} attempts; the alerts stay visible at /api/v1/alerts");
+            };
+            self.counters.notifications_pending(&self.name, open.notices.len() as u64 + open.folded);
+            if open.notices.is_empty() && open.folded == 0 {
+                self.sleep_or_wake(POLL_EVERY).await;
+                continue;
+            }
+            // Non-critical notices leave the window's last slot to a critical one.
+            let urgent = open.notices.first().is_some_and(|q| q.priority == 0);
+            let reserve = if urgent || self.rate_limit < 2 { 0 } else { 1 };
+            let free = free_slots(&mut sent_at, self.rate_limit);
+            if free <= reserve {
+                // Wait for a slot, or for a more urgent notice to arrive.
+                let until = sent_at.front().map(|at| *at + Duration::from_secs(60));
+                match until {
+                    Some(until) => {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(until) => {}
+                            _ = self.wake.notified() => {}
+                        }
+                    }
+                    None => tokio::task::yield_now().await,
+                }
+                continue;
+            }
+            // The last message this window allows sums up the rest.
+            let fold = (free - reserve == 1).then_some(open.folded);
+            let offered: Vec<Notice> = open.notices.iter().map(|q| q.notice.clone()).collect();
+            let rendered = self.notifier.render(&offered, fold);
+            let sent: Vec<i64> = open.notices.iter().take(rendered.notices).map(|q| q.id).collect();
+            let folded: Vec<i64> = if rendered.folded > 0 {
+                open.notices.iter().skip(rendered.notices).map(|q| q.id).collect()
+            } else {
+                Vec::new()
+            };
+            let overflow = if rendered.folded > 0 { open.folded } else { 0 };
+            match self.send(&client, &rendered.payload, &mut sent_at).await {
+                Sent::Delivered => {
+                    self.counters.notifications_folded(&self.name, folded.len() as u64 + overflow);
+                    let name = self.name.clone();
+                    self.mark(move |connection, now| {
+                        outbox::delivered(connection, &name, &sent, &folded, overflow, now)
+                    })
+                    .await;
+                }
+                Sent::GivenUp => {
+                    let ids: Vec<i64> = sent.iter().chain(&folded).copied().collect();
+                    self.counters.notifications_failed(&self.name, ids.len() as u64);
+                    tracing::error!(notifier = %self.name, notices = ids.len(), "notification not delivered within {} min; given up, the alerts stay visible at /api/v1/alerts", GIVE_UP_AFTER.as_secs() / 60);
+                    self.mark(move |connection, now| outbox::failed(connection, &ids, now)).await;
                 }
             }
         }
     }
-}
 
-/// Waits until fewer than `limit` messages were sent in the last minute.
-async fn wait_for_slot(sent_at: &mut VecDeque<tokio::time::Instant>, limit: usize) {
-    loop {
-        let now = tokio::time::Instant::now();
-        while sent_at.front().is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(60)) {
-            sent_at.pop_front();
+    async fn sleep_or_wake(&self, at_most: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(at_most) => {}
+            _ = self.wake.notified() => {}
         }
-        if sent_at.len() < limit {
-            return;
-        }
-        tokio::time::sleep_until(sent_at[0] + Duration::from_secs(60)).await;
     }
-}
 
-/// Sends the `index`-th request for `batch`, rebuilding it per attempt (fresh signatures).
-async fn deliver(
-    client: &Clients,
-    notifier: &dyn Notifier,
-    batch: &[Notice],
-    index: usize,
-    name: &str,
-    counters: &CollectorCounters,
-) -> bool {
-    let mut delay = FIRST_RETRY;
-    for attempt in 1..=ATTEMPTS {
-        let Some(request) = notifier.requests(batch, Timestamp::now()).into_iter().nth(index) else { return true };
-        let outcome = match client
-            .for_url(&request.url)
-            .post(request.url.clone())
-            .header("content-type", "application/json")
-            .body(request.body)
-            .send()
-            .await
-        {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let body = response.text().await.unwrap_or_default();
-                notifier.accepted(status, &body)
+    /// The notifier's open notices, from the outbox.
+    async fn read(&self) -> Option<outbox::Open> {
+        let (outbox, name) = (self.outbox.clone(), self.name.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            let connection = outbox.lock().unwrap_or_else(|p| p.into_inner());
+            outbox::open(&connection, &name)
+        })
+        .await;
+        match read {
+            Ok(Ok(open)) => Some(open),
+            Ok(Err(error)) => {
+                tracing::error!(notifier = %self.name, error = %error, "cannot read the notification outbox; retrying");
+                None
             }
-            // Robot URLs carry their access token: never let one into a log line.
-            Err(error) => Err(error.without_url().to_string()),
-        };
-        match outcome {
-            Ok(()) => {
-                counters.notification(name, "sent");
-                return true;
+            Err(error) => {
+                tracing::error!(notifier = %self.name, error = %error, "outbox reader failed");
+                None
             }
-            Err(reason) => {
-                counters.notification(name, "retried");
-                tracing::warn!(notifier = %name, attempt, error = %reason, "notification refused or not reachable; retrying");
-                if attempt < ATTEMPTS {
+        }
+    }
+
+    /// Records an outcome in the outbox.
+    async fn mark(&self, change: impl FnOnce(&mut Connection, Timestamp) -> rusqlite::Result<()> + Send + 'static) {
+        let outbox = self.outbox.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut connection = outbox.lock().unwrap_or_else(|p| p.into_inner());
+            change(&mut connection, Timestamp::now())
+        })
+        .await;
+        if !matches!(result, Ok(Ok(()))) {
+            // A notice marked neither way is sent again: at least once, never lost.
+            tracing::error!(notifier = %self.name, "cannot record a delivery in the outbox; it may be sent again");
+        }
+    }
+
+    /// Sends one rendered message until the receiver takes it or [`GIVE_UP_AFTER`] passes.
+    async fn send(&self, client: &Clients, payload: &Value, sent_at: &mut VecDeque<tokio::time::Instant>) -> Sent {
+        let started = tokio::time::Instant::now();
+        let mut delay = FIRST_RETRY;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            wait_for_slot(sent_at, self.rate_limit).await;
+            sent_at.push_back(tokio::time::Instant::now());
+            let request = self.notifier.request(payload, Timestamp::now());
+            let outcome = match client
+                .for_url(&request.url)
+                .post(request.url.clone())
+                .header("content-type", "application/json")
+                .body(request.body)
+                .send()
+                .await
+            {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.text().await.unwrap_or_default();
+                    self.notifier.accepted(status, &body)
+                }
+                // Robot URLs carry their access token: never let one into a log line.
+                Err(error) => Err(error.without_url().to_string()),
+            };
+            match outcome {
+                Ok(()) => {
+                    self.counters.notification(&self.name, "sent");
+                    return Sent::Delivered;
+                }
+                Err(reason) => {
+                    if started.elapsed() + delay > GIVE_UP_AFTER {
+                        self.counters.notification(&self.name, "failed");
+                        return Sent::GivenUp;
+                    }
+                    self.counters.notification(&self.name, "retried");
+                    tracing::warn!(notifier = %self.name, attempt, error = %reason, "notification refused or not reachable; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_RETRY);
                 }
             }
         }
     }
-    counters.notification(name, "failed");
-    false
+}
+
+/// Messages that may still be sent in the current minute.
+fn free_slots(sent_at: &mut VecDeque<tokio::time::Instant>, limit: usize) -> usize {
+    let now = tokio::time::Instant::now();
+    while sent_at.front().is_some_and(|at| now.duration_since(*at) >= Duration::from_secs(60)) {
+        sent_at.pop_front();
+    }
+    limit.saturating_sub(sent_at.len())
+}
+
+/// Waits until fewer than `limit` messages were sent in the last minute.
+async fn wait_for_slot(sent_at: &mut VecDeque<tokio::time::Instant>, limit: usize) {
+    while free_slots(sent_at, limit) == 0 {
+        tokio::time::sleep_until(sent_at[0] + Duration::from_secs(60)).await;
+    }
 }
 
 /// Notifier traffic follows the system's proxy settings, except to loopback (tests, a local
@@ -294,7 +436,8 @@ mod tests {
                 title: "网站无法访问".into(),
                 severity: "critical".into(),
                 labels,
-                description: "连续 3 次探测失败：首页无法访问：连接被拒绝".into(),
+                description: "连续 3 次探测失败（无法建立连接）".into(),
+                detail: "首页无法访问：连接被拒绝".into(),
                 state,
                 active_at: at,
                 for_seconds: 0,
@@ -325,6 +468,19 @@ mod tests {
         serde_json::from_slice(&outgoing.body).unwrap()
     }
 
+    /// Every message `notifier` makes of `notices`, sent one after another as delivery does.
+    fn messages(notifier: &dyn Notifier, notices: &[Notice], now: Timestamp) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        let mut rest = notices;
+        while !rest.is_empty() {
+            let rendered = notifier.render(rest, None);
+            assert!(rendered.notices > 0, "every message holds at least one notice");
+            out.push(notifier.request(&rendered.payload, now));
+            rest = &rest[rendered.notices..];
+        }
+        out
+    }
+
     /// Vectors computed with the platforms' documented reference code (Python `hmac`/`base64`
     /// exactly as in DingTalk's 加签 and Feishu's 签名校验 pages).
     #[test]
@@ -341,8 +497,11 @@ mod tests {
             ),
             None,
         );
-        let request = &robot
-            .requests(&[notice(AlertState::Firing, "甲")], Timestamp::from_millisecond(1_700_000_000_000).unwrap())[0];
+        let request = &messages(
+            &robot,
+            &[notice(AlertState::Firing, "甲")],
+            Timestamp::from_millisecond(1_700_000_000_000).unwrap(),
+        )[0];
         assert_eq!(
             request.url.as_str(),
             "https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp=1700000000000&sign=tnIJJgshG0BPUVcy7l6X8vjNKt%2FqD9CgBEiifXvZ9ic%3D"
@@ -360,7 +519,7 @@ mod tests {
             &config(NotifierKind::Dingtalk, "https://oapi.dingtalk.com/robot/send?access_token=x", None),
             page.clone(),
         );
-        let body = json(&ding.requests(std::slice::from_ref(&firing), now)[0]);
+        let body = json(&messages(&ding, std::slice::from_ref(&firing), now)[0]);
         assert_eq!(body["msgtype"], "markdown");
         let text = body["markdown"]["text"].as_str().unwrap();
         for part in [
@@ -380,28 +539,33 @@ mod tests {
             page.clone(),
         );
         let many: Vec<Notice> = (0..60).map(|i| notice(AlertState::Firing, &format!("站点{i}"))).collect();
-        let messages = wecom.requests(&many, now);
-        assert!(messages.len() > 1, "60 alerts do not fit one WeCom message");
-        for message in &messages {
+        let sent = messages(&wecom, &many, now);
+        assert!(sent.len() > 1, "60 alerts do not fit one WeCom message");
+        for message in &sent {
             let body = json(message);
             assert_eq!(body["msgtype"], "markdown");
             assert!(body["markdown"]["content"].as_str().unwrap().len() <= wecom::MAX_CONTENT_BYTES);
         }
-        let all: String =
-            messages.iter().map(|m| json(m)["markdown"]["content"].as_str().unwrap().to_string()).collect();
+        let all: String = sent.iter().map(|m| json(m)["markdown"]["content"].as_str().unwrap().to_string()).collect();
         assert!((0..60).all(|i| all.contains(&format!("站点{i}（网站）"))), "batched, none dropped");
+        // The last message a window allows sums up the rest.
+        let folded = wecom.render(&many, Some(500));
+        let content = folded.payload["markdown"]["content"].as_str().unwrap();
+        assert!(folded.notices < 60 && content.len() <= wecom::MAX_CONTENT_BYTES);
+        assert_eq!(folded.folded, (60 - folded.notices) as u64 + 500);
+        assert!(content.ends_with(&format!("**另有 {} 条告警，详见巡检页面**", folded.folded)), "{content}");
 
         let fei = feishu::Feishu::new(
             &config(NotifierKind::Feishu, "https://open.feishu.cn/open-apis/bot/v2/hook/x", Some("demo-feishu-secret")),
             page.clone(),
         );
-        let body = json(&fei.requests(std::slice::from_ref(&resolved), now)[0]);
+        let body = json(&messages(&fei, std::slice::from_ref(&resolved), now)[0]);
         assert_eq!((body["msg_type"].as_str(), body["timestamp"].as_str()), (Some("text"), Some("1700000000")));
         assert_eq!(body["sign"], "V3Wp8znUoP+7XezI+6p/Lp2Uyk2BLceZJJbP1KE87hk=");
         assert!(body["content"]["text"].as_str().unwrap().starts_with("【巡检恢复】网站无法访问"));
 
         let hook = webhook::Webhook::new(&config(NotifierKind::Webhook, "http://127.0.0.1:1/hook", None), page);
-        let requests = hook.requests(&[firing, resolved], now);
+        let requests = messages(&hook, &[firing, resolved], now);
         assert_eq!(requests.len(), 2, "firing and resolved in separate payloads");
         let body = json(&requests[0]);
         assert_eq!(
@@ -413,6 +577,7 @@ mod tests {
         assert_eq!(body["commonLabels"]["county"], "龙川县");
         assert!(body["alerts"][0]["annotations"]["summary"].as_str().unwrap().contains("网站无法访问"));
         assert_eq!(json(&requests[1])["alerts"][0]["status"], "resolved");
+        assert_eq!(body["truncatedAlerts"], 0);
     }
 
     #[tokio::test]

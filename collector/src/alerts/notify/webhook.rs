@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use xunjian_shared::config::NotifierConfig;
 
-use super::{Notifier, Outgoing};
+use super::{Notifier, Outgoing, Rendered};
 use crate::alerts::engine::{Alert, AlertState, Notice};
 
 pub struct Webhook {
@@ -40,8 +40,12 @@ pub fn generator_url(status_page: Option<&str>) -> String {
     status_page.map(|url| format!("{}/api/v1/alerts", url.trim_end_matches('/'))).unwrap_or_default()
 }
 
-/// The payload for notices of one status.
-pub fn payload(receiver: &str, status: &str, notices: &[&Notice], status_page: Option<&str>) -> Value {
+/// Alerts in one payload at most, as Alertmanager's `max_alerts`; the rest are counted in
+/// `truncatedAlerts`.
+pub const MAX_ALERTS_PER_PAYLOAD: usize = 100;
+
+/// The payload for notices of one status, `truncated` more left out.
+pub fn payload(receiver: &str, status: &str, notices: &[&Notice], status_page: Option<&str>, truncated: u64) -> Value {
     let alerts: Vec<Value> = notices
         .iter()
         .map(|notice| {
@@ -66,7 +70,7 @@ pub fn payload(receiver: &str, status: &str, notices: &[&Notice], status_page: O
     json!({
         "version": "4",
         "groupKey": format!("{{}}:{{alertname=\"{}\"}}", common_labels.get("alertname").map(String::as_str).unwrap_or("")),
-        "truncatedAlerts": 0,
+        "truncatedAlerts": truncated,
         "status": status,
         "receiver": receiver,
         "groupLabels": {},
@@ -84,17 +88,26 @@ impl Alert {
 }
 
 impl Notifier for Webhook {
-    fn requests(&self, notices: &[Notice], _now: Timestamp) -> Vec<Outgoing> {
-        let mut out = Vec::new();
-        for (status, resolved) in [("firing", false), ("resolved", true)] {
-            let group: Vec<&Notice> =
-                notices.iter().filter(|n| (n.alert.state == AlertState::Resolved) == resolved).collect();
-            if !group.is_empty() {
-                let body = payload(&self.name, status, &group, self.status_page.as_deref());
-                out.push(Outgoing { url: self.url.clone(), body: body.to_string().into_bytes() });
-            }
+    /// Notices of one status (firing or resolved, as the first offered), up to
+    /// [`MAX_ALERTS_PER_PAYLOAD`].
+    fn render(&self, notices: &[Notice], fold: Option<u64>) -> Rendered {
+        let resolved = notices.first().is_some_and(|n| n.alert.state == AlertState::Resolved);
+        let group: Vec<&Notice> = notices
+            .iter()
+            .take_while(|n| (n.alert.state == AlertState::Resolved) == resolved)
+            .take(MAX_ALERTS_PER_PAYLOAD)
+            .collect();
+        let folded = fold.map_or(0, |others| (notices.len() - group.len()) as u64 + others);
+        let status = if resolved { "resolved" } else { "firing" };
+        Rendered {
+            payload: payload(&self.name, status, &group, self.status_page.as_deref(), folded),
+            notices: group.len(),
+            folded,
         }
-        out
+    }
+
+    fn request(&self, payload: &Value, _now: Timestamp) -> Outgoing {
+        Outgoing { url: self.url.clone(), body: payload.to_string().into_bytes() }
     }
 
     fn accepted(&self, status: u16, body: &str) -> Result<(), String> {

@@ -2,10 +2,10 @@
 //! content at most 4,096 bytes, 20 messages a minute.
 
 use jiff::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
 use xunjian_shared::config::NotifierConfig;
 
-use super::{Notifier, Outgoing, robot_accepted};
+use super::{Notifier, Outgoing, Rendered, robot_accepted};
 use crate::alerts::engine::Notice;
 use crate::alerts::message;
 
@@ -24,14 +24,17 @@ impl WeCom {
 }
 
 impl Notifier for WeCom {
-    fn requests(&self, notices: &[Notice], _now: Timestamp) -> Vec<Outgoing> {
-        message::markdown_messages(notices, self.status_page.as_deref(), MAX_CONTENT_BYTES)
-            .into_iter()
-            .map(|content| Outgoing {
-                url: self.url.clone(),
-                body: json!({"msgtype": "markdown", "markdown": {"content": content}}).to_string().into_bytes(),
-            })
-            .collect()
+    fn render(&self, notices: &[Notice], fold: Option<u64>) -> Rendered {
+        let packed = message::markdown_message(notices, self.status_page.as_deref(), MAX_CONTENT_BYTES, fold);
+        Rendered {
+            payload: json!({"msgtype": "markdown", "markdown": {"content": packed.text}}),
+            notices: packed.notices,
+            folded: packed.folded,
+        }
+    }
+
+    fn request(&self, payload: &Value, _now: Timestamp) -> Outgoing {
+        Outgoing { url: self.url.clone(), body: payload.to_string().into_bytes() }
     }
 
     fn accepted(&self, status: u16, body: &str) -> Result<(), String> {
