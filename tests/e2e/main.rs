@@ -15,3 +15,4 @@ mod push_retry;
 mod registry;
 mod secrets;
 mod tls;
+mod trust_ingest;

@@ -321,9 +321,10 @@ async fn hostile_pushes_rate_limits_slow_clients_and_revocation() {
         xunjian_shared::x509::serial_hex(&der).unwrap()
     };
     let zijin = client(&pki.ca_pem, Some((cert, key)));
-    let (status, _) =
-        post(&zijin, &url, serde_json::to_vec(&batch("zijin", "zijinbefore00001")).unwrap(), "identity").await.unwrap();
-    assert_eq!(status, 200);
+    let mut before = batch("zijin", "zijinbefore00001");
+    before.observations = vec![observation("紫金县测试站")];
+    let (status, text) = post(&zijin, &url, serde_json::to_vec(&before).unwrap(), "identity").await.unwrap();
+    assert_eq!(status, 200, "{text}");
     running.store.change_registry(revoke("", &serial)).await.unwrap();
     let (status, _) =
         post(&zijin, &url, serde_json::to_vec(&batch("zijin", "zijinafter000001")).unwrap(), "identity").await.unwrap();

@@ -124,6 +124,39 @@ impl Process {
         Process { child, name: binary.to_string() }
     }
 
+    /// Like `spawn_logged`, with more environment variables.
+    pub fn spawn_logged_env(binary: &str, args: &[&str], log: &Path, filter: &str, env: &[(&str, &str)]) -> Process {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let child = tokio::process::Command::new(binary_path(binary))
+            .args(args)
+            .env("RUST_LOG", filter)
+            .envs(env.iter().filter(|(k, _)| *k != "RUST_LOG").copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary}: {err}"));
+        Process { child, name: binary.to_string() }
+    }
+
+    /// Like `spawn_logged`, through a shell (for `ulimit`): `sh -c "PREFIX exec BINARY ARGS"`.
+    pub fn spawn_logged_shell(prefix: &str, binary: &str, args: &[&str], log: &Path, filter: &str) -> Process {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let mut command = format!("{prefix} exec '{}'", binary_path(binary).display());
+        for arg in args {
+            command.push_str(&format!(" '{arg}'"));
+        }
+        let child = tokio::process::Command::new("sh")
+            .args(["-c", &command])
+            .env("RUST_LOG", filter)
+            .stdout(std::process::Stdio::piped())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {binary}: {err}"));
+        Process { child, name: binary.to_string() }
+    }
+
     pub fn id(&self) -> u32 {
         self.child.id().unwrap_or(0)
     }

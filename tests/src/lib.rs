@@ -5,6 +5,7 @@
 pub mod bench_page;
 pub mod certs;
 pub mod corpus;
+pub mod deployment;
 pub mod exposition;
 pub mod harness;
 pub mod measure;

@@ -18,19 +18,28 @@ pub struct Received {
 pub struct Receiver {
     pub addr: std::net::SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    /// The accept loop and every connection, so `stop` can close them all.
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl Receiver {
     /// Listens on 127.0.0.1 (an ephemeral port) and answers every request with `answer`.
     pub async fn start(answer: &'static str) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        Receiver::start_on("127.0.0.1:0".parse().expect("literal address"), answer).await
+    }
+
+    /// Listens on `addr` (to come back on the port of one stopped before).
+    pub async fn start_on(addr: std::net::SocketAddr, answer: &'static str) -> Receiver {
+        let listener = TcpListener::bind(addr).await.expect("bind receiver");
         let addr = listener.local_addr().expect("receiver address");
         let received = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
-        tokio::spawn(async move {
+        let connections = tasks.clone();
+        let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let store = store.clone();
-                tokio::spawn(async move {
+                let connection = tokio::spawn(async move {
                     let (read, mut write) = stream.into_split();
                     let mut reader = BufReader::new(read);
                     loop {
@@ -73,9 +82,18 @@ impl Receiver {
                         }
                     }
                 });
+                connections.lock().unwrap().push(connection.abort_handle());
             }
         });
-        Receiver { addr, received }
+        tasks.lock().unwrap().push(accept.abort_handle());
+        Receiver { addr, received, tasks }
+    }
+
+    /// Stops listening and closes every connection, as a receiver that went down.
+    pub fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
