@@ -432,6 +432,9 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
         return Err(errors);
     }
     let mut filings: Vec<Filing> = Vec::new();
+    // Registries run to tens of thousands of rows: duplicates are found by hashing, not by a
+    // scan per row.
+    let mut seen: HashSet<(String, Channel)> = HashSet::new();
     for (line, cells) in body {
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -459,7 +462,7 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
         };
         let status = FilingStatus::parse(cell(5)).map_err(|e| problems.push(e)).ok();
         if let (Some(channel), true) = (channel, problems.is_empty())
-            && filings.iter().any(|f| f.name == name && f.channel == channel)
+            && !seen.insert((name.to_string(), channel))
         {
             problems.push(format!("与前面的行重复：{name}（{}）", channel.label_zh()));
         }

@@ -16,3 +16,4 @@ mod registry;
 mod secrets;
 mod tls;
 mod trust_ingest;
+mod trust_notify;

@@ -22,19 +22,12 @@ pub fn china_time(stamp: Timestamp) -> String {
     stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// How a robot renders text, and so what must be neutralised in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Markup {
-    /// DingTalk and WeCom markdown.
-    Markdown,
-    /// Plain text (Feishu's text messages, which still render `<at>` tags).
-    Plain,
-}
-
 /// `text` as one safe line: control and line-separator characters become spaces, runs of
-/// spaces one, URL schemes lose their `://`, the characters `markup` renders are replaced by
-/// their full-width forms, and at most [`MAX_FIELD_CHARS`] characters remain.
-pub fn field(text: &str, markup: Markup) -> String {
+/// spaces one, URL schemes lose their `://` and host names their dots, the characters markdown
+/// and Feishu's `<at>` tags render are replaced by their full-width forms, and at most
+/// [`MAX_FIELD_CHARS`] characters remain. The same for every robot: DingTalk and WeCom render
+/// markdown, Feishu renders tags, and a message may be forwarded from one to another.
+pub fn field(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_FIELD_CHARS * 3));
     let mut chars = 0;
     let mut last_space = true;
@@ -57,35 +50,50 @@ pub fn field(text: &str, markup: Markup) -> String {
             cut = true;
             break;
         }
-        out.push(neutral(c, markup));
+        out.push(neutral(c));
         chars += 1;
     }
-    let mut out = out.trim_end().replace("：//", "：／／");
+    let mut out = defang_hosts(out.trim_end().replace("：//", "：／／"));
     if cut {
         out.push('…');
     }
     out
 }
 
+/// `evil.example` → `evil．example`: chat clients turn bare host names into links, so a dot
+/// between an ASCII letter or digit and an ASCII letter becomes its full-width form.
+fn defang_hosts(text: String) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let before = i.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|p| p.is_ascii_alphanumeric());
+            let after = chars.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic());
+            if c == '.' && before && after { '．' } else { c }
+        })
+        .collect()
+}
+
 /// A character a robot would read as markup, as its full-width twin.
-fn neutral(c: char, markup: Markup) -> char {
-    match (c, markup) {
+fn neutral(c: char) -> char {
+    match c {
         // A colon before "//" would make a link; the full-width colon reads the same.
-        (':', _) => '：',
-        ('<', _) => '＜',
-        ('>', _) => '＞',
-        ('*', Markup::Markdown) => '＊',
-        ('_', Markup::Markdown) => '＿',
-        ('[', Markup::Markdown) => '［',
-        (']', Markup::Markdown) => '］',
-        ('(', Markup::Markdown) => '（',
-        (')', Markup::Markdown) => '）',
-        ('#', Markup::Markdown) => '＃',
-        ('!', Markup::Markdown) => '！',
-        ('`', Markup::Markdown) => '｀',
-        ('~', Markup::Markdown) => '～',
-        ('|', Markup::Markdown) => '｜',
-        ('\\', Markup::Markdown) => '＼',
+        ':' => '：',
+        '<' => '＜',
+        '>' => '＞',
+        '*' => '＊',
+        '_' => '＿',
+        '[' => '［',
+        ']' => '］',
+        '(' => '（',
+        ')' => '）',
+        '#' => '＃',
+        '!' => '！',
+        '`' => '｀',
+        '~' => '～',
+        '|' => '｜',
+        '\\' => '＼',
         _ => c,
     }
 }
@@ -123,17 +131,17 @@ pub fn subject(notice: &Notice) -> String {
 }
 
 /// The body lines of one notice, without the heading, every field made safe for `markup`.
-pub fn lines(notice: &Notice, status_page: Option<&str>, markup: Markup) -> Vec<String> {
+pub fn lines(notice: &Notice, status_page: Option<&str>) -> Vec<String> {
     let alert = &notice.alert;
-    let get = |key: &str| field(alert.labels.get(key).map(String::as_str).unwrap_or(""), markup);
+    let get = |key: &str| field(alert.labels.get(key).map(String::as_str).unwrap_or(""));
     let county = get("county");
     let mut lines = vec![format!("县区：{}", if county.is_empty() { "-" } else { &county })];
     let unit = get("unit");
     if !unit.is_empty() {
         lines.push(format!("责任单位：{unit}"));
     }
-    lines.push(format!("对象：{}", field(&subject(notice), markup)));
-    lines.push(format!("问题：{}", field(&alert.description, markup)));
+    lines.push(format!("对象：{}", field(&subject(notice))));
+    lines.push(format!("问题：{}", field(&alert.description)));
     lines.push(format!("开始时间：{}", china_time(alert.active_at)));
     if let (AlertState::Resolved, Some(at)) = (alert.state, alert.resolved_at) {
         lines.push(format!("恢复时间：{}", china_time(at)));
@@ -162,18 +170,15 @@ pub struct Packed {
 /// alone is too long); with `fold = Some(others)`, a last line summarising the notices left out
 /// and `others` more.
 pub fn plain_message(notices: &[Notice], status_page: Option<&str>, max_bytes: usize, fold: Option<u64>) -> Packed {
-    let blocks = notices
-        .iter()
-        .map(|n| format!("{}\n{}", field(&heading(n), Markup::Plain), lines(n, status_page, Markup::Plain).join("\n")));
+    let blocks = notices.iter().map(|n| format!("{}\n{}", field(&heading(n)), lines(n, status_page).join("\n")));
     pack(blocks, "\n\n", max_bytes, notices.len(), fold, |line| line)
 }
 
 /// One markdown message (DingTalk and WeCom render a subset), packed the same way.
 pub fn markdown_message(notices: &[Notice], status_page: Option<&str>, max_bytes: usize, fold: Option<u64>) -> Packed {
     let blocks = notices.iter().map(|n| {
-        let body: Vec<String> =
-            lines(n, status_page, Markup::Markdown).into_iter().map(|line| format!("> {line}")).collect();
-        format!("#### {}\n{}", field(&heading(n), Markup::Markdown), body.join("\n\n"))
+        let body: Vec<String> = lines(n, status_page).into_iter().map(|line| format!("> {line}")).collect();
+        format!("#### {}\n{}", field(&heading(n)), body.join("\n\n"))
     });
     pack(blocks, "\n\n", max_bytes, notices.len(), fold, |line| format!("**{line}**"))
 }
@@ -235,16 +240,16 @@ mod tests {
     #[test]
     fn fields_are_one_line_without_markup_or_links() {
         let hostile = "乙县\n#### 【巡检恢复】网站无法访问\r\n> 县区：乙县 [点此处理](http://evil.example/phish)\u{2028}<at user_id=\"all\">";
-        let markdown = field(hostile, Markup::Markdown);
+        let markdown = field(hostile);
         for bad in ['\n', '\r', '\u{2028}', '#', '[', ']', '(', ')', '<', '>'] {
             assert!(!markdown.contains(bad), "{bad:?} in {markdown}");
         }
         assert!(!markdown.contains("http://") && !markdown.contains("://"), "{markdown}");
+        assert!(!markdown.contains("evil.example") && markdown.contains("evil．example"), "{markdown}");
+        assert_eq!(field("版本 v1.0"), "版本 v1.0", "numbers keep their dots");
         assert!(markdown.chars().count() <= MAX_FIELD_CHARS + 1);
-        let plain = field(hostile, Markup::Plain);
-        assert!(!plain.contains('<') && !plain.contains('\n') && !plain.contains("://"), "{plain}");
-        assert_eq!(field("  龙川县\t教育局  ", Markup::Markdown), "龙川县 教育局");
+        assert_eq!(field("  龙川县\t教育局  "), "龙川县 教育局");
         let long = "长".repeat(200);
-        assert_eq!(field(&long, Markup::Plain).chars().count(), MAX_FIELD_CHARS + 1, "cut, with …");
+        assert_eq!(field(&long).chars().count(), MAX_FIELD_CHARS + 1, "cut, with …");
     }
 }

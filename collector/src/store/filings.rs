@@ -334,10 +334,13 @@ pub fn apply(
                         })?;
                 }
             }
-            let same = |a: &Filing, b: &Filing| a.name == b.name && a.channel == b.channel;
-            let added = filings.iter().filter(|f| !before.iter().any(|b| same(f, b))).count();
-            let removed = before.iter().filter(|b| !filings.iter().any(|f| same(f, b))).count();
-            let changed = filings.iter().filter(|f| before.iter().any(|b| same(f, b) && b != *f)).count();
+            let key = |f: &Filing| (f.name.clone(), f.channel);
+            let old: std::collections::HashMap<(String, Channel), &Filing> =
+                before.iter().map(|f| (key(f), f)).collect();
+            let new: std::collections::HashSet<(String, Channel)> = filings.iter().map(key).collect();
+            let added = filings.iter().filter(|f| !old.contains_key(&key(f))).count();
+            let removed = before.iter().filter(|b| !new.contains(&key(b))).count();
+            let changed = filings.iter().filter(|f| old.get(&key(f)).is_some_and(|b| *b != *f)).count();
             let detail = format!("导入备案 {} 条：新增 {added}，删除 {removed}，变更 {changed}", filings.len());
             (
                 ChangeOutcome::Filings { total: filings.len(), added, removed, changed },

@@ -34,7 +34,7 @@ impl Notifier for DingTalk {
     fn render(&self, notices: &[Notice], fold: Option<u64>) -> Rendered {
         let packed = message::markdown_message(notices, self.status_page.as_deref(), MAX_TEXT_BYTES, fold);
         let title = match &notices[..packed.notices.min(notices.len())] {
-            [one] if packed.folded == 0 => message::field(&message::heading(one), message::Markup::Plain),
+            [one] if packed.folded == 0 => message::field(&message::heading(one)),
             _ => format!("巡检告警 {} 条", packed.notices as u64 + packed.folded),
         };
         Rendered {

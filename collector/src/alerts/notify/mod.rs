@@ -223,8 +223,9 @@ impl Delivery {
                 }
                 continue;
             }
-            // The last message this window allows sums up the rest.
-            let fold = (free - reserve == 1).then_some(open.folded);
+            // The last message this window allows sums up the rest; so does a message sent
+            // only to report what a full queue folded.
+            let fold = (free - reserve == 1 || open.notices.is_empty()).then_some(open.folded);
             let offered: Vec<Notice> = open.notices.iter().map(|q| q.notice.clone()).collect();
             let rendered = self.notifier.render(&offered, fold);
             let sent: Vec<i64> = open.notices.iter().take(rendered.notices).map(|q| q.id).collect();
