@@ -410,7 +410,11 @@ async fn serve_connection<I>(
         };
         tokio::select! {
             _ = connection.as_mut() => return,
-            _ = activity.idle(limits), if closing_since.is_none() => {
+            served = activity.idle(limits), if closing_since.is_none() => {
+                // A client that never made a request has nothing to finish: drop it now.
+                if !served {
+                    return;
+                }
                 connection.as_mut().graceful_shutdown();
                 closing_since = Some(tokio::time::Instant::now());
             }
@@ -447,8 +451,9 @@ impl Activity {
         RequestGuard { activity: self.clone() }
     }
 
-    /// Resolves once no request has been in flight for the limit that applies.
-    async fn idle(&self, limits: ConnectionLimits) {
+    /// Resolves once no request has been in flight for the limit that applies; whether any
+    /// request was ever made.
+    async fn idle(&self, limits: ConnectionLimits) -> bool {
         loop {
             let deadline = {
                 let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -456,7 +461,7 @@ impl Activity {
                 if state.in_flight > 0 {
                     tokio::time::Instant::now() + limits.idle
                 } else if tokio::time::Instant::now() >= state.last + wait {
-                    return;
+                    return state.any_request;
                 } else {
                     state.last + wait
                 }

@@ -15,5 +15,6 @@ mod push_retry;
 mod registry;
 mod secrets;
 mod tls;
+mod trust_connections;
 mod trust_ingest;
 mod trust_notify;

@@ -66,6 +66,20 @@ impl Deployment {
         self.process = Some(process);
     }
 
+    /// Starts it through a shell with `prefix` first (e.g. `ulimit -n 256;`).
+    pub async fn start_under(&mut self, prefix: &str) {
+        let log = self.dir.join("collector.log");
+        let mut process = Process::spawn_logged_shell(
+            prefix,
+            "xunjian-collector",
+            &["serve", "--config", self.config.to_str().expect("UTF-8")],
+            &log,
+            "warn",
+        );
+        self.web = web_address(&mut process).await;
+        self.process = Some(process);
+    }
+
     /// The collector's process id.
     pub fn pid(&self) -> u32 {
         self.process.as_ref().map(Process::id).unwrap_or(0)
