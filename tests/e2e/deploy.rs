@@ -56,6 +56,12 @@ fn example_configurations_load() {
     std::fs::copy(deploy().join("config/collector.toml"), &collector).unwrap();
     let config = xunjian_shared::config::CollectorConfig::load(&collector, &env).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.alerts.notifiers.len(), 4);
+    // The admin token never crosses the network in clear: plain HTTP only on loopback.
+    assert!(
+        config.web.listen.ip().is_loopback() || config.web.tls.is_some(),
+        "the example serves the web listener in clear on {}",
+        config.web.listen
+    );
     for agent in ["agent-longchuan.toml", "agent-heping.toml"] {
         let path = dir.join(agent);
         std::fs::copy(deploy().join("config").join(agent), &path).unwrap();

@@ -18,3 +18,4 @@ mod tls;
 mod trust_connections;
 mod trust_ingest;
 mod trust_notify;
+mod trust_small;

@@ -269,7 +269,13 @@ fn retire_agents(
     }
     let ids: Vec<i64> = pending.iter().map(|(id, _)| *id).collect();
     match checkpoint(connection, snapshot, dirty, &ids) {
-        Ok(_) => reload_registry(connection, registry),
+        Ok(_) => {
+            reload_registry(connection, registry);
+            // A retired agent's pages can be most of the file: give the space back now.
+            if let Err(err) = schema::incremental_vacuum(connection, u32::MAX) {
+                tracing::warn!(error = %err, "incremental vacuum failed; space is reclaimed later");
+            }
+        }
         Err(err) => tracing::error!(error = %err, "cannot record a retirement; it is applied again at the next start"),
     }
 }
