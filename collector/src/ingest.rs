@@ -135,11 +135,16 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
     let certificate_name = peer.common_name.as_deref().unwrap_or("");
     // A revoked agent is refused before anything it sends is read; takes effect without a restart.
     if let Some(revocation) = state.store.registry().revoked(certificate_name, peer.serial.as_deref()) {
+        let next = if revocation.serial.is_empty() {
+            "every certificate of this agent id is refused until the office lifts the revocation (agent unrevoke)"
+        } else {
+            "this certificate stays refused; the office gives the agent a new one with xunjian-collector certs renew"
+        };
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             RejectReason::Revoked,
             format!(
-                "agent {certificate_name:?} (certificate serial {}) is revoked: {}; issue it a new certificate, or lift the revocation",
+                "agent {certificate_name:?} (certificate serial {}) is revoked: {}; {next}",
                 peer.serial.as_deref().unwrap_or("?"),
                 revocation.reason
             ),
@@ -450,7 +455,14 @@ impl FieldCheck<'_> {
                 format!("{} must not be empty", path()),
             ));
         }
-        let chars = text.chars().count();
+        // One pass: the length, and the first character that would break a line.
+        let (mut chars, mut bad) = (0usize, None);
+        for c in text.chars() {
+            chars += 1;
+            if bad.is_none() && (c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
+                bad = Some(c);
+            }
+        }
         if chars > self.limits.max_name_chars {
             return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
@@ -463,7 +475,7 @@ impl FieldCheck<'_> {
             ));
         }
         // Names become label values and lines of messages: one line of text each.
-        if let Some(bad) = text.chars().find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
+        if let Some(bad) = bad {
             return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 RejectReason::InvalidBatch,

@@ -48,6 +48,7 @@ async fn alertmanager_alerts(base: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_goes_down_and_comes_back_and_every_notifier_hears_once() {
+    let _alone = xunjian_tests::harness::exclusive().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = temp_dir("alerts");
     let certs = dir.join("certs");

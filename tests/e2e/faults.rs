@@ -61,6 +61,7 @@ fn spooled_records(spool: &std::path::Path) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
+    let _alone = xunjian_tests::harness::exclusive().await;
     let seed = std::env::var("XUNJIAN_FAULT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
     });

@@ -38,6 +38,7 @@ enum Expect {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_targets_become_findings_within_bounds() {
+    let _alone = xunjian_tests::harness::exclusive().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sim = Sim::start().await.unwrap();
     let gbk_list = encoding_rs::GBK

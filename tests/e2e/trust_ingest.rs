@@ -313,6 +313,10 @@ async fn an_inventory_touches_only_its_own_agent_and_batch_ids_are_per_agent() {
     let mut agents: Vec<&str> = status.targets.iter().map(|t| t.agent.as_str()).collect();
     agents.sort();
     assert_eq!(agents, ["a-b", "a.b", "a_b"], "a's inventory took only a's page");
+    // What a let go is free for another agent.
+    let b = collector.agent("b");
+    let (status, text) = b.push(&b.batch("县", vec![probe("a站", "单位", true, now)])).await;
+    assert_eq!(status, 200, "{text}");
     collector.stop().await;
 }
 

@@ -91,6 +91,7 @@ async fn a_notice_waits_out_a_crash_while_its_receiver_is_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_alerts_is_summed_up_and_a_critical_one_still_goes_first() {
+    let _alone = xunjian_tests::harness::exclusive().await;
     const FLOOD: usize = 200_000;
     const RATE: usize = 20;
     let receiver = Receiver::start(ROBOT_OK).await;

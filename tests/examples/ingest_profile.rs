@@ -42,6 +42,19 @@ fn main() {
     }
     println!("gunzip   {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
     let t = Instant::now();
+    for g in &gz {
+        std::hint::black_box(
+            xunjian_collector::ingest::decode_push(
+                g,
+                true,
+                1 << 26,
+                &xunjian_shared::config::collector::PushLimits::default(),
+            )
+            .is_ok(),
+        );
+    }
+    println!("decode_push {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
+    let t = Instant::now();
     let batches: Vec<Batch> = json_batches.iter().map(|j| serde_json::from_slice(j).unwrap()).collect();
     println!("decode   {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
     let t = Instant::now();
@@ -51,6 +64,28 @@ fn main() {
         }
     }
     println!("reencode {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
+    // The projection alone: admission and application of batches of pages seen before.
+    {
+        use xunjian_collector::store::projection::Claims;
+        use xunjian_collector::store::{Dirty, Receipt, Snapshot};
+        let receipt = Receipt { received_at: now, certificate_not_after: None };
+        let mut snapshot = Snapshot::default();
+        let mut dirty = Dirty::default();
+        for b in batches.clone() {
+            snapshot.apply(b, receipt, &mut dirty);
+        }
+        let t = Instant::now();
+        for b in &batches {
+            std::hint::black_box(snapshot.admit(b, usize::MAX, &Claims::default()).is_ok());
+        }
+        println!("admit    {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
+        let copies = batches.clone();
+        let t = Instant::now();
+        for b in copies {
+            snapshot.apply(b, receipt, &mut dirty);
+        }
+        println!("apply    {:.2} us/obs (pages seen before)", t.elapsed().as_secs_f64() * 1e6 / n);
+    }
     let dir = std::env::temp_dir().join("xunjian-ingest-profile");
     let _ = std::fs::remove_dir_all(&dir);
     let store = xunjian_collector::store::Store::open(&dir.join("p.db")).unwrap();

@@ -337,6 +337,14 @@ pub async fn check_json(config: &str, now: &str) -> xunjian_shared::wire::CheckR
         .unwrap_or_else(|err| panic!("check --json is not a report: {err}\n{}", run.stdout))
 }
 
+/// Held by the tests that time things (hostile sites on a 4 s deadline, alert latency, the
+/// fault test) and the one that loads the machine (a flood of 200,000 alerts), so that on two
+/// cores they do not run beside each other and measure each other.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// A fresh temporary directory for one test.
 pub fn temp_dir(label: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};

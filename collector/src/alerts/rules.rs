@@ -535,6 +535,7 @@ mod tests {
             probe_days: Vec::new(),
             streak: crate::store::projection::ProbeStreak { failures, since: Some(now), last_probe_at: Some(now) },
             received_at: now,
+            awaiting_checkpoint: false,
         }
     }
 

@@ -16,9 +16,12 @@
 //! receipt is taken as of its receipt, and of two observations of a page the one received later
 //! is the newer.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasher;
+
+/// The hasher of the projection's indexes: seeded per process (no one can craft colliding
+/// names), and several times cheaper than SipHash on every observation ingested.
+type Seeded = foldhash::fast::RandomState;
 
 use jiff::{SignedDuration, Timestamp};
 use xunjian_shared::time::{china_today, days_between};
@@ -41,6 +44,65 @@ pub struct SubjectKey {
     pub kind: TargetKind,
     pub column: String,
     pub channel: String,
+}
+
+/// A subject key's parts, so that a page can be looked up from an observation without making
+/// a key (four strings) for every observation of a page seen before.
+trait KeyParts {
+    fn parts(&self) -> (&str, &str, TargetKind, &str, &str);
+}
+
+impl KeyParts for SubjectKey {
+    fn parts(&self) -> (&str, &str, TargetKind, &str, &str) {
+        (&self.agent, &self.target, self.kind, &self.column, &self.channel)
+    }
+}
+
+/// The key an observation of `agent` has, borrowed.
+struct Observed<'a> {
+    agent: &'a str,
+    observation: &'a Observation,
+}
+
+impl KeyParts for Observed<'_> {
+    fn parts(&self) -> (&str, &str, TargetKind, &str, &str) {
+        let observation = self.observation;
+        (
+            self.agent,
+            &observation.target,
+            observation.kind,
+            observation.column.as_deref().unwrap_or(""),
+            observation.channel.as_deref().unwrap_or(""),
+        )
+    }
+}
+
+// Ordered as the derived order of `SubjectKey` (its fields in declaration order), so the map
+// finds a key by its borrowed parts.
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for SubjectKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl PartialOrd for dyn KeyParts + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyParts + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
 }
 
 impl SubjectKey {
@@ -90,6 +152,8 @@ pub struct SubjectState {
     pub streak: ProbeStreak,
     /// When the collector received the last observation of the page (expiry counts from it).
     pub received_at: Timestamp,
+    /// Listed in [`Dirty`] since the last checkpoint (so an observation costs no set insert).
+    pub awaiting_checkpoint: bool,
 }
 
 /// Failed availability probes in a row, up to the newest probe received.
@@ -135,19 +199,28 @@ pub struct Snapshot {
     subjects: BTreeMap<SubjectKey, SubjectState>,
     /// The subjects holding each series identity, by its hash (more than one only when two
     /// identities collide; the identity itself is compared).
-    owners: HashMap<u64, Vec<SubjectKey>>,
+    owners: HashMap<u64, Holders, Seeded>,
     /// Subjects per agent.
-    owned: HashMap<String, usize>,
+    owned: HashMap<String, usize, Seeded>,
     /// Keys the identity hash: random per process, so no one can craft colliding names.
-    hasher: RandomState,
+    hasher: Seeded,
+}
+
+/// The pages holding one identity hash: almost always one. `agent` is the hash of the first
+/// one's agent, so that the question asked of every observation — is it this agent's own? —
+/// costs one lookup.
+#[derive(Clone, Debug, Default)]
+struct Holders {
+    agent: u64,
+    keys: Vec<SubjectKey>,
 }
 
 /// What changed since the last checkpoint.
 #[derive(Debug, Default)]
 pub struct Dirty {
-    pub agents: HashSet<String>,
+    pub agents: HashSet<String, Seeded>,
     /// Pages changed or removed (a key absent from the projection is deleted at checkpoint).
-    pub subjects: HashSet<SubjectKey>,
+    pub subjects: HashSet<SubjectKey, Seeded>,
 }
 
 /// Why a batch may not be taken.
@@ -162,9 +235,9 @@ pub enum Inadmissible {
 /// Claims and releases by batches admitted earlier in the same commit group, not yet applied.
 #[derive(Debug, Default)]
 pub struct Claims {
-    claimed: HashMap<u64, String>,
-    released: HashSet<u64>,
-    added: HashMap<String, usize>,
+    claimed: HashMap<u64, String, Seeded>,
+    released: HashSet<u64, Seeded>,
+    added: HashMap<String, usize, Seeded>,
 }
 
 /// What a batch claims once admitted.
@@ -202,13 +275,14 @@ impl Snapshot {
     pub fn admit(&self, batch: &Batch, max_subjects: usize, claims: &Claims) -> Result<Admitted, Inadmissible> {
         let agent = batch.agent.as_str();
         let mut admitted = Admitted { agent: agent.to_string(), ..Admitted::default() };
-        let mut fresh: HashSet<u64> = HashSet::new();
+        let mut fresh: HashSet<u64, Seeded> = HashSet::default();
+        let agent_hash = self.hasher.hash_one(agent);
         for observation in &batch.observations {
             let hash = self.identity_hash(&batch.county, observation);
             let owner = match claims.claimed.get(&hash) {
                 Some(pending) => Some(pending.as_str()),
                 None if claims.released.contains(&hash) => None,
-                None => self.owner(hash, &batch.county, observation).map(|key| key.agent.as_str()),
+                None => self.owner_agent(hash, agent, agent_hash, &batch.county, observation),
             };
             match owner {
                 Some(owner) if owner != agent => {
@@ -269,26 +343,28 @@ impl Snapshot {
             if observation.checked_at > latest {
                 observation.checked_at = received_at;
             }
-            let key = SubjectKey::of(&batch.agent, &observation);
             let probe = probe_result(&observation);
             let checked_at = observation.checked_at;
             let day = days_since_epoch(china_today(checked_at));
-            let unchanged_identity = self
-                .subjects
-                .get(&key)
-                .is_some_and(|state| same_identity(&state.county, &state.observation, &batch.county, &observation));
-            if !unchanged_identity {
-                self.claim(&key, &batch.county, &observation, dirty);
+            // The common case: a page seen before, its labels unchanged; one lookup, no key made.
+            let seen = Observed { agent: &batch.agent, observation: &observation };
+            if let Some(state) = self.subjects.get_mut(&seen as &dyn KeyParts)
+                && same_labels_of_key(&state.county, &state.observation, &batch.county, &observation)
+            {
+                if !state.awaiting_checkpoint {
+                    state.awaiting_checkpoint = true;
+                    dirty.subjects.insert(SubjectKey::of(&batch.agent, &observation));
+                }
+                update(state, observation, received_at, probe, day);
+                continue;
             }
+            let key = SubjectKey::of(&batch.agent, &observation);
+            self.claim(&key, &batch.county, &observation, dirty);
             match self.subjects.get_mut(&key) {
                 Some(state) => {
                     state.county.clone_from(&batch.county);
-                    state.received_at = received_at;
-                    count_probe(state, probe, day, checked_at);
-                    // The newer observation (received later) keeps what the previous knew from
-                    // checks that did not run this time.
-                    observation.carry_over(&state.observation);
-                    state.observation = observation;
+                    state.awaiting_checkpoint = true;
+                    update(state, observation, received_at, probe, day);
                 }
                 None => {
                     let mut state = SubjectState {
@@ -299,6 +375,7 @@ impl Snapshot {
                         probe_days: Vec::new(),
                         streak: ProbeStreak::default(),
                         received_at,
+                        awaiting_checkpoint: true,
                     };
                     count_probe(&mut state, probe, day, checked_at);
                     self.subjects.insert(key.clone(), state);
@@ -321,6 +398,15 @@ impl Snapshot {
                 .collect();
             for key in unlisted {
                 self.remove(&key, dirty);
+            }
+        }
+    }
+
+    /// After a checkpoint wrote them: the pages in `written` wait for no checkpoint.
+    pub fn checkpointed(&mut self, written: &HashSet<SubjectKey, Seeded>) {
+        for key in written {
+            if let Some(state) = self.subjects.get_mut(key) {
+                state.awaiting_checkpoint = false;
             }
         }
     }
@@ -359,7 +445,7 @@ impl Snapshot {
             }
             self.remove(&other, dirty);
         }
-        self.owners.entry(hash).or_default().push(key.clone());
+        self.index(hash, &key);
         *self.owned.entry(key.agent.clone()).or_default() += 1;
         self.subjects.insert(key, state);
     }
@@ -381,9 +467,30 @@ impl Snapshot {
         ))
     }
 
+    /// The agent holding this identity, if any. The common case, a page of `agent` itself, is
+    /// decided by the hash alone (a collision with its own page changes nothing: [`Self::apply`]
+    /// compares identities before it moves one); another agent's claim is compared in full.
+    fn owner_agent<'s>(
+        &'s self,
+        hash: u64,
+        agent: &'s str,
+        agent_hash: u64,
+        county: &str,
+        observation: &Observation,
+    ) -> Option<&'s str> {
+        let holders = self.owners.get(&hash)?;
+        if holders.agent == agent_hash && holders.keys.len() == 1 {
+            return Some(agent);
+        }
+        if let Some(own) = holders.keys.iter().find(|key| key.agent == agent) {
+            return Some(own.agent.as_str());
+        }
+        self.owner(hash, county, observation).map(|key| key.agent.as_str())
+    }
+
     /// The page holding this identity, if any.
     fn owner(&self, hash: u64, county: &str, observation: &Observation) -> Option<&SubjectKey> {
-        self.owners.get(&hash)?.iter().find(|key| {
+        self.owners.get(&hash)?.keys.iter().find(|key| {
             self.subjects
                 .get(*key)
                 .is_some_and(|state| same_identity(&state.county, &state.observation, county, observation))
@@ -405,7 +512,16 @@ impl Snapshot {
             let old = self.identity_hash(&state.county, &state.observation);
             self.unindex(old, key);
         }
-        self.owners.entry(hash).or_default().push(key.clone());
+        self.index(hash, key);
+    }
+
+    fn index(&mut self, hash: u64, key: &SubjectKey) {
+        let agent = self.hasher.hash_one(key.agent.as_str());
+        let holders = self.owners.entry(hash).or_default();
+        if holders.keys.is_empty() {
+            holders.agent = agent;
+        }
+        holders.keys.push(key.clone());
     }
 
     fn remove(&mut self, key: &SubjectKey, dirty: &mut Dirty) {
@@ -423,13 +539,36 @@ impl Snapshot {
     }
 
     fn unindex(&mut self, hash: u64, key: &SubjectKey) {
-        if let Some(keys) = self.owners.get_mut(&hash) {
-            keys.retain(|k| k != key);
-            if keys.is_empty() {
+        let Some(holders) = self.owners.get_mut(&hash) else { return };
+        holders.keys.retain(|k| k != key);
+        match holders.keys.first() {
+            None => {
                 self.owners.remove(&hash);
             }
+            Some(first) => holders.agent = self.hasher.hash_one(first.agent.as_str()),
         }
     }
+}
+
+/// A page's state after a newer observation (received later): it keeps what the previous one
+/// knew from checks that did not run this time.
+fn update(
+    state: &mut SubjectState,
+    mut observation: Observation,
+    received_at: Timestamp,
+    probe: Option<bool>,
+    day: i64,
+) {
+    state.received_at = received_at;
+    count_probe(state, probe, day, observation.checked_at);
+    observation.carry_over(&state.observation);
+    state.observation = observation;
+}
+
+/// The labels a key does not fix: of two observations with one key (same agent, target, kind,
+/// column, channel), whether they are one series.
+fn same_labels_of_key(county: &str, observation: &Observation, other_county: &str, other: &Observation) -> bool {
+    county == other_county && observation.unit == other.unit && observation.platform == other.platform
 }
 
 /// The series identity: the labels a page is exported with.

@@ -69,7 +69,16 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
             0 => observation.checked_at.min(Timestamp::now()),
             seconds => Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH),
         };
-        let state = SubjectState { county, observation, probes_ok, probes_failed, probe_days, streak, received_at };
+        let state = SubjectState {
+            county,
+            observation,
+            probes_ok,
+            probes_failed,
+            probe_days,
+            streak,
+            received_at,
+            awaiting_checkpoint: false,
+        };
         snapshot.insert_loaded(key, state, &mut dirty);
     }
 

@@ -381,6 +381,7 @@ fn checkpoint(
             .map_err(write)?;
     }
     transaction.commit().map_err(write)?;
+    snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).checkpointed(&dirty.subjects);
     dirty.agents.clear();
     dirty.subjects.clear();
     Ok(Checkpointed { subjects: written, log_rows })

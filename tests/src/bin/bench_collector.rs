@@ -132,7 +132,10 @@ async fn ingest_and_scrape(dir: &Path, total_observations: usize) {
     let _ = collector.wait();
 }
 
-async fn push_all(client: &reqwest::Client, url: &str, batches: Vec<Vec<u8>>) {
+async fn push_all(client: &reqwest::Client, url: &str, mut batches: Vec<Vec<u8>>) {
+    // Popped from the end: reversed, they go out in the order they were made, as an agent
+    // sends them (the collector takes the later-received observation as the newer).
+    batches.reverse();
     let queue = Arc::new(std::sync::Mutex::new(batches));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..CLIENTS {
