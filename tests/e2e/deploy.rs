@@ -142,25 +142,7 @@ async fn every_dashboard_expression_returns_data_from_the_demo() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = temp_dir("deploy-grafana");
     let demo = Demo::start("127.0.0.1:0".parse().unwrap(), &dir.join("demo")).await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    std::fs::write(
-        dir.join("prometheus.yml"),
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: xunjian\n    static_configs:\n      - targets: [\"{}\"]\n",
-            demo.web_addr
-        ),
-    )
-    .unwrap();
-    let mut prometheus = tokio::process::Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run prometheus (Debian package prometheus; .ci/run installs it)");
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut prometheus, base) = xunjian_tests::harness::start_prometheus(&dir, &demo.web_addr.to_string());
 
     let mut all = Vec::new();
     for name in ["overview", "county", "target", "health"] {

@@ -177,24 +177,7 @@ async fn raw_tls(
     identity: (String, String),
     port: u16,
 ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    use rustls_pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let chain: Vec<_> =
-        rustls_pki_types::CertificateDer::pem_slice_iter(identity.0.as_bytes()).map(Result::unwrap).collect();
-    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(identity.1.as_bytes()).unwrap();
-    let config =
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_client_auth_cert(chain, key)
-            .unwrap();
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap().to_owned();
-    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.unwrap()
+    xunjian_tests::harness::raw_mtls(ca_pem.as_bytes(), identity.0.as_bytes(), identity.1.as_bytes(), port).await
 }
 
 /// Reads until the server closes; returns what it sent and how long that took.

@@ -9,39 +9,13 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use xunjian_tests::deployment::{Deployment, probe};
+use xunjian_tests::harness::raw_mtls;
 
 /// Reads until the server closes (or `within` passes); how long it took.
 async fn closed_within(stream: &mut (impl AsyncReadExt + Unpin), within: Duration) -> Option<Duration> {
     let started = Instant::now();
     let mut sink = Vec::new();
     tokio::time::timeout(within, stream.read_to_end(&mut sink)).await.ok().map(|_| started.elapsed())
-}
-
-fn tls_client(collector: &Deployment, agent: &str) -> tokio_rustls::TlsConnector {
-    use rustls_pki_types::pem::PemObject as _;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let read = |path: std::path::PathBuf| std::fs::read(path).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&read(collector.certs.join("ca.pem"))) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let chain: Vec<_> = rustls_pki_types::CertificateDer::pem_slice_iter(&read(
-        collector.certs.join("agents").join(format!("{agent}.pem")),
-    ))
-    .map(Result::unwrap)
-    .collect();
-    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(&read(
-        collector.certs.join("agents").join(format!("{agent}-key.pem")),
-    ))
-    .unwrap();
-    let config =
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_client_auth_cert(chain, key)
-            .unwrap();
-    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,9 +32,9 @@ async fn connections_that_send_nothing_are_closed_on_both_ports() {
     h2c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
     let push = format!("127.0.0.1:{}", collector.push_port);
     let mut tcp_only = tokio::net::TcpStream::connect(&push).await.unwrap();
-    let tcp = tokio::net::TcpStream::connect(&push).await.unwrap();
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap().to_owned();
-    let mut tls = tls_client(&collector, "idle").connect(name, tcp).await.expect("mTLS handshake");
+    let read = |file: &str| std::fs::read(collector.certs.join(file)).unwrap();
+    let mut tls =
+        raw_mtls(&read("ca.pem"), &read("agents/idle.pem"), &read("agents/idle-key.pem"), collector.push_port).await;
     let (silent, h2c, tcp_only, tls) = tokio::join!(
         closed_within(&mut silent, limit),
         closed_within(&mut h2c, limit),

@@ -12,8 +12,8 @@ use serde_json::Value;
 use xunjian_shared::wire::{ApiError, DeadLink, Finding, FindingCode, Observation, Severity, SubjectRef, TargetKind};
 use xunjian_tests::deployment::{Deployment, probe};
 use xunjian_tests::exposition;
-use xunjian_tests::harness::{promtool_check_metrics, wait_until};
-use xunjian_tests::measure::{free_port, peak_rss_mb};
+use xunjian_tests::harness::{promtool_check_metrics, start_prometheus, wait_until};
+use xunjian_tests::measure::peak_rss_mb;
 
 fn refusal(text: &str) -> ApiError {
     serde_json::from_str(text).unwrap_or_else(|_| panic!("not an API error: {text}"))
@@ -79,25 +79,7 @@ async fn a_subject_has_one_agent_and_prometheus_sees_each_series_once() {
     assert_eq!(refused(&metrics, "subject_owned"), 1.0);
 
     // A real Prometheus scraping it keeps gamma's outage: nothing masked, nothing dropped.
-    let port = free_port();
-    std::fs::write(
-        collector.dir.join("prometheus.yml"),
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: xunjian\n    static_configs:\n      - targets: [\"{}\"]\n",
-            collector.web.trim_start_matches("http://")
-        ),
-    )
-    .unwrap();
-    let mut prometheus = tokio::process::Command::new("prometheus")
-        .arg(format!("--config.file={}", collector.dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", collector.dir.join("tsdb").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run prometheus (Debian package prometheus; .ci/run installs it)");
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut prometheus, base) = start_prometheus(&collector.dir, collector.web.trim_start_matches("http://"));
     let up = wait_until(Duration::from_secs(60), "Prometheus has scraped xunjian_up", || async {
         let result = prometheus_query(&base, "xunjian_up{target=\"乙县人民政府网\"}").await?;
         let first = result.first()?;

@@ -48,22 +48,7 @@ impl Deployment {
 
     /// Starts `xunjian-collector serve` (logs at `warn` to `collector.log`).
     pub async fn start(&mut self) {
-        self.start_with(&[]).await;
-    }
-
-    /// Starts it with environment variables set (and RUST_LOG, when given, in them).
-    pub async fn start_with(&mut self, env: &[(&str, &str)]) {
-        let log = self.dir.join("collector.log");
-        let filter = env.iter().find(|(k, _)| *k == "RUST_LOG").map(|(_, v)| *v).unwrap_or("warn");
-        let mut process = Process::spawn_logged_env(
-            "xunjian-collector",
-            &["serve", "--config", self.config.to_str().expect("UTF-8")],
-            &log,
-            filter,
-            env,
-        );
-        self.web = web_address(&mut process).await;
-        self.process = Some(process);
+        self.start_under("").await;
     }
 
     /// Starts it through a shell with `prefix` first (e.g. `ulimit -n 256;`).

@@ -124,21 +124,6 @@ impl Process {
         Process { child, name: binary.to_string() }
     }
 
-    /// Like `spawn_logged`, with more environment variables.
-    pub fn spawn_logged_env(binary: &str, args: &[&str], log: &Path, filter: &str, env: &[(&str, &str)]) -> Process {
-        let file = std::fs::File::create(log).expect("create the log file");
-        let child = tokio::process::Command::new(binary_path(binary))
-            .args(args)
-            .env("RUST_LOG", filter)
-            .envs(env.iter().filter(|(k, _)| *k != "RUST_LOG").copied())
-            .stdout(std::process::Stdio::piped())
-            .stderr(file)
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {binary}: {err}"));
-        Process { child, name: binary.to_string() }
-    }
-
     /// Like `spawn_logged`, through a shell (for `ulimit`): `sh -c "PREFIX exec BINARY ARGS"`.
     pub fn spawn_logged_shell(prefix: &str, binary: &str, args: &[&str], log: &Path, filter: &str) -> Process {
         let file = std::fs::File::create(log).expect("create the log file");
@@ -343,6 +328,57 @@ pub async fn check_json(config: &str, now: &str) -> xunjian_shared::wire::CheckR
 pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
+}
+
+/// A raw mutual-TLS connection to the collector's push port on loopback, with the agent
+/// certificate `cert_pem`/`key_pem`, for clients that misbehave below HTTP.
+pub async fn raw_mtls(
+    ca_pem: &[u8],
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    port: u16,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls_pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(ca_pem) {
+        roots.add(cert.expect("CA PEM")).expect("CA certificate");
+    }
+    let chain: Vec<_> =
+        rustls_pki_types::CertificateDer::pem_slice_iter(cert_pem).map(|c| c.expect("certificate PEM")).collect();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key_pem).expect("key PEM");
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .expect("client certificate");
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the push port");
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("IP name").to_owned();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.expect("mTLS handshake")
+}
+
+/// A real Prometheus (Debian's package) in `dir`, scraping `target` (HOST:PORT) every second;
+/// the process (killed on drop) and its base URL.
+pub fn start_prometheus(dir: &Path, target: &str) -> (tokio::process::Child, String) {
+    let port = crate::measure::free_port();
+    std::fs::write(
+        dir.join("prometheus.yml"),
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: xunjian\n    static_configs:\n      - targets: [\"{target}\"]\n"
+        ),
+    )
+    .expect("write prometheus.yml");
+    let prometheus = tokio::process::Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run prometheus (Debian package prometheus; .ci/run installs it)");
+    (prometheus, format!("http://127.0.0.1:{port}"))
 }
 
 /// A fresh temporary directory for one test.
