@@ -20,6 +20,8 @@ use crate::metrics::CollectorCounters;
 const ENDS_AHEAD: SignedDuration = SignedDuration::from_mins(4);
 /// Resolved alerts are re-sent this long, in case a send was lost.
 const RESOLVED_RESEND: SignedDuration = SignedDuration::from_mins(5);
+/// Alerts in one post at most (about 10 MB of JSON).
+const MAX_POSTED: usize = 10_000;
 /// Unchanged sets are sent at most this often (Prometheus' resend delay).
 const RESEND_EVERY: Duration = Duration::from_secs(60);
 
@@ -53,8 +55,12 @@ impl Sync {
 
     /// The alerts Alertmanager should hold now, as its API takes them.
     pub fn postable(&self, alerts: &[Alert], now: Timestamp) -> Vec<Value> {
-        alerts
-            .iter()
+        // A flood must not make one post of a hundred megabytes: the most severe go first, and
+        // at most MAX_POSTED are sent; the rest stay visible in the collector's own API.
+        let mut ranked: Vec<&Alert> = alerts.iter().collect();
+        ranked.sort_by_key(|a| std::cmp::Reverse(AlertSeverity::parse(&a.severity)));
+        ranked
+            .into_iter()
             .filter(|a| {
                 let county = a.labels.get("county").map(String::as_str).unwrap_or("");
                 (self.counties.is_empty() || self.counties.iter().any(|c| c == county))
@@ -74,6 +80,7 @@ impl Sync {
                     "generatorURL": generator_url(self.status_page.as_deref()),
                 }))
             })
+            .take(MAX_POSTED)
             .collect()
     }
 
