@@ -158,6 +158,8 @@ async fn scrape(url: &str, label: &str) {
     let mut size = 0;
     let mut series = 0;
     for _ in 0..7 {
+        // The collector shares a rendering for a second: wait it out, so each scrape renders.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let started = Instant::now();
         let body = client.get(url).send().await.unwrap().text().await.unwrap();
         times.push(started.elapsed());
