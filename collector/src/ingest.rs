@@ -199,20 +199,20 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
     let received_at = Timestamp::now();
     let ahead = received_at + MAX_CLOCK_AHEAD;
     let clamped = batch.observations.iter().filter(|o| o.checked_at > ahead).count();
-    if clamped > 0 {
-        state.counters.clamped(clamped as u64);
-        tracing::warn!(
-            agent = certificate_name,
-            observations = clamped,
-            "observations dated in the future; taken as of their receipt: check the agent's clock (NTP)"
-        );
-    }
     let batch_id = batch.batch_id.clone();
     // The log keeps the body as it came (gzip is about 30 times smaller than the JSON).
     let body = LoggedBody { bytes: raw, gzip };
     let receipt = Receipt { received_at, certificate_not_after: peer.not_after };
     match state.store.commit(batch, body, receipt, state.limits.max_subjects_per_agent).await {
         Ok(CommitOutcome::Accepted { observations }) => {
+            if clamped > 0 {
+                state.counters.clamped(clamped as u64);
+                tracing::warn!(
+                    agent = certificate_name,
+                    observations = clamped,
+                    "observations dated in the future; taken as of their receipt: check the agent's clock (NTP)"
+                );
+            }
             Ok(PushAck { batch_id, status: PushStatus::Accepted, observations })
         }
         Ok(CommitOutcome::Duplicate) => Ok(PushAck { batch_id, status: PushStatus::Duplicate, observations: 0 }),

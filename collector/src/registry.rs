@@ -391,10 +391,11 @@ pub fn to_csv(filings: &[Filing]) -> String {
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell as written: a would-be formula gets a leading `'`, which spreadsheets show as text
-/// (and [`from_csv`] strips again); quoted when it holds a separator, quote or line break.
+/// (and [`from_csv`] strips again), and so does a cell that starts with `'` already, so that it
+/// comes back as it was; quoted when it holds a separator, quote or line break.
 fn quote(field: &str) -> String {
     let neutral;
-    let field = if field.starts_with(FORMULA_STARTS) {
+    let field = if field.starts_with(FORMULA_STARTS) || field.starts_with('\'') {
         neutral = format!("'{field}");
         neutral.as_str()
     } else {
@@ -481,10 +482,10 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
     if errors.is_empty() { Ok(filings) } else { Err(errors) }
 }
 
-/// A cell without the `'` that [`quote`] put before a would-be formula.
+/// A cell without the `'` that [`quote`] put before a would-be formula or a `'`.
 fn unneutral(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
         _ => cell,
     }
 }
@@ -563,7 +564,15 @@ mod tests {
 
     #[test]
     fn formulas_are_exported_as_text_and_imported_back() {
-        let names = ["=cmd|' /C calc'!A0", "+SUM(1+1)", "-2+3", "@HYPERLINK(\"http://evil\")", "=1+1", "'普通名称"];
+        let names = [
+            "=cmd|' /C calc'!A0",
+            "+SUM(1+1)",
+            "-2+3",
+            "@HYPERLINK(\"http://evil\")",
+            "=1+1",
+            "'普通名称",
+            "'=引号开头",
+        ];
         let filings: Vec<Filing> = names
             .iter()
             .map(|name| Filing {

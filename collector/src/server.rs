@@ -182,12 +182,15 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         first_request: FIRST_REQUEST_TIMEOUT,
         idle: PUSH_IDLE_TIMEOUT,
         header_read: settings.push_read_timeout,
+        per_address: Some(PUSH_CONNECTIONS_PER_ADDRESS),
     };
     let web_limits = ConnectionLimits {
         max_connections: web_connections,
         first_request: FIRST_REQUEST_TIMEOUT,
         idle: WEB_IDLE_TIMEOUT,
         header_read: WEB_HEADER_TIMEOUT,
+        // People usually come through a reverse proxy on this host: one address for all.
+        per_address: None,
     };
     tracing::debug!(push_connections, web_connections, "connection caps");
     let tasks = vec![
@@ -233,7 +236,13 @@ struct ConnectionLimits {
     idle: Duration,
     /// Headers of a request must arrive within this once they start.
     header_read: Duration,
+    /// Connections one address may hold at once (None: no limit, e.g. behind a reverse proxy).
+    per_address: Option<usize>,
 }
+
+/// An agent holds one or two connections; a client holding this many is not an agent, and must
+/// not take the push port's slots from the agents (before its TLS handshake even ends).
+const PUSH_CONNECTIONS_PER_ADDRESS: usize = 32;
 
 /// A connection that sends nothing holds a slot at most this long.
 const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -263,6 +272,45 @@ fn open_file_limit() -> Option<usize> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|line| line.starts_with("Max open files"))?;
     line.trim_start_matches("Max open files").split_whitespace().next()?.parse().ok()
+}
+
+/// Connections held per remote address.
+#[derive(Clone, Default)]
+struct PerAddress {
+    held: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+/// One connection's place in [`PerAddress`], given back on drop.
+struct AddressSlot {
+    owner: Option<(PerAddress, std::net::IpAddr)>,
+}
+
+impl PerAddress {
+    /// A place for a connection from `ip`, or None when it holds `limit` already.
+    fn take(&self, ip: std::net::IpAddr, limit: Option<usize>) -> Option<AddressSlot> {
+        let Some(limit) = limit else { return Some(AddressSlot { owner: None }) };
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let count = held.entry(ip).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot { owner: Some((self.clone(), ip)) })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Some((per_address, ip)) = self.owner.take() {
+            let mut held = per_address.held.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(count) = held.get_mut(&ip) {
+                *count -= 1;
+                if *count == 0 {
+                    held.remove(&ip);
+                }
+            }
+        }
+    }
 }
 
 /// Logs an accept failure (or a refused connection) at most once a second, with how many
@@ -300,6 +348,7 @@ async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_address = PerAddress::default();
     let mut connections = tokio::task::JoinSet::new();
     let mut accept_errors = RateLimitedLog::new();
     let mut over_cap = RateLimitedLog::new();
@@ -318,6 +367,13 @@ async fn serve(
                 continue;
             }
         };
+        let Some(address_slot) = per_address.take(remote.ip(), limits.per_address) else {
+            over_cap.note(|suppressed| {
+                tracing::warn!(remote = %remote, suppressed, "too many connections from one address; closing new ones")
+            });
+            drop(tcp);
+            continue;
+        };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             over_cap.note(|suppressed| {
                 tracing::warn!(
@@ -335,7 +391,7 @@ async fn serve(
         let router = router.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            let _slot = slot;
+            let _slots = (slot, address_slot);
             match tls {
                 Some(acceptor) => {
                     let started = tokio::time::Instant::now();

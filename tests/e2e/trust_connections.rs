@@ -1,7 +1,8 @@
 //! What an unauthenticated client can hold (security review 2, rows 4.7, 4.8, 3.2), against the
 //! real collector process: sockets that send nothing, an HTTP/2 preface alone, or a TLS
-//! handshake and then silence are closed; 300 idle sockets on the web port, under a file limit
-//! of 256, cannot stop agents from pushing, and the refusals are logged at most once a second;
+//! handshake and then silence are closed; 300 idle sockets on the web port and 100 from one
+//! address on the push port, under a file limit of 256, cannot stop agents from pushing, and the
+//! refusals are logged at most once a second;
 //! a crowd of scrapers shares one rendering.
 
 use std::time::{Duration, Instant};
@@ -59,6 +60,7 @@ async fn idle_web_sockets_cannot_starve_pushes_under_a_low_file_limit() {
     collector.start_under("ulimit -n 256;").await;
     let agent = collector.agent("longchuan");
     let web = collector.web.trim_start_matches("http://").to_string();
+    let started = Instant::now();
     // 300 sockets to the web port that say nothing, kept open.
     let mut idle = Vec::new();
     for _ in 0..300 {
@@ -66,7 +68,15 @@ async fn idle_web_sockets_cannot_starve_pushes_under_a_low_file_limit() {
             idle.push(stream);
         }
     }
-    let started = Instant::now();
+    // And 100 sockets to the push port from another address that never start TLS.
+    let push = format!("127.0.0.1:{}", collector.push_port).parse::<std::net::SocketAddr>().unwrap();
+    for _ in 0..100 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        if let Ok(stream) = socket.connect(push).await {
+            idle.push(stream);
+        }
+    }
     for round in 0..5 {
         let batch =
             agent.batch("龙川县", vec![probe(&format!("龙川县站点{round}"), "县政府办", true, Timestamp::now())]);
@@ -79,6 +89,7 @@ async fn idle_web_sockets_cannot_starve_pushes_under_a_low_file_limit() {
     let accept_lines = log.lines().filter(|l| l.contains("accept failed")).count() as u64;
     let cap_lines = log.lines().filter(|l| l.contains("too many connections")).count() as u64;
     assert!(cap_lines >= 1, "the cap was reached and said so:\n{log}");
+    assert!(log.contains("too many connections from one address"), "the push port's cap per address:\n{log}");
     assert!(accept_lines + cap_lines <= 2 * seconds, "{accept_lines} + {cap_lines} lines in {seconds} s:\n{log}");
     drop(idle);
     collector.stop().await;

@@ -358,14 +358,15 @@ pub async fn raw_mtls(
     tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.expect("mTLS handshake")
 }
 
-/// A real Prometheus (Debian's package) in `dir`, scraping `target` (HOST:PORT) every second;
-/// the process (killed on drop) and its base URL.
+/// A real Prometheus (Debian's package) in `dir`, scraping `target` (HOST:PORT) as job
+/// `xunjian`, and itself as job `prometheus` (its own counters, such as duplicate samples),
+/// every second; the process (killed on drop) and its base URL.
 pub fn start_prometheus(dir: &Path, target: &str) -> (tokio::process::Child, String) {
     let port = crate::measure::free_port();
     std::fs::write(
         dir.join("prometheus.yml"),
         format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: xunjian\n    static_configs:\n      - targets: [\"{target}\"]\n"
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: xunjian\n    static_configs:\n      - targets: [\"{target}\"]\n  - job_name: prometheus\n    static_configs:\n      - targets: [\"127.0.0.1:{port}\"]\n"
         ),
     )
     .expect("write prometheus.yml");

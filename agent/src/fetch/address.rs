@@ -101,18 +101,27 @@ pub fn is_link_local_literal(url: &Url) -> bool {
     }
 }
 
-/// Name resolution without link-local addresses: what link checks connect through.
-pub struct NoLinkLocal;
+/// Name resolution for every fetch: never to a link-local address, and with `public_only`
+/// (the hops of a public site) to public addresses only. The connection goes where this says,
+/// so a name cannot answer one address to a check and another to the connection.
+pub struct Resolver {
+    pub public_only: bool,
+}
 
-impl reqwest::dns::Resolve for NoLinkLocal {
+impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let public_only = self.public_only;
         Box::pin(async move {
             let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
                 .await?
-                .filter(|address| Class::of(address.ip()) != Class::LinkLocal)
+                .filter(|address| match Class::of(address.ip()) {
+                    Class::Public => true,
+                    Class::LinkLocal => false,
+                    Class::Private | Class::Loopback => !public_only,
+                })
                 .collect();
             if found.is_empty() {
-                return Err(format!("{} has no address a link check may use", name.as_str()).into());
+                return Err(format!("{} has no address this fetch may use", name.as_str()).into());
             }
             let addresses: reqwest::dns::Addrs = Box::new(found.into_iter());
             Ok(addresses)

@@ -97,8 +97,8 @@ impl LinkOutcome {
 
 pub struct Fetcher {
     strict: reqwest::Client,
-    /// Follows redirects itself, for link checks that read only the status.
-    links: reqwest::Client,
+    /// The same, resolving names to public addresses only.
+    strict_public: reqwest::Client,
     /// Accepts any certificate; used only to read a certificate the strict client refused.
     lenient: reqwest::Client,
     limiter: RequestLimiter,
@@ -122,15 +122,17 @@ impl Fetcher {
             HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
-        let builder = |lenient: bool, redirects: reqwest::redirect::Policy, for_links: bool| {
-            let builder = reqwest::Client::builder();
-            // Link checks follow redirects inside reqwest: keep their names off link-local
-            // addresses at resolution, and their IP literals by the redirect policy.
-            let builder = if for_links { builder.dns_resolver(Arc::new(address::NoLinkLocal)) } else { builder };
-            builder
+        // Every client follows redirects itself (so each hop is judged) and resolves names
+        // without link-local addresses; the `_public` ones, used for the hops of a site whose
+        // first answer came from a public address, resolve to public addresses only — so a
+        // name that answers one address to the check and another to the connection (DNS
+        // rebinding) still cannot lead inward.
+        let builder = |lenient: bool, public_only: bool| {
+            reqwest::Client::builder()
+                .dns_resolver(Arc::new(address::Resolver { public_only }))
                 .user_agent(user_agent)
                 .default_headers(headers.clone())
-                .redirect(redirects)
+                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .gzip(true)
                 .tls_info(true)
@@ -140,25 +142,24 @@ impl Fetcher {
                 .build()
                 .map_err(FetchSetupError::Client)
         };
-        let max_redirects = limits.max_redirects as usize;
-        let link_redirects = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                attempt.error("too many redirects")
-            } else if address::is_link_local_literal(attempt.url()) {
-                attempt.stop()
-            } else {
-                attempt.follow()
-            }
-        });
         Ok(Fetcher {
-            strict: builder(false, reqwest::redirect::Policy::none(), false)?,
-            links: builder(false, link_redirects, true)?,
-            lenient: builder(true, reqwest::redirect::Policy::none(), false)?,
+            strict: builder(false, false)?,
+            strict_public: builder(false, true)?,
+            lenient: builder(true, false)?,
             limiter: RequestLimiter::new(limits.per_host_concurrency, limits.concurrency),
             max_body_bytes: limits.max_body_bytes,
             max_redirects: limits.max_redirects,
             allow_private_redirects: limits.allow_private_redirects,
         })
+    }
+
+    /// The client for a hop after a first answer from an address of class `origin`.
+    fn client_after(&self, origin: Option<address::Class>) -> &reqwest::Client {
+        if origin == Some(address::Class::Public) && !self.allow_private_redirects {
+            &self.strict_public
+        } else {
+            &self.strict
+        }
     }
 
     /// GETs `url`, following redirects, within `timeout` overall.
@@ -201,7 +202,7 @@ impl Fetcher {
         // The class of the address the first response came from: what redirects are judged by.
         let mut origin: Option<address::Class> = None;
         loop {
-            let response = match self.strict.get(attempt.url.clone()).send().await {
+            let response = match self.client_after(origin).get(attempt.url.clone()).send().await {
                 Ok(response) => response,
                 Err(error) => {
                     let (failure, detail) = classify(&error);
@@ -346,21 +347,54 @@ impl Fetcher {
         }
         let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
         let _permit = self.limiter.acquire(&host).await;
-        let attempt = |method: reqwest::Method| async move {
-            match tokio::time::timeout(timeout, self.links.request(method, url.clone()).send()).await {
-                Ok(Ok(response)) => LinkOutcome { status: Some(response.status().as_u16()), failure: None },
-                Ok(Err(error)) => LinkOutcome { status: None, failure: Some(classify(&error).0) },
-                Err(_) => LinkOutcome { status: None, failure: Some(FetchFailure::Timeout) },
-            }
-        };
-        let head = attempt(reqwest::Method::HEAD).await;
+        let head = self.follow_link(reqwest::Method::HEAD, url, timeout).await;
         if head.status.is_some_and(|status| status >= 400)
             || head.failure == Some(FetchFailure::Reset)
             || head.failure == Some(FetchFailure::Protocol)
         {
-            return attempt(reqwest::Method::GET).await;
+            return self.follow_link(reqwest::Method::GET, url, timeout).await;
         }
         head
+    }
+
+    /// `method` on `url`, following redirects within the limits and only where a redirect may
+    /// lead; a redirect that may not be taken ends the check with its own status (what a
+    /// visitor's browser shows is not known, so it is not called dead).
+    async fn follow_link(&self, method: reqwest::Method, url: &Url, timeout: Duration) -> LinkOutcome {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut current = url.clone();
+        let mut origin: Option<address::Class> = None;
+        for _ in 0..=self.max_redirects {
+            let request = self.client_after(origin).request(method.clone(), current.clone()).send();
+            let response = match tokio::time::timeout_at(deadline, request).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => return LinkOutcome { status: None, failure: Some(classify(&error).0) },
+                Err(_) => return LinkOutcome { status: None, failure: Some(FetchFailure::Timeout) },
+            };
+            if origin.is_none() {
+                origin = response.remote_addr().map(|addr| address::Class::of(addr.ip()));
+            }
+            let status = response.status();
+            let location = response.headers().get(LOCATION).and_then(|value| value.to_str().ok());
+            let next = match location.map(|location| current.join(location.trim())) {
+                Some(Ok(next)) if status.is_redirection() => next,
+                _ => return LinkOutcome { status: Some(status.as_u16()), failure: None },
+            };
+            let may_go = matches!(next.scheme(), "http" | "https")
+                && !address::is_link_local_literal(&next)
+                && match origin {
+                    Some(from) => address::classes(&next)
+                        .await
+                        .iter()
+                        .all(|to| address::hop_allowed(from, *to, self.allow_private_redirects)),
+                    None => true,
+                };
+            if !may_go {
+                return LinkOutcome { status: Some(status.as_u16()), failure: None };
+            }
+            current = next;
+        }
+        LinkOutcome { status: None, failure: Some(FetchFailure::TooManyRedirects) }
     }
 
     /// Reads the certificate the strict client refused, to report its not-after.

@@ -72,13 +72,47 @@ fn load(connection: &Connection) -> Result<BTreeMap<String, Alert>, StoreError> 
     Ok(alerts)
 }
 
+/// What an evaluation could not save, for the next one: alert states by fingerprint (their
+/// current state is written), deletions, and notices — at most [`MAX_UNSAVED`] of these, the
+/// most urgent, so a database that stays down cannot fill the memory.
+#[derive(Default)]
+struct Unsaved {
+    changed: std::collections::BTreeSet<String>,
+    removed: Vec<String>,
+    notices: Vec<engine::Notice>,
+}
+
+const MAX_UNSAVED: usize = 10_000;
+
+impl Unsaved {
+    fn keep(
+        &mut self,
+        changed: std::collections::BTreeSet<String>,
+        removed: Vec<String>,
+        mut notices: Vec<engine::Notice>,
+    ) {
+        self.changed = changed;
+        self.removed = removed;
+        if notices.len() > MAX_UNSAVED {
+            notices.sort_by_key(outbox::priority);
+            tracing::error!(
+                dropped = notices.len() - MAX_UNSAVED,
+                "notices dropped while the database cannot be written"
+            );
+            notices.truncate(MAX_UNSAVED);
+        }
+        self.notices = notices;
+    }
+}
+
 /// In one transaction: the changed alerts, the removed ones, and the notices for each
 /// notifier. Returns the notifiers that got something.
 fn persist(
     connection: &mut Connection,
     changed: &[(String, String, &'static str)],
     removed: &[String],
-    routed: &[(String, Vec<engine::Notice>)],
+    notices: &[engine::Notice],
+    routed: &[(String, Vec<usize>)],
     now: Timestamp,
 ) -> rusqlite::Result<Vec<String>> {
     let transaction = connection.transaction()?;
@@ -92,9 +126,9 @@ fn persist(
         transaction.execute("DELETE FROM alerts WHERE fingerprint = ?1", [fingerprint])?;
     }
     let mut woken = Vec::new();
-    for (notifier, notices) in routed {
-        let notices: Vec<&engine::Notice> = notices.iter().collect();
-        let (queued, folded) = outbox::enqueue(&transaction, notifier, &notices, now)?;
+    for (notifier, taken) in routed {
+        let taken: Vec<&engine::Notice> = taken.iter().map(|&i| &notices[i]).collect();
+        let (queued, folded) = outbox::enqueue(&transaction, notifier, &taken, now)?;
         if folded > 0 {
             tracing::warn!(notifier, queued, folded, "notification queue full; the rest go into a summary line");
         }
@@ -139,8 +173,8 @@ pub async fn run(
         tokio::spawn(sync.clone().run(watched.clone()));
     }
     board.set(Arc::new(alerts.values().cloned().collect()));
-    // Notices whose transaction failed: tried again with the next evaluation's.
-    let mut unsaved: Vec<engine::Notice> = Vec::new();
+    // What a failed transaction did not save: written with the next evaluation's.
+    let mut unsaved = Unsaved::default();
     let mut ticker = tokio::time::interval(config.evaluation_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -157,8 +191,9 @@ pub async fn run(
             drop(snapshot);
             engine::step(&mut alerts, found, &registry, now, config.repeat_interval)
         };
-        let changed: Vec<(String, String, &'static str)> = step
-            .changed
+        let mut fingerprints = std::mem::take(&mut unsaved.changed);
+        fingerprints.extend(step.changed);
+        let changed: Vec<(String, String, &'static str)> = fingerprints
             .iter()
             .filter_map(|fingerprint| {
                 let alert = alerts.get(fingerprint)?;
@@ -166,30 +201,32 @@ pub async fn run(
                 Some((fingerprint.clone(), json, alert.state.as_str()))
             })
             .collect();
-        let mut notices = std::mem::take(&mut unsaved);
+        let mut removed = std::mem::take(&mut unsaved.removed);
+        removed.extend(step.removed);
+        let mut notices = std::mem::take(&mut unsaved.notices);
         notices.extend(step.notices);
-        let routed: Vec<(String, Vec<engine::Notice>)> = dispatcher
-            .route(&notices)
-            .into_iter()
-            .map(|(name, taken)| (name, taken.into_iter().cloned().collect()))
-            .collect();
-        let (db, removed) = (outbox.clone(), step.removed);
+        let routed = dispatcher.route(&notices);
+        let (db, notices) = (outbox.clone(), Arc::new(notices));
+        let shared = (notices.clone(), removed);
         // Durable before anyone hears of it: a crash after this sends each notice at least once.
         let persisted = tokio::task::spawn_blocking(move || {
             let mut connection = db.lock().unwrap_or_else(|p| p.into_inner());
-            persist(&mut connection, &changed, &removed, &routed, now)
+            let result = persist(&mut connection, &changed, &shared.1, &shared.0, &routed, now);
+            (result, shared.1)
         })
         .await;
-        match persisted {
-            Ok(Ok(woken)) => dispatcher.wake(&woken),
-            Ok(Err(error)) => {
-                tracing::error!(error = %error, "cannot save alert states and notices; trying again at the next evaluation");
-                unsaved = notices;
+        let failure = match persisted {
+            Ok((Ok(woken), _)) => {
+                dispatcher.wake(&woken);
+                None
             }
-            Err(error) => {
-                tracing::error!(error = %error, "alert state writer failed");
-                unsaved = notices;
-            }
+            Ok((Err(error), removed)) => Some((error.to_string(), removed)),
+            Err(error) => Some((error.to_string(), Vec::new())),
+        };
+        if let Some((error, removed)) = failure {
+            tracing::error!(error = %error, "cannot save alert states and notices; trying again at the next evaluation");
+            let notices = Arc::try_unwrap(notices).unwrap_or_else(|shared| shared.as_ref().clone());
+            unsaved.keep(fingerprints, removed, notices);
         }
         let snapshot_of_alerts = Arc::new(alerts.values().cloned().collect::<Vec<_>>());
         board.set(snapshot_of_alerts.clone());

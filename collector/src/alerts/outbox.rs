@@ -145,6 +145,15 @@ pub fn open(connection: &Connection, notifier: &str) -> rusqlite::Result<Open> {
     Ok(Open { notices, folded: folded.max(0) as u64 })
 }
 
+/// The most urgent priority `notifier` has open, if any.
+pub fn most_urgent(connection: &Connection, notifier: &str) -> rusqlite::Result<Option<u8>> {
+    connection.query_row(
+        "SELECT min(priority) FROM notifications WHERE notifier = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
+        [notifier],
+        |row| row.get::<_, Option<i64>>(0).map(|p| p.map(|p| p as u8)),
+    )
+}
+
 /// The receiver took a message: `sent` went in it, `folded` and `overflow` (counted folds)
 /// in its summary line.
 pub fn delivered(

@@ -301,12 +301,6 @@ impl Snapshot {
                 }
             }
         }
-        let subjects = self.owned.get(agent).copied().unwrap_or(0)
-            + claims.added.get(agent).copied().unwrap_or(0)
-            + admitted.added;
-        if admitted.added > 0 && subjects > max_subjects {
-            return Err(Inadmissible::TooManySubjects { subjects, limit: max_subjects });
-        }
         if let Some(inventory) = &batch.inventory {
             let listed = listed(inventory);
             for (key, state) in self.agent_subjects(agent) {
@@ -314,6 +308,14 @@ impl Snapshot {
                     admitted.releases.push(self.identity_hash(&state.county, &state.observation));
                 }
             }
+        }
+        // What the inventory lets go makes room: an agent at its cap may swap subjects.
+        let subjects = (self.owned.get(agent).copied().unwrap_or(0)
+            + claims.added.get(agent).copied().unwrap_or(0)
+            + admitted.added)
+            .saturating_sub(admitted.releases.len());
+        if admitted.added > 0 && subjects > max_subjects {
+            return Err(Inadmissible::TooManySubjects { subjects, limit: max_subjects });
         }
         Ok(admitted)
     }
@@ -763,6 +765,18 @@ mod tests {
         let mut claims = Claims::default();
         let first = batch("a", "县", vec![probe("新站", true, at(0))], None);
         claims.record(snapshot.admit(&first, 10, &claims).unwrap());
+        // An agent at its cap may swap subjects in one batch: the inventory makes room.
+        let mut full = Snapshot::default();
+        admit_and_apply(
+            &mut full,
+            batch("c", "县", (0..10).map(|i| probe(&format!("旧{i}"), true, at(0))).collect(), None),
+            0,
+        )
+        .unwrap();
+        let swap = batch("c", "县", vec![probe("新", true, at(1))], Some(vec!["新"]));
+        assert!(full.admit(&swap, 10, &Claims::default()).is_ok());
+        let more = batch("c", "县", vec![probe("新", true, at(1))], None);
+        assert!(matches!(full.admit(&more, 10, &Claims::default()), Err(Inadmissible::TooManySubjects { .. })));
         let second = batch("b", "县", vec![probe("新站", true, at(0))], None);
         assert!(matches!(snapshot.admit(&second, 10, &claims), Err(Inadmissible::Owned { owner, .. }) if owner == "a"));
     }

@@ -28,7 +28,7 @@
 //!             author, created_at, applied_at)   forgot the agent and released its subjects
 //! notifications(id PK, notifier,            the outbox: one row per notice and notifier, written with
 //!               fingerprint, priority, notice JSON,   the alert state; delivered_at on the receiver's
-//!               created_at, attempts, delivered_at,   2xx, failed_at when given up, folded when it
+//!               created_at, delivered_at,             2xx, failed_at when given up, folded when it
 //!               failed_at, folded)                    went out as part of a summary line
 //! notification_folds(notifier PK, count)   notices a full queue folded into the next message's
 //!                                          summary line (另有 N 条告警)
@@ -176,7 +176,6 @@ CREATE TABLE notifications (
     priority INTEGER NOT NULL,
     notice TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
     delivered_at INTEGER,
     failed_at INTEGER,
     folded INTEGER NOT NULL DEFAULT 0

@@ -46,6 +46,11 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
             }
             let mut commits = Vec::new();
             for request in group {
+                // Everything else happens after the pushes that came before it: a retirement
+                // never meets an older batch applied after it.
+                if !matches!(request, Request::Commit { .. }) && !commits.is_empty() {
+                    commit_group(&mut connection, &snapshot, &mut dirty, std::mem::take(&mut commits));
+                }
                 match request {
                     Request::Commit { batch, body, receipt, max_subjects, reply } => {
                         commits.push(Commit { batch, body, receipt, max_subjects, reply })
@@ -148,45 +153,40 @@ fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty:
         // Only this thread changes the projection, so reading it while deciding is consistent.
         let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut claims = Claims::default();
-        for (index, Commit { batch, body, receipt, max_subjects, reply }) in commits.into_iter().enumerate() {
+        let mut pending = commits.into_iter().enumerate();
+        while let Some((index, Commit { batch, body, receipt, max_subjects, reply })) = pending.next() {
             let savepoint = format!("batch_{index}");
+            let undo = || transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
             let result = transaction
                 .execute_batch(&format!("SAVEPOINT {savepoint}"))
                 .and_then(|()| record_id(&transaction, &batch, receipt.received_at));
-            let admitted = match result {
-                Ok(true) => projection.admit(&batch, max_subjects, &claims),
-                Ok(false) => {
-                    let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
-                    taken.push((None, Ok(CommitOutcome::Duplicate), reply));
-                    continue;
-                }
-                Err(err) => {
-                    let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
-                    taken.push((None, Err(StoreError::Write(err)), reply));
-                    continue;
-                }
+            let (outcome, undone) = match result.map(|new| new.then(|| projection.admit(&batch, max_subjects, &claims)))
+            {
+                Ok(None) => (Ok(CommitOutcome::Duplicate), transaction.execute_batch(&format!("RELEASE {savepoint}"))),
+                Err(err) => (Err(StoreError::Write(err)), undo()),
+                // Not taken: its id goes too, so the agent may send it again once fixed.
+                Ok(Some(Err(refusal))) => (Ok(CommitOutcome::Refused(refusal)), undo()),
+                Ok(Some(Ok(admitted))) => match append_log(&transaction, &body, receipt) {
+                    Ok(()) => match transaction.execute_batch(&format!("RELEASE {savepoint}")) {
+                        Ok(()) => {
+                            claims.record(admitted);
+                            let observations = batch.observations.len() as u32;
+                            taken.push((Some((batch, receipt)), Ok(CommitOutcome::Accepted { observations }), reply));
+                            continue;
+                        }
+                        Err(err) => (Err(StoreError::Write(err)), undo()),
+                    },
+                    Err(err) => (Err(StoreError::Write(err)), undo()),
+                },
             };
-            let admitted = match admitted {
-                Ok(admitted) => admitted,
-                Err(refusal) => {
-                    // Not taken: forget its id too, so the agent may send it again once fixed.
-                    let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
-                    taken.push((None, Ok(CommitOutcome::Refused(refusal)), reply));
-                    continue;
-                }
-            };
-            match append_log(&transaction, &body, receipt) {
-                Ok(()) => {
-                    let _ = transaction.execute_batch(&format!("RELEASE {savepoint}"));
-                    claims.record(admitted);
-                    let observations = batch.observations.len() as u32;
-                    taken.push((Some((batch, receipt)), Ok(CommitOutcome::Accepted { observations }), reply));
-                }
-                Err(err) => {
-                    let _ = transaction.execute_batch(&format!("ROLLBACK TO {savepoint}; RELEASE {savepoint}"));
-                    taken.push((None, Err(StoreError::Write(err)), reply));
-                }
+            if let Err(err) = undone {
+                // The transaction is in an unknown state: take none of the group, so no batch
+                // id is kept without its log row; every agent retries.
+                drop(projection);
+                let replies = taken.into_iter().map(|(_, _, r)| r).chain([reply]).chain(pending.map(|(_, c)| c.reply));
+                return fail_all(replies, &err);
             }
+            taken.push((None, outcome, reply));
         }
     }
     if let Err(err) = transaction.commit() {

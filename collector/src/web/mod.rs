@@ -38,13 +38,20 @@ pub struct WebState {
     pub renders: Arc<Renders>,
 }
 
-/// The shared renderings of the expensive pages.
+/// The shared renderings of the expensive pages (`/metrics` in both formats, `/`,
+/// `/api/v1/status`): one rendering at a time for all of them, each reused for a second.
 #[derive(Default)]
 pub struct Renders {
-    metrics_text: RenderCache,
-    metrics_openmetrics: RenderCache,
-    status_page: RenderCache,
-    status_json: RenderCache,
+    slots: Arc<tokio::sync::Mutex<std::collections::HashMap<Page, Rendering>>>,
+}
+
+/// The pages rendered from the whole projection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Page {
+    MetricsText,
+    MetricsOpenMetrics,
+    Status,
+    StatusJson,
 }
 
 /// How long a rendering is served again.
@@ -53,13 +60,6 @@ const RENDER_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 /// a change waits for a rendering made after it.
 pub const RENDERED_AT_HEADER: &str = "x-xunjian-rendered-at";
 
-/// One rendering at a time of one page, served to every request within [`RENDER_FRESH`]:
-/// requests arriving while it renders wait for it instead of rendering again.
-#[derive(Default)]
-pub struct RenderCache {
-    slot: tokio::sync::Mutex<Option<Rendering>>,
-}
-
 #[derive(Clone)]
 pub struct Rendering {
     made: tokio::time::Instant,
@@ -67,20 +67,31 @@ pub struct Rendering {
     body: bytes::Bytes,
 }
 
-impl RenderCache {
-    pub async fn get(&self, render: impl FnOnce() -> String + Send + 'static) -> Rendering {
-        let mut slot = self.slot.lock().await;
-        if let Some(rendering) = slot.as_ref()
-            && rendering.made.elapsed() < RENDER_FRESH
-        {
-            return rendering.clone();
-        }
-        let rendered_at = Timestamp::now();
-        // Rendering 100k series takes tens of milliseconds of CPU: keep it off the async workers.
-        let body = bytes::Bytes::from(tokio::task::spawn_blocking(render).await.unwrap_or_default());
-        let rendering = Rendering { made: tokio::time::Instant::now(), rendered_at, body };
-        *slot = Some(rendering.clone());
-        rendering
+impl Renders {
+    /// `page` as rendered within the last second, or rendered now. Requests arriving while it
+    /// renders wait for it. The rendering runs in a task of its own that holds the lock to the
+    /// end, so a client that hangs up cannot start a second one beside it.
+    async fn get(&self, page: Page, render: impl FnOnce() -> String + Send + 'static) -> Rendering {
+        let slots = self.slots.clone();
+        let rendering = tokio::spawn(async move {
+            let mut slots = slots.lock_owned().await;
+            if let Some(rendering) = slots.get(&page)
+                && rendering.made.elapsed() < RENDER_FRESH
+            {
+                return rendering.clone();
+            }
+            let rendered_at = Timestamp::now();
+            // Rendering 100k series takes tens of milliseconds of CPU: off the async workers.
+            let body = bytes::Bytes::from(tokio::task::spawn_blocking(render).await.unwrap_or_default());
+            let rendering = Rendering { made: tokio::time::Instant::now(), rendered_at, body };
+            slots.insert(page, rendering.clone());
+            rendering
+        });
+        rendering.await.unwrap_or_else(|_| Rendering {
+            made: tokio::time::Instant::now(),
+            rendered_at: Timestamp::now(),
+            body: bytes::Bytes::new(),
+        })
     }
 }
 
@@ -112,16 +123,18 @@ pub fn router(state: WebState) -> Router {
 
 async fn status_page(State(state): State<WebState>) -> Response {
     let store = state.store.clone();
-    let rendering =
-        state.renders.status_page.get(move || status_page::render(&status_report(&store, Timestamp::now()))).await;
+    let rendering = state
+        .renders
+        .get(Page::Status, move || status_page::render(&status_report(&store, Timestamp::now())))
+        .await;
     rendering.respond("text/html; charset=utf-8")
 }
 
 async fn metrics_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let openmetrics = metrics::wants_openmetrics(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let metrics = state.metrics.clone();
-    let cache = if openmetrics { &state.renders.metrics_openmetrics } else { &state.renders.metrics_text };
-    let rendering = cache.get(move || metrics.render(openmetrics)).await;
+    let page = if openmetrics { Page::MetricsOpenMetrics } else { Page::MetricsText };
+    let rendering = state.renders.get(page, move || metrics.render(openmetrics)).await;
     rendering.respond(if openmetrics { metrics::OPENMETRICS_TEXT } else { metrics::PROMETHEUS_TEXT })
 }
 
@@ -133,18 +146,19 @@ async fn status_api(State(state): State<WebState>) -> Response {
     let store = state.store.clone();
     let rendering = state
         .renders
-        .status_json
-        .get(move || serde_json::to_string(&status_report(&store, Timestamp::now())).unwrap_or_default())
+        .get(Page::StatusJson, move || {
+            serde_json::to_string(&status_report(&store, Timestamp::now())).unwrap_or_default()
+        })
         .await;
     rendering.respond("application/json")
 }
 
-/// Every alert, firing first, then pending, then resolved in the last day.
 /// The outbox: notices waiting, then the newest delivered, folded or given up.
 async fn notifications_api(State(state): State<WebState>) -> Response {
     axum::Json(state.alerts.notifications(500).await).into_response()
 }
 
+/// Every alert, firing first, then pending, then resolved in the last day.
 async fn alerts_api(State(state): State<WebState>) -> Response {
     let mut alerts: Vec<crate::alerts::Alert> = state.alerts.current().as_ref().clone();
     let order = |a: &crate::alerts::Alert| match a.state {

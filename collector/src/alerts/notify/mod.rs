@@ -156,12 +156,15 @@ impl Dispatcher {
         self.routes.iter().map(|route| route.name.clone()).collect()
     }
 
-    /// For each notifier, the notices it takes.
-    pub fn route<'n>(&self, notices: &'n [Notice]) -> Vec<(String, Vec<&'n Notice>)> {
+    /// For each notifier, the positions in `notices` of those it takes.
+    pub fn route(&self, notices: &[Notice]) -> Vec<(String, Vec<usize>)> {
         self.routes
             .iter()
-            .map(|route| (route.name.clone(), notices.iter().filter(|n| route.filter.wants(n)).collect::<Vec<_>>()))
-            .filter(|(_, taken)| !taken.is_empty())
+            .map(|route| {
+                let taken = notices.iter().enumerate().filter(|(_, n)| route.filter.wants(n)).map(|(i, _)| i).collect();
+                (route.name.clone(), taken)
+            })
+            .filter(|(_, taken): &(String, Vec<usize>)| !taken.is_empty())
             .collect()
     }
 
@@ -186,6 +189,8 @@ struct Delivery {
 enum Sent {
     Delivered,
     GivenUp,
+    /// Put back after a failed attempt: a critical notice is waiting and goes first.
+    Deferred,
 }
 
 impl Delivery {
@@ -235,7 +240,8 @@ impl Delivery {
                 Vec::new()
             };
             let overflow = if rendered.folded > 0 { open.folded } else { 0 };
-            match self.send(&client, &rendered.payload, &mut sent_at).await {
+            match self.send(&client, &rendered.payload, urgent, &mut sent_at).await {
+                Sent::Deferred => continue,
                 Sent::Delivered => {
                     self.counters.notifications_folded(&self.name, folded.len() as u64 + overflow);
                     let name = self.name.clone();
@@ -282,6 +288,17 @@ impl Delivery {
         }
     }
 
+    /// Whether a critical notice waits in this notifier's queue.
+    async fn critical_waiting(&self) -> bool {
+        let (outbox, name) = (self.outbox.clone(), self.name.clone());
+        tokio::task::spawn_blocking(move || {
+            let connection = outbox.lock().unwrap_or_else(|p| p.into_inner());
+            outbox::most_urgent(&connection, &name)
+        })
+        .await
+        .is_ok_and(|most| matches!(most, Ok(Some(0))))
+    }
+
     /// Records an outcome in the outbox.
     async fn mark(&self, change: impl FnOnce(&mut Connection, Timestamp) -> rusqlite::Result<()> + Send + 'static) {
         let outbox = self.outbox.clone();
@@ -296,8 +313,16 @@ impl Delivery {
         }
     }
 
-    /// Sends one rendered message until the receiver takes it or [`GIVE_UP_AFTER`] passes.
-    async fn send(&self, client: &Clients, payload: &Value, sent_at: &mut VecDeque<tokio::time::Instant>) -> Sent {
+    /// Sends one rendered message until the receiver takes it or [`GIVE_UP_AFTER`] passes; a
+    /// message without critical notices steps aside after a failed attempt when a critical one
+    /// waits (a receiver refusing one message must not hold back a site that is down).
+    async fn send(
+        &self,
+        client: &Clients,
+        payload: &Value,
+        urgent: bool,
+        sent_at: &mut VecDeque<tokio::time::Instant>,
+    ) -> Sent {
         let started = tokio::time::Instant::now();
         let mut delay = FIRST_RETRY;
         let mut attempt = 0u32;
@@ -334,6 +359,9 @@ impl Delivery {
                     }
                     self.counters.notification(&self.name, "retried");
                     tracing::warn!(notifier = %self.name, attempt, error = %reason, "notification refused or not reachable; retrying");
+                    if !urgent && self.critical_waiting().await {
+                        return Sent::Deferred;
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_RETRY);
                 }
