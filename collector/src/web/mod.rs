@@ -123,10 +123,8 @@ pub fn router(state: WebState) -> Router {
 
 async fn status_page(State(state): State<WebState>) -> Response {
     let store = state.store.clone();
-    let rendering = state
-        .renders
-        .get(Page::Status, move || status_page::render(&status_report(&store, Timestamp::now())))
-        .await;
+    let rendering =
+        state.renders.get(Page::Status, move || status_page::render(&status_report(&store, Timestamp::now()))).await;
     rendering.respond("text/html; charset=utf-8")
 }
 
