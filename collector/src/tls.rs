@@ -350,11 +350,6 @@ impl EphemeralPki {
     pub fn agent(&self, agent_id: &str) -> Result<(String, String), rcgen::Error> {
         client_certificate(&self.issuer, agent_id, DEFAULT_AGENT_CERT_DAYS)
     }
-
-    /// An agent's certificate valid for `days` only (expiry tests).
-    pub fn agent_for_days(&self, agent_id: &str, days: u32) -> Result<(String, String), rcgen::Error> {
-        client_certificate(&self.issuer, agent_id, days)
-    }
 }
 
 /// Writes a new file (never replacing one); private keys get mode 0600.

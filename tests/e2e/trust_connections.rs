@@ -82,7 +82,6 @@ async fn idle_web_sockets_cannot_starve_pushes_under_a_low_file_limit() {
             agent.batch("龙川县", vec![probe(&format!("龙川县站点{round}"), "县政府办", true, Timestamp::now())]);
         let (status, text) = agent.push(&batch).await;
         assert_eq!(status, 200, "push {round} while the web port is flooded: {text}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let seconds = started.elapsed().as_secs() + 2;
     let log = collector.log();

@@ -84,6 +84,8 @@ async fn a_notice_waits_out_a_crash_while_its_receiver_is_down() {
     // Delivered once: a second restart sends nothing again.
     collector.stop().await;
     collector.start().await;
+    // Three evaluations (1 s each) pass: a repeated notice would have been sent by then. Nothing
+    // happening has no event to wait for.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(payloads_with(&receiver, "/hook", "XunjianSiteDown").len(), 1, "sent once");
     collector.stop().await;

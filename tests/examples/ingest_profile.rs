@@ -90,20 +90,17 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     let store = xunjian_collector::store::Store::open(&dir.join("p.db")).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let commit_all = |batches: Vec<Batch>| {
+        rt.block_on(async {
+            for (b, g) in batches.into_iter().zip(gz.clone()) {
+                let body = xunjian_collector::store::LoggedBody { bytes: g, gzip: true };
+                let receipt = xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None };
+                store.commit(b, body, receipt, usize::MAX).await.unwrap();
+            }
+        })
+    };
     let t = Instant::now();
-    rt.block_on(async {
-        for (b, g) in batches.clone().into_iter().zip(gz.clone()) {
-            store
-                .commit(
-                    b,
-                    xunjian_collector::store::LoggedBody { bytes: g, gzip: true },
-                    xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None },
-                    usize::MAX,
-                )
-                .await
-                .unwrap();
-        }
-    });
+    commit_all(batches.clone());
     println!("commit (new subjects)      {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
     let again: Vec<Batch> = batches
         .into_iter()
@@ -113,19 +110,7 @@ fn main() {
         })
         .collect();
     let t = Instant::now();
-    rt.block_on(async {
-        for (b, g) in again.into_iter().zip(gz.clone()) {
-            store
-                .commit(
-                    b,
-                    xunjian_collector::store::LoggedBody { bytes: g, gzip: true },
-                    xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None },
-                    usize::MAX,
-                )
-                .await
-                .unwrap();
-        }
-    });
+    commit_all(again);
     println!("commit (existing subjects) {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
     let t = Instant::now();
     let written = rt.block_on(store.checkpoint()).unwrap();

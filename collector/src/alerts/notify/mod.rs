@@ -151,11 +151,6 @@ impl Dispatcher {
         dispatcher
     }
 
-    /// The names of the notifiers with an outbox queue.
-    pub fn notifier_names(&self) -> Vec<String> {
-        self.routes.iter().map(|route| route.name.clone()).collect()
-    }
-
     /// For each notifier, the positions in `notices` of those it takes.
     pub fn route(&self, notices: &[Notice]) -> Vec<(String, Vec<usize>)> {
         self.routes
