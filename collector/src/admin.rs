@@ -222,7 +222,7 @@ pub fn retire_agent(database: &Path, agent: String, reason: String, author: Stri
     {
         println!(
             "已退役 #{id}：采集端在 2 秒内删除采集代理 {shown} 的状态并释放其全部巡检对象，其他采集代理即可接管；\
-             若其证书可能外泄，另行吊销：xunjian-collector agent revoke --serial <序列号>"
+             若其证书可能外泄，另行吊销：xunjian-collector agent --config collector.toml revoke --serial <序列号> --reason … --author …"
         );
     }
     Ok(())
