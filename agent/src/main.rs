@@ -195,7 +195,7 @@ fn check(
         let subjects = schedule::subjects(&config);
         let ctx = Arc::new(schedule::Shared::new(&config, fetcher, dictionary).ctx(started_at));
         let show_progress = std::io::stderr().is_terminal();
-        let observations = schedule::run_round(&subjects, Arc::new(checks::registry()), ctx, |done, total| {
+        let observations = schedule::run_round(&subjects, Arc::new(checks::all()), ctx, |done, total| {
             if show_progress {
                 eprint!("\r正在巡检：{done}/{total}");
                 let _ = std::io::stderr().flush();

@@ -80,7 +80,7 @@ pub async fn run_with(
     tracing::info!(agent = %config.agent.id, county = %config.agent.county, subjects = subjects.len(), spooled = spool.len(), "agent running");
     let (sender, mut observations) = mpsc::channel::<Observation>(1024);
     let scheduler =
-        tokio::spawn(schedule::run_schedule(subjects, Arc::new(checks::registry()), shared, sender, shutdown.clone()));
+        tokio::spawn(schedule::run_schedule(subjects, Arc::new(checks::all()), shared, sender, shutdown.clone()));
 
     let mut batcher = Batcher::new(config.agent.id.as_str(), &config.agent.county, spool.next_sequence());
     let mut summary = RunSummary::default();

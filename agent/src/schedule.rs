@@ -24,6 +24,7 @@ use xunjian_shared::wire::{SubjectRef, TargetKind};
 
 use crate::checks::{AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, Role, Subject};
 use crate::extract::html_list::ColumnSelectors;
+use crate::extract::post_list::PostSelectors;
 use crate::extract::select::SelectorList;
 use crate::extract::wording::Dictionary;
 use crate::fetch::Fetcher;
@@ -118,8 +119,11 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
     for account in &config.accounts {
         let selectors = match &account.source {
             AccountSource::Page { item_selector, date_selector, comments_selector, .. } => {
-                compile(&Some(item_selector.clone()))
-                    .map(|items| (items, compile(date_selector), compile(comments_selector)))
+                compile(&Some(item_selector.clone())).map(|items| PostSelectors {
+                    items,
+                    dates: compile(date_selector),
+                    comments: compile(comments_selector),
+                })
             }
             _ => None,
         };
@@ -183,21 +187,25 @@ pub async fn run_round(
     merged
 }
 
-/// Every applicable check on one subject, folded into one observation.
+/// Every applicable check on one subject, into one observation: made here, each check adds its
+/// judgement, `ok` settled once at the end.
 pub async fn inspect(checks: &[Box<dyn Check>], ctx: &Ctx, subject: &Subject) -> Option<Observation> {
-    let mut merged: Option<Observation> = None;
+    let mut observation: Option<Observation> = None;
     for check in checks.iter().filter(|check| check.applies_to(subject)) {
-        let observation = check.run(ctx, subject).await;
-        match &mut merged {
-            Some(merged) => merged.merge(observation),
-            None => merged = Some(observation),
-        }
+        let observation = match &mut observation {
+            Some(observation) => {
+                observation.checks.push(check.kind());
+                observation
+            }
+            None => observation.insert(subject.observation(check.kind(), ctx)),
+        };
+        check.run(ctx, subject, observation).await;
     }
+    let mut observation = observation?;
+    observation.settle();
     // What a site wrote stays within what the collector takes, so no page can get a push refused.
-    if let Some(observation) = &mut merged {
-        observation.fit_wire_limits();
-    }
-    merged
+    observation.fit_wire_limits();
+    Some(observation)
 }
 
 /// The subjects as the collector's inventory lists them.

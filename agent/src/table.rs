@@ -34,9 +34,9 @@ pub fn render(report: &CheckReport) -> String {
         rows.push([
             target,
             observation.column.clone().unwrap_or_else(|| "首页".to_string()),
-            observation.items.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-            observation.last_update.map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
-            observation.age_days.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            observation.items().map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+            observation.last_update().map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
+            observation.age_days().map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
             conclusion(observation).to_string(),
             problems(observation),
         ]);

@@ -412,14 +412,14 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
             check.range(|| at("fetch.status"), i128::from(status), 100, 999)?;
         }
     }
-    if let Some(links) = &observation.dead_links {
+    if let Some(links) = observation.dead_links() {
         check.list(|| at("dead_links"), links.len())?;
         for (n, link) in links.iter().enumerate() {
             check.text(|| at(&format!("dead_links[{n}].url")), &link.url)?;
             check.text(|| at(&format!("dead_links[{n}].text")), &link.text)?;
         }
     }
-    if let Some(errors) = &observation.wording_errors {
+    if let Some(errors) = observation.wording_errors() {
         check.list(|| at("wording_errors"), errors.len())?;
         for (n, error) in errors.iter().enumerate() {
             for (field, text) in
@@ -430,9 +430,9 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
         }
     }
     for (field, days) in [
-        ("age_days", observation.age_days),
-        ("max_reply_working_days", observation.max_reply_working_days),
-        ("oldest_unanswered_days", observation.oldest_unanswered_days),
+        ("age_days", observation.age_days()),
+        ("max_reply_working_days", observation.replies().max_reply_working_days),
+        ("oldest_unanswered_days", observation.replies().oldest_unanswered_days),
     ] {
         if let Some(days) = days {
             check.range(|| at(field), i128::from(days), -MAX_DAYS as i128, MAX_DAYS as i128)?;

@@ -35,69 +35,30 @@ use crate::store::{Snapshot, Store, SubjectState};
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Why a push was refused: a closed set, safe as a label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RejectReason {
-    MalformedBody,
-    TooLarge,
-    UnsupportedEncoding,
-    UnsupportedSchemaVersion,
-    AgentMismatch,
-    InvalidBatch,
-    StoreError,
-    RateLimited,
-    Revoked,
-    /// More observations in one batch than `[push] max_observations_per_batch`.
-    TooManyObservations,
-    /// A name, text or list over its `[push]` limit.
-    FieldTooLong,
-    /// A number no page or probe can produce (negative ages of centuries, day-long probes).
-    ValueOutOfRange,
-    /// A subject another agent owns.
-    SubjectOwned,
-    /// More subjects than `[push] max_subjects_per_agent`.
-    TooManySubjects,
-    /// A bound agent naming another county.
-    CountyMismatch,
-}
-
-impl RejectReason {
-    pub const ALL: [RejectReason; 15] = [
-        RejectReason::MalformedBody,
-        RejectReason::TooLarge,
-        RejectReason::UnsupportedEncoding,
-        RejectReason::UnsupportedSchemaVersion,
-        RejectReason::AgentMismatch,
-        RejectReason::InvalidBatch,
-        RejectReason::StoreError,
-        RejectReason::RateLimited,
-        RejectReason::Revoked,
-        RejectReason::TooManyObservations,
-        RejectReason::FieldTooLong,
-        RejectReason::ValueOutOfRange,
-        RejectReason::SubjectOwned,
-        RejectReason::TooManySubjects,
-        RejectReason::CountyMismatch,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectReason::MalformedBody => "malformed_body",
-            RejectReason::TooLarge => "too_large",
-            RejectReason::UnsupportedEncoding => "unsupported_encoding",
-            RejectReason::UnsupportedSchemaVersion => "unsupported_schema_version",
-            RejectReason::AgentMismatch => "agent_mismatch",
-            RejectReason::InvalidBatch => "invalid_batch",
-            RejectReason::StoreError => "store_error",
-            RejectReason::RateLimited => "rate_limited",
-            RejectReason::Revoked => "revoked",
-            RejectReason::TooManyObservations => "too_many_observations",
-            RejectReason::FieldTooLong => "field_too_long",
-            RejectReason::ValueOutOfRange => "value_out_of_range",
-            RejectReason::SubjectOwned => "subject_owned",
-            RejectReason::TooManySubjects => "too_many_subjects",
-            RejectReason::CountyMismatch => "county_mismatch",
-        }
+xunjian_shared::closed_set! {
+    /// Why a push was refused: a closed set, safe as a label.
+    pub enum RejectReason {
+        MalformedBody = "malformed_body",
+        TooLarge = "too_large",
+        UnsupportedEncoding = "unsupported_encoding",
+        UnsupportedSchemaVersion = "unsupported_schema_version",
+        AgentMismatch = "agent_mismatch",
+        InvalidBatch = "invalid_batch",
+        StoreError = "store_error",
+        RateLimited = "rate_limited",
+        Revoked = "revoked",
+        /// More observations in one batch than `[push] max_observations_per_batch`.
+        TooManyObservations = "too_many_observations",
+        /// A name, text or list over its `[push]` limit.
+        FieldTooLong = "field_too_long",
+        /// A number no page or probe can produce (negative ages of centuries, day-long probes).
+        ValueOutOfRange = "value_out_of_range",
+        /// A subject another agent owns.
+        SubjectOwned = "subject_owned",
+        /// More subjects than `[push] max_subjects_per_agent`.
+        TooManySubjects = "too_many_subjects",
+        /// A bound agent naming another county.
+        CountyMismatch = "county_mismatch",
     }
 }
 
@@ -397,7 +358,7 @@ impl Collector for StoreCollector {
             gauge,
             pages(),
             column_labels,
-            |o| o.last_update.map(|p| p.timestamp().as_second()),
+            |o| o.last_update().map(|p| p.timestamp().as_second()),
         )?;
         family(
             &mut encoder,
@@ -406,7 +367,7 @@ impl Collector for StoreCollector {
             gauge,
             pages(),
             column_labels,
-            |o| o.items.map(i64::from),
+            |o| o.items().map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -416,7 +377,7 @@ impl Collector for StoreCollector {
             pages(),
             column_labels,
             |o| {
-                o.items.map(|_| {
+                o.items().map(|_| {
                     i64::from(
                         counted(o, FindingCode::HomeNotUpdated)
                             || counted(o, FindingCode::ColumnNotUpdated)
@@ -432,7 +393,7 @@ impl Collector for StoreCollector {
             gauge,
             homes(),
             labels,
-            |o| o.dead_links.as_ref().map(|links| links.len() as i64),
+            |o| o.dead_links().map(|links| links.len() as i64),
         )?;
         family(
             &mut encoder,
@@ -441,7 +402,7 @@ impl Collector for StoreCollector {
             gauge,
             homes(),
             labels,
-            |o| o.wording_errors.as_ref().map(|errors| errors.len() as i64),
+            |o| o.wording_errors().map(|errors| errors.len() as i64),
         )?;
         family(
             &mut encoder,
@@ -467,7 +428,7 @@ impl Collector for StoreCollector {
             gauge,
             channels(),
             channel_labels,
-            |o| o.messages.map(i64::from),
+            |o| o.replies().messages.map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -476,7 +437,7 @@ impl Collector for StoreCollector {
             gauge,
             channels(),
             channel_labels,
-            |o| o.overdue.map(i64::from),
+            |o| o.replies().overdue.map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -485,7 +446,7 @@ impl Collector for StoreCollector {
             gauge,
             channels(),
             channel_labels,
-            |o| o.unanswered.map(i64::from),
+            |o| o.replies().unanswered.map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -494,7 +455,7 @@ impl Collector for StoreCollector {
             gauge,
             channels(),
             channel_labels,
-            |o| o.max_reply_working_days,
+            |o| o.replies().max_reply_working_days,
         )?;
         family(
             &mut encoder,
@@ -503,7 +464,7 @@ impl Collector for StoreCollector {
             gauge,
             accounts(),
             labels,
-            |o| o.comments_open.map(i64::from),
+            |o| o.comments_open().map(i64::from),
         )?;
         {
             let mut registered = encoder.encode_descriptor(

@@ -61,32 +61,22 @@ impl Channel {
     }
 }
 
-/// 状态 of a filing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FilingStatus {
-    /// 运行
-    Running,
-    /// 关停中
-    Closing,
-    /// 已关停
-    Closed,
+xunjian_shared::closed_set! {
+    /// 状态 of a filing: its metric label and its word in the registry.
+    pub enum FilingStatus: &'static str {
+        Running = "running" => "运行",
+        Closing = "closing" => "关停中",
+        Closed = "closed" => "已关停",
+    }
 }
 
 impl FilingStatus {
     pub fn metric_label(self) -> &'static str {
-        match self {
-            FilingStatus::Running => "running",
-            FilingStatus::Closing => "closing",
-            FilingStatus::Closed => "closed",
-        }
+        self.as_str()
     }
 
     pub fn label_zh(self) -> &'static str {
-        match self {
-            FilingStatus::Running => "运行",
-            FilingStatus::Closing => "关停中",
-            FilingStatus::Closed => "已关停",
-        }
+        self.info()
     }
 
     pub(crate) fn parse(text: &str) -> Result<FilingStatus, String> {
@@ -353,7 +343,7 @@ fn is_live(observation: &Observation) -> bool {
     let unreachable = observation.findings.iter().any(|f| {
         matches!(f.code, FindingCode::SiteUnreachable | FindingCode::HttpError | FindingCode::AccountUnreachable)
     });
-    !unreachable && (observation.kind == TargetKind::Site || observation.items.unwrap_or(0) > 0)
+    !unreachable && (observation.kind == TargetKind::Site || observation.items().unwrap_or(0) > 0)
 }
 
 /// CSV columns, in order, with the English names accepted too.

@@ -2,6 +2,7 @@
 //! their loader, and date and calendar logic. Knows nothing of tokio, HTTP or SQLite.
 #![forbid(unsafe_code)]
 
+pub mod closed_set;
 pub mod config;
 pub mod time;
 pub mod verdict;

@@ -101,10 +101,7 @@ mod tests {
             checks: vec![CheckKind::ColumnUpdate],
             checked_at: jiff::Timestamp::UNIX_EPOCH,
             ok: code.is_none(),
-            items: Some(0),
-            last_update: None,
-            age_days: None,
-            max_age_days: None,
+            freshness: Some(crate::wire::Freshness { items: Some(0), ..Default::default() }),
             fetch: None,
             findings: code.map(|code| vec![Finding::new(code, Severity::Error, "x")]).unwrap_or_default(),
             ..Observation::new("", TargetKind::Site, "", "", CheckKind::ColumnUpdate, jiff::Timestamp::UNIX_EPOCH)

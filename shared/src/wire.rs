@@ -15,6 +15,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::closed_set;
 use crate::config::ColumnKind;
 use crate::time::Published;
 
@@ -266,7 +267,11 @@ pub struct SiteVerdict {
 }
 
 /// What one round of checks saw of one page: a site's home page (`column` null), one of its
-/// columns, or (later) an account.
+/// columns, a message board (`channel`) or an account.
+///
+/// Identity, the fetch and the findings sit at the top; what each check measured is a block of
+/// its own ([`Freshness`], [`InteractionStats`], [`AccountStats`], [`Audit`]), flattened into
+/// the same JSON object so the wire format stays one flat record. A new check adds one block.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// The site's or account's name, as configured.
@@ -286,7 +291,34 @@ pub struct Observation {
     pub checked_at: Timestamp,
     /// True when no finding is of severity error or veto.
     pub ok: bool,
-    /// Dated items found (null when the page could not be read or no check counted items).
+    /// Its keys are always written (null when no freshness check ran).
+    #[serde(flatten, serialize_with = "always", deserialize_with = "unless_empty")]
+    pub freshness: Option<Freshness>,
+    /// How the page was fetched; null when no fetch was made.
+    pub fetch: Option<FetchRecord>,
+    pub findings: Vec<Finding>,
+    /// The interaction channel (留言板, 信箱) this observation is of; null otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(flatten, deserialize_with = "unless_empty")]
+    pub interaction: Option<InteractionStats>,
+    #[serde(flatten, deserialize_with = "unless_empty")]
+    pub account: Option<AccountStats>,
+    #[serde(flatten, deserialize_with = "unless_empty")]
+    pub audit: Option<Audit>,
+}
+
+/// A block of measures and the checks that take them: what one round does not measure again,
+/// the observation keeps from the previous one.
+pub trait Measures: Clone + Default + PartialEq {
+    /// The checks whose run replaces this block.
+    const TAKEN_BY: &'static [CheckKind];
+}
+
+/// The freshness checks' block: the page's (or account's) dated items and the newest of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Freshness {
+    /// Dated items found.
     pub items: Option<u32>,
     /// Newest publication date found (null when none).
     pub last_update: Option<Published>,
@@ -294,13 +326,16 @@ pub struct Observation {
     pub age_days: Option<i64>,
     /// The staleness threshold applied.
     pub max_age_days: Option<u32>,
-    /// How the page was fetched; null when no fetch was made.
-    pub fetch: Option<FetchRecord>,
-    pub findings: Vec<Finding>,
-    /// The interaction channel (留言板, 信箱) this observation is of; null otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// A channel's published messages found.
+}
+
+impl Measures for Freshness {
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::HomeUpdate, CheckKind::ColumnUpdate, CheckKind::AccountUpdate];
+}
+
+/// A message board's replies (the `interaction` check).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InteractionStats {
+    /// Published messages found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<u32>,
     /// Messages with no reply.
@@ -318,15 +353,55 @@ pub struct Observation {
     /// Age in days of the oldest unanswered message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oldest_unanswered_days: Option<i64>,
-    /// For accounts: whether comments or messages are open, when the source says.
+}
+
+impl Measures for InteractionStats {
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::Interaction];
+}
+
+/// An account's interaction (the `account_interaction` check).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountStats {
+    /// Whether comments or messages are open, when the source says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments_open: Option<bool>,
+}
+
+impl Measures for AccountStats {
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::AccountInteraction];
+}
+
+/// The home page's audit (the `dead_links` and `wording` checks, run together on the audit
+/// interval).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Audit {
     /// Links of the home page that do not open (null when not checked this time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_links: Option<Vec<DeadLink>>,
     /// Serious wording errors found (null when not checked this time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wording_errors: Option<Vec<WordingError>>,
+}
+
+impl Measures for Audit {
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::DeadLinks, CheckKind::Wording];
+}
+
+/// Writes a block's keys even when it is absent (as nulls), so a reader always finds them.
+fn always<S: serde::Serializer, T: Measures + Serialize>(block: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+    match block {
+        Some(block) => block.serialize(serializer),
+        None => T::default().serialize(serializer),
+    }
+}
+
+/// Reads a flattened block, absent when none of its keys holds a value: a flattened block
+/// would otherwise always read as present.
+fn unless_empty<'de, D: serde::Deserializer<'de>, T: Measures + Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    let block = T::deserialize(deserializer)?;
+    Ok((block != T::default()).then_some(block))
 }
 
 /// A link that does not open.
@@ -350,62 +425,36 @@ pub struct WordingError {
     pub url: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    Site,
-    Account,
-}
-
-/// The checks an agent runs. Stable names: also config keys and log fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckKind {
-    /// Home page: status, time to open, TLS certificate, redirects (站点无法访问).
-    Availability,
-    /// Home page: newest dated item (首页不更新).
-    HomeUpdate,
-    /// A column: newest publication date of its own list (栏目不更新).
-    ColumnUpdate,
-    /// A column that is reachable but holds no items (空白栏目).
-    BlankColumn,
-    /// Home page: a consultation channel exists (未提供网上有效咨询建言渠道).
-    ChannelPresence,
-    /// A message board: replies, their latency in working days, their fields (互动回应).
-    Interaction,
-    /// An account: reachable, newest post (内容不更新).
-    AccountUpdate,
-    /// An account: comments or messages open (互动功能).
-    AccountInteraction,
-    /// Links of the home page (不可用链接).
-    DeadLinks,
-    /// Serious wording errors on the home page and newest items (严重表述错误).
-    Wording,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Site => "site",
-            TargetKind::Account => "account",
-        }
+closed_set! {
+    pub enum TargetKind {
+        Site = "site",
+        Account = "account",
     }
 }
 
-impl CheckKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckKind::Availability => "availability",
-            CheckKind::HomeUpdate => "home_update",
-            CheckKind::ColumnUpdate => "column_update",
-            CheckKind::BlankColumn => "blank_column",
-            CheckKind::ChannelPresence => "channel_presence",
-            CheckKind::Interaction => "interaction",
-            CheckKind::AccountUpdate => "account_update",
-            CheckKind::AccountInteraction => "account_interaction",
-            CheckKind::DeadLinks => "dead_links",
-            CheckKind::Wording => "wording",
-        }
+closed_set! {
+    /// The checks an agent runs. Stable names: also config keys and log fields.
+    pub enum CheckKind {
+        /// Home page: status, time to open, TLS certificate, redirects (站点无法访问).
+        Availability = "availability",
+        /// Home page: newest dated item (首页不更新).
+        HomeUpdate = "home_update",
+        /// A column: newest publication date of its own list (栏目不更新).
+        ColumnUpdate = "column_update",
+        /// A column that is reachable but holds no items (空白栏目).
+        BlankColumn = "blank_column",
+        /// Home page: a consultation channel exists (未提供网上有效咨询建言渠道).
+        ChannelPresence = "channel_presence",
+        /// A message board: replies, their latency in working days, their fields (互动回应).
+        Interaction = "interaction",
+        /// An account: reachable, newest post (内容不更新).
+        AccountUpdate = "account_update",
+        /// An account: comments or messages open (互动功能).
+        AccountInteraction = "account_interaction",
+        /// Links of the home page (不可用链接).
+        DeadLinks = "dead_links",
+        /// Serious wording errors on the home page and newest items (严重表述错误).
+        Wording = "wording",
     }
 }
 
@@ -430,58 +479,35 @@ pub struct FetchRecord {
     pub truncated: bool,
 }
 
-/// Why a fetch produced no usable response. A closed set: safe as a metric label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FetchFailure {
-    /// Not complete within the timeout.
-    Timeout,
-    /// The host name did not resolve.
-    Dns,
-    /// The TCP connection was refused or could not be made.
-    Connect,
-    /// The TLS handshake failed or the certificate was not valid.
-    Tls,
-    /// The connection broke during the exchange.
-    Reset,
-    /// Redirects came back to a URL already visited.
-    RedirectLoop,
-    /// More redirects than the limit.
-    TooManyRedirects,
-    /// The server answered something that is not HTTP.
-    Protocol,
-    /// A redirect from a public address into a private, loopback or link-local one, refused.
-    PrivateRedirect,
+closed_set! {
+    /// Why a fetch produced no usable response (with its words in a zh-CN report). A closed
+    /// set: safe as a metric label.
+    pub enum FetchFailure: &'static str {
+        /// Not complete within the timeout.
+        Timeout = "timeout" => "超时未打开",
+        /// The host name did not resolve.
+        Dns = "dns" => "域名无法解析",
+        /// The TCP connection was refused or could not be made.
+        Connect = "connect" => "无法建立连接",
+        /// The TLS handshake failed or the certificate was not valid.
+        Tls = "tls" => "HTTPS证书或握手失败",
+        /// The connection broke during the exchange.
+        Reset = "reset" => "连接中断",
+        /// Redirects came back to a URL already visited.
+        RedirectLoop = "redirect_loop" => "重定向循环",
+        /// More redirects than the limit.
+        TooManyRedirects = "too_many_redirects" => "重定向次数过多",
+        /// The server answered something that is not HTTP.
+        Protocol = "protocol" => "响应不是有效的HTTP",
+        /// A redirect from a public address into a private, loopback or link-local one, refused.
+        PrivateRedirect = "private_redirect" => "重定向到内网地址，已拒绝",
+    }
 }
 
 impl FetchFailure {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FetchFailure::Timeout => "timeout",
-            FetchFailure::Dns => "dns",
-            FetchFailure::Connect => "connect",
-            FetchFailure::Tls => "tls",
-            FetchFailure::Reset => "reset",
-            FetchFailure::RedirectLoop => "redirect_loop",
-            FetchFailure::TooManyRedirects => "too_many_redirects",
-            FetchFailure::Protocol => "protocol",
-            FetchFailure::PrivateRedirect => "private_redirect",
-        }
-    }
-
     /// The failure in the words of a zh-CN report.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            FetchFailure::Timeout => "超时未打开",
-            FetchFailure::Dns => "域名无法解析",
-            FetchFailure::Connect => "无法建立连接",
-            FetchFailure::Tls => "HTTPS证书或握手失败",
-            FetchFailure::Reset => "连接中断",
-            FetchFailure::RedirectLoop => "重定向循环",
-            FetchFailure::TooManyRedirects => "重定向次数过多",
-            FetchFailure::Protocol => "响应不是有效的HTTP",
-            FetchFailure::PrivateRedirect => "重定向到内网地址，已拒绝",
-        }
+        self.info()
     }
 }
 
@@ -494,187 +520,102 @@ pub struct Finding {
     pub detail: String,
 }
 
-/// How much a finding weighs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Worth knowing; does not make the observation fail.
-    Warning,
-    /// A problem the indicators count; the observation fails.
-    Error,
-    /// By itself makes the site or account 不合格 for the period (单项否决).
-    Veto,
+closed_set! {
+    /// How much a finding weighs.
+    pub enum Severity {
+        /// Worth knowing; does not make the observation fail.
+        Warning = "warning",
+        /// A problem the indicators count; the observation fails.
+        Error = "error",
+        /// By itself makes the site or account 不合格 for the period (单项否决).
+        Veto = "veto",
+    }
 }
 
-/// Stable finding codes. Never renamed; new ones are added at the end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingCode {
-    /// The home page could not be opened (timeout, DNS, connection, TLS, reset, redirects).
-    SiteUnreachable,
-    /// The home page answered with an HTTP error status.
-    HttpError,
-    /// The certificate is not valid (expired, self-signed, wrong host).
-    TlsCertificateInvalid,
-    /// The certificate expires soon.
-    TlsCertificateExpiring,
-    /// The body exceeded the size limit and was cut.
-    BodyTruncated,
-    /// No new dated item on the home page within the limit (首页不更新).
-    HomeNotUpdated,
-    /// A column's page could not be opened or answered with an error status.
-    ColumnUnreachable,
-    /// A column's newest item is older than its limit, or its items carry no dates (栏目不更新).
-    ColumnNotUpdated,
-    /// A column's page holds no items (空白栏目).
-    ColumnBlank,
-    /// The site offers no consultation channel (留言, 信箱, 咨询).
-    InteractionChannelMissing,
-    /// A message board could not be opened.
-    InteractionUnreachable,
-    /// Replies later than the limit in working days.
-    InteractionOverdue,
-    /// A message unanswered for more than three months.
-    InteractionUnanswered,
-    /// Published messages lack 留言时间, 答复时间, 答复单位 or 答复内容.
-    InteractionFieldsMissing,
-    /// A date fell in a year the working-day calendar does not know.
-    CalendarYearUnknown,
-    /// An account's page or feed could not be read.
-    AccountUnreachable,
-    /// No post within the limit (内容不更新).
-    AccountNotUpdated,
-    /// Comments or messages closed, or not working (互动功能不通畅).
-    AccountInteractionClosed,
-    /// Links of the home page that do not open.
-    DeadLinks,
-    /// A serious wording error (严重表述错误).
-    WordingError,
-    /// An account or site observed but not in the registry (漏报, 未备案).
-    NotFiled,
-    /// Filed as closed (or closing) but still live (未及时履行关停注销程序).
-    ClosedButLive,
-    /// Filed but inspected by no agent.
-    Unmonitored,
+/// What is declared with each finding code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FindingInfo {
+    /// The check that reports it; None for the collector's registry findings.
+    pub check: Option<CheckKind>,
+    /// The problem in a few Chinese words, without anything a site or an agent wrote.
+    pub label_zh: &'static str,
+}
+
+const fn by(check: CheckKind, label_zh: &'static str) -> FindingInfo {
+    FindingInfo { check: Some(check), label_zh }
+}
+
+const fn registry(label_zh: &'static str) -> FindingInfo {
+    FindingInfo { check: None, label_zh }
+}
+
+closed_set! {
+    /// Stable finding codes. Never renamed; new ones are added at the end.
+    pub enum FindingCode: FindingInfo {
+        /// The home page could not be opened (timeout, DNS, connection, TLS, reset, redirects).
+        SiteUnreachable = "site_unreachable" => by(CheckKind::Availability, "网站无法访问"),
+        /// The home page answered with an HTTP error status.
+        HttpError = "http_error" => by(CheckKind::Availability, "网站返回错误状态"),
+        /// The certificate is not valid (expired, self-signed, wrong host).
+        TlsCertificateInvalid = "tls_certificate_invalid" => by(CheckKind::Availability, "HTTPS 证书无效"),
+        /// The certificate expires soon.
+        TlsCertificateExpiring = "tls_certificate_expiring" => by(CheckKind::Availability, "HTTPS 证书即将过期"),
+        /// The body exceeded the size limit and was cut.
+        BodyTruncated = "body_truncated" => by(CheckKind::Availability, "页面超过大小上限"),
+        /// No new dated item on the home page within the limit (首页不更新).
+        HomeNotUpdated = "home_not_updated" => by(CheckKind::HomeUpdate, "首页不更新"),
+        /// A column's page could not be opened or answered with an error status.
+        ColumnUnreachable = "column_unreachable" => by(CheckKind::ColumnUpdate, "栏目无法访问"),
+        /// A column's newest item is older than its limit, or its items carry no dates (栏目不更新).
+        ColumnNotUpdated = "column_not_updated" => by(CheckKind::ColumnUpdate, "栏目不更新"),
+        /// A column's page holds no items (空白栏目).
+        ColumnBlank = "column_blank" => by(CheckKind::BlankColumn, "空白栏目"),
+        /// The site offers no consultation channel (留言, 信箱, 咨询).
+        InteractionChannelMissing = "interaction_channel_missing" => by(CheckKind::ChannelPresence, "未提供互动交流渠道"),
+        /// A message board could not be opened.
+        InteractionUnreachable = "interaction_unreachable" => by(CheckKind::Interaction, "互动渠道无法访问"),
+        /// Replies later than the limit in working days.
+        InteractionOverdue = "interaction_overdue" => by(CheckKind::Interaction, "留言超期未答复"),
+        /// A message unanswered for more than three months.
+        InteractionUnanswered = "interaction_unanswered" => by(CheckKind::Interaction, "留言长期未回应"),
+        /// Published messages lack 留言时间, 答复时间, 答复单位 or 答复内容.
+        InteractionFieldsMissing = "interaction_fields_missing" => by(CheckKind::Interaction, "留言答复要素不全"),
+        /// A date fell in a year the working-day calendar does not know.
+        CalendarYearUnknown = "calendar_year_unknown" => by(CheckKind::Interaction, "节假日日历缺少年份"),
+        /// An account's page or feed could not be read.
+        AccountUnreachable = "account_unreachable" => by(CheckKind::AccountUpdate, "账号无法读取"),
+        /// No post within the limit (内容不更新).
+        AccountNotUpdated = "account_not_updated" => by(CheckKind::AccountUpdate, "账号不更新"),
+        /// Comments or messages closed, or not working (互动功能不通畅).
+        AccountInteractionClosed = "account_interaction_closed" => by(CheckKind::AccountInteraction, "互动功能不通畅"),
+        /// Links of the home page that do not open.
+        DeadLinks = "dead_links" => by(CheckKind::DeadLinks, "存在不可用链接"),
+        /// A serious wording error (严重表述错误).
+        WordingError = "wording_error" => by(CheckKind::Wording, "严重表述错误"),
+        /// An account or site observed but not in the registry (漏报, 未备案).
+        NotFiled = "not_filed" => registry("未备案（漏报）"),
+        /// Filed as closed (or closing) but still live (未及时履行关停注销程序).
+        ClosedButLive = "closed_but_live" => registry("已关停仍在运行"),
+        /// Filed but inspected by no agent.
+        Unmonitored = "unmonitored" => registry("已备案但无人巡检"),
+    }
 }
 
 impl FindingCode {
-    /// Every code, in declaration order.
-    pub const ALL: [FindingCode; 23] = {
-        use FindingCode::*;
-        [
-            SiteUnreachable,
-            HttpError,
-            TlsCertificateInvalid,
-            TlsCertificateExpiring,
-            BodyTruncated,
-            HomeNotUpdated,
-            ColumnUnreachable,
-            ColumnNotUpdated,
-            ColumnBlank,
-            InteractionChannelMissing,
-            InteractionUnreachable,
-            InteractionOverdue,
-            InteractionUnanswered,
-            InteractionFieldsMissing,
-            CalendarYearUnknown,
-            AccountUnreachable,
-            AccountNotUpdated,
-            AccountInteractionClosed,
-            DeadLinks,
-            WordingError,
-            NotFiled,
-            ClosedButLive,
-            Unmonitored,
-        ]
-    };
-
-    /// The code named `text` (as in [`FindingCode::as_str`]).
+    /// The code named `text` (as in [`FindingCode::as_str`]), spaces around it ignored.
     pub fn parse(text: &str) -> Option<FindingCode> {
-        FindingCode::ALL.into_iter().find(|code| code.as_str() == text.trim())
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingCode::SiteUnreachable => "site_unreachable",
-            FindingCode::HttpError => "http_error",
-            FindingCode::TlsCertificateInvalid => "tls_certificate_invalid",
-            FindingCode::TlsCertificateExpiring => "tls_certificate_expiring",
-            FindingCode::BodyTruncated => "body_truncated",
-            FindingCode::HomeNotUpdated => "home_not_updated",
-            FindingCode::ColumnUnreachable => "column_unreachable",
-            FindingCode::ColumnNotUpdated => "column_not_updated",
-            FindingCode::ColumnBlank => "column_blank",
-            FindingCode::InteractionChannelMissing => "interaction_channel_missing",
-            FindingCode::InteractionUnreachable => "interaction_unreachable",
-            FindingCode::InteractionOverdue => "interaction_overdue",
-            FindingCode::InteractionUnanswered => "interaction_unanswered",
-            FindingCode::InteractionFieldsMissing => "interaction_fields_missing",
-            FindingCode::CalendarYearUnknown => "calendar_year_unknown",
-            FindingCode::AccountUnreachable => "account_unreachable",
-            FindingCode::AccountNotUpdated => "account_not_updated",
-            FindingCode::AccountInteractionClosed => "account_interaction_closed",
-            FindingCode::DeadLinks => "dead_links",
-            FindingCode::WordingError => "wording_error",
-            FindingCode::NotFiled => "not_filed",
-            FindingCode::ClosedButLive => "closed_but_live",
-            FindingCode::Unmonitored => "unmonitored",
-        }
+        FindingCode::named(text.trim())
     }
 
     /// The problem in a few Chinese words, without anything a site or an agent wrote: what
     /// robot messages say instead of a finding's detail.
     pub fn label_zh(self) -> &'static str {
-        use FindingCode::*;
-        match self {
-            SiteUnreachable => "网站无法访问",
-            HttpError => "网站返回错误状态",
-            TlsCertificateInvalid => "HTTPS 证书无效",
-            TlsCertificateExpiring => "HTTPS 证书即将过期",
-            BodyTruncated => "页面超过大小上限",
-            HomeNotUpdated => "首页不更新",
-            ColumnUnreachable => "栏目无法访问",
-            ColumnNotUpdated => "栏目不更新",
-            ColumnBlank => "空白栏目",
-            InteractionChannelMissing => "未提供互动交流渠道",
-            InteractionUnreachable => "互动渠道无法访问",
-            InteractionOverdue => "留言超期未答复",
-            InteractionUnanswered => "留言长期未回应",
-            InteractionFieldsMissing => "留言答复要素不全",
-            CalendarYearUnknown => "节假日日历缺少年份",
-            AccountUnreachable => "账号无法读取",
-            AccountNotUpdated => "账号不更新",
-            AccountInteractionClosed => "互动功能不通畅",
-            DeadLinks => "存在不可用链接",
-            WordingError => "严重表述错误",
-            NotFiled => "未备案（漏报）",
-            ClosedButLive => "已关停仍在运行",
-            Unmonitored => "已备案但无人巡检",
-        }
+        self.info().label_zh
     }
 
     /// The check that reports this code (None for the collector's registry findings).
     pub fn check(self) -> Option<CheckKind> {
-        use FindingCode::*;
-        Some(match self {
-            SiteUnreachable | HttpError | TlsCertificateInvalid | TlsCertificateExpiring | BodyTruncated => {
-                CheckKind::Availability
-            }
-            HomeNotUpdated => CheckKind::HomeUpdate,
-            ColumnUnreachable | ColumnNotUpdated => CheckKind::ColumnUpdate,
-            ColumnBlank => CheckKind::BlankColumn,
-            InteractionChannelMissing => CheckKind::ChannelPresence,
-            InteractionUnreachable
-            | InteractionOverdue
-            | InteractionUnanswered
-            | InteractionFieldsMissing
-            | CalendarYearUnknown => CheckKind::Interaction,
-            AccountUnreachable | AccountNotUpdated => CheckKind::AccountUpdate,
-            AccountInteractionClosed => CheckKind::AccountInteraction,
-            DeadLinks => CheckKind::DeadLinks,
-            WordingError => CheckKind::Wording,
-            NotFiled | ClosedButLive | Unmonitored => return None,
-        })
+        self.info().check
     }
 }
 
@@ -698,26 +639,18 @@ impl Observation {
             checks: vec![check],
             checked_at,
             ok: true,
-            items: None,
-            last_update: None,
-            age_days: None,
-            max_age_days: None,
+            freshness: None,
             fetch: None,
             findings: Vec::new(),
             channel: None,
-            messages: None,
-            unanswered: None,
-            overdue: None,
-            missing_fields: None,
-            max_reply_working_days: None,
-            oldest_unanswered_days: None,
-            comments_open: None,
-            dead_links: None,
-            wording_errors: None,
+            interaction: None,
+            account: None,
+            audit: None,
         }
     }
 
-    /// Folds `other` (another check's view of the same page in the same round) into `self`.
+    /// Folds `other` (another subject's view of the same page in the same round, as a home
+    /// page's probe and its audit) into `self`.
     pub fn merge(&mut self, other: Observation) {
         for check in other.checks {
             if !self.checks.contains(&check) {
@@ -725,28 +658,17 @@ impl Observation {
             }
         }
         self.checked_at = self.checked_at.max(other.checked_at);
-        self.items = self.items.or(other.items);
-        self.last_update = self.last_update.or(other.last_update);
-        self.age_days = self.age_days.or(other.age_days);
-        self.max_age_days = self.max_age_days.or(other.max_age_days);
-        if self.fetch.is_none() {
-            self.fetch = other.fetch;
-        }
-        self.messages = self.messages.or(other.messages);
-        self.unanswered = self.unanswered.or(other.unanswered);
-        self.overdue = self.overdue.or(other.overdue);
-        self.missing_fields = self.missing_fields.or(other.missing_fields);
-        self.max_reply_working_days = self.max_reply_working_days.or(other.max_reply_working_days);
-        self.oldest_unanswered_days = self.oldest_unanswered_days.or(other.oldest_unanswered_days);
-        self.comments_open = self.comments_open.or(other.comments_open);
-        self.dead_links = self.dead_links.take().or(other.dead_links);
-        self.wording_errors = self.wording_errors.take().or(other.wording_errors);
+        self.fetch = self.fetch.take().or(other.fetch);
+        self.freshness = self.freshness.take().or(other.freshness);
+        self.interaction = self.interaction.take().or(other.interaction);
+        self.account = self.account.take().or(other.account);
+        self.audit = self.audit.take().or(other.audit);
         for finding in other.findings {
             if !self.findings.contains(&finding) {
                 self.findings.push(finding);
             }
         }
-        self.ok = self.findings.iter().all(|finding| finding.severity == Severity::Warning);
+        self.settle();
     }
 
     /// Keeps what `previous` (an earlier observation of the same page) knew from checks that did
@@ -763,35 +685,62 @@ impl Observation {
             .collect();
         self.checks.extend(previous.checks.iter().filter(|check| !ran_now.contains(check)));
         self.findings.extend(carried);
-        // Fields belong to the checks that measure them; keep those of checks that did not run.
-        if !ran(Some(CheckKind::Availability)) && self.fetch.is_none() {
+        if !ran_now.contains(&CheckKind::Availability) && self.fetch.is_none() {
             self.fetch.clone_from(&previous.fetch);
         }
-        let freshness = [CheckKind::HomeUpdate, CheckKind::ColumnUpdate, CheckKind::AccountUpdate];
-        if !freshness.iter().any(|check| ran(Some(*check))) {
-            self.items = self.items.or(previous.items);
-            self.last_update = self.last_update.or(previous.last_update);
-            self.age_days = self.age_days.or(previous.age_days);
-            self.max_age_days = self.max_age_days.or(previous.max_age_days);
-        }
-        if !ran(Some(CheckKind::Interaction)) {
-            self.messages = self.messages.or(previous.messages);
-            self.unanswered = self.unanswered.or(previous.unanswered);
-            self.overdue = self.overdue.or(previous.overdue);
-            self.missing_fields = self.missing_fields.or(previous.missing_fields);
-            self.max_reply_working_days = self.max_reply_working_days.or(previous.max_reply_working_days);
-            self.oldest_unanswered_days = self.oldest_unanswered_days.or(previous.oldest_unanswered_days);
-        }
-        if !ran(Some(CheckKind::AccountInteraction)) {
-            self.comments_open = self.comments_open.or(previous.comments_open);
-        }
-        if !ran(Some(CheckKind::DeadLinks)) && self.dead_links.is_none() {
-            self.dead_links.clone_from(&previous.dead_links);
-        }
-        if !ran(Some(CheckKind::Wording)) && self.wording_errors.is_none() {
-            self.wording_errors.clone_from(&previous.wording_errors);
-        }
+        keep_unmeasured(&mut self.freshness, &previous.freshness, &ran_now);
+        keep_unmeasured(&mut self.interaction, &previous.interaction, &ran_now);
+        keep_unmeasured(&mut self.account, &previous.account, &ran_now);
+        keep_unmeasured(&mut self.audit, &previous.audit, &ran_now);
         self.settle();
+    }
+
+    /// Dated items found; None when the page could not be read or no check counted items.
+    pub fn items(&self) -> Option<u32> {
+        self.freshness.as_ref().and_then(|block| block.items)
+    }
+
+    /// Days since the newest dated item.
+    pub fn age_days(&self) -> Option<i64> {
+        self.freshness.as_ref().and_then(|block| block.age_days)
+    }
+
+    /// The newest dated item.
+    pub fn last_update(&self) -> Option<Published> {
+        self.freshness.as_ref().and_then(|block| block.last_update)
+    }
+
+    /// The staleness limit the freshness check applied.
+    pub fn max_age_days(&self) -> Option<u32> {
+        self.freshness.as_ref().and_then(|block| block.max_age_days)
+    }
+
+    /// The dead links of the last audit (None when never audited).
+    pub fn dead_links(&self) -> Option<&[DeadLink]> {
+        self.audit.as_ref().and_then(|audit| audit.dead_links.as_deref())
+    }
+
+    /// The wording errors of the last audit (None when never audited).
+    pub fn wording_errors(&self) -> Option<&[WordingError]> {
+        self.audit.as_ref().and_then(|audit| audit.wording_errors.as_deref())
+    }
+
+    /// The message board's replies as last measured (all None when never measured).
+    pub fn replies(&self) -> &InteractionStats {
+        const NOT_MEASURED: InteractionStats = InteractionStats {
+            messages: None,
+            unanswered: None,
+            overdue: None,
+            missing_fields: None,
+            max_reply_working_days: None,
+            oldest_unanswered_days: None,
+        };
+        self.interaction.as_ref().unwrap_or(&NOT_MEASURED)
+    }
+
+    /// Whether the account's comments are open, when known.
+    pub fn comments_open(&self) -> Option<bool> {
+        self.account.as_ref().and_then(|account| account.comments_open)
     }
 
     /// Cuts what a monitored site controls (finding details, link texts and URLs, wording
@@ -810,14 +759,19 @@ impl Observation {
                 fit_text(url, MAX_TEXT_BYTES);
             }
         }
-        if let Some(links) = &mut self.dead_links {
+        let audit = self.audit.as_mut();
+        let (dead_links, wording_errors) = match audit {
+            Some(audit) => (audit.dead_links.as_mut(), audit.wording_errors.as_mut()),
+            None => (None, None),
+        };
+        if let Some(links) = dead_links {
             links.truncate(MAX_LIST_ENTRIES);
             for link in links {
                 fit_text(&mut link.url, MAX_TEXT_BYTES);
                 fit_text(&mut link.text, MAX_TEXT_BYTES);
             }
         }
-        if let Some(errors) = &mut self.wording_errors {
+        if let Some(errors) = wording_errors {
             errors.truncate(MAX_LIST_ENTRIES);
             for error in errors {
                 for text in [&mut error.wrong, &mut error.right, &mut error.context, &mut error.url] {
@@ -835,6 +789,13 @@ impl Observation {
     /// Recomputes `ok` from the findings.
     pub fn settle(&mut self) {
         self.ok = self.findings.iter().all(|finding| finding.severity == Severity::Warning);
+    }
+}
+
+/// The block `previous` measured, when none of the checks that take it ran now.
+fn keep_unmeasured<T: Measures>(now: &mut Option<T>, previous: &Option<T>, ran_now: &[CheckKind]) {
+    if now.is_none() && !T::TAKEN_BY.iter().any(|check| ran_now.contains(check)) {
+        now.clone_from(previous);
     }
 }
 
@@ -861,7 +822,7 @@ mod tests {
         let mut observation = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::DeadLinks, at);
         let long = "链".repeat(5000);
         observation.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, long.clone()));
-        observation.dead_links = Some(
+        observation.audit.get_or_insert_default().dead_links = Some(
             (0..500)
                 .map(|i| DeadLink {
                     url: format!("http://x/{i}/{long}"),
@@ -872,7 +833,7 @@ mod tests {
                 .collect(),
         );
         observation.fit_wire_limits();
-        let links = observation.dead_links.as_ref().unwrap();
+        let links = observation.dead_links().unwrap();
         assert_eq!(links.len(), limits::MAX_LIST_ENTRIES);
         assert!(links.iter().all(|l| l.url.len() <= limits::MAX_TEXT_BYTES && l.text.len() <= limits::MAX_TEXT_BYTES));
         let detail = &observation.findings[0].detail;
@@ -887,7 +848,7 @@ mod tests {
         let at = Timestamp::from_second(1_790_000_000).unwrap();
         let mut probe = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::Availability, at);
         probe.checks.push(CheckKind::HomeUpdate);
-        probe.items = Some(20);
+        probe.freshness = Some(Freshness { items: Some(20), ..Freshness::default() });
         probe.fetch = Some(FetchRecord {
             status: Some(200),
             duration_ms: 5,
@@ -900,11 +861,18 @@ mod tests {
         });
         probe.findings.push(Finding::new(FindingCode::HomeNotUpdated, Severity::Veto, "x"));
         let mut audit = Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::DeadLinks, at);
-        audit.dead_links =
-            Some(vec![DeadLink { url: "http://x/a".into(), text: "a".into(), status: Some(404), failure: None }]);
+        audit.audit = Some(Audit {
+            dead_links: Some(vec![DeadLink {
+                url: "http://x/a".into(),
+                text: "a".into(),
+                status: Some(404),
+                failure: None,
+            }]),
+            wording_errors: None,
+        });
         audit.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, "y"));
         audit.carry_over(&probe);
-        assert_eq!((audit.items, audit.fetch.as_ref().and_then(|f| f.status)), (Some(20), Some(200)));
+        assert_eq!((audit.items(), audit.fetch.as_ref().and_then(|f| f.status)), (Some(20), Some(200)));
         let codes: Vec<FindingCode> = audit.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, [FindingCode::DeadLinks, FindingCode::HomeNotUpdated]);
         assert!(!audit.ok);
@@ -914,19 +882,42 @@ mod tests {
         next.carry_over(&audit);
         let codes: Vec<FindingCode> = next.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, [FindingCode::DeadLinks]);
-        assert_eq!(next.dead_links.as_ref().map(Vec::len), Some(1));
+        assert_eq!(next.dead_links().map(<[DeadLink]>::len), Some(1));
+    }
+
+    #[test]
+    fn blocks_are_flat_keys_and_absent_blocks_read_back_absent() {
+        let at = Timestamp::from_second(1_790_000_000).unwrap();
+        let mut observation =
+            Observation::new("站", TargetKind::Site, "单位", "http://x/", CheckKind::Availability, at);
+        let json = serde_json::to_value(&observation).unwrap();
+        // Freshness keys are always written; the other blocks only when measured.
+        for key in ["items", "last_update", "age_days", "max_age_days"] {
+            assert_eq!(json.get(key), Some(&serde_json::Value::Null), "{key}");
+        }
+        for key in ["messages", "comments_open", "dead_links", "wording_errors", "channel"] {
+            assert!(json.get(key).is_none(), "{key}");
+        }
+        assert_eq!(serde_json::from_value::<Observation>(json).unwrap(), observation);
+        observation.interaction = Some(InteractionStats { messages: Some(3), overdue: Some(1), ..Default::default() });
+        observation.account = Some(AccountStats { comments_open: Some(false) });
+        observation.freshness = Some(Freshness { age_days: Some(4), ..Default::default() });
+        let json = serde_json::to_value(&observation).unwrap();
+        assert_eq!((json["messages"].as_u64(), json["age_days"].as_i64()), (Some(3), Some(4)));
+        assert_eq!(json["comments_open"], serde_json::Value::Bool(false));
+        assert_eq!(serde_json::from_value::<Observation>(json).unwrap(), observation);
     }
 
     #[test]
     fn codes_serialize_as_their_stable_names() {
-        for code in FindingCode::ALL {
+        for &code in FindingCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::from(code.as_str()));
             assert_eq!(FindingCode::parse(code.as_str()), Some(code));
         }
         let distinct: std::collections::HashSet<_> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(distinct.len(), FindingCode::ALL.len());
         assert_eq!(FindingCode::parse("no_such_code"), None);
-        for check in [CheckKind::Availability, CheckKind::HomeUpdate, CheckKind::ColumnUpdate, CheckKind::BlankColumn] {
+        for &check in CheckKind::ALL {
             assert_eq!(serde_json::to_value(check).unwrap(), serde_json::Value::from(check.as_str()));
         }
     }

@@ -257,10 +257,14 @@ feed = "{gone}"
 
     // The mailbox: working days, not weekdays, decide.
     let mailbox = channel(&report, "县长信箱");
-    assert_eq!(mailbox.messages, Some(6));
-    assert_eq!(mailbox.unanswered, Some(2));
-    assert_eq!(mailbox.overdue, Some(3), "6 working days, the simple question, and the one unanswered since June");
-    assert_eq!(mailbox.max_reply_working_days, Some(6));
+    assert_eq!(mailbox.replies().messages, Some(6));
+    assert_eq!(mailbox.replies().unanswered, Some(2));
+    assert_eq!(
+        mailbox.replies().overdue,
+        Some(3),
+        "6 working days, the simple question, and the one unanswered since June"
+    );
+    assert_eq!(mailbox.replies().max_reply_working_days, Some(6));
     assert_eq!(codes(mailbox), [FindingCode::InteractionOverdue, FindingCode::InteractionUnanswered]);
     let overdue = mailbox.findings.iter().find(|f| f.code == FindingCode::InteractionOverdue).unwrap();
     assert!(
@@ -285,7 +289,10 @@ feed = "{gone}"
 
     // GBK blocks: a 2018 date is counted, with a warning that the year is not in the calendar.
     let consultations = channel(&report, "网上咨询");
-    assert_eq!((consultations.messages, consultations.overdue, consultations.unanswered), (Some(2), Some(0), Some(0)));
+    assert_eq!(
+        (consultations.replies().messages, consultations.replies().overdue, consultations.replies().unanswered),
+        (Some(2), Some(0), Some(0))
+    );
     assert_eq!(codes(consultations), [FindingCode::InteractionFieldsMissing, FindingCode::CalendarYearUnknown]);
     let unknown = consultations.findings.iter().find(|f| f.code == FindingCode::CalendarYearUnknown).unwrap();
     assert!(unknown.detail.contains("2018") && unknown.severity == Severity::Warning, "{}", unknown.detail);
@@ -298,10 +305,10 @@ feed = "{gone}"
 
     // The home page: the channels are found; dead links and wording.
     let home = find(&report, |o| o.target == "测试县人民政府网" && o.column.is_none() && o.channel.is_none(), "home");
-    let dead: Vec<&str> = home.dead_links.iter().flatten().map(|l| l.text.as_str()).collect();
+    let dead: Vec<&str> = home.dead_links().into_iter().flatten().map(|l| l.text.as_str()).collect();
     assert_eq!(dead, ["下载中心", "专题专栏", "旧版网站"], "404, redirect loop, refused; each URL once");
     assert_eq!(sim.hits("/download/"), 2, "one HEAD and its GET fallback for a URL linked twice");
-    let wording = home.wording_errors.as_ref().expect("wording was checked");
+    let wording = home.wording_errors().expect("wording was checked");
     assert!(
         !wording.is_empty() && wording.iter().all(|w| w.right == "习近平新时代中国特色社会主义思想"),
         "{wording:?}"
@@ -312,28 +319,28 @@ feed = "{gone}"
     // Accounts.
     let at = |text: &str| Some(text.parse::<jiff::Timestamp>().unwrap());
     let rss = account(&report, "测试发布");
-    assert_eq!((rss.items, rss.ok), (Some(3), true), "{:?}", rss.findings);
+    assert_eq!((rss.items(), rss.ok), (Some(3), true), "{:?}", rss.findings);
     assert_eq!(
-        rss.last_update.map(|p: Published| p.timestamp()),
+        rss.last_update().map(|p: Published| p.timestamp()),
         at("2019-10-18T01:30:00Z"),
         "the newest, not the first"
     );
     let atom = account(&report, "测试县应急管理局");
     assert_eq!(codes(atom), [FindingCode::AccountNotUpdated]);
-    assert_eq!((atom.findings[0].severity, atom.age_days), (Severity::Veto, Some(30)));
+    assert_eq!((atom.findings[0].severity, atom.age_days()), (Severity::Veto, Some(30)));
     let json_feed = account(&report, "测试县融媒体");
-    assert_eq!((json_feed.items, json_feed.ok), (Some(2), true));
-    assert_eq!(json_feed.last_update.map(|p| p.timestamp()), at("2019-10-19T12:00:00Z"));
+    assert_eq!((json_feed.items(), json_feed.ok), (Some(2), true));
+    assert_eq!(json_feed.last_update().map(|p| p.timestamp()), at("2019-10-19T12:00:00Z"));
     let weibo = account(&report, "测试县公安");
-    assert_eq!((weibo.items, weibo.comments_open, weibo.ok), (Some(2), Some(true), true), "{:?}", weibo.findings);
-    assert_eq!(weibo.last_update.map(|p| p.timestamp()), at("2019-10-19T00:00:00Z"));
+    assert_eq!((weibo.items(), weibo.comments_open(), weibo.ok), (Some(2), Some(true), true), "{:?}", weibo.findings);
+    assert_eq!(weibo.last_update().map(|p| p.timestamp()), at("2019-10-19T00:00:00Z"));
     let video = account(&report, "测试县文旅");
-    assert_eq!(video.last_update.map(|p| p.timestamp()), at("2019-10-19T02:00:00Z"), "unix milliseconds");
+    assert_eq!(video.last_update().map(|p| p.timestamp()), at("2019-10-19T02:00:00Z"), "unix milliseconds");
     assert_eq!(codes(video), [FindingCode::AccountInteractionClosed]);
     assert!(!video.ok);
     let app = account(&report, "测试县政务服务");
-    assert_eq!((app.items, app.comments_open, app.ok), (Some(3), Some(true), true), "{:?}", app.findings);
-    assert_eq!(app.last_update.map(|p| p.timestamp()), at("2019-10-20T01:00:00Z"), "3小时前 at noon");
+    assert_eq!((app.items(), app.comments_open(), app.ok), (Some(3), Some(true), true), "{:?}", app.findings);
+    assert_eq!(app.last_update().map(|p| p.timestamp()), at("2019-10-20T01:00:00Z"), "3小时前 at noon");
     let gone = account(&report, "测试县旧号");
     assert_eq!(codes(gone), [FindingCode::AccountUnreachable]);
     for name in ["测试发布", "测试县旧号"] {

@@ -63,8 +63,8 @@ async fn check_reads_the_corpus_served_over_http() {
         } else {
             observation(&report, Some(&column_label(page)), None)
         };
-        assert_eq!(found.items, Some(page.items as u32), "{}: dated items", page.file);
-        assert_eq!(found.last_update.map(|p| p.to_string()), page.newest, "{}: newest", page.file);
+        assert_eq!(found.items(), Some(page.items as u32), "{}: dated items", page.file);
+        assert_eq!(found.last_update().map(|p| p.to_string()), page.newest, "{}: newest", page.file);
         let fetch = found.fetch.as_ref().unwrap();
         assert_eq!(fetch.status, Some(200), "{}", page.file);
     }
@@ -81,7 +81,7 @@ async fn check_reads_the_corpus_served_over_http() {
     assert_eq!(codes(undated), [FindingCode::ColumnNotUpdated]);
     let fresh = observation(&report, Some("工作动态（trs_list_sidebar）"), None);
     assert!(fresh.ok && fresh.findings.is_empty(), "{:?}", fresh.findings);
-    assert_eq!(fresh.age_days, Some(6));
+    assert_eq!(fresh.age_days(), Some(6));
     let gbk = observation(&report, Some("通知公告（trs_notice_gbk）"), None);
     assert_eq!(gbk.fetch.as_ref().unwrap().charset.as_deref(), Some("GBK"));
 
@@ -181,9 +181,9 @@ async fn misbehaving_sites_become_findings_within_the_timeout() {
     let stub = observation(&report, None, Some("跳转"));
     assert!(availability_codes(stub).is_empty(), "{:?}", stub.findings);
     assert_eq!(stub.fetch.as_ref().unwrap().redirects, [sim.url("/portal/index.html")]);
-    assert_eq!(stub.items, Some(2));
+    assert_eq!(stub.items(), Some(2));
     let gzip = observation(&report, None, Some("压缩"));
-    assert_eq!((availability_codes(gzip).len(), gzip.items), (0, Some(2)));
+    assert_eq!((availability_codes(gzip).len(), gzip.items()), (0, Some(2)));
     for target in ["循环", "缓慢", "关闭", "中断", "故障"] {
         let verdict = report.sites.iter().find(|s| s.target == target).unwrap();
         assert!(verdict.unreachable && !verdict.ok, "{target}");
@@ -212,7 +212,7 @@ async fn a_gzip_bomb_stops_at_the_byte_cap() {
             .iter()
             .any(|f| f.code == FindingCode::BodyTruncated && f.severity == xunjian_shared::wire::Severity::Warning)
     );
-    assert_eq!(home.items, Some(2), "what was read is still inspected");
+    assert_eq!(home.items(), Some(2), "what was read is still inspected");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,7 +55,7 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
             .filter(|t| t.observation.kind == xunjian_shared::wire::TargetKind::Site && t.observation.fetch.is_some())
             .filter(|t| t.observation.column.is_none() && t.observation.channel.is_none())
             .all(|t| {
-                t.observation.dead_links.is_some()
+                t.observation.dead_links().is_some()
                     || t.observation.findings.iter().any(|f| f.code == FindingCode::SiteUnreachable)
             });
         (report.targets.len() == pages && report.agents.len() == 4 && audited).then_some(report)
@@ -68,16 +68,16 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let gbk = page(&report, "和平县人民政府网", None);
     assert_eq!(gbk.observation.fetch.as_ref().and_then(|f| f.charset.as_deref()), Some("GBK"));
     assert!(
-        gbk.observation.ok && gbk.observation.items == Some(10),
+        gbk.observation.ok && gbk.observation.items() == Some(10),
         "the GBK site reads as healthy: {:?}",
         gbk.observation.findings
     );
     let healthy = page(&report, "紫金县人民政府网", Some("紫金要闻"));
     assert!(healthy.observation.ok, "{:?}", healthy.observation.findings);
     let education = page(&report, "龙川县教育局", None);
-    let dead: Vec<&str> = education.observation.dead_links.iter().flatten().map(|l| l.text.as_str()).collect();
+    let dead: Vec<&str> = education.observation.dead_links().into_iter().flatten().map(|l| l.text.as_str()).collect();
     assert_eq!(dead, ["下载中心"], "the one broken link");
-    assert_eq!(page(&report, "龙川县人民政府门户网站", None).observation.dead_links.as_ref().map(Vec::len), Some(0));
+    assert_eq!(page(&report, "龙川县人民政府门户网站", None).observation.dead_links().map(<[_]>::len), Some(0));
 
     // The annex's three cases, by name.
     let registry = &report.registry;
@@ -91,7 +91,7 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!(registry.findings.len(), 2, "no other registry findings: {:?}", registry.findings);
     let weibo = page(&report, "河源市生态环境局", None);
     assert!(has(weibo, FindingCode::AccountInteractionClosed), "互动不通畅 case: {:?}", weibo.observation.findings);
-    assert_eq!(weibo.observation.comments_open, Some(false));
+    assert_eq!(weibo.observation.comments_open(), Some(false));
     let names: Vec<&str> = registry.unmonitored.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["紫金县文明办"]);
     assert!(has(page(&report, "和平发布", None), FindingCode::AccountNotUpdated), "the stale Weibo");
@@ -99,7 +99,10 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     // The board answered late across National Day: one of four late by working days.
     let board = channel(&report, "龙川县人民政府门户网站", "县长信箱");
     let o = &board.observation;
-    assert_eq!((o.messages, o.overdue, o.unanswered, o.max_reply_working_days), (Some(4), Some(1), Some(1), Some(8)));
+    assert_eq!(
+        (o.replies().messages, o.replies().overdue, o.replies().unanswered, o.replies().max_reply_working_days),
+        (Some(4), Some(1), Some(1), Some(8))
+    );
     assert!(has(board, FindingCode::InteractionOverdue));
     let veto = channel(&report, "紫金县人民政府网", "咨询投诉");
     assert!(has(veto, FindingCode::InteractionUnanswered) && has(veto, FindingCode::InteractionFieldsMissing));

@@ -186,7 +186,7 @@ async fn hostile_targets_become_findings_within_bounds() {
             Expect::Finding(code) => {
                 assert!(observation.findings.iter().any(|f| f.code == *code), "{name}: {:?}", observation.findings)
             }
-            Expect::Items(n) => assert_eq!(observation.items, Some(*n), "{name}: {:?}", observation.findings),
+            Expect::Items(n) => assert_eq!(observation.items(), Some(*n), "{name}: {:?}", observation.findings),
             Expect::Survived => assert!(observation.fetch.as_ref().is_some_and(|f| f.status == Some(200)), "{name}"),
         }
     }

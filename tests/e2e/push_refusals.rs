@@ -26,10 +26,7 @@ fn observation(target: &str) -> Observation {
         checks: vec![CheckKind::Availability],
         checked_at: Timestamp::now(),
         ok: true,
-        items: None,
-        last_update: None,
-        age_days: None,
-        max_age_days: None,
+        freshness: None,
         fetch: Some(FetchRecord {
             status: Some(200),
             duration_ms: 12,

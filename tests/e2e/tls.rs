@@ -59,7 +59,7 @@ async fn certificates_are_read_and_judged() {
     );
     let warning = soon.findings.iter().find(|f| f.code == FindingCode::TlsCertificateExpiring).unwrap();
     assert_eq!(warning.severity, Severity::Warning);
-    assert_eq!(soon.items, Some(2));
+    assert_eq!(soon.items(), Some(2));
 
     let expired = report.observations.iter().find(|o| o.target == "证书已过期").unwrap();
     let fetch = expired.fetch.as_ref().unwrap();

@@ -175,7 +175,7 @@ async fn every_field_and_the_subjects_of_an_agent_are_capped() {
     detail.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, "链".repeat(1000)));
     refused_with(400, "field_too_long", "[push] max_text_bytes")(agent.push(&agent.batch("县", vec![detail])).await);
     let mut links = site("死链站");
-    links.dead_links = Some(
+    links.audit.get_or_insert_default().dead_links = Some(
         (0..101)
             .map(|i| DeadLink { url: format!("http://x/{i}"), text: "链接".into(), status: Some(404), failure: None })
             .collect(),
@@ -183,13 +183,13 @@ async fn every_field_and_the_subjects_of_an_agent_are_capped() {
     refused_with(400, "field_too_long", "[push] max_list_entries")(agent.push(&agent.batch("县", vec![links])).await);
     // Numbers no page or probe produces, and a NUL in a name.
     let mut age = site("年龄站");
-    age.age_days = Some(-99_999_999_999);
+    age.freshness.get_or_insert_default().age_days = Some(-99_999_999_999);
     refused_with(400, "value_out_of_range", "age_days")(agent.push(&agent.batch("县", vec![age])).await);
     let mut slow = serde_json::to_value(agent.batch("县", vec![site("慢站")])).unwrap();
     slow["observations"][0]["fetch"]["duration_ms"] = Value::from(u64::MAX);
     refused_with(400, "value_out_of_range", "duration_ms")(agent.push_json(&slow).await);
     let mut reply = site("留言站");
-    reply.max_reply_working_days = Some(i64::MIN);
+    reply.interaction.get_or_insert_default().max_reply_working_days = Some(i64::MIN);
     refused_with(400, "value_out_of_range", "max_reply_working_days")(
         agent.push(&agent.batch("县", vec![reply])).await,
     );

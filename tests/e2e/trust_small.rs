@@ -159,7 +159,7 @@ async fn a_site_cannot_steer_the_agent_to_link_local_addresses() {
     assert!(
         redirected.findings.iter().any(|f| f.code == FindingCode::SiteUnreachable && f.detail.contains("链路本地"))
     );
-    let links = home("链接站").dead_links.clone().unwrap_or_default();
+    let links = home("链接站").dead_links().unwrap_or_default().to_vec();
     let urls: Vec<&str> = links.iter().map(|l| l.url.as_str()).collect();
     assert!(urls.iter().any(|u| u.ends_with("/gone")), "the real dead link is found: {urls:?}");
     assert!(urls.iter().all(|u| !u.contains("169.254")), "link-local links are not checked: {urls:?}");

@@ -3,10 +3,9 @@
 //! `comments_selector`. A closed function is a veto-level finding (未提供有效互动功能).
 
 use xunjian_shared::config::AccountSource;
-use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
+use xunjian_shared::wire::{AccountStats, CheckKind, Finding, FindingCode, Observation, Severity};
 
-use super::account_update::read_account;
-use super::{BoxFuture, Check, Ctx, Role, Subject};
+use super::{BoxFuture, Check, Ctx, Subject};
 
 pub struct AccountInteraction;
 
@@ -16,23 +15,19 @@ impl Check for AccountInteraction {
     }
 
     fn applies_to(&self, subject: &Subject) -> bool {
-        match &subject.role {
-            Role::Account(account) => match &account.source {
-                AccountSource::Json { comments, .. } => comments.is_some(),
-                AccountSource::Page { comments_selector, .. } => comments_selector.is_some(),
-                AccountSource::Feed { .. } => false,
-            },
-            _ => false,
-        }
+        subject.account().is_some_and(|account| match &account.source {
+            AccountSource::Json { comments, .. } => comments.is_some(),
+            AccountSource::Page { comments_selector, .. } => comments_selector.is_some(),
+            AccountSource::Feed { .. } => false,
+        })
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Role::Account(account) = &subject.role else { return observation };
-            // An unreadable source is the update check's finding.
-            let Ok(reading) = read_account(cx, subject, account).await else { return observation };
-            observation.comments_open = reading.comments_open;
+            // An unreadable account is the update check's finding.
+            let read = cx.account(subject).await;
+            let Ok(reading) = &*read else { return };
+            observation.account = Some(AccountStats { comments_open: reading.comments_open });
             if reading.comments_open == Some(false) {
                 observation.findings.push(Finding::new(
                     FindingCode::AccountInteractionClosed,
@@ -40,8 +35,6 @@ impl Check for AccountInteraction {
                     "评论或留言功能已关闭，互动交流渠道不畅通（未提供有效互动功能）",
                 ));
             }
-            observation.settle();
-            observation
         })
     }
 }

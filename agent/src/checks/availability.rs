@@ -17,10 +17,9 @@ impl Check for Availability {
         subject.is_home()
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let fetched = cx.page(&subject.url, subject.timeout).await;
-            let mut observation = subject.observation(self.kind(), cx);
             let record = &fetched.record;
             if let Some(failure) = record.failure {
                 let detail = fetched.failure_detail.clone().unwrap_or_default();
@@ -76,8 +75,6 @@ impl Check for Availability {
                 ));
             }
             observation.fetch = Some(record.clone());
-            observation.settle();
-            observation
         })
     }
 }

@@ -16,10 +16,9 @@ impl Check for BlankColumn {
         subject.column().is_some()
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Some(reading) = cx.reading(subject).await else { return observation };
+            let Some(reading) = cx.reading(subject).await else { return };
             if reading.items.is_empty() {
                 let detail = match &reading.placeholder {
                     Some(text) => format!("栏目页面可以打开，但没有任何信息（页面显示“{text}”）"),
@@ -27,9 +26,6 @@ impl Check for BlankColumn {
                 };
                 observation.findings.push(Finding::new(FindingCode::ColumnBlank, Severity::Error, detail));
             }
-            observation.items = Some(u32::try_from(reading.dated_items()).unwrap_or(u32::MAX));
-            observation.settle();
-            observation
         })
     }
 }

@@ -25,15 +25,14 @@ impl Check for ChannelPresence {
         subject.is_home()
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Role::Home { channels_configured } = subject.role else { return observation };
+            let Role::Home { channels_configured } = subject.role else { return };
             if channels_configured > 0 {
-                return observation;
+                return;
             }
             // An unreadable home page is the availability check's finding.
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return observation };
+            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
             let links = page_links(&document, &subject.url, LINKS_SEARCHED);
             let channels: Vec<&str> = links
                 .iter()
@@ -54,8 +53,6 @@ impl Check for ChannelPresence {
                     format!("首页有互动渠道「{first}」，但未配置巡检，留言答复情况无法检查；请在 [[site.interaction]] 中添加"),
                 )),
             }
-            observation.settle();
-            observation
         })
     }
 }

@@ -3,10 +3,9 @@
 //! whose items carry no dates counts as not updated. An empty column is the blank-column
 //! check's finding instead, so it is counted once.
 
-use xunjian_shared::time::days_between;
-use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
+use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Freshness, Observation, Severity};
 
-use super::{BoxFuture, Check, Ctx, Subject, age_phrase};
+use super::{BoxFuture, Check, Ctx, Staleness, Subject, judge_freshness};
 
 pub struct ColumnUpdate;
 
@@ -19,53 +18,37 @@ impl Check for ColumnUpdate {
         subject.column().is_some()
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Some(column) = subject.column() else { return observation };
+            let Some(column) = subject.column() else { return };
             let fetched = cx.page(&subject.url, subject.timeout).await;
             observation.fetch = Some(fetched.record.clone());
-            observation.max_age_days = Some(column.max_age_days);
             let Some(reading) = cx.reading(subject).await else {
+                observation.freshness =
+                    Some(Freshness { max_age_days: Some(column.max_age_days), ..Freshness::default() });
                 let why = super::unreachable_reason(&fetched);
                 observation.findings.push(Finding::new(
                     FindingCode::ColumnUnreachable,
                     Severity::Error,
                     format!("栏目页面无法打开：{why}"),
                 ));
-                observation.settle();
-                return observation;
+                return;
             };
-            let dated = reading.dated_items();
-            observation.items = Some(u32::try_from(dated).unwrap_or(u32::MAX));
             let kind_label = column.kind.label_zh();
-            match reading.newest() {
-                Some(newest) => {
-                    let age_days = days_between(newest.date, cx.today);
-                    observation.last_update = Some(newest);
-                    observation.age_days = Some(age_days);
-                    if age_days > i64::from(column.max_age_days) {
-                        observation.findings.push(Finding::new(
-                            FindingCode::ColumnNotUpdated,
-                            Severity::Error,
-                            format!(
-                                "栏目最新信息发布于 {}，{}，超过{kind_label}栏目的 {} 天更新要求",
-                                newest.date,
-                                age_phrase(age_days),
-                                column.max_age_days
-                            ),
-                        ));
-                    }
-                }
-                None if !reading.items.is_empty() => observation.findings.push(Finding::new(
-                    FindingCode::ColumnNotUpdated,
-                    Severity::Error,
-                    format!("栏目有 {} 条信息但均未注明发布日期，视为未更新", reading.items.len()),
-                )),
-                None => {}
-            }
-            observation.settle();
-            observation
+            let max_age_days = column.max_age_days;
+            // An empty column is the blank-column check's finding, so it is counted once.
+            let undated = (!reading.items.is_empty())
+                .then(|| format!("栏目有 {} 条信息但均未注明发布日期，视为未更新", reading.items.len()));
+            let rule = Staleness {
+                code: FindingCode::ColumnNotUpdated,
+                severity: Severity::Error,
+                max_age_days,
+                stale: &|date, age| {
+                    format!("栏目最新信息发布于 {date}，{age}，超过{kind_label}栏目的 {max_age_days} 天更新要求")
+                },
+                undated,
+            };
+            judge_freshness(cx, observation, reading.dated_items(), reading.newest(), &rule);
         })
     }
 }

@@ -21,11 +21,10 @@ impl Check for DeadLinks {
         matches!(subject.role, Role::Audit { .. })
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Role::Audit { dead_links_max } = subject.role else { return observation };
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return observation };
+            let Role::Audit { dead_links_max } = subject.role else { return };
+            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
             let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
             let links = page_links(&document, &base, dead_links_max);
             let checks = links.iter().map(|link| cx.link(&link.url, LINK_TIMEOUT.min(subject.timeout)));
@@ -62,9 +61,7 @@ impl Check for DeadLinks {
                     format!("首页 {} 个链接中有 {} 个无法打开：{}{more}", links.len(), dead.len(), shown.join("；")),
                 ));
             }
-            observation.dead_links = Some(dead);
-            observation.settle();
-            observation
+            observation.audit.get_or_insert_default().dead_links = Some(dead);
         })
     }
 }

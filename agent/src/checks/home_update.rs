@@ -2,10 +2,9 @@
 //! `home_max_age_days` (14: "监测2周,首页无信息更新" → veto). Items without a date count as
 //! not updated.
 
-use xunjian_shared::time::days_between;
-use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
+use xunjian_shared::wire::{CheckKind, FindingCode, Observation, Severity};
 
-use super::{BoxFuture, Check, Ctx, Subject, age_phrase};
+use super::{BoxFuture, Check, Ctx, Staleness, Subject, judge_freshness};
 
 pub struct HomeUpdate;
 
@@ -18,39 +17,18 @@ impl Check for HomeUpdate {
         subject.is_home()
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            // An unreadable home page is the availability check's finding, not this one's.
-            let Some(reading) = cx.reading(subject).await else { return observation };
+            let Some(reading) = cx.reading(subject).await else { return };
             let max_age_days = cx.thresholds.home_max_age_days;
-            observation.max_age_days = Some(max_age_days);
-            observation.items = Some(u32::try_from(reading.dated_items()).unwrap_or(u32::MAX));
-            match reading.newest() {
-                Some(newest) => {
-                    let age_days = days_between(newest.date, cx.today);
-                    observation.last_update = Some(newest);
-                    observation.age_days = Some(age_days);
-                    if age_days > i64::from(max_age_days) {
-                        observation.findings.push(Finding::new(
-                            FindingCode::HomeNotUpdated,
-                            Severity::Veto,
-                            format!(
-                                "首页最新信息发布于 {}，{}，超过 {max_age_days} 天未更新",
-                                newest.date,
-                                age_phrase(age_days)
-                            ),
-                        ));
-                    }
-                }
-                None => observation.findings.push(Finding::new(
-                    FindingCode::HomeNotUpdated,
-                    Severity::Veto,
-                    "首页未找到注明发布日期的信息（未注明日期的视为未更新）",
-                )),
-            }
-            observation.settle();
-            observation
+            let rule = Staleness {
+                code: FindingCode::HomeNotUpdated,
+                severity: Severity::Veto,
+                max_age_days,
+                stale: &|date, age| format!("首页最新信息发布于 {date}，{age}，超过 {max_age_days} 天未更新"),
+                undated: Some("首页未找到注明发布日期的信息（未注明日期的视为未更新）".to_string()),
+            };
+            judge_freshness(cx, observation, reading.dated_items(), reading.newest(), &rule);
         })
     }
 }

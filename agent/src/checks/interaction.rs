@@ -6,9 +6,9 @@
 //! some, the detail pages of a few answered messages are read for them.
 
 use xunjian_shared::time::days_between;
-use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
+use xunjian_shared::wire::{CheckKind, Finding, FindingCode, InteractionStats, Observation, Severity};
 
-use super::{BoxFuture, ChannelSubject, Check, Ctx, Role, Subject};
+use super::{BoxFuture, ChannelSubject, Check, Ctx, Subject};
 use crate::extract::messages::{self, Message};
 
 /// Detail pages read per round to complete answered messages the list shows only in part.
@@ -24,13 +24,12 @@ impl Check for Interaction {
     }
 
     fn applies_to(&self, subject: &Subject) -> bool {
-        matches!(subject.role, Role::Channel(_))
+        subject.channel().is_some()
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Role::Channel(channel) = &subject.role else { return observation };
+            let Some(channel) = subject.channel() else { return };
             let fetched = cx.page(&subject.url, subject.timeout).await;
             observation.fetch = Some(fetched.record.clone());
             let Some(document) = cx.document(&subject.url, subject.timeout).await else {
@@ -39,14 +38,11 @@ impl Check for Interaction {
                     Severity::Veto,
                     format!("互动渠道「{}」无法打开：{}", channel.name, super::unreachable_reason(&fetched)),
                 ));
-                observation.settle();
-                return observation;
+                return;
             };
             let mut messages = messages::read_messages(&document, cx.today, channel.item_selector.as_ref());
             complete_from_detail_pages(cx, subject, &fetched.final_url, &mut messages).await;
-            judge(cx, channel, &messages, &mut observation);
-            observation.settle();
-            observation
+            judge(cx, channel, &messages, observation);
         })
     }
 }
@@ -114,12 +110,14 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: 
             }
         }
     }
-    observation.messages = Some(messages.len() as u32);
-    observation.unanswered = Some(unanswered);
-    observation.overdue = Some(overdue.len() as u32);
-    observation.missing_fields = Some(missing);
-    observation.max_reply_working_days = max_reply;
-    observation.oldest_unanswered_days = oldest_unanswered;
+    observation.interaction = Some(InteractionStats {
+        messages: Some(messages.len() as u32),
+        unanswered: Some(unanswered),
+        overdue: Some(overdue.len() as u32),
+        missing_fields: Some(missing),
+        max_reply_working_days: max_reply,
+        oldest_unanswered_days: oldest_unanswered,
+    });
     let examples = |list: &[String]| {
         let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
         let more = if list.len() > 3 { format!("等 {} 条", list.len()) } else { String::new() };

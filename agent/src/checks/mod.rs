@@ -30,11 +30,14 @@ use tokio::sync::OnceCell;
 use url::Url;
 use xunjian_shared::config::{AccountSource, ColumnKind, Platform, Thresholds};
 use xunjian_shared::time::calendar::Calendar;
-use xunjian_shared::time::china_today;
-use xunjian_shared::wire::{CheckKind, Observation, TargetKind};
+use xunjian_shared::time::{Published, china_today, days_between};
+use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Freshness, Observation, Severity, TargetKind};
 
+use crate::extract::feed::{Post, read_feed};
 use crate::extract::html::Document;
 use crate::extract::html_list::{self, ColumnSelectors, ListReading};
+use crate::extract::json_api::read_api;
+use crate::extract::post_list::{PostSelectors, page_posts};
 use crate::extract::select::SelectorList;
 use crate::extract::wording::Dictionary;
 use crate::fetch::{Fetched, Fetcher, LinkOutcome};
@@ -42,17 +45,23 @@ use crate::fetch::{Fetched, Fetcher, LinkOutcome};
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One kind of inspection.
+///
+/// The caller ([`crate::schedule::inspect`]) owns the common part, as blackbox_exporter's
+/// handler does for its probers: it makes the observation (identity, time), records which
+/// checks ran, and settles `ok` once all have. A check only judges: it writes its block and its
+/// findings into the observation it is given.
 pub trait Check: Send + Sync {
     /// Stable name, used in output and logs.
     fn kind(&self) -> CheckKind;
     /// Whether this check has anything to say about `subject`.
     fn applies_to(&self, subject: &Subject) -> bool;
-    /// Inspects `subject` once. Never panics, never fails for what the site did.
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation>;
+    /// Inspects `subject` once into `observation`. Never panics, never fails for what the site
+    /// did.
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()>;
 }
 
 /// Every check, in the order they run on a subject.
-pub fn registry() -> Vec<Box<dyn Check>> {
+pub fn all() -> Vec<Box<dyn Check>> {
     vec![
         Box::new(availability::Availability),
         Box::new(home_update::HomeUpdate),
@@ -118,8 +127,8 @@ pub struct ChannelSubject {
 pub struct AccountSubject {
     pub source: AccountSource,
     pub max_age_days: u32,
-    /// Compiled selectors of a `page` source: items, dates, comments.
-    pub selectors: Option<(SelectorList, Option<SelectorList>, Option<SelectorList>)>,
+    /// Compiled selectors of a `page` source.
+    pub selectors: Option<PostSelectors>,
 }
 
 impl Subject {
@@ -130,6 +139,20 @@ impl Subject {
     pub fn column(&self) -> Option<&ColumnSubject> {
         match &self.role {
             Role::Column(column) => Some(column),
+            _ => None,
+        }
+    }
+
+    pub fn channel(&self) -> Option<&ChannelSubject> {
+        match &self.role {
+            Role::Channel(channel) => Some(channel),
+            _ => None,
+        }
+    }
+
+    pub fn account(&self) -> Option<&AccountSubject> {
+        match &self.role {
+            Role::Account(account) => Some(account),
             _ => None,
         }
     }
@@ -163,7 +186,16 @@ pub struct Ctx {
     pages: Memo<Url, Arc<Fetched>>,
     documents: Memo<Url, Option<Arc<Document>>>,
     readings: Memo<Url, Arc<ListReading>>,
+    accounts: Memo<Url, Arc<Result<AccountReading, String>>>,
     links: Memo<Url, LinkOutcome>,
+}
+
+/// What an account's source says: its posts and, when the source tells, whether comments are
+/// open.
+#[derive(Debug)]
+pub struct AccountReading {
+    pub posts: Vec<Post>,
+    pub comments_open: Option<bool>,
 }
 
 impl Ctx {
@@ -178,6 +210,7 @@ impl Ctx {
             pages: Memo::default(),
             documents: Memo::default(),
             readings: Memo::default(),
+            accounts: Memo::default(),
             links: Memo::default(),
         }
     }
@@ -229,6 +262,79 @@ impl Ctx {
             })
             .await;
         Some(reading)
+    }
+
+    /// The posts of `subject`'s account source, read once per round (the update and the
+    /// interaction checks share it); Err says, in a report's words, why it could not be read.
+    pub async fn account(&self, subject: &Subject) -> Arc<Result<AccountReading, String>> {
+        self.accounts.get_or_init(subject.url.clone(), || async { Arc::new(self.read_account(subject).await) }).await
+    }
+
+    async fn read_account(&self, subject: &Subject) -> Result<AccountReading, String> {
+        let Some(account) = subject.account() else { return Err("不是账号".into()) };
+        let fetched = self.page(&subject.url, subject.timeout).await;
+        let Some(page) = fetched.ok_page() else {
+            return Err(format!("账号内容无法读取：{}", unreachable_reason(&fetched)));
+        };
+        match &account.source {
+            AccountSource::Feed { .. } => read_feed(&page.text, self.now)
+                .map(|posts| AccountReading { posts, comments_open: None })
+                .map_err(|err| format!("订阅源无法解析：{err}")),
+            AccountSource::Json { items, date, comments, .. } => {
+                read_api(&page.text, items, date, comments.as_deref(), self.now)
+                    .map(|api| AccountReading { posts: api.posts, comments_open: api.comments_open })
+                    .map_err(|err| format!("接口内容无法解析：{err}"))
+            }
+            AccountSource::Page { .. } => {
+                let Some(document) = self.document(&subject.url, subject.timeout).await else {
+                    return Err("账号页面无法读取".into());
+                };
+                let Some(selectors) = &account.selectors else {
+                    return Err("账号页面没有配置选择器".into());
+                };
+                let page = page_posts(&document, selectors, self.now);
+                Ok(AccountReading { posts: page.posts, comments_open: page.comments_open })
+            }
+        }
+    }
+}
+
+/// How stale is too stale for one freshness check, and what it says when it is.
+pub(crate) struct Staleness<'a> {
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub max_age_days: u32,
+    /// The finding's detail for a newest item past the limit, from its date and "距今 N 天".
+    pub stale: &'a (dyn Fn(Date, String) -> String + Sync),
+    /// The finding's detail when nothing is dated; None when that is not this check's finding.
+    pub undated: Option<String>,
+}
+
+/// "Newest → age → finding", for home pages, columns and accounts alike: records the freshness
+/// block and, when the newest dated item is past the limit or nothing is dated, the finding.
+pub(crate) fn judge_freshness(
+    cx: &Ctx,
+    observation: &mut Observation,
+    dated_items: usize,
+    newest: Option<Published>,
+    rule: &Staleness<'_>,
+) {
+    let age_days = newest.map(|newest| days_between(newest.date, cx.today));
+    observation.freshness = Some(Freshness {
+        items: Some(u32::try_from(dated_items).unwrap_or(u32::MAX)),
+        last_update: newest,
+        age_days,
+        max_age_days: Some(rule.max_age_days),
+    });
+    let detail = match (newest, age_days) {
+        (Some(newest), Some(age_days)) if age_days > i64::from(rule.max_age_days) => {
+            Some((rule.stale)(newest.date, age_phrase(age_days)))
+        }
+        (Some(_), _) => None,
+        (None, _) => rule.undated.clone(),
+    };
+    if let Some(detail) = detail {
+        observation.findings.push(Finding::new(rule.code, rule.severity, detail));
     }
 }
 

@@ -19,10 +19,9 @@ impl Check for Wording {
         matches!(subject.role, Role::Audit { .. })
     }
 
-    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject) -> BoxFuture<'a, Observation> {
+    fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let mut observation = subject.observation(self.kind(), cx);
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return observation };
+            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
             let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
             let mut pages = vec![(subject.url.clone(), document)];
             if let Some(reading) = cx.reading(subject).await {
@@ -54,9 +53,7 @@ impl Check for Wording {
                     });
                 }
             }
-            observation.wording_errors = Some(errors);
-            observation.settle();
-            observation
+            observation.audit.get_or_insert_default().wording_errors = Some(errors);
         })
     }
 }

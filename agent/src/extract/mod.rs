@@ -7,5 +7,6 @@ pub mod html_list;
 pub mod json_api;
 pub mod links;
 pub mod messages;
+pub mod post_list;
 pub mod select;
 pub mod wording;

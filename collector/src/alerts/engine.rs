@@ -14,22 +14,12 @@ use crate::registry::Registry;
 /// Resolved alerts stay visible in the API this long.
 pub const KEEP_RESOLVED: Duration = Duration::from_secs(24 * 3600);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertState {
-    /// Found, waiting out its `for` duration.
-    Pending,
-    Firing,
-    Resolved,
-}
-
-impl AlertState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertState::Pending => "pending",
-            AlertState::Firing => "firing",
-            AlertState::Resolved => "resolved",
-        }
+xunjian_shared::closed_set! {
+    pub enum AlertState {
+        /// Found, waiting out its `for` duration.
+        Pending = "pending",
+        Firing = "firing",
+        Resolved = "resolved",
     }
 }
 

@@ -439,12 +439,14 @@ fn measure(code: FindingCode, o: &Observation) -> String {
     use FindingCode::*;
     let label = code.label_zh();
     match code {
-        HomeNotUpdated | ColumnNotUpdated | AccountNotUpdated => match (o.last_update, o.age_days, o.max_age_days) {
-            (Some(last), Some(age), Some(max)) => {
-                format!("{label}：最新信息发布于 {}，已 {age} 天（期限 {max} 天）", last.date)
+        HomeNotUpdated | ColumnNotUpdated | AccountNotUpdated => {
+            match (o.last_update(), o.age_days(), o.max_age_days()) {
+                (Some(last), Some(age), Some(max)) => {
+                    format!("{label}：最新信息发布于 {}，已 {age} 天（期限 {max} 天）", last.date)
+                }
+                _ => format!("{label}：未找到带日期的信息"),
             }
-            _ => format!("{label}：未找到带日期的信息"),
-        },
+        }
         SiteUnreachable | HttpError | ColumnUnreachable | AccountUnreachable | InteractionUnreachable => {
             format!("{label}（{}）", fetch_reason(o))
         }
@@ -452,20 +454,20 @@ fn measure(code: FindingCode, o: &Observation) -> String {
             Some(not_after) => format!("{label}（有效期至 {}）", china_today(not_after)),
             None => label.to_string(),
         },
-        InteractionOverdue => match (o.overdue, o.max_reply_working_days) {
+        InteractionOverdue => match (o.replies().overdue, o.replies().max_reply_working_days) {
             (Some(overdue), Some(days)) => format!("{label}：{overdue} 条超过期限，最长 {days} 个工作日"),
             (Some(overdue), None) => format!("{label}：{overdue} 条超过期限"),
             _ => label.to_string(),
         },
-        InteractionUnanswered => match (o.unanswered, o.oldest_unanswered_days) {
+        InteractionUnanswered => match (o.replies().unanswered, o.replies().oldest_unanswered_days) {
             (Some(unanswered), Some(days)) => format!("{label}：{unanswered} 条未答复，最久 {days} 天"),
             _ => label.to_string(),
         },
-        DeadLinks => match &o.dead_links {
+        DeadLinks => match o.dead_links() {
             Some(links) => format!("{label}：{} 个", links.len()),
             None => label.to_string(),
         },
-        WordingError => match &o.wording_errors {
+        WordingError => match o.wording_errors() {
             Some(errors) => format!("{label}：{} 处", errors.len()),
             None => label.to_string(),
         },

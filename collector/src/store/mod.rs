@@ -239,10 +239,7 @@ mod tests {
             checks: vec![CheckKind::ColumnUpdate],
             checked_at: at,
             ok: true,
-            items: Some(items),
-            last_update: None,
-            age_days: None,
-            max_age_days: None,
+            freshness: Some(xunjian_shared::wire::Freshness { items: Some(items), ..Default::default() }),
             fetch: None,
             findings: Vec::new(),
             ..Observation::new("", TargetKind::Site, "", "", CheckKind::ColumnUpdate, Timestamp::UNIX_EPOCH)
@@ -270,7 +267,7 @@ mod tests {
             column: column.into(),
             channel: String::new(),
         };
-        store.snapshot().subjects().get(&key).and_then(|state| state.observation.items)
+        store.snapshot().subjects().get(&key).and_then(|state| state.observation.items())
     }
 
     async fn commit(store: &Store, batch: Batch, at: Timestamp) -> CommitOutcome {
@@ -283,7 +280,7 @@ mod tests {
             .snapshot()
             .subjects()
             .iter()
-            .map(|(key, state)| (key.clone(), state.observation.items, state.probes_ok))
+            .map(|(key, state)| (key.clone(), state.observation.items(), state.probes_ok))
             .collect()
     }
 
@@ -330,7 +327,7 @@ mod tests {
         let recovered: Vec<_> = recovered
             .subjects()
             .iter()
-            .map(|(key, state)| (key.clone(), state.observation.items, state.probes_ok))
+            .map(|(key, state)| (key.clone(), state.observation.items(), state.probes_ok))
             .collect();
         assert_eq!(recovered, live, "replaying the batch log gives the same state");
         assert_eq!(

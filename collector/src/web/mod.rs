@@ -287,7 +287,7 @@ mod tests {
             at,
         );
         observation.column = Some("人事信息".into());
-        observation.items = Some(3);
+        observation.freshness = Some(xunjian_shared::wire::Freshness { items: Some(3), ..Default::default() });
         observation.findings.push(Finding::new(FindingCode::ColumnNotUpdated, Severity::Error, "栏目超期未更新"));
         observation.ok = false;
         observation
@@ -297,7 +297,7 @@ mod tests {
         let mut observation =
             Observation::new(name, TargetKind::Account, "单位", "http://127.0.0.1/f", CheckKind::AccountUpdate, at);
         observation.platform = Some("wechat".into());
-        observation.items = Some(items);
+        observation.freshness = Some(xunjian_shared::wire::Freshness { items: Some(items), ..Default::default() });
         observation
     }
 

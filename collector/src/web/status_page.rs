@@ -87,9 +87,13 @@ pub fn render(report: &StatusReport) -> String {
                  <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
                 unit,
                 page_name(observation),
-                observation.items.or(observation.messages).map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-                observation.last_update.map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
-                observation.age_days.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                observation
+                    .items()
+                    .or(observation.replies().messages)
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                observation.last_update().map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
+                observation.age_days().map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
                 if findings.is_empty() { "-".to_string() } else { findings.join("<br>") },
                 china_time(observation.checked_at),
             );
@@ -129,15 +133,15 @@ fn page_name(observation: &Observation) -> String {
 
 /// A message board's counts, in words.
 fn channel_summary(observation: &Observation) -> Option<String> {
-    let messages = observation.messages?;
+    let messages = observation.replies().messages?;
     let mut summary = format!("留言 {messages} 条");
-    if let Some(unanswered) = observation.unanswered {
+    if let Some(unanswered) = observation.replies().unanswered {
         let _ = write!(summary, "，未答复 {unanswered}");
     }
-    if let Some(overdue) = observation.overdue {
+    if let Some(overdue) = observation.replies().overdue {
         let _ = write!(summary, "，超期 {overdue}");
     }
-    if let Some(days) = observation.max_reply_working_days {
+    if let Some(days) = observation.replies().max_reply_working_days {
         let _ = write!(summary, "，最长 {days} 个工作日");
     }
     Some(summary)

@@ -58,50 +58,29 @@ impl AccountSource {
     }
 }
 
-/// The platform an account is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    Wechat,
-    Weibo,
-    Douyin,
-    Toutiao,
-    App,
-    Other,
+crate::closed_set! {
+    /// The platform an account is on (with its name as a 通报 writes it).
+    pub enum Platform: &'static str {
+        Wechat = "wechat" => "微信",
+        Weibo = "weibo" => "新浪微博",
+        Douyin = "douyin" => "抖音",
+        Toutiao = "toutiao" => "今日头条",
+        App = "app" => "移动客户端",
+        Other = "other" => "其他",
+    }
 }
 
 impl Platform {
-    pub const ALL: [Platform; 6] =
-        [Platform::Wechat, Platform::Weibo, Platform::Douyin, Platform::Toutiao, Platform::App, Platform::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Wechat => "wechat",
-            Platform::Weibo => "weibo",
-            Platform::Douyin => "douyin",
-            Platform::Toutiao => "toutiao",
-            Platform::App => "app",
-            Platform::Other => "other",
-        }
-    }
-
     /// The platform's name as a 通报 writes it.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Platform::Wechat => "微信",
-            Platform::Weibo => "新浪微博",
-            Platform::Douyin => "抖音",
-            Platform::Toutiao => "今日头条",
-            Platform::App => "移动客户端",
-            Platform::Other => "其他",
-        }
+        self.info()
     }
 
     /// Reads `wechat`, and the Chinese names a registry spreadsheet uses (微信, 微博, 新浪微博, 抖音, 头条 …).
     pub fn parse(text: &str) -> Result<Platform, String> {
         let text = text.trim();
         let lower = text.to_ascii_lowercase();
-        if let Some(platform) = Platform::ALL.into_iter().find(|p| p.as_str() == lower) {
+        if let Some(platform) = Platform::named(&lower) {
             return Ok(platform);
         }
         let by_name = match text {

@@ -203,45 +203,27 @@ pub struct ColumnConfig {
     pub date_selector: Option<String>,
 }
 
-/// What a column publishes, which decides how fresh it must be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    /// 动态、要闻类: 2 weeks.
-    News,
-    /// 通知公告类: 6 months.
-    Notice,
-    /// 政策文件类: 6 months.
-    Policy,
-    /// 人事、规划计划类: 1 year.
-    Planning,
-    /// Anything else.
-    Other,
+crate::closed_set! {
+    /// What a column publishes, which decides how fresh it must be (with the kind's name in the
+    /// indicators' words).
+    pub enum ColumnKind: &'static str {
+        /// 动态、要闻类: 2 weeks.
+        News = "news" => "动态要闻类",
+        /// 通知公告类: 6 months.
+        Notice = "notice" => "通知公告类",
+        /// 政策文件类: 6 months.
+        Policy = "policy" => "政策文件类",
+        /// 人事、规划计划类: 1 year.
+        Planning = "planning" => "人事规划类",
+        /// Anything else.
+        Other = "other" => "其他",
+    }
 }
 
 impl ColumnKind {
-    pub const ALL: [ColumnKind; 5] =
-        [ColumnKind::News, ColumnKind::Notice, ColumnKind::Policy, ColumnKind::Planning, ColumnKind::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ColumnKind::News => "news",
-            ColumnKind::Notice => "notice",
-            ColumnKind::Policy => "policy",
-            ColumnKind::Planning => "planning",
-            ColumnKind::Other => "other",
-        }
-    }
-
     /// The kind's name in the indicators' words.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            ColumnKind::News => "动态要闻类",
-            ColumnKind::Notice => "通知公告类",
-            ColumnKind::Policy => "政策文件类",
-            ColumnKind::Planning => "人事规划类",
-            ColumnKind::Other => "其他",
-        }
+        self.info()
     }
 
     /// Whether stale columns of this kind count toward the "≥ 5 stale news, notice or policy
@@ -271,7 +253,7 @@ impl ColumnKind {
     }
 
     fn parse(text: &str) -> Result<Self, String> {
-        ColumnKind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| {
+        ColumnKind::named(text).ok_or_else(|| {
             let names: Vec<&str> = ColumnKind::ALL.iter().map(|kind| kind.as_str()).collect();
             format!("unknown column kind {text:?}: expected one of {}", names.join(", "))
         })

@@ -63,37 +63,22 @@ pub const RULE_NAMES: [&str; 21] = [
     "XunjianAgentCertificateExpiring",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AlertSeverity {
-    Info,
-    Warning,
-    Critical,
+crate::closed_set! {
+    /// How urgent an alert is (with its Chinese word).
+    pub enum AlertSeverity: &'static str {
+        Info = "info" => "提示",
+        Warning = "warning" => "警告",
+        Critical = "critical" => "严重",
+    }
 }
 
 impl AlertSeverity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertSeverity::Info => "info",
-            AlertSeverity::Warning => "warning",
-            AlertSeverity::Critical => "critical",
-        }
-    }
-
     pub fn label_zh(self) -> &'static str {
-        match self {
-            AlertSeverity::Info => "提示",
-            AlertSeverity::Warning => "警告",
-            AlertSeverity::Critical => "严重",
-        }
+        self.info()
     }
 
     pub fn parse(text: &str) -> Option<AlertSeverity> {
-        match text.trim() {
-            "info" => Some(AlertSeverity::Info),
-            "warning" => Some(AlertSeverity::Warning),
-            "critical" => Some(AlertSeverity::Critical),
-            _ => None,
-        }
+        AlertSeverity::named(text.trim())
     }
 }
 
@@ -124,26 +109,18 @@ pub struct RuleOverride {
     pub change: RuleChange,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotifierKind {
-    Webhook,
-    Alertmanager,
-    Dingtalk,
-    Wecom,
-    Feishu,
+crate::closed_set! {
+    /// Where notifications go.
+    pub enum NotifierKind {
+        Webhook = "webhook",
+        Alertmanager = "alertmanager",
+        Dingtalk = "dingtalk",
+        Wecom = "wecom",
+        Feishu = "feishu",
+    }
 }
 
 impl NotifierKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotifierKind::Webhook => "webhook",
-            NotifierKind::Alertmanager => "alertmanager",
-            NotifierKind::Dingtalk => "dingtalk",
-            NotifierKind::Wecom => "wecom",
-            NotifierKind::Feishu => "feishu",
-        }
-    }
-
     /// Messages a minute the platform accepts (DingTalk and WeCom robots: 20; Feishu: 100).
     pub fn default_rate_limit(self) -> u32 {
         match self {

@@ -172,11 +172,16 @@ async fn probe_cost(port: u16, connection: &str, mode: Mode, probes: usize) -> f
         .expect("fetcher"),
     );
     let subjects = schedule::subjects(&config);
-    let subject = match mode {
-        Mode::Column => subjects[1].clone(),
-        _ => subjects[0].clone(),
-    };
-    let all = checks::registry();
+    // Found by role, not position: the schedule's order of subjects is not part of its contract.
+    let subject = subjects
+        .iter()
+        .find(|subject| match mode {
+            Mode::Column => matches!(subject.role, checks::Role::Column(_)),
+            _ => matches!(subject.role, checks::Role::Home { .. }),
+        })
+        .expect("the bench configuration has a home page and a column")
+        .clone();
+    let all = checks::all();
     let wanted: Vec<Box<dyn Check>> = all
         .into_iter()
         .filter(|check| match mode {

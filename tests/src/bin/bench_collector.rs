@@ -24,7 +24,7 @@ use xunjian_collector::store::Store;
 use xunjian_shared::config::ColumnKind;
 use xunjian_shared::time::Published;
 use xunjian_shared::wire::{
-    Batch, BatchId, CheckKind, FetchRecord, Finding, FindingCode, Observation, Severity, TargetKind,
+    Batch, BatchId, CheckKind, FetchRecord, Finding, FindingCode, Freshness, Observation, Severity, TargetKind,
 };
 use xunjian_tests::harness;
 use xunjian_tests::measure::{free_port, peak_rss_mb, process_cpu_seconds, wait_for_port};
@@ -224,10 +224,12 @@ fn synthetic_site(site: usize, now: Timestamp) -> Vec<Observation> {
         checks: vec![CheckKind::Availability, CheckKind::HomeUpdate],
         checked_at: now,
         ok: true,
-        items: Some(20),
-        last_update: Some(Published::date(jiff::civil::Date::constant(2026, 11, 20))),
-        age_days: Some(6),
-        max_age_days: Some(14),
+        freshness: Some(Freshness {
+            items: Some(20),
+            last_update: Some(Published::date(jiff::civil::Date::constant(2026, 11, 20))),
+            age_days: Some(6),
+            max_age_days: Some(14),
+        }),
         fetch: Some(fetch.clone()),
         findings: Vec::new(),
         ..Observation::new("", TargetKind::Site, "", "", CheckKind::Availability, now)
@@ -351,9 +353,9 @@ fn render_with_prometheus_crate(store: &Store) -> String {
     type Value = fn(&Observation) -> Option<f64>;
     let families: [(&str, Value); 6] = [
         ("xunjian_http_status_code", |o| o.fetch.as_ref().and_then(|f| f.status).map(f64::from)),
-        ("xunjian_last_update_timestamp_seconds", |o| o.last_update.map(|p| p.timestamp().as_second() as f64)),
-        ("xunjian_column_items", |o| o.items.map(f64::from)),
-        ("xunjian_stale", |o| o.items.map(|_| f64::from(u8::from(!o.ok)))),
+        ("xunjian_last_update_timestamp_seconds", |o| o.last_update().map(|p| p.timestamp().as_second() as f64)),
+        ("xunjian_column_items", |o| o.items().map(f64::from)),
+        ("xunjian_stale", |o| o.items().map(|_| f64::from(u8::from(!o.ok)))),
         ("xunjian_probe_duration_seconds", |o| {
             o.fetch.as_ref().filter(|_| o.column.is_none()).map(|f| f.duration_ms as f64 / 1e3)
         }),
