@@ -30,9 +30,10 @@ use xunjian_shared::wire::{
 
 use xunjian_shared::config::collector::PushLimits;
 
-use crate::metrics::{CollectorCounters, RejectReason};
-pub use crate::store::projection::MAX_CLOCK_AHEAD;
-use crate::store::{CommitOutcome, Inadmissible, LoggedBody, Receipt, Store};
+use crate::counters::{CollectorCounters, RejectReason};
+pub use crate::projection::MAX_CLOCK_AHEAD;
+use crate::projection::{Inadmissible, Receipt};
+use crate::store::{CommitOutcome, LoggedBody, Store};
 
 /// Who is on the other end of a push connection, from its verified client certificate.
 #[derive(Clone, Debug)]

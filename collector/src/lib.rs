@@ -4,9 +4,10 @@
 
 pub mod admin;
 pub mod alerts;
-pub mod demo;
+pub mod counters;
 pub mod ingest;
 pub mod metrics;
+pub mod projection;
 pub mod registry;
 pub mod server;
 pub mod store;

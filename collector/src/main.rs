@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,12 +31,6 @@ enum Command {
         config: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
-    },
-    /// Run a small province on loopback: simulated county sites, a collector and one agent per county.
-    Demo {
-        /// Address of the web listener (status page, /metrics).
-        #[arg(long, default_value = "127.0.0.1:9090")]
-        listen: SocketAddr,
     },
     /// Make certificates: a CA and server certificate, or an agent's client certificate.
     Certs {
@@ -257,10 +250,6 @@ fn main() -> ExitCode {
                 }
             };
             finish(run_until_signal(settings))
-        }
-        Command::Demo { listen } => {
-            init_logging(LogFormat::Text);
-            finish(xunjian_collector::demo::run(listen))
         }
         Command::Registry { database, action } => registry_command(database, action),
         Command::Exemption { database, action } => exemption_command(database, action),
@@ -485,7 +474,7 @@ fn run_until_signal(settings: server::Settings) -> anyhow::Result<()> {
     runtime.block_on(async {
         let running = server::start(settings).await?;
         println!("push: https://{}/api/v1/push   web: http://{}/", running.push_addr, running.web_addr);
-        xunjian_agent::run::shutdown_signal().await;
+        server::shutdown_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;
         anyhow::Ok(())

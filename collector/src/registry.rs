@@ -17,7 +17,7 @@ use serde::Serialize;
 use xunjian_shared::config::Platform;
 use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
 
-use crate::store::Snapshot;
+use crate::projection::Snapshot;
 
 /// What a filing is for: a website, or an account on a platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,11 +1,11 @@
-//! README's first command: `xunjian-collector demo` shows a working province within a minute,
+//! README's first command: `cargo run -p xunjian-demo` shows a working province within a minute,
 //! with the seed notice's three annex cases and a message board answered late across a holiday,
 //! in `/api/v1/status` and `/metrics` (checked by promtool); its status page renders in a real
 //! browser (headless Chromium).
 
 use std::time::Duration;
 
-use xunjian_collector::demo::Demo;
+use xunjian_demo::Demo;
 use xunjian_shared::wire::{FindingCode, StatusReport, TargetStatus};
 use xunjian_tests::exposition;
 use xunjian_tests::harness::{http_get, promtool_check_metrics, temp_dir, wait_until};

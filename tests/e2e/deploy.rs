@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use xunjian_collector::demo::Demo;
+use xunjian_demo::Demo;
 use xunjian_tests::harness::{binary, temp_dir, wait_until};
 
 fn deploy() -> PathBuf {

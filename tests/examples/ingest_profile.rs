@@ -66,8 +66,7 @@ fn main() {
     println!("reencode {:.2} us/obs", t.elapsed().as_secs_f64() * 1e6 / n);
     // The projection alone: admission and application of batches of pages seen before.
     {
-        use xunjian_collector::store::projection::Claims;
-        use xunjian_collector::store::{Dirty, Receipt, Snapshot};
+        use xunjian_collector::projection::{Claims, Dirty, Receipt, Snapshot};
         let receipt = Receipt { received_at: now, certificate_not_after: None };
         let mut snapshot = Snapshot::default();
         let mut dirty = Dirty::default();
@@ -94,7 +93,7 @@ fn main() {
         rt.block_on(async {
             for (b, g) in batches.into_iter().zip(gz.clone()) {
                 let body = xunjian_collector::store::LoggedBody { bytes: g, gzip: true };
-                let receipt = xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None };
+                let receipt = xunjian_collector::projection::Receipt { received_at: now, certificate_not_after: None };
                 store.commit(b, body, receipt, usize::MAX).await.unwrap();
             }
         })

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use xunjian_shared::config::AlertsConfig;
 use xunjian_shared::time::china_today;
 
-use crate::metrics::CollectorCounters;
+use crate::counters::CollectorCounters;
 use crate::store::{Store, StoreError};
 pub use engine::{Alert, AlertState};
 

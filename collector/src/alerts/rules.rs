@@ -14,9 +14,8 @@ use xunjian_shared::config::alerts::{AlertsConfig, RuleChange};
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{FindingCode, Observation, Severity, TargetKind};
 
+use crate::projection::{Snapshot, days_since_epoch};
 use crate::registry::{Assessment, Channel, Registry};
-use crate::store::Snapshot;
-use crate::store::projection::days_since_epoch;
 
 /// What a rule looks at.
 #[derive(Clone, Copy, Debug)]
@@ -515,7 +514,7 @@ mod tests {
         column: Option<&str>,
         failures: u32,
         code: Option<FindingCode>,
-    ) -> crate::store::SubjectState {
+    ) -> crate::projection::SubjectState {
         let now = Timestamp::now();
         let mut observation = xunjian_shared::wire::Observation::new(
             target,
@@ -529,13 +528,13 @@ mod tests {
         if let Some(code) = code {
             observation.findings.push(xunjian_shared::wire::Finding::new(code, Severity::Error, "栏目超期"));
         }
-        crate::store::SubjectState {
+        crate::projection::SubjectState {
             county: county.into(),
             observation,
             probes_ok: 0,
             probes_failed: u64::from(failures),
             probe_days: Vec::new(),
-            streak: crate::store::projection::ProbeStreak { failures, since: Some(now), last_probe_at: Some(now) },
+            streak: crate::projection::ProbeStreak { failures, since: Some(now), last_probe_at: Some(now) },
             received_at: now,
             awaiting_checkpoint: false,
         }
@@ -552,8 +551,8 @@ mod tests {
             ("hp", page("和平县", "和平网", Some("人事"), 0, Some(FindingCode::ColumnNotUpdated))),
         ];
         for (agent, state) in pages {
-            let key = crate::store::SubjectKey::of(agent, &state.observation);
-            snapshot.insert_loaded(key, state, &mut crate::store::Dirty::default());
+            let key = crate::projection::SubjectKey::of(agent, &state.observation);
+            snapshot.insert_loaded(key, state, &mut crate::projection::Dirty::default());
         }
         let config = config(
             "[alerts]\n[[alerts.rule]]\nname = \"XunjianColumnStale\"\nfor = \"1h\"\n\

@@ -14,7 +14,6 @@
 //! committed (checked every [`REGISTRY_POLL`]).
 
 pub mod filings;
-pub mod projection;
 pub mod read;
 pub mod schema;
 mod write;
@@ -28,8 +27,8 @@ use tokio::sync::oneshot;
 use xunjian_shared::wire::Batch;
 
 pub use filings::{AuditEntry, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
-pub use projection::{AgentState, Dirty, Inadmissible, Receipt, Snapshot, SubjectKey, SubjectState, probe_result};
 
+use crate::projection::{Inadmissible, Receipt, Snapshot};
 use crate::registry::Registry;
 
 /// How often changed state is checkpointed (and the batch log trimmed).
@@ -225,6 +224,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::projection::SubjectKey;
     use xunjian_shared::wire::{BatchId, CheckKind, Observation, SubjectRef, TargetKind};
 
     fn observation(target: &str, column: Option<&str>, at: Timestamp, items: u32) -> Observation {

@@ -6,7 +6,8 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use xunjian_shared::wire::{Batch, Observation};
 
-use super::{AgentState, Dirty, Receipt, Snapshot, StoreError, SubjectKey, SubjectState};
+use super::StoreError;
+use crate::projection::{AgentState, Dirty, Receipt, Snapshot, SubjectKey, SubjectState};
 
 /// The projection as of the last acknowledged batch, and what the replay changed since the
 /// checkpoint (to be written by the next one).

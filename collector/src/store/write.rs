@@ -9,11 +9,11 @@ use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 use xunjian_shared::wire::Batch;
 
-use super::projection::Claims;
 use super::{
-    CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Dirty, Expired, LoggedBody, MAX_GROUP, REGISTRY_POLL, Receipt,
-    Request, Snapshot, StoreError, filings, schema,
+    CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Expired, LoggedBody, MAX_GROUP, REGISTRY_POLL, Request, StoreError,
+    filings, schema,
 };
+use crate::projection::{Claims, Dirty, Receipt, Snapshot};
 use crate::registry::Registry;
 
 /// What the writer updates and everyone else reads.

@@ -25,8 +25,9 @@ use xunjian_shared::wire::{
 };
 
 use crate::metrics::{self, Metrics};
+use crate::projection::Snapshot;
 use crate::registry::{Exemption, Registry};
-use crate::store::{Snapshot, Store};
+use crate::store::Store;
 
 #[derive(Clone)]
 pub struct WebState {
@@ -324,7 +325,7 @@ mod tests {
         };
         let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
         store
-            .commit(batch, body, crate::store::Receipt { received_at: now, certificate_not_after: None }, 100)
+            .commit(batch, body, crate::projection::Receipt { received_at: now, certificate_not_after: None }, 100)
             .await
             .unwrap();
         let filing = |name: &str, status| Filing {

@@ -25,8 +25,7 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::agent::{ProbeSettings, SelectorCheck};
-use super::fields::{Problems, Table};
+use super::fields::{ProbeSettings, Problems, SelectorCheck, Table, read_probe, selector, unique_name};
 use super::thresholds::Thresholds;
 
 /// A validated `[[account]]`.
@@ -107,7 +106,7 @@ pub(crate) fn read_account(
     problems: &mut Problems,
     check_selector: SelectorCheck<'_>,
 ) -> Option<AccountConfig> {
-    let name = super::agent::unique_name(&mut table, seen, problems, |name| {
+    let name = unique_name(&mut table, seen, problems, |name| {
         format!("another [[account]] is already named {name:?}; account names must be unique")
     });
     let platform = table.required_string("platform", problems).and_then(|(text, origin)| {
@@ -115,7 +114,7 @@ pub(crate) fn read_account(
     });
     let unit = table.required_name("unit", problems);
     let max_age_days = table.whole_number("max_age_days", " days", 1, 3650, problems);
-    let probe = super::agent::read_probe(&mut table, inherited, problems);
+    let probe = read_probe(&mut table, inherited, problems);
 
     let feed_written = table.get_peek("feed");
     let feed = table.url("feed", false, problems);
@@ -143,8 +142,7 @@ pub(crate) fn read_account(
     });
     let page = table.table("page", problems).map(|mut page| {
         let url = page.url("url", true, problems);
-        let mut selector =
-            |key: &str, required: bool| super::agent::selector(&mut page, key, required, check_selector, problems);
+        let mut selector = |key: &str, required: bool| selector(&mut page, key, required, check_selector, problems);
         let item_selector = selector("item_selector", true);
         let date_selector = selector("date_selector", false);
         let comments_selector = selector("comments_selector", false);

@@ -27,8 +27,9 @@ use url::Url;
 
 use super::account::{self, AccountConfig};
 use super::channel::{self, InteractionConfig};
-use super::fields::{Problems, Table};
+use super::fields::{ProbeSettings, Problems, SelectorCheck, Table, read_probe, selector, unique_name};
 use super::source::{self, Origin};
+use super::thresholds::ColumnKind;
 use super::thresholds::Thresholds;
 use super::{ConfigError, defaults};
 use crate::time::calendar::Calendar;
@@ -71,8 +72,6 @@ pub struct SpoolConfig {
     /// Bound on disk; beyond it the oldest batches are dropped (counted and logged). Default 256 MiB.
     pub max_bytes: u64,
 }
-
-pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// `[collector]`: the collector this agent pushes to, over mutual TLS.
 #[derive(Clone, Debug)]
@@ -126,15 +125,6 @@ impl fmt::Display for AgentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// How often and how patiently a page is probed (`[probe]`, overridable per site and column).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProbeSettings {
-    /// Time between probes. Default 5m.
-    pub interval: Duration,
-    /// A probe fails when the page is not fully read within this time. Default 15s.
-    pub timeout: Duration,
 }
 
 /// `[limits]`: bounds on every fetch and on fan-out.
@@ -203,84 +193,6 @@ pub struct ColumnConfig {
     pub date_selector: Option<String>,
 }
 
-crate::closed_set! {
-    /// What a column publishes, which decides how fresh it must be (with the kind's name in the
-    /// indicators' words).
-    pub enum ColumnKind: &'static str {
-        /// 动态、要闻类: 2 weeks.
-        News = "news" => "动态要闻类",
-        /// 通知公告类: 6 months.
-        Notice = "notice" => "通知公告类",
-        /// 政策文件类: 6 months.
-        Policy = "policy" => "政策文件类",
-        /// 人事、规划计划类: 1 year.
-        Planning = "planning" => "人事规划类",
-        /// Anything else.
-        Other = "other" => "其他",
-    }
-}
-
-impl ColumnKind {
-    /// The kind's name in the indicators' words.
-    pub fn label_zh(self) -> &'static str {
-        self.info()
-    }
-
-    /// Whether stale columns of this kind count toward the "≥ 5 stale news, notice or policy
-    /// columns" veto.
-    pub fn is_key_kind(self) -> bool {
-        matches!(self, ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy)
-    }
-
-    /// Guesses the kind from a column's name, the way the indicators group columns.
-    pub fn infer(name: &str) -> ColumnKind {
-        const PLANNING: &[&str] = &["人事", "任免", "规划", "计划", "招录", "招聘"];
-        const NOTICE: &[&str] = &["通知", "公告", "公示", "通告"];
-        const POLICY: &[&str] = &["政策", "文件", "法规", "规章", "规范性", "解读"];
-        const NEWS: &[&str] = &["动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息"];
-        let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
-        if has(PLANNING) {
-            ColumnKind::Planning
-        } else if has(NOTICE) {
-            ColumnKind::Notice
-        } else if has(POLICY) {
-            ColumnKind::Policy
-        } else if has(NEWS) {
-            ColumnKind::News
-        } else {
-            ColumnKind::Other
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, String> {
-        ColumnKind::named(text).ok_or_else(|| {
-            let names: Vec<&str> = ColumnKind::ALL.iter().map(|kind| kind.as_str()).collect();
-            format!("unknown column kind {text:?}: expected one of {}", names.join(", "))
-        })
-    }
-}
-
-/// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
-pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
-
-/// A CSS selector at `key`, checked; a bad one is a problem naming key and line.
-pub(crate) fn selector(
-    table: &mut Table<'_>,
-    key: &str,
-    required: bool,
-    check_selector: SelectorCheck<'_>,
-    problems: &mut Problems,
-) -> Option<String> {
-    let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
-    match check_selector(&text) {
-        Ok(()) => Some(text),
-        Err(message) => {
-            problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
-            None
-        }
-    }
-}
-
 const TOP_KEYS: &[&str] =
     &["agent", "probe", "limits", "thresholds", "site", "account", "collector", "calendar", "wording", "spool"];
 const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector", "spool"];
@@ -312,7 +224,7 @@ impl AgentConfig {
             problems.list.push(found.into());
         }
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        let config = read_agent_config(&root, base_dir, &mut problems, check_selector);
+        let config = read_agent_config(&root, base_dir, env, &mut problems, check_selector);
         let mut list = problems.list;
         list.sort_by_key(|problem| match &problem.origin {
             Origin::File { line, column } => (0, *line, *column),
@@ -334,6 +246,7 @@ impl From<source::SourceProblem> for super::Problem {
 fn read_agent_config(
     root: &source::Node,
     base_dir: &Path,
+    env: &HashMap<String, String>,
     problems: &mut Problems,
     check_selector: SelectorCheck<'_>,
 ) -> Option<AgentConfig> {
@@ -426,7 +339,7 @@ fn read_agent_config(
         file
     });
     let mut spool_dir: Option<std::path::PathBuf> = None;
-    let mut spool_max_bytes = DEFAULT_SPOOL_MAX_BYTES;
+    let mut spool_max_bytes = defaults::SPOOL_MAX_BYTES;
     if let Some(mut table) = top.table("spool", problems) {
         spool_dir = table.string("dir", problems).map(|(text, _)| base_dir.join(text.trim()));
         if let Some(bytes) = table.whole_number("max_bytes", " bytes", 1 << 20, 1 << 40, problems) {
@@ -438,7 +351,7 @@ fn read_agent_config(
     let agent = agent?;
     let spool = SpoolConfig {
         dir: spool_dir.unwrap_or_else(|| {
-            let state = std::env::var_os("STATE_DIRECTORY").map(std::path::PathBuf::from);
+            let state = env.get("STATE_DIRECTORY").map(std::path::PathBuf::from);
             state.unwrap_or_else(|| base_dir.to_path_buf()).join("spool").join(agent.id.as_str())
         }),
         max_bytes: spool_max_bytes,
@@ -514,16 +427,6 @@ fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentI
     Some(AgentIdentity { id: id?, county: county?, metrics_listen })
 }
 
-pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
-    let interval = table
-        .duration("interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
-        .unwrap_or(inherited.interval);
-    let timeout = table
-        .duration("timeout", std::time::Duration::from_millis(100), defaults::MAX_PROBE_TIMEOUT, problems)
-        .unwrap_or(inherited.timeout);
-    ProbeSettings { interval, timeout }
-}
-
 fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
     let mut limits = Limits::default();
     if let Some(bytes) = table.whole_number("max_body_bytes", " bytes", 1024, 1 << 30, problems) {
@@ -595,22 +498,6 @@ fn read_site(
         columns,
         interactions,
     })
-}
-
-/// The table's required `name`, remembered in `seen`; a name seen before is a problem.
-pub(crate) fn unique_name(
-    table: &mut Table<'_>,
-    seen: &mut HashSet<String>,
-    problems: &mut Problems,
-    repeated: impl Fn(&str) -> String,
-) -> Option<(String, Origin)> {
-    let name = table.required_name("name", problems);
-    if let Some((name, origin)) = &name
-        && !seen.insert(name.trim().to_string())
-    {
-        problems.push(origin, &table.key_path("name"), repeated(name));
-    }
-    name
 }
 
 fn read_column(
@@ -706,6 +593,14 @@ interval = "1h"
         assert_eq!(columns[1].max_age_days, 183);
         assert_eq!(columns[1].probe.interval, Duration::from_secs(3600));
         assert_eq!(columns[1].probe.timeout, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn the_spool_lives_under_the_injected_state_directory() {
+        let config = parse(GOOD, &[("STATE_DIRECTORY", "/var/lib/xunjian-agent")]).unwrap();
+        assert_eq!(config.spool.dir, Path::new("/var/lib/xunjian-agent/spool/longchuan"));
+        let config = parse(GOOD, &[]).unwrap();
+        assert_eq!(config.spool.dir, Path::new("spool/longchuan"), "beside the configuration file");
     }
 
     #[test]

@@ -14,8 +14,7 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::agent::{ProbeSettings, SelectorCheck};
-use super::fields::{Problems, Table};
+use super::fields::{ProbeSettings, Problems, SelectorCheck, Table, read_probe, selector, unique_name};
 use super::thresholds::Thresholds;
 
 #[derive(Clone, Debug)]
@@ -43,7 +42,7 @@ pub(crate) fn read_interaction(
     problems: &mut Problems,
     check_selector: SelectorCheck<'_>,
 ) -> Option<InteractionConfig> {
-    let name = super::agent::unique_name(&mut table, seen, problems, |name| {
+    let name = unique_name(&mut table, seen, problems, |name| {
         format!("this site already has an interaction channel named {name:?}; names must be unique within a site")
     });
     let url = table.url("url", true, problems);
@@ -51,8 +50,8 @@ pub(crate) fn read_interaction(
     let simple_limit = table.whole_number("simple_reply_limit_working_days", " working days", 1, 365, problems);
     let simple_keywords: Vec<String> =
         table.strings("simple_keywords", problems).unwrap_or_default().into_iter().map(|(text, _)| text).collect();
-    let item_selector = super::agent::selector(&mut table, "item_selector", false, check_selector, problems);
-    let probe = super::agent::read_probe(&mut table, inherited, problems);
+    let item_selector = selector(&mut table, "item_selector", false, check_selector, problems);
+    let probe = read_probe(&mut table, inherited, problems);
     table.finish(
         &[
             "name",

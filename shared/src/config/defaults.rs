@@ -65,3 +65,6 @@ pub const AUDIT_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// Links of a home page checked per audit, at most; portals carry a few hundred, the ones near
 /// the top matter most, and each is a request to someone's server.
 pub const DEAD_LINKS_MAX: u64 = 60;
+
+/// The agent's spool bound on disk (`[spool] max_bytes`): 256 MiB.
+pub const SPOOL_MAX_BYTES: u64 = 256 * 1024 * 1024;

@@ -1,12 +1,13 @@
 //! Typed reading of the raw tree: every getter records a problem instead of stopping, so one
 //! pass finds them all.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use url::Url;
 
-use super::Problem;
 use super::source::{Entry, Node, Origin, Value};
+use super::{Problem, defaults};
 
 /// Collects problems while the tree is read.
 #[derive(Default)]
@@ -379,6 +380,62 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+/// How often and how patiently a page is probed (`[probe]`, overridable per site and column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeSettings {
+    /// Time between probes. Default 5m.
+    pub interval: Duration,
+    /// A probe fails when the page is not fully read within this time. Default 15s.
+    pub timeout: Duration,
+}
+
+pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
+    let interval = table
+        .duration("interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
+        .unwrap_or(inherited.interval);
+    let timeout = table
+        .duration("timeout", std::time::Duration::from_millis(100), defaults::MAX_PROBE_TIMEOUT, problems)
+        .unwrap_or(inherited.timeout);
+    ProbeSettings { interval, timeout }
+}
+
+/// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
+pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
+/// A CSS selector at `key`, checked; a bad one is a problem naming key and line.
+pub(crate) fn selector(
+    table: &mut Table<'_>,
+    key: &str,
+    required: bool,
+    check_selector: SelectorCheck<'_>,
+    problems: &mut Problems,
+) -> Option<String> {
+    let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
+    match check_selector(&text) {
+        Ok(()) => Some(text),
+        Err(message) => {
+            problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
+            None
+        }
+    }
+}
+
+/// The table's required `name`, remembered in `seen`; a name seen before is a problem.
+pub(crate) fn unique_name(
+    table: &mut Table<'_>,
+    seen: &mut HashSet<String>,
+    problems: &mut Problems,
+    repeated: impl Fn(&str) -> String,
+) -> Option<(String, Origin)> {
+    let name = table.required_name("name", problems);
+    if let Some((name, origin)) = &name
+        && !seen.insert(name.trim().to_string())
+    {
+        problems.push(origin, &table.key_path("name"), repeated(name));
+    }
+    name
 }
 
 #[cfg(test)]

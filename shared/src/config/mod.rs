@@ -19,15 +19,14 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use account::{AccountConfig, AccountSource, Platform};
-pub use agent::{
-    AgentConfig, AgentIdentity, CollectorLink, ColumnConfig, ColumnKind, Limits, ProbeSettings, SiteConfig,
-};
+pub use agent::{AgentConfig, AgentIdentity, CollectorLink, ColumnConfig, Limits, SiteConfig};
 pub use alerts::{AlertSeverity, AlertsConfig, NotifierConfig, NotifierKind};
 pub use channel::InteractionConfig;
 pub use collector::CollectorConfig;
+pub use fields::ProbeSettings;
 pub use fields::{format_duration, parse_duration};
 pub use source::Origin;
-pub use thresholds::Thresholds;
+pub use thresholds::{ColumnKind, Thresholds};
 
 /// One thing wrong with a configuration, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

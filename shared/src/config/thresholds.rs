@@ -1,6 +1,5 @@
 //! Verdict thresholds (`[thresholds]`): when a page counts as stale, when counts become a veto.
 
-use super::agent::ColumnKind;
 use super::defaults;
 use super::fields::{Problems, Table};
 
@@ -113,5 +112,62 @@ impl Thresholds {
         }
         table.finish(Self::KEYS, problems);
         thresholds
+    }
+}
+
+crate::closed_set! {
+    /// What a column publishes, which decides how fresh it must be (with the kind's name in the
+    /// indicators' words).
+    pub enum ColumnKind: &'static str {
+        /// 动态、要闻类: 2 weeks.
+        News = "news" => "动态要闻类",
+        /// 通知公告类: 6 months.
+        Notice = "notice" => "通知公告类",
+        /// 政策文件类: 6 months.
+        Policy = "policy" => "政策文件类",
+        /// 人事、规划计划类: 1 year.
+        Planning = "planning" => "人事规划类",
+        /// Anything else.
+        Other = "other" => "其他",
+    }
+}
+
+impl ColumnKind {
+    /// The kind's name in the indicators' words.
+    pub fn label_zh(self) -> &'static str {
+        self.info()
+    }
+
+    /// Whether stale columns of this kind count toward the "≥ 5 stale news, notice or policy
+    /// columns" veto.
+    pub fn is_key_kind(self) -> bool {
+        matches!(self, ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy)
+    }
+
+    /// Guesses the kind from a column's name, the way the indicators group columns.
+    pub fn infer(name: &str) -> ColumnKind {
+        const PLANNING: &[&str] = &["人事", "任免", "规划", "计划", "招录", "招聘"];
+        const NOTICE: &[&str] = &["通知", "公告", "公示", "通告"];
+        const POLICY: &[&str] = &["政策", "文件", "法规", "规章", "规范性", "解读"];
+        const NEWS: &[&str] = &["动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息"];
+        let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
+        if has(PLANNING) {
+            ColumnKind::Planning
+        } else if has(NOTICE) {
+            ColumnKind::Notice
+        } else if has(POLICY) {
+            ColumnKind::Policy
+        } else if has(NEWS) {
+            ColumnKind::News
+        } else {
+            ColumnKind::Other
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        ColumnKind::named(text).ok_or_else(|| {
+            let names: Vec<&str> = ColumnKind::ALL.iter().map(|kind| kind.as_str()).collect();
+            format!("unknown column kind {text:?}: expected one of {}", names.join(", "))
+        })
     }
 }

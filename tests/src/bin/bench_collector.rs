@@ -278,7 +278,7 @@ fn library_choice(dir: &Path) {
                 .commit(
                     batch,
                     body,
-                    xunjian_collector::store::Receipt { received_at: now, certificate_not_after: None },
+                    xunjian_collector::projection::Receipt { received_at: now, certificate_not_after: None },
                     usize::MAX,
                 )
                 .await
@@ -339,7 +339,7 @@ fn render_with_prometheus_crate(store: &Store) -> String {
         }
         family
     };
-    let labels_of = |state: &xunjian_collector::store::SubjectState| {
+    let labels_of = |state: &xunjian_collector::projection::SubjectState| {
         let o = &state.observation;
         vec![
             label("county", &state.county),

@@ -14,7 +14,7 @@ use xunjian_shared::config::{AlertSeverity, NotifierConfig};
 use super::webhook::{annotations, generator_url};
 use super::{Clients, http_client};
 use crate::alerts::engine::{Alert, AlertState};
-use crate::metrics::CollectorCounters;
+use crate::counters::CollectorCounters;
 
 /// How far ahead a firing alert's `endsAt` is set (Prometheus uses 4 × its resend delay).
 const ENDS_AHEAD: SignedDuration = SignedDuration::from_mins(4);

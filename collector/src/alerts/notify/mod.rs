@@ -26,7 +26,7 @@ use xunjian_shared::config::{AlertSeverity, NotifierConfig, NotifierKind};
 
 use super::engine::{AlertState, Notice};
 use super::outbox;
-use crate::metrics::CollectorCounters;
+use crate::counters::CollectorCounters;
 
 /// One HTTP request a notifier wants sent.
 pub struct Outgoing {

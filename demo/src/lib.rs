@@ -1,10 +1,11 @@
-//! `xunjian-collector demo`: a small province on loopback, in one process and one command.
+//! `xunjian-demo`: a small province on loopback, in one process and one command.
 //!
 //! Simulated county sites and accounts (see `xunjian_sim::county` for what each is meant to
 //! show, including the seed notice's three annex cases), the central office's registry imported
 //! from CSV, throw-away certificates, a collector, and one agent per county probing every few
 //! seconds and pushing over mutual TLS, exactly as separate machines would. Nothing is written
 //! outside a temporary directory, removed at exit.
+#![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,8 +22,8 @@ use xunjian_shared::time::china_today;
 use xunjian_sim::Sim;
 use xunjian_sim::county::{self, SimCounty, SimSource};
 
-use crate::server::{self, Settings};
-use crate::tls::{self, EphemeralPki};
+use xunjian_collector::server::{self, Settings};
+use xunjian_collector::tls::{self, EphemeralPki};
 
 /// Probe intervals of the demo's agents: seconds, so the status page moves while you watch.
 const DEMO_INTERVAL: &str = "5s";
@@ -91,11 +92,14 @@ impl Demo {
 
         // The central office's registry, imported as it would be: from its CSV.
         let csv = registry_csv(&county::registry());
-        let filings = crate::registry::from_csv(csv.as_bytes())
+        let filings = xunjian_collector::registry::from_csv(csv.as_bytes())
             .map_err(|problems| anyhow::anyhow!("the demo's registry is invalid: {}", problems.join("; ")))?;
         collector
             .store
-            .change_registry(crate::store::RegistryChange::ReplaceFilings { filings, author: "演示".into() })
+            .change_registry(xunjian_collector::store::RegistryChange::ReplaceFilings {
+                filings,
+                author: "演示".into(),
+            })
             .await?;
 
         std::fs::write(dir.join("ca.pem"), &pki.ca_pem)?;
