@@ -1,6 +1,7 @@
 //! The xunjian agent: probes a county's government websites and accounts and reports what it finds.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod checks;
 pub mod extract;
 pub mod fetch;

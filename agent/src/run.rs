@@ -11,8 +11,9 @@ use tokio::time::Instant;
 use xunjian_shared::config::AgentConfig;
 use xunjian_shared::wire::{Observation, PushStatus};
 
+use crate::batch::{self, Batcher};
 use crate::checks;
-use crate::push::{self, Batcher, Delivery, Pusher};
+use crate::push::{self, Delivery, Pusher};
 use crate::schedule::{self, Shared};
 use crate::self_metrics::AgentStats;
 use crate::spool::Spool;
@@ -90,7 +91,6 @@ pub async fn run_with(
     let mut failures: u32 = 0;
     let mut retry_at = Instant::now();
     let mut shutdown_signal = shutdown.clone();
-    let mut seed = Timestamp::now().subsec_nanosecond() as u64 | 1;
     stats.spool(&spool);
 
     loop {
@@ -100,7 +100,7 @@ pub async fn run_with(
                 Some(observation) => {
                     pending.push(observation);
                     flush_at.get_or_insert_with(|| Instant::now() + FLUSH_AFTER);
-                    if pending.len() >= push::MAX_BATCH_OBSERVATIONS {
+                    if pending.len() >= batch::MAX_BATCH_OBSERVATIONS {
                         seal(&mut batcher, &mut spool, &mut pending, &inventory, &mut inventory_due, &mut summary);
                         stats.spool(&spool);
                         flush_at = None;
@@ -121,10 +121,7 @@ pub async fn run_with(
                     }
                     Err(after) => {
                         failures += 1;
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        let delay = after.unwrap_or_else(|| push::backoff(failures, (seed % 1000) as f64 / 1000.0));
+                        let delay = after.unwrap_or_else(|| push::BACKOFF.jittered(failures));
                         tracing::info!(retry_in_ms = delay.as_millis() as u64, spooled = spool.len(), "collector not reachable; will retry");
                         retry_at = Instant::now() + delay;
                     }

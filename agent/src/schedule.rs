@@ -240,7 +240,7 @@ pub async fn run_schedule(
     let start = Instant::now();
     let mut due: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
     // A random phase per run, so agents started together do not probe in step.
-    let phase = random_fraction();
+    let phase = xunjian_shared::retry::random_fraction();
     for (index, subject) in subjects.iter().enumerate() {
         // The golden-ratio sequence spreads first runs evenly however many subjects there are.
         let fraction = (phase + index as f64 * 0.618_033_988_75).fract();
@@ -284,14 +284,4 @@ pub async fn run_schedule(
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while running.join_next().await.is_some() {} }).await;
     running.abort_all();
-}
-
-/// A uniformly random number in [0, 1) from the system RNG (0.5 if it is unavailable).
-fn random_fraction() -> f64 {
-    use ring::rand::SecureRandom as _;
-    let mut bytes = [0u8; 4];
-    match ring::rand::SystemRandom::new().fill(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
-        Err(_) => 0.5,
-    }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use xunjian_shared::wire::BatchId;
 
-use crate::push::EncodedBatch;
+use crate::batch::EncodedBatch;
 
 const MAGIC: &[u8] = b"XJSPOOL1\n";
 

@@ -122,7 +122,7 @@ pub fn silence(database: &Path, new: NewSilence) -> Result<(), AdminError> {
     {
         println!(
             "已添加静默 #{id}，至 {}；提前解除：xunjian-collector silence expire {id} --author <姓名>",
-            crate::alerts::message::china_time(ends_at)
+            xunjian_shared::time::china_time(ends_at)
         );
     }
     Ok(())
@@ -158,7 +158,7 @@ pub fn silences(database: &Path) -> Result<(), AdminError> {
             "#{} [{state}] {} 至 {}：{}（{}）",
             s.id,
             matchers.join(" "),
-            crate::alerts::message::china_time(s.ends_at),
+            xunjian_shared::time::china_time(s.ends_at),
             s.reason,
             s.author
         );

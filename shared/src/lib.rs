@@ -4,6 +4,7 @@
 
 pub mod closed_set;
 pub mod config;
+pub mod retry;
 pub mod time;
 pub mod verdict;
 pub mod wire;

@@ -9,6 +9,7 @@ mod deploy;
 mod faults;
 mod golden;
 mod hostile;
+mod parser_differential;
 mod push;
 mod push_refusals;
 mod push_retry;

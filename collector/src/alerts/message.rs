@@ -8,19 +8,13 @@
 //! collector's own wording ([`super::rules`]), never a finding's detail; and the configured
 //! status page is the only link.
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use xunjian_shared::config::AlertSeverity;
-use xunjian_shared::time::CHINA_OFFSET;
+use xunjian_shared::time::china_time;
 
 use super::engine::{AlertState, Notice};
 
 /// Longest field in a robot message, in characters.
 pub const MAX_FIELD_CHARS: usize = 80;
-
-pub fn china_time(stamp: Timestamp) -> String {
-    stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
-}
 
 /// `text` as one safe line: control and line-separator characters become spaces, runs of
 /// spaces one, URL schemes lose their `://` and host names their dots, the characters markdown

@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
-use xunjian_shared::time::CHINA_OFFSET;
+use xunjian_shared::time::china_time;
 use xunjian_shared::wire::{Observation, RegistryStatus, Severity, StatusReport, TargetStatus};
 
 /// An agent silent this long is shown as 失联 (three default probe intervals).
@@ -250,10 +248,6 @@ fn severity_class(severity: Severity) -> &'static str {
         Severity::Error => "bad",
         Severity::Warning => "warn",
     }
-}
-
-fn china_time(stamp: Timestamp) -> String {
-    stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// HTML-escapes text from agents (names, details) before it enters the page.

@@ -255,7 +255,7 @@ fn rule_name(table: &mut Table<'_>, key: &str, required: bool, problems: &mut Pr
     if RULE_NAMES.contains(&name) {
         Some(name.to_string())
     } else {
-        let nearest = RULE_NAMES.iter().min_by_key(|known| strsim_distance(known, name)).copied().unwrap_or("");
+        let nearest = RULE_NAMES.iter().min_by_key(|known| strsim::levenshtein(known, name)).copied().unwrap_or("");
         problems.push(
             &origin,
             &table.key_path(key),
@@ -263,20 +263,6 @@ fn rule_name(table: &mut Table<'_>, key: &str, required: bool, problems: &mut Pr
         );
         None
     }
-}
-
-/// Edit distance, small and good enough for suggesting a rule name.
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            current.push((previous[j] + usize::from(ca != *cb)).min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 fn read_change(table: &mut Table<'_>, problems: &mut Problems) -> RuleChange {
@@ -398,7 +384,7 @@ mod tests {
     #[test]
     fn rule_names_suggest_the_nearest() {
         assert_eq!(
-            RULE_NAMES.iter().min_by_key(|k| strsim_distance(k, "XunjianSiteDwon")).copied(),
+            RULE_NAMES.iter().min_by_key(|k| strsim::levenshtein(k, "XunjianSiteDwon")).copied(),
             Some("XunjianSiteDown")
         );
         let distinct: std::collections::HashSet<_> = RULE_NAMES.iter().collect();

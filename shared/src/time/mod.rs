@@ -20,6 +20,12 @@ pub fn china_today(now: Timestamp) -> Date {
     now.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).date()
 }
 
+/// `stamp` as China's wall-clock time, `2026-11-26 12:00:00`: how pages, messages and the CLI
+/// show a moment to people.
+pub fn china_time(stamp: Timestamp) -> String {
+    stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// Whole days from `earlier` to `later` (negative when `earlier` is after `later`).
 pub fn days_between(earlier: Date, later: Date) -> i64 {
     later.since(earlier).map(|span| i64::from(span.get_days())).unwrap_or(0)

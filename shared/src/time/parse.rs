@@ -161,26 +161,10 @@ pub fn post_date(text: &str, now: jiff::Timestamp) -> Option<Published> {
 
 /// Weibo's `Fri Nov 20 08:00:00 +0800 2026` (and the same without the weekday).
 fn weibo_date(text: &str) -> Option<jiff::Timestamp> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let mut words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() == 6 {
-        words.remove(0);
-    }
-    let [month, day, time, offset, year] = words.as_slice() else { return None };
-    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as i8 + 1;
-    let date = Date::new(year.parse().ok()?, month, day.parse().ok()?).ok()?;
-    let mut parts = time.split(':').map(|p| p.parse::<i8>().ok());
-    let time = Time::new(parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0), 0).ok()?;
-    let sign = match offset.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits = offset.get(1..)?;
-    let hours: i32 = digits.get(..2)?.parse().ok()?;
-    let minutes: i32 = digits.get(2..4)?.parse().ok()?;
-    let offset = jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()?;
-    date.to_datetime(time).to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)).ok().map(|zoned| zoned.timestamp())
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    ["%a %b %d %H:%M:%S %z %Y", "%b %d %H:%M:%S %z %Y"]
+        .into_iter()
+        .find_map(|format| jiff::Timestamp::strptime(format, &text).ok())
 }
 
 /// `刚刚`, `30秒前`, `5分钟前`, `3小时前`, `2天前`, `今天 09:30`, `昨天 12:30`, `前天 08:00`.
@@ -553,6 +537,8 @@ mod tests {
         check("2026-11-20T08:00:00+08:00", "2026-11-20T08:00:00+08:00");
         check("2026-11-19T23:30:00Z", "2026-11-20T07:30:00+08:00");
         check("Fri Nov 20 08:00:00 +0800 2026", "2026-11-20T08:00:00+08:00");
+        check("Nov 20 08:00:00 +0800 2026", "2026-11-20T08:00:00+08:00");
+        check("Fri Nov 20 00:00:00 -0500 2026", "2026-11-20T13:00:00+08:00");
         check("1795132800", "2026-11-20T08:00:00+08:00");
         check("1795132800000", "2026-11-20T08:00:00+08:00");
         check("刚刚", "2026-11-26T12:00:00+08:00");

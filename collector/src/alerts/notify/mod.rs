@@ -17,6 +17,7 @@ pub mod wecom;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use xunjian_shared::retry::Backoff;
 
 use jiff::Timestamp;
 use rusqlite::Connection;
@@ -54,8 +55,8 @@ pub trait Notifier: Send + Sync {
 
 /// Retries back off from [`FIRST_RETRY`] up to [`MAX_RETRY`]; after [`GIVE_UP_AFTER`] a message
 /// is given up (its alert, if still firing, is notified again at its repeat interval).
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-const MAX_RETRY: Duration = Duration::from_secs(60);
+/// Retries of one message: doubling from 1 s, at most a minute apart.
+const RETRY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(3600);
 /// A platform answer or a silent network gives up after this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -319,7 +320,6 @@ impl Delivery {
         sent_at: &mut VecDeque<tokio::time::Instant>,
     ) -> Sent {
         let started = tokio::time::Instant::now();
-        let mut delay = FIRST_RETRY;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -348,6 +348,7 @@ impl Delivery {
                     return Sent::Delivered;
                 }
                 Err(reason) => {
+                    let delay = RETRY.jittered(attempt);
                     if started.elapsed() + delay > GIVE_UP_AFTER {
                         self.counters.notification(&self.name, "failed");
                         return Sent::GivenUp;
@@ -358,7 +359,6 @@ impl Delivery {
                         return Sent::Deferred;
                     }
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(MAX_RETRY);
                 }
             }
         }
