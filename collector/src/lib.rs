@@ -12,4 +12,5 @@ pub mod registry;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod view;
 pub mod web;

@@ -23,13 +23,13 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 use xunjian_shared::time::china_today;
-use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
+use xunjian_shared::wire::{Finding, FindingCode, Severity};
 
 use crate::alerts::{AlertBoard, AlertState};
 use crate::counters::CollectorCounters;
-use crate::projection::{Snapshot, SubjectState};
-use crate::registry::{Channel, FilingStatus};
+use crate::registry::FilingStatus;
 use crate::store::Store;
+use crate::view::{Page, PageLabels, Role, View};
 
 /// Content types of the two formats.
 pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -80,48 +80,23 @@ impl std::fmt::Debug for StoreCollector {
     }
 }
 
-type Labels<'a> = [(&'static str, &'a str); 5];
-type ColumnLabels<'a> = [(&'static str, &'a str); 6];
-
-fn labels<'a>(state: &'a SubjectState) -> Labels<'a> {
-    let observation = &state.observation;
-    [
-        ("county", state.county.as_str()),
-        ("unit", observation.unit.as_str()),
-        ("target", observation.target.as_str()),
-        ("kind", observation.kind.as_str()),
-        ("platform", observation.platform.as_deref().unwrap_or("")),
-    ]
-}
-
-fn column_labels<'a>(state: &'a SubjectState) -> ColumnLabels<'a> {
-    let [county, unit, target, kind, platform] = labels(state);
-    [county, unit, target, kind, platform, ("column", state.observation.column.as_deref().unwrap_or(""))]
-}
-
-fn channel_labels<'a>(state: &'a SubjectState) -> ColumnLabels<'a> {
-    let [county, unit, target, kind, platform] = labels(state);
-    [county, unit, target, kind, platform, ("channel", state.observation.channel.as_deref().unwrap_or(""))]
-}
-
 /// One family: its descriptor, then one sample per subject that has a value.
-fn family<'s, L: EncodeLabelSet, V>(
+fn family<'p, 'v: 'p, L: EncodeLabelSet, V>(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
     metric_type: MetricType,
-    subjects: impl Iterator<Item = &'s SubjectState>,
-    labels: impl Fn(&'s SubjectState) -> L,
-    value: impl Fn(&Observation) -> Option<V>,
+    pages: impl Iterator<Item = &'p Page<'v>>,
+    labels: impl Fn(&'p Page<'v>) -> L,
+    value: impl Fn(&'p Page<'v>) -> Option<V>,
 ) -> Result<(), std::fmt::Error>
 where
     ConstGauge<V>: EncodeMetric,
-    V: 's,
 {
     let mut metric = encoder.encode_descriptor(name, help, None, metric_type)?;
-    for state in subjects {
-        if let Some(v) = value(&state.observation) {
-            let label_set = labels(state);
+    for page in pages {
+        if let Some(v) = value(page) {
+            let label_set = labels(page);
             ConstGauge::new(v).encode(metric.encode_family(&label_set)?)?;
         }
     }
@@ -130,20 +105,14 @@ where
 
 impl Collector for StoreCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let today = china_today(Timestamp::now());
         let registry = self.store.registry().clone();
         let snapshot = self.store.snapshot();
-        let snapshot: &Snapshot = &snapshot;
-        let assessment = registry.assess(snapshot, today);
-        let is_channel = |s: &&SubjectState| s.observation.channel.is_some();
-        let homes = || snapshot.subjects().values().filter(|s| s.observation.column.is_none() && !is_channel(s));
-        let pages = || snapshot.subjects().values().filter(|s| !is_channel(s));
-        let channels = || snapshot.subjects().values().filter(is_channel);
-        let accounts = || homes().filter(|s| s.observation.kind == TargetKind::Account);
-        // What the families count: the observation's findings an exemption does not cover.
-        let counted = |o: &Observation, code: FindingCode| {
-            o.findings.iter().any(|f| f.code == code && registry.exempts(o, f, today).is_none())
-        };
+        let view = View::of(&snapshot, &registry, china_today(Timestamp::now()));
+        let all: Vec<Page<'_>> = view.pages().collect();
+        let homes = || all.iter().filter(|p| matches!(p.role, Role::Home | Role::Account));
+        let pages = || all.iter().filter(|p| p.role != Role::Channel);
+        let channels = || all.iter().filter(|p| p.role == Role::Channel);
+        let accounts = || all.iter().filter(|p| p.role == Role::Account);
         let gauge = MetricType::Gauge;
 
         family(
@@ -152,8 +121,9 @@ impl Collector for StoreCollector {
             "1 when the last availability probe opened the page, 0 when it failed",
             gauge,
             homes(),
-            labels,
-            |o| {
+            |page: &Page<'_>| page.labels.target_set(),
+            |page| {
+                let o = page.observation();
                 o.fetch
                     .as_ref()
                     .filter(|_| o.checks.contains(&xunjian_shared::wire::CheckKind::Availability))
@@ -166,8 +136,8 @@ impl Collector for StoreCollector {
             "Time the last probe took to open the page",
             gauge,
             homes(),
-            labels,
-            |o| o.fetch.as_ref().map(|f| f.duration_ms as f64 / 1000.0),
+            |page: &Page<'_>| page.labels.target_set(),
+            |page| page.observation().fetch.as_ref().map(|f| f.duration_ms as f64 / 1000.0),
         )?;
         {
             let mut metric = encoder.encode_descriptor(
@@ -176,9 +146,9 @@ impl Collector for StoreCollector {
                 None,
                 MetricType::Counter,
             )?;
-            for state in homes().filter(|s| s.probes_ok + s.probes_failed > 0) {
-                let [county, unit, target, kind, platform] = labels(state);
-                for (result, count) in [("success", state.probes_ok), ("failure", state.probes_failed)] {
+            for page in homes().filter(|p| p.state.probes_ok + p.state.probes_failed > 0) {
+                let [county, unit, target, kind, platform] = page.labels.target_set();
+                for (result, count) in [("success", page.state.probes_ok), ("failure", page.state.probes_failed)] {
                     let label_set = [county, unit, target, kind, platform, ("result", result)];
                     ConstCounter::new(count).encode(metric.encode_family(&label_set)?)?;
                 }
@@ -190,8 +160,8 @@ impl Collector for StoreCollector {
             "HTTP status of the last response",
             gauge,
             pages(),
-            column_labels,
-            |o| o.fetch.as_ref().and_then(|f| f.status).map(i64::from),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().fetch.as_ref().and_then(|f| f.status).map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -199,8 +169,8 @@ impl Collector for StoreCollector {
             "Not-after of the site's TLS certificate",
             gauge,
             homes(),
-            labels,
-            |o| o.fetch.as_ref().and_then(|f| f.tls_not_after).map(|t| t.as_second()),
+            |page: &Page<'_>| page.labels.target_set(),
+            |page| page.observation().fetch.as_ref().and_then(|f| f.tls_not_after).map(|t| t.as_second()),
         )?;
         family(
             &mut encoder,
@@ -208,8 +178,8 @@ impl Collector for StoreCollector {
             "Newest publication date found (start of day, China time, when the page gave no time)",
             gauge,
             pages(),
-            column_labels,
-            |o| o.last_update().map(|p| p.timestamp().as_second()),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().last_update().map(|p| p.timestamp().as_second()),
         )?;
         family(
             &mut encoder,
@@ -217,8 +187,8 @@ impl Collector for StoreCollector {
             "Dated items found on the page (posts, for accounts)",
             gauge,
             pages(),
-            column_labels,
-            |o| o.items().map(i64::from),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().items().map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -226,13 +196,13 @@ impl Collector for StoreCollector {
             "1 when the page or account is not updated within its limit",
             gauge,
             pages(),
-            column_labels,
-            |o| {
-                o.items().map(|_| {
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| {
+                page.observation().items().map(|_| {
                     i64::from(
-                        counted(o, FindingCode::HomeNotUpdated)
-                            || counted(o, FindingCode::ColumnNotUpdated)
-                            || counted(o, FindingCode::AccountNotUpdated),
+                        page.counts(FindingCode::HomeNotUpdated)
+                            || page.counts(FindingCode::ColumnNotUpdated)
+                            || page.counts(FindingCode::AccountNotUpdated),
                     )
                 })
             },
@@ -243,8 +213,8 @@ impl Collector for StoreCollector {
             "Links of the home page that did not open at the last audit",
             gauge,
             homes(),
-            labels,
-            |o| o.dead_links().map(|links| links.len() as i64),
+            |page: &Page<'_>| page.labels.target_set(),
+            |page| page.observation().dead_links().map(|links| links.len() as i64),
         )?;
         family(
             &mut encoder,
@@ -252,8 +222,8 @@ impl Collector for StoreCollector {
             "Serious wording errors found on the home page and its newest items at the last audit",
             gauge,
             homes(),
-            labels,
-            |o| o.wording_errors().map(|errors| errors.len() as i64),
+            |page: &Page<'_>| page.labels.target_set(),
+            |page| page.observation().wording_errors().map(|errors| errors.len() as i64),
         )?;
         family(
             &mut encoder,
@@ -261,8 +231,9 @@ impl Collector for StoreCollector {
             "1 when the interaction channel (message board, mailbox) opened and its messages could be read",
             gauge,
             channels(),
-            channel_labels,
-            |o| {
+            |page: &Page<'_>| page.labels.channel_set(),
+            |page| {
+                let o = page.observation();
                 o.fetch.as_ref().map(|f| {
                     i64::from(
                         f.failure.is_none()
@@ -278,8 +249,8 @@ impl Collector for StoreCollector {
             "Published messages read from the channel",
             gauge,
             channels(),
-            channel_labels,
-            |o| o.replies().messages.map(i64::from),
+            |page: &Page<'_>| page.labels.channel_set(),
+            |page| page.observation().replies().messages.map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -287,8 +258,8 @@ impl Collector for StoreCollector {
             "Messages answered later than the limit in working days",
             gauge,
             channels(),
-            channel_labels,
-            |o| o.replies().overdue.map(i64::from),
+            |page: &Page<'_>| page.labels.channel_set(),
+            |page| page.observation().replies().overdue.map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -296,8 +267,8 @@ impl Collector for StoreCollector {
             "Published messages without a reply",
             gauge,
             channels(),
-            channel_labels,
-            |o| o.replies().unanswered.map(i64::from),
+            |page: &Page<'_>| page.labels.channel_set(),
+            |page| page.observation().replies().unanswered.map(i64::from),
         )?;
         family(
             &mut encoder,
@@ -305,8 +276,8 @@ impl Collector for StoreCollector {
             "Longest reply latency among the channel's messages, in working days",
             gauge,
             channels(),
-            channel_labels,
-            |o| o.replies().max_reply_working_days,
+            |page: &Page<'_>| page.labels.channel_set(),
+            |page| page.observation().replies().max_reply_working_days,
         )?;
         family(
             &mut encoder,
@@ -314,8 +285,8 @@ impl Collector for StoreCollector {
             "1 when the account's comments or messages are open, 0 when closed (where the source tells)",
             gauge,
             accounts(),
-            labels,
-            |o| o.comments_open().map(i64::from),
+            |page: &Page<'_>| page.labels.target_set(),
+            |page| page.observation().comments_open().map(i64::from),
         )?;
         {
             let mut registered = encoder.encode_descriptor(
@@ -324,10 +295,10 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for state in homes() {
-                let Some(standing) = standing(&assessment, &state.observation) else { continue };
+            for page in homes() {
+                let Some(standing) = page.standing else { continue };
                 ConstGauge::new(i64::from(standing.filing.is_some()))
-                    .encode(registered.encode_family(&labels(state))?)?;
+                    .encode(registered.encode_family(&page.labels.target_set())?)?;
             }
         }
         {
@@ -337,10 +308,10 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for state in homes() {
-                let Some(standing) = standing(&assessment, &state.observation) else { continue };
+            for page in homes() {
+                let Some(standing) = page.standing else { continue };
                 let value = standing.findings.iter().any(|f| f.code == FindingCode::ClosedButLive);
-                ConstGauge::new(i64::from(value)).encode(closed.encode_family(&labels(state))?)?;
+                ConstGauge::new(i64::from(value)).encode(closed.encode_family(&page.labels.target_set())?)?;
             }
         }
         {
@@ -362,15 +333,8 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for filing in &assessment.unmonitored {
-                let kind = if filing.channel == Channel::Website { "site" } else { "account" };
-                let label_set = [
-                    ("county", filing.county.as_str()),
-                    ("unit", filing.unit.as_str()),
-                    ("target", filing.name.as_str()),
-                    ("kind", kind),
-                    ("platform", filing.channel.metric_label()),
-                ];
+            for filing in view.unmonitored() {
+                let label_set = PageLabels::of_filing(filing).target_set();
                 ConstGauge::new(1i64).encode(unmonitored.encode_family(&label_set)?)?;
             }
         }
@@ -381,20 +345,8 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for state in snapshot.subjects().values() {
-                let observation = &state.observation;
-                let registry_findings = match (observation.column.is_none() && observation.channel.is_none())
-                    .then(|| standing(&assessment, observation))
-                    .flatten()
-                {
-                    Some(standing) => standing.findings.as_slice(),
-                    None => &[],
-                };
-                let findings = observation
-                    .findings
-                    .iter()
-                    .filter(|f| registry.exempts(observation, f, today).is_none())
-                    .chain(registry_findings);
+            for page in &all {
+                let findings = page.findings.iter().copied().chain(page.registry_findings());
                 // One series per code and severity: two findings of one kind (or an agent
                 // sending a code the registry also finds) must not make two equal label sets.
                 let mut seen: Vec<(FindingCode, Severity)> = Vec::new();
@@ -403,7 +355,7 @@ impl Collector for StoreCollector {
                         continue;
                     }
                     seen.push((finding.code, finding.severity));
-                    encode_finding(&mut metric, state, finding)?;
+                    encode_finding(&mut metric, page, finding)?;
                 }
             }
         }
@@ -414,7 +366,7 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for (agent, state) in &snapshot.agents {
+            for (agent, state) in view.agents() {
                 let label_set = [("agent", agent.as_str()), ("county", state.county.as_str())];
                 ConstGauge::new(state.last_push_at.as_second()).encode(metric.encode_family(&label_set)?)?;
             }
@@ -426,7 +378,7 @@ impl Collector for StoreCollector {
                 None,
                 gauge,
             )?;
-            for (agent, state) in &snapshot.agents {
+            for (agent, state) in view.agents() {
                 if let Some(not_after) = state.certificate_not_after {
                     ConstGauge::new(not_after.as_second())
                         .encode(metric.encode_family(&[("agent", agent.as_str())])?)?;
@@ -437,33 +389,21 @@ impl Collector for StoreCollector {
     }
 }
 
-fn standing<'a>(
-    assessment: &'a crate::registry::Assessment,
-    observation: &Observation,
-) -> Option<&'a crate::registry::Standing> {
-    let channel = Channel::of(observation)?;
-    assessment.standing.get(&(observation.target.clone(), channel))
-}
-
 fn encode_finding(
     metric: &mut prometheus_client::encoding::MetricEncoder<'_>,
-    state: &SubjectState,
+    page: &Page<'_>,
     finding: &Finding,
 ) -> Result<(), std::fmt::Error> {
     let code = ("code", finding.code.as_str());
-    let severity = ("severity", severity_label(finding.severity));
-    match &state.observation.channel {
-        Some(channel) => {
-            let [county, unit, target, kind, platform] = labels(state);
-            let label_set =
-                [county, unit, target, kind, platform, ("column", ""), ("channel", channel.as_str()), code, severity];
-            ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
-        }
-        None => {
-            let [county, unit, target, kind, platform, column] = column_labels(state);
-            let label_set = [county, unit, target, kind, platform, column, code, severity];
-            ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
-        }
+    let severity = ("severity", finding.severity.as_str());
+    if page.role == Role::Channel {
+        let [county, unit, target, kind, platform, channel] = page.labels.channel_set();
+        let label_set = [county, unit, target, kind, platform, ("column", ""), channel, code, severity];
+        ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
+    } else {
+        let [county, unit, target, kind, platform, column] = page.labels.column_set();
+        let label_set = [county, unit, target, kind, platform, column, code, severity];
+        ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
     }
 }
 
@@ -498,13 +438,5 @@ impl Collector for AlertCollector {
                 .encode(metric.encode_family(&[("alertname", alertname), ("severity", severity)])?)?;
         }
         Ok(())
-    }
-}
-
-fn severity_label(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Warning => "warning",
-        Severity::Error => "error",
-        Severity::Veto => "veto",
     }
 }

@@ -22,6 +22,7 @@ use xunjian_shared::time::china_today;
 
 use crate::counters::CollectorCounters;
 use crate::store::{Store, StoreError};
+use crate::view::View;
 pub use engine::{Alert, AlertState};
 
 /// The alerts as of the last evaluation, for `/metrics` and the API.
@@ -186,8 +187,8 @@ pub async fn run(
         let step = {
             let registry = store.registry().clone();
             let snapshot = store.snapshot();
-            let assessment = registry.assess(&snapshot, china_today(now));
-            let found = rules::evaluate(&snapshot, &registry, &assessment, &config, now);
+            let view = View::of(&snapshot, &registry, china_today(now));
+            let found = rules::evaluate(&view, &config, now);
             drop(snapshot);
             engine::step(&mut alerts, found, &registry, now, config.repeat_interval)
         };

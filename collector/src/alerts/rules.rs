@@ -12,10 +12,10 @@ use jiff::Timestamp;
 use xunjian_shared::config::AlertSeverity;
 use xunjian_shared::config::alerts::{AlertsConfig, RuleChange};
 use xunjian_shared::time::china_today;
-use xunjian_shared::wire::{FindingCode, Observation, Severity, TargetKind};
+use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity};
 
-use crate::projection::{Snapshot, days_since_epoch};
-use crate::registry::{Assessment, Channel, Registry};
+use crate::projection::days_since_epoch;
+use crate::view::{PageLabels, View};
 
 /// What a rule looks at.
 #[derive(Clone, Copy, Debug)]
@@ -274,37 +274,21 @@ impl Builder<'_> {
 }
 
 /// Every instance the rules find now.
-pub fn evaluate(
-    snapshot: &Snapshot,
-    registry: &Registry,
-    assessment: &Assessment,
-    config: &AlertsConfig,
-    now: Timestamp,
-) -> Vec<Instance> {
-    let today = china_today(now);
+pub fn evaluate(view: &View<'_>, config: &AlertsConfig, now: Timestamp) -> Vec<Instance> {
+    let today = view.today;
     let mut builder = Builder { config, found: Vec::new() };
-    for state in snapshot.subjects().values() {
-        let observation = &state.observation;
+    for page in view.pages() {
+        let (state, observation) = (page.state, page.observation());
         // Built only for a page that raises something: most pages raise nothing.
-        let labels = || {
-            BTreeMap::from([
-                ("county".to_string(), state.county.clone()),
-                ("unit".to_string(), observation.unit.clone()),
-                ("target".to_string(), observation.target.clone()),
-                ("kind".to_string(), observation.kind.as_str().to_string()),
-                ("platform".to_string(), observation.platform.clone().unwrap_or_default()),
-                ("column".to_string(), observation.column.clone().unwrap_or_default()),
-                ("channel".to_string(), observation.channel.clone().unwrap_or_default()),
-            ])
-        };
+        let labels = || page.labels.alert_labels();
         for rule in &RULES {
             match rule.condition {
                 Condition::Findings(codes) => {
-                    let findings: Vec<_> = observation
+                    let findings: Vec<&Finding> = page
                         .findings
                         .iter()
+                        .copied()
                         .filter(|f| codes.contains(&f.code) && f.severity >= rule.min_finding)
-                        .filter(|f| registry.exempts(observation, f, today).is_none())
                         .collect();
                     if let Some(worst) = findings.iter().map(|f| f.severity).max() {
                         let detail = findings.iter().map(|f| f.detail.as_str()).collect::<Vec<_>>().join("；");
@@ -351,7 +335,7 @@ pub fn evaluate(
     for rule in &RULES {
         match rule.condition {
             Condition::AgentSilent => {
-                for (agent, state) in &snapshot.agents {
+                for (agent, state) in view.agents() {
                     let minutes = effective(rule, config, &state.county, "").threshold.unwrap_or(15.0);
                     let silent = now.as_second() - state.last_push_at.as_second();
                     if silent as f64 >= minutes * 60.0 {
@@ -367,7 +351,7 @@ pub fn evaluate(
                 }
             }
             Condition::CertificateExpiring => {
-                for (agent, state) in &snapshot.agents {
+                for (agent, state) in view.agents() {
                     let Some(not_after) = state.certificate_not_after else { continue };
                     let days = effective(rule, config, &state.county, "").threshold.unwrap_or(30.0);
                     let left = (not_after.as_second() - now.as_second()) as f64 / 86_400.0;
@@ -385,16 +369,8 @@ pub fn evaluate(
                 }
             }
             Condition::Registry(FindingCode::Unmonitored) => {
-                for filing in &assessment.unmonitored {
-                    let mut labels = BTreeMap::new();
-                    labels.insert("county".to_string(), filing.county.clone());
-                    labels.insert("unit".to_string(), filing.unit.clone());
-                    labels.insert("target".to_string(), filing.name.clone());
-                    labels.insert(
-                        "kind".to_string(),
-                        if filing.channel == Channel::Website { "site" } else { "account" }.to_string(),
-                    );
-                    labels.insert("platform".to_string(), filing.channel.metric_label().to_string());
+                for filing in view.unmonitored() {
+                    let labels = PageLabels::of_filing(filing).alert_labels();
                     let description = format!(
                         "{}「{}」已备案（{}），但没有任何采集代理巡检",
                         filing.channel.label_zh(),
@@ -405,15 +381,9 @@ pub fn evaluate(
                 }
             }
             Condition::Registry(code) => {
-                for ((target, channel), standing) in &assessment.standing {
+                for ((target, channel), standing) in &view.assessment.standing {
                     let Some(finding) = standing.findings.iter().find(|f| f.code == code) else { continue };
-                    let mut labels = BTreeMap::new();
-                    labels.insert("county".to_string(), standing.county.clone());
-                    labels.insert("unit".to_string(), standing.unit.clone());
-                    labels.insert("target".to_string(), target.clone());
-                    let kind = if *channel == Channel::Website { TargetKind::Site } else { TargetKind::Account };
-                    labels.insert("kind".to_string(), kind.as_str().to_string());
-                    labels.insert("platform".to_string(), channel.metric_label().to_string());
+                    let labels = PageLabels::of_standing(target, *channel, standing).alert_labels();
                     let description = format!("{}：{}", code.label_zh(), finding.detail);
                     builder.add(rule, labels, Some(finding.severity), description, String::new(), None);
                 }
@@ -427,7 +397,7 @@ pub fn evaluate(
 /// What the findings say, in the collector's words: each code's name with the observation's
 /// measures (dates, counts, the fetch failure), never a finding's detail, which may carry what
 /// a site wrote (link texts, redirect targets, citizens' message titles).
-fn summary(observation: &Observation, findings: &[&xunjian_shared::wire::Finding]) -> String {
+fn summary(observation: &Observation, findings: &[&Finding]) -> String {
     let mut codes: Vec<FindingCode> = findings.iter().map(|f| f.code).collect();
     codes.sort();
     codes.dedup();
@@ -489,6 +459,9 @@ fn fetch_reason(observation: &Observation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::projection::Snapshot;
+    use crate::registry::Registry;
+    use xunjian_shared::wire::TargetKind;
 
     #[test]
     fn the_catalog_is_the_documented_list() {
@@ -572,7 +545,19 @@ mod tests {
             revoked_at: None,
             revoked_by: None,
         });
-        let found = evaluate(&snapshot, &registry, &Assessment::default(), &config, Timestamp::now());
+        // Both sites filed: the registry rules have nothing to say here.
+        for (name, county) in [("龙川网", "龙川县"), ("和平网", "和平县")] {
+            registry.filings.push(crate::registry::Filing {
+                name: name.into(),
+                channel: crate::registry::Channel::Website,
+                unit: "单位".into(),
+                county: county.into(),
+                filed_on: None,
+                status: crate::registry::FilingStatus::Running,
+            });
+        }
+        let now = Timestamp::now();
+        let found = evaluate(&View::of(&snapshot, &registry, china_today(now)), &config, now);
         let summary: Vec<(&str, &str, &str, Option<&str>)> = found
             .iter()
             .map(|i| {

@@ -10,6 +10,7 @@
 mod admin_api;
 mod status_page;
 
+use crate::view::View;
 use std::sync::Arc;
 
 use axum::Router;
@@ -20,13 +21,12 @@ use axum::routing::get;
 use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{
-    AgentStatus, ExemptedFinding, ExemptionStatus, FiledTarget, RegistryFinding, RegistryStatus, Severity,
-    StatusReport, TargetStatus,
+    AgentStatus, ExemptedFinding, ExemptionStatus, FiledTarget, RegistryFinding, RegistryStatus, StatusReport,
+    TargetStatus,
 };
 
 use crate::metrics::{self, Metrics};
-use crate::projection::Snapshot;
-use crate::registry::{Exemption, Registry};
+use crate::registry::Exemption;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -170,13 +170,13 @@ async fn alerts_api(State(state): State<WebState>) -> Response {
 }
 
 /// Every agent and every page, from the projection, with exemptions applied, and the registry
-/// compared with what is observed.
+/// compared with what is observed: the read model ([`View`]) as JSON.
 pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
-    let today = china_today(now);
     let registry = store.registry().clone();
     let snapshot = store.snapshot();
-    let agents = snapshot
-        .agents
+    let view = View::of(&snapshot, &registry, china_today(now));
+    let agents = view
+        .agents()
         .iter()
         .map(|(agent, state)| AgentStatus {
             agent: agent.clone(),
@@ -187,41 +187,39 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
             batches: state.batches,
         })
         .collect();
-    let targets = snapshot
-        .subjects()
-        .iter()
-        .map(|(key, state)| {
-            let mut observation = state.observation.clone();
-            let mut exempted = Vec::new();
-            observation.findings.retain(|finding| match registry.exempts(&state.observation, finding, today) {
-                Some(exemption) => {
-                    exempted.push(ExemptedFinding { exemption: exemption.id, finding: finding.clone() });
-                    false
-                }
-                None => true,
-            });
-            if !exempted.is_empty() {
-                observation.ok = !observation.findings.iter().any(|f| f.severity >= Severity::Error);
+    let targets = view
+        .pages()
+        .map(|page| {
+            let mut observation = page.observation().clone();
+            if !page.exempted.is_empty() {
+                observation.findings = page.findings.iter().map(|finding| (*finding).clone()).collect();
+                observation.ok = page.ok();
             }
             TargetStatus {
-                agent: key.agent.clone(),
-                county: state.county.clone(),
-                probes_ok: state.probes_ok,
-                probes_failed: state.probes_failed,
+                agent: page.key.agent.clone(),
+                county: page.state.county.clone(),
+                probes_ok: page.state.probes_ok,
+                probes_failed: page.state.probes_failed,
                 observation,
-                exempted,
+                exempted: page
+                    .exempted
+                    .iter()
+                    .map(|(finding, exemption)| ExemptedFinding {
+                        exemption: exemption.id,
+                        finding: (*finding).clone(),
+                    })
+                    .collect(),
             }
         })
         .collect();
-    let registry_status = registry_status(&registry, &snapshot, today);
+    let registry_status = registry_status(&view);
     StatusReport { generated_at: now, agents, targets, registry: registry_status }
 }
 
-fn registry_status(registry: &Registry, snapshot: &Snapshot, today: jiff::civil::Date) -> RegistryStatus {
-    let assessment = registry.assess(snapshot, today);
+fn registry_status(view: &View<'_>) -> RegistryStatus {
     let mut findings = Vec::new();
     let mut observed_filed = 0;
-    for ((target, channel), standing) in &assessment.standing {
+    for ((target, channel), standing) in &view.assessment.standing {
         observed_filed += u32::from(standing.filing.is_some());
         for finding in &standing.findings {
             findings.push(RegistryFinding {
@@ -236,11 +234,11 @@ fn registry_status(registry: &Registry, snapshot: &Snapshot, today: jiff::civil:
         }
     }
     RegistryStatus {
-        filed: registry.filings.len() as u32,
+        filed: view.registry.filings.len() as u32,
         observed_filed,
         findings,
-        unmonitored: assessment
-            .unmonitored
+        unmonitored: view
+            .unmonitored()
             .iter()
             .map(|f| FiledTarget {
                 name: f.name.clone(),
@@ -250,7 +248,7 @@ fn registry_status(registry: &Registry, snapshot: &Snapshot, today: jiff::civil:
                 status: f.status.label_zh().to_string(),
             })
             .collect(),
-        exemptions: registry.exemptions.iter().map(|e| exemption_status(e, today)).collect(),
+        exemptions: view.registry.exemptions.iter().map(|e| exemption_status(e, view.today)).collect(),
     }
 }
 
@@ -289,7 +287,11 @@ mod tests {
         );
         observation.column = Some("人事信息".into());
         observation.freshness = Some(xunjian_shared::wire::Freshness { items: Some(3), ..Default::default() });
-        observation.findings.push(Finding::new(FindingCode::ColumnNotUpdated, Severity::Error, "栏目超期未更新"));
+        observation.findings.push(Finding::new(
+            FindingCode::ColumnNotUpdated,
+            xunjian_shared::wire::Severity::Error,
+            "栏目超期未更新",
+        ));
         observation.ok = false;
         observation
     }
