@@ -25,6 +25,14 @@ const PUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
+    #[error("collector.{key}: {}: {source}", path.display())]
+    Unreadable {
+        key: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The files were read but are not a usable CA, certificate and key.
     #[error("collector.{key}: {}: {reason}", path.display())]
     Credentials { key: &'static str, path: std::path::PathBuf, reason: String },
     #[error("cannot build the push client: {0}")]
@@ -56,11 +64,7 @@ pub struct Pusher {
 impl Pusher {
     pub fn new(link: &CollectorLink) -> Result<Self, PushError> {
         let read = |key: &'static str, path: &Path| {
-            std::fs::read(path).map_err(|err| PushError::Credentials {
-                key,
-                path: path.to_path_buf(),
-                reason: err.to_string(),
-            })
+            std::fs::read(path).map_err(|source| PushError::Unreadable { key, path: path.to_path_buf(), source })
         };
         let ca_pem = read("ca", &link.ca)?;
         let mut identity_pem = read("cert", &link.cert)?;

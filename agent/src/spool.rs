@@ -24,8 +24,12 @@ const MAGIC: &[u8] = b"XJSPOOL1\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
-    #[error("spool {}: {reason}", path.display())]
-    Io { path: PathBuf, reason: String },
+    #[error("spool {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "spool {} is in use by another xunjian-agent (lock held); give each agent its own [spool] dir",
         path.display()
@@ -33,8 +37,8 @@ pub enum SpoolError {
     Locked { path: PathBuf },
 }
 
-fn io(path: &Path, error: impl std::fmt::Display) -> SpoolError {
-    SpoolError::Io { path: path.to_path_buf(), reason: error.to_string() }
+fn io(path: &Path, source: std::io::Error) -> SpoolError {
+    SpoolError::Io { path: path.to_path_buf(), source }
 }
 
 /// What the spool holds of one record, in memory (the body stays on disk).
@@ -151,7 +155,7 @@ impl Spool {
             sequence: batch.sequence,
             observations: batch.observations,
         })
-        .map_err(|e| io(&self.dir, e))?;
+        .map_err(|e| io(&self.dir, e.into()))?;
         let mut record = Vec::with_capacity(MAGIC.len() + 16 + header.len() + batch.body.len());
         record.extend_from_slice(MAGIC);
         record.extend_from_slice(&(header.len() as u32).to_le_bytes());

@@ -7,26 +7,30 @@ use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 
 use crate::registry;
+use crate::store::StoreError;
 use crate::store::filings::{self, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     /// The user's input was refused; every line says what to fix.
+    #[error("{}", .0.join("\n"))]
     Refused(Vec<String>),
-    Failed(anyhow::Error),
+    /// The database could not be opened, read or written.
+    #[error(transparent)]
+    Failed(#[from] StoreError),
 }
 
 impl From<ChangeError> for AdminError {
     fn from(error: ChangeError) -> Self {
         match error {
             ChangeError::Refused(message) | ChangeError::NotFound(message) => AdminError::Refused(vec![message]),
-            ChangeError::Store(error) => AdminError::Failed(error.into()),
+            ChangeError::Store(error) => AdminError::Failed(error),
         }
     }
 }
 
 fn open(database: &Path) -> Result<rusqlite::Connection, AdminError> {
-    filings::open_for_cli(database).map_err(|error| AdminError::Failed(error.into()))
+    filings::open_for_cli(database).map_err(AdminError::Failed)
 }
 
 /// Replaces the registry with `file`'s rows; nothing changes unless every row is good.
@@ -53,7 +57,7 @@ pub fn import(database: &Path, file: &Path, author: &str) -> Result<(), AdminErr
 /// Writes the registry as CSV (UTF-8 with BOM) to `file`, or to standard output.
 pub fn export(database: &Path, file: Option<&Path>) -> Result<(), AdminError> {
     let connection = open(database)?;
-    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let registry = filings::load(&connection).map_err(AdminError::Failed)?;
     let csv = registry::to_csv(&registry.filings);
     match file {
         Some(file) => {
@@ -89,7 +93,7 @@ pub fn revoke(database: &Path, id: i64, author: &str) -> Result<(), AdminError> 
 
 pub fn exemptions(database: &Path) -> Result<(), AdminError> {
     let connection = open(database)?;
-    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let registry = filings::load(&connection).map_err(AdminError::Failed)?;
     let today = china_today(Timestamp::now());
     if registry.exemptions.is_empty() {
         println!("没有豁免");
@@ -141,7 +145,7 @@ pub fn expire_silence(database: &Path, id: i64, author: &str) -> Result<(), Admi
 
 pub fn silences(database: &Path) -> Result<(), AdminError> {
     let connection = open(database)?;
-    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let registry = filings::load(&connection).map_err(AdminError::Failed)?;
     let now = Timestamp::now();
     if registry.silences.is_empty() {
         println!("没有静默");
@@ -197,7 +201,7 @@ pub fn lift_revocation(database: &Path, id: i64, author: &str) -> Result<(), Adm
 
 pub fn revocations(database: &Path) -> Result<(), AdminError> {
     let connection = open(database)?;
-    let registry = filings::load(&connection).map_err(|error| AdminError::Failed(error.into()))?;
+    let registry = filings::load(&connection).map_err(AdminError::Failed)?;
     if registry.revocations.is_empty() {
         println!("没有吊销记录");
     }
@@ -230,7 +234,7 @@ pub fn retire_agent(database: &Path, agent: String, reason: String, author: Stri
 
 pub fn log(database: &Path, limit: usize) -> Result<(), AdminError> {
     let connection = open(database)?;
-    for entry in filings::audit_log(&connection, limit).map_err(|error| AdminError::Failed(error.into()))? {
+    for entry in filings::audit_log(&connection, limit).map_err(AdminError::Failed)? {
         println!("{} {} {} {}", entry.at, entry.author, entry.action, entry.detail);
     }
     Ok(())

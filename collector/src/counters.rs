@@ -17,7 +17,8 @@ xunjian_shared::closed_set! {
         UnsupportedSchemaVersion = "unsupported_schema_version",
         AgentMismatch = "agent_mismatch",
         InvalidBatch = "invalid_batch",
-        StoreError = "store_error",
+        /// The collector could not store the batch now (the cause is in its log).
+        Internal = "internal",
         RateLimited = "rate_limited",
         Revoked = "revoked",
         /// More observations in one batch than `[push] max_observations_per_batch`.

@@ -8,7 +8,8 @@
 //! name (403) → a bound agent names its own county (403). Then the store, in one writer:
 //! a batch id this agent sent before is a duplicate (200); a subject another agent owns (409)
 //! or more subjects than the agent may own (422) refuse the batch; else it commits and the
-//! answer is 200. A store failure is 503, which agents retry.
+//! answer is 200. A store failure is 503 `internal` (the cause goes to the log), which agents
+//! retry.
 //!
 //! Agent clocks are not trusted: an observation dated more than [`MAX_CLOCK_AHEAD`] after
 //! its receipt is taken as of its receipt (counted), and "newer" means received later.
@@ -120,7 +121,7 @@ pub async fn push(
             state.counters.rejected(refusal.reason);
             tracing::warn!(agent = peer.common_name.as_deref().unwrap_or("?"), reason = refusal.reason.as_str(), detail = %refusal.detail, "push refused");
             let retry_after = refusal.retry_after;
-            let body = ApiError { error: refusal.reason.as_str().to_string(), detail: refusal.detail };
+            let body = ApiError::new(refusal.reason.as_str(), refusal.detail);
             let mut response = (refusal.status, Json(body)).into_response();
             if let Some(seconds) = retry_after
                 && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
@@ -235,7 +236,7 @@ async fn accept(state: &IngestState, peer: &PeerIdentity, request: Request) -> R
             tracing::error!(error = %err, "cannot commit a push");
             Err(Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                RejectReason::StoreError,
+                RejectReason::Internal,
                 "the batch could not be stored now; retry later",
             ))
         }

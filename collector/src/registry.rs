@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
 use xunjian_shared::config::Platform;
 use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
 
@@ -101,7 +100,7 @@ pub struct Filing {
 }
 
 /// A finding accepted for a reason, by someone, possibly until a date.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exemption {
     pub id: i64,
     pub target: String,
@@ -137,7 +136,7 @@ pub fn scope_of(observation: &Observation) -> &str {
 }
 
 /// One condition of a silence on an alert's labels: `name=value` or `name!=value`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Matcher {
     pub name: String,
     pub value: String,
@@ -173,7 +172,7 @@ impl std::fmt::Display for Matcher {
 }
 
 /// Alerts not to notify while it lasts, for a reason, by someone.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Silence {
     pub id: i64,
     pub matchers: Vec<Matcher>,
@@ -197,7 +196,7 @@ impl Silence {
 }
 
 /// An agent refused at the push port: by its id, its certificate serial (hex), or both ('' = any).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revocation {
     pub id: i64,
     pub agent: String,
@@ -220,7 +219,7 @@ impl Revocation {
 }
 
 /// An agent the office retired: its subjects are released, its state forgotten.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Retirement {
     pub id: i64,
     pub agent: String,

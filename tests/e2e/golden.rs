@@ -77,3 +77,71 @@ async fn check_output_matches_golden_files() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The web API's answers as a contract: every DTO of `wire::api` (and the one error body),
+/// serialized from fixed values. A renamed field or a changed enum form shows here first.
+#[test]
+fn api_answers_match_golden_file() {
+    use std::collections::BTreeMap;
+    use xunjian_shared::config::AlertSeverity;
+    use xunjian_shared::wire::ApiError;
+    use xunjian_shared::wire::api::*;
+
+    let at: jiff::Timestamp = "2026-11-26T04:00:00Z".parse().unwrap();
+    let alert = AlertView {
+        fingerprint: "4f0c2a".into(),
+        alertname: "XunjianSiteDown".into(),
+        title: "网站无法访问".into(),
+        severity: AlertSeverity::Critical,
+        labels: BTreeMap::from([
+            ("county".into(), "龙川县".into()),
+            ("target".into(), "龙川县人民政府门户网站".into()),
+        ]),
+        description: "连续 3 次探测失败（连接超时）".into(),
+        detail: "首页无法访问：超时未打开".into(),
+        state: AlertState::Firing,
+        active_at: at,
+        for_seconds: 0,
+        fired_at: Some(at),
+        resolved_at: None,
+        notified_at: Some(at),
+        resolved_notified: false,
+        silenced_by: None,
+    };
+    let document = serde_json::json!({
+        "GET /api/v1/alerts": [alert],
+        "GET /api/v1/notifications": [NotificationView {
+            id: 7, notifier: "dingtalk".into(), fingerprint: "4f0c2a".into(), alertname: "XunjianSiteDown".into(),
+            status: "delivered".into(), created_at: at, delivered_at: Some(at), failed_at: None,
+        }],
+        "GET /api/v1/registry": [FilingView {
+            name: "河源发布".into(), channel: "微信".into(), platform: Some("wechat".into()), unit: "河源市政府新闻办".into(),
+            county: "市直".into(), filed_on: Some(jiff::civil::date(2019, 3, 8)), status: "运行".into(),
+        }],
+        "GET /api/v1/silences": [SilenceView {
+            id: 3, matchers: vec!["county=龙川县".into(), "alertname!=XunjianSiteDown".into()], starts_at: at,
+            ends_at: at, reason: "栏目改版".into(), author: "王科长".into(), created_at: at, expired_at: None,
+            expired_by: None, active: true,
+        }],
+        "GET /api/v1/revocations": [RevocationView {
+            id: 1, agent: "longchuan".into(), serial: "".into(), reason: "主机失窃".into(), author: "李".into(),
+            created_at: at, lifted_at: None, lifted_by: None,
+        }],
+        "GET /api/v1/retirements": [RetirementView {
+            id: 2, agent: "old-heping".into(), reason: "主机更换".into(), author: "李".into(), created_at: at, applied_at: Some(at),
+        }],
+        "GET /api/v1/audit": [AuditEntryView { at, author: "李主任".into(), action: "registry.replace".into(), detail: "共 4 条".into() }],
+        "POST /api/v1/exemptions": Created { id: 5, ends_at: None },
+        "POST /api/v1/silences": Created { id: 3, ends_at: Some(at) },
+        "DELETE /api/v1/exemptions/5": Ended::Revoked(5),
+        "DELETE /api/v1/silences/3": Ended::Expired(3),
+        "DELETE /api/v1/revocations/1": Ended::Lifted(1),
+        "PUT /api/v1/registry": RegistryReplaced { total: 4, added: 1, removed: 0, changed: 0 },
+        "4xx/5xx (every endpoint)": [
+            ApiError::new("refused", "豁免需要填写理由"),
+            ApiError { error: "invalid_registry".into(), detail: "备案表有误，未作任何修改".into(), problems: vec!["第 2 行：责任单位为空".into()] },
+            ApiError::new("internal", "采集器内部错误，未作任何修改；原因已记入采集器日志，请稍后重试或联系运维"),
+        ],
+    });
+    assert_golden("api.json", &(serde_json::to_string_pretty(&document).unwrap() + "\n"));
+}

@@ -90,6 +90,7 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
     assert_eq!(send(put(Some("guess-guess-guess-guess"), "x", REGISTRY)).await.0, 401, "wrong token");
     let (status, refusal) = send(put(Some(TOKEN), "%E6%9D%8E", "名称,平台,责任单位,状态\n丙,微博,,运行\n")).await;
     assert_eq!(status, 422);
+    assert_eq!(refusal["error"], "invalid_registry", "{refusal}");
     assert!(refusal["problems"][0].as_str().unwrap().contains("第 2 行：责任单位为空"), "{refusal}");
     let more = format!("{REGISTRY}紫金县文明办,微信,紫金县委宣传部,紫金县,2019-03-08,运行\r\n");
     let (status, counts) = send(put(Some(TOKEN), "%E6%9D%8E%E4%B8%BB%E4%BB%BB", &more)).await;
@@ -110,7 +111,8 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
     ))
     .await;
     assert_eq!(status, 422);
-    assert!(refusal["error"].as_str().unwrap().contains("理由"), "{refusal}");
+    assert_eq!(refusal["error"], "refused", "{refusal}");
+    assert!(refusal["detail"].as_str().unwrap().contains("理由"), "{refusal}");
     let (_, _, body) = http_get(&format!("{web}/api/v1/exemptions"), None).await;
     let list: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(list[0]["reason"], "本年度无人事任免");

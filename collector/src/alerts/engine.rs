@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+use xunjian_shared::config::AlertSeverity;
+use xunjian_shared::wire::api::AlertView;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -14,14 +16,7 @@ use crate::registry::Registry;
 /// Resolved alerts stay visible in the API this long.
 pub const KEEP_RESOLVED: Duration = Duration::from_secs(24 * 3600);
 
-xunjian_shared::closed_set! {
-    pub enum AlertState {
-        /// Found, waiting out its `for` duration.
-        Pending = "pending",
-        Firing = "firing",
-        Resolved = "resolved",
-    }
-}
+pub use xunjian_shared::wire::api::AlertState;
 
 /// One alert and everything needed to notify about it, as stored and served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +24,7 @@ pub struct Alert {
     pub fingerprint: String,
     pub alertname: String,
     pub title: String,
-    pub severity: String,
+    pub severity: AlertSeverity,
     pub labels: BTreeMap<String, String>,
     /// What is wrong, in the collector's own words (what notifications say).
     pub description: String,
@@ -50,6 +45,29 @@ pub struct Alert {
     pub resolved_notified: bool,
     /// The silence in force, if any.
     pub silenced_by: Option<i64>,
+}
+
+impl Alert {
+    /// The alert as `/api/v1/alerts` serves it.
+    pub fn view(&self) -> AlertView {
+        AlertView {
+            fingerprint: self.fingerprint.clone(),
+            alertname: self.alertname.clone(),
+            title: self.title.clone(),
+            severity: self.severity,
+            labels: self.labels.clone(),
+            description: self.description.clone(),
+            detail: self.detail.clone(),
+            state: self.state,
+            active_at: self.active_at,
+            for_seconds: self.for_seconds,
+            fired_at: self.fired_at,
+            resolved_at: self.resolved_at,
+            notified_at: self.notified_at,
+            resolved_notified: self.resolved_notified,
+            silenced_by: self.silenced_by,
+        }
+    }
 }
 
 /// A notice to send: an alert as it is now, firing or resolved.
@@ -84,7 +102,7 @@ pub fn step(
         let elapsed = |since: Timestamp| Duration::from_secs((now.as_second() - since.as_second()).max(0) as u64);
         match alerts.get_mut(&instance.fingerprint) {
             Some(alert) if alert.state != AlertState::Resolved => {
-                let severity = instance.labels.get("severity").cloned().unwrap_or_default();
+                let severity = instance.severity;
                 let for_seconds = instance.for_duration.as_secs();
                 if alert.labels != instance.labels
                     || alert.severity != severity
@@ -112,7 +130,7 @@ pub fn step(
                     fingerprint: instance.fingerprint.clone(),
                     alertname: instance.alertname,
                     title: instance.title,
-                    severity: instance.severity.as_str().to_string(),
+                    severity: instance.severity,
                     labels: instance.labels,
                     description: instance.description,
                     detail: instance.detail,

@@ -8,7 +8,6 @@
 //! collector's own wording ([`super::rules`]), never a finding's detail; and the configured
 //! status page is the only link.
 
-use xunjian_shared::config::AlertSeverity;
 use xunjian_shared::time::china_time;
 
 use super::engine::{AlertState, Notice};
@@ -95,7 +94,7 @@ fn neutral(c: char) -> char {
 /// The heading of one notice: 【巡检告警·严重】网站无法访问, 【巡检恢复】…
 pub fn heading(notice: &Notice) -> String {
     let alert = &notice.alert;
-    let severity = AlertSeverity::parse(&alert.severity).map(|s| s.label_zh()).unwrap_or("告警");
+    let severity = alert.severity.label_zh();
     match (alert.state, notice.repeat) {
         (AlertState::Resolved, _) => format!("【巡检恢复】{}", alert.title),
         (_, true) => format!("【巡检告警·{severity}·仍未恢复】{}", alert.title),

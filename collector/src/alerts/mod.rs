@@ -43,7 +43,7 @@ impl AlertBoard {
     }
 
     /// The outbox's rows, open ones first, at most `limit`.
-    pub async fn notifications(&self, limit: usize) -> Vec<outbox::Row> {
+    pub async fn notifications(&self, limit: usize) -> Vec<xunjian_shared::wire::api::NotificationView> {
         let Some(outbox) = self.outbox.get().cloned() else { return Vec::new() };
         tokio::task::spawn_blocking(move || {
             let connection = outbox.lock().unwrap_or_else(|p| p.into_inner());
@@ -115,16 +115,19 @@ fn persist(
     notices: &[engine::Notice],
     routed: &[(String, Vec<usize>)],
     now: Timestamp,
-) -> rusqlite::Result<Vec<String>> {
-    let transaction = connection.transaction()?;
+) -> Result<Vec<String>, StoreError> {
+    let db = StoreError::Write;
+    let transaction = connection.transaction().map_err(db)?;
     for (fingerprint, json, state) in changed {
-        transaction.execute(
-            "INSERT OR REPLACE INTO alerts (fingerprint, alert, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
-            params![fingerprint, json, state, now.as_second()],
-        )?;
+        transaction
+            .execute(
+                "INSERT OR REPLACE INTO alerts (fingerprint, alert, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                params![fingerprint, json, state, now.as_second()],
+            )
+            .map_err(db)?;
     }
     for fingerprint in removed {
-        transaction.execute("DELETE FROM alerts WHERE fingerprint = ?1", [fingerprint])?;
+        transaction.execute("DELETE FROM alerts WHERE fingerprint = ?1", [fingerprint]).map_err(db)?;
     }
     let mut woken = Vec::new();
     for (notifier, taken) in routed {
@@ -135,7 +138,7 @@ fn persist(
         }
         woken.push(notifier.clone());
     }
-    transaction.commit()?;
+    transaction.commit().map_err(db)?;
     Ok(woken)
 }
 

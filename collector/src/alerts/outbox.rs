@@ -11,10 +11,11 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::Serialize;
 use xunjian_shared::config::AlertSeverity;
+use xunjian_shared::wire::api::NotificationView;
 
 use super::engine::Notice;
+use crate::store::StoreError;
 
 /// Open notices kept per notifier. A robot takes 20 messages a minute; a thousand notices is
 /// well beyond what a person reads before opening the status page.
@@ -42,10 +43,10 @@ pub struct Open {
 
 /// Critical first, then warning, then the rest.
 pub fn priority(notice: &Notice) -> u8 {
-    match AlertSeverity::parse(&notice.alert.severity) {
-        Some(AlertSeverity::Critical) => 0,
-        Some(AlertSeverity::Warning) => 1,
-        _ => 2,
+    match notice.alert.severity {
+        AlertSeverity::Critical => 0,
+        AlertSeverity::Warning => 1,
+        AlertSeverity::Info => 2,
     }
 }
 
@@ -56,17 +57,20 @@ pub fn enqueue(
     notifier: &str,
     notices: &[&Notice],
     now: Timestamp,
-) -> rusqlite::Result<(usize, u64)> {
-    let mut open: usize = transaction.query_row(
-        "SELECT count(*) FROM notifications WHERE notifier = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
-        [notifier],
-        |row| row.get::<_, i64>(0),
-    )? as usize;
+) -> Result<(usize, u64), StoreError> {
+    let db = StoreError::Write;
+    let mut open: usize = transaction
+        .query_row(
+            "SELECT count(*) FROM notifications WHERE notifier = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
+            [notifier],
+            |row| row.get::<_, i64>(0),
+        )
+        .map_err(db)? as usize;
     let mut sorted: Vec<&Notice> = notices.to_vec();
     sorted.sort_by_key(|notice| priority(notice));
     let mut insert = transaction.prepare_cached(
         "INSERT INTO notifications (notifier, fingerprint, priority, notice, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+    ).map_err(db)?;
     let (mut queued, mut folded) = (0usize, 0u64);
     // Once nothing queued is less urgent than a notice, nothing is for the ones after it either
     // (they come in order of urgency): a flood is folded without a query per notice.
@@ -86,10 +90,11 @@ pub fn enqueue(
                     [notifier],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
-                .optional()?;
+                .optional()
+                .map_err(db)?;
             match least {
                 Some((id, least_rank)) if least_rank > rank => {
-                    transaction.execute("DELETE FROM notifications WHERE id = ?1", [id])?;
+                    transaction.execute("DELETE FROM notifications WHERE id = ?1", [id]).map_err(db)?;
                     folded += 1;
                     open -= 1;
                 }
@@ -100,17 +105,19 @@ pub fn enqueue(
                 }
             }
         }
-        let json = serde_json::to_string(notice).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        insert.execute(params![notifier, notice.alert.fingerprint, rank, json, now.as_second()])?;
+        let json = serde_json::to_string(notice).map_err(|source| StoreError::Encode { what: "a notice", source })?;
+        insert.execute(params![notifier, notice.alert.fingerprint, rank, json, now.as_second()]).map_err(db)?;
         open += 1;
         queued += 1;
     }
     if folded > 0 {
-        transaction.execute(
-            "INSERT INTO notification_folds (notifier, count) VALUES (?1, ?2)
+        transaction
+            .execute(
+                "INSERT INTO notification_folds (notifier, count) VALUES (?1, ?2)
              ON CONFLICT (notifier) DO UPDATE SET count = count + excluded.count",
-            params![notifier, folded as i64],
-        )?;
+                params![notifier, folded as i64],
+            )
+            .map_err(db)?;
     }
     Ok((queued, folded))
 }
@@ -216,22 +223,8 @@ pub fn tidy(connection: &Connection, configured: &[String], now: Timestamp) -> r
     Ok(given_up)
 }
 
-/// One outbox row, for `/api/v1/notifications`.
-#[derive(Clone, Debug, Serialize)]
-pub struct Row {
-    pub id: i64,
-    pub notifier: String,
-    pub fingerprint: String,
-    pub alertname: String,
-    /// pending, delivered, folded (delivered inside a summary line) or failed.
-    pub status: &'static str,
-    pub created_at: Timestamp,
-    pub delivered_at: Option<Timestamp>,
-    pub failed_at: Option<Timestamp>,
-}
-
 /// Open rows first, then the newest done ones; at most `limit`.
-pub fn recent(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<Row>> {
+pub fn recent(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<NotificationView>> {
     let mut statement = connection.prepare(
         "SELECT id, notifier, fingerprint, notice, created_at, delivered_at, failed_at, folded FROM notifications
          ORDER BY (delivered_at IS NULL AND failed_at IS NULL) DESC, id DESC LIMIT ?1",
@@ -242,7 +235,7 @@ pub fn recent(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<Row
         let delivered_at: Option<i64> = row.get(5)?;
         let failed_at: Option<i64> = row.get(6)?;
         let folded: bool = row.get(7)?;
-        Ok(Row {
+        Ok(NotificationView {
             id: row.get(0)?,
             notifier: row.get(1)?,
             fingerprint: row.get(2)?,
@@ -252,7 +245,8 @@ pub fn recent(connection: &Connection, limit: usize) -> rusqlite::Result<Vec<Row
                 (Some(_), _, false) => "delivered",
                 (None, Some(_), _) => "failed",
                 (None, None, _) => "pending",
-            },
+            }
+            .to_string(),
             created_at: stamp(row.get(4)?),
             delivered_at: delivered_at.map(stamp),
             failed_at: failed_at.map(stamp),

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use xunjian_shared::wire::FindingCode;
 
 use super::StoreError;
@@ -39,7 +39,7 @@ pub struct NewSilence {
 pub const MAX_SILENCE: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 
 /// One change to the registry or the exemptions.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct AuditEntry {
     pub at: Timestamp,
     pub author: String,
@@ -445,7 +445,7 @@ pub fn apply(
             }
             let ends_at = now + jiff::SignedDuration::try_from(duration).unwrap_or_default();
             let json = serde_json::to_string(&matchers)
-                .map_err(|err| ChangeError::Store(write(rusqlite::Error::ToSqlConversionFailure(Box::new(err)))))?;
+                .map_err(|source| ChangeError::Store(StoreError::Encode { what: "silence matchers", source }))?;
             transaction
                 .execute(
                     "INSERT INTO silences (matchers, starts_at, ends_at, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?2)",

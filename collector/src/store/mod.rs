@@ -54,6 +54,17 @@ pub enum StoreError {
     },
     #[error("the store's writer has stopped")]
     WriterGone,
+    #[error("cannot start the store's writer thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("cannot encode {what} for the database: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The group commit this request was part of failed; every request of the group gets it.
+    #[error("database commit failed: {0}")]
+    Commit(#[source] std::sync::Arc<rusqlite::Error>),
 }
 
 /// A push body as received, kept in the batch log for replay.
@@ -148,10 +159,7 @@ impl Store {
         std::thread::Builder::new()
             .name("xunjian-store-writer".into())
             .spawn(move || write::run(connection, receiver, shared, dirty))
-            .map_err(|err| StoreError::Open {
-                path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(err)),
-            })?;
+            .map_err(StoreError::Spawn)?;
         Ok(Store { requests, snapshot, registry })
     }
 

@@ -146,7 +146,7 @@ type Taken = (Option<(Batch, Receipt)>, Result<CommitOutcome, StoreError>, Reply
 fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty: &mut Dirty, commits: Vec<Commit>) {
     let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
-        Err(err) => return fail_all(commits.into_iter().map(|commit| commit.reply), &err),
+        Err(err) => return fail_all(commits.into_iter().map(|commit| commit.reply), err),
     };
     let mut taken: Vec<Taken> = Vec::with_capacity(commits.len());
     {
@@ -184,13 +184,13 @@ fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty:
                 // id is kept without its log row; every agent retries.
                 drop(projection);
                 let replies = taken.into_iter().map(|(_, _, r)| r).chain([reply]).chain(pending.map(|(_, c)| c.reply));
-                return fail_all(replies, &err);
+                return fail_all(replies, err);
             }
             taken.push((None, outcome, reply));
         }
     }
     if let Err(err) = transaction.commit() {
-        return fail_all(taken.into_iter().map(|(_, _, reply)| reply), &err);
+        return fail_all(taken.into_iter().map(|(_, _, reply)| reply), err);
     }
     // Durable: now the projection may show it, and the agents may hear so.
     let mut replies = Vec::with_capacity(taken.len());
@@ -280,10 +280,10 @@ fn retire_agents(
     }
 }
 
-fn fail_all(replies: impl Iterator<Item = Reply>, err: &rusqlite::Error) {
-    let message = err.to_string();
+fn fail_all(replies: impl Iterator<Item = Reply>, err: rusqlite::Error) {
+    let err = std::sync::Arc::new(err);
     for reply in replies {
-        let _ = reply.send(Err(StoreError::Write(rusqlite::Error::InvalidParameterName(message.clone()))));
+        let _ = reply.send(Err(StoreError::Commit(err.clone())));
     }
 }
 
@@ -340,12 +340,10 @@ fn checkpoint(
         for key in &dirty.subjects {
             match projection.subjects().get(key) {
                 Some(state) => {
-                    let observation = serde_json::to_string(&state.observation)
-                        .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
-                    let days = serde_json::to_string(&state.probe_days)
-                        .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
-                    let streak = serde_json::to_string(&state.streak)
-                        .map_err(|err| write(rusqlite::Error::ToSqlConversionFailure(Box::new(err))))?;
+                    let encode = |what: &'static str| move |source| StoreError::Encode { what, source };
+                    let observation = serde_json::to_string(&state.observation).map_err(encode("an observation"))?;
+                    let days = serde_json::to_string(&state.probe_days).map_err(encode("probe days"))?;
+                    let streak = serde_json::to_string(&state.streak).map_err(encode("a probe streak"))?;
                     upsert
                         .execute(params![
                             key.agent,

@@ -19,7 +19,9 @@
 //! ```
 //! Changes need `Authorization: Bearer <token>` matching `[web] admin_token_file`; the author
 //! of a registry import or a revocation is the `X-Xunjian-Author` header (percent-encoded
-//! UTF-8 is accepted, since HTTP headers are ASCII). Refusals are 4xx with a Chinese `error`.
+//! UTF-8 is accepted, since HTTP headers are ASCII). Refusals are `ApiError`s: a stable `error` code
+//! (`unauthorized`, `refused`, `invalid_registry` …), a Chinese `detail`, and `problems` for
+//! a registry upload; a 5xx is `internal`, its cause logged.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -28,8 +30,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use jiff::Timestamp;
-use serde::Serialize;
 use xunjian_shared::time::china_today;
+use xunjian_shared::wire::ApiError;
+use xunjian_shared::wire::api::{
+    AuditEntryView, Created, Ended, FilingView, RegistryReplaced, RetirementView, RevocationView, SilenceView,
+};
 
 use super::WebState;
 use crate::registry::{self, Filing};
@@ -56,51 +61,41 @@ pub(super) fn routes() -> Router<WebState> {
         .route("/api/v1/audit", get(audit))
 }
 
-#[derive(Serialize)]
-struct FilingJson<'a> {
-    name: &'a str,
-    channel: &'static str,
-    platform: Option<&'static str>,
-    unit: &'a str,
-    county: &'a str,
-    filed_on: Option<jiff::civil::Date>,
-    status: &'static str,
-}
-
-impl<'a> From<&'a Filing> for FilingJson<'a> {
-    fn from(filing: &'a Filing) -> Self {
-        FilingJson {
-            name: &filing.name,
-            channel: filing.channel.label_zh(),
-            platform: Some(filing.channel.metric_label()).filter(|p| !p.is_empty()),
-            unit: &filing.unit,
-            county: &filing.county,
-            filed_on: filing.filed_on,
-            status: filing.status.label_zh(),
-        }
+fn filing_view(filing: &Filing) -> FilingView {
+    FilingView {
+        name: filing.name.clone(),
+        channel: filing.channel.label_zh().to_string(),
+        platform: Some(filing.channel.metric_label()).filter(|p| !p.is_empty()).map(String::from),
+        unit: filing.unit.clone(),
+        county: filing.county.clone(),
+        filed_on: filing.filed_on,
+        status: filing.status.label_zh().to_string(),
     }
 }
 
-/// A refused request: its status and what to do, in Chinese.
+/// A refused request: its status, a stable code, and what to do, in Chinese.
 struct Refusal {
     status: StatusCode,
-    message: String,
+    error: &'static str,
+    detail: String,
     problems: Vec<String>,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
-        Refusal { status, message: message.into(), problems: Vec::new() }
+    fn new(status: StatusCode, error: &'static str, detail: impl Into<String>) -> Refusal {
+        Refusal { status, error, detail: detail.into(), problems: Vec::new() }
+    }
+
+    /// A failure of the collector itself: logged with its cause, answered without it.
+    fn internal(status: StatusCode, cause: &dyn std::fmt::Display) -> Refusal {
+        tracing::error!(error = %cause, "admin request failed");
+        Refusal::new(status, "internal", "采集器内部错误，未作任何修改；原因已记入采集器日志，请稍后重试或联系运维")
     }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let body = if self.problems.is_empty() {
-            serde_json::json!({ "error": self.message })
-        } else {
-            serde_json::json!({ "error": self.message, "problems": self.problems })
-        };
+        let body = ApiError { error: self.error.to_string(), detail: self.detail, problems: self.problems };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -108,12 +103,9 @@ impl IntoResponse for Refusal {
 impl From<ChangeError> for Refusal {
     fn from(error: ChangeError) -> Refusal {
         match error {
-            ChangeError::Refused(message) => Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, message),
-            ChangeError::NotFound(message) => Refusal::new(StatusCode::NOT_FOUND, message),
-            ChangeError::Store(error) => {
-                tracing::error!(error = %error, "registry change failed");
-                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("数据库写入失败，请稍后重试：{error}"))
-            }
+            ChangeError::Refused(message) => Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message),
+            ChangeError::NotFound(message) => Refusal::new(StatusCode::NOT_FOUND, "not_found", message),
+            ChangeError::Store(error) => Refusal::internal(StatusCode::SERVICE_UNAVAILABLE, &error),
         }
     }
 }
@@ -123,6 +115,7 @@ fn authorize(state: &WebState, headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(expected) = &state.admin_token else {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
+            "admin_disabled",
             "此采集器未开放修改接口：在 collector.toml 的 [web] 中设置 admin_token_file 后重启，或在采集器主机上使用 xunjian-collector registry / exemption 命令",
         ));
     };
@@ -130,8 +123,12 @@ fn authorize(state: &WebState, headers: &HeaderMap) -> Result<(), Refusal> {
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     match given {
         Some(token) if constant_time_eq(token.trim().as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(Refusal::new(StatusCode::UNAUTHORIZED, "令牌不正确")),
-        None => Err(Refusal::new(StatusCode::UNAUTHORIZED, "缺少令牌：请求头应带 Authorization: Bearer <admin token>")),
+        Some(_) => Err(Refusal::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌不正确")),
+        None => Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "缺少令牌：请求头应带 Authorization: Bearer <admin token>",
+        )),
     }
 }
 
@@ -149,6 +146,7 @@ fn author(headers: &HeaderMap) -> Result<String, Refusal> {
     decoded.filter(|author| !author.is_empty()).ok_or_else(|| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
+            "author_missing",
             "缺少操作人：请求头应带 X-Xunjian-Author（可用百分号编码的中文姓名），留作审计记录",
         )
     })
@@ -156,34 +154,37 @@ fn author(headers: &HeaderMap) -> Result<String, Refusal> {
 
 /// A JSON request body, or a 400 showing the expected `shape`.
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Refusal> {
-    serde_json::from_slice(body)
-        .map_err(|error| Refusal::new(StatusCode::BAD_REQUEST, format!("请求体应为 JSON：{shape}；{error}")))
+    serde_json::from_slice(body).map_err(|error| {
+        Refusal::new(StatusCode::BAD_REQUEST, "bad_request", format!("请求体应为 JSON：{shape}；{error}"))
+    })
 }
 
 /// Ending something by its id (revoking an exemption, expiring a silence, lifting a revocation):
-/// the token, the author, the id, the change, and `{answer_key: id}`.
+/// the token, the author, the id, the change, and the answer naming the id.
 async fn end_by_id(
     state: &WebState,
     headers: &HeaderMap,
     id: &str,
     noun: &str,
-    answer_key: &str,
+    answer: fn(i64) -> Ended,
     change: impl FnOnce(i64, String) -> RegistryChange,
 ) -> Result<Response, Refusal> {
     authorize(state, headers)?;
     let author = author(headers)?;
-    let id = id.parse::<i64>().map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, format!("「{id}」不是{noun}编号")))?;
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", format!("「{id}」不是{noun}编号")))?;
     state.store.change_registry(change(id, author)).await?;
-    Ok(axum::Json(serde_json::json!({ answer_key: id })).into_response())
+    Ok(axum::Json(answer(id)).into_response())
 }
 
 fn unexpected(outcome: ChangeOutcome) -> Refusal {
-    Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, format!("unexpected outcome {outcome:?}"))
+    Refusal::internal(StatusCode::INTERNAL_SERVER_ERROR, &format!("unexpected outcome {outcome:?}"))
 }
 
 async fn registry_json(State(state): State<WebState>) -> Response {
     let registry = state.store.registry().clone();
-    let filings: Vec<FilingJson<'_>> = registry.filings.iter().map(FilingJson::from).collect();
+    let filings: Vec<FilingView> = registry.filings.iter().map(filing_view).collect();
     axum::Json(filings).into_response()
 }
 
@@ -203,18 +204,22 @@ async fn registry_replace(State(state): State<WebState>, headers: HeaderMap, bod
     authorize(&state, &headers)?;
     let author = author(&headers)?;
     if body.len() > MAX_CSV_BYTES {
-        return Err(Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, format!("文件超过 {} MB", MAX_CSV_BYTES >> 20)));
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("文件超过 {} MB", MAX_CSV_BYTES >> 20),
+        ));
     }
     let filings = registry::from_csv(&body).map_err(|problems| Refusal {
         status: StatusCode::UNPROCESSABLE_ENTITY,
-        message: "备案表有误，未作任何修改；请改正以下各行后重新导入".into(),
+        error: "invalid_registry",
+        detail: "备案表有误，未作任何修改；请改正以下各行后重新导入".into(),
         problems,
     })?;
     match state.store.change_registry(RegistryChange::ReplaceFilings { filings, author }).await? {
-        ChangeOutcome::Filings { total, added, removed, changed } => Ok(axum::Json(
-            serde_json::json!({ "total": total, "added": added, "removed": removed, "changed": changed }),
-        )
-        .into_response()),
+        ChangeOutcome::Filings { total, added, removed, changed } => {
+            Ok(axum::Json(RegistryReplaced { total, added, removed, changed }).into_response())
+        }
         other => Err(unexpected(other)),
     }
 }
@@ -233,7 +238,7 @@ async fn exemption_add(State(state): State<WebState>, headers: HeaderMap, body: 
     )?;
     match state.store.change_registry(RegistryChange::AddExemption(new)).await? {
         ChangeOutcome::ExemptionAdded { id } => {
-            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
+            Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: None })).into_response())
         }
         other => Err(unexpected(other)),
     }
@@ -244,22 +249,31 @@ async fn exemption_revoke(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    end_by_id(&state, &headers, &id, "豁免", "revoked", |id, author| RegistryChange::RevokeExemption { id, author })
-        .await
+    end_by_id(&state, &headers, &id, "豁免", Ended::Revoked, |id, author| RegistryChange::RevokeExemption {
+        id,
+        author,
+    })
+    .await
 }
 
 async fn silences(State(state): State<WebState>) -> Response {
     let now = Timestamp::now();
-    let list: Vec<serde_json::Value> = state
+    let list: Vec<SilenceView> = state
         .store
         .registry()
         .silences
         .iter()
-        .map(|silence| {
-            let mut value = serde_json::to_value(silence).unwrap_or_default();
-            value["active"] = serde_json::Value::Bool(silence.is_active(now));
-            value["matchers"] = silence.matchers.iter().map(|m| m.to_string()).collect();
-            value
+        .map(|silence| SilenceView {
+            id: silence.id,
+            matchers: silence.matchers.iter().map(|m| m.to_string()).collect(),
+            starts_at: silence.starts_at,
+            ends_at: silence.ends_at,
+            reason: silence.reason.clone(),
+            author: silence.author.clone(),
+            created_at: silence.created_at,
+            expired_at: silence.expired_at,
+            expired_by: silence.expired_by.clone(),
+            active: silence.is_active(now),
         })
         .collect();
     axum::Json(list).into_response()
@@ -271,8 +285,7 @@ async fn silence_add(State(state): State<WebState>, headers: HeaderMap, body: By
         json_body(&body, "{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\", \"author\"}")?;
     match state.store.change_registry(RegistryChange::AddSilence(new)).await? {
         ChangeOutcome::SilenceAdded { id, ends_at } => {
-            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id, "ends_at": ends_at.to_string() })))
-                .into_response())
+            Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: Some(ends_at) })).into_response())
         }
         other => Err(unexpected(other)),
     }
@@ -283,11 +296,31 @@ async fn silence_expire(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    end_by_id(&state, &headers, &id, "静默", "expired", |id, author| RegistryChange::ExpireSilence { id, author }).await
+    end_by_id(&state, &headers, &id, "静默", Ended::Expired, |id, author| RegistryChange::ExpireSilence {
+        id,
+        author,
+    })
+    .await
 }
 
 async fn revocations(State(state): State<WebState>) -> Response {
-    axum::Json(state.store.registry().revocations.clone()).into_response()
+    let list: Vec<RevocationView> = state
+        .store
+        .registry()
+        .revocations
+        .iter()
+        .map(|r| RevocationView {
+            id: r.id,
+            agent: r.agent.clone(),
+            serial: r.serial.clone(),
+            reason: r.reason.clone(),
+            author: r.author.clone(),
+            created_at: r.created_at,
+            lifted_at: r.lifted_at,
+            lifted_by: r.lifted_by.clone(),
+        })
+        .collect();
+    axum::Json(list).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -307,7 +340,7 @@ async fn revoke(State(state): State<WebState>, headers: HeaderMap, body: Bytes) 
         RegistryChange::Revoke { agent: new.agent, serial: new.serial, reason: new.reason, author: new.author };
     match state.store.change_registry(change).await? {
         ChangeOutcome::Revoked { id } => {
-            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
+            Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: None })).into_response())
         }
         other => Err(unexpected(other)),
     }
@@ -318,11 +351,29 @@ async fn lift_revocation(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    end_by_id(&state, &headers, &id, "吊销", "lifted", |id, author| RegistryChange::LiftRevocation { id, author }).await
+    end_by_id(&state, &headers, &id, "吊销", Ended::Lifted, |id, author| RegistryChange::LiftRevocation {
+        id,
+        author,
+    })
+    .await
 }
 
 async fn retirements(State(state): State<WebState>) -> Response {
-    axum::Json(state.store.registry().retirements.clone()).into_response()
+    let list: Vec<RetirementView> = state
+        .store
+        .registry()
+        .retirements
+        .iter()
+        .map(|r| RetirementView {
+            id: r.id,
+            agent: r.agent.clone(),
+            reason: r.reason.clone(),
+            author: r.author.clone(),
+            created_at: r.created_at,
+            applied_at: r.applied_at,
+        })
+        .collect();
+    axum::Json(list).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -339,7 +390,7 @@ async fn retire(State(state): State<WebState>, headers: HeaderMap, body: Bytes) 
     let change = RegistryChange::Retire { agent: new.agent, reason: new.reason, author: new.author };
     match state.store.change_registry(change).await? {
         ChangeOutcome::Retired { id } => {
-            Ok((StatusCode::CREATED, axum::Json(serde_json::json!({ "id": id }))).into_response())
+            Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: None })).into_response())
         }
         other => Err(unexpected(other)),
     }
@@ -347,7 +398,13 @@ async fn retire(State(state): State<WebState>, headers: HeaderMap, body: Bytes) 
 
 async fn audit(State(state): State<WebState>) -> Response {
     match state.store.audit_log(200).await {
-        Ok(entries) => axum::Json(entries).into_response(),
-        Err(error) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("数据库读取失败：{error}")).into_response(),
+        Ok(entries) => {
+            let list: Vec<AuditEntryView> = entries
+                .into_iter()
+                .map(|e| AuditEntryView { at: e.at, author: e.author, action: e.action, detail: e.detail })
+                .collect();
+            axum::Json(list).into_response()
+        }
+        Err(error) => Refusal::internal(StatusCode::SERVICE_UNAVAILABLE, &error).into_response(),
     }
 }

@@ -166,7 +166,7 @@ async fn alerts_api(State(state): State<WebState>) -> Response {
         crate::alerts::AlertState::Resolved => 2,
     };
     alerts.sort_by(|a, b| (order(a), b.active_at).cmp(&(order(b), a.active_at)));
-    axum::Json(alerts).into_response()
+    axum::Json(alerts.iter().map(crate::alerts::Alert::view).collect::<Vec<_>>()).into_response()
 }
 
 /// Every agent and every page, from the projection, with exemptions applied, and the registry

@@ -58,13 +58,13 @@ impl Sync {
         // A flood must not make one post of a hundred megabytes: the most severe go first, and
         // at most MAX_POSTED are sent; the rest stay visible in the collector's own API.
         let mut ranked: Vec<&Alert> = alerts.iter().collect();
-        ranked.sort_by_key(|a| std::cmp::Reverse(AlertSeverity::parse(&a.severity)));
+        ranked.sort_by_key(|a| std::cmp::Reverse(a.severity));
         ranked
             .into_iter()
             .filter(|a| {
                 let county = a.labels.get("county").map(String::as_str).unwrap_or("");
                 (self.counties.is_empty() || self.counties.iter().any(|c| c == county))
-                    && AlertSeverity::parse(&a.severity).unwrap_or(AlertSeverity::Warning) >= self.min_severity
+                    && a.severity >= self.min_severity
             })
             .filter_map(|alert| {
                 let ends_at = match (alert.state, alert.resolved_at) {

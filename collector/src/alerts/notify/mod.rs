@@ -92,7 +92,7 @@ impl NotifierFilter {
     fn wants(&self, notice: &Notice) -> bool {
         let alert = &notice.alert;
         let county = alert.labels.get("county").map(String::as_str).unwrap_or("");
-        let severity = AlertSeverity::parse(&alert.severity).unwrap_or(AlertSeverity::Warning);
+        let severity = alert.severity;
         (self.counties.is_empty() || self.counties.iter().any(|c| c == county))
             && severity >= self.min_severity
             && (self.send_resolved || alert.state != AlertState::Resolved)
@@ -458,7 +458,7 @@ mod tests {
                 fingerprint: format!("fp{target}"),
                 alertname: "XunjianSiteDown".into(),
                 title: "网站无法访问".into(),
-                severity: "critical".into(),
+                severity: xunjian_shared::config::AlertSeverity::Critical,
                 labels,
                 description: "连续 3 次探测失败（无法建立连接）".into(),
                 detail: "首页无法访问：连接被拒绝".into(),

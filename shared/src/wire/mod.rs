@@ -12,6 +12,8 @@
 //!   "findings": [ { "code": "column_not_updated", "severity": "error", "detail": "…" } ] }
 //! ```
 
+pub mod api;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -118,11 +120,22 @@ pub mod limits {
     pub const MAX_LIST_ENTRIES: usize = 100;
 }
 
-/// The body of every API error: a stable code and what was wrong.
+/// The body of every API error, on both ports: a stable code, what was wrong (for people:
+/// Chinese on the web port, English for agents on the push port), and, where one request holds
+/// many mistakes (a registry upload), every one of them. A 5xx says `internal` and nothing of
+/// the cause, which goes to the collector's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: String,
     pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+impl ApiError {
+    pub fn new(error: &str, detail: impl Into<String>) -> Self {
+        ApiError { error: error.to_string(), detail: detail.into(), problems: Vec::new() }
+    }
 }
 
 /// `GET /api/v1/status`: every agent's last push and every page's latest observation.

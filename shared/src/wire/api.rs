@@ -1,0 +1,155 @@
+//! The web API's answers besides the status report: alerts, the notification outbox, the
+//! registry and the office's decisions (exemptions are [`super::ExemptionStatus`]), the audit
+//! trail, and what a change returns. The collector's stored types never go out as they are:
+//! each is turned into one of these, so the JSON is a contract (`tests/testdata/golden/api.json`)
+//! and the storage may change under it.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::closed_set;
+use crate::config::AlertSeverity;
+
+closed_set! {
+    /// Where an alert is in its life.
+    pub enum AlertState {
+        /// Found, waiting out its `for` duration.
+        Pending = "pending",
+        Firing = "firing",
+        Resolved = "resolved",
+    }
+}
+
+/// `GET /api/v1/alerts`: one alert.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    pub fingerprint: String,
+    pub alertname: String,
+    pub title: String,
+    pub severity: AlertSeverity,
+    pub labels: BTreeMap<String, String>,
+    /// What is wrong, in the collector's own words.
+    pub description: String,
+    /// What the agents reported (site text included).
+    pub detail: String,
+    pub state: AlertState,
+    pub active_at: Timestamp,
+    pub for_seconds: u64,
+    pub fired_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    pub notified_at: Option<Timestamp>,
+    pub resolved_notified: bool,
+    pub silenced_by: Option<i64>,
+}
+
+/// `GET /api/v1/notifications`: one notice in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub id: i64,
+    pub notifier: String,
+    pub fingerprint: String,
+    pub alertname: String,
+    /// pending, delivered, folded (delivered inside a summary line) or failed.
+    pub status: String,
+    pub created_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+}
+
+/// `GET /api/v1/registry`: one filing (备案).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilingView {
+    pub name: String,
+    /// 网站, 微信, 新浪微博 …
+    pub channel: String,
+    /// The platform as in observations (wechat, weibo …); null for sites.
+    pub platform: Option<String>,
+    pub unit: String,
+    pub county: String,
+    pub filed_on: Option<Date>,
+    /// 运行, 关停中, 已关停.
+    pub status: String,
+}
+
+/// `GET /api/v1/silences`: one silence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SilenceView {
+    pub id: i64,
+    /// `name=value` or `name!=value`.
+    pub matchers: Vec<String>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    pub expired_at: Option<Timestamp>,
+    pub expired_by: Option<String>,
+    /// In force now.
+    pub active: bool,
+}
+
+/// `GET /api/v1/revocations`: one agent or certificate refused at the push port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationView {
+    pub id: i64,
+    /// The agent id, or '' for any agent with `serial`.
+    pub agent: String,
+    /// The certificate serial (hex), or '' for any certificate of `agent`.
+    pub serial: String,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    pub lifted_at: Option<Timestamp>,
+    pub lifted_by: Option<String>,
+}
+
+/// `GET /api/v1/retirements`: one agent retired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetirementView {
+    pub id: i64,
+    pub agent: String,
+    pub reason: String,
+    pub author: String,
+    pub created_at: Timestamp,
+    /// When the collector applied it; null until then.
+    pub applied_at: Option<Timestamp>,
+}
+
+/// `GET /api/v1/audit`: one change, who and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub at: Timestamp,
+    pub author: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// What a `POST` that creates something answers (201).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    pub id: i64,
+    /// For a silence: when it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<Timestamp>,
+}
+
+/// What a `DELETE` answers: the id of what was revoked, expired or lifted, under that word.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ended {
+    Revoked(i64),
+    Expired(i64),
+    Lifted(i64),
+}
+
+/// What `PUT /api/v1/registry` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryReplaced {
+    pub total: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+}
