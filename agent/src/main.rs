@@ -129,7 +129,7 @@ fn load_files(config: &AgentConfig) -> Result<(Vec<reqwest::Certificate>, Dictio
 
 fn load_config(path: &std::path::Path) -> Result<AgentConfig, ExitCode> {
     let env: HashMap<String, String> = std::env::vars().collect();
-    AgentConfig::load(path, &env, &schedule::validate_selector).map_err(|error| {
+    AgentConfig::load(path, &env).map_err(|error| {
         match &error {
             ConfigError::Invalid { problems, .. } => {
                 eprintln!("配置文件有误（共 {} 处），请修改后重试：", problems.len());

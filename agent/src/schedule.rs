@@ -16,16 +16,14 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use xunjian_shared::config::AgentConfig;
 use xunjian_shared::config::Thresholds;
-use xunjian_shared::config::{AccountSource, AgentConfig};
 use xunjian_shared::time::calendar::Calendar;
 use xunjian_shared::wire::Observation;
 use xunjian_shared::wire::{SubjectRef, TargetKind};
 
 use crate::checks::{AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, Role, Subject};
 use crate::extract::html_list::ColumnSelectors;
-use crate::extract::post_list::PostSelectors;
-use crate::extract::select::SelectorList;
 use crate::extract::wording::Dictionary;
 use crate::fetch::Fetcher;
 
@@ -67,7 +65,6 @@ pub fn load_dictionary(config: &AgentConfig) -> Result<Dictionary, String> {
 /// Every subject of a configuration: per site its home page, the home page's audit, its columns
 /// and channels, in file order; then the accounts.
 pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
-    let compile = |text: &Option<String>| text.as_deref().and_then(|text| SelectorList::parse(text).ok());
     let mut subjects = Vec::new();
     for site in &config.sites {
         let subject = |url: &url::Url, timeout, interval, role| Subject {
@@ -93,10 +90,8 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             Role::Audit { dead_links_max: config.limits.dead_links_max as usize },
         ));
         for column in &site.columns {
-            // Selectors were validated when the configuration was loaded.
-            let selectors = (column.item_selector.is_some() || column.date_selector.is_some()).then(|| {
-                ColumnSelectors { items: compile(&column.item_selector), dates: compile(&column.date_selector) }
-            });
+            let selectors = (column.item_selector.is_some() || column.date_selector.is_some())
+                .then(|| ColumnSelectors { items: column.item_selector.clone(), dates: column.date_selector.clone() });
             let role = Role::Column(ColumnSubject {
                 name: column.name.clone(),
                 kind: column.kind,
@@ -111,22 +106,12 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 reply_limit_working_days: channel.reply_limit_working_days,
                 simple_reply_limit_working_days: channel.simple_reply_limit_working_days,
                 simple_keywords: channel.simple_keywords.clone(),
-                item_selector: compile(&channel.item_selector),
+                item_selector: channel.item_selector.clone(),
             });
             subjects.push(subject(&channel.url, channel.probe.timeout, channel.probe.interval, role));
         }
     }
     for account in &config.accounts {
-        let selectors = match &account.source {
-            AccountSource::Page { item_selector, date_selector, comments_selector, .. } => {
-                compile(&Some(item_selector.clone())).map(|items| PostSelectors {
-                    items,
-                    dates: compile(date_selector),
-                    comments: compile(comments_selector),
-                })
-            }
-            _ => None,
-        };
         subjects.push(Subject {
             target: account.name.clone(),
             unit: account.unit.clone(),
@@ -135,19 +120,13 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             url: account.source.url().clone(),
             timeout: account.probe.timeout,
             interval: account.probe.interval,
-            role: Role::Account(AccountSubject {
+            role: Role::Account(Box::new(AccountSubject {
                 source: account.source.clone(),
                 max_age_days: account.max_age_days,
-                selectors,
-            }),
+            })),
         });
     }
     subjects
-}
-
-/// Checks a selector the way the extractor will use it; for the configuration loader.
-pub fn validate_selector(text: &str) -> Result<(), String> {
-    SelectorList::parse(text).map(|_| ())
 }
 
 /// Runs every applicable check on every subject once; observations of one page (a home page and

@@ -112,9 +112,8 @@ impl Demo {
             let toml = agent_config(county, &sim, collector.push_addr, down_port);
             let config_path = dir.join(format!("{}.toml", county.agent));
             std::fs::write(&config_path, &toml)?;
-            let config =
-                AgentConfig::load(&config_path, &Default::default(), &xunjian_agent::schedule::validate_selector)
-                    .with_context(|| format!("the demo's configuration for {} is invalid", county.agent))?;
+            let config = AgentConfig::load(&config_path, &Default::default())
+                .with_context(|| format!("the demo's configuration for {} is invalid", county.agent))?;
             let link = config.collector.clone().context("demo configuration without [collector]")?;
             let pusher = Pusher::new(&link)?;
             let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[])?);

@@ -34,8 +34,7 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
         ),
     )
     .unwrap();
-    let config =
-        AgentConfig::load(&config_path, &Default::default(), &xunjian_agent::schedule::validate_selector).unwrap();
+    let config = AgentConfig::load(&config_path, &Default::default()).unwrap();
     let pusher = Pusher::new(config.collector.as_ref().unwrap()).unwrap();
     let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[]).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -103,7 +103,7 @@ pub enum Role {
     },
     Column(ColumnSubject),
     Channel(ChannelSubject),
-    Account(AccountSubject),
+    Account(Box<AccountSubject>),
 }
 
 #[derive(Clone, Debug)]
@@ -127,8 +127,6 @@ pub struct ChannelSubject {
 pub struct AccountSubject {
     pub source: AccountSource,
     pub max_age_days: u32,
-    /// Compiled selectors of a `page` source.
-    pub selectors: Option<PostSelectors>,
 }
 
 impl Subject {
@@ -285,14 +283,16 @@ impl Ctx {
                     .map(|api| AccountReading { posts: api.posts, comments_open: api.comments_open })
                     .map_err(|err| format!("接口内容无法解析：{err}"))
             }
-            AccountSource::Page { .. } => {
+            AccountSource::Page { item_selector, date_selector, comments_selector, .. } => {
                 let Some(document) = self.document(&subject.url, subject.timeout).await else {
                     return Err("账号页面无法读取".into());
                 };
-                let Some(selectors) = &account.selectors else {
-                    return Err("账号页面没有配置选择器".into());
+                let selectors = PostSelectors {
+                    items: item_selector,
+                    dates: date_selector.as_ref(),
+                    comments: comments_selector.as_ref(),
                 };
-                let page = page_posts(&document, selectors, self.now);
+                let page = page_posts(&document, &selectors, self.now);
                 Ok(AccountReading { posts: page.posts, comments_open: page.comments_open })
             }
         }

@@ -9,12 +9,12 @@ use super::feed::Post;
 use super::html::Document;
 use super::select::SelectorList;
 
-/// The compiled selectors of a `page` source.
-#[derive(Clone, Debug)]
-pub struct PostSelectors {
-    pub items: SelectorList,
-    pub dates: Option<SelectorList>,
-    pub comments: Option<SelectorList>,
+/// The selectors of a `page` source (parsed with the configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct PostSelectors<'a> {
+    pub items: &'a SelectorList,
+    pub dates: Option<&'a SelectorList>,
+    pub comments: Option<&'a SelectorList>,
 }
 
 /// What a page says of an account.
@@ -27,7 +27,7 @@ pub struct PagePosts {
 
 /// Every item the item selector finds, with its date (from the date selector, else the first
 /// short text in the item that reads as a date no later than today) and its first link.
-pub fn page_posts(document: &Document, selectors: &PostSelectors, now: Timestamp) -> PagePosts {
+pub fn page_posts(document: &Document, selectors: &PostSelectors<'_>, now: Timestamp) -> PagePosts {
     let today = xunjian_shared::time::china_today(now);
     let readable = |text: &str| post_date(text, now).filter(|published| published.date <= today);
     let posts = selectors
@@ -35,7 +35,7 @@ pub fn page_posts(document: &Document, selectors: &PostSelectors, now: Timestamp
         .select(document, Document::ROOT)
         .into_iter()
         .map(|item| {
-            let published = match &selectors.dates {
+            let published = match selectors.dates {
                 Some(selector) => {
                     selector.select(document, item).into_iter().find_map(|node| readable(&document.text(node)))
                 }

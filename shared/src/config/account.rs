@@ -25,8 +25,9 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::fields::{ProbeSettings, Problems, SelectorCheck, Table, read_probe, selector, unique_name};
+use super::fields::{ProbeSettings, Problems, Table, read_probe, selector, unique_name};
 use super::thresholds::Thresholds;
+use crate::markup::select::SelectorList;
 
 /// A validated `[[account]]`.
 #[derive(Clone, Debug)]
@@ -44,9 +45,21 @@ pub struct AccountConfig {
 
 #[derive(Clone, Debug)]
 pub enum AccountSource {
-    Feed { url: Url },
-    Json { url: Url, items: String, date: String, comments: Option<String> },
-    Page { url: Url, item_selector: String, date_selector: Option<String>, comments_selector: Option<String> },
+    Feed {
+        url: Url,
+    },
+    Json {
+        url: Url,
+        items: String,
+        date: String,
+        comments: Option<String>,
+    },
+    Page {
+        url: Url,
+        item_selector: SelectorList,
+        date_selector: Option<SelectorList>,
+        comments_selector: Option<SelectorList>,
+    },
 }
 
 impl AccountSource {
@@ -104,7 +117,6 @@ pub(crate) fn read_account(
     thresholds: &Thresholds,
     seen: &mut HashSet<String>,
     problems: &mut Problems,
-    check_selector: SelectorCheck<'_>,
 ) -> Option<AccountConfig> {
     let name = unique_name(&mut table, seen, problems, |name| {
         format!("another [[account]] is already named {name:?}; account names must be unique")
@@ -142,7 +154,7 @@ pub(crate) fn read_account(
     });
     let page = table.table("page", problems).map(|mut page| {
         let url = page.url("url", true, problems);
-        let mut selector = |key: &str, required: bool| selector(&mut page, key, required, check_selector, problems);
+        let mut selector = |key: &str, required: bool| selector(&mut page, key, required, problems);
         let item_selector = selector("item_selector", true);
         let date_selector = selector("date_selector", false);
         let comments_selector = selector("comments_selector", false);

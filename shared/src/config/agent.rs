@@ -27,11 +27,12 @@ use url::Url;
 
 use super::account::{self, AccountConfig};
 use super::channel::{self, InteractionConfig};
-use super::fields::{ProbeSettings, Problems, SelectorCheck, Table, read_probe, selector, unique_name};
+use super::fields::{ProbeSettings, Problems, Table, read_probe, selector, unique_name};
 use super::source::{self, Origin};
 use super::thresholds::ColumnKind;
 use super::thresholds::Thresholds;
 use super::{ConfigError, defaults};
+use crate::markup::select::SelectorList;
 use crate::time::calendar::Calendar;
 
 /// A validated agent configuration.
@@ -188,9 +189,9 @@ pub struct ColumnConfig {
     pub max_age_days: u32,
     pub probe: ProbeSettings,
     /// CSS selector for the column's list items, overriding automatic extraction.
-    pub item_selector: Option<String>,
+    pub item_selector: Option<SelectorList>,
     /// CSS selector for the date inside each item (or, alone, for every item date on the page).
-    pub date_selector: Option<String>,
+    pub date_selector: Option<SelectorList>,
 }
 
 const TOP_KEYS: &[&str] =
@@ -199,23 +200,14 @@ const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "colle
 
 impl AgentConfig {
     /// Reads and validates the file at `path`, with `env` (normally `std::env::vars()`) laid over it.
-    pub fn load(
-        path: &Path,
-        env: &HashMap<String, String>,
-        check_selector: SelectorCheck<'_>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        Self::parse(&text, path, env, check_selector)
+        Self::parse(&text, path, env)
     }
 
     /// Validates `text` as if read from `path`.
-    pub fn parse(
-        text: &str,
-        path: &Path,
-        env: &HashMap<String, String>,
-        check_selector: SelectorCheck<'_>,
-    ) -> Result<Self, ConfigError> {
+    pub fn parse(text: &str, path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let invalid = |problems: Vec<super::Problem>| ConfigError::Invalid { path: path.to_path_buf(), problems };
         let mut root =
             source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
@@ -224,7 +216,7 @@ impl AgentConfig {
             problems.list.push(found.into());
         }
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        let config = read_agent_config(&root, base_dir, env, &mut problems, check_selector);
+        let config = read_agent_config(&root, base_dir, env, &mut problems);
         let mut list = problems.list;
         list.sort_by_key(|problem| match &problem.origin {
             Origin::File { line, column } => (0, *line, *column),
@@ -248,7 +240,6 @@ fn read_agent_config(
     base_dir: &Path,
     env: &HashMap<String, String>,
     problems: &mut Problems,
-    check_selector: SelectorCheck<'_>,
 ) -> Option<AgentConfig> {
     let mut top = Table::of(root, "", problems)?;
 
@@ -314,9 +305,7 @@ fn read_agent_config(
     let mut seen_sites = HashSet::new();
     let mut sites = Vec::new();
     for table in site_tables {
-        if let Some(site) =
-            read_site(table, probe, column_interval, &thresholds, &mut seen_sites, problems, check_selector)
-        {
+        if let Some(site) = read_site(table, probe, column_interval, &thresholds, &mut seen_sites, problems) {
             sites.push(site);
         }
     }
@@ -324,9 +313,7 @@ fn read_agent_config(
     let mut seen_accounts = HashSet::new();
     let accounts: Vec<AccountConfig> = account_tables
         .into_iter()
-        .filter_map(|table| {
-            account::read_account(table, account_probe, &thresholds, &mut seen_accounts, problems, check_selector)
-        })
+        .filter_map(|table| account::read_account(table, account_probe, &thresholds, &mut seen_accounts, problems))
         .collect();
     let collector = top.table("collector", problems).and_then(|table| read_collector_link(table, base_dir, problems));
     let calendar = top
@@ -465,7 +452,6 @@ fn read_site(
     thresholds: &Thresholds,
     seen_sites: &mut HashSet<String>,
     problems: &mut Problems,
-    check_selector: SelectorCheck<'_>,
 ) -> Option<SiteConfig> {
     let name = unique_name(&mut table, seen_sites, problems, |name| {
         format!("another [[site]] is already named {name:?}; site names must be unique")
@@ -479,14 +465,14 @@ fn read_site(
     let columns: Vec<ColumnConfig> = table
         .tables("column", problems)
         .into_iter()
-        .filter_map(|column| read_column(column, column_probe, thresholds, &mut seen_columns, problems, check_selector))
+        .filter_map(|column| read_column(column, column_probe, thresholds, &mut seen_columns, problems))
         .collect();
     let mut seen_channels = HashSet::new();
     let interactions = table
         .tables("interaction", problems)
         .into_iter()
         .filter_map(|channel| {
-            channel::read_interaction(channel, column_probe, thresholds, &mut seen_channels, problems, check_selector)
+            channel::read_interaction(channel, column_probe, thresholds, &mut seen_channels, problems)
         })
         .collect();
     table.finish(&["name", "unit", "url", "interval", "timeout", "column", "interaction"], problems);
@@ -506,7 +492,6 @@ fn read_column(
     thresholds: &Thresholds,
     seen_columns: &mut HashSet<String>,
     problems: &mut Problems,
-    check_selector: SelectorCheck<'_>,
 ) -> Option<ColumnConfig> {
     let name = unique_name(&mut table, seen_columns, problems, |name| {
         format!("this site already has a column named {name:?}; column names must be unique within a site")
@@ -524,8 +509,8 @@ fn read_column(
     };
     let max_age_days = table.whole_number("max_age_days", " days", 1, 36_500, problems);
     let probe = read_probe(&mut table, inherited, problems);
-    let item_selector = selector(&mut table, "item_selector", false, check_selector, problems);
-    let date_selector = selector(&mut table, "date_selector", false, check_selector, problems);
+    let item_selector = selector(&mut table, "item_selector", false, problems);
+    let date_selector = selector(&mut table, "date_selector", false, problems);
     table.finish(
         &["name", "url", "kind", "max_age_days", "interval", "timeout", "item_selector", "date_selector"],
         problems,
@@ -550,13 +535,9 @@ mod tests {
     use super::*;
     use crate::config::account::{AccountSource, Platform};
 
-    fn accept_any(_: &str) -> Result<(), String> {
-        Ok(())
-    }
-
     fn parse(text: &str, env: &[(&str, &str)]) -> Result<AgentConfig, String> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        AgentConfig::parse(text, Path::new("agent.toml"), &env, &accept_any).map_err(|err| err.to_string())
+        AgentConfig::parse(text, Path::new("agent.toml"), &env).map_err(|err| err.to_string())
     }
 
     const GOOD: &str = r#"
@@ -579,6 +560,18 @@ name = "通知公告"
 url = "http://www.longchuan.gov.cn/zwgk/tzgg/"
 interval = "1h"
 "#;
+
+    #[test]
+    fn selectors_are_parsed_with_the_file_and_a_bad_one_names_key_and_line() {
+        let good = GOOD.replace("kind = \"news\"", "kind = \"news\"\nitem_selector = \"ul.list > li\"");
+        let config = parse(&good, &[]).unwrap();
+        let selector = config.sites[0].columns[0].item_selector.as_ref().expect("parsed with the file");
+        assert_eq!(selector.as_str(), "ul.list > li");
+        let bad = GOOD.replace("kind = \"news\"", "kind = \"news\"\nitem_selector = \"ul >\"");
+        let err = parse(&bad, &[]).unwrap_err();
+        assert!(err.contains("site[0].column[0].item_selector") && err.contains("invalid CSS selector"), "{err}");
+        assert!(err.contains("agent.toml:"), "names the file and line: {err}");
+    }
 
     #[test]
     fn reads_the_documented_example() {
@@ -615,6 +608,8 @@ interval = "1h"
         assert_eq!(config.agent.county, "和平县");
         let err = parse(GOOD, &[("XUNJIAN_PROBE__TIMEOUT", "soon")]).unwrap_err();
         assert!(err.contains("(from environment variable XUNJIAN_PROBE__TIMEOUT)"), "{err}");
+        let err = parse(GOOD, &[("XUNJIAN_PROBE__", "20s")]).unwrap_err();
+        assert!(err.contains("XUNJIAN_PROBE__") && err.contains("malformed name"), "{err}");
         let err = parse(GOOD, &[("XUNJIAN_LIMITS__CONCURENCY", "4")]).unwrap_err();
         assert!(err.contains("did you mean \"concurrency\""), "{err}");
     }

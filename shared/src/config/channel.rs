@@ -14,8 +14,9 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::fields::{ProbeSettings, Problems, SelectorCheck, Table, read_probe, selector, unique_name};
+use super::fields::{ProbeSettings, Problems, Table, read_probe, selector, unique_name};
 use super::thresholds::Thresholds;
+use crate::markup::select::SelectorList;
 
 #[derive(Clone, Debug)]
 pub struct InteractionConfig {
@@ -30,7 +31,7 @@ pub struct InteractionConfig {
     /// Words that mark a message as a simple question (简单咨询). Default: none.
     pub simple_keywords: Vec<String>,
     /// CSS selector for the messages, overriding automatic reading.
-    pub item_selector: Option<String>,
+    pub item_selector: Option<SelectorList>,
     pub probe: ProbeSettings,
 }
 
@@ -40,7 +41,6 @@ pub(crate) fn read_interaction(
     thresholds: &Thresholds,
     seen: &mut HashSet<String>,
     problems: &mut Problems,
-    check_selector: SelectorCheck<'_>,
 ) -> Option<InteractionConfig> {
     let name = unique_name(&mut table, seen, problems, |name| {
         format!("this site already has an interaction channel named {name:?}; names must be unique within a site")
@@ -50,7 +50,7 @@ pub(crate) fn read_interaction(
     let simple_limit = table.whole_number("simple_reply_limit_working_days", " working days", 1, 365, problems);
     let simple_keywords: Vec<String> =
         table.strings("simple_keywords", problems).unwrap_or_default().into_iter().map(|(text, _)| text).collect();
-    let item_selector = selector(&mut table, "item_selector", false, check_selector, problems);
+    let item_selector = selector(&mut table, "item_selector", false, problems);
     let probe = read_probe(&mut table, inherited, problems);
     table.finish(
         &[

@@ -8,6 +8,7 @@ use url::Url;
 
 use super::source::{Entry, Node, Origin, Value};
 use super::{Problem, defaults};
+use crate::markup::select::SelectorList;
 
 /// Collects problems while the tree is read.
 #[derive(Default)]
@@ -386,20 +387,16 @@ pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, proble
     ProbeSettings { interval, timeout }
 }
 
-/// Checks a CSS selector; the agent's extractor supplies it, since it owns the selector engine.
-pub type SelectorCheck<'a> = &'a dyn Fn(&str) -> Result<(), String>;
-
-/// A CSS selector at `key`, checked; a bad one is a problem naming key and line.
+/// The CSS selector at `key`, parsed; a bad one is a problem naming key and line.
 pub(crate) fn selector(
     table: &mut Table<'_>,
     key: &str,
     required: bool,
-    check_selector: SelectorCheck<'_>,
     problems: &mut Problems,
-) -> Option<String> {
+) -> Option<SelectorList> {
     let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
-    match check_selector(&text) {
-        Ok(()) => Some(text),
+    match SelectorList::parse(&text) {
+        Ok(selector) => Some(selector),
         Err(message) => {
             problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
             None

@@ -4,13 +4,12 @@
 //! Environment variables name keys of tables with `__` between the parts:
 //! `XUNJIAN_PROBE__TIMEOUT=20s` sets `probe.timeout`. Only variables whose first part names a
 //! known top-level table are read, so unrelated `XUNJIAN_*` variables (test switches, say) are
-//! left alone. Collection goes through the `config` crate's `Environment` source so its
-//! prefix and separator conventions hold; values stay strings and are converted by the reader,
-//! which knows each key's type.
+//! left alone. Splitting the names is a few lines of std (the `config` crate did only that and
+//! was dropped); values stay strings and are converted by the reader, which knows each key's
+//! type, so a bad one is reported naming the variable.
 
 use std::collections::HashMap;
 
-use config::Source;
 use toml::de::{DeTable, DeValue};
 
 /// Where a value came from, for error messages.
@@ -94,43 +93,28 @@ pub fn parse_toml(text: &str) -> Result<Node, Vec<SourceProblem>> {
 /// tables that may be overridden; other `XUNJIAN_*` variables are ignored.
 pub fn overlay_env(root: &mut Node, env: &HashMap<String, String>, sections: &[&str]) -> Vec<SourceProblem> {
     let prefix = format!("{ENV_PREFIX}_");
-    let relevant: config::Map<String, String> = env
+    let mut relevant: Vec<(&String, Vec<String>, &String)> = env
         .iter()
-        .filter(|(name, _)| {
-            name.strip_prefix(&prefix)
-                .and_then(|rest| rest.split("__").next())
-                .is_some_and(|section| sections.contains(&section.to_ascii_lowercase().as_str()))
+        .filter_map(|(name, value)| {
+            let parts: Vec<String> =
+                name.strip_prefix(&prefix)?.split("__").map(|part| part.to_ascii_lowercase()).collect();
+            sections.contains(&parts[0].as_str()).then_some((name, parts, value))
         })
-        .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
-    if relevant.is_empty() {
-        return Vec::new();
-    }
-    let collected = config::Environment::with_prefix(ENV_PREFIX)
-        .prefix_separator("_")
-        .separator("__")
-        .try_parsing(false)
-        .source(Some(relevant))
-        .collect();
-    let collected = match collected {
-        Ok(map) => map,
-        Err(error) => {
-            return vec![SourceProblem {
-                origin: Origin::Env { var: format!("{ENV_PREFIX}_*") },
-                key: String::new(),
-                message: format!("cannot read environment overrides: {error}"),
-            }];
-        }
-    };
+    relevant.sort();
     let mut problems = Vec::new();
-    let mut keys: Vec<_> = collected.into_iter().collect();
-    keys.sort_by(|a, b| a.0.cmp(&b.0));
-    for (key, value) in keys {
-        let var = format!("{ENV_PREFIX}_{}", key.replace('.', "__").to_ascii_uppercase());
-        let origin = Origin::Env { var };
-        let text = value.into_string().unwrap_or_default();
-        let parts: Vec<&str> = key.split('.').collect();
-        if let Err(message) = set_path(root, &parts, Node { value: Value::String(text), origin: origin.clone() }) {
+    for (var, parts, value) in relevant {
+        let origin = Origin::Env { var: var.clone() };
+        let key = parts.join(".");
+        if parts.iter().any(String::is_empty) {
+            let message = "malformed name: write XUNJIAN_<TABLE>__<KEY>, e.g. XUNJIAN_PROBE__TIMEOUT".to_string();
+            problems.push(SourceProblem { origin, key, message });
+            continue;
+        }
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        if let Err(message) =
+            set_path(root, &parts, Node { value: Value::String(value.clone()), origin: origin.clone() })
+        {
             problems.push(SourceProblem { origin, key, message });
         }
     }

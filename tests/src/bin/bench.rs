@@ -156,13 +156,8 @@ async fn probe_cost(port: u16, connection: &str, mode: Mode, probes: usize) -> f
     let config = format!(
         "[agent]\nid = \"bench\"\ncounty = \"基准县\"\n[[site]]\nname = \"基准站\"\nunit = \"基准单位\"\nurl = \"{url}\"\n[[site.column]]\nname = \"工作动态\"\nurl = \"{url}\"\n"
     );
-    let config = AgentConfig::parse(
-        &config,
-        std::path::Path::new("bench.toml"),
-        &Default::default(),
-        &schedule::validate_selector,
-    )
-    .expect("bench configuration");
+    let config = AgentConfig::parse(&config, std::path::Path::new("bench.toml"), &Default::default())
+        .expect("bench configuration");
     let fetcher = Arc::new(
         Fetcher::new(
             &Limits { per_host_concurrency: PROBE_CONCURRENCY as u32, ..Limits::default() },

@@ -8,8 +8,20 @@
 
 use super::html::{Document, NodeId};
 
+/// A parsed selector list, with the text it was parsed from (what it shows and compares by).
 #[derive(Clone, Debug)]
-pub struct SelectorList(Vec<Complex>);
+pub struct SelectorList {
+    source: String,
+    list: Vec<Complex>,
+}
+
+impl PartialEq for SelectorList {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for SelectorList {}
 
 #[derive(Clone, Debug)]
 struct Complex {
@@ -66,11 +78,16 @@ impl SelectorList {
                 Some(other) => return Err(parser.error(&format!("unexpected {other:?}"))),
             }
         }
-        Ok(SelectorList(list))
+        Ok(SelectorList { source: text.trim().to_string(), list })
+    }
+
+    /// The selector as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
     }
 
     pub fn matches(&self, document: &Document, node: NodeId) -> bool {
-        self.0.iter().any(|complex| complex.matches(document, node, complex.compounds.len() - 1))
+        self.list.iter().any(|complex| complex.matches(document, node, complex.compounds.len() - 1))
     }
 
     /// Elements under `scope` (excluding `scope` itself) that match, in document order.
