@@ -7,8 +7,9 @@ use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 
 use crate::registry;
+use crate::registry::{ExemptionDraft, NewExemption, NewSilence, SilenceDraft};
 use crate::store::StoreError;
-use crate::store::filings::{self, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
+use crate::store::filings::{self, ChangeError, ChangeOutcome, RegistryChange};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -71,9 +72,10 @@ pub fn export(database: &Path, file: Option<&Path>) -> Result<(), AdminError> {
 }
 
 pub fn exempt(database: &Path, new: NewExemption) -> Result<(), AdminError> {
+    let draft = ExemptionDraft::parse(new).map_err(AdminError::Refused)?;
     let mut connection = open(database)?;
     if let ChangeOutcome::ExemptionAdded { id } =
-        filings::apply(&mut connection, RegistryChange::AddExemption(new), Timestamp::now())?
+        filings::apply(&mut connection, RegistryChange::AddExemption(draft), Timestamp::now())?
     {
         println!("已添加豁免 #{id}；撤销：xunjian-collector exemption revoke {id} --author <姓名>");
     }
@@ -120,9 +122,10 @@ pub fn exemptions(database: &Path) -> Result<(), AdminError> {
 }
 
 pub fn silence(database: &Path, new: NewSilence) -> Result<(), AdminError> {
+    let draft = SilenceDraft::parse(new).map_err(AdminError::Refused)?;
     let mut connection = open(database)?;
     if let ChangeOutcome::SilenceAdded { id, ends_at } =
-        filings::apply(&mut connection, RegistryChange::AddSilence(new), Timestamp::now())?
+        filings::apply(&mut connection, RegistryChange::AddSilence(draft), Timestamp::now())?
     {
         println!(
             "已添加静默 #{id}，至 {}；提前解除：xunjian-collector silence expire {id} --author <姓名>",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use xunjian_collector::store::{NewExemption, NewSilence};
+use xunjian_collector::registry::{NewExemption, NewSilence};
 use xunjian_collector::{admin, server, tls};
 use xunjian_shared::config::{CollectorConfig, ConfigError};
 

@@ -5,38 +5,13 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Deserialize;
 use xunjian_shared::wire::FindingCode;
 
 use super::StoreError;
-use crate::registry::{Channel, Exemption, Filing, FilingStatus, Matcher, Registry, Retirement, Revocation, Silence};
-
-/// An exemption as asked for, before it has an id.
-#[derive(Clone, Debug, Deserialize)]
-pub struct NewExemption {
-    pub target: String,
-    #[serde(default)]
-    pub column: String,
-    pub code: String,
-    pub reason: String,
-    pub author: String,
-    #[serde(default)]
-    pub until: Option<Date>,
-}
-
-/// A silence as asked for.
-#[derive(Clone, Debug, Deserialize)]
-pub struct NewSilence {
-    /// `name=value` or `name!=value`, all of which must hold.
-    pub matchers: Vec<String>,
-    /// How long from now, e.g. "2h", "3d".
-    pub duration: String,
-    pub reason: String,
-    pub author: String,
-}
-
-/// Longest silence: anything longer is an exemption or a rule change, not a silence.
-pub const MAX_SILENCE: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+use crate::registry::{
+    Channel, Exemption, ExemptionDraft, Filing, FilingStatus, Matcher, Registry, Retirement, Revocation, Silence,
+    SilenceDraft, author_problem,
+};
 
 /// One change to the registry or the exemptions.
 #[derive(Clone, Debug)]
@@ -54,12 +29,12 @@ pub enum RegistryChange {
         filings: Vec<Filing>,
         author: String,
     },
-    AddExemption(NewExemption),
+    AddExemption(ExemptionDraft),
     RevokeExemption {
         id: i64,
         author: String,
     },
-    AddSilence(NewSilence),
+    AddSilence(SilenceDraft),
     ExpireSilence {
         id: i64,
         author: String,
@@ -153,7 +128,7 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
         .map_err(write)?;
     for row in rows {
         let (name, channel, unit, county, filed_on, status) = row.map_err(write)?;
-        // Rows are written by `replace_filings` from parsed values; a row that no longer parses
+        // Rows are written by `RegistryChange::ReplaceFilings` from parsed values; a row that no longer parses
         // was edited by hand and is skipped rather than stopping the collector.
         let (Ok(channel), Ok(status)) = (Channel::parse(&channel), FilingStatus::parse(&status)) else {
             tracing::error!(name, channel, status, "skipping a filing that cannot be read");
@@ -350,22 +325,7 @@ pub fn apply(
             )
         }
         RegistryChange::AddExemption(new) => {
-            require_author(&new.author)?;
-            let code = FindingCode::parse(&new.code).ok_or_else(|| {
-                ChangeError::Refused(format!(
-                    "问题代码「{}」不存在；可用的有：{}",
-                    new.code,
-                    FindingCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("、")
-                ))
-            })?;
-            if new.target.trim().is_empty() {
-                return Err(ChangeError::Refused("豁免必须写明网站或账号名称（target）".into()));
-            }
-            if new.reason.trim().is_empty() {
-                return Err(ChangeError::Refused(
-                    "豁免必须写明理由（reason），例如「人事栏目本年度无人事变动」".into(),
-                ));
-            }
+            let code = new.code;
             transaction
                 .execute(
                     "INSERT INTO exemptions (target, column_name, code, reason, author, created_at, until)
@@ -421,28 +381,7 @@ pub fn apply(
             }
         }
         RegistryChange::AddSilence(new) => {
-            require_author(&new.author)?;
-            if new.reason.trim().is_empty() {
-                return Err(ChangeError::Refused("静默必须写明理由（reason），例如「网站迁移，预计周五恢复」".into()));
-            }
-            let matchers: Vec<Matcher> = new
-                .matchers
-                .iter()
-                .map(|m| Matcher::parse(m))
-                .collect::<Result<_, _>>()
-                .map_err(ChangeError::Refused)?;
-            if !matchers.iter().any(|m| m.equal && !m.value.is_empty()) {
-                return Err(ChangeError::Refused(
-                    "静默至少需要一个 标签=值 的条件（如 county=龙川县 或 target=…），以免静默全部告警".into(),
-                ));
-            }
-            let duration = xunjian_shared::config::parse_duration(&new.duration)
-                .map_err(|err| ChangeError::Refused(format!("时长有误：{err}")))?;
-            if duration.is_zero() || duration > MAX_SILENCE {
-                return Err(ChangeError::Refused(
-                    "静默时长应在 1 分钟到 90 天之间；更长的请用豁免（exemption）".into(),
-                ));
-            }
+            let (matchers, duration) = (new.matchers, new.duration);
             let ends_at = now + jiff::SignedDuration::try_from(duration).unwrap_or_default();
             let json = serde_json::to_string(&matchers)
                 .map_err(|source| ChangeError::Store(StoreError::Encode { what: "silence matchers", source }))?;
@@ -561,10 +500,7 @@ pub fn apply(
 }
 
 fn require_author(author: &str) -> Result<(), ChangeError> {
-    if author.trim().is_empty() {
-        return Err(ChangeError::Refused("必须写明操作人（author），留作审计记录".into()));
-    }
-    Ok(())
+    author_problem(author).map_or(Ok(()), |problem| Err(ChangeError::Refused(problem)))
 }
 
 /// The newest `limit` audit entries, newest first.
@@ -650,7 +586,7 @@ mod tests {
         got.sort_by(|a, b| a.name.cmp(&b.name));
         assert_eq!(got, expected);
 
-        let new = |code: &str, reason: &str, author: &str| NewExemption {
+        let new = |code: &str, reason: &str, author: &str| crate::registry::NewExemption {
             target: "龙川县人民政府".into(),
             column: "人事信息".into(),
             code: code.into(),
@@ -662,28 +598,13 @@ mod tests {
             Err(ChangeError::Refused(message)) => message,
             other => panic!("expected a refusal, got {other:?}"),
         };
-        assert!(
-            refused(apply(&mut collector, RegistryChange::AddExemption(new("nope", "理由", "李")), now))
-                .contains("nope")
-        );
-        assert!(
-            refused(apply(&mut collector, RegistryChange::AddExemption(new("column_not_updated", " ", "李")), now))
-                .contains("理由")
-        );
-        assert!(
-            refused(apply(
-                &mut collector,
-                RegistryChange::AddExemption(new("column_not_updated", "无人事变动", "")),
-                now
-            ))
-            .contains("操作人")
-        );
-        let ChangeOutcome::ExemptionAdded { id } = apply(
-            &mut collector,
-            RegistryChange::AddExemption(new("column_not_updated", "本年度无人事变动", "李主任")),
-            now,
-        )
-        .unwrap() else {
+        // Checked at the edge, every problem at once; nothing reaches the database.
+        let problems = ExemptionDraft::parse(new("nope", " ", "")).unwrap_err().join("\n");
+        assert!(problems.contains("nope") && problems.contains("理由") && problems.contains("操作人"), "{problems}");
+        let draft = ExemptionDraft::parse(new("column_not_updated", "本年度无人事变动", "李主任")).unwrap();
+        let ChangeOutcome::ExemptionAdded { id } =
+            apply(&mut collector, RegistryChange::AddExemption(draft), now).unwrap()
+        else {
             panic!("not added")
         };
         let registry = load(&cli).unwrap();

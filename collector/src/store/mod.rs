@@ -26,7 +26,7 @@ use jiff::Timestamp;
 use tokio::sync::oneshot;
 use xunjian_shared::wire::Batch;
 
-pub use filings::{AuditEntry, ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
+pub use filings::{AuditEntry, ChangeError, ChangeOutcome, RegistryChange};
 
 use crate::projection::{Inadmissible, Receipt, Snapshot};
 use crate::registry::Registry;

@@ -38,7 +38,8 @@ use xunjian_shared::wire::api::{
 
 use super::WebState;
 use crate::registry::{self, Filing};
-use crate::store::{ChangeError, ChangeOutcome, NewExemption, NewSilence, RegistryChange};
+use crate::registry::{ExemptionDraft, NewExemption, NewSilence, SilenceDraft};
+use crate::store::{ChangeError, ChangeOutcome, RegistryChange};
 
 /// Largest registry CSV accepted: tens of thousands of rows.
 const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
@@ -84,6 +85,12 @@ struct Refusal {
 impl Refusal {
     fn new(status: StatusCode, error: &'static str, detail: impl Into<String>) -> Refusal {
         Refusal { status, error, detail: detail.into(), problems: Vec::new() }
+    }
+
+    /// A request with mistakes: every one of them, the first as the detail.
+    fn invalid(problems: Vec<String>) -> Refusal {
+        let detail = problems.first().cloned().unwrap_or_default();
+        Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, error: "refused", detail, problems }
     }
 
     /// A failure of the collector itself: logged with its cause, answered without it.
@@ -236,7 +243,8 @@ async fn exemption_add(State(state): State<WebState>, headers: HeaderMap, body: 
         &body,
         "{\"target\", \"column\"（可省）, \"code\", \"reason\", \"author\", \"until\"（可省，YYYY-MM-DD）}",
     )?;
-    match state.store.change_registry(RegistryChange::AddExemption(new)).await? {
+    let draft = ExemptionDraft::parse(new).map_err(Refusal::invalid)?;
+    match state.store.change_registry(RegistryChange::AddExemption(draft)).await? {
         ChangeOutcome::ExemptionAdded { id } => {
             Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: None })).into_response())
         }
@@ -283,7 +291,8 @@ async fn silence_add(State(state): State<WebState>, headers: HeaderMap, body: By
     authorize(&state, &headers)?;
     let new: NewSilence =
         json_body(&body, "{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\", \"author\"}")?;
-    match state.store.change_registry(RegistryChange::AddSilence(new)).await? {
+    let draft = SilenceDraft::parse(new).map_err(Refusal::invalid)?;
+    match state.store.change_registry(RegistryChange::AddSilence(draft)).await? {
         ChangeOutcome::SilenceAdded { id, ends_at } => {
             Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: Some(ends_at) })).into_response())
         }

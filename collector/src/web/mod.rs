@@ -272,7 +272,8 @@ pub(crate) fn exemption_status(exemption: &Exemption, today: jiff::civil::Date) 
 mod tests {
     use super::*;
     use crate::registry::{Channel, Filing, FilingStatus};
-    use crate::store::{LoggedBody, NewExemption, RegistryChange};
+    use crate::registry::{ExemptionDraft, NewExemption};
+    use crate::store::{LoggedBody, RegistryChange};
     use xunjian_shared::config::Platform;
     use xunjian_shared::wire::{Batch, BatchId, CheckKind, Finding, FindingCode, Observation, TargetKind};
 
@@ -360,14 +361,17 @@ mod tests {
         );
 
         store
-            .change_registry(RegistryChange::AddExemption(NewExemption {
-                target: "龙川县人民政府门户网站".into(),
-                column: "人事信息".into(),
-                code: "column_not_updated".into(),
-                reason: "本年度无人事任免".into(),
-                author: "李".into(),
-                until: None,
-            }))
+            .change_registry(RegistryChange::AddExemption(
+                ExemptionDraft::parse(NewExemption {
+                    target: "龙川县人民政府门户网站".into(),
+                    column: "人事信息".into(),
+                    code: "column_not_updated".into(),
+                    reason: "本年度无人事任免".into(),
+                    author: "李".into(),
+                    until: None,
+                })
+                .unwrap(),
+            ))
             .await
             .unwrap();
         let report = status_report(&store, now);

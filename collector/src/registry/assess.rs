@@ -1,0 +1,116 @@
+//! The filings compared with what agents observe: 漏报 (`not_filed`), closed but live
+//! (`closed_but_live`), filed but inspected by no agent (`unmonitored`); and the decisions that
+//! apply to a finding, an agent or an alert.
+
+use std::collections::{BTreeMap, HashSet};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
+
+use super::{Channel, Exemption, Filing, FilingStatus, Registry, Revocation, Silence, scope_of};
+use crate::projection::Snapshot;
+
+/// What the registry says of one observed site or account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub filing: Option<Filing>,
+    pub findings: Vec<Finding>,
+    /// Where it is reported: its filing's county and unit, else the observing agent's and the
+    /// observation's.
+    pub county: String,
+    pub unit: String,
+}
+
+/// Observed ones compared with the filed ones.
+#[derive(Clone, Debug, Default)]
+pub struct Assessment {
+    /// Per observed (target, channel): its filing and any registry finding.
+    pub standing: BTreeMap<(String, Channel), Standing>,
+    /// Filed, running, and observed by no agent.
+    pub unmonitored: Vec<Filing>,
+}
+
+impl Registry {
+    /// Compares the filings with the targets in `snapshot` (their home pages and accounts);
+    /// findings under an exemption active on `today` are left out.
+    pub fn assess(&self, snapshot: &Snapshot, today: Date) -> Assessment {
+        let mut assessment = Assessment::default();
+        let mut observed: HashSet<(String, Channel)> = HashSet::new();
+        // Read per scrape and per evaluation: index the filings once, not a scan per target.
+        let by_name: std::collections::HashMap<(&str, Channel), &Filing> =
+            self.filings.iter().map(|f| ((f.name.as_str(), f.channel), f)).collect();
+        for state in snapshot.subjects().values() {
+            let observation = &state.observation;
+            if observation.column.is_some() || observation.channel.is_some() {
+                continue;
+            }
+            let Some(channel) = Channel::of(observation) else { continue };
+            let key = (observation.target.clone(), channel);
+            if !observed.insert(key.clone()) {
+                continue;
+            }
+            let filing = by_name.get(&(observation.target.as_str(), channel)).map(|f| (*f).clone());
+            let mut findings = Vec::new();
+            match &filing {
+                None => findings.push(Finding::new(
+                    FindingCode::NotFiled,
+                    Severity::Error,
+                    format!("{}「{}」未向市府办公室备案（漏报）", channel.label_zh(), observation.target),
+                )),
+                Some(filing) if filing.status != FilingStatus::Running && is_live(observation) => {
+                    findings.push(Finding::new(
+                        FindingCode::ClosedButLive,
+                        Severity::Error,
+                        format!(
+                            "已备案为「{}」，但仍可访问、仍在发布（未及时履行关停注销程序）",
+                            filing.status.label_zh()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+            findings.retain(|f| self.exempts_code(&observation.target, "", f.code, today).is_none());
+            let (county, unit) = match &filing {
+                Some(filing) => (filing.county.clone(), filing.unit.clone()),
+                None => (state.county.clone(), observation.unit.clone()),
+            };
+            assessment.standing.insert(key, Standing { filing, findings, county, unit });
+        }
+        assessment.unmonitored = self
+            .filings
+            .iter()
+            .filter(|f| f.status == FilingStatus::Running && !observed.contains(&(f.name.clone(), f.channel)))
+            .filter(|f| self.exempts_code(&f.name, "", FindingCode::Unmonitored, today).is_none())
+            .cloned()
+            .collect();
+        assessment
+    }
+
+    /// The active exemption covering `finding` of `observation`, if any.
+    pub fn exempts(&self, observation: &Observation, finding: &Finding, today: Date) -> Option<&Exemption> {
+        self.exempts_code(&observation.target, scope_of(observation), finding.code, today)
+    }
+
+    pub fn exempts_code(&self, target: &str, scope: &str, code: FindingCode, today: Date) -> Option<&Exemption> {
+        self.exemptions.iter().find(|e| e.covers(target, scope, code, today))
+    }
+
+    /// The revocation refusing this agent or certificate, if any.
+    pub fn revoked(&self, agent: &str, serial: Option<&str>) -> Option<&Revocation> {
+        self.revocations.iter().find(|r| r.applies(agent, serial))
+    }
+
+    /// The active silence covering an alert with `labels`, if any.
+    pub fn silenced_by(&self, labels: &BTreeMap<String, String>, now: Timestamp) -> Option<&Silence> {
+        self.silences.iter().find(|s| s.silences(labels, now))
+    }
+}
+
+/// A site or account is live when it opens (and, for accounts, shows posts).
+fn is_live(observation: &Observation) -> bool {
+    let unreachable = observation.findings.iter().any(|f| {
+        matches!(f.code, FindingCode::SiteUnreachable | FindingCode::HttpError | FindingCode::AccountUnreachable)
+    });
+    !unreachable && (observation.kind == TargetKind::Site || observation.items().unwrap_or(0) > 0)
+}

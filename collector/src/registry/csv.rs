@@ -1,0 +1,275 @@
+//! The registry as the office keeps it, a spreadsheet: columns 名称, 平台, 责任单位, 县区,
+//! 备案日期, 状态 (English headers work too). Export is UTF-8 with a BOM and CRLF so Excel opens
+//! it; import also takes GBK (what Excel saves on Chinese Windows); an import with any bad row
+//! changes nothing and names every bad row; cells a spreadsheet would read as formulas go out
+//! as text.
+
+use std::collections::HashSet;
+
+use jiff::civil::Date;
+
+use super::{Channel, Filing, FilingStatus};
+
+/// CSV columns, in order, with the English names accepted too.
+const COLUMNS: [(&str, &str); 6] = [
+    ("名称", "name"),
+    ("平台", "platform"),
+    ("责任单位", "unit"),
+    ("县区", "county"),
+    ("备案日期", "filed_on"),
+    ("状态", "status"),
+];
+
+const NAME: usize = 0;
+const PLATFORM: usize = 1;
+const UNIT: usize = 2;
+const COUNTY: usize = 3;
+const FILED_ON: usize = 4;
+const STATUS: usize = 5;
+/// Columns a registry may leave out (a city's own list has no 县区; old lists no dates).
+const OPTIONAL: [usize; 2] = [COUNTY, FILED_ON];
+
+/// The registry as CSV for Excel: UTF-8 with a BOM, CRLF line ends.
+pub fn to_csv(filings: &[Filing]) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&COLUMNS.iter().map(|(zh, _)| *zh).collect::<Vec<_>>().join(","));
+    out.push_str("\r\n");
+    for filing in filings {
+        let row = [
+            filing.name.clone(),
+            filing.channel.label_zh().to_string(),
+            filing.unit.clone(),
+            filing.county.clone(),
+            filing.filed_on.map(|d| d.to_string()).unwrap_or_default(),
+            filing.status.label_zh().to_string(),
+        ];
+        out.push_str(&row.iter().map(|field| quote(field)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (or a DDE command) when they
+/// start it: Excel, WPS and LibreOffice all do.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as written: a would-be formula gets a leading `'`, which spreadsheets show as text
+/// (and [`from_csv`] strips again), and so does a cell that starts with `'` already, so that it
+/// comes back as it was; quoted when it holds a separator, quote or line break.
+fn quote(field: &str) -> String {
+    let neutral;
+    let field = if field.starts_with(FORMULA_STARTS) || field.starts_with('\'') {
+        neutral = format!("'{field}");
+        neutral.as_str()
+    } else {
+        field
+    };
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// Reads a registry CSV (UTF-8 with or without BOM, or GBK/GB18030). Every bad row is reported,
+/// by line, in Chinese; nothing is returned unless all rows are good.
+pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
+    let text = decode(bytes);
+    let rows = parse_rows(&text).map_err(|err| vec![err])?;
+    let Some((header, body)) = rows.split_first() else {
+        return Err(vec!["文件是空的：第一行应为表头 名称,平台,责任单位,县区,备案日期,状态".into()]);
+    };
+    let mut index = [None; 6];
+    for (position, cell) in header.1.iter().enumerate() {
+        let cell = cell.trim();
+        if let Some(column) = COLUMNS.iter().position(|(zh, en)| cell == *zh || cell.eq_ignore_ascii_case(en)) {
+            index[column] = Some(position);
+        }
+    }
+    let mut errors = Vec::new();
+    for (column, (zh, _)) in COLUMNS.iter().enumerate() {
+        if index[column].is_none() && !OPTIONAL.contains(&column) {
+            errors.push(format!("第 {} 行（表头）缺少「{zh}」列", header.0));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut filings: Vec<Filing> = Vec::new();
+    // Registries run to tens of thousands of rows: duplicates are found by hashing, not by a
+    // scan per row.
+    let mut seen: HashSet<(String, Channel)> = HashSet::new();
+    for (line, cells) in body {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |column: usize| index[column].and_then(|i| cells.get(i)).map(|c| unneutral(c).trim()).unwrap_or("");
+        let mut problems = Vec::new();
+        let name = cell(NAME);
+        if name.is_empty() {
+            problems.push("名称为空".to_string());
+        }
+        let channel = Channel::parse(cell(PLATFORM)).map_err(|e| problems.push(e)).ok();
+        let unit = cell(UNIT);
+        if unit.is_empty() {
+            problems.push("责任单位为空".to_string());
+        }
+        let filed_on = match cell(FILED_ON) {
+            "" => None,
+            text => match xunjian_shared::time::parse::date_cell(text, Date::constant(2100, 1, 1)) {
+                Some(published) => Some(published.date),
+                None => {
+                    problems.push(format!("备案日期「{text}」无法识别：应写成 2019-06-28"));
+                    None
+                }
+            },
+        };
+        let status = FilingStatus::parse(cell(STATUS)).map_err(|e| problems.push(e)).ok();
+        if let (Some(channel), true) = (channel, problems.is_empty())
+            && !seen.insert((name.to_string(), channel))
+        {
+            problems.push(format!("与前面的行重复：{name}（{}）", channel.label_zh()));
+        }
+        match (channel, status) {
+            (Some(channel), Some(status)) if problems.is_empty() => filings.push(Filing {
+                name: name.to_string(),
+                channel,
+                unit: unit.to_string(),
+                county: cell(COUNTY).to_string(),
+                filed_on,
+                status,
+            }),
+            _ => errors.push(format!("第 {line} 行：{}", problems.join("；"))),
+        }
+    }
+    if errors.is_empty() { Ok(filings) } else { Err(errors) }
+}
+
+/// A cell without the `'` that [`quote`] put before a would-be formula or a `'`.
+fn unneutral(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
+        _ => cell,
+    }
+}
+
+fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        // Excel on Chinese Windows saves CSV as GBK; GB18030 decodes it and more.
+        Err(_) => encoding_rs::GB18030.decode_without_bom_handling(bytes).0.into_owned(),
+    }
+}
+
+/// RFC 4180 rows with their first line number: quoted fields, doubled quotes, CRLF or LF.
+fn parse_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let mut rows = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut row_line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push((row_line, std::mem::take(&mut row)));
+                line += 1;
+                row_line = line;
+            }
+            ('\n', true) => {
+                line += 1;
+                field.push(c);
+            }
+            (other, _) => field.push(other),
+        }
+    }
+    if quoted {
+        return Err(format!("第 {row_line} 行：引号没有闭合"));
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push((row_line, row));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xunjian_shared::config::Platform;
+
+    const CSV: &str = "名称,平台,责任单位,县区,备案日期,状态\n龙川县公共服务中心,微信,龙川县人民政府办公室,龙川县,2017-04-18,已关停\n\"河源市生态环境局\",新浪微博,市生态环境局,市直,2018/2/26,运行\n龙川县人民政府门户网站,网站,龙川县人民政府办公室,龙川县,,运行\n";
+
+    #[test]
+    fn reads_utf8_gbk_and_round_trips() {
+        let filings = from_csv(CSV.as_bytes()).unwrap();
+        assert_eq!(filings.len(), 3);
+        assert_eq!(filings[0].status, FilingStatus::Closed);
+        assert_eq!(filings[1].channel, Channel::Account(Platform::Weibo));
+        assert_eq!(filings[1].filed_on, Some(Date::constant(2018, 2, 26)));
+        assert_eq!(filings[2].channel, Channel::Website);
+        let gbk = encoding_rs::GBK.encode(CSV).0.into_owned();
+        assert_eq!(from_csv(&gbk).unwrap(), filings);
+        let exported = to_csv(&filings);
+        assert!(exported.starts_with('\u{feff}') && exported.contains("\r\n"));
+        assert_eq!(from_csv(exported.as_bytes()).unwrap(), filings);
+    }
+
+    #[test]
+    fn formulas_are_exported_as_text_and_imported_back() {
+        let names = [
+            "=cmd|' /C calc'!A0",
+            "+SUM(1+1)",
+            "-2+3",
+            "@HYPERLINK(\"http://evil\")",
+            "=1+1",
+            "'普通名称",
+            "'=引号开头",
+        ];
+        let filings: Vec<Filing> = names
+            .iter()
+            .map(|name| Filing {
+                name: name.to_string(),
+                channel: Channel::Website,
+                unit: "=单位".into(),
+                county: "县".into(),
+                filed_on: None,
+                status: FilingStatus::Running,
+            })
+            .collect();
+        let exported = to_csv(&filings);
+        for line in exported.lines().skip(1) {
+            let first = line.trim_start_matches('"');
+            assert!(!first.starts_with(FORMULA_STARTS), "a cell starts a formula: {line}");
+            assert!(line.contains(",'=单位,"), "{line}");
+        }
+        assert_eq!(from_csv(exported.as_bytes()).unwrap(), filings, "import strips the guard again");
+    }
+
+    #[test]
+    fn every_bad_row_is_named_and_nothing_is_taken() {
+        let bad = "名称,平台,责任单位,备案日期,状态\n甲,微信,单位甲,2019-01-01,运行\n乙,QQ空间,单位乙,2019-01-01,运行\n,微信,,昨天,停了\n甲,微信,单位甲,,运行\n";
+        let errors = from_csv(bad.as_bytes()).unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].starts_with("第 3 行：平台「QQ空间」无法识别"), "{}", errors[0]);
+        assert!(errors[1].starts_with("第 4 行：名称为空；责任单位为空；备案日期「昨天」无法识别"), "{}", errors[1]);
+        assert!(errors[1].contains("状态「停了」无法识别"));
+        assert!(errors[2].contains("重复"), "{}", errors[2]);
+        assert_eq!(from_csv("名称,平台\n".as_bytes()).unwrap_err().len(), 2, "missing 责任单位 and 状态 columns");
+        assert!(
+            from_csv("名称,平台,责任单位,状态\n\"甲,微信,单位,运行\n".as_bytes()).unwrap_err()[0]
+                .contains("引号没有闭合")
+        );
+    }
+}

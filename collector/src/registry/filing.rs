@@ -1,0 +1,86 @@
+//! What is filed (备案): a site or an account on a platform, its unit, county and status.
+
+use jiff::civil::Date;
+use xunjian_shared::config::Platform;
+use xunjian_shared::wire::{Observation, TargetKind};
+
+/// What a filing is for: a website, or an account on a platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    Website,
+    Account(Platform),
+}
+
+impl Channel {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Channel::Website => "网站",
+            Channel::Account(platform) => platform.label_zh(),
+        }
+    }
+
+    /// The label an observation's `platform` carries ('' for sites).
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            Channel::Website => "",
+            Channel::Account(platform) => platform.as_str(),
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Channel, String> {
+        match text.trim() {
+            "网站" | "政府网站" | "website" | "site" => Ok(Channel::Website),
+            other => Platform::parse(other).map(Channel::Account).map_err(|_| {
+                format!("平台「{other}」无法识别：应为 网站、微信、新浪微博、抖音、今日头条、移动客户端 或 其他")
+            }),
+        }
+    }
+
+    pub fn of(observation: &Observation) -> Option<Channel> {
+        match observation.kind {
+            TargetKind::Site => Some(Channel::Website),
+            TargetKind::Account => {
+                observation.platform.as_deref().and_then(|p| Platform::parse(p).ok()).map(Channel::Account)
+            }
+        }
+    }
+}
+
+xunjian_shared::closed_set! {
+    /// 状态 of a filing: its metric label and its word in the registry.
+    pub enum FilingStatus: &'static str {
+        Running = "running" => "运行",
+        Closing = "closing" => "关停中",
+        Closed = "closed" => "已关停",
+    }
+}
+
+impl FilingStatus {
+    pub fn metric_label(self) -> &'static str {
+        self.as_str()
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        self.info()
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<FilingStatus, String> {
+        match text.trim() {
+            "运行" | "正常" | "running" => Ok(FilingStatus::Running),
+            "关停中" | "注销中" | "closing" => Ok(FilingStatus::Closing),
+            "已关停" | "已注销" | "关停" | "注销" | "closed" => Ok(FilingStatus::Closed),
+            other => Err(format!("状态「{other}」无法识别：应为 运行、关停中 或 已关停")),
+        }
+    }
+}
+
+/// One filed site or account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filing {
+    pub name: String,
+    pub channel: Channel,
+    pub unit: String,
+    pub county: String,
+    pub filed_on: Option<Date>,
+    pub status: FilingStatus,
+}
