@@ -31,7 +31,7 @@ impl From<ChangeError> for AdminError {
 }
 
 fn open(database: &Path) -> Result<rusqlite::Connection, AdminError> {
-    filings::open_for_cli(database).map_err(AdminError::Failed)
+    filings::open_connection(database).map_err(AdminError::Failed)
 }
 
 /// Replaces the registry with `file`'s rows; nothing changes unless every row is good.

@@ -152,7 +152,7 @@ pub async fn run(
     counters: CollectorCounters,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let opened = crate::store::filings::open_for_cli(&database).map_err(|e| e.to_string()).and_then(|connection| {
+    let opened = crate::store::filings::open_connection(&database).map_err(|e| e.to_string()).and_then(|connection| {
         let alerts = load(&connection).map_err(|e| e.to_string())?;
         Ok((connection, alerts))
     });

@@ -521,9 +521,9 @@ pub fn audit_log(connection: &Connection, limit: usize) -> Result<Vec<AuditEntry
     rows.collect::<Result<_, _>>().map_err(write)
 }
 
-/// Opens the database for the CLI: same configuration and migrations as the collector's, and
-/// patient with the running collector's writer.
-pub fn open_for_cli(path: &std::path::Path) -> Result<Connection, StoreError> {
+/// Opens a connection beside the writer's (the CLI's, the alert loop's): same configuration and
+/// migrations as the collector's, and patient with the running collector's writer.
+pub fn open_connection(path: &std::path::Path) -> Result<Connection, StoreError> {
     let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
     let mut connection = Connection::open(path).map_err(open_error)?;
     super::schema::configure(&connection).map_err(open_error)?;
@@ -564,8 +564,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("x.db");
-        let mut collector = open_for_cli(&path).unwrap();
-        let mut cli = open_for_cli(&path).unwrap();
+        let mut collector = open_connection(&path).unwrap();
+        let mut cli = open_connection(&path).unwrap();
         let seen = data_version(&collector);
         let now = Timestamp::from_second(1_790_000_000).unwrap();
 
