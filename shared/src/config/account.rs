@@ -149,7 +149,7 @@ pub(crate) fn read_account(
         let items = pointer("items", true);
         let date = pointer("date", true);
         let comments = pointer("comments", false);
-        json.finish(&["url", "items", "date", "comments"], problems);
+        json.finish(problems);
         Some(AccountSource::Json { url: url?, items: items?, date: date?, comments })
     });
     let page = table.table("page", problems).map(|mut page| {
@@ -158,13 +158,12 @@ pub(crate) fn read_account(
         let item_selector = selector("item_selector", true);
         let date_selector = selector("date_selector", false);
         let comments_selector = selector("comments_selector", false);
-        page.finish(&["url", "item_selector", "date_selector", "comments_selector"], problems);
+        page.finish(problems);
         Some(AccountSource::Page { url: url?, item_selector: item_selector?, date_selector, comments_selector })
     });
     let origin = table.origin.clone();
     let path = table.path.clone();
-    table
-        .finish(&["name", "platform", "unit", "max_age_days", "interval", "timeout", "feed", "json", "page"], problems);
+    table.finish(problems);
     // Count sources as written, valid or not, so a broken [account.json] is not also "no source".
     let written = usize::from(feed_written) + usize::from(json.is_some()) + usize::from(page.is_some());
     let source = match written {

@@ -194,8 +194,6 @@ pub struct ColumnConfig {
     pub date_selector: Option<SelectorList>,
 }
 
-const TOP_KEYS: &[&str] =
-    &["agent", "probe", "limits", "thresholds", "site", "account", "collector", "calendar", "wording", "spool"];
 const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector", "spool"];
 
 impl AgentConfig {
@@ -286,7 +284,7 @@ fn read_agent_config(
                 );
             }
         }
-        table.finish(&["interval", "timeout", "column_interval", "audit_interval", "user_agent", "ca_file"], problems);
+        table.finish(problems);
     }
 
     let limits = top.table("limits", problems).map(|table| read_limits(table, problems)).unwrap_or_default();
@@ -322,7 +320,7 @@ fn read_agent_config(
         .unwrap_or_else(Calendar::china);
     let wording_dictionary = top.table("wording", problems).and_then(|mut table| {
         let file = table.file("dictionary", base_dir, false, " (a TSV file: wrong<TAB>right[<TAB>severity])", problems);
-        table.finish(&["dictionary"], problems);
+        table.finish(problems);
         file
     });
     let mut spool_dir: Option<std::path::PathBuf> = None;
@@ -332,9 +330,9 @@ fn read_agent_config(
         if let Some(bytes) = table.whole_number("max_bytes", " bytes", 1 << 20, 1 << 40, problems) {
             spool_max_bytes = bytes;
         }
-        table.finish(&["dir", "max_bytes"], problems);
+        table.finish(problems);
     }
-    top.finish(TOP_KEYS, problems);
+    top.finish(problems);
     let agent = agent?;
     let spool = SpoolConfig {
         dir: spool_dir.unwrap_or_else(|| {
@@ -383,7 +381,7 @@ fn read_collector_link(mut table: Table<'_>, base_dir: &Path, problems: &mut Pro
     };
     let (ca, cert, key) = (file("ca"), file("cert"), file("key"));
     let origin = table.origin.clone();
-    table.finish(&["url", "fallback_url", "ca", "cert", "key"], problems);
+    table.finish(problems);
     if let Some(url) = &url
         && url.scheme() != "https"
     {
@@ -410,7 +408,7 @@ fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentI
                 None
             }
         });
-    table.finish(&["id", "county", "metrics_listen"], problems);
+    table.finish(problems);
     Some(AgentIdentity { id: id?, county: county?, metrics_listen })
 }
 
@@ -431,17 +429,7 @@ fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
     if let Some(allow) = table.boolean("allow_private_redirects", problems) {
         limits.allow_private_redirects = allow;
     }
-    table.finish(
-        &[
-            "max_body_bytes",
-            "max_redirects",
-            "per_host_concurrency",
-            "concurrency",
-            "dead_links_max",
-            "allow_private_redirects",
-        ],
-        problems,
-    );
+    table.finish(problems);
     limits
 }
 
@@ -475,7 +463,7 @@ fn read_site(
             channel::read_interaction(channel, column_probe, thresholds, &mut seen_channels, problems)
         })
         .collect();
-    table.finish(&["name", "unit", "url", "interval", "timeout", "column", "interaction"], problems);
+    table.finish(problems);
     Some(SiteConfig {
         name: name?.0.trim().to_string(),
         unit: unit?.0.trim().to_string(),
@@ -511,10 +499,7 @@ fn read_column(
     let probe = read_probe(&mut table, inherited, problems);
     let item_selector = selector(&mut table, "item_selector", false, problems);
     let date_selector = selector(&mut table, "date_selector", false, problems);
-    table.finish(
-        &["name", "url", "kind", "max_age_days", "interval", "timeout", "item_selector", "date_selector"],
-        problems,
-    );
+    table.finish(problems);
     let (kind, kind_inferred) = kind?;
     Some(ColumnConfig {
         name: name?.0.trim().to_string(),

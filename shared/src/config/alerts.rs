@@ -185,10 +185,7 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
     for mut rule in table.tables("rule", problems) {
         let name = rule_name(&mut rule, "name", true, problems);
         let change = read_change(&mut rule, problems);
-        rule.finish(
-            &["name", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes", "days"],
-            problems,
-        );
+        rule.finish(problems);
         if let Some(name) = name {
             config.rules.push(RuleSetting { name, change });
         }
@@ -205,13 +202,7 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
                 "an override needs county, target or rule; to change a rule everywhere use [[alerts.rule]]",
             );
         }
-        over.finish(
-            &[
-                "county", "target", "rule", "enabled", "severity", "for", "labels", "failures", "ratio", "minutes",
-                "days",
-            ],
-            problems,
-        );
+        over.finish(problems);
         config.overrides.push(RuleOverride { county, target, rule, change });
     }
     let mut names: Vec<String> = Vec::new();
@@ -227,25 +218,9 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
             names.push(found.name.clone());
             config.notifiers.push(found);
         }
-        notifier.finish(
-            &[
-                "name",
-                "type",
-                "url",
-                "secret",
-                "secret_file",
-                "counties",
-                "min_severity",
-                "rate_limit_per_minute",
-                "send_resolved",
-            ],
-            problems,
-        );
+        notifier.finish(problems);
     }
-    table.finish(
-        &["evaluation_interval", "repeat_interval", "status_page_url", "rule", "override", "notifier"],
-        problems,
-    );
+    table.finish(problems);
     config
 }
 

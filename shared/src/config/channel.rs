@@ -52,19 +52,7 @@ pub(crate) fn read_interaction(
         table.strings("simple_keywords", problems).unwrap_or_default().into_iter().map(|(text, _)| text).collect();
     let item_selector = selector(&mut table, "item_selector", false, problems);
     let probe = read_probe(&mut table, inherited, problems);
-    table.finish(
-        &[
-            "name",
-            "url",
-            "reply_limit_working_days",
-            "simple_reply_limit_working_days",
-            "simple_keywords",
-            "item_selector",
-            "interval",
-            "timeout",
-        ],
-        problems,
-    );
+    table.finish(problems);
     Some(InteractionConfig {
         name: name?.0.trim().to_string(),
         url: url?,
@@ -111,11 +99,11 @@ pub(crate) fn read_calendar(mut table: Table<'_>, problems: &mut Problems) -> cr
         if year.is_none() && !year_table.get_peek("year") {
             problems.push(&year_table.origin, &year_table.key_path("year"), "missing; this key is required");
         }
-        year_table.finish(&["year", "holidays", "workdays"], problems);
+        year_table.finish(problems);
         if let Some(year) = year {
             calendar.set_year(year, schedule);
         }
     }
-    table.finish(&["year"], problems);
+    table.finish(problems);
     calendar
 }

@@ -181,7 +181,7 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
         if let Some(value) = table.duration("dedupe_window", day, 3650 * day, problems) {
             dedupe_window = value;
         }
-        table.finish(&["database", "series_expiry", "dedupe_window"], problems);
+        table.finish(problems);
     }
 
     let push = match top.table("push", problems) {
@@ -202,24 +202,7 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
                 .unwrap_or(DEFAULT_READ_TIMEOUT);
             let limits = push_limits(&mut table, problems);
             let agents = agent_bindings(&mut table, problems);
-            table.finish(
-                &[
-                    "listen",
-                    "ca",
-                    "cert",
-                    "key",
-                    "max_body_bytes",
-                    "max_batches_per_minute",
-                    "read_timeout",
-                    "max_subjects_per_agent",
-                    "max_observations_per_batch",
-                    "max_name_chars",
-                    "max_text_bytes",
-                    "max_list_entries",
-                    "agent",
-                ],
-                problems,
-            );
+            table.finish(problems);
             // No `?` here: it would return before the other tables are read and checked.
             match (listen, ca, cert, key) {
                 (Some(listen), Some(ca), Some(cert), Some(key)) => Some(PushListener {
@@ -259,7 +242,7 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
                 None
             };
             let admin_token = admin_token(&mut table, base, problems);
-            table.finish(&["listen", "cert", "key", "admin_token_file"], problems);
+            table.finish(problems);
             listen.map(|listen| WebListener { listen, tls, admin_token })
         }
         None => Some(WebListener {
@@ -272,7 +255,7 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
         Some(table) => super::alerts::read_alerts(table, base, problems),
         None => super::alerts::AlertsConfig::default(),
     };
-    top.finish(&["collector", "push", "web", "alerts"], problems);
+    top.finish(problems);
     Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts })
 }
 
@@ -331,7 +314,7 @@ fn agent_bindings(table: &mut Table<'_>, problems: &mut Problems) -> Vec<AgentBi
         {
             problems.push(origin, &entry.key_path("county"), "empty; write the county's name, e.g. \"龙川县\"");
         }
-        entry.finish(&["id", "county"], problems);
+        entry.finish(problems);
         if let (Some((id, _)), Some((county, _))) = (id, county) {
             bindings.push(AgentBinding { id: id.trim().to_string(), county: county.trim().to_string() });
         }

@@ -22,12 +22,15 @@ impl Problems {
     }
 }
 
-/// A table being read: tracks which keys were used, so the rest can be reported as unknown.
+/// A table being read: tracks which keys were used, so the rest can be reported as unknown, and
+/// which keys the readers asked for, present or not: the table's known keys, named once, where
+/// they are read (what "did you mean" suggests from).
 pub(crate) struct Table<'n> {
     pub path: String,
     pub origin: Origin,
     entries: &'n [Entry],
     used: Vec<bool>,
+    asked: Vec<String>,
 }
 
 impl<'n> Table<'n> {
@@ -39,6 +42,7 @@ impl<'n> Table<'n> {
                 origin: node.origin.clone(),
                 entries,
                 used: vec![false; entries.len()],
+                asked: Vec::new(),
             }),
             other => {
                 problems.push(&node.origin, path, format!("expected a table, got {}", other.type_name()));
@@ -52,6 +56,7 @@ impl<'n> Table<'n> {
     }
 
     pub fn get(&mut self, key: &str) -> Option<&'n Node> {
+        self.ask(key);
         let index = self.entries.iter().position(|entry| entry.key == key)?;
         self.used[index] = true;
         Some(&self.entries[index].node)
@@ -129,7 +134,14 @@ impl<'n> Table<'n> {
         Some((text, origin))
     }
 
-    pub fn get_peek(&self, key: &str) -> bool {
+    fn ask(&mut self, key: &str) {
+        if !self.asked.iter().any(|asked| asked == key) {
+            self.asked.push(key.to_string());
+        }
+    }
+
+    pub fn get_peek(&mut self, key: &str) -> bool {
+        self.ask(key);
         self.entries.iter().any(|entry| entry.key == key)
     }
 
@@ -266,14 +278,15 @@ impl<'n> Table<'n> {
         }
     }
 
-    /// Records every key that no getter asked for, suggesting the nearest known key.
-    pub fn finish(self, known: &[&str], problems: &mut Problems) {
+    /// Records every key that no getter used, suggesting the nearest key the readers asked for.
+    pub fn finish(self, problems: &mut Problems) {
+        let known: Vec<&str> = self.asked.iter().map(String::as_str).collect();
         for (entry, used) in self.entries.iter().zip(&self.used) {
             if *used {
                 continue;
             }
             let path = if self.path.is_empty() { entry.key.clone() } else { format!("{}.{}", self.path, entry.key) };
-            let message = match nearest(&entry.key, known) {
+            let message = match nearest(&entry.key, &known) {
                 Some(suggestion) => format!("unknown key \"{}\"; did you mean \"{suggestion}\"?", entry.key),
                 None => format!("unknown key \"{}\"; known keys here: {}", entry.key, known.join(", ")),
             };

@@ -70,23 +70,6 @@ impl Thresholds {
         }
     }
 
-    pub(crate) const KEYS: &'static [&'static str] = &[
-        "home_max_age_days",
-        "news_max_age_days",
-        "notice_max_age_days",
-        "policy_max_age_days",
-        "planning_max_age_days",
-        "other_max_age_days",
-        "tls_expiry_warning_days",
-        "stale_key_columns_veto",
-        "stale_columns_veto",
-        "blank_columns_veto",
-        "account_max_age_days",
-        "reply_limit_working_days",
-        "simple_reply_limit_working_days",
-        "unanswered_veto_days",
-    ];
-
     pub(crate) fn read(mut table: Table<'_>, problems: &mut Problems) -> Self {
         let mut thresholds = Thresholds::default();
         let fields: [(&str, &mut u32, &str); 14] = [
@@ -110,7 +93,7 @@ impl Thresholds {
                 *slot = u32::try_from(value).unwrap_or(u32::MAX);
             }
         }
-        table.finish(Self::KEYS, problems);
+        table.finish(problems);
         thresholds
     }
 }
