@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes agent/src/extract/entities.rs: every HTML5 named character reference.
+"""Writes shared/src/markup/entities.rs: every HTML5 named character reference.
 
 Source: the WHATWG list (https://html.spec.whatwg.org/entities.json), read either from that
 JSON file or from the copy the `web_atoms` crate ships (its entities.rs), e.g.
@@ -32,5 +32,5 @@ lines = [
 for name in sorted(entries):
     lines.append("    (%s, %s)," % (rust_string(name) if ";" not in name else '"%s"' % name, rust_string(entries[name])))
 lines.append("];")
-open("agent/src/extract/entities.rs", "w", encoding="utf-8").write("\n".join(lines) + "\n")
+open("shared/src/markup/entities.rs", "w", encoding="utf-8").write("\n".join(lines) + "\n")
 print(f"{len(entries)} names")

@@ -417,8 +417,8 @@ impl Collector for AlertCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut firing: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
         for name in xunjian_shared::config::alerts::RULE_NAMES {
-            for severity in ["critical", "warning", "info"] {
-                firing.insert((name, severity), 0);
+            for severity in xunjian_shared::config::AlertSeverity::ALL {
+                firing.insert((name, severity.as_str()), 0);
             }
         }
         let alerts = self.alerts.current();

@@ -1,5 +1,6 @@
 //! The agent's own HTML parser against html5ever (through scraper), on every corpus page: the
-//! same visible text and the same number of list items. The own parser is kept for its dense
+//! same visible text, the same number of list items and the same link targets (`href`, where
+//! character references in attributes follow their own rule). The own parser is kept for its dense
 //! node ids, bounded depth and zero dependencies (ARCHITECTURE.md); this test is what says it
 //! reads pages as a conforming parser does.
 
@@ -21,11 +22,15 @@ fn words(pieces: impl Iterator<Item = String>) -> String {
         .join(" ")
 }
 
-fn own(text: &str) -> (String, usize) {
+fn own(text: &str) -> (String, usize, Vec<String>) {
     let document = Document::parse(text);
     let mut pieces = Vec::new();
     let mut items = 0;
+    let mut links = Vec::new();
     for node in document.descendants(Document::ROOT) {
+        if let Some(href) = document.element(node).filter(|e| e.name == "a").and_then(|e| e.attr("href")) {
+            links.push(href.to_string());
+        }
         match &document.node(node).data {
             NodeData::Element(element) if element.name == "li" && !document.is_hidden(node) => items += 1,
             NodeData::Text(text)
@@ -36,14 +41,18 @@ fn own(text: &str) -> (String, usize) {
             _ => {}
         }
     }
-    (words(pieces.into_iter()), items)
+    (words(pieces.into_iter()), items, links)
 }
 
-fn reference(text: &str) -> (String, usize) {
+fn reference(text: &str) -> (String, usize, Vec<String>) {
     let html = Html::parse_document(text);
     let mut pieces = Vec::new();
     let mut items = 0;
+    let mut links = Vec::new();
     for node in html.tree.root().descendants() {
+        if let Some(href) = node.value().as_element().filter(|e| e.name() == "a").and_then(|e| e.attr("href")) {
+            links.push(href.to_string());
+        }
         let hidden = || node.ancestors().any(|a| a.value().as_element().is_some_and(|e| unseen(e.name())));
         match node.value() {
             Node::Element(element) if element.name() == "li" && !hidden() => items += 1,
@@ -51,7 +60,7 @@ fn reference(text: &str) -> (String, usize) {
             _ => {}
         }
     }
-    (words(pieces.into_iter()), items)
+    (words(pieces.into_iter()), items, links)
 }
 
 #[test]
@@ -61,8 +70,17 @@ fn own_parser_reads_the_corpus_as_html5ever_does() {
     let (mut characters, mut list_items) = (0, 0);
     for page in &manifest.page {
         let decoded = charset::decode(&page.bytes(), Some(&page.content_type));
-        let (own_text, own_items) = own(&decoded.text);
-        let (reference_text, reference_items) = reference(&decoded.text);
+        let (own_text, own_items, own_links) = own(&decoded.text);
+        let (reference_text, reference_items, reference_links) = reference(&decoded.text);
+        if own_links != reference_links {
+            let first = own_links.iter().zip(&reference_links).find(|(a, b)| a != b);
+            differences.push(format!(
+                "{}: {} links, html5ever {}; first difference {first:?}",
+                page.file,
+                own_links.len(),
+                reference_links.len()
+            ));
+        }
         characters += reference_text.chars().count();
         list_items += reference_items;
         if own_items != reference_items {

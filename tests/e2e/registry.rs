@@ -174,6 +174,10 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
         unmonitored.iter().all(|f| f["name"] != "紫金县文明办").then_some(())
     })
     .await;
+    // An unknown path answers like every refusal.
+    let (status, _, missing) = http_get(&format!("{web}/api/v1/no-such-thing"), None).await;
+    let missing: Value = serde_json::from_str(&missing).unwrap();
+    assert_eq!((status, missing["error"].as_str()), (404, Some("not_found")), "{missing}");
     let (_, _, body) = http_get(&format!("{web}/api/v1/audit"), None).await;
     let audit: Value = serde_json::from_str(&body).unwrap();
     let entries: Vec<(&str, &str)> = audit

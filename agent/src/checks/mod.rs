@@ -184,7 +184,8 @@ pub struct Ctx {
     pages: Memo<Url, Arc<Fetched>>,
     documents: Memo<Url, Option<Arc<Document>>>,
     readings: Memo<Url, Arc<ListReading>>,
-    accounts: Memo<Url, Arc<Result<AccountReading, String>>>,
+    /// By account name and URL: two accounts may share an API URL with different pointers.
+    accounts: Memo<(String, Url), Arc<Result<AccountReading, String>>>,
     links: Memo<Url, LinkOutcome>,
 }
 
@@ -265,7 +266,8 @@ impl Ctx {
     /// The posts of `subject`'s account source, read once per round (the update and the
     /// interaction checks share it); Err says, in a report's words, why it could not be read.
     pub async fn account(&self, subject: &Subject) -> Arc<Result<AccountReading, String>> {
-        self.accounts.get_or_init(subject.url.clone(), || async { Arc::new(self.read_account(subject).await) }).await
+        let key = (subject.target.clone(), subject.url.clone());
+        self.accounts.get_or_init(key, || async { Arc::new(self.read_account(subject).await) }).await
     }
 
     async fn read_account(&self, subject: &Subject) -> Result<AccountReading, String> {

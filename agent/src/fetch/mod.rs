@@ -38,17 +38,30 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum FetchSetupError {
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
-    #[error("probe.ca_file: {}: {reason}; give a PEM file of CA certificates", path.display())]
-    Roots { path: std::path::PathBuf, reason: String },
+    #[error("probe.ca_file: {}: cannot read: {source}", path.display())]
+    RootsUnreadable {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("probe.ca_file: {}: not PEM: {source}; give a PEM file of CA certificates", path.display())]
+    RootsInvalid {
+        path: std::path::PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("probe.ca_file: {}: contains no certificate; give a PEM file of CA certificates", path.display())]
+    RootsEmpty { path: std::path::PathBuf },
 }
 
 /// Reads the extra trusted roots of `[probe] ca_file`.
 pub fn load_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, FetchSetupError> {
-    let roots_error = |reason: String| FetchSetupError::Roots { path: path.to_path_buf(), reason };
-    let pem = std::fs::read(path).map_err(|err| roots_error(format!("cannot read: {err}")))?;
-    let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| roots_error(format!("not PEM: {err}")))?;
+    let path_buf = || path.to_path_buf();
+    let pem = std::fs::read(path).map_err(|source| FetchSetupError::RootsUnreadable { path: path_buf(), source })?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|source| FetchSetupError::RootsInvalid { path: path_buf(), source })?;
     if roots.is_empty() {
-        return Err(roots_error("contains no certificate".into()));
+        return Err(FetchSetupError::RootsEmpty { path: path_buf() });
     }
     Ok(roots)
 }

@@ -27,6 +27,14 @@ impl Channel {
         }
     }
 
+    /// The platform as observations name it (wechat, weibo …); None for a website.
+    pub fn platform(self) -> Option<String> {
+        match self {
+            Channel::Website => None,
+            Channel::Account(platform) => Some(platform.as_str().to_string()),
+        }
+    }
+
     pub(crate) fn parse(text: &str) -> Result<Channel, String> {
         match text.trim() {
             "网站" | "政府网站" | "website" | "site" => Ok(Channel::Website),

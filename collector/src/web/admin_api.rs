@@ -66,7 +66,7 @@ fn filing_view(filing: &Filing) -> FilingView {
     FilingView {
         name: filing.name.clone(),
         channel: filing.channel.label_zh().to_string(),
-        platform: Some(filing.channel.metric_label()).filter(|p| !p.is_empty()).map(String::from),
+        platform: filing.channel.platform(),
         unit: filing.unit.clone(),
         county: filing.county.clone(),
         filed_on: filing.filed_on,

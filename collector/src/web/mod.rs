@@ -10,7 +10,6 @@
 mod admin_api;
 mod status_page;
 
-use crate::view::View;
 use std::sync::Arc;
 
 use axum::Router;
@@ -21,13 +20,14 @@ use axum::routing::get;
 use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{
-    AgentStatus, ExemptedFinding, ExemptionStatus, FiledTarget, RegistryFinding, RegistryStatus, StatusReport,
-    TargetStatus,
+    AgentStatus, ApiError, ExemptedFinding, ExemptionStatus, FiledTarget, RegistryFinding, RegistryStatus,
+    StatusReport, TargetStatus,
 };
 
 use crate::metrics::{self, Metrics};
 use crate::registry::Exemption;
 use crate::store::Store;
+use crate::view::View;
 
 #[derive(Clone)]
 pub struct WebState {
@@ -119,7 +119,20 @@ pub fn router(state: WebState) -> Router {
         .route("/api/v1/alerts", get(alerts_api))
         .route("/api/v1/notifications", get(notifications_api))
         .merge(admin_api::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// Unknown paths and methods answer like every other refusal: an `ApiError`.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let detail = format!("没有这个地址：{}；接口见 README（/api/v1/status、/metrics …）", uri.path());
+    (StatusCode::NOT_FOUND, axum::Json(ApiError::new("not_found", detail))).into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let detail = format!("{} 不支持 {method} 请求", uri.path());
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(ApiError::new("method_not_allowed", detail))).into_response()
 }
 
 async fn status_page(State(state): State<WebState>) -> Response {
@@ -225,7 +238,7 @@ fn registry_status(view: &View<'_>) -> RegistryStatus {
             findings.push(RegistryFinding {
                 target: target.clone(),
                 channel: channel.label_zh().to_string(),
-                platform: Some(channel.metric_label()).filter(|p| !p.is_empty()).map(String::from),
+                platform: channel.platform(),
                 unit: standing.unit.clone(),
                 county: standing.county.clone(),
                 filed_status: standing.filing.as_ref().map(|f| f.status.label_zh().to_string()),

@@ -474,14 +474,14 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
                 let quote = bytes[at];
                 let value_start = at + 1;
                 let value_end = memchr(quote, &bytes[value_start..]).map(|i| value_start + i).unwrap_or(bytes.len());
-                value = decode_entities(&text[value_start..value_end]);
+                value = decode_attribute(&text[value_start..value_end]);
                 at = (value_end + 1).min(bytes.len());
             } else {
                 let value_start = at;
                 while at < bytes.len() && !bytes[at].is_ascii_whitespace() && bytes[at] != b'>' {
                     at += 1;
                 }
-                value = decode_entities(&text[value_start..at]);
+                value = decode_attribute(&text[value_start..at]);
             }
         }
         if !attrs.iter().any(|(existing, _): &(String, String)| *existing == key) {
@@ -490,8 +490,18 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
     }
 }
 
-/// Decodes character references: numeric ones and every HTML5 named one.
+/// Decodes character references in text: numeric ones and every HTML5 named one.
 pub fn decode_entities(text: &str) -> String {
+    decode(text, false)
+}
+
+/// Decodes character references in an attribute value, where browsers leave a legacy name
+/// without `;` alone when a letter, digit or `=` follows: `?a=1&region=2` keeps its `&region`.
+pub fn decode_attribute(text: &str) -> String {
+    decode(text, true)
+}
+
+fn decode(text: &str, in_attribute: bool) -> String {
     if !text.contains('&') {
         return text.to_string();
     }
@@ -500,7 +510,7 @@ pub fn decode_entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        match decode_one(rest) {
+        match decode_one(rest, in_attribute) {
             Some((decoded, consumed)) => {
                 out.push_str(&decoded);
                 rest = &rest[consumed..];
@@ -515,7 +525,7 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
-fn decode_one(text: &str) -> Option<(String, usize)> {
+fn decode_one(text: &str, in_attribute: bool) -> Option<(String, usize)> {
     let body_end =
         text[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).map(|i| i + 1).unwrap_or(text.len());
     let body = &text[1..body_end];
@@ -528,7 +538,7 @@ fn decode_one(text: &str) -> Option<(String, usize)> {
         };
         return Some((numeric(code).to_string(), consumed));
     }
-    named(text)
+    named(text, in_attribute)
 }
 
 /// A numeric reference's character as HTML5 reads it: NUL, surrogates and numbers past Unicode
@@ -546,9 +556,9 @@ fn numeric(code: u32) -> char {
 }
 
 /// The longest HTML5 named reference `text` (from its `&`) starts with: a name with its `;`,
-/// or a legacy name without one, as browsers read text. Returns the characters and the bytes
-/// consumed.
-fn named(text: &str) -> Option<(String, usize)> {
+/// or a legacy name without one (not in an attribute when a letter, digit or `=` follows).
+/// Returns the characters and the bytes consumed.
+fn named(text: &str, in_attribute: bool) -> Option<(String, usize)> {
     // The longest name, `CounterClockwiseContourIntegral;`, has 31 characters before its `;`.
     const LONGEST: usize = 32;
     let after = &text.as_bytes()[1..];
@@ -559,7 +569,12 @@ fn named(text: &str) -> Option<(String, usize)> {
     {
         return Some((entities::NAMED[index].1.to_string(), run + 2));
     }
-    (2..=run).rev().find_map(|len| find(&text[1..=len]).map(|index| (entities::NAMED[index].1.to_string(), 1 + len)))
+    let (index, len) = (2..=run).rev().find_map(|len| find(&text[1..=len]).map(|index| (index, len)))?;
+    let next = after.get(len).copied();
+    if in_attribute && next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'=') {
+        return None;
+    }
+    Some((entities::NAMED[index].1.to_string(), 1 + len))
 }
 
 /// Byte ranges of `<![CDATA[ … ]]>` sections in `text`, for XML islands inside scripts.
@@ -596,6 +611,12 @@ mod tests {
         ] {
             assert_eq!(decode_entities(text), expected, "{text}");
         }
+        // In attributes a legacy name runs on into a query parameter: browsers leave it.
+        assert_eq!(decode_attribute("?a=1&region=2&copy=3&amp;x=4&lt;&notice"), "?a=1&region=2&copy=3&x=4<&notice");
+        assert_eq!(decode_attribute("&copy 2026&amp"), "© 2026&");
+        let document = Document::parse("<a href=\"list.jsp?a=1&region=44&para=2&amp;b=3\">x</a>");
+        let link = document.descendants(Document::ROOT).find_map(|n| document.element(n).and_then(|e| e.attr("href")));
+        assert_eq!(link, Some("list.jsp?a=1&region=44&para=2&b=3"));
     }
 
     fn outline(document: &Document) -> String {

@@ -159,10 +159,10 @@ pub fn post_date(text: &str, now: jiff::Timestamp) -> Option<Published> {
     date_cell(text, today).or_else(|| dates_in_text(text, today).into_iter().next())
 }
 
-/// Weibo's `Fri Nov 20 08:00:00 +0800 2026` (and the same without the weekday).
+/// Weibo's `Fri Nov 20 08:00:00 +0800 2026` (and the same without the weekday or the seconds).
 fn weibo_date(text: &str) -> Option<jiff::Timestamp> {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    ["%a %b %d %H:%M:%S %z %Y", "%b %d %H:%M:%S %z %Y"]
+    ["%a %b %d %H:%M:%S %z %Y", "%b %d %H:%M:%S %z %Y", "%a %b %d %H:%M %z %Y", "%b %d %H:%M %z %Y"]
         .into_iter()
         .find_map(|format| jiff::Timestamp::strptime(format, &text).ok())
 }
@@ -538,6 +538,7 @@ mod tests {
         check("2026-11-19T23:30:00Z", "2026-11-20T07:30:00+08:00");
         check("Fri Nov 20 08:00:00 +0800 2026", "2026-11-20T08:00:00+08:00");
         check("Nov 20 08:00:00 +0800 2026", "2026-11-20T08:00:00+08:00");
+        check("Fri Nov 20 08:00 +0800 2026", "2026-11-20T08:00:00+08:00");
         check("Fri Nov 20 00:00:00 -0500 2026", "2026-11-20T13:00:00+08:00");
         check("1795132800", "2026-11-20T08:00:00+08:00");
         check("1795132800000", "2026-11-20T08:00:00+08:00");
