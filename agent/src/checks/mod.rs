@@ -365,8 +365,8 @@ impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
     }
 }
 
-/// "距今 24 天" style phrasing shared by the freshness checks.
-pub(crate) fn age_phrase(age_days: i64) -> String {
+/// "距今 24 天": how a freshness finding says the age.
+fn age_phrase(age_days: i64) -> String {
     match age_days {
         0 => "当天有更新".to_string(),
         days => format!("距今 {days} 天"),

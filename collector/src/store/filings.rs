@@ -299,6 +299,19 @@ pub fn apply(
     Ok(outcome)
 }
 
+/// Ends a decision (`update` sets its end time and who ended it, by id): decisions are ended,
+/// never deleted.
+fn mark_ended(
+    transaction: &Transaction<'_>,
+    update: &str,
+    id: i64,
+    author: &str,
+    now: Timestamp,
+) -> Result<(), ChangeError> {
+    transaction.execute(update, params![now.as_second(), author.trim(), id]).map_err(write)?;
+    Ok(())
+}
+
 /// What a change did, for its answer and its audit row: the outcome, the author, the action and
 /// a description.
 type Recorded = (ChangeOutcome, String, &'static str, String);
@@ -308,80 +321,66 @@ fn replace_filings(
     filings: Vec<Filing>,
     author: String,
 ) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        require_author(&author)?;
-        let before = load(transaction)?.filings;
-        transaction.execute("DELETE FROM filings", []).map_err(write)?;
-        {
-            let mut insert = transaction
-                .prepare(
-                    "INSERT INTO filings (name, channel, unit, county, filed_on, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(write)?;
-            for filing in &filings {
-                insert
-                    .execute(params![
-                        filing.name,
-                        filing.channel.label_zh(),
-                        filing.unit,
-                        filing.county,
-                        filing.filed_on.map(|d| d.to_string()),
-                        filing.status.label_zh()
-                    ])
-                    .map_err(|err| match err {
-                        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                            ChangeError::Refused(format!(
-                                "重复的备案：{}（{}）",
-                                filing.name,
-                                filing.channel.label_zh()
-                            ))
-                        }
-                        other => ChangeError::Store(write(other)),
-                    })?;
-            }
+    require_author(&author)?;
+    let before = load(transaction)?.filings;
+    transaction.execute("DELETE FROM filings", []).map_err(write)?;
+    {
+        let mut insert = transaction
+            .prepare(
+                "INSERT INTO filings (name, channel, unit, county, filed_on, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(write)?;
+        for filing in &filings {
+            insert
+                .execute(params![
+                    filing.name,
+                    filing.channel.label_zh(),
+                    filing.unit,
+                    filing.county,
+                    filing.filed_on.map(|d| d.to_string()),
+                    filing.status.label_zh()
+                ])
+                .map_err(|err| match err {
+                    rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        ChangeError::Refused(format!("重复的备案：{}（{}）", filing.name, filing.channel.label_zh()))
+                    }
+                    other => ChangeError::Store(write(other)),
+                })?;
         }
-        let key = |f: &Filing| (f.name.clone(), f.channel);
-        let old: std::collections::HashMap<(String, Channel), &Filing> = before.iter().map(|f| (key(f), f)).collect();
-        let new: std::collections::HashSet<(String, Channel)> = filings.iter().map(key).collect();
-        let added = filings.iter().filter(|f| !old.contains_key(&key(f))).count();
-        let removed = before.iter().filter(|b| !new.contains(&key(b))).count();
-        let changed = filings.iter().filter(|f| old.get(&key(f)).is_some_and(|b| *b != *f)).count();
-        let detail = format!("导入备案 {} 条：新增 {added}，删除 {removed}，变更 {changed}", filings.len());
-        (ChangeOutcome::Filings { total: filings.len(), added, removed, changed }, author, "registry.replace", detail)
-    };
-    Ok(recorded)
+    }
+    let key = |f: &Filing| (f.name.clone(), f.channel);
+    let old: std::collections::HashMap<(String, Channel), &Filing> = before.iter().map(|f| (key(f), f)).collect();
+    let new: std::collections::HashSet<(String, Channel)> = filings.iter().map(key).collect();
+    let added = filings.iter().filter(|f| !old.contains_key(&key(f))).count();
+    let removed = before.iter().filter(|b| !new.contains(&key(b))).count();
+    let changed = filings.iter().filter(|f| old.get(&key(f)).is_some_and(|b| *b != *f)).count();
+    let detail = format!("导入备案 {} 条：新增 {added}，删除 {removed}，变更 {changed}", filings.len());
+    Ok((ChangeOutcome::Filings { total: filings.len(), added, removed, changed }, author, "registry.replace", detail))
 }
 
 fn add_exemption(transaction: &Transaction<'_>, new: ExemptionDraft, now: Timestamp) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        let code = new.code;
-        transaction
-            .execute(
-                "INSERT INTO exemptions (target, column_name, code, reason, author, created_at, until)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    new.target.trim(),
-                    new.column.trim(),
-                    code.as_str(),
-                    new.reason.trim(),
-                    new.author.trim(),
-                    now.as_second(),
-                    new.until.map(|d| d.to_string())
-                ],
-            )
-            .map_err(write)?;
-        let id = transaction.last_insert_rowid();
-        let scope = if new.column.trim().is_empty() { String::new() } else { format!("「{}」", new.column.trim()) };
-        let until = new.until.map(|d| format!("，至 {d}")).unwrap_or_default();
-        let detail = format!(
-            "豁免 #{id}：{}{scope} 的 {}，理由：{}{until}",
-            new.target.trim(),
-            code.as_str(),
-            new.reason.trim()
-        );
-        (ChangeOutcome::ExemptionAdded { id }, new.author, "exemption.add", detail)
-    };
-    Ok(recorded)
+    let code = new.code;
+    transaction
+        .execute(
+            "INSERT INTO exemptions (target, column_name, code, reason, author, created_at, until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new.target.trim(),
+                new.column.trim(),
+                code.as_str(),
+                new.reason.trim(),
+                new.author.trim(),
+                now.as_second(),
+                new.until.map(|d| d.to_string())
+            ],
+        )
+        .map_err(write)?;
+    let id = transaction.last_insert_rowid();
+    let scope = if new.column.trim().is_empty() { String::new() } else { format!("「{}」", new.column.trim()) };
+    let until = new.until.map(|d| format!("，至 {d}")).unwrap_or_default();
+    let detail =
+        format!("豁免 #{id}：{}{scope} 的 {}，理由：{}{until}", new.target.trim(), code.as_str(), new.reason.trim());
+    Ok((ChangeOutcome::ExemptionAdded { id }, new.author, "exemption.add", detail))
 }
 
 fn revoke_exemption(
@@ -390,54 +389,44 @@ fn revoke_exemption(
     author: String,
     now: Timestamp,
 ) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        require_author(&author)?;
-        let row: Option<(String, Option<i64>)> = transaction
-            .query_row("SELECT target, revoked_at FROM exemptions WHERE id = ?1", [id], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()
-            .map_err(write)?;
-        match row {
-            None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的豁免；用 exemption list 查看"))),
-            Some((_, Some(_))) => return Err(ChangeError::Refused(format!("豁免 #{id} 已经撤销过"))),
-            Some((target, None)) => {
-                transaction
-                    .execute(
-                        "UPDATE exemptions SET revoked_at = ?1, revoked_by = ?2 WHERE id = ?3",
-                        params![now.as_second(), author.trim(), id],
-                    )
-                    .map_err(write)?;
-                (
-                    ChangeOutcome::ExemptionRevoked { id },
-                    author,
-                    "exemption.revoke",
-                    format!("撤销豁免 #{id}（{target}）"),
-                )
-            }
+    require_author(&author)?;
+    let row: Option<(String, Option<i64>)> = transaction
+        .query_row("SELECT target, revoked_at FROM exemptions WHERE id = ?1", [id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()
+        .map_err(write)?;
+    Ok(match row {
+        None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的豁免；用 exemption list 查看"))),
+        Some((_, Some(_))) => return Err(ChangeError::Refused(format!("豁免 #{id} 已经撤销过"))),
+        Some((target, None)) => {
+            mark_ended(
+                transaction,
+                "UPDATE exemptions SET revoked_at = ?1, revoked_by = ?2 WHERE id = ?3",
+                id,
+                &author,
+                now,
+            )?;
+            (ChangeOutcome::ExemptionRevoked { id }, author, "exemption.revoke", format!("撤销豁免 #{id}（{target}）"))
         }
-    };
-    Ok(recorded)
+    })
 }
 
 fn add_silence(transaction: &Transaction<'_>, new: SilenceDraft, now: Timestamp) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        let (matchers, duration) = (new.matchers, new.duration);
-        let ends_at = now + jiff::SignedDuration::try_from(duration).unwrap_or_default();
-        let json = serde_json::to_string(&matchers)
-            .map_err(|source| ChangeError::Store(StoreError::Encode { what: "silence matchers", source }))?;
-        transaction
-            .execute(
-                "INSERT INTO silences (matchers, starts_at, ends_at, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?2)",
-                params![json, now.as_second(), ends_at.as_second(), new.reason.trim(), new.author.trim()],
-            )
-            .map_err(write)?;
-        let id = transaction.last_insert_rowid();
-        let shown: Vec<String> = matchers.iter().map(|m| m.to_string()).collect();
-        let detail = format!("静默 #{id}：{}，至 {ends_at}，理由：{}", shown.join(" "), new.reason.trim());
-        (ChangeOutcome::SilenceAdded { id, ends_at }, new.author, "silence.add", detail)
-    };
-    Ok(recorded)
+    let (matchers, duration) = (new.matchers, new.duration);
+    let ends_at = now + jiff::SignedDuration::try_from(duration).unwrap_or_default();
+    let json = serde_json::to_string(&matchers)
+        .map_err(|source| ChangeError::Store(StoreError::Encode { what: "silence matchers", source }))?;
+    transaction
+        .execute(
+            "INSERT INTO silences (matchers, starts_at, ends_at, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?2)",
+            params![json, now.as_second(), ends_at.as_second(), new.reason.trim(), new.author.trim()],
+        )
+        .map_err(write)?;
+    let id = transaction.last_insert_rowid();
+    let shown: Vec<String> = matchers.iter().map(|m| m.to_string()).collect();
+    let detail = format!("静默 #{id}：{}，至 {ends_at}，理由：{}", shown.join(" "), new.reason.trim());
+    Ok((ChangeOutcome::SilenceAdded { id, ends_at }, new.author, "silence.add", detail))
 }
 
 fn expire_silence(
@@ -446,32 +435,28 @@ fn expire_silence(
     author: String,
     now: Timestamp,
 ) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        require_author(&author)?;
-        let row: Option<(Option<i64>, i64)> = transaction
-            .query_row("SELECT expired_at, ends_at FROM silences WHERE id = ?1", [id], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()
-            .map_err(write)?;
-        match row {
-            None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的静默；用 silence list 查看"))),
-            Some((Some(_), _)) => return Err(ChangeError::Refused(format!("静默 #{id} 已经解除过"))),
-            Some((None, ends_at)) if ends_at <= now.as_second() => {
-                return Err(ChangeError::Refused(format!("静默 #{id} 已经到期")));
-            }
-            Some((None, _)) => {
-                transaction
-                    .execute(
-                        "UPDATE silences SET expired_at = ?1, expired_by = ?2 WHERE id = ?3",
-                        params![now.as_second(), author.trim(), id],
-                    )
-                    .map_err(write)?;
-                (ChangeOutcome::SilenceExpired { id }, author, "silence.expire", format!("解除静默 #{id}"))
-            }
+    require_author(&author)?;
+    let row: Option<(Option<i64>, i64)> = transaction
+        .query_row("SELECT expired_at, ends_at FROM silences WHERE id = ?1", [id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+        .map_err(write)?;
+    Ok(match row {
+        None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的静默；用 silence list 查看"))),
+        Some((Some(_), _)) => return Err(ChangeError::Refused(format!("静默 #{id} 已经解除过"))),
+        Some((None, ends_at)) if ends_at <= now.as_second() => {
+            return Err(ChangeError::Refused(format!("静默 #{id} 已经到期")));
         }
-    };
-    Ok(recorded)
+        Some((None, _)) => {
+            mark_ended(
+                transaction,
+                "UPDATE silences SET expired_at = ?1, expired_by = ?2 WHERE id = ?3",
+                id,
+                &author,
+                now,
+            )?;
+            (ChangeOutcome::SilenceExpired { id }, author, "silence.expire", format!("解除静默 #{id}"))
+        }
+    })
 }
 
 fn revoke(
@@ -482,31 +467,28 @@ fn revoke(
     author: String,
     now: Timestamp,
 ) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        require_author(&author)?;
-        let (agent, serial) = (agent.trim().to_string(), serial.trim().to_ascii_lowercase());
-        if agent.is_empty() && serial.is_empty() {
-            return Err(ChangeError::Refused("吊销需要写明采集代理编号（--agent）或证书序列号（--serial）".into()));
-        }
-        if !serial.is_empty() && !serial.trim_start_matches("0x").chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(ChangeError::Refused(format!(
-                "证书序列号「{serial}」应为十六进制，例如 xunjian-collector certs issue 打印的序列号"
-            )));
-        }
-        if reason.trim().is_empty() {
-            return Err(ChangeError::Refused("吊销必须写明理由（reason），例如「主机失窃」".into()));
-        }
-        transaction
-            .execute(
-                "INSERT INTO revocations (agent, serial, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![agent, serial.trim_start_matches("0x"), reason.trim(), author.trim(), now.as_second()],
-            )
-            .map_err(write)?;
-        let id = transaction.last_insert_rowid();
-        let detail = format!("吊销 #{id}：采集代理「{agent}」证书序列号「{serial}」，理由：{}", reason.trim());
-        (ChangeOutcome::Revoked { id }, author, "agent.revoke", detail)
-    };
-    Ok(recorded)
+    require_author(&author)?;
+    let (agent, serial) = (agent.trim().to_string(), serial.trim().to_ascii_lowercase());
+    if agent.is_empty() && serial.is_empty() {
+        return Err(ChangeError::Refused("吊销需要写明采集代理编号（--agent）或证书序列号（--serial）".into()));
+    }
+    if !serial.is_empty() && !serial.trim_start_matches("0x").chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ChangeError::Refused(format!(
+            "证书序列号「{serial}」应为十六进制，例如 xunjian-collector certs issue 打印的序列号"
+        )));
+    }
+    if reason.trim().is_empty() {
+        return Err(ChangeError::Refused("吊销必须写明理由（reason），例如「主机失窃」".into()));
+    }
+    transaction
+        .execute(
+            "INSERT INTO revocations (agent, serial, reason, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![agent, serial.trim_start_matches("0x"), reason.trim(), author.trim(), now.as_second()],
+        )
+        .map_err(write)?;
+    let id = transaction.last_insert_rowid();
+    let detail = format!("吊销 #{id}：采集代理「{agent}」证书序列号「{serial}」，理由：{}", reason.trim());
+    Ok((ChangeOutcome::Revoked { id }, author, "agent.revoke", detail))
 }
 
 fn lift_revocation(
@@ -515,27 +497,25 @@ fn lift_revocation(
     author: String,
     now: Timestamp,
 ) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        require_author(&author)?;
-        let lifted: Option<Option<i64>> = transaction
-            .query_row("SELECT lifted_at FROM revocations WHERE id = ?1", [id], |row| row.get(0))
-            .optional()
-            .map_err(write)?;
-        match lifted {
-            None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的吊销记录"))),
-            Some(Some(_)) => return Err(ChangeError::Refused(format!("吊销 #{id} 已经解除过"))),
-            Some(None) => {
-                transaction
-                    .execute(
-                        "UPDATE revocations SET lifted_at = ?1, lifted_by = ?2 WHERE id = ?3",
-                        params![now.as_second(), author.trim(), id],
-                    )
-                    .map_err(write)?;
-                (ChangeOutcome::RevocationLifted { id }, author, "agent.unrevoke", format!("解除吊销 #{id}"))
-            }
+    require_author(&author)?;
+    let lifted: Option<Option<i64>> = transaction
+        .query_row("SELECT lifted_at FROM revocations WHERE id = ?1", [id], |row| row.get(0))
+        .optional()
+        .map_err(write)?;
+    Ok(match lifted {
+        None => return Err(ChangeError::NotFound(format!("没有编号为 {id} 的吊销记录"))),
+        Some(Some(_)) => return Err(ChangeError::Refused(format!("吊销 #{id} 已经解除过"))),
+        Some(None) => {
+            mark_ended(
+                transaction,
+                "UPDATE revocations SET lifted_at = ?1, lifted_by = ?2 WHERE id = ?3",
+                id,
+                &author,
+                now,
+            )?;
+            (ChangeOutcome::RevocationLifted { id }, author, "agent.unrevoke", format!("解除吊销 #{id}"))
         }
-    };
-    Ok(recorded)
+    })
 }
 
 fn retire(
@@ -545,26 +525,23 @@ fn retire(
     author: String,
     now: Timestamp,
 ) -> Result<Recorded, ChangeError> {
-    let recorded = {
-        require_author(&author)?;
-        let agent = agent.trim().to_string();
-        if xunjian_shared::config::agent::AgentId::parse(&agent).is_err() {
-            return Err(ChangeError::Refused(format!(
-                "采集代理编号「{agent}」无效：应为小写字母、数字、-、_ 或 .，如 longchuan"
-            )));
-        }
-        transaction
-            .execute(
-                "INSERT INTO retirements (agent, reason, author, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![agent, reason.trim(), author.trim(), now.as_second()],
-            )
-            .map_err(write)?;
-        let id = transaction.last_insert_rowid();
-        let because = if reason.trim().is_empty() { String::new() } else { format!("，理由：{}", reason.trim()) };
-        let detail = format!("退役 #{id}：采集代理「{agent}」及其全部巡检对象{because}");
-        (ChangeOutcome::Retired { id }, author, "agent.retire", detail)
-    };
-    Ok(recorded)
+    require_author(&author)?;
+    let agent = agent.trim().to_string();
+    if xunjian_shared::config::agent::AgentId::parse(&agent).is_err() {
+        return Err(ChangeError::Refused(format!(
+            "采集代理编号「{agent}」无效：应为小写字母、数字、-、_ 或 .，如 longchuan"
+        )));
+    }
+    transaction
+        .execute(
+            "INSERT INTO retirements (agent, reason, author, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![agent, reason.trim(), author.trim(), now.as_second()],
+        )
+        .map_err(write)?;
+    let id = transaction.last_insert_rowid();
+    let because = if reason.trim().is_empty() { String::new() } else { format!("，理由：{}", reason.trim()) };
+    let detail = format!("退役 #{id}：采集代理「{agent}」及其全部巡检对象{because}");
+    Ok((ChangeOutcome::Retired { id }, author, "agent.retire", detail))
 }
 
 fn require_author(author: &str) -> Result<(), ChangeError> {
