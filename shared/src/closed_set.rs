@@ -1,7 +1,7 @@
 //! Closed sets of names: an enum, its stable strings and (optionally) a row of facts per
 //! variant, declared once.
 //!
-//! `closed_set!` turns one declaration into the enum, `as_str`, `ALL`, `named` (the inverse of
+//! `closed_set!` turns one declaration into the enum, `as_str`, `ALL`, `NAMES`, `named` (the inverse of
 //! `as_str`), `Display`, and serde impls that read and write the same strings, so a new
 //! variant is one line and its wire name, its metric label and its parse cannot disagree.
 //! With `enum Name: Info { Variant = "name" => info, … }` it also gives `info()`, a constant
@@ -25,6 +25,9 @@ macro_rules! closed_set {
         impl $name {
             /// Every variant, in declaration order.
             pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// Every variant's name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[ $( $text ),+ ];
 
             /// The stable name: on the wire, in configuration, as a metric label.
             pub const fn as_str(self) -> &'static str {
@@ -113,6 +116,7 @@ mod tests {
     #[test]
     fn one_declaration_gives_names_rows_and_serde() {
         assert_eq!(Fruit::ALL, &[Fruit::Apple, Fruit::Pear]);
+        assert_eq!(Fruit::NAMES, &["apple", "pear"]);
         assert_eq!((Fruit::Pear.as_str(), Fruit::Pear.info()), ("pear", "梨"));
         assert_eq!(Fruit::named("apple"), Some(Fruit::Apple));
         assert_eq!(Fruit::named("Apple"), None);

@@ -25,7 +25,10 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::fields::{ProbeSettings, Problems, Table, read_probe, selector, unique_name};
+use super::fields::{
+    DefaultValue, Key, Kind, ProbeSettings, Problems, Table, TableSpec, interval_key, read_probe, timeout_key,
+    unique_name,
+};
 use super::thresholds::Thresholds;
 use crate::markup::select::SelectorList;
 
@@ -111,6 +114,76 @@ impl Platform {
     }
 }
 
+pub(crate) static ACCOUNT: TableSpec = TableSpec {
+    doc: "A government new-media account (政务新媒体), read from one source: `feed`, `[account.json]` or `[account.page]`.",
+    keys: &[
+        Key::new(
+            "name",
+            Kind::Name,
+            DefaultValue::Required,
+            "The account's name as filed, e.g. 河源市生态环境局; unique among accounts.",
+        ),
+        Key::new(
+            "platform",
+            Kind::Choice(Platform::NAMES),
+            DefaultValue::Required,
+            "The platform; the Chinese names a registry uses (微信, 微博, 抖音, 头条 …) are read too.",
+        ),
+        Key::new("unit", Kind::Name, DefaultValue::Required, "The responsible unit (责任单位)."),
+        Key::new(
+            "max_age_days",
+            Kind::Whole { unit: "days", min: 1, max: 3650 },
+            DefaultValue::Otherwise("[thresholds] account_max_age_days"),
+            "Stale after this many days without a post.",
+        ),
+        interval_key(DefaultValue::Otherwise("[probe] column_interval")),
+        timeout_key(DefaultValue::Otherwise("[probe] timeout")),
+        Key::new(
+            "feed",
+            Kind::Url,
+            DefaultValue::Otherwise("none"),
+            "An RSS 2.0, Atom or JSON Feed of the account's posts (what RSS bridges publish).",
+        ),
+        Key::table("json", &JSON_SOURCE, false),
+        Key::table("page", &PAGE_SOURCE, false),
+    ],
+};
+
+static JSON_SOURCE: TableSpec = TableSpec {
+    doc: "An account read from a JSON API.",
+    keys: &[
+        Key::new("url", Kind::Url, DefaultValue::Required, "The API's URL."),
+        Key::new("items", Kind::JsonPointer, DefaultValue::Required, "JSON pointer to the array of posts."),
+        Key::new("date", Kind::JsonPointer, DefaultValue::Required, "JSON pointer inside a post to its date."),
+        Key::new(
+            "comments",
+            Kind::JsonPointer,
+            DefaultValue::Otherwise("not read"),
+            "JSON pointer inside a post to a flag or a count; false or 0 means comments are closed.",
+        ),
+    ],
+};
+
+static PAGE_SOURCE: TableSpec = TableSpec {
+    doc: "An account read from an HTML page.",
+    keys: &[
+        Key::new("url", Kind::Url, DefaultValue::Required, "The page's URL."),
+        Key::new("item_selector", Kind::Selector, DefaultValue::Required, "CSS selector for each post."),
+        Key::new(
+            "date_selector",
+            Kind::Selector,
+            DefaultValue::Otherwise("automatic reading"),
+            "CSS selector for the date inside each post.",
+        ),
+        Key::new(
+            "comments_selector",
+            Kind::Selector,
+            DefaultValue::Otherwise("not read"),
+            "CSS selector for an element present only when comments are open.",
+        ),
+    ],
+};
+
 pub(crate) fn read_account(
     mut table: Table<'_>,
     inherited: ProbeSettings,
@@ -121,43 +194,28 @@ pub(crate) fn read_account(
     let name = unique_name(&mut table, seen, problems, |name| {
         format!("another [[account]] is already named {name:?}; account names must be unique")
     });
-    let platform = table.required_string("platform", problems).and_then(|(text, origin)| {
+    let platform = table.string("platform", problems).and_then(|(text, origin)| {
         Platform::parse(&text).map_err(|message| problems.push(&origin, &table.key_path("platform"), message)).ok()
     });
-    let unit = table.required_name("unit", problems);
-    let max_age_days = table.whole_number("max_age_days", " days", 1, 3650, problems);
+    let unit = table.name("unit", problems);
+    let max_age_days = table.whole_number("max_age_days", problems);
     let probe = read_probe(&mut table, inherited, problems);
 
-    let feed_written = table.get_peek("feed");
-    let feed = table.url("feed", false, problems);
+    let feed_written = table.present("feed");
+    let feed = table.url("feed", problems);
     let json = table.table("json", problems).map(|mut json| {
-        let url = json.url("url", true, problems);
-        let mut pointer = |key: &str, required: bool| {
-            let (text, origin) =
-                if required { json.required_string(key, problems)? } else { json.string(key, problems)? };
-            if text.is_empty() || text.starts_with('/') {
-                Some(text)
-            } else {
-                problems.push(
-                    &origin,
-                    &json.key_path(key),
-                    format!("{text:?} is not a JSON pointer: it starts with '/', e.g. \"/data/cards\""),
-                );
-                None
-            }
-        };
-        let items = pointer("items", true);
-        let date = pointer("date", true);
-        let comments = pointer("comments", false);
+        let url = json.url("url", problems);
+        let items = json.pointer("items", problems);
+        let date = json.pointer("date", problems);
+        let comments = json.pointer("comments", problems);
         json.finish(problems);
         Some(AccountSource::Json { url: url?, items: items?, date: date?, comments })
     });
     let page = table.table("page", problems).map(|mut page| {
-        let url = page.url("url", true, problems);
-        let mut selector = |key: &str, required: bool| selector(&mut page, key, required, problems);
-        let item_selector = selector("item_selector", true);
-        let date_selector = selector("date_selector", false);
-        let comments_selector = selector("comments_selector", false);
+        let url = page.url("url", problems);
+        let item_selector = page.selector("item_selector", problems);
+        let date_selector = page.selector("date_selector", problems);
+        let comments_selector = page.selector("comments_selector", problems);
         page.finish(problems);
         Some(AccountSource::Page { url: url?, item_selector: item_selector?, date_selector, comments_selector })
     });

@@ -27,8 +27,10 @@ use url::Url;
 
 use super::account::{self, AccountConfig};
 use super::channel::{self, InteractionConfig};
-use super::fields::{ProbeSettings, Problems, Table, read_probe, selector, unique_name};
-use super::source::{self, Origin};
+use super::fields::{
+    DefaultValue, Key, Kind, ProbeSettings, Problems, Table, TableSpec, interval_key, read_probe, timeout_key,
+    unique_name,
+};
 use super::thresholds::ColumnKind;
 use super::thresholds::Thresholds;
 use super::{ConfigError, defaults};
@@ -194,7 +196,237 @@ pub struct ColumnConfig {
     pub date_selector: Option<SelectorList>,
 }
 
-const ENV_SECTIONS: &[&str] = &["agent", "probe", "limits", "thresholds", "collector", "spool"];
+/// `agent.toml`, table by table: every key's type, range, default and meaning, declared once
+/// (read below, rendered in `docs/configuration.md`).
+pub static FILE: TableSpec = TableSpec {
+    doc: "The agent's file (`agent.toml`): who the agent is, how it probes, and the sites, columns, channels and accounts of its county.",
+    keys: &[
+        Key::table("agent", &IDENTITY, true),
+        Key::table("probe", &PROBE, false),
+        Key::table("limits", &LIMITS, false),
+        Key::table("thresholds", &super::thresholds::THRESHOLDS, false),
+        Key::tables("site", &SITE),
+        Key::tables("account", &account::ACCOUNT),
+        Key::table("collector", &COLLECTOR_LINK, false),
+        Key::table("calendar", &channel::CALENDAR, false),
+        Key::table("wording", &WORDING, false),
+        Key::table("spool", &SPOOL, false),
+    ],
+};
+
+static IDENTITY: TableSpec = TableSpec {
+    doc: "Who this agent is.",
+    keys: &[
+        Key::new(
+            "id",
+            Kind::Text,
+            DefaultValue::Required,
+            "1 to 63 lowercase letters, digits, `-`, `_` or `.`, starting with a letter or digit; also the name in the agent's client certificate.",
+        ),
+        Key::new(
+            "county",
+            Kind::Name,
+            DefaultValue::Required,
+            "The county (县区) this agent inspects, as the central office names it.",
+        ),
+        Key::new(
+            "metrics_listen",
+            Kind::Address,
+            DefaultValue::Otherwise("off"),
+            "Where `run` serves its own `/metrics` (spool, pushes), e.g. \"127.0.0.1:9101\".",
+        ),
+    ],
+};
+
+static PROBE: TableSpec = TableSpec {
+    doc: "How pages are probed; `interval` and `timeout` are the defaults that sites, columns, channels and accounts may override.",
+    keys: &[
+        interval_key(DefaultValue::Duration(defaults::PROBE_INTERVAL)),
+        timeout_key(DefaultValue::Duration(defaults::PROBE_TIMEOUT)),
+        Key::new(
+            "column_interval",
+            Kind::Duration { min: defaults::MIN_PROBE_INTERVAL, max: defaults::MAX_PROBE_INTERVAL },
+            DefaultValue::Duration(defaults::COLUMN_INTERVAL),
+            "How often column pages, interaction channels and accounts are read unless they say otherwise.",
+        ),
+        Key::new(
+            "audit_interval",
+            Kind::Duration {
+                min: defaults::MIN_PROBE_INTERVAL,
+                max: Duration::from_secs(7 * defaults::MAX_PROBE_INTERVAL.as_secs()),
+            },
+            DefaultValue::Duration(defaults::AUDIT_INTERVAL),
+            "How often dead links and wording are checked.",
+        ),
+        Key::new("user_agent", Kind::Text, DefaultValue::Text(defaults::USER_AGENT), "Sent as the User-Agent header."),
+        Key::new(
+            "ca_file",
+            Kind::File { what: "a PEM file of CA certificates" },
+            DefaultValue::Otherwise("none: the system's roots only"),
+            "Extra trusted root certificates, for sites whose certificates chain to a CA outside the system store.",
+        ),
+    ],
+};
+
+static LIMITS: TableSpec = TableSpec {
+    doc: "Bounds on every fetch and on fan-out.",
+    keys: &[
+        Key::new(
+            "max_body_bytes",
+            Kind::Whole { unit: "bytes", min: 1024, max: 1 << 30 },
+            DefaultValue::Whole(defaults::MAX_BODY_BYTES),
+            "Body bytes read per response, after decompression.",
+        ),
+        Key::new(
+            "max_redirects",
+            Kind::Whole { unit: "redirects", min: 1, max: 50 },
+            DefaultValue::Whole(defaults::MAX_REDIRECTS),
+            "Redirects followed per fetch.",
+        ),
+        Key::new(
+            "per_host_concurrency",
+            Kind::Whole { unit: "requests", min: 1, max: 64 },
+            DefaultValue::Whole(defaults::PER_HOST_CONCURRENCY),
+            "Requests in flight per host.",
+        ),
+        Key::new(
+            "concurrency",
+            Kind::Whole { unit: "requests", min: 1, max: 4096 },
+            DefaultValue::Whole(defaults::CONCURRENCY),
+            "Requests in flight overall.",
+        ),
+        Key::new(
+            "dead_links_max",
+            Kind::Whole { unit: "links", min: 1, max: 1000 },
+            DefaultValue::Whole(defaults::DEAD_LINKS_MAX),
+            "Links of a home page checked per audit, at most.",
+        ),
+        Key::new(
+            "allow_private_redirects",
+            Kind::Bool,
+            DefaultValue::Bool(false),
+            "Follow redirects from a public address to a private, loopback or link-local one (an intranet site behind a public front); otherwise such a redirect is a finding, so that a monitored site cannot steer the agent into the county's own network.",
+        ),
+    ],
+};
+
+static SITE: TableSpec = TableSpec {
+    doc: "A government website, its columns and its interaction channels.",
+    keys: &[
+        Key::new(
+            "name",
+            Kind::Name,
+            DefaultValue::Required,
+            "The site's name as filed, e.g. 龙川县人民政府门户网站; unique in the file.",
+        ),
+        Key::new("unit", Kind::Name, DefaultValue::Required, "The unit responsible (责任单位)."),
+        Key::new("url", Kind::Url, DefaultValue::Required, "The home page."),
+        interval_key(DefaultValue::Otherwise("[probe] interval")),
+        timeout_key(DefaultValue::Otherwise("[probe] timeout")),
+        Key::tables("column", &COLUMN),
+        Key::tables("interaction", &channel::INTERACTION),
+    ],
+};
+
+static COLUMN: TableSpec = TableSpec {
+    doc: "A column (栏目) whose list page is checked for freshness and blankness.",
+    keys: &[
+        Key::new("name", Kind::Name, DefaultValue::Required, "The column's name, unique within its site."),
+        Key::new("url", Kind::Url, DefaultValue::Required, "The column's list page."),
+        Key::new(
+            "kind",
+            Kind::Choice(ColumnKind::NAMES),
+            DefaultValue::Otherwise("inferred from the name"),
+            "What the column publishes, which decides how fresh it must be (news 2 weeks; notice and policy 6 months; planning and other 1 year).",
+        ),
+        Key::new(
+            "max_age_days",
+            Kind::Whole { unit: "days", min: 1, max: 36_500 },
+            DefaultValue::Otherwise("the kind's limit in [thresholds]"),
+            "Stale after this many days without a new dated item.",
+        ),
+        interval_key(DefaultValue::Otherwise("[probe] column_interval")),
+        timeout_key(DefaultValue::Otherwise("the site's timeout")),
+        Key::new(
+            "item_selector",
+            Kind::Selector,
+            DefaultValue::Otherwise("automatic reading"),
+            "CSS selector for the column's list items, overriding automatic extraction.",
+        ),
+        Key::new(
+            "date_selector",
+            Kind::Selector,
+            DefaultValue::Otherwise("automatic reading"),
+            "CSS selector for the date inside each item (or, alone, for every item date on the page).",
+        ),
+    ],
+};
+
+static COLLECTOR_LINK: TableSpec = TableSpec {
+    doc: "The collector this agent pushes to, over mutual TLS; `run` needs it, `check` does not.",
+    keys: &[
+        Key::new(
+            "url",
+            Kind::Url,
+            DefaultValue::Required,
+            "The collector's push endpoint, https://, e.g. \"https://collector.example.gov.cn:9443/\".",
+        ),
+        Key::new(
+            "fallback_url",
+            Kind::Url,
+            DefaultValue::Otherwise("none"),
+            "A second collector to fail over to when the first cannot be reached.",
+        ),
+        Key::new(
+            "ca",
+            Kind::File { what: "the collector's CA certificate" },
+            DefaultValue::Required,
+            "CA certificate the collector's server certificate must chain to.",
+        ),
+        Key::new(
+            "cert",
+            Kind::File { what: "this agent's client certificate (xunjian-collector certs issue writes it)" },
+            DefaultValue::Required,
+            "This agent's client certificate; its common name is the agent id.",
+        ),
+        Key::new(
+            "key",
+            Kind::File { what: "this agent's private key (xunjian-collector certs issue writes it)" },
+            DefaultValue::Required,
+            "This agent's private key.",
+        ),
+    ],
+};
+
+static WORDING: TableSpec = TableSpec {
+    doc: "Serious wording errors looked for, beyond the shipped terms.",
+    keys: &[Key::new(
+        "dictionary",
+        Kind::File { what: "a TSV file of lines: wrong, tab, right, and optionally tab and serious or normal" },
+        DefaultValue::Otherwise("the shipped terms only"),
+        "More wrong→right terms, added to the shipped ones.",
+    )],
+};
+
+static SPOOL: TableSpec = TableSpec {
+    doc: "Where `run` keeps batches until the collector has them.",
+    keys: &[
+        Key::new(
+            "dir",
+            Kind::Path,
+            DefaultValue::Otherwise(
+                "$STATE_DIRECTORY/spool/AGENT_ID under systemd, else spool/AGENT_ID beside this file",
+            ),
+            "The spool directory.",
+        ),
+        Key::new(
+            "max_bytes",
+            Kind::Whole { unit: "bytes", min: 1 << 20, max: 1 << 40 },
+            DefaultValue::Whole(defaults::SPOOL_MAX_BYTES),
+            "Bound on disk; beyond it the oldest batches are dropped (counted and logged).",
+        ),
+    ],
+};
 
 impl AgentConfig {
     /// Reads and validates the file at `path`, with `env` (normally `std::env::vars()`) laid over it.
@@ -206,41 +438,17 @@ impl AgentConfig {
 
     /// Validates `text` as if read from `path`.
     pub fn parse(text: &str, path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let invalid = |problems: Vec<super::Problem>| ConfigError::Invalid { path: path.to_path_buf(), problems };
-        let mut root =
-            source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
-        let mut problems = Problems::default();
-        for found in source::overlay_env(&mut root, env, ENV_SECTIONS) {
-            problems.list.push(found.into());
-        }
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        let config = read_agent_config(&root, base_dir, env, &mut problems);
-        let mut list = problems.list;
-        list.sort_by_key(|problem| match &problem.origin {
-            Origin::File { line, column } => (0, *line, *column),
-            Origin::Env { .. } => (1, 0, 0),
-        });
-        match config {
-            Some(config) if list.is_empty() => Ok(config),
-            _ => Err(invalid(list)),
-        }
-    }
-}
-
-impl From<source::SourceProblem> for super::Problem {
-    fn from(found: source::SourceProblem) -> Self {
-        super::Problem { origin: found.origin, key: found.key, message: found.message }
+        super::parse_file(text, path, env, &FILE, |top, problems| read_agent_config(top, base_dir, env, problems))
     }
 }
 
 fn read_agent_config(
-    root: &source::Node,
+    mut top: Table<'_>,
     base_dir: &Path,
     env: &HashMap<String, String>,
     problems: &mut Problems,
 ) -> Option<AgentConfig> {
-    let mut top = Table::of(root, "", problems)?;
-
     let agent = match top.table("agent", problems) {
         Some(table) => read_identity(table, problems),
         None => {
@@ -249,47 +457,21 @@ fn read_agent_config(
         }
     };
 
-    let mut probe = ProbeSettings { interval: defaults::PROBE_INTERVAL, timeout: defaults::PROBE_TIMEOUT };
-    let mut user_agent = defaults::USER_AGENT.to_string();
-    let mut column_interval = defaults::COLUMN_INTERVAL;
-    let mut ca_file = None;
-    let mut audit_interval = defaults::AUDIT_INTERVAL;
-    if let Some(mut table) = top.table("probe", problems) {
-        probe = read_probe(&mut table, probe, problems);
-        if let Some(interval) =
-            table.duration("column_interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
-        {
-            column_interval = interval;
-        }
-        if let Some((text, _)) = table.string("user_agent", problems) {
-            user_agent = text;
-        }
-        if let Some(interval) =
-            table.duration("audit_interval", defaults::MIN_PROBE_INTERVAL, 7 * defaults::MAX_PROBE_INTERVAL, problems)
-        {
-            audit_interval = interval;
-        }
-        if let Some((text, origin)) = table.string("ca_file", problems) {
-            let path = base_dir.join(text.trim());
-            if path.is_file() {
-                ca_file = Some(path);
-            } else {
-                problems.push(
-                    &origin,
-                    "probe.ca_file",
-                    format!(
-                        "{} is not a readable file; give the path of a PEM file of CA certificates",
-                        path.display()
-                    ),
-                );
-            }
-        }
-        table.finish(problems);
-    }
+    // Absent tables and keys read as their declared defaults; a bad value is a problem already,
+    // so what `unwrap_or_default` puts in its place is never used.
+    let mut table = top.table_or_defaults("probe", problems);
+    let probe = ProbeSettings {
+        interval: table.duration("interval", problems).unwrap_or_default(),
+        timeout: table.duration("timeout", problems).unwrap_or_default(),
+    };
+    let column_interval = table.duration("column_interval", problems).unwrap_or_default();
+    let user_agent = table.string("user_agent", problems).map(|(text, _)| text).unwrap_or_default();
+    let audit_interval = table.duration("audit_interval", problems).unwrap_or_default();
+    let ca_file = table.file("ca_file", base_dir, problems);
+    table.finish(problems);
 
-    let limits = top.table("limits", problems).map(|table| read_limits(table, problems)).unwrap_or_default();
-    let thresholds =
-        top.table("thresholds", problems).map(|table| Thresholds::read(table, problems)).unwrap_or_default();
+    let limits = read_limits(top.table_or_defaults("limits", problems), problems);
+    let thresholds = Thresholds::read(top.table_or_defaults("thresholds", problems), problems);
 
     let site_tables = top.tables("site", problems);
     let account_tables = top.tables("account", problems);
@@ -314,24 +496,14 @@ fn read_agent_config(
         .filter_map(|table| account::read_account(table, account_probe, &thresholds, &mut seen_accounts, problems))
         .collect();
     let collector = top.table("collector", problems).and_then(|table| read_collector_link(table, base_dir, problems));
-    let calendar = top
-        .table("calendar", problems)
-        .map(|table| channel::read_calendar(table, problems))
-        .unwrap_or_else(Calendar::china);
-    let wording_dictionary = top.table("wording", problems).and_then(|mut table| {
-        let file = table.file("dictionary", base_dir, false, " (a TSV file: wrong<TAB>right[<TAB>severity])", problems);
-        table.finish(problems);
-        file
-    });
-    let mut spool_dir: Option<std::path::PathBuf> = None;
-    let mut spool_max_bytes = defaults::SPOOL_MAX_BYTES;
-    if let Some(mut table) = top.table("spool", problems) {
-        spool_dir = table.string("dir", problems).map(|(text, _)| base_dir.join(text.trim()));
-        if let Some(bytes) = table.whole_number("max_bytes", " bytes", 1 << 20, 1 << 40, problems) {
-            spool_max_bytes = bytes;
-        }
-        table.finish(problems);
-    }
+    let calendar = channel::read_calendar(top.table_or_defaults("calendar", problems), problems);
+    let mut table = top.table_or_defaults("wording", problems);
+    let wording_dictionary = table.file("dictionary", base_dir, problems);
+    table.finish(problems);
+    let mut table = top.table_or_defaults("spool", problems);
+    let spool_dir = table.path("dir", base_dir, problems);
+    let spool_max_bytes = table.whole_number("max_bytes", problems).unwrap_or_default();
+    table.finish(problems);
     top.finish(problems);
     let agent = agent?;
     let spool = SpoolConfig {
@@ -361,25 +533,11 @@ fn read_agent_config(
 }
 
 fn read_collector_link(mut table: Table<'_>, base_dir: &Path, problems: &mut Problems) -> Option<CollectorLink> {
-    let url = table.url("url", true, problems);
-    let fallback_url = table.url("fallback_url", false, problems);
-    let mut file = |key: &str| {
-        let (text, origin) = table.required_string(key, problems)?;
-        let path = base_dir.join(text.trim());
-        if path.is_file() {
-            Some(path)
-        } else {
-            let hint =
-                if key == "ca" { "the collector's CA certificate" } else { "xunjian-collector certs issue writes it" };
-            problems.push(
-                &origin,
-                &format!("collector.{key}"),
-                format!("{} is not a readable file ({hint})", path.display()),
-            );
-            None
-        }
-    };
-    let (ca, cert, key) = (file("ca"), file("cert"), file("key"));
+    let url = table.url("url", problems);
+    let fallback_url = table.url("fallback_url", problems);
+    let ca = table.file("ca", base_dir, problems);
+    let cert = table.file("cert", base_dir, problems);
+    let key = table.file("key", base_dir, problems);
     let origin = table.origin.clone();
     table.finish(problems);
     if let Some(url) = &url
@@ -392,43 +550,25 @@ fn read_collector_link(mut table: Table<'_>, base_dir: &Path, problems: &mut Pro
 }
 
 fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentIdentity> {
-    let id = table.required_string("id", problems).and_then(|(text, origin)| {
+    let id = table.string("id", problems).and_then(|(text, origin)| {
         AgentId::parse(&text).map_err(|message| problems.push(&origin, "agent.id", message)).ok()
     });
-    let county = table.required_name("county", problems).map(|(text, _)| text.trim().to_string());
-    let metrics_listen =
-        table.string("metrics_listen", problems).and_then(|(text, origin)| match text.trim().parse() {
-            Ok(addr) => Some(addr),
-            Err(_) => {
-                problems.push(
-                    &origin,
-                    "agent.metrics_listen",
-                    format!("{text:?} is not ADDRESS:PORT, e.g. \"127.0.0.1:9101\""),
-                );
-                None
-            }
-        });
+    let county = table.name("county", problems).map(|(text, _)| text.trim().to_string());
+    let metrics_listen = table.address("metrics_listen", problems);
     table.finish(problems);
     Some(AgentIdentity { id: id?, county: county?, metrics_listen })
 }
 
 fn read_limits(mut table: Table<'_>, problems: &mut Problems) -> Limits {
-    let mut limits = Limits::default();
-    if let Some(bytes) = table.whole_number("max_body_bytes", " bytes", 1024, 1 << 30, problems) {
-        limits.max_body_bytes = bytes;
-    }
-    let mut small = |key: &str, max: u64, slot: &mut u32| {
-        if let Some(value) = table.whole_number(key, "", 1, max, problems) {
-            *slot = u32::try_from(value).unwrap_or(u32::MAX);
-        }
+    let mut small = |key: &str| table.whole_number(key, problems).map_or(0, |value| value.min(u32::MAX.into()) as u32);
+    let limits = Limits {
+        max_redirects: small("max_redirects"),
+        per_host_concurrency: small("per_host_concurrency"),
+        concurrency: small("concurrency"),
+        dead_links_max: small("dead_links_max"),
+        max_body_bytes: table.whole_number("max_body_bytes", problems).unwrap_or_default(),
+        allow_private_redirects: table.boolean("allow_private_redirects", problems).unwrap_or(false),
     };
-    small("max_redirects", 50, &mut limits.max_redirects);
-    small("per_host_concurrency", 64, &mut limits.per_host_concurrency);
-    small("concurrency", 4096, &mut limits.concurrency);
-    small("dead_links_max", 1000, &mut limits.dead_links_max);
-    if let Some(allow) = table.boolean("allow_private_redirects", problems) {
-        limits.allow_private_redirects = allow;
-    }
     table.finish(problems);
     limits
 }
@@ -444,8 +584,8 @@ fn read_site(
     let name = unique_name(&mut table, seen_sites, problems, |name| {
         format!("another [[site]] is already named {name:?}; site names must be unique")
     });
-    let unit = table.required_name("unit", problems);
-    let url = table.url("url", true, problems);
+    let unit = table.name("unit", problems);
+    let url = table.url("url", problems);
     let probe = read_probe(&mut table, inherited, problems);
     // Columns take the site's timeout and the column interval unless they say otherwise.
     let column_probe = ProbeSettings { interval: column_interval, timeout: probe.timeout };
@@ -484,7 +624,7 @@ fn read_column(
     let name = unique_name(&mut table, seen_columns, problems, |name| {
         format!("this site already has a column named {name:?}; column names must be unique within a site")
     });
-    let url = table.url("url", true, problems);
+    let url = table.url("url", problems);
     let kind = match table.string("kind", problems) {
         Some((text, origin)) => match ColumnKind::parse(text.trim()) {
             Ok(kind) => Some((kind, false)),
@@ -495,10 +635,10 @@ fn read_column(
         },
         None => name.as_ref().map(|(name, _)| (ColumnKind::infer(name), true)),
     };
-    let max_age_days = table.whole_number("max_age_days", " days", 1, 36_500, problems);
+    let max_age_days = table.whole_number("max_age_days", problems);
     let probe = read_probe(&mut table, inherited, problems);
-    let item_selector = selector(&mut table, "item_selector", false, problems);
-    let date_selector = selector(&mut table, "date_selector", false, problems);
+    let item_selector = table.selector("item_selector", problems);
+    let date_selector = table.selector("date_selector", problems);
     table.finish(problems);
     let (kind, kind_inferred) = kind?;
     Some(ColumnConfig {
@@ -571,6 +711,32 @@ interval = "1h"
         assert_eq!(columns[1].max_age_days, 183);
         assert_eq!(columns[1].probe.interval, Duration::from_secs(3600));
         assert_eq!(columns[1].probe.timeout, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn absent_keys_read_as_the_declared_defaults_the_code_names() {
+        let minimal = "[agent]\nid = \"a\"\ncounty = \"龙川县\"\n[[site]]\nname = \"s\"\nunit = \"u\"\nurl = \"http://a.example/\"\n";
+        for text in [minimal.to_string(), format!("{minimal}[probe]\n[limits]\n[thresholds]\n[spool]\n")] {
+            let config = parse(&text, &[]).unwrap();
+            assert_eq!(config.limits, Limits::default());
+            assert_eq!(config.thresholds, Thresholds::default());
+            assert_eq!(
+                config.probe,
+                ProbeSettings { interval: defaults::PROBE_INTERVAL, timeout: defaults::PROBE_TIMEOUT }
+            );
+            assert_eq!(
+                (config.column_interval, config.audit_interval, config.user_agent.as_str()),
+                (defaults::COLUMN_INTERVAL, defaults::AUDIT_INTERVAL, defaults::USER_AGENT)
+            );
+            assert_eq!(config.spool.max_bytes, defaults::SPOOL_MAX_BYTES);
+            assert_eq!(config.calendar.is_working_day(jiff::civil::Date::constant(2026, 10, 1)), Some(false));
+        }
+        let err = parse(&format!("{minimal}[limits]\nconcurrency = 0\nmax_redirects = \"x\"\n"), &[]).unwrap_err();
+        assert!(err.contains("limits.concurrency: 0 is out of range: expected 1 to 4096 requests"), "{err}");
+        assert!(
+            err.contains("limits.max_redirects: expected a whole number of redirects from 1 to 50, got \"x\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::fields::{Problems, Table};
+use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
 pub const RULE_NAMES: [&str; 21] = [
@@ -169,21 +169,160 @@ impl Default for AlertsConfig {
     }
 }
 
+pub(crate) static ALERTS: TableSpec = TableSpec {
+    doc: "How often rules are evaluated, rule settings and per-county or per-target overrides, and where notifications go.",
+    keys: &[
+        Key::new(
+            "evaluation_interval",
+            Kind::Duration { min: Duration::from_secs(1), max: Duration::from_secs(3600) },
+            DefaultValue::Duration(DEFAULT_EVALUATION_INTERVAL),
+            "How often the rules are evaluated.",
+        ),
+        Key::new(
+            "repeat_interval",
+            Kind::Duration { min: Duration::from_secs(60), max: Duration::from_secs(7 * 86_400) },
+            DefaultValue::Duration(DEFAULT_REPEAT_INTERVAL),
+            "A firing alert is sent again this often.",
+        ),
+        Key::new(
+            "status_page_url",
+            Kind::Url,
+            DefaultValue::Otherwise("none"),
+            "The status page as people reach it, linked from every message.",
+        ),
+        Key::tables("rule", &RULE),
+        Key::tables("override", &OVERRIDE),
+        Key::tables("notifier", &NOTIFIER),
+    ],
+};
+
+const ENABLED: Key =
+    Key::new("enabled", Kind::Bool, DefaultValue::Otherwise("as before"), "Switches the rule on or off.");
+const SEVERITY: Key = Key::new(
+    "severity",
+    Kind::Choice(AlertSeverity::NAMES),
+    DefaultValue::Otherwise("as before"),
+    "How urgent the alert is.",
+);
+const FOR: Key = Key::new(
+    "for",
+    Kind::Duration { min: Duration::ZERO, max: Duration::from_secs(30 * 86_400) },
+    DefaultValue::Otherwise("as before"),
+    "How long the condition must hold before the alert fires.",
+);
+const FAILURES: Key = Key::new(
+    "failures",
+    Kind::Whole { unit: "failures", min: 1, max: 1000 },
+    DefaultValue::Otherwise("as before"),
+    "Threshold of rules counting failures in a row (XunjianSiteDown …).",
+);
+const MINUTES: Key = Key::new(
+    "minutes",
+    Kind::Whole { unit: "minutes", min: 1, max: 7 * 24 * 60 },
+    DefaultValue::Otherwise("as before"),
+    "Threshold of rules counting minutes (XunjianAgentSilent).",
+);
+const RATIO: Key = Key::new(
+    "ratio",
+    Kind::Whole { unit: "percent", min: 1, max: 100 },
+    DefaultValue::Otherwise("as before"),
+    "Threshold of rules on a share (XunjianAvailabilityLow), in percent.",
+);
+const DAYS: Key = Key::new(
+    "days",
+    Kind::Whole { unit: "days", min: 1, max: 365 },
+    DefaultValue::Otherwise("as before"),
+    "Threshold of rules counting days (certificates).",
+);
+const LABELS: Key = Key::new(
+    "labels",
+    Kind::Strings,
+    DefaultValue::Otherwise("none"),
+    "NAME=VALUE labels added to the alert's labels, e.g. [\"team=hp\"].",
+);
+
+static RULE: TableSpec = TableSpec {
+    doc: "Changes a built-in rule everywhere (the rule names are in README).",
+    keys: &[
+        Key::new("name", Kind::Choice(&RULE_NAMES), DefaultValue::Required, "The rule."),
+        ENABLED,
+        SEVERITY,
+        FOR,
+        FAILURES,
+        MINUTES,
+        RATIO,
+        DAYS,
+        LABELS,
+    ],
+};
+
+static OVERRIDE: TableSpec = TableSpec {
+    doc: "Changes rules for one county, one target, or one rule within them; it applies where every given field matches, and needs at least one.",
+    keys: &[
+        Key::new("county", Kind::Text, DefaultValue::Otherwise("any"), "The county it applies to."),
+        Key::new("target", Kind::Text, DefaultValue::Otherwise("any"), "The site or account it applies to."),
+        Key::new("rule", Kind::Choice(&RULE_NAMES), DefaultValue::Otherwise("every rule"), "The rule it changes."),
+        ENABLED,
+        SEVERITY,
+        FOR,
+        FAILURES,
+        MINUTES,
+        RATIO,
+        DAYS,
+        LABELS,
+    ],
+};
+
+static NOTIFIER: TableSpec = TableSpec {
+    doc: "Where notifications go: a webhook, an Alertmanager, or a DingTalk, WeCom or Feishu robot.",
+    keys: &[
+        Key::new("name", Kind::Text, DefaultValue::Required, "The notifier's name, unique."),
+        Key::new("type", Kind::Choice(NotifierKind::NAMES), DefaultValue::Required, "What receives the messages."),
+        Key::new(
+            "url",
+            Kind::Url,
+            DefaultValue::Required,
+            "The receiver's URL (a robot's webhook with its access token).",
+        ),
+        Key::new(
+            "secret",
+            Kind::Text,
+            DefaultValue::Otherwise("none"),
+            "The robot's signing secret (dingtalk, feishu); better kept in `secret_file`.",
+        ),
+        Key::new(
+            "secret_file",
+            Kind::File { what: "a file holding the robot's signing secret" },
+            DefaultValue::Otherwise("none"),
+            "The signing secret, read from a file.",
+        ),
+        Key::new("counties", Kind::Strings, DefaultValue::Otherwise("every county"), "Only these counties' alerts."),
+        Key::new(
+            "min_severity",
+            Kind::Choice(AlertSeverity::NAMES),
+            DefaultValue::Text("info"),
+            "Only alerts at least this urgent.",
+        ),
+        Key::new(
+            "rate_limit_per_minute",
+            Kind::Whole { unit: "messages", min: 1, max: 6000 },
+            DefaultValue::Otherwise("the platform's limit: 20 for DingTalk and WeCom, 100 for Feishu, 120 otherwise"),
+            "Messages sent per minute, at most.",
+        ),
+        Key::new("send_resolved", Kind::Bool, DefaultValue::Bool(true), "Also send a message when an alert resolves."),
+    ],
+};
+
 pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Problems) -> AlertsConfig {
-    let mut config = AlertsConfig::default();
-    if let Some(interval) =
-        table.duration("evaluation_interval", Duration::from_secs(1), Duration::from_secs(3600), problems)
-    {
-        config.evaluation_interval = interval;
-    }
-    if let Some(interval) =
-        table.duration("repeat_interval", Duration::from_secs(60), Duration::from_secs(7 * 86_400), problems)
-    {
-        config.repeat_interval = interval;
-    }
-    config.status_page_url = table.url("status_page_url", false, problems);
+    // Absent keys read as their declared defaults; a bad value is a problem already.
+    let mut config = AlertsConfig {
+        evaluation_interval: table.duration("evaluation_interval", problems).unwrap_or_default(),
+        repeat_interval: table.duration("repeat_interval", problems).unwrap_or_default(),
+        status_page_url: table.url("status_page_url", problems),
+        ..AlertsConfig::default()
+    };
     for mut rule in table.tables("rule", problems) {
-        let name = rule_name(&mut rule, "name", true, problems);
+        let name = rule_name(&mut rule, "name", problems);
         let change = read_change(&mut rule, problems);
         rule.finish(problems);
         if let Some(name) = name {
@@ -193,7 +332,7 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
     for mut over in table.tables("override", problems) {
         let county = over.string("county", problems).map(|(text, _)| text.trim().to_string());
         let target = over.string("target", problems).map(|(text, _)| text.trim().to_string());
-        let rule = rule_name(&mut over, "rule", false, problems);
+        let rule = rule_name(&mut over, "rule", problems);
         let change = read_change(&mut over, problems);
         if county.is_none() && target.is_none() && rule.is_none() {
             problems.push(
@@ -224,8 +363,8 @@ pub(crate) fn read_alerts(mut table: Table<'_>, base: &Path, problems: &mut Prob
     config
 }
 
-fn rule_name(table: &mut Table<'_>, key: &str, required: bool, problems: &mut Problems) -> Option<String> {
-    let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
+fn rule_name(table: &mut Table<'_>, key: &str, problems: &mut Problems) -> Option<String> {
+    let (text, origin) = table.string(key, problems)?;
     let name = text.trim();
     if RULE_NAMES.contains(&name) {
         Some(name.to_string())
@@ -253,22 +392,22 @@ fn read_change(table: &mut Table<'_>, problems: &mut Problems) -> RuleChange {
         }
         parsed
     });
-    let for_duration = table.duration("for", Duration::ZERO, Duration::from_secs(30 * 86_400), problems);
+    let for_duration = table.duration("for", problems);
     let mut threshold = None;
-    if let Some(failures) = table.whole_number("failures", " failures", 1, 1000, problems) {
+    if let Some(failures) = table.whole_number("failures", problems) {
         threshold = Some(failures as f64);
     }
-    if let Some(minutes) = table.whole_number("minutes", " minutes", 1, 7 * 24 * 60, problems) {
+    if let Some(minutes) = table.whole_number("minutes", problems) {
         threshold = Some(minutes as f64);
     }
-    if let Some(percent) = table.whole_number("ratio", " percent", 1, 100, problems) {
+    if let Some(percent) = table.whole_number("ratio", problems) {
         threshold = Some(percent as f64 / 100.0);
     }
-    if let Some(days) = table.whole_number("days", " days", 1, 365, problems) {
+    if let Some(days) = table.whole_number("days", problems) {
         threshold = Some(days as f64);
     }
     let mut labels = Vec::new();
-    for (text, origin) in table.strings("labels", problems).unwrap_or_default() {
+    for (text, origin) in table.strings("labels", problems) {
         match text.split_once('=') {
             Some((key, value))
                 if !key.trim().is_empty()
@@ -288,41 +427,31 @@ fn read_change(table: &mut Table<'_>, problems: &mut Problems) -> RuleChange {
 }
 
 fn read_notifier(table: &mut Table<'_>, base: &Path, problems: &mut Problems) -> Option<NotifierConfig> {
-    let name = table.required_string("name", problems).map(|(text, _)| text.trim().to_string());
-    let kind = table.required_string("type", problems).and_then(|(text, origin)| {
-        let kind = match text.trim() {
-            "webhook" => Some(NotifierKind::Webhook),
-            "alertmanager" => Some(NotifierKind::Alertmanager),
-            "dingtalk" => Some(NotifierKind::Dingtalk),
-            "wecom" => Some(NotifierKind::Wecom),
-            "feishu" => Some(NotifierKind::Feishu),
-            _ => None,
-        };
+    let name = table.string("name", problems).map(|(text, _)| text.trim().to_string());
+    let kind = table.string("type", problems).and_then(|(text, origin)| {
+        let kind = NotifierKind::named(text.trim());
         if kind.is_none() {
             problems.push(
                 &origin,
                 &table.key_path("type"),
-                format!("unknown notifier type {text:?}: expected webhook, alertmanager, dingtalk, wecom or feishu"),
+                format!("unknown notifier type {text:?}: expected one of {}", NotifierKind::NAMES.join(", ")),
             );
         }
         kind
     });
-    let url = table.url("url", true, problems);
+    let url = table.url("url", problems);
     let mut secret = table.string("secret", problems).map(|(text, _)| text.trim().to_string());
-    if let Some(path) = table.file("secret_file", base, false, "", problems) {
+    if let Some(path) = table.file("secret_file", base, problems) {
         match std::fs::read_to_string(&path) {
             Ok(text) => secret = Some(text.trim().to_string()),
-            Err(err) => {
-                problems.push(&table.origin, &table.key_path("secret_file"), format!("{}: {err}", path.display()))
-            }
+            Err(err) => problems.push(
+                &table.origin_of("secret_file"),
+                &table.key_path("secret_file"),
+                format!("{}: {err}", path.display()),
+            ),
         }
     }
-    let counties = table
-        .strings("counties", problems)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(text, _)| text.trim().to_string())
-        .collect();
+    let counties = table.strings("counties", problems).into_iter().map(|(text, _)| text.trim().to_string()).collect();
     let min_severity = table
         .string("min_severity", problems)
         .and_then(|(text, origin)| {
@@ -337,7 +466,7 @@ fn read_notifier(table: &mut Table<'_>, base: &Path, problems: &mut Problems) ->
             parsed
         })
         .unwrap_or(AlertSeverity::Info);
-    let rate_limit = table.whole_number("rate_limit_per_minute", " messages", 1, 6000, problems);
+    let rate_limit = table.whole_number("rate_limit_per_minute", problems);
     let send_resolved = table.boolean("send_resolved", problems).unwrap_or(true);
     let (name, kind, url) = (name?, kind?, url?);
     Some(NotifierConfig {

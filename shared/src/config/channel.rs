@@ -14,7 +14,10 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::fields::{ProbeSettings, Problems, Table, read_probe, selector, unique_name};
+use super::fields::{
+    DefaultValue, Key, Kind, ProbeSettings, Problems, Table, TableSpec, interval_key, read_probe, timeout_key,
+    unique_name,
+};
 use super::thresholds::Thresholds;
 use crate::markup::select::SelectorList;
 
@@ -35,6 +38,40 @@ pub struct InteractionConfig {
     pub probe: ProbeSettings,
 }
 
+pub(crate) static INTERACTION: TableSpec = TableSpec {
+    doc: "A site's consultation channel (留言板, 县长信箱, 咨询投诉), whose published messages show whether and how fast the site answers.",
+    keys: &[
+        Key::new("name", Kind::Name, DefaultValue::Required, "The channel's name, unique within its site."),
+        Key::new("url", Kind::Url, DefaultValue::Required, "The page listing published messages."),
+        Key::new(
+            "reply_limit_working_days",
+            Kind::Whole { unit: "working days", min: 1, max: 365 },
+            DefaultValue::Otherwise("[thresholds] reply_limit_working_days"),
+            "Replies later than this are overdue.",
+        ),
+        Key::new(
+            "simple_reply_limit_working_days",
+            Kind::Whole { unit: "working days", min: 1, max: 365 },
+            DefaultValue::Otherwise("[thresholds] simple_reply_limit_working_days"),
+            "The limit for messages containing one of `simple_keywords`.",
+        ),
+        Key::new(
+            "simple_keywords",
+            Kind::Strings,
+            DefaultValue::Otherwise("none"),
+            "Words that mark a message as a simple question (简单咨询).",
+        ),
+        Key::new(
+            "item_selector",
+            Kind::Selector,
+            DefaultValue::Otherwise("automatic reading"),
+            "CSS selector for the messages, overriding automatic reading.",
+        ),
+        interval_key(DefaultValue::Otherwise("[probe] column_interval")),
+        timeout_key(DefaultValue::Otherwise("the site's timeout")),
+    ],
+};
+
 pub(crate) fn read_interaction(
     mut table: Table<'_>,
     inherited: ProbeSettings,
@@ -45,12 +82,12 @@ pub(crate) fn read_interaction(
     let name = unique_name(&mut table, seen, problems, |name| {
         format!("this site already has an interaction channel named {name:?}; names must be unique within a site")
     });
-    let url = table.url("url", true, problems);
-    let limit = table.whole_number("reply_limit_working_days", " working days", 1, 365, problems);
-    let simple_limit = table.whole_number("simple_reply_limit_working_days", " working days", 1, 365, problems);
+    let url = table.url("url", problems);
+    let limit = table.whole_number("reply_limit_working_days", problems);
+    let simple_limit = table.whole_number("simple_reply_limit_working_days", problems);
     let simple_keywords: Vec<String> =
-        table.strings("simple_keywords", problems).unwrap_or_default().into_iter().map(|(text, _)| text).collect();
-    let item_selector = selector(&mut table, "item_selector", false, problems);
+        table.strings("simple_keywords", problems).into_iter().map(|(text, _)| text).collect();
+    let item_selector = table.selector("item_selector", problems);
     let probe = read_probe(&mut table, inherited, problems);
     table.finish(problems);
     Some(InteractionConfig {
@@ -66,6 +103,30 @@ pub(crate) fn read_interaction(
     })
 }
 
+pub(crate) static CALENDAR: TableSpec = TableSpec {
+    doc: "Years added to (or corrected in) the shipped working-day calendar, which counts reply limits in working days.",
+    keys: &[Key::tables("year", &CALENDAR_YEAR)],
+};
+
+static CALENDAR_YEAR: TableSpec = TableSpec {
+    doc: "One year's public holidays and worked weekend days (调休).",
+    keys: &[
+        Key::new("year", Kind::Whole { unit: "", min: 2000, max: 2100 }, DefaultValue::Required, "The year."),
+        Key::new(
+            "holidays",
+            Kind::Strings,
+            DefaultValue::Otherwise("none"),
+            "Public holidays as \"MM-DD\", e.g. [\"01-01\", \"02-06\"].",
+        ),
+        Key::new(
+            "workdays",
+            Kind::Strings,
+            DefaultValue::Otherwise("none"),
+            "Weekend days worked (调休) as \"MM-DD\".",
+        ),
+    ],
+};
+
 /// `[calendar]`: years added to (or corrected in) the shipped working-day calendar.
 /// ```toml
 /// [[calendar.year]]
@@ -76,10 +137,10 @@ pub(crate) fn read_interaction(
 pub(crate) fn read_calendar(mut table: Table<'_>, problems: &mut Problems) -> crate::time::calendar::Calendar {
     let mut calendar = crate::time::calendar::Calendar::china();
     for mut year_table in table.tables("year", problems) {
-        let year = year_table.whole_number("year", "", 2000, 2100, problems).map(|y| y as i16);
+        let year = year_table.whole_number("year", problems).map(|y| y as i16);
         let mut schedule = crate::time::calendar::YearSchedule::default();
         for (key, is_holiday) in [("holidays", true), ("workdays", false)] {
-            for (text, origin) in year_table.strings(key, problems).unwrap_or_default() {
+            for (text, origin) in year_table.strings(key, problems) {
                 match year.and_then(|year| crate::time::calendar::parse_month_day(year, text.trim())) {
                     Some(date) if is_holiday => {
                         schedule.holidays.insert(date);
@@ -95,9 +156,6 @@ pub(crate) fn read_calendar(mut table: Table<'_>, problems: &mut Problems) -> cr
                     None => {}
                 }
             }
-        }
-        if year.is_none() && !year_table.get_peek("year") {
-            problems.push(&year_table.origin, &year_table.key_path("year"), "missing; this key is required");
         }
         year_table.finish(problems);
         if let Some(year) = year {

@@ -33,9 +33,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::fields::{Problems, Table};
-use super::source::{self, Origin};
-use super::{ConfigError, Problem};
+use super::ConfigError;
+use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// A validated collector configuration.
 #[derive(Clone, Debug)]
@@ -136,6 +135,147 @@ pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 /// A push of 10,000 observations is about 1 MB of gzip; 8 MiB leaves room and bounds memory.
 pub const DEFAULT_PUSH_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
 
+/// `collector.toml`, table by table: every key's type, range, default and meaning, declared once
+/// (read below, rendered in `docs/configuration.md`).
+pub static FILE: TableSpec = TableSpec {
+    doc: "The collector's file (`collector.toml`): its store, where agents push, where people and Prometheus read, and alerting.",
+    keys: &[
+        Key::table("collector", &STORE, false),
+        Key::table("push", &PUSH, true),
+        Key::table("web", &WEB, false),
+        Key::table("alerts", &super::alerts::ALERTS, false),
+    ],
+};
+
+const DAY: u64 = 86_400;
+
+static STORE: TableSpec = TableSpec {
+    doc: "The store and how long it remembers.",
+    keys: &[
+        Key::new(
+            "database",
+            Kind::Path,
+            DefaultValue::Text("xunjian.db"),
+            "The SQLite database file; created when absent.",
+        ),
+        Key::new(
+            "series_expiry",
+            Kind::Duration { min: Duration::from_secs(60), max: Duration::from_secs(365 * DAY) },
+            DefaultValue::Duration(DEFAULT_SERIES_EXPIRY),
+            "Series of subjects not observed for this long are retired.",
+        ),
+        Key::new(
+            "dedupe_window",
+            Kind::Duration { min: Duration::from_secs(DAY), max: Duration::from_secs(3650 * DAY) },
+            DefaultValue::Duration(DEFAULT_DEDUPE_WINDOW),
+            "Batch ids are remembered this long, longer than a full agent spool takes to drain.",
+        ),
+    ],
+};
+
+static PUSH: TableSpec = TableSpec {
+    doc: "Where agents push: HTTPS, client certificate required (`xunjian-collector certs init` makes the files).",
+    keys: &[
+        Key::new("listen", Kind::Address, DefaultValue::Text(DEFAULT_PUSH_LISTEN), "Address and port to listen on."),
+        Key::new(
+            "ca",
+            Kind::File { what: "the CA certificate agents' client certificates chain to" },
+            DefaultValue::Required,
+            "CA certificate(s) agents' client certificates must chain to.",
+        ),
+        Key::new(
+            "cert",
+            Kind::File { what: "the server's certificate chain" },
+            DefaultValue::Required,
+            "The server's certificate chain.",
+        ),
+        Key::new("key", Kind::File { what: "the server's private key" }, DefaultValue::Required, "The server's key."),
+        Key::new(
+            "max_body_bytes",
+            Kind::Whole { unit: "bytes", min: 1024, max: 1 << 30 },
+            DefaultValue::Whole(DEFAULT_PUSH_MAX_BODY_BYTES),
+            "Largest push accepted, compressed and after decompression.",
+        ),
+        Key::new(
+            "max_batches_per_minute",
+            Kind::Whole { unit: "batches", min: 1, max: 1_000_000 },
+            DefaultValue::Whole(DEFAULT_MAX_BATCHES_PER_MINUTE as u64),
+            "Batches one agent may push per minute; beyond it 429 with Retry-After.",
+        ),
+        Key::new(
+            "read_timeout",
+            Kind::Duration { min: Duration::from_secs(1), max: Duration::from_secs(600) },
+            DefaultValue::Duration(DEFAULT_READ_TIMEOUT),
+            "A client must send a request's headers, and then its body, within this.",
+        ),
+        Key::new(
+            "max_subjects_per_agent",
+            Kind::Whole { unit: "subjects", min: 1, max: 10_000_000 },
+            DefaultValue::Whole(DEFAULT_MAX_SUBJECTS_PER_AGENT as u64),
+            "Subjects (home pages, columns, channels, accounts) one agent may own.",
+        ),
+        Key::new(
+            "max_observations_per_batch",
+            Kind::Whole { unit: "observations", min: 1, max: 1_000_000 },
+            DefaultValue::Whole(DEFAULT_MAX_OBSERVATIONS_PER_BATCH as u64),
+            "Observations in one batch (agents send at most 500).",
+        ),
+        // Above 256, six names of four-byte characters no longer fit one 8 KiB /metrics line.
+        Key::new(
+            "max_name_chars",
+            Kind::Whole { unit: "characters", min: 16, max: crate::wire::limits::MAX_NAME_CHARS as u64 },
+            DefaultValue::Whole(crate::wire::limits::MAX_NAME_CHARS as u64),
+            "Characters of a name (county, unit, target, platform, column, channel).",
+        ),
+        Key::new(
+            "max_text_bytes",
+            Kind::Whole { unit: "bytes", min: 256, max: 1 << 20 },
+            DefaultValue::Whole(crate::wire::limits::MAX_TEXT_BYTES as u64),
+            "Bytes of free text (URLs, finding details, link texts).",
+        ),
+        Key::new(
+            "max_list_entries",
+            Kind::Whole { unit: "entries", min: 10, max: 100_000 },
+            DefaultValue::Whole(crate::wire::limits::MAX_LIST_ENTRIES as u64),
+            "Entries of a list (findings, dead links, wording errors, redirects).",
+        ),
+        Key::tables("agent", &AGENT_BINDING),
+    ],
+};
+
+static AGENT_BINDING: TableSpec = TableSpec {
+    doc: "An agent bound to the one county it reports: its batches naming another county are refused. Agents not listed may name any county (`certs issue --county` adds the binding).",
+    keys: &[
+        Key::new("id", Kind::Text, DefaultValue::Required, "The agent's id, as in its client certificate."),
+        Key::new("county", Kind::Name, DefaultValue::Required, "The county, e.g. 龙川县."),
+    ],
+};
+
+static WEB: TableSpec = TableSpec {
+    doc: "The status page, `/metrics` and the API: plain HTTP unless `cert` and `key` are set.",
+    keys: &[
+        Key::new("listen", Kind::Address, DefaultValue::Text(DEFAULT_WEB_LISTEN), "Address and port to listen on."),
+        Key::new(
+            "cert",
+            Kind::File { what: "the web server's certificate chain" },
+            DefaultValue::Otherwise("none: plain HTTP"),
+            "Serve HTTPS with this certificate chain (set with `key`).",
+        ),
+        Key::new(
+            "key",
+            Kind::File { what: "the web server's private key" },
+            DefaultValue::Otherwise("none: plain HTTP"),
+            "The key of `cert`.",
+        ),
+        Key::new(
+            "admin_token_file",
+            Kind::File { what: "a file holding the admin token (at least 16 characters)" },
+            DefaultValue::Otherwise("none: the API only reads"),
+            "Enables registry and exemption changes over the API for requests with `Authorization: Bearer` and the token.",
+        ),
+    ],
+};
+
 impl CollectorConfig {
     pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let text =
@@ -144,62 +284,30 @@ impl CollectorConfig {
     }
 
     pub fn parse(text: &str, path: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let invalid = |problems: Vec<Problem>| ConfigError::Invalid { path: path.to_path_buf(), problems };
-        let mut root =
-            source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
-        let mut problems = Problems::default();
-        for found in source::overlay_env(&mut root, env, &["collector", "push", "web", "alerts"]) {
-            problems.list.push(found.into());
-        }
         let base = path.parent().unwrap_or(Path::new("."));
-        let config = read(&root, base, &mut problems);
-        let mut list = problems.list;
-        list.sort_by_key(|problem| match &problem.origin {
-            Origin::File { line, column } => (0, *line, *column),
-            Origin::Env { .. } => (1, 0, 0),
-        });
-        match config {
-            Some(config) if list.is_empty() => Ok(config),
-            _ => Err(invalid(list)),
-        }
+        super::parse_file(text, path, env, &FILE, |top, problems| read(top, base, problems))
     }
 }
 
-fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<CollectorConfig> {
-    let mut top = Table::of(root, "", problems)?;
-    let mut database = base.join("xunjian.db");
-    let mut series_expiry = DEFAULT_SERIES_EXPIRY;
-    let mut dedupe_window = DEFAULT_DEDUPE_WINDOW;
-    if let Some(mut table) = top.table("collector", problems) {
-        if let Some((text, _)) = table.string("database", problems) {
-            database = base.join(text.trim());
-        }
-        let day = Duration::from_secs(86_400);
-        if let Some(value) = table.duration("series_expiry", Duration::from_secs(60), 365 * day, problems) {
-            series_expiry = value;
-        }
-        if let Some(value) = table.duration("dedupe_window", day, 3650 * day, problems) {
-            dedupe_window = value;
-        }
-        table.finish(problems);
-    }
+fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<CollectorConfig> {
+    // Absent tables and keys read as their declared defaults; a bad value is a problem already,
+    // so what `unwrap_or_default` puts in its place is never used.
+    let mut table = top.table_or_defaults("collector", problems);
+    let database = table.path("database", base, problems).unwrap_or_default();
+    let series_expiry = table.duration("series_expiry", problems).unwrap_or_default();
+    let dedupe_window = table.duration("dedupe_window", problems).unwrap_or_default();
+    table.finish(problems);
 
     let push = match top.table("push", problems) {
         Some(mut table) => {
-            let listen = socket_addr(&mut table, "listen", DEFAULT_PUSH_LISTEN, problems);
-            let ca = existing_file(&mut table, "ca", base, problems);
-            let cert = existing_file(&mut table, "cert", base, problems);
-            let key = existing_file(&mut table, "key", base, problems);
-            let max_body_bytes = table
-                .whole_number("max_body_bytes", " bytes", 1024, 1 << 30, problems)
-                .unwrap_or(DEFAULT_PUSH_MAX_BODY_BYTES);
-            let max_batches_per_minute = table
-                .whole_number("max_batches_per_minute", " batches", 1, 1_000_000, problems)
-                .map(|n| n as u32)
-                .unwrap_or(DEFAULT_MAX_BATCHES_PER_MINUTE);
-            let read_timeout = table
-                .duration("read_timeout", Duration::from_secs(1), Duration::from_secs(600), problems)
-                .unwrap_or(DEFAULT_READ_TIMEOUT);
+            let listen = table.address("listen", problems);
+            let ca = table.file("ca", base, problems);
+            let cert = table.file("cert", base, problems);
+            let key = table.file("key", base, problems);
+            let max_body_bytes = table.whole_number("max_body_bytes", problems).unwrap_or_default();
+            let max_batches_per_minute =
+                table.whole_number("max_batches_per_minute", problems).unwrap_or_default() as u32;
+            let read_timeout = table.duration("read_timeout", problems).unwrap_or_default();
             let limits = push_limits(&mut table, problems);
             let agents = agent_bindings(&mut table, problems);
             table.finish(problems);
@@ -229,66 +337,37 @@ fn read(root: &source::Node, base: &Path, problems: &mut Problems) -> Option<Col
         }
     };
 
-    let web = match top.table("web", problems) {
-        Some(mut table) => {
-            let listen = socket_addr(&mut table, "listen", DEFAULT_WEB_LISTEN, problems);
-            let has_cert = table.get("cert").is_some();
-            let has_key = table.get("key").is_some();
-            let tls = if has_cert || has_key {
-                let cert = existing_file(&mut table, "cert", base, problems);
-                let key = existing_file(&mut table, "key", base, problems);
-                cert.zip(key)
-            } else {
-                None
-            };
-            let admin_token = admin_token(&mut table, base, problems);
-            table.finish(problems);
-            listen.map(|listen| WebListener { listen, tls, admin_token })
+    let mut table = top.table_or_defaults("web", problems);
+    let listen = table.address("listen", problems);
+    let written = [table.present("cert"), table.present("key")];
+    let cert = table.file("cert", base, problems);
+    let key = table.file("key", base, problems);
+    for (name, (this, other)) in ["cert", "key"].into_iter().zip([(written[0], written[1]), (written[1], written[0])]) {
+        if other && !this {
+            problems.push(
+                &table.origin,
+                &table.key_path(name),
+                "missing; cert and key go together (both for HTTPS, neither for plain HTTP)",
+            );
         }
-        None => Some(WebListener {
-            listen: DEFAULT_WEB_LISTEN.parse().expect("literal address"),
-            tls: None,
-            admin_token: None,
-        }),
-    };
-    let alerts = match top.table("alerts", problems) {
-        Some(table) => super::alerts::read_alerts(table, base, problems),
-        None => super::alerts::AlertsConfig::default(),
-    };
+    }
+    let admin_token = admin_token(&mut table, base, problems);
+    table.finish(problems);
+    let web = listen.map(|listen| WebListener { listen, tls: cert.zip(key), admin_token });
+
+    let alerts = super::alerts::read_alerts(top.table_or_defaults("alerts", problems), base, problems);
     top.finish(problems);
     Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts })
 }
 
 fn push_limits(table: &mut Table<'_>, problems: &mut Problems) -> PushLimits {
-    let defaults = PushLimits::default();
-    let mut number = |key: &str, unit: &str, min: u64, max: u64, default: usize| {
-        table.whole_number(key, unit, min, max, problems).map(|n| n as usize).unwrap_or(default)
-    };
+    let mut number = |key: &str| table.whole_number(key, problems).unwrap_or_default() as usize;
     PushLimits {
-        max_subjects_per_agent: number(
-            "max_subjects_per_agent",
-            " subjects",
-            1,
-            10_000_000,
-            defaults.max_subjects_per_agent,
-        ),
-        max_observations_per_batch: number(
-            "max_observations_per_batch",
-            " observations",
-            1,
-            1_000_000,
-            defaults.max_observations_per_batch,
-        ),
-        // Above 256, six names of four-byte characters no longer fit one 8 KiB /metrics line.
-        max_name_chars: number(
-            "max_name_chars",
-            " characters",
-            16,
-            crate::wire::limits::MAX_NAME_CHARS as u64,
-            defaults.max_name_chars,
-        ),
-        max_text_bytes: number("max_text_bytes", " bytes", 256, 1 << 20, defaults.max_text_bytes),
-        max_list_entries: number("max_list_entries", " entries", 10, 100_000, defaults.max_list_entries),
+        max_subjects_per_agent: number("max_subjects_per_agent"),
+        max_observations_per_batch: number("max_observations_per_batch"),
+        max_name_chars: number("max_name_chars"),
+        max_text_bytes: number("max_text_bytes"),
+        max_list_entries: number("max_list_entries"),
     }
 }
 
@@ -296,8 +375,8 @@ fn push_limits(table: &mut Table<'_>, problems: &mut Problems) -> PushLimits {
 fn agent_bindings(table: &mut Table<'_>, problems: &mut Problems) -> Vec<AgentBinding> {
     let mut bindings: Vec<AgentBinding> = Vec::new();
     for mut entry in table.tables("agent", problems) {
-        let id = entry.required_string("id", problems);
-        let county = entry.required_string("county", problems);
+        let id = entry.string("id", problems);
+        let county = entry.name("county", problems);
         if let Some((id, origin)) = &id {
             if let Err(message) = super::agent::AgentId::parse(id.trim()) {
                 problems.push(origin, &entry.key_path("id"), message);
@@ -308,11 +387,6 @@ fn agent_bindings(table: &mut Table<'_>, problems: &mut Problems) -> Vec<AgentBi
                     format!("agent {:?} is bound twice; keep one [[push.agent]] per agent", id.trim()),
                 );
             }
-        }
-        if let Some((county, origin)) = &county
-            && county.trim().is_empty()
-        {
-            problems.push(origin, &entry.key_path("county"), "empty; write the county's name, e.g. \"龙川县\"");
         }
         entry.finish(problems);
         if let (Some((id, _)), Some((county, _))) = (id, county) {
@@ -361,58 +435,21 @@ pub fn append_agent_binding(path: &Path, id: &str, county: &str) -> Result<bool,
     }
 }
 
-fn socket_addr(table: &mut Table<'_>, key: &str, default: &str, problems: &mut Problems) -> Option<SocketAddr> {
-    match table.string(key, problems) {
-        Some((text, origin)) => match text.trim().parse() {
-            Ok(addr) => Some(addr),
-            Err(_) => {
-                problems.push(
-                    &origin,
-                    &table.key_path(key),
-                    format!("{text:?} is not ADDRESS:PORT; write e.g. \"0.0.0.0:9443\" or \"127.0.0.1:9090\""),
-                );
-                None
-            }
-        },
-        None => default.parse().ok(),
-    }
-}
-
 /// The token in `admin_token_file`, trimmed; refused when short.
 fn admin_token(table: &mut Table<'_>, base: &Path, problems: &mut Problems) -> Option<String> {
-    let (text, origin) = table.string("admin_token_file", problems)?;
-    let path = base.join(text.trim());
-    match std::fs::read_to_string(&path) {
-        Ok(token) if token.trim().chars().count() >= MIN_ADMIN_TOKEN_CHARS => Some(token.trim().to_string()),
-        Ok(_) => {
-            problems.push(
-                &origin,
-                &table.key_path("admin_token_file"),
-                format!(
-                    "{} holds fewer than {MIN_ADMIN_TOKEN_CHARS} characters; write a long random token, e.g. `openssl rand -hex 24 > {}`",
-                    path.display(),
-                    path.display()
-                ),
-            );
-            None
-        }
-        Err(err) => {
-            problems.push(&origin, &table.key_path("admin_token_file"), format!("{}: {err}", path.display()));
-            None
-        }
-    }
-}
-
-/// A required path to a readable file, relative to the configuration's directory.
-fn existing_file(table: &mut Table<'_>, key: &str, base: &Path, problems: &mut Problems) -> Option<PathBuf> {
-    let (text, origin) = table.required_string(key, problems)?;
-    let path = base.join(text.trim());
-    if path.is_file() {
-        Some(path)
-    } else {
-        problems.push(&origin, &table.key_path(key), format!("{} is not a readable file", path.display()));
-        None
-    }
+    let path = table.file("admin_token_file", base, problems)?;
+    let problem = match std::fs::read_to_string(&path) {
+        Ok(token) if token.trim().chars().count() >= MIN_ADMIN_TOKEN_CHARS => return Some(token.trim().to_string()),
+        Ok(_) => format!(
+            "{} holds fewer than {MIN_ADMIN_TOKEN_CHARS} characters; write a long random token, e.g. `openssl rand -hex 24 > {}`",
+            path.display(),
+            path.display()
+        ),
+        Err(err) => format!("{}: {err}", path.display()),
+    };
+    let origin = table.origin_of("admin_token_file");
+    problems.push(&origin, &table.key_path("admin_token_file"), problem);
+    None
 }
 
 #[cfg(test)]
@@ -432,6 +469,24 @@ mod tests {
         assert_eq!(config.database, dir.join("state.db"));
         assert_eq!(config.web.listen.to_string(), DEFAULT_WEB_LISTEN);
         assert_eq!(config.series_expiry, DEFAULT_SERIES_EXPIRY);
+        // The declared defaults are the ones the rest of the code names.
+        assert_eq!(config.dedupe_window, DEFAULT_DEDUPE_WINDOW);
+        assert_eq!(config.push.limits, PushLimits::default());
+        assert_eq!(
+            (config.push.max_body_bytes, config.push.max_batches_per_minute, config.push.read_timeout),
+            (DEFAULT_PUSH_MAX_BODY_BYTES, DEFAULT_MAX_BATCHES_PER_MINUTE, DEFAULT_READ_TIMEOUT)
+        );
+        let alerts = crate::config::AlertsConfig::default();
+        assert_eq!(
+            (config.alerts.evaluation_interval, config.alerts.repeat_interval),
+            (alerts.evaluation_interval, alerts.repeat_interval)
+        );
+        let bare = "[push]\nca = \"ca.pem\"\ncert = \"server.pem\"\nkey = \"server-key.pem\"\n";
+        let config = CollectorConfig::parse(bare, &path, &HashMap::new()).unwrap();
+        assert_eq!(
+            (config.database, config.push.listen.to_string()),
+            (dir.join("xunjian.db"), DEFAULT_PUSH_LISTEN.to_string())
+        );
 
         let bad = good.replace("127.0.0.1:9443", "localhost").replace("server-key.pem", "missing.pem")
             + "[web]\nlisten = \"127.0.0.1:9090\"\ncert = \"server.pem\"\n";
@@ -440,10 +495,11 @@ mod tests {
         assert_eq!(lines.len(), 3, "{err}");
         assert!(lines[0].contains(":4:10: push.listen: \"localhost\" is not ADDRESS:PORT"), "{err}");
         assert!(
-            lines[1].contains(":7:7: push.key: ") && lines[1].ends_with("missing.pem is not a readable file"),
+            lines[1].contains(":7:7: push.key: ")
+                && lines[1].contains("missing.pem is not a readable file; give the path of the server's private key"),
             "{err}"
         );
-        assert!(lines[2].contains(":8:1: web.key: missing; this key is required"), "{err}");
+        assert!(lines[2].contains(":8:1: web.key: missing; cert and key go together"), "{err}");
 
         std::fs::write(dir.join("short-token"), "abc\n").unwrap();
         std::fs::write(dir.join("token"), "0123456789abcdef0123\n").unwrap();

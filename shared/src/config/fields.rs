@@ -1,7 +1,13 @@
-//! Typed reading of the raw tree: every getter records a problem instead of stopping, so one
-//! pass finds them all.
+//! Typed reading of the raw tree against each table's key declarations: every getter records a
+//! problem instead of stopping, so one pass finds them all.
+//!
+//! A table's keys are declared once, as data ([`TableSpec`], [`Key`]): name, type, range,
+//! default and meaning. The getters take their range and default from there, the unknown-key
+//! check suggests from there, and `docs/configuration.md` is generated from there
+//! ([`super::reference`]).
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
@@ -9,6 +15,98 @@ use url::Url;
 use super::source::{Entry, Node, Origin, Value};
 use super::{Problem, defaults};
 use crate::markup::select::SelectorList;
+
+/// The keys of one configuration table (or of each table of an array of tables).
+#[derive(Debug)]
+pub struct TableSpec {
+    /// What the table is for, one sentence, for the reference.
+    pub doc: &'static str,
+    pub keys: &'static [Key],
+}
+
+/// One key of a table: what it holds, what absence means, and what it is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Key {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: DefaultValue,
+    pub doc: &'static str,
+}
+
+impl Key {
+    pub const fn new(name: &'static str, kind: Kind, default: DefaultValue, doc: &'static str) -> Key {
+        Key { name, kind, default, doc }
+    }
+
+    /// A sub-table (`[probe]`); its spec says what it is for. A required one's reader says what
+    /// to add when it is missing.
+    pub const fn table(name: &'static str, spec: &'static TableSpec, required: bool) -> Key {
+        let default = if required { DefaultValue::Required } else { DefaultValue::Otherwise("") };
+        Key { name, kind: Kind::Table(spec), default, doc: "" }
+    }
+
+    /// An array of tables (`[[site]]`); absent is none.
+    pub const fn tables(name: &'static str, spec: &'static TableSpec) -> Key {
+        Key { name, kind: Kind::Tables(spec), default: DefaultValue::Otherwise(""), doc: "" }
+    }
+}
+
+/// What a key holds, with its range where it has one.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// `"90s"`, `"5m"`, `"1h30m"`: between `min` and `max`.
+    Duration {
+        min: Duration,
+        max: Duration,
+    },
+    /// A whole number of `unit` between `min` and `max`.
+    Whole {
+        unit: &'static str,
+        min: u64,
+        max: u64,
+    },
+    Bool,
+    Text,
+    /// A name as the collector takes it: one line of at most
+    /// [`crate::wire::limits::MAX_NAME_CHARS`] characters.
+    Name,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// An absolute http(s) URL.
+    Url,
+    /// A readable file, relative to the configuration file; `what` says which.
+    File {
+        what: &'static str,
+    },
+    /// A path (need not exist yet), relative to the configuration file.
+    Path,
+    /// `ADDRESS:PORT`.
+    Address,
+    /// An array of strings.
+    Strings,
+    /// A CSS selector.
+    Selector,
+    /// A JSON pointer (`/data/cards`).
+    JsonPointer,
+    Table(&'static TableSpec),
+    Tables(&'static TableSpec),
+}
+
+/// What an absent key means.
+#[derive(Clone, Copy, Debug)]
+pub enum DefaultValue {
+    /// Absence is a problem.
+    Required,
+    Duration(Duration),
+    Whole(u64),
+    Bool(bool),
+    Text(&'static str),
+    /// Decided by the reader (inherited, inferred, or off), in these words.
+    Otherwise(&'static str),
+}
+
+/// Stands in for an undeclared table (a bug, reported by [`Table::table`] in debug builds).
+static EMPTY: TableSpec = TableSpec { doc: "", keys: &[] };
 
 /// Collects problems while the tree is read.
 #[derive(Default)]
@@ -22,27 +120,29 @@ impl Problems {
     }
 }
 
-/// A table being read: tracks which keys were used, so the rest can be reported as unknown, and
-/// which keys the readers asked for, present or not: the table's known keys, named once, where
-/// they are read (what "did you mean" suggests from).
+/// A table being read against its [`TableSpec`]: tracks which entries were used, so the rest can
+/// be reported as unknown, and (in debug builds) that every declared key was read.
 pub(crate) struct Table<'n> {
     pub path: String,
     pub origin: Origin,
+    spec: &'static TableSpec,
     entries: &'n [Entry],
     used: Vec<bool>,
-    asked: Vec<String>,
+    asked: Vec<bool>,
 }
 
 impl<'n> Table<'n> {
-    /// Reads `node` as a table at `path`; records a problem and returns None if it is not one.
-    pub fn of(node: &'n Node, path: &str, problems: &mut Problems) -> Option<Self> {
+    /// Reads `node` as a table at `path` declared by `spec`; records a problem and returns None
+    /// if it is not a table.
+    pub fn of(node: &'n Node, path: &str, spec: &'static TableSpec, problems: &mut Problems) -> Option<Self> {
         match &node.value {
             Value::Table(entries) => Some(Table {
                 path: path.to_string(),
                 origin: node.origin.clone(),
+                spec,
                 entries,
                 used: vec![false; entries.len()],
-                asked: Vec::new(),
+                asked: vec![false; spec.keys.len()],
             }),
             other => {
                 problems.push(&node.origin, path, format!("expected a table, got {}", other.type_name()));
@@ -55,47 +155,115 @@ impl<'n> Table<'n> {
         if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
-    pub fn get(&mut self, key: &str) -> Option<&'n Node> {
-        self.ask(key);
-        let index = self.entries.iter().position(|entry| entry.key == key)?;
-        self.used[index] = true;
-        Some(&self.entries[index].node)
+    /// The declaration of `name` and its node, if written.
+    fn lookup(&mut self, name: &str) -> Option<(&'static Key, Option<&'n Node>)> {
+        let spec: &'static TableSpec = self.spec;
+        let Some(index) = spec.keys.iter().position(|key| key.name == name) else {
+            debug_assert!(false, "{}: key {name:?} is read but not declared in its table's keys", self.path);
+            return None;
+        };
+        self.asked[index] = true;
+        let node = self.entries.iter().position(|entry| entry.key == name).map(|found| {
+            self.used[found] = true;
+            &self.entries[found].node
+        });
+        Some((&spec.keys[index], node))
     }
 
-    /// A sub-table; absent → None without a problem.
-    pub fn table(&mut self, key: &str, problems: &mut Problems) -> Option<Table<'n>> {
-        let path = self.key_path(key);
-        self.get(key).and_then(|node| Table::of(node, &path, problems))
+    /// Like [`lookup`](Self::lookup); a required key that is absent is a problem.
+    fn read(&mut self, name: &str, problems: &mut Problems) -> Option<(&'static Key, Option<&'n Node>)> {
+        let (key, node) = self.lookup(name)?;
+        if node.is_none() && matches!(key.default, DefaultValue::Required) {
+            problems.push(&self.origin, &self.key_path(name), "missing; this key is required");
+        }
+        Some((key, node))
+    }
+
+    /// Where `name`'s value was written, else where the table starts.
+    pub fn origin_of(&self, name: &str) -> Origin {
+        let written = self.entries.iter().find(|entry| entry.key == name);
+        written.map_or_else(|| self.origin.clone(), |entry| entry.node.origin.clone())
+    }
+
+    /// Whether `name` is written (valid or not).
+    pub fn present(&mut self, name: &str) -> bool {
+        self.lookup(name).is_some_and(|(_, node)| node.is_some())
+    }
+
+    /// A sub-table; absent → None without a problem (a required table's reader says what to add).
+    pub fn table(&mut self, name: &str, problems: &mut Problems) -> Option<Table<'n>> {
+        let path = self.key_path(name);
+        let (key, node) = self.lookup(name)?;
+        let Kind::Table(spec) = key.kind else { return misread(key, "table") };
+        Table::of(node?, &path, spec, problems)
+    }
+
+    /// A sub-table, or when it is absent (or, with a problem, not a table) an empty one, whose
+    /// getters then answer the declared defaults: one reading path for written and default.
+    pub fn table_or_defaults(&mut self, name: &str, problems: &mut Problems) -> Table<'n> {
+        let path = self.key_path(name);
+        if let Some(table) = self.table(name, problems) {
+            return table;
+        }
+        let spec = match self.spec.keys.iter().find(|key| key.name == name).map(|key| key.kind) {
+            Some(Kind::Table(spec)) => spec,
+            _ => &EMPTY,
+        };
+        Table {
+            path,
+            origin: self.origin.clone(),
+            spec,
+            entries: &[],
+            used: Vec::new(),
+            asked: vec![false; spec.keys.len()],
+        }
     }
 
     /// An array of tables (`[[site]]`); absent → empty.
-    pub fn tables(&mut self, key: &str, problems: &mut Problems) -> Vec<Table<'n>> {
-        let path = self.key_path(key);
-        let Some(node) = self.get(key) else {
+    pub fn tables(&mut self, name: &str, problems: &mut Problems) -> Vec<Table<'n>> {
+        let path = self.key_path(name);
+        let Some((key, node)) = self.lookup(name) else {
+            return Vec::new();
+        };
+        let Kind::Tables(spec) = key.kind else {
+            return misread(key, "array of tables").unwrap_or_default();
+        };
+        let Some(node) = node else {
             return Vec::new();
         };
         match &node.value {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(index, item)| Table::of(item, &format!("{path}[{index}]"), problems))
+                .filter_map(|(index, item)| Table::of(item, &format!("{path}[{index}]"), spec, problems))
                 .collect(),
             other => {
                 problems.push(
                     &node.origin,
                     &path,
-                    format!("expected an array of tables ([[{key}]]), got {}", other.type_name()),
+                    format!("expected an array of tables ([[{name}]]), got {}", other.type_name()),
                 );
                 Vec::new()
             }
         }
     }
 
-    pub fn string(&mut self, key: &str, problems: &mut Problems) -> Option<(String, Origin)> {
-        let path = self.key_path(key);
-        let node = self.get(key)?;
+    /// The string at `name` (a required one must not be blank), or its declared text default.
+    fn string_of(&mut self, name: &str, problems: &mut Problems) -> Option<(&'static Key, String, Origin)> {
+        let path = self.key_path(name);
+        let (key, node) = self.read(name, problems)?;
+        let Some(node) = node else {
+            return match key.default {
+                DefaultValue::Text(text) => Some((key, text.to_string(), self.origin.clone())),
+                _ => None,
+            };
+        };
         match &node.value {
-            Value::String(text) => Some((text.clone(), node.origin.clone())),
+            Value::String(text) if text.trim().is_empty() && matches!(key.default, DefaultValue::Required) => {
+                problems.push(&node.origin, &path, "must not be empty");
+                None
+            }
+            Value::String(text) => Some((key, text.clone(), node.origin.clone())),
             other => {
                 problems.push(&node.origin, &path, format!("expected a string, got {}", other.type_name()));
                 None
@@ -103,59 +271,44 @@ impl<'n> Table<'n> {
         }
     }
 
-    pub fn required_string(&mut self, key: &str, problems: &mut Problems) -> Option<(String, Origin)> {
-        if self.get_peek(key) {
-            let value = self.string(key, problems)?;
-            if value.0.trim().is_empty() {
-                problems.push(&value.1, &self.key_path(key), "must not be empty");
-                return None;
-            }
-            Some(value)
-        } else {
-            problems.push(&self.origin, &self.key_path(key), "missing; this key is required");
-            None
+    /// Text or one of a choice of words (the reader parses the word).
+    pub fn string(&mut self, name: &str, problems: &mut Problems) -> Option<(String, Origin)> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        match key.kind {
+            Kind::Text | Kind::Choice(_) => Some((text, origin)),
+            _ => misread(key, "string"),
         }
     }
 
-    /// A required name (site, column, channel, account, unit, county): one line of at most
+    /// A name (site, column, channel, account, unit, county): one line of at most
     /// [`crate::wire::limits::MAX_NAME_CHARS`] characters, as the collector takes them.
-    pub fn required_name(&mut self, key: &str, problems: &mut Problems) -> Option<(String, Origin)> {
-        let (text, origin) = self.required_string(key, problems)?;
+    pub fn name(&mut self, name: &str, problems: &mut Problems) -> Option<(String, Origin)> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        let Kind::Name = key.kind else { return misread(key, "name") };
         let max = crate::wire::limits::MAX_NAME_CHARS;
         let chars = text.trim().chars().count();
         if chars > max {
-            problems.push(&origin, &self.key_path(key), format!("{chars} characters; names are at most {max}"));
+            problems.push(&origin, &self.key_path(name), format!("{chars} characters; names are at most {max}"));
             return None;
         }
         if text.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
-            problems.push(&origin, &self.key_path(key), "contains a line break or control character; write one line");
+            problems.push(&origin, &self.key_path(name), "contains a line break or control character; write one line");
             return None;
         }
         Some((text, origin))
     }
 
-    fn ask(&mut self, key: &str) {
-        if !self.asked.iter().any(|asked| asked == key) {
-            self.asked.push(key.to_string());
-        }
-    }
-
-    pub fn get_peek(&mut self, key: &str) -> bool {
-        self.ask(key);
-        self.entries.iter().any(|entry| entry.key == key)
-    }
-
     /// A whole number, from an integer, or from a string when it came from the environment.
-    pub fn whole_number(
-        &mut self,
-        key: &str,
-        unit_hint: &str,
-        min: u64,
-        max: u64,
-        problems: &mut Problems,
-    ) -> Option<u64> {
-        let path = self.key_path(key);
-        let node = self.get(key)?;
+    pub fn whole_number(&mut self, name: &str, problems: &mut Problems) -> Option<u64> {
+        let path = self.key_path(name);
+        let (key, node) = self.read(name, problems)?;
+        let Kind::Whole { unit, min, max } = key.kind else { return misread(key, "whole number") };
+        let Some(node) = node else {
+            return match key.default {
+                DefaultValue::Whole(value) => Some(value),
+                _ => None,
+            };
+        };
         let value = match &node.value {
             Value::Integer(number) => u64::try_from(*number).ok(),
             Value::String(text) if matches!(node.origin, Origin::Env { .. }) => text.trim().parse().ok(),
@@ -167,7 +320,7 @@ impl<'n> Table<'n> {
                 problems.push(
                     &node.origin,
                     &path,
-                    format!("{number} is out of range: expected {min} to {max}{unit_hint}"),
+                    format!("{number} is out of range: expected {}", whole_range(min, max, unit)),
                 );
                 None
             }
@@ -175,16 +328,23 @@ impl<'n> Table<'n> {
                 problems.push(
                     &node.origin,
                     &path,
-                    format!("expected whole {}, got {}", unit_hint.trim(), describe(&node.value)),
+                    format!("expected {}, got {}", whole_kind(min, max, unit), describe(&node.value)),
                 );
                 None
             }
         }
     }
 
-    pub fn duration(&mut self, key: &str, min: Duration, max: Duration, problems: &mut Problems) -> Option<Duration> {
-        let path = self.key_path(key);
-        let node = self.get(key)?;
+    pub fn duration(&mut self, name: &str, problems: &mut Problems) -> Option<Duration> {
+        let path = self.key_path(name);
+        let (key, node) = self.read(name, problems)?;
+        let Kind::Duration { min, max } = key.kind else { return misread(key, "duration") };
+        let Some(node) = node else {
+            return match key.default {
+                DefaultValue::Duration(value) => Some(value),
+                _ => None,
+            };
+        };
         let Value::String(text) = &node.value else {
             problems.push(
                 &node.origin,
@@ -211,9 +371,16 @@ impl<'n> Table<'n> {
     }
 
     /// true or false (or, from the environment, the words).
-    pub fn boolean(&mut self, key: &str, problems: &mut Problems) -> Option<bool> {
-        let path = self.key_path(key);
-        let node = self.get(key)?;
+    pub fn boolean(&mut self, name: &str, problems: &mut Problems) -> Option<bool> {
+        let path = self.key_path(name);
+        let (key, node) = self.read(name, problems)?;
+        let Kind::Bool = key.kind else { return misread(key, "boolean") };
+        let Some(node) = node else {
+            return match key.default {
+                DefaultValue::Bool(value) => Some(value),
+                _ => None,
+            };
+        };
         match &node.value {
             Value::Boolean(value) => Some(*value),
             Value::String(text) if matches!(node.origin, Origin::Env { .. }) && (text == "true" || text == "false") => {
@@ -226,13 +393,21 @@ impl<'n> Table<'n> {
         }
     }
 
-    /// An array of strings; absent → None.
-    pub fn strings(&mut self, key: &str, problems: &mut Problems) -> Option<Vec<(String, Origin)>> {
-        let path = self.key_path(key);
-        let node = self.get(key)?;
+    /// An array of strings; absent → empty.
+    pub fn strings(&mut self, name: &str, problems: &mut Problems) -> Vec<(String, Origin)> {
+        let path = self.key_path(name);
+        let Some((key, node)) = self.read(name, problems) else {
+            return Vec::new();
+        };
+        let Kind::Strings = key.kind else {
+            return misread(key, "array of strings").unwrap_or_default();
+        };
+        let Some(node) = node else {
+            return Vec::new();
+        };
         let Value::Array(items) = &node.value else {
             problems.push(&node.origin, &path, format!("expected an array of strings, got {}", node.value.type_name()));
-            return None;
+            return Vec::new();
         };
         let mut strings = Vec::new();
         for (index, item) in items.iter().enumerate() {
@@ -245,42 +420,100 @@ impl<'n> Table<'n> {
                 ),
             }
         }
-        Some(strings)
+        strings
     }
 
     /// A readable file, relative to `base`; None (with a problem) when it is not one.
-    pub fn file(
-        &mut self,
-        key: &str,
-        base: &std::path::Path,
-        required: bool,
-        hint: &str,
-        problems: &mut Problems,
-    ) -> Option<std::path::PathBuf> {
-        let (text, origin) = if required { self.required_string(key, problems)? } else { self.string(key, problems)? };
+    pub fn file(&mut self, name: &str, base: &Path, problems: &mut Problems) -> Option<PathBuf> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        let Kind::File { what } = key.kind else { return misread(key, "file") };
         let path = base.join(text.trim());
         if path.is_file() {
             Some(path)
         } else {
-            problems.push(&origin, &self.key_path(key), format!("{} is not a readable file{hint}", path.display()));
+            problems.push(
+                &origin,
+                &self.key_path(name),
+                format!("{} is not a readable file; give the path of {what}", path.display()),
+            );
             None
         }
     }
 
-    pub fn url(&mut self, key: &str, required: bool, problems: &mut Problems) -> Option<Url> {
-        let (text, origin) = if required { self.required_string(key, problems)? } else { self.string(key, problems)? };
+    /// A path relative to `base`, which need not exist yet.
+    pub fn path(&mut self, name: &str, base: &Path, problems: &mut Problems) -> Option<PathBuf> {
+        let (key, text, _) = self.string_of(name, problems)?;
+        let Kind::Path = key.kind else { return misread(key, "path") };
+        Some(base.join(text.trim()))
+    }
+
+    pub fn url(&mut self, name: &str, problems: &mut Problems) -> Option<Url> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        let Kind::Url = key.kind else { return misread(key, "URL") };
         match parse_web_url(&text) {
             Ok(url) => Some(url),
             Err(message) => {
-                problems.push(&origin, &self.key_path(key), message);
+                problems.push(&origin, &self.key_path(name), message);
                 None
             }
         }
     }
 
-    /// Records every key that no getter used, suggesting the nearest key the readers asked for.
+    /// `ADDRESS:PORT`.
+    pub fn address(&mut self, name: &str, problems: &mut Problems) -> Option<std::net::SocketAddr> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        let Kind::Address = key.kind else { return misread(key, "address") };
+        match text.trim().parse() {
+            Ok(address) => Some(address),
+            Err(_) => {
+                problems.push(
+                    &origin,
+                    &self.key_path(name),
+                    format!("{text:?} is not ADDRESS:PORT; write e.g. \"0.0.0.0:9443\" or \"127.0.0.1:9090\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// The CSS selector at `name`, parsed; a bad one is a problem naming key and line.
+    pub fn selector(&mut self, name: &str, problems: &mut Problems) -> Option<SelectorList> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        let Kind::Selector = key.kind else { return misread(key, "selector") };
+        match SelectorList::parse(&text) {
+            Ok(selector) => Some(selector),
+            Err(message) => {
+                problems.push(&origin, &self.key_path(name), format!("invalid CSS selector {text:?}: {message}"));
+                None
+            }
+        }
+    }
+
+    /// A JSON pointer: empty (the whole document) or starting with '/'.
+    pub fn pointer(&mut self, name: &str, problems: &mut Problems) -> Option<String> {
+        let (key, text, origin) = self.string_of(name, problems)?;
+        let Kind::JsonPointer = key.kind else { return misread(key, "JSON pointer") };
+        if text.is_empty() || text.starts_with('/') {
+            Some(text)
+        } else {
+            problems.push(
+                &origin,
+                &self.key_path(name),
+                format!("{text:?} is not a JSON pointer: it starts with '/', e.g. \"/data/cards\""),
+            );
+            None
+        }
+    }
+
+    /// Records every entry that is not a declared key, suggesting the nearest declared one.
     pub fn finish(self, problems: &mut Problems) {
-        let known: Vec<&str> = self.asked.iter().map(String::as_str).collect();
+        let known: Vec<&str> = self.spec.keys.iter().map(|key| key.name).collect();
+        debug_assert!(
+            self.asked.iter().all(|asked| *asked),
+            "{}: declared keys never read: {:?}",
+            self.path,
+            known.iter().zip(&self.asked).filter(|(_, asked)| !**asked).map(|(name, _)| name).collect::<Vec<_>>()
+        );
         for (entry, used) in self.entries.iter().zip(&self.used) {
             if *used {
                 continue;
@@ -293,6 +526,24 @@ impl<'n> Table<'n> {
             problems.push(&entry.key_origin, &path, message);
         }
     }
+}
+
+/// A getter asked for a key declared with another kind: a bug in xunjian, caught by any test
+/// that reads the table.
+fn misread<T>(key: &Key, getter: &str) -> Option<T> {
+    debug_assert!(false, "key {:?} is declared as {:?} but read as a {getter}", key.name, key.kind);
+    None
+}
+
+/// `1 to 64 days`, or `1 to 64`.
+fn whole_range(min: u64, max: u64, unit: &str) -> String {
+    if unit.is_empty() { format!("{min} to {max}") } else { format!("{min} to {max} {unit}") }
+}
+
+/// `a whole number of days from 1 to 64`.
+fn whole_kind(min: u64, max: u64, unit: &str) -> String {
+    let of = if unit.is_empty() { String::new() } else { format!(" of {unit}") };
+    format!("a whole number{of} from {min} to {max}")
 }
 
 fn describe(value: &Value) -> String {
@@ -390,31 +641,31 @@ pub struct ProbeSettings {
     pub timeout: Duration,
 }
 
-pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
-    let interval = table
-        .duration("interval", defaults::MIN_PROBE_INTERVAL, defaults::MAX_PROBE_INTERVAL, problems)
-        .unwrap_or(inherited.interval);
-    let timeout = table
-        .duration("timeout", std::time::Duration::from_millis(100), defaults::MAX_PROBE_TIMEOUT, problems)
-        .unwrap_or(inherited.timeout);
-    ProbeSettings { interval, timeout }
+/// `interval` of a table of probed pages, defaulting to `default`.
+pub(crate) const fn interval_key(default: DefaultValue) -> Key {
+    Key::new(
+        "interval",
+        Kind::Duration { min: defaults::MIN_PROBE_INTERVAL, max: defaults::MAX_PROBE_INTERVAL },
+        default,
+        "Time between probes.",
+    )
 }
 
-/// The CSS selector at `key`, parsed; a bad one is a problem naming key and line.
-pub(crate) fn selector(
-    table: &mut Table<'_>,
-    key: &str,
-    required: bool,
-    problems: &mut Problems,
-) -> Option<SelectorList> {
-    let (text, origin) = if required { table.required_string(key, problems)? } else { table.string(key, problems)? };
-    match SelectorList::parse(&text) {
-        Ok(selector) => Some(selector),
-        Err(message) => {
-            problems.push(&origin, &table.key_path(key), format!("invalid CSS selector {text:?}: {message}"));
-            None
-        }
-    }
+/// `timeout` of a table of probed pages, defaulting to `default`.
+pub(crate) const fn timeout_key(default: DefaultValue) -> Key {
+    Key::new(
+        "timeout",
+        Kind::Duration { min: Duration::from_millis(100), max: defaults::MAX_PROBE_TIMEOUT },
+        default,
+        "A probe fails when the page is not fully read within this time.",
+    )
+}
+
+/// `interval` and `timeout`, each falling back to `inherited` where its declaration has no value.
+pub(crate) fn read_probe(table: &mut Table<'_>, inherited: ProbeSettings, problems: &mut Problems) -> ProbeSettings {
+    let interval = table.duration("interval", problems).unwrap_or(inherited.interval);
+    let timeout = table.duration("timeout", problems).unwrap_or(inherited.timeout);
+    ProbeSettings { interval, timeout }
 }
 
 /// The table's required `name`, remembered in `seen`; a name seen before is a problem.
@@ -424,7 +675,7 @@ pub(crate) fn unique_name(
     problems: &mut Problems,
     repeated: impl Fn(&str) -> String,
 ) -> Option<(String, Origin)> {
-    let name = table.required_name("name", problems);
+    let name = table.name("name", problems);
     if let Some((name, origin)) = &name
         && !seen.insert(name.trim().to_string())
     {

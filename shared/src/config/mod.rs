@@ -12,21 +12,58 @@ pub mod channel;
 pub mod collector;
 pub mod defaults;
 mod fields;
+pub mod reference;
 pub mod source;
 pub mod thresholds;
 
+use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use account::{AccountConfig, AccountSource, Platform};
 pub use agent::{AgentConfig, AgentIdentity, CollectorLink, ColumnConfig, Limits, SiteConfig};
 pub use alerts::{AlertSeverity, AlertsConfig, NotifierConfig, NotifierKind};
 pub use channel::InteractionConfig;
 pub use collector::CollectorConfig;
-pub use fields::ProbeSettings;
+pub use fields::{DefaultValue, Key, Kind, ProbeSettings, TableSpec};
 pub use fields::{format_duration, parse_duration};
 pub use source::Origin;
 pub use thresholds::{ColumnKind, Thresholds};
+
+/// Parses `text` as if read from `path`, lays `env` over the tables `file` declares, and reads
+/// the result with `read`: every problem at once, in file order, then those from the environment.
+fn parse_file<T>(
+    text: &str,
+    path: &Path,
+    env: &HashMap<String, String>,
+    file: &'static TableSpec,
+    read: impl FnOnce(fields::Table<'_>, &mut fields::Problems) -> Option<T>,
+) -> Result<T, ConfigError> {
+    let invalid = |problems: Vec<Problem>| ConfigError::Invalid { path: path.to_path_buf(), problems };
+    let mut root = source::parse_toml(text).map_err(|found| invalid(found.into_iter().map(Into::into).collect()))?;
+    let sections: Vec<&str> =
+        file.keys.iter().filter(|key| matches!(key.kind, Kind::Table(_))).map(|key| key.name).collect();
+    let mut problems = fields::Problems::default();
+    for found in source::overlay_env(&mut root, env, &sections) {
+        problems.list.push(found.into());
+    }
+    let config = fields::Table::of(&root, "", file, &mut problems).and_then(|top| read(top, &mut problems));
+    let mut list = problems.list;
+    list.sort_by_key(|problem| match &problem.origin {
+        Origin::File { line, column } => (0, *line, *column),
+        Origin::Env { .. } => (1, 0, 0),
+    });
+    match config {
+        Some(config) if list.is_empty() => Ok(config),
+        _ => Err(invalid(list)),
+    }
+}
+
+impl From<source::SourceProblem> for Problem {
+    fn from(found: source::SourceProblem) -> Self {
+        Problem { origin: found.origin, key: found.key, message: found.message }
+    }
+}
 
 /// One thing wrong with a configuration, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Verdict thresholds (`[thresholds]`): when a page counts as stale, when counts become a veto.
 
 use super::defaults;
-use super::fields::{Problems, Table};
+use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Every threshold the verdicts use; all configurable, defaults from 国办秘函〔2019〕19号.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -58,6 +58,76 @@ impl Default for Thresholds {
     }
 }
 
+/// A threshold of `unit` from 1 to 36,500, defaulting to the indicator's value.
+const fn threshold(name: &'static str, unit: &'static str, default: u64, doc: &'static str) -> Key {
+    Key::new(name, Kind::Whole { unit, min: 1, max: 36_500 }, DefaultValue::Whole(default), doc)
+}
+
+pub(crate) static THRESHOLDS: TableSpec = TableSpec {
+    doc: "When a page counts as stale and when counts become a veto; the defaults are the national indicators' (国办秘函〔2019〕19号) and the seed notice's.",
+    keys: &[
+        threshold(
+            "home_max_age_days",
+            "days",
+            defaults::HOME_MAX_AGE_DAYS,
+            "The home page is stale (a veto) after this many days without a new dated item.",
+        ),
+        threshold(
+            "news_max_age_days",
+            "days",
+            defaults::NEWS_MAX_AGE_DAYS,
+            "动态、要闻 columns stale after this many days.",
+        ),
+        threshold("notice_max_age_days", "days", defaults::NOTICE_MAX_AGE_DAYS, "通知公告 columns."),
+        threshold("policy_max_age_days", "days", defaults::POLICY_MAX_AGE_DAYS, "政策文件 columns."),
+        threshold("planning_max_age_days", "days", defaults::PLANNING_MAX_AGE_DAYS, "人事、规划计划 columns."),
+        threshold("other_max_age_days", "days", defaults::OTHER_MAX_AGE_DAYS, "Other columns."),
+        threshold(
+            "tls_expiry_warning_days",
+            "days",
+            defaults::TLS_EXPIRY_WARNING_DAYS,
+            "Warn this many days before a site certificate expires.",
+        ),
+        threshold(
+            "stale_key_columns_veto",
+            "columns",
+            defaults::STALE_KEY_COLUMNS_VETO,
+            "Stale news, notice or policy columns that make a veto.",
+        ),
+        threshold(
+            "stale_columns_veto",
+            "columns",
+            defaults::STALE_COLUMNS_VETO,
+            "Stale columns of any kind that make a veto.",
+        ),
+        threshold("blank_columns_veto", "columns", defaults::BLANK_COLUMNS_VETO, "Blank columns that make a veto."),
+        threshold(
+            "account_max_age_days",
+            "days",
+            defaults::ACCOUNT_MAX_AGE_DAYS,
+            "Accounts are stale (a veto) after this many days without a post.",
+        ),
+        threshold(
+            "reply_limit_working_days",
+            "working days",
+            defaults::REPLY_LIMIT_WORKING_DAYS,
+            "A reply later than this is overdue.",
+        ),
+        threshold(
+            "simple_reply_limit_working_days",
+            "working days",
+            defaults::SIMPLE_REPLY_LIMIT_WORKING_DAYS,
+            "The same for messages marked simple (a channel's `simple_keywords`).",
+        ),
+        threshold(
+            "unanswered_veto_days",
+            "days",
+            defaults::UNANSWERED_VETO_DAYS,
+            "A message unanswered for more than this many days is a veto.",
+        ),
+    ],
+};
+
 impl Thresholds {
     /// Days after which a column of `kind` is stale.
     pub fn column_max_age_days(&self, kind: ColumnKind) -> u32 {
@@ -72,24 +142,24 @@ impl Thresholds {
 
     pub(crate) fn read(mut table: Table<'_>, problems: &mut Problems) -> Self {
         let mut thresholds = Thresholds::default();
-        let fields: [(&str, &mut u32, &str); 14] = [
-            ("home_max_age_days", &mut thresholds.home_max_age_days, " days"),
-            ("news_max_age_days", &mut thresholds.news_max_age_days, " days"),
-            ("notice_max_age_days", &mut thresholds.notice_max_age_days, " days"),
-            ("policy_max_age_days", &mut thresholds.policy_max_age_days, " days"),
-            ("planning_max_age_days", &mut thresholds.planning_max_age_days, " days"),
-            ("other_max_age_days", &mut thresholds.other_max_age_days, " days"),
-            ("tls_expiry_warning_days", &mut thresholds.tls_expiry_warning_days, " days"),
-            ("stale_key_columns_veto", &mut thresholds.stale_key_columns_veto, " columns"),
-            ("stale_columns_veto", &mut thresholds.stale_columns_veto, " columns"),
-            ("blank_columns_veto", &mut thresholds.blank_columns_veto, " columns"),
-            ("account_max_age_days", &mut thresholds.account_max_age_days, " days"),
-            ("reply_limit_working_days", &mut thresholds.reply_limit_working_days, " working days"),
-            ("simple_reply_limit_working_days", &mut thresholds.simple_reply_limit_working_days, " working days"),
-            ("unanswered_veto_days", &mut thresholds.unanswered_veto_days, " days"),
+        let fields: [(&str, &mut u32); 14] = [
+            ("home_max_age_days", &mut thresholds.home_max_age_days),
+            ("news_max_age_days", &mut thresholds.news_max_age_days),
+            ("notice_max_age_days", &mut thresholds.notice_max_age_days),
+            ("policy_max_age_days", &mut thresholds.policy_max_age_days),
+            ("planning_max_age_days", &mut thresholds.planning_max_age_days),
+            ("other_max_age_days", &mut thresholds.other_max_age_days),
+            ("tls_expiry_warning_days", &mut thresholds.tls_expiry_warning_days),
+            ("stale_key_columns_veto", &mut thresholds.stale_key_columns_veto),
+            ("stale_columns_veto", &mut thresholds.stale_columns_veto),
+            ("blank_columns_veto", &mut thresholds.blank_columns_veto),
+            ("account_max_age_days", &mut thresholds.account_max_age_days),
+            ("reply_limit_working_days", &mut thresholds.reply_limit_working_days),
+            ("simple_reply_limit_working_days", &mut thresholds.simple_reply_limit_working_days),
+            ("unanswered_veto_days", &mut thresholds.unanswered_veto_days),
         ];
-        for (key, slot, unit) in fields {
-            if let Some(value) = table.whole_number(key, unit, 1, 36_500, problems) {
+        for (key, slot) in fields {
+            if let Some(value) = table.whole_number(key, problems) {
                 *slot = u32::try_from(value).unwrap_or(u32::MAX);
             }
         }
