@@ -342,6 +342,17 @@ fn validate(batch: &Batch, limits: &PushLimits) -> Result<(), Refusal> {
     }
     let check = FieldCheck { limits };
     check.name(|| "county".into(), &batch.county, true)?;
+    if batch.county.trim() == xunjian_shared::wire::WHOLE_CITY {
+        // The pass ratios' whole-city row: a county of that name would be counted into it.
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            RejectReason::InvalidBatch,
+            format!(
+                "county {:?} is reserved for the whole city's row of the pass ratios; set [agent] county to the county's own name",
+                xunjian_shared::wire::WHOLE_CITY
+            ),
+        ));
+    }
     if let Some(inventory) = &batch.inventory {
         if inventory.len() > limits.max_subjects_per_agent {
             return Err(Refusal::new(

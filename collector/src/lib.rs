@@ -6,6 +6,7 @@ pub mod admin;
 pub mod alerts;
 pub mod counters;
 pub mod ingest;
+pub mod judge;
 pub mod metrics;
 pub mod projection;
 pub mod registry;

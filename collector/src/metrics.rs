@@ -314,6 +314,53 @@ impl Collector for StoreCollector {
                 ConstGauge::new(i64::from(value)).encode(closed.encode_family(&page.labels.target_set())?)?;
             }
         }
+        let judgement = crate::judge::judge(&view);
+        {
+            let mut verdicts = encoder.encode_descriptor(
+                "xunjian_verdict",
+                "1 when the site or account is 合格, 0 when 不合格 (a veto rule applies; see xunjian_verdict_reasons)",
+                None,
+                gauge,
+            )?;
+            for verdict in &judgement.verdicts {
+                ConstGauge::new(i64::from(verdict.pass()))
+                    .encode(verdicts.encode_family(&verdict.labels.target_set())?)?;
+            }
+        }
+        {
+            let mut reasons = encoder.encode_descriptor(
+                "xunjian_verdict_reasons",
+                "Why a site or account is 不合格: how many times each reason applies",
+                None,
+                gauge,
+            )?;
+            for verdict in &judgement.verdicts {
+                let mut counted: Vec<(&'static str, i64)> = Vec::new();
+                for reason in &verdict.reasons {
+                    match counted.iter_mut().find(|(code, _)| *code == reason.code.as_str()) {
+                        Some((_, count)) => *count += 1,
+                        None => counted.push((reason.code.as_str(), 1)),
+                    }
+                }
+                let [county, unit, target, kind, platform] = verdict.labels.target_set();
+                for (reason, count) in counted {
+                    let label_set = [county, unit, target, kind, platform, ("reason", reason)];
+                    ConstGauge::new(count).encode(reasons.encode_family(&label_set)?)?;
+                }
+            }
+        }
+        {
+            let mut ratios = encoder.encode_descriptor(
+                "xunjian_pass_ratio",
+                "Share of a county's sites or accounts that are 合格 (county=\"全市\": the whole city)",
+                None,
+                gauge,
+            )?;
+            for ratio in &judgement.ratios {
+                let label_set = [("county", ratio.county.as_str()), ("kind", ratio.kind.as_str())];
+                ConstGauge::new(ratio.ratio()).encode(ratios.encode_family(&label_set)?)?;
+            }
+        }
         {
             let mut filings = encoder.encode_descriptor(
                 "xunjian_registry_filings",

@@ -2,46 +2,121 @@
 //! veto (栏目不更新 1–3, 首页不更新). Pure; the agent's `check` and the collector's report
 //! both use it.
 
-use crate::config::Thresholds;
+use crate::config::{ColumnKind, Thresholds};
 use crate::wire::{FindingCode, Observation, Severity, SiteVerdict, TargetKind};
+
+crate::closed_set! {
+    /// The indicators' rules that make a site 不合格 beyond a single veto finding: column counts,
+    /// the availability ratio; and what keeps a judgement from being complete (with the rule's
+    /// name in the indicators' words).
+    pub enum Rule: &'static str {
+        /// ≥ 5 stale news, notice or policy columns (栏目不更新 1).
+        StaleKeyColumns = "stale_key_columns" => "栏目不更新（动态要闻、通知公告、政策文件类）",
+        /// ≥ 10 stale columns of any kind (栏目不更新 2).
+        StaleColumns = "stale_columns" => "栏目不更新（应更新而长期未更新）",
+        /// ≥ 5 blank columns (栏目不更新 3).
+        BlankColumns = "blank_columns" => "空白栏目",
+        /// ≥ 5 % of the home page's probes over 7 days failed (站点无法访问).
+        SiteUnavailable = "site_unavailable" => "站点无法访问",
+        /// Fewer than 20 probes on a day of the 7: the availability rule cannot be fully applied.
+        ProbesInsufficient = "probes_insufficient" => "监测次数不足",
+    }
+}
+
+impl Rule {
+    pub fn label_zh(self) -> &'static str {
+        self.info()
+    }
+}
+
+/// A site's columns, counted the way the column vetoes count them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ColumnCounts {
+    pub columns: u32,
+    /// Stale news, notice and policy columns.
+    pub stale_key: u32,
+    /// Stale columns of any kind.
+    pub stale: u32,
+    pub blank: u32,
+}
+
+impl ColumnCounts {
+    /// Counts one column of `kind`, stale and/or blank.
+    pub fn add(&mut self, kind: Option<ColumnKind>, stale: bool, blank: bool) {
+        self.columns += 1;
+        if stale {
+            self.stale += 1;
+            if kind.is_some_and(ColumnKind::is_key_kind) {
+                self.stale_key += 1;
+            }
+        }
+        if blank {
+            self.blank += 1;
+        }
+    }
+
+    /// The column vetoes these counts reach, each with its rule and words.
+    pub fn vetoes(&self, thresholds: &Thresholds) -> Vec<(Rule, String)> {
+        let mut vetoes = Vec::new();
+        if self.stale_key >= thresholds.stale_key_columns_veto {
+            vetoes.push((
+                Rule::StaleKeyColumns,
+                format!(
+                    "栏目不更新：动态要闻、通知公告、政策文件类栏目 {} 个未按期更新（达到 {} 个即单项否决）",
+                    self.stale_key, thresholds.stale_key_columns_veto
+                ),
+            ));
+        }
+        if self.stale >= thresholds.stale_columns_veto {
+            vetoes.push((
+                Rule::StaleColumns,
+                format!(
+                    "栏目不更新：应更新而未更新的栏目 {} 个（达到 {} 个即单项否决）",
+                    self.stale, thresholds.stale_columns_veto
+                ),
+            ));
+        }
+        if self.blank >= thresholds.blank_columns_veto {
+            vetoes.push((
+                Rule::BlankColumns,
+                format!("空白栏目：{} 个（达到 {} 个即单项否决）", self.blank, thresholds.blank_columns_veto),
+            ));
+        }
+        vetoes
+    }
+}
 
 /// Verdicts for every site in `observations`, in order of first appearance.
 pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> Vec<SiteVerdict> {
-    let mut verdicts: Vec<SiteVerdict> = Vec::new();
+    let mut verdicts: Vec<(SiteVerdict, ColumnCounts)> = Vec::new();
     for observation in observations.iter().filter(|o| o.kind == TargetKind::Site) {
-        let index = match verdicts.iter().position(|v| v.target == observation.target) {
+        let index = match verdicts.iter().position(|(v, _)| v.target == observation.target) {
             Some(index) => index,
             None => {
-                verdicts.push(SiteVerdict {
-                    target: observation.target.clone(),
-                    unit: observation.unit.clone(),
-                    ok: true,
-                    columns: 0,
-                    stale_key_columns: 0,
-                    stale_columns: 0,
-                    blank_columns: 0,
-                    unreachable: false,
-                    vetoes: Vec::new(),
-                });
+                verdicts.push((
+                    SiteVerdict {
+                        target: observation.target.clone(),
+                        unit: observation.unit.clone(),
+                        ok: true,
+                        columns: 0,
+                        stale_key_columns: 0,
+                        stale_columns: 0,
+                        blank_columns: 0,
+                        unreachable: false,
+                        vetoes: Vec::new(),
+                    },
+                    ColumnCounts::default(),
+                ));
                 verdicts.len() - 1
             }
         };
-        let verdict = &mut verdicts[index];
+        let (verdict, counts) = &mut verdicts[index];
         let has = |code: FindingCode| observation.findings.iter().any(|f| f.code == code);
         if observation.column.is_none() && (has(FindingCode::SiteUnreachable) || has(FindingCode::HttpError)) {
             verdict.unreachable = true;
         }
         if observation.column.is_some() {
-            verdict.columns += 1;
-            if has(FindingCode::ColumnNotUpdated) {
-                verdict.stale_columns += 1;
-                if observation.column_kind.is_some_and(|kind| kind.is_key_kind()) {
-                    verdict.stale_key_columns += 1;
-                }
-            }
-            if has(FindingCode::ColumnBlank) {
-                verdict.blank_columns += 1;
-            }
+            counts.add(observation.column_kind, has(FindingCode::ColumnNotUpdated), has(FindingCode::ColumnBlank));
         }
         for finding in observation.findings.iter().filter(|f| f.severity == Severity::Veto) {
             let reason = format!("{}：{}", veto_name(finding.code), finding.detail);
@@ -50,28 +125,18 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
             }
         }
     }
-    for verdict in &mut verdicts {
-        if verdict.stale_key_columns >= thresholds.stale_key_columns_veto {
-            verdict.vetoes.push(format!(
-                "栏目不更新：动态要闻、通知公告、政策文件类栏目 {} 个未按期更新（达到 {} 个即单项否决）",
-                verdict.stale_key_columns, thresholds.stale_key_columns_veto
-            ));
-        }
-        if verdict.stale_columns >= thresholds.stale_columns_veto {
-            verdict.vetoes.push(format!(
-                "栏目不更新：应更新而未更新的栏目 {} 个（达到 {} 个即单项否决）",
-                verdict.stale_columns, thresholds.stale_columns_veto
-            ));
-        }
-        if verdict.blank_columns >= thresholds.blank_columns_veto {
-            verdict.vetoes.push(format!(
-                "空白栏目：{} 个（达到 {} 个即单项否决）",
-                verdict.blank_columns, thresholds.blank_columns_veto
-            ));
-        }
-        verdict.ok = verdict.vetoes.is_empty() && !verdict.unreachable;
-    }
     verdicts
+        .into_iter()
+        .map(|(mut verdict, counts)| {
+            verdict.columns = counts.columns;
+            verdict.stale_key_columns = counts.stale_key;
+            verdict.stale_columns = counts.stale;
+            verdict.blank_columns = counts.blank;
+            verdict.vetoes.extend(counts.vetoes(thresholds).into_iter().map(|(_, words)| words));
+            verdict.ok = verdict.vetoes.is_empty() && !verdict.unreachable;
+            verdict
+        })
+        .collect()
 }
 
 fn veto_name(code: FindingCode) -> &'static str {
@@ -86,7 +151,6 @@ fn veto_name(code: FindingCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ColumnKind;
     use crate::wire::{CheckKind, Finding};
 
     fn column(name: &str, kind: ColumnKind, code: Option<FindingCode>) -> Observation {

@@ -96,6 +96,34 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!(names, ["紫金县文明办"]);
     assert!(has(page(&report, "和平发布", None), FindingCode::AccountNotUpdated), "the stale Weibo");
 
+    // The verdicts: the annex's three accounts are 不合格, each for its own reason; so are the
+    // stale Weibo, the site with a message unanswered for months, and the filing no agent inspects.
+    let verdict = |target: &str| {
+        report.verdicts.iter().find(|v| v.target == target).unwrap_or_else(|| panic!("no verdict for {target}"))
+    };
+    let reasons = |target: &str| -> Vec<&str> { verdict(target).reasons.iter().map(|r| r.code.as_str()).collect() };
+    assert_eq!(reasons("河源市社会保险基金管理局"), ["not_filed"]);
+    assert_eq!(reasons("龙川县公共服务中心"), ["closed_but_live"]);
+    assert_eq!(reasons("河源市生态环境局"), ["account_interaction_closed"]);
+    assert_eq!(reasons("和平发布"), ["account_not_updated"]);
+    assert!(reasons("紫金县人民政府网").contains(&"interaction_unanswered"), "{:?}", verdict("紫金县人民政府网"));
+    assert_eq!(reasons("紫金县文明办"), ["unmonitored"]);
+    for healthy in ["河源发布", "和平县人民政府网"] {
+        assert!(verdict(healthy).pass, "{healthy}: {:?}", verdict(healthy));
+    }
+    assert!(report.verdicts.iter().filter(|v| !v.pass).all(|v| !v.reasons.is_empty()));
+    // 合格率 per county and kind add up to the whole city's.
+    for kind in [xunjian_shared::wire::TargetKind::Site, xunjian_shared::wire::TargetKind::Account] {
+        let rows: Vec<_> = report.pass_ratios.iter().filter(|r| r.kind == kind).collect();
+        let city = rows.iter().find(|r| r.county == "全市").expect("the whole city's row");
+        let counties = rows.iter().filter(|r| r.county != "全市");
+        let (judged, passed) = counties.fold((0, 0), |(j, p), r| (j + r.judged, p + r.passed));
+        assert_eq!((city.judged, city.passed), (judged, passed), "{kind}");
+        let verdicts = report.verdicts.iter().filter(|v| v.kind == kind);
+        assert_eq!(city.judged as usize, verdicts.clone().count());
+        assert_eq!(city.passed as usize, verdicts.filter(|v| v.pass).count());
+    }
+
     // The board answered late across National Day: one of four late by working days.
     let board = channel(&report, "龙川县人民政府门户网站", "县长信箱");
     let o = &board.observation;
@@ -125,6 +153,14 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!(value("xunjian_dead_links", &[("target", "龙川县教育局")]), Some(1.0));
     assert_eq!(value("xunjian_wording_errors", &[("target", "龙川县教育局")]), Some(0.0));
     assert_eq!(value("xunjian_findings", &[("target", "河源市社会保险基金管理局"), ("code", "not_filed")]), Some(1.0));
+    assert_eq!(value("xunjian_verdict", &[("target", "河源市社会保险基金管理局")]), Some(0.0));
+    assert_eq!(value("xunjian_verdict", &[("target", "河源发布")]), Some(1.0));
+    assert_eq!(
+        value("xunjian_verdict_reasons", &[("target", "龙川县公共服务中心"), ("reason", "closed_but_live")]),
+        Some(1.0)
+    );
+    let city = report.pass_ratios.iter().find(|r| r.county == "全市" && r.kind.as_str() == "account").unwrap();
+    assert_eq!(value("xunjian_pass_ratio", &[("county", "全市"), ("kind", "account")]), Some(city.ratio));
 
     // The page as a browser sees it.
     let profile = dir.join("chromium-profile");
@@ -163,6 +199,10 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
         "互动交流渠道不畅通",
         "县长信箱（互动）",
         "已备案，但没有任何采集代理巡检",
+        "各县区合格率",
+        "全市",
+        "不合格",
+        "未备案（漏报）</b>",
     ] {
         assert!(dom.contains(text), "the rendered page lacks {text:?}");
     }

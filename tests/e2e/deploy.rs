@@ -123,6 +123,31 @@ fn expressions(dashboard: &Value) -> Vec<(String, String)> {
     found
 }
 
+/// Every `expr:` of a rules file, one line or a `|` block.
+fn rule_expressions(yaml: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lines = yaml.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((indent, rest)) = line.split_once("expr:") else { continue };
+        if !indent.trim().is_empty() {
+            continue;
+        }
+        if rest.trim() != "|" {
+            found.push(rest.trim().to_string());
+            continue;
+        }
+        let mut block = Vec::new();
+        while let Some(next) = lines.peek() {
+            if next.len() - next.trim_start().len() <= indent.len() && !next.trim().is_empty() {
+                break;
+            }
+            block.push(lines.next().unwrap_or_default().trim());
+        }
+        found.push(block.join(" "));
+    }
+    found
+}
+
 async fn query(prometheus: &str, expr: &str) -> Option<usize> {
     let client = reqwest::Client::builder().no_proxy().build().ok()?;
     let mut url = url::Url::parse(&format!("{prometheus}/api/v1/query")).ok()?;
@@ -156,6 +181,14 @@ async fn every_dashboard_expression_returns_data_from_the_demo() {
             query(&base, expr).await.filter(|n| *n > 0)
         })
         .await;
+    }
+    // The alerting rules' expressions are PromQL the same Prometheus evaluates over the demo's
+    // series (answered, with or without data: most alert only on trouble).
+    let rules = std::fs::read_to_string(deploy().join("prometheus/rules/xunjian.rules.yml")).unwrap();
+    let rule_expressions = rule_expressions(&rules);
+    assert!(rule_expressions.len() >= 15, "{rule_expressions:?}");
+    for expr in &rule_expressions {
+        wait_until(Duration::from_secs(30), &format!("an answer to {expr}"), || query(&base, expr)).await;
     }
     let _ = prometheus.kill().await;
     demo.stop().await;

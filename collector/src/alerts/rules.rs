@@ -14,7 +14,6 @@ use xunjian_shared::config::alerts::{AlertsConfig, RuleChange};
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity};
 
-use crate::projection::days_since_epoch;
 use crate::view::{PageLabels, View};
 
 /// What a rule looks at.
@@ -68,7 +67,7 @@ pub static RULES: [Rule; 21] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(0.95),
-        ..rule("XunjianAvailabilityLow", "近 7 天可用率低于 95%", Condition::AvailabilityBelow)
+        ..rule("XunjianAvailabilityLow", "近 7 天首页打不开占比达到 5%", Condition::AvailabilityBelow)
     },
     Rule {
         min_finding: Severity::Warning,
@@ -142,8 +141,8 @@ pub static RULES: [Rule; 21] = [
     },
 ];
 
-/// Probes needed over 7 days before availability is judged (the indicator: ≥ 20 a day).
-const MIN_PROBES_FOR_RATIO: u64 = 20;
+/// Probes needed over 7 days before availability is judged: the verdict's.
+const MIN_PROBES_FOR_RATIO: u64 = crate::judge::MIN_PROBES_PER_DAY;
 
 /// One thing a rule finds wrong.
 #[derive(Clone, Debug, PartialEq)]
@@ -311,19 +310,16 @@ pub fn evaluate(view: &View<'_>, config: &AlertsConfig, now: Timestamp) -> Vec<I
                     }
                 }
                 Condition::AvailabilityBelow => {
-                    let newest = days_since_epoch(today);
-                    let (ok, failed) = state
-                        .probe_days
-                        .iter()
-                        .filter(|(day, _, _)| newest - day < 7)
-                        .fold((0u64, 0u64), |(ok, failed), (_, o, f)| (ok + u64::from(*o), failed + u64::from(*f)));
-                    let total = ok + failed;
+                    let availability = crate::judge::Availability::of(state, today);
+                    let (ok, failed, total) = (availability.ok, availability.failed, availability.probes());
                     let line = effective(rule, config, &state.county, &observation.target).threshold.unwrap_or(0.95);
-                    if total >= MIN_PROBES_FOR_RATIO && (ok as f64) < line * total as f64 {
+                    // Whole percents, so that 95 % of 20 probes is exactly 19 (the indicator's
+                    // "超过（含）5%" is inclusive).
+                    let line_percent = (line * 100.0).round() as u64;
+                    if total >= MIN_PROBES_FOR_RATIO && ok * 100 <= line_percent * total {
                         let description = format!(
-                            "近 7 天 {total} 次探测中 {failed} 次失败，可用率 {:.1}%（低于 {:.0}%，单项否决线）",
+                            "近 7 天 {total} 次探测中 {failed} 次失败，可用率 {:.1}%（不高于 {line_percent}% 即单项否决）",
                             ok as f64 * 100.0 / total as f64,
-                            line * 100.0
                         );
                         builder.add(rule, labels(), None, description, String::new(), None);
                     }

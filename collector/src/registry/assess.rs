@@ -16,6 +16,8 @@ use crate::projection::Snapshot;
 pub struct Standing {
     pub filing: Option<Filing>,
     pub findings: Vec<Finding>,
+    /// Registry findings an exemption covers: code and exemption id.
+    pub exempted: Vec<(FindingCode, i64)>,
     /// Where it is reported: its filing's county and unit, else the observing agent's and the
     /// observation's.
     pub county: String,
@@ -70,12 +72,19 @@ impl Registry {
                 }
                 Some(_) => {}
             }
-            findings.retain(|f| self.exempts_code(&observation.target, "", f.code, today).is_none());
+            let mut exempted = Vec::new();
+            findings.retain(|finding| match self.exempts_code(&observation.target, "", finding.code, today) {
+                Some(exemption) => {
+                    exempted.push((finding.code, exemption.id));
+                    false
+                }
+                None => true,
+            });
             let (county, unit) = match &filing {
                 Some(filing) => (filing.county.clone(), filing.unit.clone()),
                 None => (state.county.clone(), observation.unit.clone()),
             };
-            assessment.standing.insert(key, Standing { filing, findings, county, unit });
+            assessment.standing.insert(key, Standing { filing, findings, exempted, county, unit });
         }
         assessment.unmonitored = self
             .filings

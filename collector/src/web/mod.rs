@@ -20,8 +20,8 @@ use axum::routing::get;
 use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{
-    AgentStatus, ApiError, ExemptedFinding, ExemptionStatus, FiledTarget, RegistryFinding, RegistryStatus,
-    StatusReport, TargetStatus,
+    AgentStatus, ApiError, ExemptedFinding, ExemptionStatus, FiledTarget, PassRatioStatus, RegistryFinding,
+    RegistryStatus, StatusReport, TargetKind, TargetStatus, VerdictExemption, VerdictReason, VerdictStatus,
 };
 
 use crate::metrics::{self, Metrics};
@@ -226,7 +226,43 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
         })
         .collect();
     let registry_status = registry_status(&view);
-    StatusReport { generated_at: now, agents, targets, registry: registry_status }
+    let judgement = crate::judge::judge(&view);
+    let reason = |reason: &crate::judge::Reason| VerdictReason {
+        code: reason.code.as_str().to_string(),
+        label: reason.code.label_zh().to_string(),
+        detail: reason.detail.clone(),
+    };
+    let verdicts = judgement
+        .verdicts
+        .iter()
+        .map(|verdict| VerdictStatus {
+            county: verdict.labels.county.to_string(),
+            unit: verdict.labels.unit.to_string(),
+            target: verdict.labels.target.to_string(),
+            kind: TargetKind::named(verdict.labels.kind).unwrap_or(TargetKind::Site),
+            platform: Some(verdict.labels.platform).filter(|p| !p.is_empty()).map(str::to_string),
+            pass: verdict.pass(),
+            reasons: verdict.reasons.iter().map(reason).collect(),
+            notes: verdict.notes.iter().map(reason).collect(),
+            exempted: verdict
+                .exempted
+                .iter()
+                .map(|(code, exemption)| VerdictExemption { code: *code, exemption: *exemption })
+                .collect(),
+        })
+        .collect();
+    let pass_ratios = judgement
+        .ratios
+        .iter()
+        .map(|ratio| PassRatioStatus {
+            county: ratio.county.clone(),
+            kind: ratio.kind,
+            judged: ratio.judged,
+            passed: ratio.passed,
+            ratio: ratio.ratio(),
+        })
+        .collect();
+    StatusReport { generated_at: now, agents, targets, registry: registry_status, verdicts, pass_ratios }
 }
 
 fn registry_status(view: &View<'_>) -> RegistryStatus {

@@ -1,13 +1,16 @@
 //! The status page (`GET /`): plain HTML in Chinese, rendered on the server, readable without
-//! JavaScript. The registry's findings (漏报, 未及时关停, 无人巡检) first; then per county each
-//! site's pages, message boards and accounts with their state, newest dates and findings; then
-//! the exemptions in force and the agents and when each last pushed.
+//! JavaScript. The 合格率 per county first; then the registry's findings (漏报, 未及时关停, 无人巡检);
+//! then per county each site's pages, message boards and accounts with their state, newest dates
+//! and findings (a home page's or account's row carries the verdict, 合格/不合格, and its reasons);
+//! then the exemptions in force and the agents and when each last pushed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use xunjian_shared::time::china_time;
-use xunjian_shared::wire::{Observation, RegistryStatus, Severity, StatusReport, TargetStatus};
+use xunjian_shared::wire::{
+    Observation, RegistryStatus, Severity, StatusReport, TargetKind, TargetStatus, VerdictStatus,
+};
 
 /// An agent silent this long is shown as 失联 (three default probe intervals).
 const SILENT_AFTER_SECS: i64 = 15 * 60;
@@ -22,14 +25,21 @@ pub fn render(report: &StatusReport) -> String {
          <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/status\">/api/v1/status</a></p></header>"
     );
     let totals = Totals::of(&report.targets);
+    let failed = report.verdicts.iter().filter(|v| !v.pass).count();
     let _ = write!(
         html,
         "<section class=\"summary\"><div><b>{}</b>个县区</div><div><b>{}</b>个网站/账号</div><div><b>{}</b>个页面</div>\
-         <div class=\"bad\"><b>{}</b>个页面有问题</div><div class=\"veto\"><b>{}</b>项单项否决</div></section>",
+         <div class=\"bad\"><b>{}</b>个页面有问题</div><div class=\"veto\"><b>{}</b>项单项否决</div><div class=\"veto\"><b>{failed}</b>个网站/账号不合格</div></section>",
         totals.counties, totals.targets, totals.pages, totals.with_problems, totals.vetoes
     );
 
+    render_pass_ratios(&mut html, report);
     render_registry(&mut html, &report.registry);
+    let verdicts: BTreeMap<(&str, &str, TargetKind, &str), &VerdictStatus> = report
+        .verdicts
+        .iter()
+        .map(|v| ((v.county.as_str(), v.target.as_str(), v.kind, v.platform.as_deref().unwrap_or("")), v))
+        .collect();
 
     let mut by_county: BTreeMap<&str, Vec<&TargetStatus>> = BTreeMap::new();
     for target in &report.targets {
@@ -60,8 +70,19 @@ pub fn render(report: &StatusReport) -> String {
         let mut previous_target = "";
         for target in targets {
             let observation = &target.observation;
-            let (state_class, state_text) = state_of(observation);
             let first_row = observation.target != previous_target;
+            // The home page's or account's row carries the target's verdict, registry included.
+            let verdict = (observation.column.is_none() && observation.channel.is_none())
+                .then(|| {
+                    let platform = observation.platform.as_deref().unwrap_or("");
+                    verdicts.get(&(target.county.as_str(), observation.target.as_str(), observation.kind, platform))
+                })
+                .flatten();
+            let (state_class, state_text) = match verdict {
+                Some(verdict) if verdict.pass => ("ok", "合格"),
+                Some(_) => ("veto", "不合格"),
+                None => state_of(observation),
+            };
             let (name, unit) = if first_row {
                 (escape(&observation.target), escape(&observation.unit))
             } else {
@@ -78,6 +99,20 @@ pub fn render(report: &StatusReport) -> String {
             }));
             if let Some(summary) = channel_summary(observation) {
                 findings.insert(0, format!("<span class=\"info\">{summary}</span>"));
+            }
+            if let Some(verdict) = verdict {
+                let reasons =
+                    verdict.reasons.iter().map(|r| ("veto", r)).chain(verdict.notes.iter().map(|r| ("warn", r)));
+                for (index, (class, reason)) in reasons.enumerate() {
+                    findings.insert(
+                        index,
+                        format!(
+                            "<span class=\"{class}\"><b>{}</b>：{}</span>",
+                            escape(&reason.label),
+                            escape(&reason.detail)
+                        ),
+                    );
+                }
             }
             let _ = write!(
                 html,
@@ -115,6 +150,50 @@ pub fn render(report: &StatusReport) -> String {
     }
     html.push_str("</tbody></table></section><footer>xunjian 巡检 · 依据国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》</footer></body></html>\n");
     html
+}
+
+/// 合格率 per county: sites, accounts, both; the whole city last.
+fn render_pass_ratios(html: &mut String, report: &StatusReport) {
+    if report.pass_ratios.is_empty() {
+        return;
+    }
+    let mut counties: Vec<&str> = Vec::new();
+    for ratio in &report.pass_ratios {
+        if !counties.contains(&ratio.county.as_str()) {
+            counties.push(&ratio.county);
+        }
+    }
+    html.push_str(
+        "<section class=\"ratios\"><h2>各县区合格率<small>单项否决即不合格（国办秘函〔2019〕19号）</small></h2>\
+         <table><thead><tr><th>县区</th><th>网站 合格/总数</th><th>网站合格率</th><th>政务新媒体 合格/总数</th><th>政务新媒体合格率</th><th>合计合格率</th></tr></thead><tbody>",
+    );
+    let cell = |county: &str, kind: TargetKind| {
+        report.pass_ratios.iter().find(|r| r.county == county && r.kind == kind).map(|r| (r.passed, r.judged))
+    };
+    let percent = |(passed, judged): (u32, u32)| {
+        if judged == 0 { "-".to_string() } else { format!("{:.1}%", f64::from(passed) * 100.0 / f64::from(judged)) }
+    };
+    for county in counties {
+        let site = cell(county, TargetKind::Site);
+        let account = cell(county, TargetKind::Account);
+        let both = (
+            site.unwrap_or((0, 0)).0 + account.unwrap_or((0, 0)).0,
+            site.unwrap_or((0, 0)).1 + account.unwrap_or((0, 0)).1,
+        );
+        let fraction = |c: Option<(u32, u32)>| c.map(|(p, j)| format!("{p}/{j}")).unwrap_or_else(|| "-".into());
+        let _ = write!(
+            html,
+            "<tr class=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td></tr>",
+            if both.0 == both.1 { "ok" } else { "bad" },
+            escape(county),
+            fraction(site),
+            site.map(percent).unwrap_or_else(|| "-".into()),
+            fraction(account),
+            account.map(percent).unwrap_or_else(|| "-".into()),
+            percent(both)
+        );
+    }
+    html.push_str("</tbody></table></section>");
 }
 
 /// What the row is: a column, a channel, an account or the home page.

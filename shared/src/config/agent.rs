@@ -553,7 +553,14 @@ fn read_identity(mut table: Table<'_>, problems: &mut Problems) -> Option<AgentI
     let id = table.string("id", problems).and_then(|(text, origin)| {
         AgentId::parse(&text).map_err(|message| problems.push(&origin, "agent.id", message)).ok()
     });
-    let county = table.name("county", problems).map(|(text, _)| text.trim().to_string());
+    let county = table.name("county", problems).and_then(|(text, origin)| {
+        if text.trim() == crate::wire::WHOLE_CITY {
+            let message = format!("{text:?} is reserved for the whole city's pass ratio; write the county's own name");
+            problems.push(&origin, "agent.county", message);
+            return None;
+        }
+        Some(text.trim().to_string())
+    });
     let metrics_listen = table.address("metrics_listen", problems);
     table.finish(problems);
     Some(AgentIdentity { id: id?, county: county?, metrics_listen })

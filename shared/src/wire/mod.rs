@@ -147,6 +147,65 @@ pub struct StatusReport {
     /// The registry (备案) compared with what agents observe.
     #[serde(default)]
     pub registry: RegistryStatus,
+    /// 合格 / 不合格 per site and account (filings no agent inspects included).
+    #[serde(default)]
+    pub verdicts: Vec<VerdictStatus>,
+    /// 合格率 per county and kind, then `全市` (the whole city) per kind.
+    #[serde(default)]
+    pub pass_ratios: Vec<PassRatioStatus>,
+}
+
+/// One site's or account's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerdictStatus {
+    pub county: String,
+    pub unit: String,
+    pub target: String,
+    pub kind: TargetKind,
+    /// The platform, for accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// true: 合格; false: 不合格.
+    pub pass: bool,
+    /// Why it is 不合格.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<VerdictReason>,
+    /// What limits the judgement without failing it (监测次数不足).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<VerdictReason>,
+    /// Findings an exemption keeps from counting, with the exemption's id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exempted: Vec<VerdictExemption>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictReason {
+    /// A finding code (`home_not_updated` …) or a rule (`stale_key_columns`, `site_unavailable` …).
+    pub code: String,
+    /// The reason's name in the indicators' words.
+    pub label: String,
+    /// What was seen, in Chinese.
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictExemption {
+    pub code: FindingCode,
+    pub exemption: i64,
+}
+
+/// The `county` of the pass ratios' whole-city row; no county may be named so.
+pub const WHOLE_CITY: &str = "全市";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PassRatioStatus {
+    /// A county, or `全市` for the whole city.
+    pub county: String,
+    pub kind: TargetKind,
+    pub judged: u32,
+    pub passed: u32,
+    /// passed / judged (1 when nothing was judged).
+    pub ratio: f64,
 }
 
 /// The registry's part of the status: counts, findings, filings no agent inspects, exemptions.

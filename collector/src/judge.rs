@@ -1,0 +1,523 @@
+//! Verdicts: 合格 / 不合格 per site and per account, with the reasons, and the pass ratio (合格率)
+//! per county, from the read model. Pure: no IO, no clock.
+//!
+//! The rules are the national indicators' vetoes (国办秘函〔2019〕19号) as README states them:
+//! a site or account is 不合格 when any of these holds, counting only findings no exemption
+//! covers —
+//! - a veto-level finding on any of its pages (首页不更新, 互动渠道缺失, 留言超 3 个月未回应,
+//!   严重表述错误, 账号 2 周未更新, 互动功能不通畅 …);
+//! - ≥ 5 stale news, notice or policy columns, ≥ 10 stale columns, or ≥ 5 blank columns;
+//! - ≥ 5 % of the home page's probes failed over the last 7 days (China days, today included),
+//!   once at least [`MIN_PROBES_PER_DAY`] probes were made; a full day with fewer probes is
+//!   noted (监测次数不足) without failing the site, since it is the monitoring that fell short;
+//! - a registry problem: not filed (漏报), filed as closed but live, or filed and running but
+//!   inspected by no agent.
+
+use std::collections::BTreeMap;
+
+use xunjian_shared::config::Thresholds;
+use xunjian_shared::verdict::{ColumnCounts, Rule};
+use xunjian_shared::wire::{FindingCode, Severity, TargetKind};
+
+use crate::projection::{SubjectState, days_since_epoch};
+use crate::view::{PageLabels, Role, View};
+
+pub use xunjian_shared::wire::WHOLE_CITY;
+
+/// The availability window, in China days, today included.
+pub const AVAILABILITY_DAYS: i64 = 7;
+/// Probes a day the indicator expects ("每天间隔性访问20次以上").
+pub const MIN_PROBES_PER_DAY: u64 = 20;
+/// Failed share of probes that makes a veto, in percent ("超过（含）5%").
+pub const MAX_FAILED_PERCENT: u64 = 5;
+
+/// Every verdict and the pass ratios.
+pub struct Judgement<'v> {
+    /// Sites and accounts, in label order; filings no agent inspects included.
+    pub verdicts: Vec<Verdict<'v>>,
+    /// Per county and kind, then the whole city per kind.
+    pub ratios: Vec<PassRatio>,
+}
+
+/// One site's or account's verdict.
+pub struct Verdict<'v> {
+    /// The target's labels (`column` and `channel` empty).
+    pub labels: PageLabels<'v>,
+    /// Why it is 不合格; empty when 合格.
+    pub reasons: Vec<Reason>,
+    /// What limits the judgement without failing it (监测次数不足).
+    pub notes: Vec<Reason>,
+    /// Findings that would count but an exemption covers: the code and the exemption's id.
+    pub exempted: Vec<(FindingCode, i64)>,
+}
+
+impl Verdict<'_> {
+    pub fn pass(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// A reason, with its words for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub code: ReasonCode,
+    pub detail: String,
+}
+
+/// A finding that vetoes by itself, or a rule over counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReasonCode {
+    Finding(FindingCode),
+    Rule(Rule),
+}
+
+impl ReasonCode {
+    /// The `reason` label: the finding code or the rule's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::Finding(code) => code.as_str(),
+            ReasonCode::Rule(rule) => rule.as_str(),
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReasonCode::Finding(code) => code.label_zh(),
+            ReasonCode::Rule(rule) => rule.label_zh(),
+        }
+    }
+}
+
+/// How many sites or accounts of a county were judged and passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassRatio {
+    pub county: String,
+    pub kind: TargetKind,
+    pub judged: u32,
+    pub passed: u32,
+}
+
+impl PassRatio {
+    /// 0–1; 1 when nothing was judged.
+    pub fn ratio(&self) -> f64 {
+        if self.judged == 0 { 1.0 } else { f64::from(self.passed) / f64::from(self.judged) }
+    }
+}
+
+/// A home page's probes over the availability window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Availability {
+    pub ok: u64,
+    pub failed: u64,
+    /// Full days of the window (today excluded, and none before the first probe) with fewer
+    /// than [`MIN_PROBES_PER_DAY`] probes: the day and its probes.
+    pub short_days: Vec<(jiff::civil::Date, u64)>,
+}
+
+impl Availability {
+    /// The window's probes of `state`, as of `today`.
+    pub fn of(state: &SubjectState, today: jiff::civil::Date) -> Availability {
+        let newest = days_since_epoch(today);
+        let mut availability = Availability::default();
+        let in_window = |day: i64| (0..AVAILABILITY_DAYS).contains(&(newest - day));
+        for (_, ok, failed) in state.probe_days.iter().filter(|(day, _, _)| in_window(*day)) {
+            availability.ok += u64::from(*ok);
+            availability.failed += u64::from(*failed);
+        }
+        let Some(first) = state.probe_days.first().map(|(day, _, _)| *day) else {
+            return availability;
+        };
+        for day in first.max(newest - AVAILABILITY_DAYS + 1)..newest {
+            let probes = state
+                .probe_days
+                .iter()
+                .find(|(d, _, _)| *d == day)
+                .map_or(0, |(_, ok, failed)| u64::from(*ok) + u64::from(*failed));
+            if probes < MIN_PROBES_PER_DAY {
+                let date = today.checked_sub(jiff::Span::new().days(newest - day)).unwrap_or(today);
+                availability.short_days.push((date, probes));
+            }
+        }
+        availability
+    }
+
+    pub fn probes(&self) -> u64 {
+        self.ok + self.failed
+    }
+
+    /// The veto, when the failed share reaches the line over enough probes.
+    pub fn veto(&self) -> Option<String> {
+        let total = self.probes();
+        (total >= MIN_PROBES_PER_DAY && self.failed * 100 >= MAX_FAILED_PERCENT * total).then(|| {
+            format!(
+                "近 {AVAILABILITY_DAYS} 天首页探测 {total} 次，{} 次打不开，占 {:.1}%（达到 {MAX_FAILED_PERCENT}% 即单项否决）",
+                self.failed,
+                self.failed as f64 * 100.0 / total as f64
+            )
+        })
+    }
+}
+
+/// One site or account, gathered from its pages.
+struct Gathered<'v> {
+    verdict: Verdict<'v>,
+    columns: ColumnCounts,
+}
+
+/// Judges every site and account of `view`.
+pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
+    let thresholds = Thresholds::default();
+    let mut targets: BTreeMap<(&str, &str, &str, &str), Gathered<'v>> = BTreeMap::new();
+    for page in view.pages() {
+        let labels = PageLabels { column: "", channel: "", ..page.labels };
+        let gathered =
+            targets.entry((labels.county, labels.kind, labels.target, labels.platform)).or_insert_with(|| Gathered {
+                verdict: Verdict { labels, reasons: Vec::new(), notes: Vec::new(), exempted: Vec::new() },
+                columns: ColumnCounts::default(),
+            });
+        let verdict = &mut gathered.verdict;
+        if matches!(page.role, Role::Home | Role::Account) {
+            // The home page or the account names the unit responsible.
+            verdict.labels.unit = labels.unit;
+        }
+        let place = match page.role {
+            Role::Column => format!("栏目「{}」：", page.labels.column),
+            Role::Channel => format!("「{}」：", page.labels.channel),
+            Role::Home | Role::Account => String::new(),
+        };
+        for finding in page.findings.iter().filter(|finding| finding.severity == Severity::Veto) {
+            verdict.reasons.push(Reason {
+                code: ReasonCode::Finding(finding.code),
+                detail: format!("{}：{place}{}", finding.code.label_zh(), finding.detail),
+            });
+        }
+        for finding in page.registry_findings() {
+            verdict.reasons.push(Reason { code: ReasonCode::Finding(finding.code), detail: finding.detail.clone() });
+        }
+        verdict.exempted.extend(page.exempted.iter().map(|(finding, exemption)| (finding.code, exemption.id)));
+        if let Some(standing) = page.standing {
+            verdict.exempted.extend(standing.exempted.iter().copied());
+        }
+        match page.role {
+            Role::Column => gathered.columns.add(
+                page.observation().column_kind,
+                page.counts(FindingCode::ColumnNotUpdated),
+                page.counts(FindingCode::ColumnBlank),
+            ),
+            Role::Home => {
+                let availability = Availability::of(page.state, view.today);
+                if let Some(detail) = availability.veto() {
+                    verdict.reasons.push(Reason { code: ReasonCode::Rule(Rule::SiteUnavailable), detail });
+                }
+                if !availability.short_days.is_empty() {
+                    let days: Vec<String> =
+                        availability.short_days.iter().map(|(date, probes)| format!("{date} 仅 {probes} 次")).collect();
+                    verdict.notes.push(Reason {
+                        code: ReasonCode::Rule(Rule::ProbesInsufficient),
+                        detail: format!(
+                            "每天应探测 {MIN_PROBES_PER_DAY} 次以上，{}；请检查该县区采集代理是否持续运行",
+                            days.join("，")
+                        ),
+                    });
+                }
+            }
+            Role::Channel | Role::Account => {}
+        }
+    }
+
+    let mut verdicts: Vec<Verdict<'v>> = targets
+        .into_values()
+        .map(|gathered| {
+            let mut verdict = gathered.verdict;
+            for (rule, detail) in gathered.columns.vetoes(&thresholds) {
+                verdict.reasons.push(Reason { code: ReasonCode::Rule(rule), detail });
+            }
+            verdict
+        })
+        .collect();
+    for filing in view.unmonitored() {
+        verdicts.push(Verdict {
+            labels: PageLabels::of_filing(filing),
+            reasons: vec![Reason {
+                code: ReasonCode::Finding(FindingCode::Unmonitored),
+                detail: "已备案且在运行，但没有任何采集代理巡检".to_string(),
+            }],
+            notes: Vec::new(),
+            exempted: Vec::new(),
+        });
+    }
+    let ratios = pass_ratios(&verdicts);
+    Judgement { verdicts, ratios }
+}
+
+/// Per county and kind, then [`WHOLE_CITY`] per kind.
+fn pass_ratios(verdicts: &[Verdict<'_>]) -> Vec<PassRatio> {
+    let mut counts: BTreeMap<(&str, &str), (u32, u32)> = BTreeMap::new();
+    for verdict in verdicts {
+        let passed = u32::from(verdict.pass());
+        for county in [verdict.labels.county, WHOLE_CITY] {
+            let entry = counts.entry((county, verdict.labels.kind)).or_default();
+            entry.0 += 1;
+            entry.1 += passed;
+        }
+    }
+    let mut ratios: Vec<PassRatio> = counts
+        .into_iter()
+        .filter_map(|((county, kind), (judged, passed))| {
+            let kind = TargetKind::named(kind)?;
+            Some(PassRatio { county: county.to_string(), kind, judged, passed })
+        })
+        .collect();
+    // The whole city last, as a total row.
+    ratios.sort_by_key(|ratio| (ratio.county == WHOLE_CITY, ratio.county.clone(), ratio.kind));
+    ratios
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use jiff::civil::Date;
+    use xunjian_shared::config::ColumnKind;
+    use xunjian_shared::wire::{CheckKind, Finding, Observation};
+
+    use super::*;
+    use crate::projection::{Dirty, ProbeStreak, Snapshot, SubjectKey};
+    use crate::registry::{Channel, Exemption, Filing, FilingStatus, Registry};
+
+    const TODAY: Date = Date::constant(2026, 11, 20);
+
+    fn state(county: &str, observation: Observation, probe_days: ProbeDays) -> SubjectState {
+        SubjectState {
+            county: county.into(),
+            observation,
+            probes_ok: 0,
+            probes_failed: 0,
+            probe_days,
+            streak: ProbeStreak::default(),
+            received_at: Timestamp::UNIX_EPOCH,
+            awaiting_checkpoint: false,
+        }
+    }
+
+    fn home(target: &str, findings: Vec<Finding>) -> Observation {
+        let mut observation = Observation::new(
+            target,
+            TargetKind::Site,
+            "县政府办",
+            "http://x/",
+            CheckKind::Availability,
+            Timestamp::UNIX_EPOCH,
+        );
+        observation.findings = findings;
+        observation
+    }
+
+    fn column(target: &str, name: &str, kind: ColumnKind, code: Option<FindingCode>) -> Observation {
+        let mut observation = home(target, Vec::new());
+        observation.column = Some(name.into());
+        observation.column_kind = Some(kind);
+        observation.findings = code.map(|code| vec![Finding::new(code, Severity::Error, "超期")]).unwrap_or_default();
+        observation
+    }
+
+    fn account(name: &str, findings: Vec<Finding>) -> Observation {
+        let mut observation = Observation::new(
+            name,
+            TargetKind::Account,
+            "局",
+            "http://x/feed",
+            CheckKind::AccountUpdate,
+            Timestamp::UNIX_EPOCH,
+        );
+        observation.platform = Some("wechat".into());
+        observation.findings = findings;
+        observation
+    }
+
+    fn filing(name: &str, channel: Channel, county: &str) -> Filing {
+        Filing {
+            name: name.into(),
+            channel,
+            unit: "单位".into(),
+            county: county.into(),
+            filed_on: None,
+            status: FilingStatus::Running,
+        }
+    }
+
+    /// (day, ok, failed), as the projection keeps them.
+    type ProbeDays = Vec<(i64, u32, u32)>;
+
+    /// `(county, observation, probe days)` into a snapshot, each site and account filed.
+    fn world(pages: Vec<(&str, Observation, ProbeDays)>) -> (Snapshot, Registry) {
+        let mut snapshot = Snapshot::default();
+        let mut registry = Registry::default();
+        for (county, observation, days) in pages {
+            if observation.column.is_none() && observation.channel.is_none() {
+                let channel = Channel::of(&observation).unwrap();
+                registry.filings.push(filing(&observation.target, channel, county));
+            }
+            let key = SubjectKey::of(county, &observation);
+            snapshot.insert_loaded(key, state(county, observation, days), &mut Dirty::default());
+        }
+        (snapshot, registry)
+    }
+
+    /// Each verdict as (target, pass, reason codes).
+    fn verdicts(snapshot: &Snapshot, registry: &Registry) -> Vec<(String, bool, Vec<&'static str>)> {
+        let view = View::of(snapshot, registry, TODAY);
+        judge(&view)
+            .verdicts
+            .iter()
+            .map(|v| (v.labels.target.to_string(), v.pass(), v.reasons.iter().map(|r| r.code.as_str()).collect()))
+            .collect()
+    }
+
+    fn today() -> i64 {
+        days_since_epoch(TODAY)
+    }
+
+    /// Seven full days of `per_day` probes, `failed` of them failed in all.
+    fn week(per_day: u32, failed: u32) -> ProbeDays {
+        (0..7)
+            .map(|back| {
+                let failed_today = if back == 0 { failed } else { 0 };
+                (today() - 6 + back, per_day - failed_today, failed_today)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_veto_finding_fails_and_an_exemption_lifts_it_by_name() {
+        let veto = Finding::new(FindingCode::HomeNotUpdated, Severity::Veto, "首页 20 天未更新");
+        let error = Finding::new(FindingCode::DeadLinks, Severity::Error, "3 个链接打不开");
+        let (snapshot, mut registry) = world(vec![
+            ("龙川县", home("龙川网", vec![veto.clone(), error]), week(100, 0)),
+            ("和平县", home("和平网", vec![veto]), week(100, 0)),
+        ]);
+        registry.exemptions.push(Exemption {
+            id: 7,
+            target: "和平网".into(),
+            column: String::new(),
+            code: FindingCode::HomeNotUpdated,
+            reason: "改版".into(),
+            author: "李".into(),
+            created_at: Timestamp::UNIX_EPOCH,
+            until: None,
+            revoked_at: None,
+            revoked_by: None,
+        });
+        assert_eq!(
+            verdicts(&snapshot, &registry),
+            [("和平网".to_string(), true, vec![]), ("龙川网".to_string(), false, vec!["home_not_updated"])],
+            "an error-level finding alone does not fail a site"
+        );
+        let view = View::of(&snapshot, &registry, TODAY);
+        let judgement = judge(&view);
+        let heping = judgement.verdicts.iter().find(|v| v.labels.target == "和平网").unwrap();
+        assert_eq!(heping.exempted, [(FindingCode::HomeNotUpdated, 7)]);
+        let longchuan = judgement.verdicts.iter().find(|v| v.labels.target == "龙川网").unwrap();
+        assert_eq!(longchuan.reasons[0].detail, "首页不更新：首页 20 天未更新");
+    }
+
+    #[test]
+    fn column_counts_veto_at_five_ten_and_five() {
+        let stale = Some(FindingCode::ColumnNotUpdated);
+        let mut pages = vec![("龙川县", home("龙川网", Vec::new()), week(100, 0))];
+        for i in 0..4 {
+            pages.push(("龙川县", column("龙川网", &format!("动态{i}"), ColumnKind::News, stale), Vec::new()));
+        }
+        for i in 0..5 {
+            pages.push(("龙川县", column("龙川网", &format!("人事{i}"), ColumnKind::Planning, stale), Vec::new()));
+        }
+        let (snapshot, registry) = world(pages.clone());
+        assert_eq!(verdicts(&snapshot, &registry), [("龙川网".to_string(), true, vec![])], "4 key, 9 in all");
+
+        pages.push(("龙川县", column("龙川网", "通知", ColumnKind::Notice, stale), Vec::new()));
+        let (snapshot, registry) = world(pages.clone());
+        assert_eq!(
+            verdicts(&snapshot, &registry),
+            [("龙川网".to_string(), false, vec!["stale_key_columns", "stale_columns"])]
+        );
+
+        let mut blanks = vec![("和平县", home("和平网", Vec::new()), week(100, 0))];
+        for i in 0..5 {
+            let code = Some(FindingCode::ColumnBlank);
+            blanks.push(("和平县", column("和平网", &format!("空{i}"), ColumnKind::Other, code), Vec::new()));
+        }
+        let (snapshot, registry) = world(blanks);
+        assert_eq!(verdicts(&snapshot, &registry), [("和平网".to_string(), false, vec!["blank_columns"])]);
+    }
+
+    #[test]
+    fn availability_fails_at_five_percent_of_seven_china_days() {
+        let judged = |days: ProbeDays| {
+            let (snapshot, registry) = world(vec![("龙川县", home("龙川网", Vec::new()), days)]);
+            verdicts(&snapshot, &registry)[0].1
+        };
+        // 700 probes: 35 failed is 5 % exactly (inclusive), 34 is not.
+        assert!(!judged(week(100, 35)));
+        assert!(judged(week(100, 34)));
+        // Failures of the eighth day back are outside the window.
+        let mut old = week(100, 0);
+        old.insert(0, (today() - 7, 0, 500));
+        assert!(judged(old));
+        // Too few probes to judge at all.
+        assert!(judged(vec![(today(), 10, 9)]));
+
+        let (snapshot, registry) = world(vec![(
+            "龙川县",
+            home("龙川网", Vec::new()),
+            vec![(today() - 3, 30, 0), (today() - 1, 12, 0), (today(), 5, 0)],
+        )]);
+        let view = View::of(&snapshot, &registry, TODAY);
+        let judgement = judge(&view);
+        let verdict = &judgement.verdicts[0];
+        assert!(verdict.pass(), "too few probes is the monitoring's gap, not the site's");
+        assert_eq!(verdict.notes.len(), 1);
+        let note = &verdict.notes[0].detail;
+        assert!(note.contains("2026-11-18 仅 0 次") && note.contains("2026-11-19 仅 12 次"), "{note}");
+        assert!(!note.contains("2026-11-17") && !note.contains("2026-11-20"), "{note}");
+    }
+
+    #[test]
+    fn registry_problems_fail_accounts_and_ratios_count_per_county_and_city() {
+        let closed = Finding::new(FindingCode::AccountInteractionClosed, Severity::Veto, "评论已关闭");
+        let (snapshot, mut registry) = world(vec![
+            ("市直", account("河源发布", Vec::new()), Vec::new()),
+            ("市直", account("河源市生态环境局", vec![closed]), Vec::new()),
+            ("市直", account("河源市社会保险基金管理局", Vec::new()), Vec::new()),
+            ("龙川县", home("龙川网", Vec::new()), week(100, 0)),
+        ]);
+        registry.filings.retain(|f| f.name != "河源市社会保险基金管理局");
+        registry.filings.push(filing(
+            "龙川县公共服务中心",
+            Channel::Account(xunjian_shared::config::Platform::Wechat),
+            "龙川县",
+        ));
+        let found = verdicts(&snapshot, &registry);
+        assert_eq!(
+            found,
+            [
+                ("河源发布".to_string(), true, vec![]),
+                ("河源市生态环境局".to_string(), false, vec!["account_interaction_closed"]),
+                ("河源市社会保险基金管理局".to_string(), false, vec!["not_filed"]),
+                ("龙川网".to_string(), true, vec![]),
+                ("龙川县公共服务中心".to_string(), false, vec!["unmonitored"]),
+            ]
+        );
+        let view = View::of(&snapshot, &registry, TODAY);
+        let ratios: Vec<(String, &str, u32, u32)> =
+            judge(&view).ratios.iter().map(|r| (r.county.clone(), r.kind.as_str(), r.judged, r.passed)).collect();
+        assert_eq!(
+            ratios,
+            [
+                ("市直".to_string(), "account", 3, 1),
+                ("龙川县".to_string(), "site", 1, 1),
+                ("龙川县".to_string(), "account", 1, 0),
+                ("全市".to_string(), "site", 1, 1),
+                ("全市".to_string(), "account", 4, 1),
+            ]
+        );
+    }
+}
