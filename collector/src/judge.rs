@@ -296,6 +296,7 @@ mod tests {
             streak: ProbeStreak::default(),
             received_at: Timestamp::UNIX_EPOCH,
             awaiting_checkpoint: false,
+            problems: Vec::new(),
         }
     }
 

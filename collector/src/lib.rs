@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod counters;
 pub mod ingest;
 pub mod judge;
+pub mod ledger;
 pub mod metrics;
 pub mod projection;
 pub mod registry;

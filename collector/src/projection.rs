@@ -25,6 +25,8 @@ type Seeded = foldhash::fast::RandomState;
 
 use jiff::{SignedDuration, Timestamp};
 use xunjian_shared::time::{china_today, days_between};
+
+use crate::ledger::{Ledger, Place, Resolution, Tracked};
 use xunjian_shared::wire::{Batch, CheckKind, Observation, TargetKind};
 
 /// Daily availability counts are kept this many days: the indicator looks at 7, reports at a
@@ -50,6 +52,12 @@ pub struct SubjectKey {
 /// a key (four strings) for every observation of a page seen before.
 trait KeyParts {
     fn parts(&self) -> (&str, &str, TargetKind, &str, &str);
+}
+
+impl KeyParts for (&str, &str, TargetKind, &str, &str) {
+    fn parts(&self) -> (&str, &str, TargetKind, &str, &str) {
+        *self
+    }
 }
 
 impl KeyParts for SubjectKey {
@@ -154,6 +162,8 @@ pub struct SubjectState {
     pub received_at: Timestamp,
     /// Listed in [`Dirty`] since the last checkpoint (so an observation costs no set insert).
     pub awaiting_checkpoint: bool,
+    /// The page's open problems in the ledger.
+    pub problems: Vec<Tracked>,
 }
 
 /// Failed availability probes in a row, up to the newest probe received.
@@ -204,6 +214,8 @@ pub struct Snapshot {
     owned: HashMap<String, usize, Seeded>,
     /// Keys the identity hash: random per process, so no one can craft colliding names.
     hasher: Seeded,
+    /// The problem ledger, driven by the same batches.
+    pub ledger: Ledger,
 }
 
 /// The pages holding one identity hash: almost always one. `agent` is the hash of the first
@@ -357,7 +369,7 @@ impl Snapshot {
                     state.awaiting_checkpoint = true;
                     dirty.subjects.insert(SubjectKey::of(&batch.agent, &observation));
                 }
-                update(state, observation, received_at, probe, day);
+                update(state, &mut self.ledger, &batch.agent, observation, received_at, probe, day);
                 continue;
             }
             let key = SubjectKey::of(&batch.agent, &observation);
@@ -366,9 +378,12 @@ impl Snapshot {
                 Some(state) => {
                     state.county.clone_from(&batch.county);
                     state.awaiting_checkpoint = true;
-                    update(state, observation, received_at, probe, day);
+                    update(state, &mut self.ledger, &batch.agent, observation, received_at, probe, day);
                 }
                 None => {
+                    let mut problems = Vec::new();
+                    let place = || Place::of(&batch.agent, &batch.county, &observation);
+                    self.ledger.observe(&mut problems, place, None, &observation, received_at);
                     let mut state = SubjectState {
                         county: batch.county.clone(),
                         observation,
@@ -378,6 +393,7 @@ impl Snapshot {
                         streak: ProbeStreak::default(),
                         received_at,
                         awaiting_checkpoint: true,
+                        problems,
                     };
                     count_probe(&mut state, probe, day, checked_at);
                     self.subjects.insert(key.clone(), state);
@@ -399,7 +415,7 @@ impl Snapshot {
                 .cloned()
                 .collect();
             for key in unlisted {
-                self.remove(&key, dirty);
+                self.remove(&key, dirty, received_at, Resolution::Unlisted);
             }
         }
     }
@@ -413,21 +429,23 @@ impl Snapshot {
         }
     }
 
-    /// Removes pages not received since `cutoff`; returns how many.
-    pub fn expire(&mut self, cutoff: Timestamp, dirty: &mut Dirty) -> usize {
+    /// Removes pages not received since `cutoff`, closing their problems as of `now`; returns
+    /// how many.
+    pub fn expire(&mut self, cutoff: Timestamp, now: Timestamp, dirty: &mut Dirty) -> usize {
         let expired: Vec<SubjectKey> =
             self.subjects.iter().filter(|(_, state)| state.received_at < cutoff).map(|(key, _)| key.clone()).collect();
         for key in &expired {
-            self.remove(key, dirty);
+            self.remove(key, dirty, now, Resolution::Expired);
         }
         expired.len()
     }
 
-    /// Forgets `agent` and every page it owns (the office retired it); returns how many pages.
-    pub fn retire(&mut self, agent: &str, dirty: &mut Dirty) -> usize {
+    /// Forgets `agent` and every page it owns (the office retired it), closing their problems as
+    /// of `now`; returns how many pages.
+    pub fn retire(&mut self, agent: &str, now: Timestamp, dirty: &mut Dirty) -> usize {
         let keys: Vec<SubjectKey> = self.agent_subjects(agent).map(|(key, _)| key.clone()).collect();
         for key in &keys {
-            self.remove(key, dirty);
+            self.remove(key, dirty, now, Resolution::Retired);
         }
         if self.agents.remove(agent).is_some() {
             dirty.agents.insert(agent.to_string());
@@ -442,14 +460,66 @@ impl Snapshot {
         if let Some(other) = self.owner(hash, &state.county, &state.observation).cloned() {
             let other_is_newer = self.subjects.get(&other).is_some_and(|o| o.received_at >= state.received_at);
             if other_is_newer {
+                self.ledger.close_all(&state.problems, state.received_at, Resolution::Unlisted);
                 dirty.subjects.insert(key);
                 return;
             }
-            self.remove(&other, dirty);
+            let at = state.received_at;
+            self.remove(&other, dirty, at, Resolution::Unlisted);
         }
         self.index(hash, &key);
         *self.owned.entry(key.agent.clone()).or_default() += 1;
         self.subjects.insert(key, state);
+    }
+
+    /// Puts the ledger's checkpointed rows back (at startup, after the pages): each open
+    /// problem rejoins its page, last seen no earlier than the page's latest observation that
+    /// shows it; an open problem whose page is gone closes.
+    pub fn load_problems(&mut self, rows: Vec<crate::ledger::Problem>, next_id: i64) {
+        self.ledger.continue_from(next_id);
+        for row in rows {
+            let place = row.place.clone();
+            let last_seen = row.last_seen;
+            let Some(mut tracked) = self.ledger.insert_loaded(row) else { continue };
+            let key = SubjectKey {
+                agent: place.agent,
+                target: place.target,
+                kind: place.kind,
+                column: place.column,
+                channel: place.channel,
+            };
+            match self.subjects.get_mut(&key) {
+                Some(state) => {
+                    if state.observation.findings.iter().any(|finding| finding.code == tracked.code) {
+                        tracked.last_seen = tracked.last_seen.max(state.observation.checked_at);
+                    }
+                    state.problems.push(tracked);
+                }
+                None => self.ledger.close_all(&[tracked], last_seen, Resolution::Expired),
+            }
+        }
+    }
+
+    /// An open problem of a page with what the page shows now: when last seen, its words and
+    /// the evidence (the ledger writes these only when the problem changes).
+    pub fn refresh(&self, row: &mut crate::ledger::Problem) {
+        if row.status != crate::ledger::Status::Open || row.place.agent.is_empty() {
+            return;
+        }
+        let place = &row.place;
+        let parts: (&str, &str, TargetKind, &str, &str) =
+            (&place.agent, &place.target, place.kind, &place.column, &place.channel);
+        let Some(state) = self.subjects.get(&parts as &dyn KeyParts) else { return };
+        if let Some(tracked) = state.problems.iter().find(|tracked| tracked.id == row.id) {
+            row.last_seen = row.last_seen.max(tracked.last_seen);
+        }
+        let observation = &state.observation;
+        if let Some(finding) = observation.findings.iter().find(|finding| finding.code == row.code) {
+            row.detail.clone_from(&finding.detail);
+            row.severity = finding.severity;
+            row.evidence = crate::ledger::evidence(observation, row.code);
+            row.observed_at = observation.checked_at;
+        }
     }
 
     /// Every page of `agent` exactly: not those of `agent-b`, `agent.b` or `agent_b`.
@@ -508,7 +578,7 @@ impl Snapshot {
         if let Some(other) = self.owner(hash, county, observation).cloned()
             && other != *key
         {
-            self.remove(&other, dirty);
+            self.remove(&other, dirty, observation.checked_at, Resolution::Unlisted);
         }
         if let Some(state) = self.subjects.get(key) {
             let old = self.identity_hash(&state.county, &state.observation);
@@ -526,8 +596,9 @@ impl Snapshot {
         holders.keys.push(key.clone());
     }
 
-    fn remove(&mut self, key: &SubjectKey, dirty: &mut Dirty) {
+    fn remove(&mut self, key: &SubjectKey, dirty: &mut Dirty, at: Timestamp, why: Resolution) {
         if let Some(state) = self.subjects.remove(key) {
+            self.ledger.close_all(&state.problems, at, why);
             let hash = self.identity_hash(&state.county, &state.observation);
             self.unindex(hash, key);
             if let Some(count) = self.owned.get_mut(&key.agent) {
@@ -556,6 +627,8 @@ impl Snapshot {
 /// knew from checks that did not run this time.
 fn update(
     state: &mut SubjectState,
+    ledger: &mut Ledger,
+    agent: &str,
     mut observation: Observation,
     received_at: Timestamp,
     probe: Option<bool>,
@@ -564,6 +637,9 @@ fn update(
     state.received_at = received_at;
     count_probe(state, probe, day, observation.checked_at);
     observation.carry_over(&state.observation);
+    // The ledger compares what the page shows now, checks that did not run included.
+    let place = || Place::of(agent, &state.county, &observation);
+    ledger.observe(&mut state.problems, place, Some(&state.observation), &observation, received_at);
     state.observation = observation;
 }
 
@@ -752,7 +828,7 @@ mod tests {
         assert_eq!(state.observation.fetch.as_ref().unwrap().status, None, "the newest probe shows");
         // The future-dated probe was taken as of its receipt, so it expires like any other.
         let mut dirty = Dirty::default();
-        assert_eq!(snapshot.expire(at(10), &mut dirty), 1);
+        assert_eq!(snapshot.expire(at(10), at(10), &mut dirty), 1);
     }
 
     #[test]
@@ -786,7 +862,7 @@ mod tests {
         let mut snapshot = Snapshot::default();
         admit_and_apply(&mut snapshot, batch("old", "县", vec![probe("站", true, at(0))], None), 0).unwrap();
         let mut dirty = Dirty::default();
-        assert_eq!(snapshot.retire("old", &mut dirty), 1);
+        assert_eq!(snapshot.retire("old", at(0), &mut dirty), 1);
         assert!(snapshot.agents.is_empty() && snapshot.subjects().is_empty());
         admit_and_apply(&mut snapshot, batch("new", "县", vec![probe("站", true, at(1))], None), 1).unwrap();
     }

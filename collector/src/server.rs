@@ -82,6 +82,8 @@ pub struct Settings {
     pub series_expiry: Duration,
     pub dedupe_window: Duration,
     pub alerts: xunjian_shared::config::AlertsConfig,
+    /// How the problem ledger debounces.
+    pub ledger: crate::ledger::LedgerSettings,
 }
 
 impl Settings {
@@ -106,6 +108,10 @@ impl Settings {
             series_expiry: config.series_expiry,
             dedupe_window: config.dedupe_window,
             alerts: config.alerts.clone(),
+            ledger: crate::ledger::LedgerSettings {
+                close_after: config.ledger.close_after,
+                reopen_within: jiff::SignedDuration::try_from(config.ledger.reopen_within).unwrap_or_default(),
+            },
         })
     }
 }
@@ -136,7 +142,7 @@ impl Running {
 
 /// Opens the store and binds both listeners; returns once they accept connections.
 pub async fn start(settings: Settings) -> Result<Running, ServeError> {
-    let store = tokio::task::block_in_place(|| Store::open(&settings.database))?;
+    let store = tokio::task::block_in_place(|| Store::open_with(&settings.database, settings.ledger))?;
     let board = AlertBoard::default();
     let metrics = Arc::new(Metrics::new(store.clone(), board.clone()));
     let (shutdown, watcher) = watch::channel(false);

@@ -80,6 +80,7 @@ impl Demo {
                 notifiers: vec![console_notifier(console)],
                 ..Default::default()
             },
+            ledger: Default::default(),
         };
         let collector = server::start(settings).await.map_err(|err| match err {
             server::ServeError::Bind { addr, source } => {

@@ -209,6 +209,7 @@ pub fn collector_settings(
         series_expiry: std::time::Duration::from_secs(86_400),
         dedupe_window: std::time::Duration::from_secs(86_400),
         alerts: Default::default(),
+        ledger: Default::default(),
     }
 }
 

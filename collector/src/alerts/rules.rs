@@ -506,6 +506,7 @@ mod tests {
             streak: crate::projection::ProbeStreak { failures, since: Some(now), last_probe_at: Some(now) },
             received_at: now,
             awaiting_checkpoint: false,
+            problems: Vec::new(),
         }
     }
 

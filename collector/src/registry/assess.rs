@@ -123,3 +123,36 @@ fn is_live(observation: &Observation) -> bool {
     });
     !unreachable && (observation.kind == TargetKind::Site || observation.items().unwrap_or(0) > 0)
 }
+
+/// The registry's problems now, for the ledger: each observed site's or account's registry
+/// findings, and each filing no agent inspects (exempted ones left out, as in [`Registry::assess`]).
+pub fn problems(
+    registry: &Registry,
+    snapshot: &Snapshot,
+    today: Date,
+) -> Vec<(crate::ledger::Place, FindingCode, String, String)> {
+    let assessment = registry.assess(snapshot, today);
+    let place = |target: &str, channel: Channel, county: &str, unit: &str| crate::ledger::Place {
+        agent: String::new(),
+        county: county.to_string(),
+        unit: unit.to_string(),
+        target: target.to_string(),
+        kind: if channel == Channel::Website { TargetKind::Site } else { TargetKind::Account },
+        platform: channel.metric_label().to_string(),
+        column: String::new(),
+        channel: String::new(),
+    };
+    let mut found = Vec::new();
+    for ((target, channel), standing) in &assessment.standing {
+        for finding in &standing.findings {
+            let at = place(target, *channel, &standing.county, &standing.unit);
+            found.push((at, finding.code, finding.detail.clone(), String::new()));
+        }
+    }
+    for filing in &assessment.unmonitored {
+        let at = place(&filing.name, filing.channel, &filing.county, &filing.unit);
+        let detail = format!("{}「{}」已备案且在运行，但没有任何采集代理巡检", filing.channel.label_zh(), filing.name);
+        found.push((at, FindingCode::Unmonitored, detail, String::new()));
+    }
+    found
+}

@@ -17,7 +17,7 @@ mod csv;
 mod decisions;
 mod filing;
 
-pub use assess::{Assessment, Standing};
+pub use assess::{Assessment, Standing, problems};
 pub use csv::{from_csv, to_csv};
 pub use decisions::{
     Exemption, ExemptionDraft, MAX_SILENCE, Matcher, NewExemption, NewSilence, Retirement, Revocation, Silence,

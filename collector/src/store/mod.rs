@@ -14,6 +14,7 @@
 //! committed (checked every [`REGISTRY_POLL`]).
 
 pub mod filings;
+pub mod ledger;
 pub mod read;
 pub mod schema;
 mod write;
@@ -28,6 +29,7 @@ use xunjian_shared::wire::Batch;
 
 pub use filings::{AuditEntry, ChangeError, ChangeOutcome, RegistryChange};
 
+use crate::ledger::LedgerSettings;
 use crate::projection::{Inadmissible, Receipt, Snapshot};
 use crate::registry::Registry;
 
@@ -134,6 +136,8 @@ pub struct Store {
     requests: std::sync::mpsc::Sender<Request>,
     snapshot: Arc<RwLock<Snapshot>>,
     registry: Arc<RwLock<Registry>>,
+    /// Reads the ledger on disk beside the writer (WAL: neither waits for the other).
+    reader: Arc<std::sync::Mutex<rusqlite::Connection>>,
 }
 
 /// Pushes committed together at most; bounds one transaction's size and a reply's wait.
@@ -142,7 +146,13 @@ const MAX_GROUP: usize = 64;
 impl Store {
     /// Opens (or creates) the database at `path`, migrates it, loads the last checkpoint,
     /// replays the batch log and starts the writer thread.
+    /// Opens (or creates) the store at `path` with the ledger's default settings.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, LedgerSettings::default())
+    }
+
+    /// Opens (or creates) the store at `path`.
+    pub fn open_with(path: &Path, ledger: LedgerSettings) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(parent);
@@ -151,7 +161,8 @@ impl Store {
         schema::enable_incremental_vacuum(&connection).map_err(open_error)?;
         schema::configure(&connection).map_err(open_error)?;
         schema::migrate(&mut connection).map_err(open_error)?;
-        let (snapshot, dirty) = read::load(&connection)?;
+        let (snapshot, dirty) = read::load(&connection, ledger)?;
+        let reader = filings::open_connection(path)?;
         let snapshot = Arc::new(RwLock::new(snapshot));
         let registry = Arc::new(RwLock::new(filings::load(&connection)?));
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
@@ -160,7 +171,7 @@ impl Store {
             .name("xunjian-store-writer".into())
             .spawn(move || write::run(connection, receiver, shared, dirty))
             .map_err(StoreError::Spawn)?;
-        Ok(Store { requests, snapshot, registry })
+        Ok(Store { requests, snapshot, registry, reader: Arc::new(std::sync::Mutex::new(reader)) })
     }
 
     /// Takes `batch` (or recognises it as a duplicate from its agent, or refuses it when it
@@ -224,6 +235,24 @@ impl Store {
 
     /// The current projection. Hold the guard briefly: the writer waits for it.
     /// (Pages change only through the writer: [`Snapshot::apply`], expiry, retirement.)
+    /// One page of the problem ledger, newest first, and how many match: what the projection
+    /// holds (open problems with their live last-seen, words and evidence) merged with the rest
+    /// from disk.
+    pub fn problems(
+        &self,
+        filter: &ledger::ProblemFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<crate::ledger::Problem>), StoreError> {
+        let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let snapshot = self.snapshot();
+        let (total, mut rows) = ledger::page(&reader, snapshot.ledger.rows(), filter, offset, limit)?;
+        for row in &mut rows {
+            snapshot.refresh(row);
+        }
+        Ok((total, rows))
+    }
+
     pub fn snapshot(&self) -> RwLockReadGuard<'_, Snapshot> {
         self.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -249,7 +278,16 @@ mod tests {
             ok: true,
             freshness: Some(xunjian_shared::wire::Freshness { items: Some(items), ..Default::default() }),
             fetch: None,
-            findings: Vec::new(),
+            // Odd counts are a problem, so the ledger has something to keep.
+            findings: if items % 2 == 1 {
+                vec![xunjian_shared::wire::Finding::new(
+                    xunjian_shared::wire::FindingCode::ColumnNotUpdated,
+                    xunjian_shared::wire::Severity::Error,
+                    format!("{items} 条"),
+                )]
+            } else {
+                Vec::new()
+            },
             ..Observation::new("", TargetKind::Site, "", "", CheckKind::ColumnUpdate, Timestamp::UNIX_EPOCH)
         }
     }
@@ -292,6 +330,18 @@ mod tests {
             .collect()
     }
 
+    /// The ledger's rows in memory: id, column, status, resolution, absences.
+    fn ledger(
+        snapshot: &Snapshot,
+    ) -> Vec<(i64, String, crate::ledger::Status, Option<crate::ledger::Resolution>, u32)> {
+        snapshot
+            .ledger
+            .rows()
+            .values()
+            .map(|row| (row.id, row.place.column.clone(), row.status, row.resolution, row.absent))
+            .collect()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn newest_wins_inventory_retires_replay_and_checkpoint_agree_expiry_removes() {
         let dir = std::env::temp_dir().join(format!("xunjian-store-{}", std::process::id()));
@@ -327,11 +377,24 @@ mod tests {
         assert_eq!((items(&store, "站", "动态"), items(&store, "站", "公告")), (Some(6), None));
         assert_eq!(commit(&store, batch("aaaaaaaa", Vec::new(), None), later).await, CommitOutcome::Duplicate);
         let live = projection(&store);
+        let live_ledger = ledger(&store.snapshot());
+        {
+            use crate::ledger::{Resolution, Status};
+            assert_eq!(
+                live_ledger,
+                [
+                    (1, "动态".to_string(), Status::Open, None, 1),
+                    (2, "公告".to_string(), Status::Resolved, Some(Resolution::Unlisted), 0),
+                ],
+                "动态 once absent, 公告 closed by the inventory"
+            );
+        }
 
         // Nothing is checkpointed yet: loading from disk now rebuilds the state from the batch
         // log alone, as after a crash.
         let connection = rusqlite::Connection::open(&path).unwrap();
-        let (recovered, dirty) = read::load(&connection).unwrap();
+        let (recovered, dirty) = read::load(&connection, LedgerSettings::default()).unwrap();
+        assert_eq!(ledger(&recovered), live_ledger, "replaying the batch log gives the same ledger, ids included");
         let recovered: Vec<_> = recovered
             .subjects()
             .iter()
@@ -351,6 +414,15 @@ mod tests {
         drop(store);
         let reopened = Store::open(&path).unwrap();
         assert_eq!(projection(&reopened), live);
+        let open_before: Vec<_> =
+            live_ledger.iter().filter(|row| row.2 == crate::ledger::Status::Open).cloned().collect();
+        assert_eq!(
+            ledger(&reopened.snapshot()),
+            open_before,
+            "open problems load back; resolved old ones stay on disk"
+        );
+        let (total, rows) = reopened.problems(&ledger::ProblemFilter::default(), 0, 10).unwrap();
+        assert_eq!((total, rows.iter().map(|row| row.id).collect::<Vec<_>>()), (2, vec![2, 1]), "newest first");
         assert_eq!(reopened.snapshot().agents["lc"].batches, 3);
         assert_eq!(commit(&reopened, batch("aaaaaaaa", Vec::new(), None), later).await, CommitOutcome::Duplicate);
 
@@ -365,6 +437,10 @@ mod tests {
             .unwrap();
         assert_eq!(expired, Expired { subjects: 1, batch_ids: 3 });
         assert!(reopened.snapshot().subjects().is_empty());
+        let open = ledger::ProblemFilter { status: Some(crate::ledger::Status::Open), ..Default::default() };
+        assert_eq!(reopened.problems(&open, 0, 10).unwrap().0, 0, "expiry closes the page's problems");
+        let (_, rows) = reopened.problems(&ledger::ProblemFilter::default(), 0, 10).unwrap();
+        assert_eq!(rows[1].resolution, Some(crate::ledger::Resolution::Expired));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -7,13 +7,15 @@ use rusqlite::Connection;
 use xunjian_shared::wire::{Batch, Observation};
 
 use super::StoreError;
+use crate::ledger::{Ledger, LedgerSettings};
 use crate::projection::{AgentState, Dirty, Receipt, Snapshot, SubjectKey, SubjectState};
 
 /// The projection as of the last acknowledged batch, and what the replay changed since the
 /// checkpoint (to be written by the next one).
-pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
+pub fn load(connection: &Connection, ledger: LedgerSettings) -> Result<(Snapshot, Dirty), StoreError> {
     let write = StoreError::Write;
     let mut snapshot = Snapshot::default();
+    snapshot.ledger = Ledger::new(ledger);
     let mut agents = connection
         .prepare(
             "SELECT agent, county, first_push_at, last_push_at, last_sequence, batches, certificate_not_after FROM agents",
@@ -79,9 +81,15 @@ pub fn load(connection: &Connection) -> Result<(Snapshot, Dirty), StoreError> {
             streak,
             received_at,
             awaiting_checkpoint: false,
+            problems: Vec::new(),
         };
         snapshot.insert_loaded(key, state, &mut dirty);
     }
+
+    // The ledger as checkpointed, before the log replays what came after.
+    let reopen_since = Timestamp::now().checked_sub(ledger.reopen_within).unwrap_or(Timestamp::UNIX_EPOCH);
+    let (problems, next_id) = super::ledger::load(connection, reopen_since)?;
+    snapshot.load_problems(problems, next_id);
 
     let mut log = connection
         .prepare("SELECT id, received_at, gzip, body, certificate_not_after FROM batch_log ORDER BY id")

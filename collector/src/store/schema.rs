@@ -32,6 +32,12 @@
 //!               failed_at, folded)                    went out as part of a summary line
 //! notification_folds(notifier PK, count)   notices a full queue folded into the next message's
 //!                                          summary line (另有 N 条告警)
+//! problems(id PK, agent, county, unit,     the problem ledger (问题台账) as of the last checkpoint:
+//!          target, kind, platform,         every problem ever opened, open or resolved (with when
+//!          column_name, channel, code,     and why); never deleted. Open problems' last_seen and
+//!          severity, first_seen, last_seen, detail are as of their last change; the projection
+//!          detail, url, evidence,          holds the live values
+//!          observed_at, status, resolved_at, resolution, absent, reopened)
 //! ```
 //! `subjects.streak` is the current run of failed probes (JSON); `meta.registry_version` counts
 //! changes to filings, exemptions and silences, so the writer reloads them only when they changed.
@@ -185,6 +191,34 @@ CREATE TABLE notification_folds (
     notifier TEXT PRIMARY KEY,
     count INTEGER NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE problems (
+    id INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL,
+    county TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    url TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    observed_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    resolved_at INTEGER,
+    resolution TEXT,
+    absent INTEGER NOT NULL,
+    reopened INTEGER NOT NULL
+);
+CREATE INDEX problems_by_status ON problems (status, resolved_at);
+CREATE INDEX problems_by_county ON problems (county, id);
 "#,
 ];
 

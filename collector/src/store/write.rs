@@ -60,7 +60,7 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                         // Released subjects are free for other agents at once: make the release
                         // durable now, not at the next checkpoint, so a replay agrees.
                         if expired.as_ref().is_ok_and(|e| e.subjects > 0) {
-                            if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty, &[]) {
+                            if let Err(err) = checkpoint(&mut connection, &snapshot, &registry, &mut dirty, &[]) {
                                 tracing::error!(error = %err, "checkpoint after expiry failed");
                             }
                             last_checkpoint = Instant::now();
@@ -71,7 +71,7 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                         let _ = reply.send(expired);
                     }
                     Request::Checkpoint { reply } => {
-                        let _ = reply.send(checkpoint(&mut connection, &snapshot, &mut dirty, &[]));
+                        let _ = reply.send(checkpoint(&mut connection, &snapshot, &registry, &mut dirty, &[]));
                         last_checkpoint = Instant::now();
                     }
                     Request::Registry { change, now, reply } => {
@@ -104,14 +104,14 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
             }
         }
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty, &[]) {
+            if let Err(err) = checkpoint(&mut connection, &snapshot, &registry, &mut dirty, &[]) {
                 tracing::error!(error = %err, "checkpoint failed; the batch log keeps everything and it will be retried");
             }
             last_checkpoint = Instant::now();
         }
     }
     // Every handle is gone: leave a checkpoint so the next start has little to replay.
-    if let Err(err) = checkpoint(&mut connection, &snapshot, &mut dirty, &[]) {
+    if let Err(err) = checkpoint(&mut connection, &snapshot, &registry, &mut dirty, &[]) {
         tracing::error!(error = %err, "final checkpoint failed; the batch log will be replayed at the next start");
     }
 }
@@ -263,12 +263,12 @@ fn retire_agents(
     {
         let mut projection = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for (id, agent) in &pending {
-            let subjects = projection.retire(agent, dirty);
+            let subjects = projection.retire(agent, Timestamp::now(), dirty);
             tracing::info!(retirement = id, agent, subjects, "agent retired; its subjects are released");
         }
     }
     let ids: Vec<i64> = pending.iter().map(|(id, _)| *id).collect();
-    match checkpoint(connection, snapshot, dirty, &ids) {
+    match checkpoint(connection, snapshot, registry, dirty, &ids) {
         Ok(_) => {
             reload_registry(connection, registry);
             // A retired agent's pages can be most of the file: give the space back now.
@@ -292,10 +292,13 @@ fn fail_all(replies: impl Iterator<Item = Reply>, err: rusqlite::Error) {
 fn checkpoint(
     connection: &mut Connection,
     snapshot: &RwLock<Snapshot>,
+    registry: &RwLock<Registry>,
     dirty: &mut Dirty,
     retired: &[i64],
 ) -> Result<Checkpointed, StoreError> {
     let write = StoreError::Write;
+    let now = Timestamp::now();
+    sync_registry_problems(snapshot, registry, now);
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
     let covered: Option<i64> =
         transaction.query_row("SELECT max(id) FROM batch_log", [], |row| row.get(0)).map_err(write)?;
@@ -369,6 +372,10 @@ fn checkpoint(
             }
         }
     }
+    {
+        let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        super::ledger::write(&transaction, projection.ledger.dirty()).map_err(write)?;
+    }
     let log_rows = match covered {
         Some(id) => transaction.execute("DELETE FROM batch_log WHERE id <= ?1", [id]).map_err(write)?,
         None => 0,
@@ -379,10 +386,24 @@ fn checkpoint(
             .map_err(write)?;
     }
     transaction.commit().map_err(write)?;
-    snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).checkpointed(&dirty.subjects);
+    {
+        let mut projection = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        projection.checkpointed(&dirty.subjects);
+        projection.ledger.checkpointed(now);
+    }
     dirty.agents.clear();
     dirty.subjects.clear();
     Ok(Checkpointed { subjects: written, log_rows })
+}
+
+/// The registry's problems (漏报, closed but live, unmonitored) as the registry finds them now.
+fn sync_registry_problems(snapshot: &RwLock<Snapshot>, registry: &RwLock<Registry>, now: Timestamp) {
+    let found = {
+        let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let registry = registry.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        crate::registry::problems(&registry, &projection, xunjian_shared::time::china_today(now))
+    };
+    snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).ledger.sync_registry(found, now);
 }
 
 fn expire(
@@ -398,6 +419,6 @@ fn expire(
         connection.execute("DELETE FROM batches WHERE received_at < ?1", [batch_cutoff]).map_err(StoreError::Write)?;
     let series_cutoff =
         Timestamp::from_second(now.as_second() - series_expiry.as_secs() as i64).unwrap_or(Timestamp::UNIX_EPOCH);
-    let subjects = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).expire(series_cutoff, dirty);
+    let subjects = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).expire(series_cutoff, now, dirty);
     Ok(Expired { subjects, batch_ids })
 }

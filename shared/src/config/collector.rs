@@ -49,6 +49,8 @@ pub struct CollectorConfig {
     pub web: WebListener,
     /// `[alerts]`: rules, overrides and notifiers (see `alerts.rs`).
     pub alerts: super::alerts::AlertsConfig,
+    /// `[ledger]`: how problems open, close and reopen.
+    pub ledger: LedgerConfig,
 }
 
 /// `[push]`: where agents push, over mutual TLS.
@@ -144,8 +146,43 @@ pub static FILE: TableSpec = TableSpec {
         Key::table("push", &PUSH, true),
         Key::table("web", &WEB, false),
         Key::table("alerts", &super::alerts::ALERTS, false),
+        Key::table("ledger", &LEDGER, false),
     ],
 };
+
+static LEDGER: TableSpec = TableSpec {
+    doc: "The problem ledger (问题台账): when a problem counts as gone, and when one that comes back is the same problem.",
+    keys: &[
+        Key::new(
+            "close_after",
+            Kind::Whole { unit: "observations", min: 1, max: 100 },
+            DefaultValue::Whole(DEFAULT_LEDGER_CLOSE_AFTER as u64),
+            "A problem closes when this many observations of its page in a row no longer show it (a flapping site does not open a problem every round).",
+        ),
+        Key::new(
+            "reopen_within",
+            Kind::Duration { min: Duration::ZERO, max: Duration::from_secs(30 * DAY) },
+            DefaultValue::Duration(DEFAULT_LEDGER_REOPEN_WITHIN),
+            "A closed problem that comes back within this reopens (the same problem, counted as reopened) instead of opening a new one.",
+        ),
+    ],
+};
+
+/// `[ledger]`: how the problem ledger debounces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerConfig {
+    pub close_after: u32,
+    pub reopen_within: Duration,
+}
+
+pub const DEFAULT_LEDGER_CLOSE_AFTER: u32 = 2;
+pub const DEFAULT_LEDGER_REOPEN_WITHIN: Duration = Duration::from_secs(DAY);
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig { close_after: DEFAULT_LEDGER_CLOSE_AFTER, reopen_within: DEFAULT_LEDGER_REOPEN_WITHIN }
+    }
+}
 
 const DAY: u64 = 86_400;
 
@@ -356,8 +393,14 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
     let web = listen.map(|listen| WebListener { listen, tls: cert.zip(key), admin_token });
 
     let alerts = super::alerts::read_alerts(top.table_or_defaults("alerts", problems), base, problems);
+    let mut table = top.table_or_defaults("ledger", problems);
+    let ledger = LedgerConfig {
+        close_after: table.whole_number("close_after", problems).unwrap_or_default() as u32,
+        reopen_within: table.duration("reopen_within", problems).unwrap_or_default(),
+    };
+    table.finish(problems);
     top.finish(problems);
-    Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts })
+    Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts, ledger })
 }
 
 fn push_limits(table: &mut Table<'_>, problems: &mut Problems) -> PushLimits {
@@ -476,6 +519,7 @@ mod tests {
             (config.push.max_body_bytes, config.push.max_batches_per_minute, config.push.read_timeout),
             (DEFAULT_PUSH_MAX_BODY_BYTES, DEFAULT_MAX_BATCHES_PER_MINUTE, DEFAULT_READ_TIMEOUT)
         );
+        assert_eq!(config.ledger, LedgerConfig::default());
         let alerts = crate::config::AlertsConfig::default();
         assert_eq!(
             (config.alerts.evaluation_interval, config.alerts.repeat_interval),

@@ -1,0 +1,199 @@
+//! The problem ledger on disk: checkpoints write the rows that changed, startup reads the ones
+//! the projection needs back, and the API reads any page of it, merged with what the projection
+//! changed since the last checkpoint.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, Row, params};
+use xunjian_shared::wire::{FindingCode, Severity, TargetKind};
+
+use super::StoreError;
+use crate::ledger::{Place, Problem, Resolution, Status};
+
+const COLUMNS: &str = "id, agent, county, unit, target, kind, platform, column_name, channel, code, severity, \
+     first_seen, last_seen, detail, url, evidence, observed_at, status, resolved_at, resolution, absent, reopened";
+
+/// Writes `rows` (inserted or replaced).
+pub(super) fn write<'p>(
+    transaction: &rusqlite::Transaction<'_>,
+    rows: impl Iterator<Item = &'p Problem>,
+) -> rusqlite::Result<usize> {
+    let mut statement = transaction.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO problems ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+    ))?;
+    let mut written = 0;
+    for row in rows {
+        let place = &row.place;
+        statement.execute(params![
+            row.id,
+            place.agent,
+            place.county,
+            place.unit,
+            place.target,
+            place.kind.as_str(),
+            place.platform,
+            place.column,
+            place.channel,
+            row.code.as_str(),
+            row.severity.as_str(),
+            row.first_seen.as_second(),
+            row.last_seen.as_second(),
+            row.detail,
+            row.url,
+            row.evidence,
+            row.observed_at.as_second(),
+            row.status.as_str(),
+            row.resolved_at.map(|t| t.as_second()),
+            row.resolution.map(Resolution::as_str),
+            row.absent,
+            row.reopened,
+        ])?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// What the projection keeps in memory at startup: every open problem, the resolved ones that
+/// may still reopen (resolved after `reopen_since`), and the next id.
+pub(super) fn load(connection: &Connection, reopen_since: Timestamp) -> Result<(Vec<Problem>, i64), StoreError> {
+    let write = StoreError::Write;
+    let mut statement = connection
+        .prepare(&format!("SELECT {COLUMNS} FROM problems WHERE status = 'open' OR resolved_at >= ?1"))
+        .map_err(write)?;
+    let rows = statement.query_map([reopen_since.as_second()], read_row).map_err(write)?;
+    let rows: Vec<Problem> = rows.collect::<Result<_, _>>().map_err(write)?;
+    let next: i64 =
+        connection.query_row("SELECT coalesce(max(id), 0) + 1 FROM problems", [], |row| row.get(0)).map_err(write)?;
+    Ok((rows, next))
+}
+
+fn read_row(row: &Row<'_>) -> rusqlite::Result<Problem> {
+    let stamp = |seconds: i64| Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH);
+    let text = |index: usize| row.get::<_, String>(index);
+    let unknown = |index: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, format!("unknown {what}").into())
+    };
+    Ok(Problem {
+        id: row.get(0)?,
+        place: Place {
+            agent: text(1)?,
+            county: text(2)?,
+            unit: text(3)?,
+            target: text(4)?,
+            kind: TargetKind::named(&text(5)?).ok_or_else(|| unknown(5, "kind"))?,
+            platform: text(6)?,
+            column: text(7)?,
+            channel: text(8)?,
+        },
+        code: FindingCode::named(&text(9)?).ok_or_else(|| unknown(9, "finding code"))?,
+        severity: Severity::named(&text(10)?).ok_or_else(|| unknown(10, "severity"))?,
+        first_seen: stamp(row.get(11)?),
+        last_seen: stamp(row.get(12)?),
+        detail: text(13)?,
+        url: text(14)?,
+        evidence: text(15)?,
+        observed_at: stamp(row.get(16)?),
+        status: Status::named(&text(17)?).ok_or_else(|| unknown(17, "status"))?,
+        resolved_at: row.get::<_, Option<i64>>(18)?.map(stamp),
+        resolution: row.get::<_, Option<String>>(19)?.and_then(|text| Resolution::named(&text)),
+        absent: row.get(20)?,
+        reopened: row.get(21)?,
+    })
+}
+
+/// Which problems a reader wants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProblemFilter {
+    pub county: Option<String>,
+    pub unit: Option<String>,
+    pub code: Option<FindingCode>,
+    /// None: open and resolved.
+    pub status: Option<Status>,
+    /// Problems still open at or after this …
+    pub since: Option<Timestamp>,
+    /// … and first seen at or before this.
+    pub until: Option<Timestamp>,
+}
+
+impl ProblemFilter {
+    pub fn matches(&self, row: &Problem) -> bool {
+        self.county.as_ref().is_none_or(|county| *county == row.place.county)
+            && self.unit.as_ref().is_none_or(|unit| *unit == row.place.unit)
+            && self.code.is_none_or(|code| code == row.code)
+            && self.status.is_none_or(|status| status == row.status)
+            && self.since.is_none_or(|since| row.resolved_at.is_none_or(|resolved| resolved >= since))
+            && self.until.is_none_or(|until| row.first_seen <= until)
+    }
+
+    /// The same filter in SQL, with its parameters.
+    fn sql(&self) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let mut clauses = Vec::new();
+        let mut values = Vec::new();
+        let mut add = |clause: &str, value: Value| {
+            values.push(value);
+            clauses.push(clause.replace('?', &format!("?{}", values.len())));
+        };
+        if let Some(county) = &self.county {
+            add("county = ?", Value::Text(county.clone()));
+        }
+        if let Some(unit) = &self.unit {
+            add("unit = ?", Value::Text(unit.clone()));
+        }
+        if let Some(code) = self.code {
+            add("code = ?", Value::Text(code.as_str().into()));
+        }
+        if let Some(status) = self.status {
+            add("status = ?", Value::Text(status.as_str().into()));
+        }
+        if let Some(since) = self.since {
+            add("(resolved_at IS NULL OR resolved_at >= ?)", Value::Integer(since.as_second()));
+        }
+        if let Some(until) = self.until {
+            add("first_seen <= ?", Value::Integer(until.as_second()));
+        }
+        let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        (sql, values)
+    }
+}
+
+/// One page of the ledger, newest problem first: the rows the projection holds (`live`, which
+/// win over what the last checkpoint wrote), merged with the rest from disk.
+pub fn page(
+    connection: &Connection,
+    live: &BTreeMap<i64, Problem>,
+    filter: &ProblemFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<(usize, Vec<Problem>), StoreError> {
+    let write = StoreError::Write;
+    let (clause, values) = filter.sql();
+    let mut ids: Vec<i64> = live.values().filter(|row| filter.matches(row)).map(|row| row.id).collect();
+    let mut statement = connection.prepare(&format!("SELECT id FROM problems{clause}")).map_err(write)?;
+    let stored =
+        statement.query_map(rusqlite::params_from_iter(values.iter()), |row| row.get::<_, i64>(0)).map_err(write)?;
+    for id in stored {
+        let id = id.map_err(write)?;
+        if !live.contains_key(&id) {
+            ids.push(id);
+        }
+    }
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let total = ids.len();
+    let wanted: Vec<i64> = ids.into_iter().skip(offset).take(limit).collect();
+    let from_disk: Vec<i64> = wanted.iter().copied().filter(|id| !live.contains_key(id)).collect();
+    let mut read: BTreeMap<i64, Problem> = BTreeMap::new();
+    for chunk in from_disk.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut statement =
+            connection.prepare(&format!("SELECT {COLUMNS} FROM problems WHERE id IN ({marks})")).map_err(write)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(chunk.iter()), read_row).map_err(write)?;
+        for row in rows {
+            let row = row.map_err(write)?;
+            read.insert(row.id, row);
+        }
+    }
+    let rows = wanted.into_iter().filter_map(|id| live.get(&id).cloned().or_else(|| read.remove(&id))).collect();
+    Ok((total, rows))
+}
