@@ -166,7 +166,6 @@ impl Ledger {
         place: impl Fn() -> Place,
         previous: Option<&Observation>,
         observation: &Observation,
-        received_at: Timestamp,
     ) {
         if tracked.is_empty() && observation.findings.is_empty() {
             return;
@@ -188,7 +187,7 @@ impl Ledger {
                 continue;
             }
             let place = place();
-            let id = self.open(place, finding.code, finding.severity, &finding.detail, observation, received_at);
+            let id = self.open(place, finding.code, finding.severity, &finding.detail, observation);
             tracked.push(Tracked { id, code: finding.code, last_seen: at, absent: 0 });
         }
         let close_after = self.settings.close_after.max(1);
@@ -233,13 +232,13 @@ impl Ledger {
         severity: Severity,
         detail: &str,
         observation: &Observation,
-        received_at: Timestamp,
     ) -> i64 {
         let at = observation.checked_at;
         let window = self.settings.reopen_within;
+        // The page's own clock on both sides: when it closed, and when it is seen again.
         if let Some(id) = self.reopenable.remove(&(place.clone(), code))
             && let Some(row) = self.rows.get_mut(&id)
-            && row.resolved_at.is_some_and(|resolved| received_at.duration_since(resolved) <= window)
+            && row.resolved_at.is_some_and(|resolved| at.duration_since(resolved) <= window)
         {
             row.status = Status::Open;
             row.resolved_at = None;
@@ -344,14 +343,19 @@ impl Ledger {
         self.dirty.iter().filter_map(|id| self.rows.get(id))
     }
 
-    /// After a checkpoint wrote the dirty rows: forget resolved rows that can no longer reopen.
-    pub fn checkpointed(&mut self, now: Timestamp) {
+    /// Resolved problems closed before this may be forgotten (they can no longer reopen);
+    /// checkpoints record it, so that a restart keeps exactly what memory kept.
+    pub fn forget_before(&self, now: Timestamp) -> Timestamp {
+        now.checked_sub(self.settings.reopen_within).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    /// After a checkpoint wrote the dirty rows: forget resolved rows closed before `cutoff`.
+    pub fn checkpointed(&mut self, cutoff: Timestamp) {
         self.dirty.clear();
-        let window = self.settings.reopen_within;
         let expired: Vec<i64> = self
             .rows
             .values()
-            .filter(|row| row.resolved_at.is_some_and(|resolved| now.duration_since(resolved) > window))
+            .filter(|row| row.resolved_at.is_some_and(|resolved| resolved < cutoff))
             .map(|row| row.id)
             .collect();
         for id in expired {
@@ -528,7 +532,7 @@ mod tests {
         for (minute, codes, read) in steps {
             let observation = seen(*minute, codes, *read);
             let place = || Place::of("lc", "龙川县", &observation);
-            ledger.observe(tracked, place, previous.as_ref(), &observation, observation.checked_at);
+            ledger.observe(tracked, place, previous.as_ref(), &observation);
             *previous = Some(observation);
         }
     }
@@ -583,7 +587,7 @@ mod tests {
         assert_eq!((row.status, row.reopened, row.resolved_at), (Status::Open, 1, None));
         run(&mut ledger, &mut page, &[(35, &[], true), (40, &[], true), (200, &[DOWN], false)]);
         assert_eq!(page.tracked[0].id, 2, "back after the window: a new problem");
-        ledger.checkpointed(at(300));
+        ledger.checkpointed(ledger.forget_before(at(300)));
         assert!(!ledger.rows().contains_key(&1), "resolved and past the window: on disk only");
         assert!(ledger.rows().contains_key(&2), "open problems stay in memory");
     }

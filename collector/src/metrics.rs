@@ -362,6 +362,26 @@ impl Collector for StoreCollector {
             }
         }
         {
+            let mut open = encoder.encode_descriptor(
+                "xunjian_problems_open",
+                "Open problems of the ledger (问题台账) by county, code and severity (exempted ones left out)",
+                None,
+                gauge,
+            )?;
+            let mut counts: std::collections::BTreeMap<(&str, &str, &str), i64> = std::collections::BTreeMap::new();
+            let open_rows = snapshot.ledger.rows().values().filter(|row| row.status == crate::ledger::Status::Open);
+            for row in open_rows.filter(|row| {
+                let scope = if row.place.column.is_empty() { &row.place.channel } else { &row.place.column };
+                registry.exempts_code(&row.place.target, scope, row.code, view.today).is_none()
+            }) {
+                *counts.entry((&row.place.county, row.code.as_str(), row.severity.as_str())).or_default() += 1;
+            }
+            for ((county, code, severity), count) in counts {
+                let label_set = [("county", county), ("code", code), ("severity", severity)];
+                ConstGauge::new(count).encode(open.encode_family(&label_set)?)?;
+            }
+        }
+        {
             let mut filings = encoder.encode_descriptor(
                 "xunjian_registry_filings",
                 "Filings in the registry by status",

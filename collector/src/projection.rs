@@ -383,7 +383,7 @@ impl Snapshot {
                 None => {
                     let mut problems = Vec::new();
                     let place = || Place::of(&batch.agent, &batch.county, &observation);
-                    self.ledger.observe(&mut problems, place, None, &observation, received_at);
+                    self.ledger.observe(&mut problems, place, None, &observation);
                     let mut state = SubjectState {
                         county: batch.county.clone(),
                         observation,
@@ -639,7 +639,7 @@ fn update(
     observation.carry_over(&state.observation);
     // The ledger compares what the page shows now, checks that did not run included.
     let place = || Place::of(agent, &state.county, &observation);
-    ledger.observe(&mut state.problems, place, Some(&state.observation), &observation, received_at);
+    ledger.observe(&mut state.problems, place, Some(&state.observation), &observation);
     state.observation = observation;
 }
 

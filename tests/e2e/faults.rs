@@ -96,7 +96,16 @@ async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
         );
         for site in 0..SITES_PER_AGENT {
             let path = format!("/{agent}/{site}/");
-            sim.route(&path, Route::html(format!("<html><body><a href=\"{path}\">县长信箱</a><ul><li><a href=\"{path}a.html\">动态</a><span>2026-11-25</span></li></ul></body></html>")));
+            // Even sites are stale (a problem that stays open through every crash).
+            let newest = if site % 2 == 0 { "2026-01-05" } else { "2026-11-25" };
+            let item = format!("<li><a href=\"{path}\">动态</a><span>{newest}</span></li>");
+            sim.route(
+                &path,
+                Route::html(format!(
+                    "<html><body><a href=\"{path}\">县长信箱</a><ul>{}</ul></body></html>",
+                    item.repeat(3)
+                )),
+            );
             toml.push_str(&format!(
                 "[[site]]\nname = \"{agent}站{site}\"\nunit = \"单位\"\nurl = \"{}\"\n",
                 sim.url(&path)
@@ -209,5 +218,37 @@ async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
     // Every page's state at the collector is the agents' latest: the projection survived too.
     let pages: i64 = db.query_row("SELECT count(*) FROM subjects", [], |row| row.get(0)).unwrap();
     assert_eq!(pages as usize, AGENTS.len() * SITES_PER_AGENT);
+    // And the ledger: replays after each kill rebuilt it exactly, so no problem was opened
+    // twice or lost. Ids run 1..=n without gaps; no place has two problems of one code open at
+    // once or overlapping; every stale site has its one home_not_updated problem, open since
+    // it was first seen, never reopened.
+    let mut statement = db
+        .prepare("SELECT id, agent, target, code, status, first_seen, resolved_at, reopened FROM problems ORDER BY id")
+        .unwrap();
+    type Row = (i64, String, String, String, String, i64, Option<i64>, i64);
+    let rows: Vec<Row> = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|row| row.0).collect();
+    assert_eq!(ids, (1..=rows.len() as i64).collect::<Vec<_>>(), "problem ids without gaps (seed {seed})");
+    for (index, a) in rows.iter().enumerate() {
+        for b in &rows[index + 1..] {
+            if (&a.1, &a.2, &a.3) == (&b.1, &b.2, &b.3) {
+                let a_end = a.6.unwrap_or(i64::MAX);
+                assert!(a_end <= b.5, "problems {} and {} of {} {} overlap (seed {seed})", a.0, b.0, a.2, a.3);
+            }
+        }
+    }
+    for agent in AGENTS {
+        for site in (0..SITES_PER_AGENT).step_by(2) {
+            let target = format!("{agent}站{site}");
+            let stale: Vec<&Row> = rows.iter().filter(|row| row.2 == target && row.3 == "home_not_updated").collect();
+            assert_eq!(stale.len(), 1, "{target}: one home_not_updated problem (seed {seed}): {stale:?}");
+            assert_eq!((stale[0].4.as_str(), stale[0].7), ("open", 0), "{target} (seed {seed})");
+        }
+    }
+    println!("ledger: {} problems, {} open", rows.len(), rows.iter().filter(|row| row.4 == "open").count());
     let _ = std::fs::remove_dir_all(&dir);
 }

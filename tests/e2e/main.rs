@@ -9,6 +9,7 @@ mod deploy;
 mod faults;
 mod golden;
 mod hostile;
+mod judgement;
 mod parser_differential;
 mod push;
 mod push_refusals;

@@ -56,7 +56,7 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// A cell as written: a would-be formula gets a leading `'`, which spreadsheets show as text
 /// (and [`from_csv`] strips again), and so does a cell that starts with `'` already, so that it
 /// comes back as it was; quoted when it holds a separator, quote or line break.
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     let neutral;
     let field = if field.starts_with(FORMULA_STARTS) || field.starts_with('\'') {
         neutral = format!("'{field}");

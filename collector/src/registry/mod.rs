@@ -18,6 +18,7 @@ mod decisions;
 mod filing;
 
 pub use assess::{Assessment, Standing, problems};
+pub(crate) use csv::quote as csv_cell;
 pub use csv::{from_csv, to_csv};
 pub use decisions::{
     Exemption, ExemptionDraft, MAX_SILENCE, Matcher, NewExemption, NewSilence, Retirement, Revocation, Silence,

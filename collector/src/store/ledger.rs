@@ -54,10 +54,26 @@ pub(super) fn write<'p>(
     Ok(written)
 }
 
-/// What the projection keeps in memory at startup: every open problem, the resolved ones that
-/// may still reopen (resolved after `reopen_since`), and the next id.
-pub(super) fn load(connection: &Connection, reopen_since: Timestamp) -> Result<(Vec<Problem>, i64), StoreError> {
+/// Records the cutoff the checkpoint forgot resolved problems by.
+pub(super) fn set_forget_before(transaction: &rusqlite::Transaction<'_>, cutoff: Timestamp) -> rusqlite::Result<()> {
+    transaction.execute(
+        "INSERT INTO meta (key, value) VALUES ('ledger_forget_before', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
+        [cutoff.as_second().to_string()],
+    )?;
+    Ok(())
+}
+
+/// What the projection held at the last checkpoint: every open problem, the resolved ones it
+/// had not forgotten (resolved at or after the checkpoint's cutoff; without one, after
+/// `default_cutoff`), and the next id.
+pub(super) fn load(connection: &Connection, default_cutoff: Timestamp) -> Result<(Vec<Problem>, i64), StoreError> {
     let write = StoreError::Write;
+    let recorded: Option<String> =
+        connection.query_row("SELECT value FROM meta WHERE key = 'ledger_forget_before'", [], |row| row.get(0)).ok();
+    let reopen_since = recorded
+        .and_then(|value| value.parse::<i64>().ok())
+        .and_then(|seconds| Timestamp::from_second(seconds).ok())
+        .unwrap_or(default_cutoff);
     let mut statement = connection
         .prepare(&format!("SELECT {COLUMNS} FROM problems WHERE status = 'open' OR resolved_at >= ?1"))
         .map_err(write)?;

@@ -372,10 +372,13 @@ fn checkpoint(
             }
         }
     }
-    {
+    let forget_before = {
         let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         super::ledger::write(&transaction, projection.ledger.dirty()).map_err(write)?;
-    }
+        let cutoff = projection.ledger.forget_before(now);
+        super::ledger::set_forget_before(&transaction, cutoff).map_err(write)?;
+        cutoff
+    };
     let log_rows = match covered {
         Some(id) => transaction.execute("DELETE FROM batch_log WHERE id <= ?1", [id]).map_err(write)?,
         None => 0,
@@ -389,7 +392,7 @@ fn checkpoint(
     {
         let mut projection = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         projection.checkpointed(&dirty.subjects);
-        projection.ledger.checkpointed(now);
+        projection.ledger.checkpointed(forget_before);
     }
     dirty.agents.clear();
     dirty.subjects.clear();

@@ -8,6 +8,7 @@
 //! one rendering a second, not one each.
 
 mod admin_api;
+mod problems;
 mod status_page;
 
 use std::sync::Arc;
@@ -118,6 +119,8 @@ pub fn router(state: WebState) -> Router {
         .route("/api/v1/status", get(status_api))
         .route("/api/v1/alerts", get(alerts_api))
         .route("/api/v1/notifications", get(notifications_api))
+        .route("/api/v1/problems", get(problems::json))
+        .route("/api/v1/problems.csv", get(problems::csv))
         .merge(admin_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -26,6 +26,11 @@ pub fn china_time(stamp: Timestamp) -> String {
     stamp.to_zoned_datetime(TimeZone::fixed(CHINA_OFFSET)).strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// The moment `date` begins in China.
+pub fn china_midnight(date: Date) -> Timestamp {
+    Published { date, time: None }.timestamp()
+}
+
 /// Whole days from `earlier` to `later` (negative when `earlier` is after `later`).
 pub fn days_between(earlier: Date, later: Date) -> i64 {
     later.since(earlier).map(|span| i64::from(span.get_days())).unwrap_or(0)

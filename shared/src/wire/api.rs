@@ -153,3 +153,58 @@ pub struct RegistryReplaced {
     pub removed: usize,
     pub changed: usize,
 }
+
+/// One problem of the ledger (问题台账), `GET /api/v1/problems`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProblemView {
+    pub id: i64,
+    pub county: String,
+    pub unit: String,
+    pub target: String,
+    pub kind: super::TargetKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    pub code: super::FindingCode,
+    /// The problem in the indicators' words.
+    pub label: String,
+    pub severity: super::Severity,
+    /// `open` or `resolved`.
+    pub status: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    /// Why it closed: `absent`, `unlisted`, `retired`, `expired`, `registry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_label: Option<String>,
+    /// Days from first seen to resolved (or to now, while open).
+    pub days: i64,
+    /// The finding's words, latest.
+    pub detail: String,
+    pub url: String,
+    /// What was observed (the newest date, a board's counts, the failed links …) …
+    pub evidence: String,
+    /// … and when.
+    pub observed_at: Timestamp,
+    /// The exemption in force that keeps it from counting, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exempted_by: Option<i64>,
+    /// Times it came back after closing.
+    pub reopened: u32,
+}
+
+/// A page of the ledger, newest problem first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProblemPage {
+    /// Problems matching the filter, on every page.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub problems: Vec<ProblemView>,
+}

@@ -1,0 +1,178 @@
+//! Verdicts and the problem ledger against the real collector process, on a clock the test
+//! controls (the observations' own times): a problem opens once, survives one absence, closes
+//! after two, reopens within the window and is new after it; a SIGKILL before any checkpoint
+//! loses none of it; an exemption marks it; the CSV opens in Excel; and the 7-day availability
+//! rule fails a site at 5 % failed probes, counted in China days.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use xunjian_shared::wire::api::ProblemPage;
+use xunjian_shared::wire::{ApiError, TargetKind};
+use xunjian_tests::deployment::{Deployment, probe};
+use xunjian_tests::harness::{http_get, wait_until};
+
+async fn problems(collector: &Deployment, query: &str) -> ProblemPage {
+    let (status, _, body) = http_get(&format!("{}/api/v1/problems{query}", collector.web), None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap_or_else(|err| panic!("{err}: {body}"))
+}
+
+/// A page of problems as (id, status, resolution, reopened, first seen, last seen, resolved).
+type Summary = Vec<(i64, String, Option<String>, u32, Timestamp, Timestamp, Option<Timestamp>)>;
+
+fn summary(page: &ProblemPage) -> Summary {
+    page.problems
+        .iter()
+        .map(|p| (p.id, p.status.clone(), p.resolution.clone(), p.reopened, p.first_seen, p.last_seen, p.resolved_at))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_debounces_reopens_exempts_exports_and_survives_sigkill() {
+    let mut collector = Deployment::new("ledger", "", "[ledger]\nclose_after = 2\nreopen_within = \"1h\"\n");
+    collector.start().await;
+    let agent = collector.agent("lc");
+    let t0 = Timestamp::from_second(Timestamp::now().as_second() / 60 * 60).unwrap() - SignedDuration::from_hours(72);
+    let minute = |m: i64| t0 + SignedDuration::from_mins(m);
+    // Down, down, up (one absence), down (the same problem), up, up (closed at 25), down at 40
+    // (within the hour: reopened), up, up (closed at 50), down at 200 (after the hour: new).
+    let steps = [
+        (0, false),
+        (5, false),
+        (10, true),
+        (15, false),
+        (20, true),
+        (25, true),
+        (40, false),
+        (45, true),
+        (50, true),
+        (200, false),
+    ];
+    for (m, up) in steps {
+        let (status, body) = agent.push(&agent.batch("龙川县", vec![probe("龙川网", "县政府办", up, minute(m))])).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let live = problems(&collector, "").await;
+    let open = "open".to_string();
+    let resolved = "resolved".to_string();
+    let absent = Some("absent".to_string());
+    assert_eq!(
+        summary(&live),
+        [
+            (2, open.clone(), None, 0, minute(200), minute(200), None),
+            (1, resolved.clone(), absent.clone(), 1, minute(0), minute(40), Some(minute(50))),
+        ]
+    );
+    let first = &live.problems[1];
+    assert_eq!(
+        (first.code.as_str(), first.label.as_str(), first.kind),
+        ("site_unreachable", "网站无法访问", TargetKind::Site)
+    );
+    assert!(first.evidence.contains("失败"), "the evidence is the failed probe: {}", first.evidence);
+    assert_eq!(first.days, 0);
+    let only_open = problems(&collector, "?status=open").await;
+    assert_eq!((only_open.total, only_open.problems[0].id), (1, 2));
+    assert_eq!(problems(&collector, "?county=和平县").await.total, 0);
+    let window = format!("?since={}&until={}", minute(100), minute(300));
+    assert_eq!(problems(&collector, &window).await.total, 1, "only the second was open then");
+
+    // SIGKILL before the first checkpoint: the log alone rebuilds the same ledger, ids included.
+    collector.kill9().await;
+    collector.start().await;
+    let recovered = problems(&collector, "").await;
+    assert_eq!(summary(&recovered), summary(&live), "the ledger after a crash");
+
+    // An exemption marks the open problem; the registry has no say on it otherwise.
+    let (code, out, err) = collector.cli(&[
+        "exemption",
+        "add",
+        "--target",
+        "龙川网",
+        "--code",
+        "site_unreachable",
+        "--reason",
+        "服务器迁移",
+        "--author",
+        "李",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    wait_until(Duration::from_secs(10), "the exemption on the open problem", || async {
+        problems(&collector, "?status=open").await.problems[0].exempted_by
+    })
+    .await;
+
+    // The CSV: BOM, Chinese header, CRLF, one row per problem.
+    let (status, _, csv) = http_get(&format!("{}/api/v1/problems.csv", collector.web), None).await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("\u{feff}编号,县区,责任单位,名称"), "{csv}");
+    assert_eq!(csv.matches("\r\n").count(), 3, "{csv}");
+    assert!(csv.contains("龙川网") && csv.contains("问题已消失"), "{csv}");
+
+    // Bad filters are refused with the parameter named.
+    for (query, words) in [
+        ("?status=closed", "status"),
+        ("?code=typo", "code="),
+        ("?since=yesterday", "since"),
+        ("?colour=red", "colour"),
+    ] {
+        let (status, _, body) = http_get(&format!("{}/api/v1/problems{query}", collector.web), None).await;
+        let error: ApiError = serde_json::from_str(&body).unwrap();
+        assert_eq!((status, error.error.as_str()), (400, "bad_request"), "{query}");
+        assert!(error.detail.contains(words), "{query}: {}", error.detail);
+    }
+    collector.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn availability_fails_a_site_at_five_percent_over_seven_china_days() {
+    let mut collector = Deployment::new("availability", "", "");
+    // Both sites filed, so only availability decides.
+    let registry = collector.dir.join("registry.csv");
+    std::fs::write(
+        &registry,
+        "名称,平台,责任单位,县区,备案日期,状态\n平安网,网站,平安镇,和平县,,运行\n和睦网,网站,和睦镇,和平县,,运行\n",
+    )
+    .unwrap();
+    let (code, out, err) = collector.cli(&["registry", "import", registry.to_str().unwrap(), "--author", "王"]);
+    assert_eq!(code, 0, "{out}{err}");
+    collector.start().await;
+    let agent = collector.agent("hp");
+    // Seven China days back from today; each day 40 probes around the clock, from 00:00:30 to
+    // 23:59:30 China time, so a day boundary in UTC would split them differently.
+    let today = xunjian_shared::time::china_today(Timestamp::now());
+    let mut observations = Vec::new();
+    for back in 0..8i64 {
+        let day = today.checked_sub(jiff::Span::new().days(back)).unwrap();
+        let midnight = xunjian_shared::time::china_midnight(day);
+        for probe_index in 0..40i64 {
+            let at = midnight + SignedDuration::from_secs(30 + probe_index * (86_340 / 39));
+            if at > Timestamp::now() {
+                continue;
+            }
+            // 平安网: 2 of 40 fail each day (5 %): 不合格. 和睦网: 1 of 40 (2.5 %), and the eighth
+            // day back all fail, outside the window: 合格.
+            let safe_fails = probe_index < 2;
+            let calm_fails = probe_index < 1 || back == 7;
+            observations.push(probe("平安网", "平安镇", !safe_fails, at));
+            observations.push(probe("和睦网", "和睦镇", !calm_fails, at));
+        }
+    }
+    observations.sort_by_key(|o| o.checked_at);
+    for chunk in observations.chunks(200) {
+        let (status, body) = agent.push(&agent.batch("和平县", chunk.to_vec())).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let report = collector.status().await;
+    let verdict = |target: &str| report.verdicts.iter().find(|v| v.target == target).unwrap();
+    let failing = verdict("平安网");
+    assert!(!failing.pass, "{failing:?}");
+    let reasons: Vec<&str> = failing.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert!(reasons.contains(&"site_unavailable"), "{reasons:?}");
+    assert!(failing.reasons.iter().any(|r| r.detail.contains("近 7 天首页探测")), "{:?}", failing.reasons);
+    let passing = verdict("和睦网");
+    assert!(passing.pass, "2.5 % and failures eight days back: {passing:?}");
+    let county = report.pass_ratios.iter().find(|r| r.county == "和平县" && r.kind == TargetKind::Site).unwrap();
+    assert_eq!((county.judged, county.passed), (2, 1));
+    collector.stop().await;
+}
