@@ -6,6 +6,8 @@
 //! 2. `GET /metrics` at about 10k and 100k series: time (median of several) and size.
 //! 3. The exposition library choice: the same 100k series rendered by prometheus-client (what
 //!    the collector uses) and by the `prometheus` crate, in this process.
+//! 4. The problem ledger read as `/api/v1/problems` reads it (`Store::problems`): a page of 100
+//!    and every row, with 50,000 problems open (in memory) and then resolved (on disk).
 //!
 //! ```text
 //! cargo run --release -p xunjian-tests --bin xunjian-bench-collector [-- --observations 1000000]
@@ -58,6 +60,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(ingest_and_scrape(&dir, total_observations));
     library_choice(&dir);
+    runtime.block_on(problem_queries(&dir, if total_observations < 100_000 { 5_000 } else { 50_000 }));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -178,7 +181,7 @@ async fn scrape(url: &str, label: &str) {
 /// Batches covering `sites` sites (home + 3 columns each); `round` varies ids and dates.
 fn encode_batches(round: usize, sites: usize, sequence_base: u64) -> Vec<Vec<u8>> {
     let now = Timestamp::now();
-    let observations: Vec<Observation> = (0..sites).flat_map(|site| synthetic_site(site, now)).collect();
+    let observations: Vec<Observation> = (0..sites).flat_map(|site| synthetic_site(site, round, now)).collect();
     observations
         .chunks(BATCH_OBSERVATIONS)
         .enumerate()
@@ -201,7 +204,9 @@ fn encode_batches(round: usize, sites: usize, sequence_base: u64) -> Vec<Vec<u8>
         .collect()
 }
 
-fn synthetic_site(site: usize, now: Timestamp) -> Vec<Observation> {
+/// A site's home page and columns in `round`: one column in seven is stale, and one site in
+/// eleven is down every other round (so the ledger opens, closes and reopens problems).
+fn synthetic_site(site: usize, round: usize, now: Timestamp) -> Vec<Observation> {
     let target = format!("某县第{site}号政府网站");
     let fetch = FetchRecord {
         status: Some(200),
@@ -234,7 +239,14 @@ fn synthetic_site(site: usize, now: Timestamp) -> Vec<Observation> {
         findings: Vec::new(),
         ..Observation::new("", TargetKind::Site, "", "", CheckKind::Availability, now)
     };
-    let mut pages = vec![base.clone()];
+    let mut home = base.clone();
+    if site.is_multiple_of(11) && round % 2 == 1 {
+        home.ok = false;
+        home.fetch =
+            Some(FetchRecord { status: None, failure: Some(xunjian_shared::wire::FetchFailure::Timeout), ..fetch });
+        home.findings.push(Finding::new(FindingCode::SiteUnreachable, Severity::Error, "首页 15 秒内未能打开"));
+    }
+    let mut pages = vec![home];
     for (index, column) in COLUMNS.iter().enumerate() {
         let mut page = base.clone();
         page.column = Some((*column).to_string());
@@ -260,7 +272,7 @@ fn library_choice(dir: &Path) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let store = Store::open(&dir.join("library.db")).expect("store");
     let now = Timestamp::now();
-    let observations: Vec<Observation> = (0..5_000).flat_map(|site| synthetic_site(site, now)).collect();
+    let observations: Vec<Observation> = (0..5_000).flat_map(|site| synthetic_site(site, 0, now)).collect();
     runtime.block_on(async {
         for (index, chunk) in observations.chunks(BATCH_OBSERVATIONS).enumerate() {
             let batch = Batch {
@@ -390,4 +402,84 @@ fn render_with_prometheus_crate(store: &Store) -> String {
     }
     encoder.encode(&all, &mut out).expect("encode");
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// `Store::problems` over `count` problems: open (held in memory), then resolved and checkpointed
+/// (read from disk), a page of 100 and every row; median of 7.
+async fn problem_queries(dir: &Path, count: usize) {
+    use xunjian_collector::ledger::{LedgerSettings, Status};
+    use xunjian_collector::store::ledger::ProblemFilter;
+    let settings = LedgerSettings { close_after: 2, reopen_within: jiff::SignedDuration::ZERO };
+    let store = Store::open_with(&dir.join("problems.db"), settings).expect("store");
+    let start = Timestamp::now() - jiff::SignedDuration::from_hours(3);
+    let sites = count / 4;
+    let mut sequence = 0;
+    for round in 0..3 {
+        // Round 0: every page stale (a problem each); rounds 1 and 2: none, so all close.
+        let at = start + jiff::SignedDuration::from_mins(round as i64);
+        let mut observations: Vec<Observation> = (0..sites).flat_map(|site| synthetic_site(site, 0, at)).collect();
+        for observation in &mut observations {
+            observation.findings.clear();
+            if round == 0 {
+                let code = if observation.column.is_some() {
+                    FindingCode::ColumnNotUpdated
+                } else {
+                    FindingCode::HomeNotUpdated
+                };
+                observation.findings.push(Finding::new(code, Severity::Error, "超期"));
+            }
+        }
+        for chunk in observations.chunks(BATCH_OBSERVATIONS) {
+            sequence += 1;
+            let batch = Batch {
+                schema_version: 1,
+                batch_id: BatchId::parse(&format!("ledger-{sequence:08}")).unwrap(),
+                agent: "bench".into(),
+                county: format!("县{}", sequence % 20),
+                sequence,
+                created_at: at,
+                inventory: None,
+                observations: chunk.to_vec(),
+            };
+            let body = xunjian_collector::store::LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+            let receipt =
+                xunjian_collector::projection::Receipt { received_at: Timestamp::now(), certificate_not_after: None };
+            store.commit(batch, body, receipt, usize::MAX).await.expect("commit");
+        }
+        if round == 0 {
+            store.checkpoint().await.expect("checkpoint");
+            report_queries(&store, &format!("{count} problems open (in memory)"), Status::Open);
+        }
+    }
+    store.checkpoint().await.expect("checkpoint");
+    report_queries(&store, &format!("{count} problems resolved (on disk)"), Status::Resolved);
+
+    fn report_queries(store: &Store, label: &str, status: Status) {
+        let time = |filter: &ProblemFilter, limit: usize| {
+            let mut times = Vec::new();
+            let mut total = 0;
+            for _ in 0..7 {
+                let started = Instant::now();
+                let (matched, rows) = store.problems(filter, 0, limit).expect("problems");
+                times.push(started.elapsed());
+                total = matched;
+                assert!(rows.len() <= limit);
+            }
+            times.sort();
+            (times[3].as_secs_f64() * 1e3, total)
+        };
+        let all = ProblemFilter::default();
+        let by_status = ProblemFilter { status: Some(status), ..ProblemFilter::default() };
+        let county = ProblemFilter { county: Some("县3".into()), ..ProblemFilter::default() };
+        println!("\n## /api/v1/problems, {label}");
+        for (name, filter, limit) in [
+            ("page of 100", &all, 100),
+            ("status filter, page of 100", &by_status, 100),
+            ("one county, page of 100", &county, 100),
+            ("every row (CSV)", &all, usize::MAX),
+        ] {
+            let (ms, total) = time(filter, limit);
+            println!("{name:<28} {ms:>8.1} ms  ({total} match)");
+        }
+    }
 }
