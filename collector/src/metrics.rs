@@ -369,12 +369,28 @@ impl Collector for StoreCollector {
                 gauge,
             )?;
             let mut counts: std::collections::BTreeMap<(&str, &str, &str), i64> = std::collections::BTreeMap::new();
-            let open_rows = snapshot.ledger.rows().values().filter(|row| row.status == crate::ledger::Status::Open);
+            // Pages' problems from the ledger; the registry's as the registry finds them now (the
+            // ledger takes those in at checkpoints), so a restart changes nothing here.
+            let open_rows = snapshot
+                .ledger
+                .rows()
+                .values()
+                .filter(|row| row.status == crate::ledger::Status::Open && !row.place.agent.is_empty());
             for row in open_rows.filter(|row| {
                 let scope = if row.place.column.is_empty() { &row.place.channel } else { &row.place.column };
                 registry.exempts_code(&row.place.target, scope, row.code, view.today).is_none()
             }) {
                 *counts.entry((&row.place.county, row.code.as_str(), row.severity.as_str())).or_default() += 1;
+            }
+            for standing in view.assessment.standing.values() {
+                for finding in &standing.findings {
+                    *counts.entry((&standing.county, finding.code.as_str(), finding.severity.as_str())).or_default() +=
+                        1;
+                }
+            }
+            for filing in view.unmonitored() {
+                let code = xunjian_shared::wire::FindingCode::Unmonitored.as_str();
+                *counts.entry((&filing.county, code, Severity::Error.as_str())).or_default() += 1;
             }
             for ((county, code, severity), count) in counts {
                 let label_set = [("county", county), ("code", code), ("severity", severity)];

@@ -235,6 +235,17 @@ pub struct Dirty {
     pub subjects: HashSet<SubjectKey, Seeded>,
 }
 
+/// A site or account an agent reported for the first time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstSeen {
+    pub target: String,
+    pub kind: TargetKind,
+    pub platform: String,
+    pub county: String,
+    pub agent: String,
+    pub at: Timestamp,
+}
+
 /// Why a batch may not be taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inadmissible {
@@ -330,6 +341,29 @@ impl Snapshot {
             return Err(Inadmissible::TooManySubjects { subjects, limit: max_subjects });
         }
         Ok(admitted)
+    }
+
+    /// The sites and accounts of `batch` this projection does not hold yet (their home page or
+    /// account page is new), as of their observation (clamped as [`Self::apply`] clamps it).
+    pub fn first_seen_in(&self, batch: &Batch, received_at: Timestamp) -> Vec<FirstSeen> {
+        let latest = received_at + MAX_CLOCK_AHEAD;
+        batch
+            .observations
+            .iter()
+            .filter(|observation| observation.column.is_none() && observation.channel.is_none())
+            .filter(|observation| {
+                let seen = Observed { agent: &batch.agent, observation };
+                !self.subjects.contains_key(&seen as &dyn KeyParts)
+            })
+            .map(|observation| FirstSeen {
+                target: observation.target.clone(),
+                kind: observation.kind,
+                platform: observation.platform.clone().unwrap_or_default(),
+                county: batch.county.clone(),
+                agent: batch.agent.clone(),
+                at: if observation.checked_at > latest { received_at } else { observation.checked_at },
+            })
+            .collect()
     }
 
     /// Applies a batch the store has taken.

@@ -81,6 +81,8 @@ pub struct Settings {
     pub admin_token: Option<String>,
     pub series_expiry: Duration,
     pub dedupe_window: Duration,
+    /// Daily history is kept this long.
+    pub history_retention: Duration,
     pub alerts: xunjian_shared::config::AlertsConfig,
     /// How the problem ledger debounces.
     pub ledger: crate::ledger::LedgerSettings,
@@ -107,6 +109,7 @@ impl Settings {
             admin_token: config.web.admin_token.clone(),
             series_expiry: config.series_expiry,
             dedupe_window: config.dedupe_window,
+            history_retention: config.history_retention,
             alerts: config.alerts.clone(),
             ledger: crate::ledger::LedgerSettings {
                 close_after: config.ledger.close_after,
@@ -142,7 +145,9 @@ impl Running {
 
 /// Opens the store and binds both listeners; returns once they accept connections.
 pub async fn start(settings: Settings) -> Result<Running, ServeError> {
-    let store = tokio::task::block_in_place(|| Store::open_with(&settings.database, settings.ledger))?;
+    let store = tokio::task::block_in_place(|| {
+        Store::open_with(&settings.database, settings.ledger, settings.history_retention)
+    })?;
     let board = AlertBoard::default();
     let metrics = Arc::new(Metrics::new(store.clone(), board.clone()));
     let (shutdown, watcher) = watch::channel(false);

@@ -50,7 +50,12 @@ impl Demo {
         let pki = EphemeralPki::new().context("cannot make the demo's certificates")?;
         let sim = Sim::start().await.context("cannot start the site simulator")?;
         let today = china_today(Timestamp::now());
-        let counties = county::province(today);
+        let mut counties = county::province(today);
+        // One site goes down and up every 20 s: its problem opens, closes and reopens in the
+        // ledger (/api/v1/problems) while you watch.
+        if let Some(zijin) = counties.iter_mut().find(|c| c.county == "紫金县") {
+            zijin.sites.push(county::flapping_site(Duration::from_secs(20)));
+        }
         county::serve(&sim, &counties, today);
         // The site that is down: a loopback port nothing listens on.
         let down_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port())?;
@@ -75,6 +80,7 @@ impl Demo {
             admin_token: None,
             series_expiry: xunjian_shared::config::collector::DEFAULT_SERIES_EXPIRY,
             dedupe_window: xunjian_shared::config::collector::DEFAULT_DEDUPE_WINDOW,
+            history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,
             alerts: xunjian_shared::config::AlertsConfig {
                 evaluation_interval: Duration::from_secs(5),
                 notifiers: vec![console_notifier(console)],
@@ -92,7 +98,9 @@ impl Demo {
         })?;
 
         // The central office's registry, imported as it would be: from its CSV.
-        let csv = registry_csv(&county::registry());
+        let mut filed = county::registry();
+        filed.push(county::flapping_filing());
+        let csv = registry_csv(&filed);
         let filings = xunjian_collector::registry::from_csv(csv.as_bytes())
             .map_err(|problems| anyhow::anyhow!("the demo's registry is invalid: {}", problems.join("; ")))?;
         collector
@@ -264,6 +272,8 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
         println!("  状态页        http://{web}/");
         println!("  Prometheus    http://{web}/metrics");
         println!("  状态 API      http://{web}/api/v1/status");
+        println!("  问题台账      http://{web}/api/v1/problems （导出 Excel：/api/v1/problems.csv）");
+        println!("  历史          http://{web}/api/v1/history/counties");
         println!("  备案表        http://{web}/api/v1/registry.csv");
         println!("  推送端口      https://{}/api/v1/push (需客户端证书)", demo.push_addr);
         println!();
@@ -273,7 +283,8 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
         println!("  河源市生态环境局 新浪微博 评论功能关闭（互动交流功能不通畅）；");
         println!("  龙川县人民政府门户网站「县长信箱」跨国庆假期超期答复；紫金县「咨询投诉」留言超过 3 个月未答复；");
         println!("  和平发布 微博 20 天未更新；龙川县教育局 首页有失效链接、「教育动态」栏目超期未更新；");
-        println!("  和平县人民政府网（GBK 编码）「人事信息」为空白栏目；和平县水务局网站无法访问；紫金县文明办 已备案但无人巡检。");
+        println!("  和平县人民政府网（GBK 编码）「人事信息」为空白栏目；和平县水务局网站无法访问；紫金县文明办 已备案但无人巡检；");
+        println!("  紫金县文化馆 每 20 秒断开又恢复：问题台账里它的问题打开、关闭、再打开。状态页顶部是各县区合格率。");
         println!("数秒内出现第一批数据。按 Ctrl-C 结束。");
         xunjian_agent::run::shutdown_signal().await;
         println!("正在停止……");

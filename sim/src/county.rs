@@ -71,6 +71,8 @@ pub struct SimSite {
     pub channels: Vec<SimChannel>,
     /// Links the home page carries that lead nowhere (404).
     pub broken_links: Vec<&'static str>,
+    /// Down (503) and up in turn, each for this long: a flapping site.
+    pub flapping: Option<std::time::Duration>,
 }
 
 /// Where an account's posts are read.
@@ -130,6 +132,46 @@ fn site(name: &'static str, unit: &'static str, prefix: &str, home: PageState, c
         columns,
         channels: Vec::new(),
         broken_links: Vec::new(),
+        flapping: None,
+    }
+}
+
+/// A site that is down and up in turn every `period` (the demo's flapping site: its problem
+/// opens, closes and reopens in the ledger while you watch), with a board so that it has a
+/// consultation channel.
+pub fn flapping_site(period: std::time::Duration) -> SimSite {
+    let mut site = site(
+        "紫金县文化馆",
+        "紫金县文化广电旅游体育局",
+        "zjwhg",
+        PageState::Fresh { age_days: 1, items: 6 },
+        Vec::new(),
+    );
+    site.flapping = Some(period);
+    site.channels.push(SimChannel {
+        name: "馆长信箱",
+        path: "/zjwhg/hdjl/gzxx/".into(),
+        layout: BoardLayout::Table,
+        messages: vec![message(
+            "周末开放时间咨询",
+            Date::constant(2026, 11, 2),
+            Some(Date::constant(2026, 11, 3)),
+            Some("县文化馆"),
+            Some("周末正常开放。"),
+        )],
+    });
+    site
+}
+
+/// The flapping site's filing.
+pub fn flapping_filing() -> SimFiling {
+    SimFiling {
+        name: "紫金县文化馆",
+        platform: "网站",
+        unit: "紫金县文化广电旅游体育局",
+        county: "紫金县",
+        filed_on: "2018-06-01",
+        status: "运行",
     }
 }
 
@@ -382,7 +424,12 @@ pub fn serve(sim: &Sim, counties: &[SimCounty], today: Date) {
             let Some(home_path) = &site.home_path else { continue };
             let route = |html: String| encode(site.gbk, html);
             let (home, articles) = home_page(site, today);
-            sim.route(home_path, route(home));
+            match site.flapping {
+                Some(period) => {
+                    sim.route(home_path, Route::Alternate { period, routes: vec![route(home), Route::status(503)] })
+                }
+                None => sim.route(home_path, route(home)),
+            }
             for (path, title) in articles {
                 sim.route(&path, route(article_page(site.name, &title)));
             }

@@ -33,6 +33,8 @@ pub enum Route {
     /// again with `pause` between, until the client goes away: a slowloris body (small chunk,
     /// long pause), an endless body (no length), a huge Content-Length.
     Stream { content_type: String, declared_length: Option<u64>, chunk: Vec<u8>, pause: Duration },
+    /// Each of `routes` in turn for `period` of wall-clock time (a flapping site).
+    Alternate { period: Duration, routes: Vec<Route> },
 }
 
 impl Route {
@@ -228,6 +230,11 @@ async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route:
                 keep_alive = false;
                 route = *then;
             }
+            Route::Alternate { period, mut routes } if !routes.is_empty() => {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                let turn = (now.as_millis() / period.as_millis().max(1)) as usize % routes.len();
+                route = routes.swap_remove(turn);
+            }
             _ => break,
         }
     }
@@ -280,7 +287,7 @@ async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route:
                 }
             }
         }
-        Route::Delay { .. } | Route::Close(_) => false,
+        Route::Delay { .. } | Route::Close(_) | Route::Alternate { .. } => false,
     }
 }
 

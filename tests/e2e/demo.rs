@@ -56,7 +56,10 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
             .filter(|t| t.observation.column.is_none() && t.observation.channel.is_none())
             .all(|t| {
                 t.observation.dead_links().is_some()
-                    || t.observation.findings.iter().any(|f| f.code == FindingCode::SiteUnreachable)
+                    || t.observation
+                        .findings
+                        .iter()
+                        .any(|f| matches!(f.code, FindingCode::SiteUnreachable | FindingCode::HttpError))
             });
         (report.targets.len() == pages && report.agents.len() == 4 && audited).then_some(report)
     })
@@ -135,6 +138,17 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let veto = channel(&report, "紫金县人民政府网", "咨询投诉");
     assert!(has(veto, FindingCode::InteractionUnanswered) && has(veto, FindingCode::InteractionFieldsMissing));
     assert!(channel(&report, "和平县人民政府网", "留言板").observation.ok);
+
+    // The flapping site: in the ledger, a problem that opened and closed (and reopens).
+    let flapped = wait_until(Duration::from_secs(120), "the flapping site's problem opened and closed", || async {
+        let (_, _, body) =
+            http_get(&format!("{web}/api/v1/problems?county=%E7%B4%AB%E9%87%91%E5%8E%BF&code=http_error"), None).await;
+        let page: xunjian_shared::wire::api::ProblemPage = serde_json::from_str(&body).ok()?;
+        page.problems.into_iter().find(|p| p.target == "紫金县文化馆" && (p.resolved_at.is_some() || p.reopened > 0))
+    })
+    .await;
+    assert_eq!(flapped.label, "网站返回错误状态");
+    assert!(flapped.evidence.contains("503"), "{}", flapped.evidence);
 
     // The same in /metrics, which promtool accepts.
     let (_, _, text) = http_get(&format!("{web}/metrics"), None).await;

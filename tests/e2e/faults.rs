@@ -250,5 +250,25 @@ async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
         }
     }
     println!("ledger: {} problems, {} open", rows.len(), rows.iter().filter(|row| row.4 == "open").count());
+    // The history's part written with the batches: each site first seen once, at or before its
+    // first problem; the day the collector is in.
+    let seen: Vec<(String, i64)> = db
+        .prepare("SELECT target, first_seen FROM targets_seen ORDER BY target")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(seen.len(), AGENTS.len() * SITES_PER_AGENT, "{seen:?}");
+    for (target, first_seen) in &seen {
+        let first_problem = rows.iter().filter(|row| &row.2 == target).map(|row| row.5).min();
+        assert!(
+            first_problem.is_none_or(|p| *first_seen <= p),
+            "{target} seen at {first_seen}, problem at {first_problem:?}"
+        );
+    }
+    let history_day: String =
+        db.query_row("SELECT value FROM meta WHERE key = 'history_day'", [], |r| r.get(0)).unwrap();
+    assert_eq!(history_day, xunjian_shared::time::china_today(jiff::Timestamp::now()).to_string());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -176,3 +176,85 @@ async fn availability_fails_a_site_at_five_percent_over_seven_china_days() {
     assert_eq!((county.judged, county.passed), (2, 1));
     collector.stop().await;
 }
+
+async fn history(web: &str, target: &str, from: jiff::civil::Date, to: jiff::civil::Date) -> serde_json::Value {
+    let url = format!("{web}/api/v1/history?target={target}&from={from}&to={to}");
+    let (status, _, body) = http_get(&url, None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_china_day_closes_into_the_history_and_survives_sigkill() {
+    let mut collector = Deployment::new("history", "", "");
+    let registry = collector.dir.join("registry.csv");
+    std::fs::write(&registry, "名称,平台,责任单位,县区,备案日期,状态\n甲网,网站,甲镇,紫金县,,运行\n").unwrap();
+    let (code, out, err) = collector.cli(&["registry", "import", registry.to_str().unwrap(), "--author", "王"]);
+    assert_eq!(code, 0, "{out}{err}");
+    collector.start().await;
+    let agent = collector.agent("zj");
+    let today = xunjian_shared::time::china_today(Timestamp::now());
+    let day = today.checked_sub(jiff::Span::new().days(3)).unwrap();
+    let next = day.tomorrow().unwrap();
+    let china = |date: jiff::civil::Date, hour: i64, minute: i64| {
+        xunjian_shared::time::china_midnight(date) + SignedDuration::from_mins(hour * 60 + minute)
+    };
+    let push = |observations| async { agent.push(&agent.batch("紫金县", observations)).await };
+    // 23:50 and 23:55 China time: 甲网 up, 乙网 (never filed) down.
+    assert_eq!(push(vec![probe("甲网", "甲镇", true, china(day, 23, 50))]).await.0, 200);
+    assert_eq!(push(vec![probe("乙网", "乙镇", false, china(day, 23, 55))]).await.0, 200);
+    // 00:05 the next China day (still the same UTC day): the day closes.
+    assert_eq!(push(vec![probe("甲网", "甲镇", false, china(next, 0, 5))]).await.0, 200);
+
+    let from = day.yesterday().unwrap();
+    let first = history(&collector.web, "甲网", from, today).await;
+    let days = first["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "one closed day: {first}");
+    assert_eq!(days[0]["day"], day.to_string());
+    assert_eq!(days[0]["pass"], true, "{first}");
+    assert_eq!(days[0]["pages"][0]["probes_ok"], 1, "the probe at 23:50 counts on its China day: {first}");
+    assert_eq!(days[0]["pages"][0]["probes_failed"], 0, "the failure at 00:05 belongs to the next day: {first}");
+    assert_eq!(first["first_seen"], china(day, 23, 50).to_string(), "{first}");
+    let second = history(&collector.web, "乙网", from, today).await;
+    assert_eq!(second["days"][0]["pass"], false, "{second}");
+    assert_eq!(second["days"][0]["reasons"][0]["code"], "not_filed", "{second}");
+    let url = format!("{}/api/v1/history/counties?from={day}&to={day}", collector.web);
+    let (_, _, body) = http_get(&url, None).await;
+    let counties: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let rows: Vec<(String, String, u64, u64)> = counties["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["county"].as_str().unwrap().into(),
+                r["kind"].as_str().unwrap().into(),
+                r["judged"].as_u64().unwrap(),
+                r["passed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("紫金县".into(), "site".into(), 2, 1), ("全市".into(), "site".into(), 2, 1)]);
+
+    // A SIGKILL keeps the closed day and the day the collector is in: the next day closes once.
+    collector.kill9().await;
+    collector.start().await;
+    assert_eq!(history(&collector.web, "甲网", from, today).await["days"].as_array().unwrap().len(), 1);
+    assert_eq!(push(vec![probe("甲网", "甲镇", true, china(next, 9, 0))]).await.0, 200, "the same day: nothing closes");
+    let after = next.tomorrow().unwrap();
+    assert_eq!(push(vec![probe("甲网", "甲镇", true, china(after, 8, 0))]).await.0, 200);
+    let closed = history(&collector.web, "甲网", from, today).await;
+    let days = closed["days"].as_array().unwrap();
+    assert_eq!(days.len(), 2, "{closed}");
+    assert_eq!(days[1]["day"], next.to_string());
+    assert_eq!(
+        (days[1]["pages"][0]["probes_ok"].as_u64(), days[1]["pages"][0]["probes_failed"].as_u64()),
+        (Some(1), Some(1)),
+        "00:05 down and 09:00 up, both on the next day: {closed}"
+    );
+    // Bad ranges are refused, naming what is wrong.
+    let (status, _, body) = http_get(&format!("{}/api/v1/history?from={today}", collector.web), None).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("target"), "{body}");
+    collector.stop().await;
+}

@@ -162,7 +162,9 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
     assert_eq!(collector.terminate().await, Some(0));
     let (collector, web) = start_collector(&collector_toml).await;
     let after = business(&exposition::parse(&http_get(&format!("{web}/metrics"), None).await.2));
-    assert_eq!(before.len(), after.len());
+    let missing: Vec<_> = before.iter().filter(|s| !after.contains(s)).collect();
+    let extra: Vec<_> = after.iter().filter(|s| !before.contains(s)).collect();
+    assert_eq!(before.len(), after.len(), "missing {missing:?}\nextra {extra:?}");
     assert_eq!(before, after, "a restart keeps every series and value");
     let (_, _, page) = http_get(&format!("{web}/"), None).await;
     assert!(

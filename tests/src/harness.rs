@@ -208,6 +208,7 @@ pub fn collector_settings(
         admin_token: None,
         series_expiry: std::time::Duration::from_secs(86_400),
         dedupe_window: std::time::Duration::from_secs(86_400),
+        history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,
         alerts: Default::default(),
         ledger: Default::default(),
     }

@@ -14,6 +14,7 @@
 //! committed (checked every [`REGISTRY_POLL`]).
 
 pub mod filings;
+pub mod history;
 pub mod ledger;
 pub mod read;
 pub mod schema;
@@ -93,6 +94,8 @@ pub enum CommitOutcome {
 pub struct Expired {
     pub subjects: usize,
     pub batch_ids: usize,
+    /// Rows of days older than the history's retention.
+    pub history_rows: usize,
 }
 
 /// What a checkpoint wrote.
@@ -146,13 +149,15 @@ const MAX_GROUP: usize = 64;
 impl Store {
     /// Opens (or creates) the database at `path`, migrates it, loads the last checkpoint,
     /// replays the batch log and starts the writer thread.
-    /// Opens (or creates) the store at `path` with the ledger's default settings.
+    /// Opens (or creates) the store at `path` with the ledger's and the history's defaults.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Store::open_with(path, LedgerSettings::default())
+        let retention = xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION;
+        Store::open_with(path, LedgerSettings::default(), retention)
     }
 
-    /// Opens (or creates) the store at `path`.
-    pub fn open_with(path: &Path, ledger: LedgerSettings) -> Result<Store, StoreError> {
+    /// Opens (or creates) the store at `path`; daily history older than `history_retention`
+    /// goes at the retention passes.
+    pub fn open_with(path: &Path, ledger: LedgerSettings, history_retention: Duration) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(parent);
@@ -166,7 +171,7 @@ impl Store {
         let snapshot = Arc::new(RwLock::new(snapshot));
         let registry = Arc::new(RwLock::new(filings::load(&connection)?));
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
-        let shared = write::Shared { snapshot: snapshot.clone(), registry: registry.clone() };
+        let shared = write::Shared { snapshot: snapshot.clone(), registry: registry.clone(), history_retention };
         std::thread::Builder::new()
             .name("xunjian-store-writer".into())
             .spawn(move || write::run(connection, receiver, shared, dirty))
@@ -251,6 +256,29 @@ impl Store {
             snapshot.refresh(row);
         }
         Ok((total, rows))
+    }
+
+    /// `target`'s daily history from `from` to `to`, and when an agent first saw it.
+    pub fn history_of(
+        &self,
+        target: &str,
+        county: Option<&str>,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<(Option<Timestamp>, Vec<history::TargetDay>), StoreError> {
+        let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first_seen = history::first_seen(&reader, target)?;
+        Ok((first_seen, history::target_days(&reader, target, county, from, to)?))
+    }
+
+    /// Every county's daily pass ratios from `from` to `to`.
+    pub fn county_history(
+        &self,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<history::CountyDay>, StoreError> {
+        let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        history::county_days(&reader, from, to)
     }
 
     pub fn snapshot(&self) -> RwLockReadGuard<'_, Snapshot> {
@@ -435,7 +463,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(expired, Expired { subjects: 1, batch_ids: 3 });
+        assert_eq!(expired, Expired { subjects: 1, batch_ids: 3, history_rows: 0 });
         assert!(reopened.snapshot().subjects().is_empty());
         let open = ledger::ProblemFilter { status: Some(crate::ledger::Status::Open), ..Default::default() };
         assert_eq!(reopened.problems(&open, 0, 10).unwrap().0, 0, "expiry closes the page's problems");

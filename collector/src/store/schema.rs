@@ -38,7 +38,18 @@
 //!          severity, first_seen, last_seen, detail are as of their last change; the projection
 //!          detail, url, evidence,          holds the live values
 //!          observed_at, status, resolved_at, resolution, absent, reopened)
+//! history_pages(day, agent, county, unit,   the daily history: each page's state at the end of each
+//!               target, kind, platform,     China day (JSON: probes that day, items, newest date,
+//!               column_name, channel, state)  board counts, findings that counted) …
+//! history_targets(day, county, unit,        … each site's and account's verdict and reasons …
+//!                 target, kind, platform, pass, reasons JSON, exempted JSON)
+//! history_counties(day, county, kind,       … and each county's pass ratio ('全市': the city);
+//!                  judged, passed)          kept for [collector] history_retention
+//! targets_seen(target, kind, platform PK,   when an agent first saw each site and account
+//!              county, agent, first_seen)
 //! ```
+//! `meta.history_day` is the China day the writer is in; `meta.ledger_forget_before` the cutoff
+//! the last checkpoint forgot resolved problems by.
 //! `subjects.streak` is the current run of failed probes (JSON); `meta.registry_version` counts
 //! changes to filings, exemptions and silences, so the writer reloads them only when they changed.
 //! Times are unix seconds. `column_name` and `channel` are '' when the page is not a column or a
@@ -219,6 +230,52 @@ CREATE TABLE problems (
 );
 CREATE INDEX problems_by_status ON problems (status, resolved_at);
 CREATE INDEX problems_by_county ON problems (county, id);
+"#,
+    r#"
+CREATE TABLE history_pages (
+    day TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    county TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (day, agent, target, kind, column_name, channel)
+);
+CREATE INDEX history_pages_by_target ON history_pages (target, day);
+CREATE TABLE history_targets (
+    day TEXT NOT NULL,
+    county TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    pass INTEGER NOT NULL,
+    reasons TEXT NOT NULL,
+    exempted TEXT NOT NULL,
+    PRIMARY KEY (day, county, target, kind, platform)
+);
+CREATE INDEX history_targets_by_target ON history_targets (target, day);
+CREATE TABLE history_counties (
+    day TEXT NOT NULL,
+    county TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    judged INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    PRIMARY KEY (day, county, kind)
+);
+CREATE TABLE targets_seen (
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    county TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (target, kind, platform)
+);
 "#,
 ];
 

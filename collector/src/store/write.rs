@@ -6,12 +6,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use rusqlite::{Connection, TransactionBehavior, params};
 use xunjian_shared::wire::Batch;
 
 use super::{
     CHECKPOINT_EVERY, Checkpointed, CommitOutcome, Expired, LoggedBody, MAX_GROUP, REGISTRY_POLL, Request, StoreError,
-    filings, schema,
+    filings, history, schema,
 };
 use crate::projection::{Claims, Dirty, Receipt, Snapshot};
 use crate::registry::Registry;
@@ -20,13 +21,19 @@ use crate::registry::Registry;
 pub(super) struct Shared {
     pub snapshot: Arc<RwLock<Snapshot>>,
     pub registry: Arc<RwLock<Registry>>,
+    /// How long daily history is kept.
+    pub history_retention: std::time::Duration,
 }
 
 pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, shared: Shared, mut dirty: Dirty) {
-    let Shared { snapshot, registry } = shared;
+    let history_retention = shared.history_retention;
+    let shared_state =
+        Shared { snapshot: shared.snapshot.clone(), registry: shared.registry.clone(), history_retention };
+    let Shared { snapshot, registry, .. } = shared;
     let mut last_checkpoint = Instant::now();
     let mut data_version = filings::data_version(&connection);
     let mut registry_version = filings::registry_version(&connection);
+    let mut history_day = history::current_day(&connection);
     // Retirements made while the collector was down (or lost in a crash) apply now.
     retire_agents(&mut connection, &snapshot, &registry, &mut dirty);
     loop {
@@ -45,18 +52,59 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                 }
             }
             let mut commits = Vec::new();
+            // What the group's transaction does to the history: the day it moves the writer to,
+            // and the day it closes.
+            let mut day_change: Option<DayChange> = None;
             for request in group {
                 // Everything else happens after the pushes that came before it: a retirement
                 // never meets an older batch applied after it.
                 if !matches!(request, Request::Commit { .. }) && !commits.is_empty() {
-                    commit_group(&mut connection, &snapshot, &mut dirty, std::mem::take(&mut commits));
+                    let change = day_change.take();
+                    let committed =
+                        commit_group(&mut connection, &shared_state, &mut dirty, std::mem::take(&mut commits), change);
+                    if !committed && let Some(change) = change {
+                        history_day = change.previous;
+                    }
                 }
                 match request {
                     Request::Commit { batch, body, receipt, max_subjects, reply } => {
+                        // A batch reaching a later day ends the day: the batches before it are
+                        // committed and applied first, then the day is judged as they left it,
+                        // in this batch's transaction.
+                        if let Some(day) = history::day_of(&batch, receipt.received_at)
+                            && history_day.is_none_or(|current| day > current)
+                        {
+                            if !commits.is_empty() {
+                                let change = day_change.take();
+                                let committed = commit_group(
+                                    &mut connection,
+                                    &shared_state,
+                                    &mut dirty,
+                                    std::mem::take(&mut commits),
+                                    change,
+                                );
+                                if !committed && let Some(change) = change {
+                                    history_day = change.previous;
+                                }
+                            }
+                            let previous = history_day;
+                            day_change = Some(DayChange { previous, close: previous, day });
+                            history_day = Some(day);
+                        }
                         commits.push(Commit { batch, body, receipt, max_subjects, reply })
                     }
                     Request::Expire { now, series_expiry, dedupe_window, reply } => {
-                        let expired = expire(&connection, &snapshot, &mut dirty, now, series_expiry, dedupe_window);
+                        let expired = expire(&connection, &snapshot, &mut dirty, now, series_expiry, dedupe_window)
+                            .and_then(|mut expired| {
+                                let keep_days = (history_retention.as_secs() / 86_400) as u32;
+                                let cutoff = xunjian_shared::time::days_before(
+                                    xunjian_shared::time::china_today(now),
+                                    keep_days,
+                                );
+                                expired.history_rows =
+                                    history::forget_before(&connection, cutoff).map_err(StoreError::Write)?;
+                                Ok(expired)
+                            });
                         // Released subjects are free for other agents at once: make the release
                         // durable now, not at the next checkpoint, so a replay agrees.
                         if expired.as_ref().is_ok_and(|e| e.subjects > 0) {
@@ -89,7 +137,11 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                 }
             }
             if !commits.is_empty() {
-                commit_group(&mut connection, &snapshot, &mut dirty, commits);
+                let change = day_change.take();
+                let committed = commit_group(&mut connection, &shared_state, &mut dirty, commits, change);
+                if !committed && let Some(change) = change {
+                    history_day = change.previous;
+                }
             }
         }
         // Another connection committed; if it was the CLI changing the registry, reload it.
@@ -140,14 +192,45 @@ pub(super) struct Commit {
 /// A batch's fate in a group: the batch to apply (when newly taken), the answer, who waits.
 type Taken = (Option<(Batch, Receipt)>, Result<CommitOutcome, StoreError>, Reply);
 
+/// A group that moves the writer to a later day: the day it was in (to go back to if the
+/// group does not commit), the day to close (None for the first day ever seen), and the new day.
+#[derive(Clone, Copy, Debug)]
+struct DayChange {
+    previous: Option<Date>,
+    close: Option<Date>,
+    day: Date,
+}
+
 /// Commits a group of pushes in one transaction, each in its own savepoint: a batch id its
 /// agent sent before is a duplicate; a batch another agent's subjects or the subject cap refuse
-/// leaves no trace; the rest are logged. Only after the commit are they applied and answered.
-fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty: &mut Dirty, commits: Vec<Commit>) {
+/// leaves no trace; the rest are logged. With a `day_change`, the day it ends is judged and
+/// written first, in the same transaction. Only after the commit are the batches applied and
+/// answered. Returns whether the transaction committed.
+fn commit_group(
+    connection: &mut Connection,
+    shared: &Shared,
+    dirty: &mut Dirty,
+    commits: Vec<Commit>,
+    day_change: Option<DayChange>,
+) -> bool {
+    let snapshot = &*shared.snapshot;
     let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
-        Err(err) => return fail_all(commits.into_iter().map(|commit| commit.reply), err),
+        Err(err) => {
+            fail_all(commits.into_iter().map(|commit| commit.reply), err);
+            return false;
+        }
     };
+    if let Some(change) = day_change {
+        let written = close_day(&transaction, shared, change);
+        if let Err(err) = written {
+            tracing::error!(error = %err, "cannot write the day's history; the agents send the batches again");
+            drop(transaction);
+            let cause = rusqlite::Error::ToSqlConversionFailure(Box::new(err));
+            fail_all(commits.into_iter().map(|commit| commit.reply), cause);
+            return false;
+        }
+    }
     let mut taken: Vec<Taken> = Vec::with_capacity(commits.len());
     {
         // Only this thread changes the projection, so reading it while deciding is consistent.
@@ -166,7 +249,9 @@ fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty:
                 Err(err) => (Err(StoreError::Write(err)), undo()),
                 // Not taken: its id goes too, so the agent may send it again once fixed.
                 Ok(Some(Err(refusal))) => (Ok(CommitOutcome::Refused(refusal)), undo()),
-                Ok(Some(Ok(admitted))) => match append_log(&transaction, &body, receipt) {
+                Ok(Some(Ok(admitted))) => match append_log(&transaction, &body, receipt).and_then(|()| {
+                    history::record_first_seen(&transaction, &projection.first_seen_in(&batch, receipt.received_at))
+                }) {
                     Ok(()) => match transaction.execute_batch(&format!("RELEASE {savepoint}")) {
                         Ok(()) => {
                             claims.record(admitted);
@@ -184,13 +269,15 @@ fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty:
                 // id is kept without its log row; every agent retries.
                 drop(projection);
                 let replies = taken.into_iter().map(|(_, _, r)| r).chain([reply]).chain(pending.map(|(_, c)| c.reply));
-                return fail_all(replies, err);
+                fail_all(replies, err);
+                return false;
             }
             taken.push((None, outcome, reply));
         }
     }
     if let Err(err) = transaction.commit() {
-        return fail_all(taken.into_iter().map(|(_, _, reply)| reply), err);
+        fail_all(taken.into_iter().map(|(_, _, reply)| reply), err);
+        return false;
     }
     // Durable: now the projection may show it, and the agents may hear so.
     let mut replies = Vec::with_capacity(taken.len());
@@ -206,6 +293,20 @@ fn commit_group(connection: &mut Connection, snapshot: &RwLock<Snapshot>, dirty:
     for (outcome, reply) in replies {
         let _ = reply.send(outcome);
     }
+    true
+}
+
+/// Writes the closed day's rows (if any) and moves `meta.history_day`.
+fn close_day(transaction: &rusqlite::Transaction<'_>, shared: &Shared, change: DayChange) -> Result<(), StoreError> {
+    if let Some(day) = change.close {
+        let projection = shared.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let registry = shared.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let view = crate::view::View::of(&projection, &registry, day);
+        let judgement = crate::judge::judge(&view);
+        let rows = history::close_day(transaction, day, &view, &judgement)?;
+        tracing::info!(day = %day, rows, "day closed: pages, verdicts and pass ratios written to the history");
+    }
+    history::set_current_day(transaction, change.day).map_err(StoreError::Write)
 }
 
 /// Records the batch id for its agent; false when this agent sent it before.
@@ -423,5 +524,5 @@ fn expire(
     let series_cutoff =
         Timestamp::from_second(now.as_second() - series_expiry.as_secs() as i64).unwrap_or(Timestamp::UNIX_EPOCH);
     let subjects = snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).expire(series_cutoff, now, dirty);
-    Ok(Expired { subjects, batch_ids })
+    Ok(Expired { subjects, batch_ids, history_rows: 0 })
 }

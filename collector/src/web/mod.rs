@@ -8,6 +8,7 @@
 //! one rendering a second, not one each.
 
 mod admin_api;
+mod history;
 mod problems;
 mod status_page;
 
@@ -120,6 +121,8 @@ pub fn router(state: WebState) -> Router {
         .route("/api/v1/alerts", get(alerts_api))
         .route("/api/v1/notifications", get(notifications_api))
         .route("/api/v1/problems", get(problems::json))
+        .route("/api/v1/history", get(history::target))
+        .route("/api/v1/history/counties", get(history::counties))
         .route("/api/v1/problems.csv", get(problems::csv))
         .merge(admin_api::routes())
         .fallback(not_found)

@@ -45,6 +45,8 @@ pub struct CollectorConfig {
     pub series_expiry: Duration,
     /// Batch ids are remembered this long, longer than a full agent spool takes to drain. Default 30 days.
     pub dedupe_window: Duration,
+    /// Daily history is kept this long. Default 3 years.
+    pub history_retention: Duration,
     pub push: PushListener,
     pub web: WebListener,
     /// `[alerts]`: rules, overrides and notifiers (see `alerts.rs`).
@@ -134,6 +136,8 @@ pub const DEFAULT_PUSH_LISTEN: &str = "0.0.0.0:9443";
 pub const DEFAULT_WEB_LISTEN: &str = "127.0.0.1:9090";
 pub const DEFAULT_SERIES_EXPIRY: Duration = Duration::from_secs(2 * 86_400);
 pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(30 * 86_400);
+/// Three years: a quarter's report can be compared with the same quarter two years before.
+pub const DEFAULT_HISTORY_RETENTION: Duration = Duration::from_secs(3 * 365 * 86_400);
 /// A push of 10,000 observations is about 1 MB of gzip; 8 MiB leaves room and bounds memory.
 pub const DEFAULT_PUSH_MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -206,6 +210,12 @@ static STORE: TableSpec = TableSpec {
             Kind::Duration { min: Duration::from_secs(DAY), max: Duration::from_secs(3650 * DAY) },
             DefaultValue::Duration(DEFAULT_DEDUPE_WINDOW),
             "Batch ids are remembered this long, longer than a full agent spool takes to drain.",
+        ),
+        Key::new(
+            "history_retention",
+            Kind::Duration { min: Duration::from_secs(DAY), max: Duration::from_secs(36_500 * DAY) },
+            DefaultValue::Duration(DEFAULT_HISTORY_RETENTION),
+            "Daily history (each page's state, each site's and account's verdict, each county's pass ratio) is kept this long, so any past day, month or quarter can be judged again.",
         ),
     ],
 };
@@ -333,6 +343,7 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
     let database = table.path("database", base, problems).unwrap_or_default();
     let series_expiry = table.duration("series_expiry", problems).unwrap_or_default();
     let dedupe_window = table.duration("dedupe_window", problems).unwrap_or_default();
+    let history_retention = table.duration("history_retention", problems).unwrap_or_default();
     table.finish(problems);
 
     let push = match top.table("push", problems) {
@@ -400,7 +411,16 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
     };
     table.finish(problems);
     top.finish(problems);
-    Some(CollectorConfig { database, series_expiry, dedupe_window, push: push?, web: web?, alerts, ledger })
+    Some(CollectorConfig {
+        database,
+        series_expiry,
+        dedupe_window,
+        history_retention,
+        push: push?,
+        web: web?,
+        alerts,
+        ledger,
+    })
 }
 
 fn push_limits(table: &mut Table<'_>, problems: &mut Problems) -> PushLimits {
@@ -514,6 +534,7 @@ mod tests {
         assert_eq!(config.series_expiry, DEFAULT_SERIES_EXPIRY);
         // The declared defaults are the ones the rest of the code names.
         assert_eq!(config.dedupe_window, DEFAULT_DEDUPE_WINDOW);
+        assert_eq!(config.history_retention, DEFAULT_HISTORY_RETENTION);
         assert_eq!(config.push.limits, PushLimits::default());
         assert_eq!(
             (config.push.max_body_bytes, config.push.max_batches_per_minute, config.push.read_timeout),

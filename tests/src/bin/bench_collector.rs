@@ -11,6 +11,7 @@
 //!
 //! ```text
 //! cargo run --release -p xunjian-tests --bin xunjian-bench-collector [-- --observations 1000000]
+//!     [--collector PATH]   # measure another build (an earlier commit) with the same load
 //! ```
 #![forbid(unsafe_code)]
 
@@ -39,6 +40,7 @@ const COLUMNS: [&str; 3] = ["工作动态", "通知公告", "政策文件"];
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut total_observations = 1_000_000usize;
+    let mut collector = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -46,8 +48,12 @@ fn main() {
                 total_observations = args.next().and_then(|v| v.parse().ok()).unwrap_or(total_observations)
             }
             "--quick" => total_observations = 40_000,
+            // Another build of the collector (an earlier commit), measured by the same bench.
+            "--collector" => collector = args.next().map(std::path::PathBuf::from),
             other => {
-                eprintln!("unknown argument {other:?}; usage: xunjian-bench-collector [--observations N] [--quick]");
+                eprintln!(
+                    "unknown argument {other:?}; usage: xunjian-bench-collector [--observations N] [--quick] [--collector PATH]"
+                );
                 std::process::exit(2);
             }
         }
@@ -58,20 +64,19 @@ fn main() {
     );
     let dir = harness::temp_dir("bench-collector");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    runtime.block_on(ingest_and_scrape(&dir, total_observations));
+    let collector = collector.unwrap_or_else(|| harness::binary("xunjian-collector"));
+    println!("collector: {}", collector.display());
+    runtime.block_on(ingest_and_scrape(&dir, &collector, total_observations));
     library_choice(&dir);
     runtime.block_on(problem_queries(&dir, if total_observations < 100_000 { 5_000 } else { 50_000 }));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn ingest_and_scrape(dir: &Path, total_observations: usize) {
+async fn ingest_and_scrape(dir: &Path, collector_bin: &Path, total_observations: usize) {
     let certs = dir.join("certs");
     let cli = |args: &[&str]| {
-        let status = Command::new(harness::binary("xunjian-collector"))
-            .args(args)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run xunjian-collector");
+        let status =
+            Command::new(collector_bin).args(args).stdout(Stdio::null()).status().expect("run xunjian-collector");
         assert!(status.success(), "xunjian-collector {args:?} failed");
     };
     cli(&["certs", "init", "--dir", certs.to_str().unwrap(), "--host", "127.0.0.1"]);
@@ -83,7 +88,7 @@ async fn ingest_and_scrape(dir: &Path, total_observations: usize) {
         format!("[collector]\ndatabase = \"bench.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\nmax_batches_per_minute = 1000000\nmax_subjects_per_agent = 1000000\n[web]\nlisten = \"127.0.0.1:{web_port}\"\n"),
     )
     .unwrap();
-    let mut collector: Child = Command::new(harness::binary("xunjian-collector"))
+    let mut collector: Child = Command::new(collector_bin)
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -410,7 +415,8 @@ async fn problem_queries(dir: &Path, count: usize) {
     use xunjian_collector::ledger::{LedgerSettings, Status};
     use xunjian_collector::store::ledger::ProblemFilter;
     let settings = LedgerSettings { close_after: 2, reopen_within: jiff::SignedDuration::ZERO };
-    let store = Store::open_with(&dir.join("problems.db"), settings).expect("store");
+    let retention = xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION;
+    let store = Store::open_with(&dir.join("problems.db"), settings, retention).expect("store");
     let start = Timestamp::now() - jiff::SignedDuration::from_hours(3);
     let sites = count / 4;
     let mut sequence = 0;

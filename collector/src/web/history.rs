@@ -1,0 +1,110 @@
+//! The daily history over HTTP: `GET /api/v1/history?target=…&from=&to=` (one site's or
+//! account's days: verdict, reasons, each page's state; and when an agent first saw it) and
+//! `GET /api/v1/history/counties?from=&to=` (every county's pass ratio per day). Dates are China
+//! days, `YYYY-MM-DD`; by default the last 30 days; at most [`MAX_DAYS`] at once.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde::Serialize;
+use xunjian_shared::time::china_today;
+use xunjian_shared::wire::ApiError;
+
+use super::WebState;
+use crate::store::history::{CountyDay, TargetDay};
+
+/// Days one request may span: a little over three years.
+const MAX_DAYS: i64 = 1_100;
+/// Days shown when no range is given.
+const DEFAULT_DAYS: i64 = 30;
+
+#[derive(Serialize)]
+struct TargetHistory {
+    target: String,
+    /// When an agent first reported it (the registry's filing deadline counts from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_seen: Option<Timestamp>,
+    from: Date,
+    to: Date,
+    days: Vec<TargetDay>,
+}
+
+#[derive(Serialize)]
+struct CountyHistory {
+    from: Date,
+    to: Date,
+    days: Vec<CountyDay>,
+}
+
+fn bad_request(detail: String) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(ApiError::new("bad_request", detail))).into_response()
+}
+
+fn internal(cause: String) -> Response {
+    tracing::error!(error = cause, "reading the history failed");
+    let detail = "读取历史记录失败，请稍后重试；若持续失败请查看采集中心日志";
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(ApiError::new("internal", detail))).into_response()
+}
+
+/// `from` and `to` of a query; the refusal naming what is wrong.
+fn range(query: &HashMap<String, String>, known: &[&str]) -> Result<(Date, Date), String> {
+    if let Some(unknown) = query.keys().find(|key| !known.contains(&key.as_str())) {
+        return Err(format!("不认识的参数 {unknown:?}；可用：{}", known.join(", ")));
+    }
+    let date = |key: &str| -> Result<Option<Date>, String> {
+        match query.get(key).map(|value| value.trim()).filter(|value| !value.is_empty()) {
+            None => Ok(None),
+            Some(value) => value.parse().map(Some).map_err(|_| format!("{key}={value:?} 应为日期，如 2026-11-20")),
+        }
+    };
+    let today = china_today(Timestamp::now());
+    let to = date("to")?.unwrap_or(today);
+    let from = date("from")?.unwrap_or_else(|| to.checked_sub((DEFAULT_DAYS - 1).days()).unwrap_or(to));
+    if from > to {
+        return Err(format!("from（{from}）晚于 to（{to}）"));
+    }
+    if xunjian_shared::time::days_between(from, to) >= MAX_DAYS {
+        return Err(format!("一次最多查询 {MAX_DAYS} 天；请缩小 from 与 to 的范围"));
+    }
+    Ok((from, to))
+}
+
+pub async fn target(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let (from, to) = match range(&query, &["target", "county", "from", "to"]) {
+        Ok(range) => range,
+        Err(detail) => return bad_request(detail),
+    };
+    let Some(target) = query.get("target").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
+        return bad_request("缺少参数 target：网站或账号的名称，如 ?target=龙川县人民政府门户网站".into());
+    };
+    let county = query.get("county").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let store = state.store.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let (first_seen, days) = store.history_of(&target, county.as_deref(), from, to)?;
+        Ok::<_, crate::store::StoreError>(TargetHistory { target, first_seen, from, to, days })
+    })
+    .await;
+    match answer {
+        Ok(Ok(history)) => axum::Json(history).into_response(),
+        Ok(Err(err)) => internal(err.to_string()),
+        Err(err) => internal(err.to_string()),
+    }
+}
+
+pub async fn counties(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let (from, to) = match range(&query, &["from", "to"]) {
+        Ok(range) => range,
+        Err(detail) => return bad_request(detail),
+    };
+    let store = state.store.clone();
+    let answer = tokio::task::spawn_blocking(move || store.county_history(from, to)).await;
+    match answer {
+        Ok(Ok(days)) => axum::Json(CountyHistory { from, to, days }).into_response(),
+        Ok(Err(err)) => internal(err.to_string()),
+        Err(err) => internal(err.to_string()),
+    }
+}
