@@ -258,3 +258,109 @@ async fn a_china_day_closes_into_the_history_and_survives_sigkill() {
     assert!(body.contains("target"), "{body}");
     collector.stop().await;
 }
+
+/// A column page of `target` with `code` (stale or blank), or none.
+fn column(
+    target: &str,
+    name: String,
+    kind: xunjian_shared::config::ColumnKind,
+    code: Option<xunjian_shared::wire::FindingCode>,
+    at: Timestamp,
+) -> xunjian_shared::wire::Observation {
+    let mut observation = probe(target, "单位", true, at);
+    observation.column = Some(name);
+    observation.column_kind = Some(kind);
+    observation.checks =
+        vec![xunjian_shared::wire::CheckKind::ColumnUpdate, xunjian_shared::wire::CheckKind::BlankColumn];
+    if let Some(code) = code {
+        observation.findings.push(xunjian_shared::wire::Finding::new(
+            code,
+            xunjian_shared::wire::Severity::Error,
+            "栏目问题",
+        ));
+    }
+    observation.settle();
+    observation
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_veto_rule_fails_its_site_and_an_exemption_lifts_one() {
+    use xunjian_shared::config::ColumnKind;
+    use xunjian_shared::wire::{Finding, FindingCode, Severity};
+    let names = ["首页网", "渠道网", "错字网", "要闻网", "栏目网", "空白网", "正常网"];
+    let mut collector = Deployment::new("vetoes", "", "");
+    let registry = collector.dir.join("registry.csv");
+    let rows: String = names.iter().map(|name| format!("{name},网站,单位,龙川县,,运行\n")).collect();
+    std::fs::write(&registry, format!("名称,平台,责任单位,县区,备案日期,状态\n{rows}")).unwrap();
+    let (code, out, err) = collector.cli(&["registry", "import", registry.to_str().unwrap(), "--author", "王"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = collector.cli(&[
+        "exemption",
+        "add",
+        "--target",
+        "错字网",
+        "--code",
+        "wording_error",
+        "--reason",
+        "引用原文",
+        "--author",
+        "李",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    collector.start().await;
+    let agent = collector.agent("lc");
+    let now = Timestamp::now();
+    let home = |target: &str, veto: Option<FindingCode>| {
+        let mut observation = probe(target, "单位", true, now);
+        if let Some(code) = veto {
+            observation.findings.push(Finding::new(code, Severity::Veto, "单项否决问题"));
+            observation.settle();
+        }
+        observation
+    };
+    let mut observations = vec![
+        home("首页网", Some(FindingCode::HomeNotUpdated)),
+        home("渠道网", Some(FindingCode::InteractionChannelMissing)),
+        home("错字网", Some(FindingCode::WordingError)),
+        home("要闻网", None),
+        home("栏目网", None),
+        home("空白网", None),
+        home("正常网", None),
+    ];
+    let stale = Some(FindingCode::ColumnNotUpdated);
+    let blank = Some(FindingCode::ColumnBlank);
+    for i in 0..5 {
+        observations.push(column("要闻网", format!("动态{i}"), ColumnKind::News, stale, now));
+        observations.push(column("空白网", format!("空白{i}"), ColumnKind::Other, blank, now));
+    }
+    for i in 0..10 {
+        observations.push(column("栏目网", format!("人事{i}"), ColumnKind::Planning, stale, now));
+    }
+    for i in 0..4 {
+        observations.push(column("正常网", format!("动态{i}"), ColumnKind::News, stale, now));
+        observations.push(column("正常网", format!("空白{i}"), ColumnKind::Other, blank, now));
+    }
+    let (status, body) = agent.push(&agent.batch("龙川县", observations)).await;
+    assert_eq!(status, 200, "{body}");
+    let report = collector.status().await;
+    let verdict = |target: &str| report.verdicts.iter().find(|v| v.target == target).unwrap();
+    let reasons = |target: &str| -> Vec<String> { verdict(target).reasons.iter().map(|r| r.code.clone()).collect() };
+    assert_eq!(reasons("首页网"), ["home_not_updated"]);
+    assert_eq!(reasons("渠道网"), ["interaction_channel_missing"]);
+    assert_eq!(reasons("要闻网"), ["stale_key_columns"]);
+    assert_eq!(reasons("栏目网"), ["stale_columns"]);
+    assert_eq!(reasons("空白网"), ["blank_columns"]);
+    assert!(verdict("正常网").pass, "4 stale and 4 blank columns are below the lines: {:?}", verdict("正常网"));
+    let exempted = verdict("错字网");
+    assert!(exempted.pass, "{exempted:?}");
+    assert_eq!(exempted.exempted.len(), 1);
+    assert_eq!(exempted.exempted[0].code, FindingCode::WordingError);
+    let county = report.pass_ratios.iter().find(|r| r.county == "龙川县").unwrap();
+    assert_eq!((county.judged, county.passed), (7, 2));
+    let samples = xunjian_tests::exposition::parse(&collector.metrics().await);
+    let value = |name: &str, labels: &[(&str, &str)]| xunjian_tests::exposition::value(&samples, name, labels);
+    assert_eq!(value("xunjian_verdict", &[("target", "要闻网")]), Some(0.0));
+    assert_eq!(value("xunjian_verdict_reasons", &[("target", "要闻网"), ("reason", "stale_key_columns")]), Some(1.0));
+    assert_eq!(value("xunjian_pass_ratio", &[("county", "龙川县"), ("kind", "site")]), Some(2.0 / 7.0));
+    collector.stop().await;
+}
