@@ -8,6 +8,8 @@
 //!    the collector uses) and by the `prometheus` crate, in this process.
 //! 4. The problem ledger read as `/api/v1/problems` reads it (`Store::problems`): a page of 100
 //!    and every row, with 50,000 problems open (in memory) and then resolved (on disk).
+//! 5. The day close: the batch that ends a China day, with every page, verdict and pass ratio
+//!    written to the history in its transaction.
 //!
 //! ```text
 //! cargo run --release -p xunjian-tests --bin xunjian-bench-collector [-- --observations 1000000]
@@ -69,6 +71,7 @@ fn main() {
     runtime.block_on(ingest_and_scrape(&dir, &collector, total_observations));
     library_choice(&dir);
     runtime.block_on(problem_queries(&dir, if total_observations < 100_000 { 5_000 } else { 50_000 }));
+    runtime.block_on(day_close(&dir, if total_observations < 100_000 { 500 } else { 5_000 }));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -488,4 +491,46 @@ async fn problem_queries(dir: &Path, count: usize) {
             println!("{name:<28} {ms:>8.1} ms  ({total} match)");
         }
     }
+}
+
+/// Commits `sites` sites (home and three columns) on one China day, then times the commit of the
+/// batch that reaches the next day (it writes the whole day's history).
+async fn day_close(dir: &Path, sites: usize) {
+    let store = Store::open(&dir.join("history.db")).expect("store");
+    let today = xunjian_shared::time::china_today(Timestamp::now());
+    let day = today.yesterday().expect("a day before");
+    let evening = xunjian_shared::time::china_midnight(day) + jiff::SignedDuration::from_hours(20);
+    let commit = |sequence: u64, observations: Vec<Observation>, at: Timestamp| {
+        let store = store.clone();
+        async move {
+            let batch = Batch {
+                schema_version: 1,
+                batch_id: BatchId::parse(&format!("day-{sequence:08}")).unwrap(),
+                agent: "bench".into(),
+                county: format!("县{}", sequence % 20),
+                sequence,
+                created_at: at,
+                inventory: None,
+                observations,
+            };
+            let body = xunjian_collector::store::LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+            let receipt =
+                xunjian_collector::projection::Receipt { received_at: Timestamp::now(), certificate_not_after: None };
+            store.commit(batch, body, receipt, usize::MAX).await.expect("commit");
+        }
+    };
+    let observations: Vec<Observation> = (0..sites).flat_map(|site| synthetic_site(site, 1, evening)).collect();
+    let pages = observations.len();
+    for (index, chunk) in observations.chunks(BATCH_OBSERVATIONS).enumerate() {
+        commit(index as u64 + 1, chunk.to_vec(), evening).await;
+    }
+    let morning = xunjian_shared::time::china_midnight(today) + jiff::SignedDuration::from_mins(5);
+    let next_day = synthetic_site(0, 1, morning);
+    let started = Instant::now();
+    commit(1_000_000, next_day, morning).await;
+    let took = started.elapsed();
+    println!(
+        "\n## day close: {pages} pages, {sites} sites judged and written to the history in {:.0} ms (the commit that ended the day)",
+        took.as_secs_f64() * 1e3
+    );
 }
