@@ -196,7 +196,7 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
         }
         verdict.exempted.extend(page.exempted.iter().map(|(finding, exemption)| (finding.code, exemption.id)));
         if let Some(standing) = page.standing {
-            verdict.exempted.extend(standing.exempted.iter().copied());
+            verdict.exempted.extend(standing.exempted.iter().map(|(finding, id)| (finding.code, *id)));
         }
         match page.role {
             Role::Column => gathered.columns.add(

@@ -177,12 +177,15 @@ impl Ledger {
             }
             if let Some(open) = tracked.iter_mut().find(|open| open.code == finding.code) {
                 open.last_seen = open.last_seen.max(at);
-                if open.absent > 0 {
+                if let Some(row) = self.rows.get_mut(&open.id)
+                    && (open.absent > 0 || row.severity != finding.severity)
+                {
+                    // Back after an absence, or its weight changed (a stale column becoming a
+                    // veto): the row says so from now on.
                     open.absent = 0;
-                    if let Some(row) = self.rows.get_mut(&open.id) {
-                        row.absent = 0;
-                        self.dirty.insert(open.id);
-                    }
+                    row.absent = 0;
+                    row.severity = finding.severity;
+                    self.dirty.insert(open.id);
                 }
                 continue;
             }
@@ -276,6 +279,17 @@ impl Ledger {
         );
         self.dirty.insert(id);
         id
+    }
+
+    /// Brings a row's last-seen up to its page's (what the page keeps as it sees the problem),
+    /// so the next checkpoint writes it and a restart starts from it.
+    pub fn note_last_seen(&mut self, open: &Tracked) {
+        if let Some(row) = self.rows.get_mut(&open.id)
+            && row.last_seen < open.last_seen
+        {
+            row.last_seen = open.last_seen;
+            self.dirty.insert(open.id);
+        }
     }
 
     /// Closes every problem in `tracked` (its page left the projection).
@@ -590,6 +604,24 @@ mod tests {
         ledger.checkpointed(ledger.forget_before(at(300)));
         assert!(!ledger.rows().contains_key(&1), "resolved and past the window: on disk only");
         assert!(ledger.rows().contains_key(&2), "open problems stay in memory");
+    }
+
+    #[test]
+    fn a_finding_that_grows_into_a_veto_updates_its_problem_and_last_seen_reaches_the_row() {
+        let mut ledger = Ledger::new(LedgerSettings::default());
+        let mut page = Page::default();
+        run(&mut ledger, &mut page, &[(0, &[STALE], true)]);
+        ledger.checkpointed(ledger.forget_before(at(0)));
+        let mut veto = seen(5, &[STALE], true);
+        veto.findings[0].severity = Severity::Veto;
+        let place = || Place::of("lc", "龙川县", &veto);
+        ledger.observe(&mut page.tracked, place, page.previous.as_ref(), &veto);
+        assert_eq!(ledger.rows()[&1].severity, Severity::Veto);
+        assert_eq!(ledger.dirty().count(), 1, "written at the next checkpoint");
+        ledger.checkpointed(ledger.forget_before(at(5)));
+        assert_eq!(ledger.rows()[&1].last_seen, at(0), "seen again: the page keeps it, not the row");
+        ledger.note_last_seen(&page.tracked[0]);
+        assert_eq!((ledger.rows()[&1].last_seen, ledger.dirty().count()), (at(5), 1));
     }
 
     #[test]

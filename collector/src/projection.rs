@@ -454,6 +454,17 @@ impl Snapshot {
         }
     }
 
+    /// Before a checkpoint: the open problems of the pages it writes take their pages' last-seen.
+    pub fn note_last_seen(&mut self, keys: &HashSet<SubjectKey, Seeded>) {
+        for key in keys {
+            if let Some(state) = self.subjects.get(key) {
+                for open in &state.problems {
+                    self.ledger.note_last_seen(open);
+                }
+            }
+        }
+    }
+
     /// After a checkpoint wrote them: the pages in `written` wait for no checkpoint.
     pub fn checkpointed(&mut self, written: &HashSet<SubjectKey, Seeded>) {
         for key in written {

@@ -16,8 +16,8 @@ use crate::projection::Snapshot;
 pub struct Standing {
     pub filing: Option<Filing>,
     pub findings: Vec<Finding>,
-    /// Registry findings an exemption covers: code and exemption id.
-    pub exempted: Vec<(FindingCode, i64)>,
+    /// Registry findings an exemption covers, with the exemption's id.
+    pub exempted: Vec<(Finding, i64)>,
     /// Where it is reported: its filing's county and unit, else the observing agent's and the
     /// observation's.
     pub county: String,
@@ -75,7 +75,7 @@ impl Registry {
             let mut exempted = Vec::new();
             findings.retain(|finding| match self.exempts_code(&observation.target, "", finding.code, today) {
                 Some(exemption) => {
-                    exempted.push((finding.code, exemption.id));
+                    exempted.push((finding.clone(), exemption.id));
                     false
                 }
                 None => true,
@@ -143,8 +143,10 @@ pub fn problems(
         channel: String::new(),
     };
     let mut found = Vec::new();
+    // Exempted ones stay open in the ledger (marked exempted when read), as pages' do.
     for ((target, channel), standing) in &assessment.standing {
-        for finding in &standing.findings {
+        let exempted = standing.exempted.iter().map(|(finding, _)| finding);
+        for finding in standing.findings.iter().chain(exempted) {
             let at = place(target, *channel, &standing.county, &standing.unit);
             found.push((at, finding.code, finding.detail.clone(), String::new()));
         }

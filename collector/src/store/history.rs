@@ -33,16 +33,12 @@ pub(super) fn set_current_day(transaction: &Transaction<'_>, day: Date) -> rusql
     Ok(())
 }
 
-/// The China day a batch's observations reach: the newest observation's, clamped as the
-/// projection clamps it (never more than ten minutes after receipt).
+/// The China day a batch's observations reach: the newest observation's, but never later than
+/// the day the collector received it (so an agent whose clock runs ahead cannot end the day
+/// early for every county).
 pub fn day_of(batch: &xunjian_shared::wire::Batch, received_at: Timestamp) -> Option<Date> {
-    let latest = received_at + crate::projection::MAX_CLOCK_AHEAD;
-    batch
-        .observations
-        .iter()
-        .map(|o| if o.checked_at > latest { received_at } else { o.checked_at })
-        .max()
-        .map(china_today)
+    let newest = batch.observations.iter().map(|o| o.checked_at.min(received_at)).max()?;
+    Some(china_today(newest))
 }
 
 /// A page's day, as stored.
@@ -132,17 +128,16 @@ pub(super) fn close_day(
     }
     let mut targets = transaction
         .prepare_cached(
-            "INSERT OR REPLACE INTO history_targets (day, county, unit, target, kind, platform, pass, reasons, exempted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT OR REPLACE INTO history_targets (day, county, unit, target, kind, platform, pass, reasons, notes, exempted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
         .map_err(write)?;
     for verdict in &judgement.verdicts {
         let labels = &verdict.labels;
-        let reasons: Vec<Reason> = verdict
-            .reasons
-            .iter()
-            .map(|reason| Reason { code: reason.code.as_str().to_string(), detail: reason.detail.clone() })
-            .collect();
+        let stored = |reasons: &[crate::judge::Reason]| -> Vec<Reason> {
+            reasons.iter().map(|r| Reason { code: r.code.as_str().to_string(), detail: r.detail.clone() }).collect()
+        };
+        let (reasons, notes) = (stored(&verdict.reasons), stored(&verdict.notes));
         let exempted: Vec<(String, i64)> =
             verdict.exempted.iter().map(|(code, id)| (code.as_str().to_string(), *id)).collect();
         targets
@@ -155,6 +150,7 @@ pub(super) fn close_day(
                 labels.platform,
                 verdict.pass(),
                 serde_json::to_string(&reasons).map_err(encode)?,
+                serde_json::to_string(&notes).map_err(encode)?,
                 serde_json::to_string(&exempted).map_err(encode)?,
             ])
             .map_err(write)?;
@@ -204,6 +200,9 @@ pub struct TargetDay {
     pub pass: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// What limited the judgement that day without failing it (监测次数不足).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Reason>,
     /// Findings an exemption kept from counting: code and exemption id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exempted: Vec<(String, i64)>,
@@ -236,7 +235,7 @@ pub fn target_days(
     let (from, to) = (from.to_string(), to.to_string());
     let mut statement = connection
         .prepare(
-            "SELECT day, county, unit, target, kind, platform, pass, reasons, exempted FROM history_targets
+            "SELECT day, county, unit, target, kind, platform, pass, reasons, exempted, notes FROM history_targets
              WHERE target = ?1 AND day >= ?2 AND day <= ?3 AND (?4 IS NULL OR county = ?4) ORDER BY day, county, kind, platform",
         )
         .map_err(write)?;
@@ -252,12 +251,13 @@ pub fn target_days(
                 row.get::<_, bool>(6)?,
                 row.get::<_, String>(7)?,
                 row.get::<_, String>(8)?,
+                row.get::<_, String>(9)?,
             ))
         })
         .map_err(write)?;
     let mut days = Vec::new();
     for row in rows {
-        let (day, county, unit, target, kind, platform, pass, reasons, exempted) = row.map_err(write)?;
+        let (day, county, unit, target, kind, platform, pass, reasons, exempted, notes) = row.map_err(write)?;
         days.push(TargetDay {
             day: day.parse().unwrap_or(Date::ZERO),
             county,
@@ -267,6 +267,7 @@ pub fn target_days(
             platform,
             pass,
             reasons: serde_json::from_str(&reasons).map_err(corrupt)?,
+            notes: serde_json::from_str(&notes).map_err(corrupt)?,
             exempted: serde_json::from_str(&exempted).map_err(corrupt)?,
             pages: Vec::new(),
         });
@@ -323,7 +324,7 @@ pub(super) fn record_first_seen(
 ) -> rusqlite::Result<()> {
     let mut statement = transaction.prepare_cached(
         "INSERT INTO targets_seen (target, kind, platform, county, agent, first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (target, kind, platform) DO UPDATE SET first_seen = excluded.first_seen, county = excluded.county, agent = excluded.agent
+         ON CONFLICT (county, target, kind, platform) DO UPDATE SET first_seen = excluded.first_seen, agent = excluded.agent
          WHERE excluded.first_seen < targets_seen.first_seen",
     )?;
     for entry in seen {
@@ -339,10 +340,18 @@ pub(super) fn record_first_seen(
     Ok(())
 }
 
-/// When `target` was first seen (of any kind and platform), if ever.
-pub fn first_seen(connection: &Connection, target: &str) -> Result<Option<Timestamp>, StoreError> {
+/// When `target` (in `county`, when given) was first seen, if ever.
+pub fn first_seen(
+    connection: &Connection,
+    target: &str,
+    county: Option<&str>,
+) -> Result<Option<Timestamp>, StoreError> {
     let seconds: Option<i64> = connection
-        .query_row("SELECT min(first_seen) FROM targets_seen WHERE target = ?1", [target], |row| row.get(0))
+        .query_row(
+            "SELECT min(first_seen) FROM targets_seen WHERE target = ?1 AND (?2 IS NULL OR county = ?2)",
+            params![target, county],
+            |row| row.get(0),
+        )
         .map_err(StoreError::Write)?;
     Ok(seconds.and_then(|s| Timestamp::from_second(s).ok()))
 }

@@ -2,7 +2,7 @@
 //! the projection needs back, and the API reads any page of it, merged with what the projection
 //! changed since the last checkpoint.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
 use rusqlite::{Connection, Row, params};
@@ -174,24 +174,27 @@ impl ProblemFilter {
     }
 }
 
-/// One page of the ledger, newest problem first: the rows the projection holds (`live`, which
-/// win over what the last checkpoint wrote), merged with the rest from disk.
+/// One page of the ledger, newest problem first: `live` (the rows the projection holds that
+/// match, already refreshed) win over what the last checkpoint wrote for the ids in `held`
+/// (every row the projection holds); the rest come from disk.
 pub fn page(
     connection: &Connection,
-    live: &BTreeMap<i64, Problem>,
+    held: &HashSet<i64>,
+    live: Vec<Problem>,
     filter: &ProblemFilter,
     offset: usize,
     limit: usize,
 ) -> Result<(usize, Vec<Problem>), StoreError> {
     let write = StoreError::Write;
     let (clause, values) = filter.sql();
-    let mut ids: Vec<i64> = live.values().filter(|row| filter.matches(row)).map(|row| row.id).collect();
+    let mut live: BTreeMap<i64, Problem> = live.into_iter().map(|row| (row.id, row)).collect();
+    let mut ids: Vec<i64> = live.keys().copied().collect();
     let mut statement = connection.prepare(&format!("SELECT id FROM problems{clause}")).map_err(write)?;
     let stored =
         statement.query_map(rusqlite::params_from_iter(values.iter()), |row| row.get::<_, i64>(0)).map_err(write)?;
     for id in stored {
         let id = id.map_err(write)?;
-        if !live.contains_key(&id) {
+        if !held.contains(&id) {
             ids.push(id);
         }
     }
@@ -210,6 +213,6 @@ pub fn page(
             read.insert(row.id, row);
         }
     }
-    let rows = wanted.into_iter().filter_map(|id| live.get(&id).cloned().or_else(|| read.remove(&id))).collect();
+    let rows = wanted.into_iter().filter_map(|id| live.remove(&id).or_else(|| read.remove(&id))).collect();
     Ok((total, rows))
 }

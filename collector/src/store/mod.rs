@@ -249,13 +249,25 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<crate::ledger::Problem>), StoreError> {
+        // Copy what the projection holds, then let it go: the disk is read without holding up
+        // the writer.
+        let (held, live) = {
+            let snapshot = self.snapshot();
+            let rows = snapshot.ledger.rows();
+            let held: std::collections::HashSet<i64> = rows.keys().copied().collect();
+            let live: Vec<crate::ledger::Problem> = rows
+                .values()
+                .filter(|row| filter.matches(row))
+                .map(|row| {
+                    let mut row = row.clone();
+                    snapshot.refresh(&mut row);
+                    row
+                })
+                .collect();
+            (held, live)
+        };
         let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let snapshot = self.snapshot();
-        let (total, mut rows) = ledger::page(&reader, snapshot.ledger.rows(), filter, offset, limit)?;
-        for row in &mut rows {
-            snapshot.refresh(row);
-        }
-        Ok((total, rows))
+        ledger::page(&reader, &held, live, filter, offset, limit)
     }
 
     /// `target`'s daily history from `from` to `to`, and when an agent first saw it.
@@ -267,7 +279,7 @@ impl Store {
         to: jiff::civil::Date,
     ) -> Result<(Option<Timestamp>, Vec<history::TargetDay>), StoreError> {
         let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let first_seen = history::first_seen(&reader, target)?;
+        let first_seen = history::first_seen(&reader, target, county)?;
         Ok((first_seen, history::target_days(&reader, target, county, from, to)?))
     }
 

@@ -42,11 +42,11 @@
 //!               target, kind, platform,     China day (JSON: probes that day, items, newest date,
 //!               column_name, channel, state)  board counts, findings that counted) …
 //! history_targets(day, county, unit,        … each site's and account's verdict and reasons …
-//!                 target, kind, platform, pass, reasons JSON, exempted JSON)
+//!                 target, kind, platform, pass, reasons JSON, notes JSON, exempted JSON)
 //! history_counties(day, county, kind,       … and each county's pass ratio ('全市': the city);
 //!                  judged, passed)          kept for [collector] history_retention
-//! targets_seen(target, kind, platform PK,   when an agent first saw each site and account
-//!              county, agent, first_seen)
+//! targets_seen(county, target, kind,        when an agent first saw each site and account
+//!              platform PK, agent, first_seen)
 //! ```
 //! `meta.history_day` is the China day the writer is in; `meta.ledger_forget_before` the cutoff
 //! the last checkpoint forgot resolved problems by.
@@ -255,6 +255,7 @@ CREATE TABLE history_targets (
     platform TEXT NOT NULL,
     pass INTEGER NOT NULL,
     reasons TEXT NOT NULL,
+    notes TEXT NOT NULL,
     exempted TEXT NOT NULL,
     PRIMARY KEY (day, county, target, kind, platform)
 );
@@ -274,7 +275,7 @@ CREATE TABLE targets_seen (
     county TEXT NOT NULL,
     agent TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
-    PRIMARY KEY (target, kind, platform)
+    PRIMARY KEY (county, target, kind, platform)
 );
 "#,
 ];

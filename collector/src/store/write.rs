@@ -138,8 +138,8 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
             }
             if !commits.is_empty() {
                 let change = day_change.take();
-                let committed = commit_group(&mut connection, &shared_state, &mut dirty, commits, change);
-                if !committed && let Some(change) = change {
+                let moved = commit_group(&mut connection, &shared_state, &mut dirty, commits, change);
+                if !moved && let Some(change) = change {
                     history_day = change.previous;
                 }
             }
@@ -203,9 +203,10 @@ struct DayChange {
 
 /// Commits a group of pushes in one transaction, each in its own savepoint: a batch id its
 /// agent sent before is a duplicate; a batch another agent's subjects or the subject cap refuse
-/// leaves no trace; the rest are logged. With a `day_change`, the day it ends is judged and
-/// written first, in the same transaction. Only after the commit are the batches applied and
-/// answered. Returns whether the transaction committed.
+/// leaves no trace; the rest are logged. With a `day_change` (its first batch reaches a later
+/// day), the day ends only if that batch is taken: the day is judged and written in its
+/// savepoint, before its log row. Only after the commit are the batches applied and answered.
+/// Returns whether the day changed (false also when the transaction did not commit).
 fn commit_group(
     connection: &mut Connection,
     shared: &Shared,
@@ -221,20 +222,12 @@ fn commit_group(
             return false;
         }
     };
-    if let Some(change) = day_change {
-        let written = close_day(&transaction, shared, change);
-        if let Err(err) = written {
-            tracing::error!(error = %err, "cannot write the day's history; the agents send the batches again");
-            drop(transaction);
-            let cause = rusqlite::Error::ToSqlConversionFailure(Box::new(err));
-            fail_all(commits.into_iter().map(|commit| commit.reply), cause);
-            return false;
-        }
-    }
+    let mut day_moved = false;
     let mut taken: Vec<Taken> = Vec::with_capacity(commits.len());
     {
         // Only this thread changes the projection, so reading it while deciding is consistent.
         let projection = snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let registry = shared.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut claims = Claims::default();
         let mut pending = commits.into_iter().enumerate();
         while let Some((index, Commit { batch, body, receipt, max_subjects, reply })) = pending.next() {
@@ -249,24 +242,40 @@ fn commit_group(
                 Err(err) => (Err(StoreError::Write(err)), undo()),
                 // Not taken: its id goes too, so the agent may send it again once fixed.
                 Ok(Some(Err(refusal))) => (Ok(CommitOutcome::Refused(refusal)), undo()),
-                Ok(Some(Ok(admitted))) => match append_log(&transaction, &body, receipt).and_then(|()| {
-                    history::record_first_seen(&transaction, &projection.first_seen_in(&batch, receipt.received_at))
-                }) {
-                    Ok(()) => match transaction.execute_batch(&format!("RELEASE {savepoint}")) {
-                        Ok(()) => {
-                            claims.record(admitted);
-                            let observations = batch.observations.len() as u32;
-                            taken.push((Some((batch, receipt)), Ok(CommitOutcome::Accepted { observations }), reply));
-                            continue;
-                        }
+                Ok(Some(Ok(admitted))) => {
+                    let closing = if index == 0 { day_change } else { None };
+                    let logged = match closing {
+                        Some(change) => close_day(&transaction, &projection, &registry, change)
+                            .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err))),
+                        None => Ok(()),
+                    }
+                    .and_then(|()| append_log(&transaction, &body, receipt))
+                    .and_then(|()| {
+                        history::record_first_seen(&transaction, &projection.first_seen_in(&batch, receipt.received_at))
+                    });
+                    match logged {
+                        Ok(()) => match transaction.execute_batch(&format!("RELEASE {savepoint}")) {
+                            Ok(()) => {
+                                day_moved |= closing.is_some();
+                                claims.record(admitted);
+                                let observations = batch.observations.len() as u32;
+                                taken.push((
+                                    Some((batch, receipt)),
+                                    Ok(CommitOutcome::Accepted { observations }),
+                                    reply,
+                                ));
+                                continue;
+                            }
+                            Err(err) => (Err(StoreError::Write(err)), undo()),
+                        },
                         Err(err) => (Err(StoreError::Write(err)), undo()),
-                    },
-                    Err(err) => (Err(StoreError::Write(err)), undo()),
-                },
+                    }
+                }
             };
             if let Err(err) = undone {
                 // The transaction is in an unknown state: take none of the group, so no batch
                 // id is kept without its log row; every agent retries.
+                drop(registry);
                 drop(projection);
                 let replies = taken.into_iter().map(|(_, _, r)| r).chain([reply]).chain(pending.map(|(_, c)| c.reply));
                 fail_all(replies, err);
@@ -293,15 +302,18 @@ fn commit_group(
     for (outcome, reply) in replies {
         let _ = reply.send(outcome);
     }
-    true
+    day_moved
 }
 
 /// Writes the closed day's rows (if any) and moves `meta.history_day`.
-fn close_day(transaction: &rusqlite::Transaction<'_>, shared: &Shared, change: DayChange) -> Result<(), StoreError> {
+fn close_day(
+    transaction: &rusqlite::Transaction<'_>,
+    projection: &Snapshot,
+    registry: &Registry,
+    change: DayChange,
+) -> Result<(), StoreError> {
     if let Some(day) = change.close {
-        let projection = shared.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let registry = shared.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let view = crate::view::View::of(&projection, &registry, day);
+        let view = crate::view::View::of(projection, registry, day);
         let judgement = crate::judge::judge(&view);
         let rows = history::close_day(transaction, day, &view, &judgement)?;
         tracing::info!(day = %day, rows, "day closed: pages, verdicts and pass ratios written to the history");
@@ -400,6 +412,7 @@ fn checkpoint(
     let write = StoreError::Write;
     let now = Timestamp::now();
     sync_registry_problems(snapshot, registry, now);
+    snapshot.write().unwrap_or_else(|poisoned| poisoned.into_inner()).note_last_seen(&dirty.subjects);
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(write)?;
     let covered: Option<i64> =
         transaction.query_row("SELECT max(id) FROM batch_log", [], |row| row.get(0)).map_err(write)?;
