@@ -174,21 +174,20 @@ impl ProblemFilter {
     }
 }
 
-/// One page of the ledger, newest problem first: `live` (the rows the projection holds that
-/// match, already refreshed) win over what the last checkpoint wrote for the ids in `held`
-/// (every row the projection holds); the rest come from disk.
-pub fn page(
+/// Which problems make one page of the ledger, newest first, and how many match: `live` (ids of
+/// the rows the projection holds that match) win over what the last checkpoint wrote for any id
+/// in `held` (every row the projection holds); the rest come from disk.
+pub fn page_ids(
     connection: &Connection,
     held: &HashSet<i64>,
-    live: Vec<Problem>,
+    live: Vec<i64>,
     filter: &ProblemFilter,
     offset: usize,
     limit: usize,
-) -> Result<(usize, Vec<Problem>), StoreError> {
+) -> Result<(usize, Vec<i64>), StoreError> {
     let write = StoreError::Write;
     let (clause, values) = filter.sql();
-    let mut live: BTreeMap<i64, Problem> = live.into_iter().map(|row| (row.id, row)).collect();
-    let mut ids: Vec<i64> = live.keys().copied().collect();
+    let mut ids = live;
     let mut statement = connection.prepare(&format!("SELECT id FROM problems{clause}")).map_err(write)?;
     let stored =
         statement.query_map(rusqlite::params_from_iter(values.iter()), |row| row.get::<_, i64>(0)).map_err(write)?;
@@ -200,10 +199,14 @@ pub fn page(
     }
     ids.sort_unstable_by(|a, b| b.cmp(a));
     let total = ids.len();
-    let wanted: Vec<i64> = ids.into_iter().skip(offset).take(limit).collect();
-    let from_disk: Vec<i64> = wanted.iter().copied().filter(|id| !live.contains_key(id)).collect();
-    let mut read: BTreeMap<i64, Problem> = BTreeMap::new();
-    for chunk in from_disk.chunks(500) {
+    Ok((total, ids.into_iter().skip(offset).take(limit).collect()))
+}
+
+/// The rows with these ids as the last checkpoint wrote them.
+pub fn rows_by_id(connection: &Connection, ids: &[i64]) -> Result<BTreeMap<i64, Problem>, StoreError> {
+    let write = StoreError::Write;
+    let mut read = BTreeMap::new();
+    for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
         let mut statement =
             connection.prepare(&format!("SELECT {COLUMNS} FROM problems WHERE id IN ({marks})")).map_err(write)?;
@@ -213,6 +216,5 @@ pub fn page(
             read.insert(row.id, row);
         }
     }
-    let rows = wanted.into_iter().filter_map(|id| live.remove(&id).or_else(|| read.remove(&id))).collect();
-    Ok((total, rows))
+    Ok(read)
 }

@@ -249,25 +249,33 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<crate::ledger::Problem>), StoreError> {
-        // Copy what the projection holds, then let it go: the disk is read without holding up
-        // the writer.
+        // Ids only while the projection is held; the disk is read without holding up the writer.
         let (held, live) = {
             let snapshot = self.snapshot();
             let rows = snapshot.ledger.rows();
             let held: std::collections::HashSet<i64> = rows.keys().copied().collect();
-            let live: Vec<crate::ledger::Problem> = rows
-                .values()
-                .filter(|row| filter.matches(row))
-                .map(|row| {
-                    let mut row = row.clone();
-                    snapshot.refresh(&mut row);
-                    row
-                })
-                .collect();
+            let live: Vec<i64> = rows.values().filter(|row| filter.matches(row)).map(|row| row.id).collect();
             (held, live)
         };
         let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ledger::page(&reader, &held, live, filter, offset, limit)
+        let (total, wanted) = ledger::page_ids(&reader, &held, live, filter, offset, limit)?;
+        // The page's rows: live ones refreshed from their pages, the others (and any the
+        // projection let go meanwhile) from disk.
+        let mut rows: std::collections::BTreeMap<i64, crate::ledger::Problem> = {
+            let snapshot = self.snapshot();
+            wanted
+                .iter()
+                .filter_map(|id| snapshot.ledger.rows().get(id))
+                .map(|row| {
+                    let mut row = row.clone();
+                    snapshot.refresh(&mut row);
+                    (row.id, row)
+                })
+                .collect()
+        };
+        let missing: Vec<i64> = wanted.iter().copied().filter(|id| !rows.contains_key(id)).collect();
+        rows.extend(ledger::rows_by_id(&reader, &missing)?);
+        Ok((total, wanted.iter().filter_map(|id| rows.remove(id)).collect()))
     }
 
     /// `target`'s daily history from `from` to `to`, and when an agent first saw it.
