@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod projection;
 pub mod registry;
+pub mod report;
 pub mod server;
 pub mod store;
 pub mod tls;

@@ -53,6 +53,8 @@ pub struct CollectorConfig {
     pub alerts: super::alerts::AlertsConfig,
     /// `[ledger]`: how problems open, close and reopen.
     pub ledger: LedgerConfig,
+    /// `[report]`: the 通报's title block and 整改 deadline.
+    pub report: ReportConfig,
 }
 
 /// `[push]`: where agents push, over mutual TLS.
@@ -151,8 +153,55 @@ pub static FILE: TableSpec = TableSpec {
         Key::table("web", &WEB, false),
         Key::table("alerts", &super::alerts::ALERTS, false),
         Key::table("ledger", &LEDGER, false),
+        Key::table("report", &REPORT, false),
     ],
 };
+
+static REPORT: TableSpec = TableSpec {
+    doc: "The quarterly 通报's title block and 整改 deadline.",
+    keys: &[
+        Key::new(
+            "office",
+            Kind::Text,
+            DefaultValue::Text(DEFAULT_REPORT_OFFICE),
+            "The office that issues the report, as its title block names it, e.g. 河源市人民政府办公室.",
+        ),
+        Key::new(
+            "document_number",
+            Kind::Text,
+            DefaultValue::Text(DEFAULT_REPORT_DOCUMENT_NUMBER),
+            "The 文号 printed under the title; the office fills it in when it signs the draft.",
+        ),
+        Key::new(
+            "rectification_working_days",
+            Kind::Whole { unit: "working days", min: 1, max: 120 },
+            DefaultValue::Whole(DEFAULT_RECTIFICATION_WORKING_DAYS as u64),
+            "The 整改 deadline: this many working days after the period ends, counted with the holiday calendar.",
+        ),
+    ],
+};
+
+/// `[report]`: the title block and the 整改 deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportConfig {
+    pub office: String,
+    pub document_number: String,
+    pub rectification_working_days: u32,
+}
+
+pub const DEFAULT_REPORT_OFFICE: &str = "市人民政府办公室";
+pub const DEFAULT_REPORT_DOCUMENT_NUMBER: &str = "〔    〕    号";
+pub const DEFAULT_RECTIFICATION_WORKING_DAYS: u32 = 10;
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            office: DEFAULT_REPORT_OFFICE.into(),
+            document_number: DEFAULT_REPORT_DOCUMENT_NUMBER.into(),
+            rectification_working_days: DEFAULT_RECTIFICATION_WORKING_DAYS,
+        }
+    }
+}
 
 static LEDGER: TableSpec = TableSpec {
     doc: "The problem ledger (问题台账): when a problem counts as gone, and when one that comes back is the same problem.",
@@ -410,6 +459,17 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
         reopen_within: table.duration("reopen_within", problems).unwrap_or_default(),
     };
     table.finish(problems);
+    let mut table = top.table_or_defaults("report", problems);
+    let text = |table: &mut Table<'_>, key: &str, problems: &mut Problems| {
+        table.string(key, problems).map(|(text, _)| text.trim().to_string()).unwrap_or_default()
+    };
+    let report = ReportConfig {
+        office: text(&mut table, "office", problems),
+        document_number: text(&mut table, "document_number", problems),
+        rectification_working_days: table.whole_number("rectification_working_days", problems).unwrap_or_default()
+            as u32,
+    };
+    table.finish(problems);
     top.finish(problems);
     Some(CollectorConfig {
         database,
@@ -420,6 +480,7 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
         web: web?,
         alerts,
         ledger,
+        report,
     })
 }
 
@@ -541,6 +602,7 @@ mod tests {
             (DEFAULT_PUSH_MAX_BODY_BYTES, DEFAULT_MAX_BATCHES_PER_MINUTE, DEFAULT_READ_TIMEOUT)
         );
         assert_eq!(config.ledger, LedgerConfig::default());
+        assert_eq!(config.report, ReportConfig::default());
         let alerts = crate::config::AlertsConfig::default();
         assert_eq!(
             (config.alerts.evaluation_interval, config.alerts.repeat_interval),
