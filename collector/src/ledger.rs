@@ -79,6 +79,11 @@ pub struct Place {
 }
 
 impl Place {
+    /// The column or channel ('' for a home page or account): what an exemption names.
+    pub fn scope(&self) -> &str {
+        if self.column.is_empty() { &self.channel } else { &self.column }
+    }
+
     /// The place of a page observed by `agent` in `county`.
     pub fn of(agent: &str, county: &str, observation: &Observation) -> Place {
         Place {
@@ -120,6 +125,29 @@ pub struct Problem {
     pub absent: u32,
     /// Times it came back after closing.
     pub reopened: u32,
+}
+
+impl Problem {
+    /// A problem first seen at `at`, open, without words yet (its id comes when it is filed).
+    fn opened(place: Place, code: FindingCode, severity: Severity, at: Timestamp) -> Problem {
+        Problem {
+            id: 0,
+            place,
+            code,
+            severity,
+            first_seen: at,
+            last_seen: at,
+            detail: String::new(),
+            url: String::new(),
+            evidence: String::new(),
+            observed_at: at,
+            status: Status::Open,
+            resolved_at: None,
+            resolution: None,
+            absent: 0,
+            reopened: 0,
+        }
+    }
 }
 
 /// An open problem as its page keeps it.
@@ -256,27 +284,19 @@ impl Ledger {
             self.dirty.insert(id);
             return id;
         }
+        self.insert_new(Problem {
+            detail: detail.to_string(),
+            url: observation.url.clone(),
+            evidence: evidence(observation, code),
+            ..Problem::opened(place, code, severity, at)
+        })
+    }
+
+    /// Files `row` under the next id; that id.
+    fn insert_new(&mut self, mut row: Problem) -> i64 {
         let id = self.take_id();
-        self.rows.insert(
-            id,
-            Problem {
-                id,
-                place,
-                code,
-                severity,
-                first_seen: at,
-                last_seen: at,
-                detail: detail.to_string(),
-                url: observation.url.clone(),
-                evidence: evidence(observation, code),
-                observed_at: at,
-                status: Status::Open,
-                resolved_at: None,
-                resolution: None,
-                absent: 0,
-                reopened: 0,
-            },
-        );
+        row.id = id;
+        self.rows.insert(id, row);
         self.dirty.insert(id);
         id
     }
@@ -316,29 +336,9 @@ impl Ledger {
                 }
                 continue;
             }
-            let id = self.take_id();
-            self.rows.insert(
-                id,
-                Problem {
-                    id,
-                    place: key.0.clone(),
-                    code,
-                    severity: Severity::Error,
-                    first_seen: now,
-                    last_seen: now,
-                    detail,
-                    url,
-                    evidence: String::new(),
-                    observed_at: now,
-                    status: Status::Open,
-                    resolved_at: None,
-                    resolution: None,
-                    absent: 0,
-                    reopened: 0,
-                },
-            );
+            let id =
+                self.insert_new(Problem { detail, url, ..Problem::opened(key.0.clone(), code, Severity::Error, now) });
             self.registry_open.insert(key, id);
-            self.dirty.insert(id);
         }
         let gone: Vec<(Place, FindingCode)> =
             self.registry_open.keys().filter(|key| !seen.contains(*key)).cloned().collect();

@@ -377,8 +377,7 @@ impl Collector for StoreCollector {
                 .values()
                 .filter(|row| row.status == crate::ledger::Status::Open && !row.place.agent.is_empty());
             for row in open_rows.filter(|row| {
-                let scope = if row.place.column.is_empty() { &row.place.channel } else { &row.place.column };
-                registry.exempts_code(&row.place.target, scope, row.code, view.today).is_none()
+                registry.exempts_code(&row.place.target, row.place.scope(), row.code, view.today).is_none()
             }) {
                 *counts.entry((&row.place.county, row.code.as_str(), row.severity.as_str())).or_default() += 1;
             }

@@ -58,13 +58,9 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
             for request in group {
                 // Everything else happens after the pushes that came before it: a retirement
                 // never meets an older batch applied after it.
-                if !matches!(request, Request::Commit { .. }) && !commits.is_empty() {
-                    let change = day_change.take();
-                    let committed =
-                        commit_group(&mut connection, &shared_state, &mut dirty, std::mem::take(&mut commits), change);
-                    if !committed && let Some(change) = change {
-                        history_day = change.previous;
-                    }
+                if !matches!(request, Request::Commit { .. }) {
+                    let pending = (&mut commits, &mut day_change, &mut history_day);
+                    flush(&mut connection, &shared_state, &mut dirty, pending);
                 }
                 match request {
                     Request::Commit { batch, body, receipt, max_subjects, reply } => {
@@ -74,21 +70,9 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                         if let Some(day) = history::day_of(&batch, receipt.received_at)
                             && history_day.is_none_or(|current| day > current)
                         {
-                            if !commits.is_empty() {
-                                let change = day_change.take();
-                                let committed = commit_group(
-                                    &mut connection,
-                                    &shared_state,
-                                    &mut dirty,
-                                    std::mem::take(&mut commits),
-                                    change,
-                                );
-                                if !committed && let Some(change) = change {
-                                    history_day = change.previous;
-                                }
-                            }
-                            let previous = history_day;
-                            day_change = Some(DayChange { previous, close: previous, day });
+                            let pending = (&mut commits, &mut day_change, &mut history_day);
+                            flush(&mut connection, &shared_state, &mut dirty, pending);
+                            day_change = Some(DayChange { previous: history_day, day });
                             history_day = Some(day);
                         }
                         commits.push(Commit { batch, body, receipt, max_subjects, reply })
@@ -136,13 +120,7 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
                     }
                 }
             }
-            if !commits.is_empty() {
-                let change = day_change.take();
-                let moved = commit_group(&mut connection, &shared_state, &mut dirty, commits, change);
-                if !moved && let Some(change) = change {
-                    history_day = change.previous;
-                }
-            }
+            flush(&mut connection, &shared_state, &mut dirty, (&mut commits, &mut day_change, &mut history_day));
         }
         // Another connection committed; if it was the CLI changing the registry, reload it.
         let version = filings::data_version(&connection);
@@ -192,13 +170,30 @@ pub(super) struct Commit {
 /// A batch's fate in a group: the batch to apply (when newly taken), the answer, who waits.
 type Taken = (Option<(Batch, Receipt)>, Result<CommitOutcome, StoreError>, Reply);
 
-/// A group that moves the writer to a later day: the day it was in (to go back to if the
-/// group does not commit), the day to close (None for the first day ever seen), and the new day.
+/// A group that moves the writer to a later day: the day it was in (the day to close, None
+/// for the first day ever seen; and the day to stay in if the group does not move it), and the
+/// new day.
 #[derive(Clone, Copy, Debug)]
 struct DayChange {
     previous: Option<Date>,
-    close: Option<Date>,
     day: Date,
+}
+
+/// Pushes waiting for a group commit, the day change their group makes, and the day the writer
+/// is in.
+type Pending<'a> = (&'a mut Vec<Commit>, &'a mut Option<DayChange>, &'a mut Option<Date>);
+
+/// Commits the waiting pushes, if any; when their group did not move the day, the writer stays
+/// in the day it was in.
+fn flush(connection: &mut Connection, shared: &Shared, dirty: &mut Dirty, (commits, change, history_day): Pending<'_>) {
+    if commits.is_empty() {
+        return;
+    }
+    let change = change.take();
+    let moved = commit_group(connection, shared, dirty, std::mem::take(commits), change);
+    if !moved && let Some(change) = change {
+        *history_day = change.previous;
+    }
 }
 
 /// Commits a group of pushes in one transaction, each in its own savepoint: a batch id its
@@ -312,7 +307,7 @@ fn close_day(
     registry: &Registry,
     change: DayChange,
 ) -> Result<(), StoreError> {
-    if let Some(day) = change.close {
+    if let Some(day) = change.previous {
         let view = crate::view::View::of(projection, registry, day);
         let judgement = crate::judge::judge(&view);
         let rows = history::close_day(transaction, day, &view, &judgement)?;

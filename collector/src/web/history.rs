@@ -6,15 +6,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 use xunjian_shared::time::china_today;
-use xunjian_shared::wire::ApiError;
 
-use super::WebState;
+use super::{WebState, bad_request, read_blocking, unknown_parameter};
 use crate::store::history::{CountyDay, TargetDay};
 
 /// Days one request may span: a little over three years.
@@ -40,21 +38,9 @@ struct CountyHistory {
     days: Vec<CountyDay>,
 }
 
-fn bad_request(detail: String) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(ApiError::new("bad_request", detail))).into_response()
-}
-
-fn internal(cause: String) -> Response {
-    tracing::error!(error = cause, "reading the history failed");
-    let detail = "读取历史记录失败，请稍后重试；若持续失败请查看采集中心日志";
-    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(ApiError::new("internal", detail))).into_response()
-}
-
 /// `from` and `to` of a query; the refusal naming what is wrong.
 fn range(query: &HashMap<String, String>, known: &[&str]) -> Result<(Date, Date), String> {
-    if let Some(unknown) = query.keys().find(|key| !known.contains(&key.as_str())) {
-        return Err(format!("不认识的参数 {unknown:?}；可用：{}", known.join(", ")));
-    }
+    unknown_parameter(query, known)?;
     let date = |key: &str| -> Result<Option<Date>, String> {
         match query.get(key).map(|value| value.trim()).filter(|value| !value.is_empty()) {
             None => Ok(None),
@@ -83,15 +69,14 @@ pub async fn target(State(state): State<WebState>, Query(query): Query<HashMap<S
     };
     let county = query.get("county").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let store = state.store.clone();
-    let answer = tokio::task::spawn_blocking(move || {
+    let history = read_blocking("历史记录", move || {
         let (first_seen, days) = store.history_of(&target, county.as_deref(), from, to)?;
-        Ok::<_, crate::store::StoreError>(TargetHistory { target, first_seen, from, to, days })
+        Ok(TargetHistory { target, first_seen, from, to, days })
     })
     .await;
-    match answer {
-        Ok(Ok(history)) => axum::Json(history).into_response(),
-        Ok(Err(err)) => internal(err.to_string()),
-        Err(err) => internal(err.to_string()),
+    match history {
+        Ok(history) => axum::Json(history).into_response(),
+        Err(refusal) => refusal,
     }
 }
 
@@ -101,10 +86,8 @@ pub async fn counties(State(state): State<WebState>, Query(query): Query<HashMap
         Err(detail) => return bad_request(detail),
     };
     let store = state.store.clone();
-    let answer = tokio::task::spawn_blocking(move || store.county_history(from, to)).await;
-    match answer {
-        Ok(Ok(days)) => axum::Json(CountyHistory { from, to, days }).into_response(),
-        Ok(Err(err)) => internal(err.to_string()),
-        Err(err) => internal(err.to_string()),
+    match read_blocking("历史记录", move || store.county_history(from, to)).await {
+        Ok(days) => axum::Json(CountyHistory { from, to, days }).into_response(),
+        Err(refusal) => refusal,
     }
 }

@@ -130,6 +130,35 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
+/// A 400 saying what is wrong with the request.
+fn bad_request(detail: String) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(ApiError::new("bad_request", detail))).into_response()
+}
+
+/// The query's first parameter not in `known`, as a refusal's words.
+fn unknown_parameter(query: &std::collections::HashMap<String, String>, known: &[&str]) -> Result<(), String> {
+    match query.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(unknown) => Err(format!("不认识的参数 {unknown:?}；可用：{}", known.join(", "))),
+        None => Ok(()),
+    }
+}
+
+/// Runs a read of the store off the async workers; a failure is logged and answered as a 500
+/// naming `what` (Chinese: 问题台账, 历史记录).
+async fn read_blocking<T: Send + 'static>(
+    what: &'static str,
+    read: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let cause = match tokio::task::spawn_blocking(read).await {
+        Ok(Ok(answer)) => return Ok(answer),
+        Ok(Err(err)) => err.to_string(),
+        Err(err) => err.to_string(),
+    };
+    tracing::error!(error = cause, what, "reading the store failed");
+    let detail = format!("读取{what}失败，请稍后重试；若持续失败请查看采集中心日志");
+    Err((StatusCode::INTERNAL_SERVER_ERROR, axum::Json(ApiError::new("internal", detail))).into_response())
+}
+
 /// Unknown paths and methods answer like every other refusal: an `ApiError`.
 async fn not_found(uri: axum::http::Uri) -> Response {
     let detail = format!("没有这个地址：{}；接口见 README（/api/v1/status、/metrics …）", uri.path());

@@ -7,15 +7,15 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use xunjian_shared::time::{china_time, china_today};
+use xunjian_shared::wire::FindingCode;
 use xunjian_shared::wire::api::{ProblemPage, ProblemView};
-use xunjian_shared::wire::{ApiError, FindingCode};
 
-use super::WebState;
+use super::{WebState, bad_request, read_blocking, unknown_parameter};
 use crate::ledger::{Problem, Status};
 use crate::registry::{Registry, csv_cell};
 use crate::store::ledger::ProblemFilter;
@@ -30,18 +30,17 @@ pub async fn json(State(state): State<WebState>, Query(query): Query<HashMap<Str
         Err(detail) => return bad_request(detail),
     };
     let store = state.store.clone();
-    let answer = tokio::task::spawn_blocking(move || {
+    let page = read_blocking("问题台账", move || {
         let (total, rows) = store.problems(&filter, offset, limit)?;
         let now = Timestamp::now();
         let registry = store.registry().clone();
         let problems = rows.iter().map(|row| view(row, &registry, now)).collect();
-        Ok::<_, crate::store::StoreError>(ProblemPage { total, offset, limit, problems })
+        Ok(ProblemPage { total, offset, limit, problems })
     })
     .await;
-    match answer {
-        Ok(Ok(page)) => axum::Json(page).into_response(),
-        Ok(Err(err)) => internal(&err.to_string()),
-        Err(err) => internal(&err.to_string()),
+    match page {
+        Ok(page) => axum::Json(page).into_response(),
+        Err(refusal) => refusal,
     }
 }
 
@@ -51,14 +50,14 @@ pub async fn csv(State(state): State<WebState>, Query(query): Query<HashMap<Stri
         Err(detail) => return bad_request(detail),
     };
     let store = state.store.clone();
-    let answer = tokio::task::spawn_blocking(move || {
+    let body = read_blocking("问题台账", move || {
         let (_, rows) = store.problems(&filter, 0, usize::MAX)?;
         let registry = store.registry().clone();
-        Ok::<_, crate::store::StoreError>(to_csv(&rows, &registry, Timestamp::now()))
+        Ok(to_csv(&rows, &registry, Timestamp::now()))
     })
     .await;
-    match answer {
-        Ok(Ok(body)) => (
+    match body {
+        Ok(body) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
                 (header::CONTENT_DISPOSITION, "attachment; filename=\"problems.csv\""),
@@ -66,19 +65,8 @@ pub async fn csv(State(state): State<WebState>, Query(query): Query<HashMap<Stri
             body,
         )
             .into_response(),
-        Ok(Err(err)) => internal(&err.to_string()),
-        Err(err) => internal(&err.to_string()),
+        Err(refusal) => refusal,
     }
-}
-
-fn internal(cause: &str) -> Response {
-    tracing::error!(error = cause, "reading the problem ledger failed");
-    let detail = "读取问题台账失败，请稍后重试；若持续失败请查看采集中心日志";
-    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(ApiError::new("internal", detail))).into_response()
-}
-
-fn bad_request(detail: String) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(ApiError::new("bad_request", detail))).into_response()
 }
 
 /// The filter, offset and limit a query asks for; what is wrong (naming the parameter) when one is.
@@ -88,9 +76,7 @@ fn parse(query: &HashMap<String, String>, paged: bool) -> Result<(ProblemFilter,
     } else {
         &["county", "unit", "code", "status", "since", "until"]
     };
-    if let Some(unknown) = query.keys().find(|key| !known.contains(&key.as_str())) {
-        return Err(format!("不认识的参数 {unknown:?}；可用：{}", known.join(", ")));
-    }
+    unknown_parameter(query, known)?;
     let text = |key: &str| query.get(key).map(|value| value.trim()).filter(|value| !value.is_empty());
     let code = match text("code") {
         None => None,
@@ -137,9 +123,8 @@ fn moment(value: &str, end_of_day: bool) -> Result<Timestamp, String> {
 
 fn view(row: &Problem, registry: &Registry, now: Timestamp) -> ProblemView {
     let place = &row.place;
-    let scope = if place.column.is_empty() { &place.channel } else { &place.column };
     let exempted_by =
-        registry.exempts_code(&place.target, scope, row.code, china_today(now)).map(|exemption| exemption.id);
+        registry.exempts_code(&place.target, place.scope(), row.code, china_today(now)).map(|exemption| exemption.id);
     let until = row.resolved_at.unwrap_or(now);
     let some = |text: &str| Some(text.to_string()).filter(|text| !text.is_empty());
     ProblemView {
