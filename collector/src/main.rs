@@ -59,6 +59,29 @@ enum Command {
         #[command(subcommand)]
         action: AgentAction,
     },
+    /// Write the 通报 for a period (Word, Excel, PDF, HTML, CSV or Markdown) from the database
+    /// named in the configuration; the collector may be running.
+    Report {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// A quarter (2026Q4), a month (2026-11) or days (2026-10-01..2026-12-31); default: the
+        /// current quarter.
+        #[arg(long)]
+        period: Option<String>,
+        /// Judge on the state at these dates (sampling, as the office does by hand) instead of
+        /// every day: 2026-11-20,2026-12-15.
+        #[arg(long, value_name = "DATES")]
+        at: Option<String>,
+        /// One county's report.
+        #[arg(long)]
+        county: Option<String>,
+        /// docx, xlsx, html, pdf, csv or md.
+        #[arg(long, default_value = "docx")]
+        format: String,
+        /// Where to write it; `-` for standard output.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Silences: alerts not to notify for a while (maintenance, a known outage).
     Silence {
         #[command(flatten)]
@@ -254,6 +277,9 @@ fn main() -> ExitCode {
         Command::Registry { database, action } => registry_command(database, action),
         Command::Exemption { database, action } => exemption_command(database, action),
         Command::Silence { database, action } => silence_command(database, action),
+        Command::Report { config, period, at, county, format, out } => {
+            report_command(&config, ReportArgs { period, at, county, format, out })
+        }
         Command::Agent { database, action } => agent_command(database, action),
         Command::Certs { action: CertsAction::Init { dir, hosts } } => match tls::certs_init(&dir, &hosts) {
             Ok(outcome) => {
@@ -423,6 +449,88 @@ fn agent_command(database: DatabaseArg, action: AgentAction) -> ExitCode {
         }
     };
     admin_finish(outcome)
+}
+
+struct ReportArgs {
+    period: Option<String>,
+    at: Option<String>,
+    county: Option<String>,
+    format: String,
+    out: PathBuf,
+}
+
+/// `report`: reads the database beside the running collector (nothing is written to it) and
+/// writes one file; progress and the outcome on stderr.
+fn report_command(config: &std::path::Path, args: ReportArgs) -> ExitCode {
+    use xunjian_collector::report::{self, Method, Period, ReportError, Request};
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let config = match CollectorConfig::load(config, &env) {
+        Ok(config) => config,
+        Err(error) => return config_error(&error),
+    };
+    let now = jiff::Timestamp::now();
+    let refuse = |message: String| {
+        eprintln!("错误：{message}");
+        ExitCode::from(2)
+    };
+    let period = match args.period.as_deref() {
+        Some(text) => match Period::parse(text) {
+            Ok(period) => period,
+            Err(message) => return refuse(message),
+        },
+        None => Period::quarter_of(xunjian_shared::time::china_today(now)),
+    };
+    let method = match args.at.as_deref() {
+        Some(text) => match report::parse_dates(text) {
+            Ok(dates) => Method::Sampling(dates),
+            Err(message) => return refuse(message),
+        },
+        None => Method::Continuous,
+    };
+    let format = match report::Format::parse(&args.format) {
+        Ok(format) => format,
+        Err(message) => return refuse(message),
+    };
+    let request = Request { period, method, county: args.county.filter(|c| !c.trim().is_empty()) };
+    let started = std::time::Instant::now();
+    let progress = |step: &str| eprintln!("[{:>5.1} 秒] {step}", started.elapsed().as_secs_f64());
+    progress(&format!("打开数据库 {}…", config.database.display()));
+    let ledger = xunjian_collector::ledger::LedgerSettings {
+        close_after: config.ledger.close_after,
+        reopen_within: jiff::SignedDuration::try_from(config.ledger.reopen_within).unwrap_or_default(),
+    };
+    let outcome = report::Offline::open(&config.database, ledger).and_then(|offline| {
+        let settings = report::Settings::from_config(&config.report);
+        report::generate(&offline.source(), &request, &settings, format, now, &progress)
+    });
+    let (made, bytes) = match outcome {
+        Ok(made) => made,
+        Err(ReportError::Request(message)) => return refuse(message),
+        Err(error) => {
+            eprintln!("错误：{error}");
+            return ExitCode::from(1);
+        }
+    };
+    let written = if args.out.as_os_str() == "-" {
+        std::io::Write::write_all(&mut std::io::stdout(), &bytes)
+    } else {
+        std::fs::write(&args.out, &bytes)
+    };
+    if let Err(error) = written {
+        eprintln!("错误：无法写入 {}：{error}", args.out.display());
+        return ExitCode::from(1);
+    }
+    eprintln!(
+        "已写入 {}（{}，{} 字节，用时 {:.1} 秒）：{} 个网站和政务新媒体，附件 {} 行，问题 {} 条",
+        args.out.display(),
+        format.info().label,
+        bytes.len(),
+        started.elapsed().as_secs_f64(),
+        made.counties.iter().map(|c| c.rows.len()).sum::<usize>(),
+        made.annex.len(),
+        made.problems.len()
+    );
+    ExitCode::SUCCESS
 }
 
 fn admin_finish(outcome: Result<(), admin::AdminError>) -> ExitCode {

@@ -86,6 +86,8 @@ pub struct Settings {
     pub alerts: xunjian_shared::config::AlertsConfig,
     /// How the problem ledger debounces.
     pub ledger: crate::ledger::LedgerSettings,
+    /// The 通报's title block and 整改 terms.
+    pub report: crate::report::Settings,
 }
 
 impl Settings {
@@ -115,6 +117,7 @@ impl Settings {
                 close_after: config.ledger.close_after,
                 reopen_within: jiff::SignedDuration::try_from(config.ledger.reopen_within).unwrap_or_default(),
             },
+            report: crate::report::Settings::from_config(&config.report),
         })
     }
 }
@@ -168,6 +171,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         admin_token: settings.admin_token.clone().map(Arc::from),
         alerts: board.clone(),
         renders: Default::default(),
+        report: Arc::new(settings.report.clone()),
     });
 
     let bind = |addr: SocketAddr| async move {

@@ -87,6 +87,12 @@ impl Demo {
                 ..Default::default()
             },
             ledger: Default::default(),
+            // The seed notice's office, so the demo's 通报 reads like the one it replaces.
+            report: xunjian_collector::report::Settings {
+                office: "河源市人民政府办公室".into(),
+                document_number: "河府办明电〔    〕    号".into(),
+                ..Default::default()
+            },
         };
         let collector = server::start(settings).await.map_err(|err| match err {
             server::ServeError::Bind { addr, source } => {

@@ -211,6 +211,7 @@ pub fn collector_settings(
         history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,
         alerts: Default::default(),
         ledger: Default::default(),
+        report: Default::default(),
     }
 }
 

@@ -238,44 +238,21 @@ impl Store {
         self.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The current projection. Hold the guard briefly: the writer waits for it.
-    /// (Pages change only through the writer: [`Snapshot::apply`], expiry, retirement.)
-    /// One page of the problem ledger, newest first, and how many match: what the projection
-    /// holds (open problems with their live last-seen, words and evidence) merged with the rest
-    /// from disk.
+    /// One page of the problem ledger: [`read_problems`].
     pub fn problems(
         &self,
         filter: &ledger::ProblemFilter,
         offset: usize,
         limit: usize,
     ) -> Result<(usize, Vec<crate::ledger::Problem>), StoreError> {
-        // Ids only while the projection is held; the disk is read without holding up the writer.
-        let (held, live) = {
-            let snapshot = self.snapshot();
-            let rows = snapshot.ledger.rows();
-            let held: std::collections::HashSet<i64> = rows.keys().copied().collect();
-            let live: Vec<i64> = rows.values().filter(|row| filter.matches(row)).map(|row| row.id).collect();
-            (held, live)
-        };
         let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (total, wanted) = ledger::page_ids(&reader, &held, live, filter, offset, limit)?;
-        // The page's rows: live ones refreshed from their pages, the others (and any the
-        // projection let go meanwhile) from disk.
-        let mut rows: std::collections::BTreeMap<i64, crate::ledger::Problem> = {
-            let snapshot = self.snapshot();
-            wanted
-                .iter()
-                .filter_map(|id| snapshot.ledger.rows().get(id))
-                .map(|row| {
-                    let mut row = row.clone();
-                    snapshot.refresh(&mut row);
-                    (row.id, row)
-                })
-                .collect()
-        };
-        let missing: Vec<i64> = wanted.iter().copied().filter(|id| !rows.contains_key(id)).collect();
-        rows.extend(ledger::rows_by_id(&reader, &missing)?);
-        Ok((total, wanted.iter().filter_map(|id| rows.remove(id)).collect()))
+        read_problems(&self.snapshot, &reader, filter, offset, limit)
+    }
+
+    /// The projection and the reader connection, for reads that need both at once (the report).
+    pub fn with_reader<T>(&self, read: impl FnOnce(&RwLock<Snapshot>, &rusqlite::Connection) -> T) -> T {
+        let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        read(&self.snapshot, &reader)
     }
 
     /// `target`'s daily history from `from` to `to`, and when an agent first saw it.
@@ -301,9 +278,53 @@ impl Store {
         history::county_days(&reader, from, to)
     }
 
+    /// The current projection. Hold the guard briefly: the writer waits for it.
+    /// (Pages change only through the writer: [`Snapshot::apply`], expiry, retirement.)
     pub fn snapshot(&self) -> RwLockReadGuard<'_, Snapshot> {
-        self.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        read_guard(&self.snapshot)
     }
+}
+
+/// One page of the problem ledger, newest first, and how many match: what the projection
+/// holds (open problems with their live last-seen, words and evidence) merged with the rest
+/// from disk.
+pub fn read_problems(
+    snapshot: &RwLock<Snapshot>,
+    reader: &rusqlite::Connection,
+    filter: &ledger::ProblemFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<(usize, Vec<crate::ledger::Problem>), StoreError> {
+    // Ids only while the projection is held; the disk is read without holding up the writer.
+    let (held, live) = {
+        let snapshot = read_guard(snapshot);
+        let rows = snapshot.ledger.rows();
+        let held: std::collections::HashSet<i64> = rows.keys().copied().collect();
+        let live: Vec<i64> = rows.values().filter(|row| filter.matches(row)).map(|row| row.id).collect();
+        (held, live)
+    };
+    let (total, wanted) = ledger::page_ids(reader, &held, live, filter, offset, limit)?;
+    // The page's rows: live ones refreshed from their pages, the others (and any the
+    // projection let go meanwhile) from disk.
+    let mut rows: std::collections::BTreeMap<i64, crate::ledger::Problem> = {
+        let snapshot = read_guard(snapshot);
+        wanted
+            .iter()
+            .filter_map(|id| snapshot.ledger.rows().get(id))
+            .map(|row| {
+                let mut row = row.clone();
+                snapshot.refresh(&mut row);
+                (row.id, row)
+            })
+            .collect()
+    };
+    let missing: Vec<i64> = wanted.iter().copied().filter(|id| !rows.contains_key(id)).collect();
+    rows.extend(ledger::rows_by_id(reader, &missing)?);
+    Ok((total, wanted.iter().filter_map(|id| rows.remove(id)).collect()))
+}
+
+fn read_guard(snapshot: &RwLock<Snapshot>) -> RwLockReadGuard<'_, Snapshot> {
+    snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 mod admin_api;
 mod history;
 mod problems;
-mod status_page;
+mod report;
+pub mod status_page;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct WebState {
     pub admin_token: Option<Arc<str>>,
     pub alerts: crate::alerts::AlertBoard,
     pub renders: Arc<Renders>,
+    /// The 通报's title block and 整改 terms.
+    pub report: Arc<crate::report::Settings>,
 }
 
 /// The shared renderings of the expensive pages (`/metrics` in both formats, `/`,
@@ -124,6 +127,8 @@ pub fn router(state: WebState) -> Router {
         .route("/api/v1/history", get(history::target))
         .route("/api/v1/history/counties", get(history::counties))
         .route("/api/v1/problems.csv", get(problems::csv))
+        .route("/report", get(report::index))
+        .route("/api/v1/report", get(report::download))
         .merge(admin_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

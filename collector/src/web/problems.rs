@@ -187,11 +187,7 @@ fn to_csv(rows: &[Problem], registry: &Registry, now: Timestamp) -> String {
         let problem = view(row, registry, now);
         let kind = if problem.kind == xunjian_shared::wire::TargetKind::Site { "网站" } else { "政务新媒体" };
         let status = if row.status == Status::Open { "未解决" } else { "已解决" };
-        let severity = match problem.severity {
-            xunjian_shared::wire::Severity::Veto => "单项否决",
-            xunjian_shared::wire::Severity::Error => "问题",
-            xunjian_shared::wire::Severity::Warning => "提醒",
-        };
+        let severity = problem.severity.label_zh();
         let cells = [
             problem.id.to_string(),
             problem.county,

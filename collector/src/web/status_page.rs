@@ -18,11 +18,13 @@ const SILENT_AFTER_SECS: i64 = 15 * 60;
 pub fn render(report: &StatusReport) -> String {
     let mut html = String::with_capacity(64 * 1024);
     let generated = china_time(report.generated_at);
+    let quarter = crate::report::Period::quarter_of(xunjian_shared::time::china_today(report.generated_at));
+    let quarter_code = crate::report::period_code(quarter);
     let _ = write!(
         html,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>巡检 · 政府网站与政务新媒体监测</title><style>{STYLE}</style></head><body>\
-         <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>）</p></header>"
+         <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p></header>"
     );
     let totals = Totals::of(&report.targets);
     let failed = report.verdicts.iter().filter(|v| !v.pass).count();

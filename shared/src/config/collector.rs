@@ -173,6 +173,12 @@ static REPORT: TableSpec = TableSpec {
             "The 文号 printed under the title; the office fills it in when it signs the draft.",
         ),
         Key::new(
+            "city_units",
+            Kind::Text,
+            DefaultValue::Text(DEFAULT_REPORT_CITY_UNITS),
+            "The county name under which the city's own units (市直) report; the report lists them first.",
+        ),
+        Key::new(
             "rectification_working_days",
             Kind::Whole { unit: "working days", min: 1, max: 120 },
             DefaultValue::Whole(DEFAULT_RECTIFICATION_WORKING_DAYS as u64),
@@ -186,18 +192,21 @@ static REPORT: TableSpec = TableSpec {
 pub struct ReportConfig {
     pub office: String,
     pub document_number: String,
+    pub city_units: String,
     pub rectification_working_days: u32,
 }
 
 pub const DEFAULT_REPORT_OFFICE: &str = "市人民政府办公室";
 pub const DEFAULT_REPORT_DOCUMENT_NUMBER: &str = "〔    〕    号";
 pub const DEFAULT_RECTIFICATION_WORKING_DAYS: u32 = 10;
+pub const DEFAULT_REPORT_CITY_UNITS: &str = "市直";
 
 impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig {
             office: DEFAULT_REPORT_OFFICE.into(),
             document_number: DEFAULT_REPORT_DOCUMENT_NUMBER.into(),
+            city_units: DEFAULT_REPORT_CITY_UNITS.into(),
             rectification_working_days: DEFAULT_RECTIFICATION_WORKING_DAYS,
         }
     }
@@ -466,6 +475,7 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
     let report = ReportConfig {
         office: text(&mut table, "office", problems),
         document_number: text(&mut table, "document_number", problems),
+        city_units: text(&mut table, "city_units", problems),
         rectification_working_days: table.whole_number("rectification_working_days", problems).unwrap_or_default()
             as u32,
     };

@@ -604,6 +604,17 @@ closed_set! {
     }
 }
 
+impl Severity {
+    /// The weight in the words of a zh-CN report or list.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Severity::Warning => "提醒",
+            Severity::Error => "问题",
+            Severity::Veto => "单项否决",
+        }
+    }
+}
+
 /// What is declared with each finding code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FindingInfo {

@@ -1,0 +1,56 @@
+//! The 问题清单 as CSV for Excel: UTF-8 with a BOM, CRLF, formulas neutralised.
+
+use super::china_minute;
+use crate::registry::csv_cell;
+use crate::report::model::Report;
+
+/// The columns, shared with the Excel sheet.
+pub const PROBLEM_COLUMNS: [&str; 17] = [
+    "编号",
+    "县区",
+    "单位",
+    "名称",
+    "平台/类型",
+    "栏目/渠道",
+    "问题分组",
+    "问题",
+    "问题代码",
+    "级别",
+    "状态",
+    "说明",
+    "首次发现",
+    "最近发现",
+    "消除时间",
+    "页面",
+    "证据",
+];
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&PROBLEM_COLUMNS.join(","));
+    out.push_str("\r\n");
+    for row in &report.problems {
+        let cells = [
+            row.id.to_string(),
+            row.county.clone(),
+            row.unit.clone(),
+            row.target.clone(),
+            row.channel.clone(),
+            row.place.clone(),
+            row.group.to_string(),
+            row.label.to_string(),
+            row.code.as_str().to_string(),
+            row.severity.to_string(),
+            row.status.to_string(),
+            row.detail.clone(),
+            china_minute(row.first_seen),
+            china_minute(row.last_seen),
+            row.resolved_at.map(china_minute).unwrap_or_default(),
+            row.url.clone(),
+            row.evidence.clone(),
+        ];
+        out.push_str(&cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}

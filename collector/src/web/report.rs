@@ -1,0 +1,175 @@
+//! The 通报 over HTTP: `GET /report` lists the periods that have data, each with a link per
+//! format; `GET /api/v1/report?period=2026Q4&format=xlsx[&at=2026-11-20,2026-12-15][&county=…]`
+//! makes one (default: the current quarter, as a web page). One report is made at a time.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use xunjian_shared::time::china_today;
+use xunjian_shared::wire::ApiError;
+
+use super::status_page::escape;
+use super::{WebState, bad_request, unknown_parameter};
+use crate::report::{self, Format, Method, Period, ReportError, Request};
+
+/// Reports are made one at a time: each reads the whole period.
+static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
+pub async fn download(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let now = Timestamp::now();
+    let (request, format) = match parse(&query, now) {
+        Ok(parsed) => parsed,
+        Err(detail) => return bad_request(detail),
+    };
+    let Ok(_turn) = ONE_AT_A_TIME.acquire().await else {
+        return refusal(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "采集中心正在停止".into());
+    };
+    let store = state.store.clone();
+    let settings = state.report.clone();
+    let job = request.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let registry = store.registry().clone();
+        store.with_reader(|snapshot, connection| {
+            let source = report::Source { connection, snapshot, registry: &registry };
+            report::generate(&source, &job, &settings, format, now, &|_| {})
+        })
+    })
+    .await;
+    match made {
+        Ok(Ok((_, bytes))) => {
+            let name = report::file_name(&request, format);
+            let disposition = if format == Format::Html { "inline" } else { "attachment" };
+            (
+                [
+                    (header::CONTENT_TYPE, format.info().content_type.to_string()),
+                    (header::CONTENT_DISPOSITION, content_disposition(disposition, &name)),
+                    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY.to_string()),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(Err(ReportError::Request(detail))) => refusal(StatusCode::NOT_FOUND, "no_data", detail),
+        Ok(Err(ReportError::Render(detail))) if format == Format::Pdf => {
+            tracing::error!(error = detail, "printing the report to PDF failed");
+            refusal(StatusCode::SERVICE_UNAVAILABLE, "pdf_unavailable", detail)
+        }
+        Ok(Err(error)) => {
+            tracing::error!(error = %error, "making the report failed");
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "生成通报失败，请查看采集中心日志".into())
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "the report task failed");
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "生成通报失败，请查看采集中心日志".into())
+        }
+    }
+}
+
+fn refusal(status: StatusCode, code: &'static str, detail: String) -> Response {
+    (status, axum::Json(ApiError::new(code, detail))).into_response()
+}
+
+/// The request and format a query asks for; what is wrong (naming the parameter) when one is.
+fn parse(query: &HashMap<String, String>, now: Timestamp) -> Result<(Request, Format), String> {
+    unknown_parameter(query, &["period", "format", "at", "county"])?;
+    let text = |key: &str| query.get(key).map(|value| value.trim()).filter(|value| !value.is_empty());
+    let period = match text("period") {
+        Some(period) => Period::parse(period).map_err(|e| format!("period: {e}"))?,
+        None => Period::quarter_of(china_today(now)),
+    };
+    let format = match text("format") {
+        Some(format) => Format::parse(format).map_err(|e| format!("format: {e}"))?,
+        None => Format::Html,
+    };
+    let method = match text("at") {
+        Some(dates) => Method::Sampling(report::parse_dates(dates).map_err(|e| format!("at: {e}"))?),
+        None => Method::Continuous,
+    };
+    Ok((Request { period, method, county: text("county").map(str::to_string) }, format))
+}
+
+/// `attachment; filename="<ASCII>"; filename*=UTF-8''<percent-encoded>` (RFC 6266).
+fn content_disposition(disposition: &str, name: &str) -> String {
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b".-_".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `GET /report`: the periods with data, newest first, a link per format.
+pub async fn index(State(state): State<WebState>) -> Response {
+    let store = state.store.clone();
+    let now = Timestamp::now();
+    let listed = tokio::task::spawn_blocking(move || {
+        let live = !store.snapshot().subjects().is_empty();
+        store.with_reader(|_, connection| report::source::periods_with_data(connection, china_today(now), live))
+    })
+    .await;
+    let periods = match listed {
+        Ok(Ok(periods)) => periods,
+        Ok(Err(error)) => {
+            tracing::error!(error = %error, "listing report periods failed");
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "读取历史记录失败，请查看采集中心日志".into(),
+            );
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "listing report periods failed");
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "读取历史记录失败，请查看采集中心日志".into(),
+            );
+        }
+    };
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>巡检 · 通报</title><style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#222}\
+         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f2f2f2}.month td:first-child{padding-left:2em}</style></head><body>\
+         <h1>政府网站与政务新媒体检查通报</h1><p><a href=\"/\">返回巡检状态</a></p>",
+    );
+    if periods.is_empty() {
+        html.push_str("<p>尚无巡检数据：采集代理推送数据后即可生成通报。</p>");
+    } else {
+        html.push_str("<table><thead><tr><th>时段</th><th>有数据天数</th><th>下载</th></tr></thead><tbody>");
+        for (period, days) in periods {
+            let code = report::period_code(period);
+            let class = if matches!(period, Period::Month { .. }) { " class=\"month\"" } else { "" };
+            let _ = write!(html, "<tr{class}><td>{}</td><td>{days}</td><td>", escape(&period.to_string()));
+            let links: Vec<String> = Format::ALL
+                .iter()
+                .map(|format| {
+                    format!(
+                        "<a href=\"/api/v1/report?period={code}&amp;format={}\">{}</a>",
+                        format.as_str(),
+                        format.info().label
+                    )
+                })
+                .collect();
+            html.push_str(&links.join(" · "));
+            html.push_str("</td></tr>");
+        }
+        html.push_str("</tbody></table>");
+    }
+    html.push_str(
+        "<p>默认按连续监测判定（期内任一天存在单项否决问题即为不合格，并注明天数）。抽样检查：在地址后加 <code>&amp;at=2026-11-20,2026-12-15</code>；\
+         单个县区：加 <code>&amp;county=县区名</code>。命令行：<code>xunjian-collector report --config collector.toml --period 2026Q4 --format docx --out 通报.docx</code>。</p></body></html>",
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
