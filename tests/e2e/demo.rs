@@ -221,6 +221,47 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
         assert!(dom.contains(text), "the rendered page lacks {text:?}");
     }
     assert_eq!(dom.matches("<section class=\"county\">").count(), 4, "one section per county and 市直");
+    assert!(dom.contains("通报（Word）"), "the status page links this quarter's report");
+
+    // This quarter's 通报, as the status page links it: the seed's three annex cases in its
+    // 附件, and the counts and 合格率 the status shows.
+    let status: StatusReport = serde_json::from_str(&http_get(&format!("{web}/api/v1/status"), None).await.2).unwrap();
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{web}/api/v1/report?format=xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let cells = |workbook: &mut calamine::Xlsx<_>, sheet: &str| -> Vec<Vec<String>> {
+        use calamine::Reader as _;
+        let range = workbook.worksheet_range(sheet).unwrap();
+        range.rows().map(|row| row.iter().map(|cell| cell.to_string()).collect()).collect()
+    };
+    let annex = cells(&mut workbook, "附件");
+    for (name, platform, problem) in [
+        ("河源市社会保险基金管理局", "微信", "未备案（漏报）"),
+        ("龙川县公共服务中心", "微信", "已关停仍在运行"),
+        ("河源市生态环境局", "新浪微博", "互动功能不通畅"),
+    ] {
+        let row = annex.iter().find(|row| row[2] == name).unwrap_or_else(|| panic!("{name} in the 附件: {annex:?}"));
+        assert_eq!(row[3], platform, "{row:?}");
+        assert!(row[4].starts_with(problem), "{row:?}");
+    }
+    let failed = status.verdicts.iter().filter(|v| !v.pass).count();
+    assert_eq!(annex.iter().filter(|row| row[0].parse::<u32>().is_ok()).count(), failed, "one annex row per 不合格");
+    let overview = cells(&mut workbook, "总体情况");
+    let city = overview.iter().find(|row| row[0] == "全市").expect("a 全市 line");
+    assert_eq!(city[4], status.verdicts.len().to_string(), "判定数: every site and account");
+    assert_eq!(city[3], (status.verdicts.len() - failed).to_string(), "合格");
+    let judged: u32 = status.pass_ratios.iter().filter(|r| r.county == "全市").map(|r| r.judged).sum();
+    let passed: u32 = status.pass_ratios.iter().filter(|r| r.county == "全市").map(|r| r.passed).sum();
+    let ratio: f64 = city[5].parse().unwrap();
+    assert!((ratio - f64::from(passed) / f64::from(judged)).abs() < 1e-9, "合格率 as the status page's");
     demo.stop().await;
     assert!(!dir.exists(), "the demo removes its temporary files");
 }

@@ -15,6 +15,7 @@ mod push;
 mod push_refusals;
 mod push_retry;
 mod registry;
+mod report;
 mod secrets;
 mod tls;
 mod trust_connections;

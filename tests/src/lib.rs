@@ -8,5 +8,6 @@ pub mod corpus;
 pub mod deployment;
 pub mod exposition;
 pub mod harness;
+pub mod history;
 pub mod measure;
 pub mod receiver;

@@ -130,7 +130,7 @@ pub fn outline(report: &Report) -> Vec<Block> {
         )));
         blocks.push(Block::Table(Table {
             header: vec!["序号", "县区/单位", "名称", "发现的问题", "首次发现", "证据页面"],
-            widths: vec![6, 18, 18, 30, 12, 16],
+            widths: vec![8, 17, 18, 30, 12, 15],
             rows: section
                 .cases
                 .iter()
@@ -219,7 +219,7 @@ pub fn outline(report: &Report) -> Vec<Block> {
 pub fn annex_table(report: &Report) -> Table {
     Table {
         header: vec!["序号", "县区/单位", "名称", "平台/类型", "存在问题"],
-        widths: vec![7, 25, 25, 13, 30],
+        widths: vec![8, 23, 24, 15, 30],
         rows: report
             .annex
             .iter()

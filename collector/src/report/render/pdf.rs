@@ -65,6 +65,9 @@ fn print_in(chromium: &Path, dir: &Path, html: &str) -> Result<Vec<u8>, ReportEr
         "--disable-extensions",
         "--no-pdf-header-footer",
         "--print-to-pdf-no-header",
+        // Tagging (the accessibility tree) doubles the print time and makes the file 14 times
+        // larger on a province's report; the Word draft is the document people edit and read.
+        "--disable-pdf-tagging",
     ]);
     if running_as_root() {
         // Chromium refuses to start its sandbox as root; the page is our own, without script.
