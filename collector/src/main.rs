@@ -491,7 +491,8 @@ fn report_command(config: &std::path::Path, args: ReportArgs) -> ExitCode {
         Ok(format) => format,
         Err(message) => return refuse(message),
     };
-    let request = Request { period, method, county: args.county.filter(|c| !c.trim().is_empty()) };
+    let county = args.county.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let request = Request { period, method, county };
     let started = std::time::Instant::now();
     let progress = |step: &str| eprintln!("[{:>5.1} 秒] {step}", started.elapsed().as_secs_f64());
     progress(&format!("打开数据库 {}…", config.database.display()));
@@ -505,7 +506,7 @@ fn report_command(config: &std::path::Path, args: ReportArgs) -> ExitCode {
     });
     let (made, bytes) = match outcome {
         Ok(made) => made,
-        Err(ReportError::Request(message)) => return refuse(message),
+        Err(ReportError::Request(message) | ReportError::NoData(message)) => return refuse(message),
         Err(error) => {
             eprintln!("错误：{error}");
             return ExitCode::from(1);

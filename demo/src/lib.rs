@@ -281,6 +281,7 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
         println!("  问题台账      http://{web}/api/v1/problems （导出 Excel：/api/v1/problems.csv）");
         println!("  历史          http://{web}/api/v1/history/counties");
         println!("  备案表        http://{web}/api/v1/registry.csv");
+        println!("  本季度通报    http://{web}/api/v1/report?format=docx （其他格式与时段：/report）");
         println!("  推送端口      https://{}/api/v1/push (需客户端证书)", demo.push_addr);
         println!();
         println!("预期看到（对应河源市 2019 年第二季度通报附件）：");

@@ -126,10 +126,37 @@ fn oracle(database: &Path, days: &str) -> (i64, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quarterly_report_in_every_format_opened_by_real_readers() {
     let (mut collector, written) = deployment();
-    collector.start().await;
     let database = collector.dir.join("xunjian.db");
     let q3 = "day >= '2026-07-01' AND day <= '2026-09-30'";
-    let (judged, failed) = oracle(&database, q3);
+    let (judged, failed_at_day_end) = oracle(&database, q3);
+    // A veto open for five hours of one day, gone before the day closed: the day's verdict in
+    // the history passed, but judged continuously the site failed that day.
+    let brief = {
+        let connection = rusqlite::Connection::open(&database).unwrap();
+        let (county, unit, target): (String, String, String) = connection
+            .query_row(
+                &format!(
+                    "SELECT county, unit, target FROM history_targets WHERE {q3} AND kind = 'site'
+                     GROUP BY county, target HAVING min(pass) = 1 ORDER BY county, target LIMIT 1"
+                ),
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        let opened = "2026-08-10T02:00:00Z".parse::<jiff::Timestamp>().unwrap().as_second();
+        connection
+            .execute(
+                "INSERT INTO problems (agent, county, unit, target, kind, platform, column_name, channel, code, severity,
+                    first_seen, last_seen, detail, url, evidence, observed_at, status, resolved_at, resolution, absent, reopened)
+                 VALUES ('a', ?1, ?2, ?3, 'site', '', '', '', 'wording_error', 'veto', ?4, ?4, '首页出现严重表述错误', '', '', ?4,
+                    'resolved', ?5, 'gone', 0, 0)",
+                rusqlite::params![county, unit, target, opened, opened + 5 * 3600],
+            )
+            .unwrap();
+        target
+    };
+    let failed = failed_at_day_end + 1;
+    collector.start().await;
     assert!(failed >= 5 && failed < judged, "the history fails some, not all: {failed}/{judged}");
 
     // Excel: four sheets, the annex in the notice's columns, counts that agree with the history.
@@ -157,6 +184,7 @@ async fn the_quarterly_report_in_every_format_opened_by_real_readers() {
     assert!(closed[4].starts_with("已关停仍在运行"), "{closed:?}");
     let ecology = find("河源市生态环境局");
     assert_eq!((ecology[3].as_str(), ecology[4].as_str()), ("新浪微博", "互动功能不通畅（12 天）"));
+    assert_eq!(find(&brief)[4], "严重表述错误（1 天）", "a veto open for part of a day fails that day");
     // Sorted by county (the city's own units first), then unit.
     let order: Vec<(bool, String)> = rows.iter().map(|r| (!r[1].starts_with("市直"), r[1].clone())).collect();
     assert!(order.first().is_some_and(|o| !o.0), "市直 first");
@@ -287,23 +315,35 @@ async fn sampling_one_county_refusals_and_the_web_routes() {
     let ecology = annex.iter().find(|r| text(&r[2]) == "河源市生态环境局").expect("in the annex");
     assert_eq!(text(&ecology[4]), "互动功能不通畅", "sampling names problems without days");
 
-    // One county: nothing of another county anywhere.
+    // One county: nothing of another county anywhere, in any format.
+    let others = ["市直", "和平县", "紫金县", "全市", "河源市社会保险基金管理局"];
     let (xlsx, _) = report(&collector, &["--period", "2026Q3", "--county", "龙川县"], "xlsx");
     for (name, rows) in sheets(&xlsx) {
         for row in rows {
             for cell in row {
                 let cell = text(&cell);
-                for other in ["市直", "和平县", "紫金县", "全市", "河源市社会保险基金管理局"] {
+                for other in others {
                     assert!(!cell.contains(other), "{name}: {cell:?} names {other}");
                 }
             }
+        }
+    }
+    for format in ["md", "csv", "html"] {
+        let (bytes, _) = report(&collector, &["--period", "2026Q3", "--county", " 龙川县 "], format);
+        let body = String::from_utf8(bytes).unwrap();
+        assert!(body.contains("龙川县"), "{format}");
+        for other in others {
+            assert!(!body.contains(other), "{format} names {other}");
         }
     }
 
     // Refusals: what to write instead, exit 2; PDF without Chromium says what to install.
     for (args, expected) in [
         (vec!["report", "--period", "2026Q9", "--out", "x"], "无法识别的时段"),
-        (vec!["report", "--period", "2026Q3", "--at", "2026-03-01", "--out", "x"], "抽样日期 2026-03-01 没有巡检记录"),
+        (vec!["report", "--period", "2026Q3", "--at", "2026-03-01", "--out", "x"], "早于2026年第三季度的第一天"),
+        (vec!["report", "--period", "2026Q1", "--at", "2026-03-01", "--out", "x"], "抽样日期 2026-03-01 没有巡检记录"),
+        (vec!["report", "--period", "2026Q3", "--at", "2099-01-01", "--out", "x"], "晚于今天"),
+        (vec!["report", "--period", "2099Q1", "--out", "x"], "尚未开始"),
         (vec!["report", "--period", "2025Q1", "--out", "x"], "没有巡检记录"),
         (vec!["report", "--period", "2026Q3", "--format", "pptx", "--out", "x"], "不支持的格式"),
     ] {
@@ -359,6 +399,8 @@ async fn sampling_one_county_refusals_and_the_web_routes() {
         ("format=exe", 400, "bad_request"),
         ("period=2026Q3&colour=red", 400, "bad_request"),
         ("period=2026Q3&at=2026-02-30", 400, "bad_request"),
+        ("period=2026Q3&at=2026-05-01", 400, "bad_request"),
+        ("period=2026Q3&at=2099-05-01", 400, "bad_request"),
         ("period=2025Q1", 404, "no_data"),
     ] {
         let (got, _, body) = http_get(&format!("{}/api/v1/report?{query}", collector.web), None).await;

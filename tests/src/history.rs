@@ -142,7 +142,8 @@ fn subjects(shape: &Shape) -> Vec<Subject> {
         let county = county_name(index % counties);
         let number = index / counties;
         let site = index % 5 < 2;
-        let platform = if site { "" } else { PLATFORMS[index % PLATFORMS.len()] };
+        let drawn = PLATFORMS[dice.below(PLATFORMS.len() as u64) as usize];
+        let platform = if site { "" } else { drawn };
         let unit = if county == "市直" {
             format!("市第{}局", number / 2 + 1)
         } else {
@@ -301,40 +302,30 @@ pub fn generate(path: &Path, shape: &Shape, progress: &dyn Fn(&str)) -> anyhow::
                         .map(|(_, _, code, severity, _)| vec![format!("{code}:{severity}")])
                         .unwrap_or_default(),
                 };
-                pages.execute(params![
-                    day_text,
-                    agent,
-                    subject.county,
-                    subject.unit,
-                    subject.name,
-                    kind,
-                    subject.platform,
-                    "",
-                    serde_json::to_string(&home)?,
-                ])?;
-                written.page_rows += 1;
-                if subject.site {
-                    for column in ["要闻动态", "通知公告"] {
-                        let state = PageDay {
-                            column: column.to_string(),
-                            probes_ok: None,
-                            probes_failed: None,
-                            findings: Vec::new(),
-                            ..home.clone()
-                        };
-                        pages.execute(params![
-                            day_text,
-                            agent,
-                            subject.county,
-                            subject.unit,
-                            subject.name,
-                            kind,
-                            "",
-                            column,
-                            serde_json::to_string(&state)?,
-                        ])?;
-                        written.page_rows += 1;
-                    }
+                let columns: &[&str] = if subject.site { &["要闻动态", "通知公告"] } else { &[] };
+                let states = std::iter::once(("", home.clone())).chain(columns.iter().map(|column| {
+                    let state = PageDay {
+                        column: column.to_string(),
+                        probes_ok: None,
+                        probes_failed: None,
+                        findings: Vec::new(),
+                        ..home.clone()
+                    };
+                    (*column, state)
+                }));
+                for (column, state) in states {
+                    pages.execute(params![
+                        day_text,
+                        agent,
+                        subject.county,
+                        subject.unit,
+                        subject.name,
+                        kind,
+                        subject.platform,
+                        column,
+                        serde_json::to_string(&state)?,
+                    ])?;
+                    written.page_rows += 1;
                 }
             }
             for ((county, kind), (judged, passed)) in ratios {

@@ -65,6 +65,17 @@ pub fn generate(
     progress: &dyn Fn(&str),
 ) -> Result<(Report, Vec<u8>), ReportError> {
     let input = source::gather(source, request, now, progress)?;
+    make(input, settings, format, progress)
+}
+
+/// Builds and renders a report from what was read (no database needed: the web reads under
+/// the store's reader and lets it go before this).
+pub fn make(
+    input: model::Input,
+    settings: &Settings,
+    format: Format,
+    progress: &dyn Fn(&str),
+) -> Result<(Report, Vec<u8>), ReportError> {
     progress("整理通报内容…");
     let report = Report::build(input, settings);
     progress(&format!("生成 {} 文件…", format.info().label));

@@ -290,24 +290,13 @@ pub fn county_unit(county: &str, unit: &str) -> String {
 /// One row of the 问题清单.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProblemRow {
-    pub id: i64,
-    pub county: String,
-    pub unit: String,
-    pub target: String,
+    pub problem: Problem,
+    /// 网站, or the account's platform.
     pub channel: String,
-    pub place: String,
+    /// The group's title (提醒 for warnings).
     pub group: &'static str,
-    pub code: FindingCode,
-    pub label: &'static str,
-    pub severity: &'static str,
-    pub detail: String,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    pub resolved_at: Option<Timestamp>,
+    /// 未整改, 已消除 or 已豁免.
     pub status: &'static str,
-    pub url: String,
-    pub evidence: String,
-    pub exempted: bool,
 }
 
 /// 整改要求.
@@ -345,6 +334,21 @@ fn channel_of(kind: TargetKind, platform: &str) -> String {
 /// `2026年11月20日`.
 pub fn date_zh(date: Date) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())
+}
+
+/// `2026年11月20日、12月15日`: the year written again only where it changes.
+pub fn dates_zh(dates: &[Date]) -> String {
+    let mut words = Vec::new();
+    let mut year = None;
+    for date in dates {
+        words.push(if year == Some(date.year()) {
+            format!("{}月{}日", date.month(), date.day())
+        } else {
+            date_zh(*date)
+        });
+        year = Some(date.year());
+    }
+    words.join("、")
 }
 
 impl Report {
@@ -462,20 +466,9 @@ impl Report {
             let open_at_end = problem.resolved_at.is_none_or(|resolved| resolved >= end_moment);
             let channel = channel_of(place.kind, &place.platform);
             problem_rows.push(ProblemRow {
-                id: problem.id,
-                county: place.county.clone(),
-                unit: place.unit.clone(),
-                target: place.target.clone(),
+                problem: problem.clone(),
                 channel: channel.clone(),
-                place: place.scope().to_string(),
                 group: if problem.severity == Severity::Warning { "提醒" } else { group.title },
-                code: problem.code,
-                label: problem.code.label_zh(),
-                severity: problem.severity.label_zh(),
-                detail: problem.detail.clone(),
-                first_seen: problem.first_seen,
-                last_seen: problem.last_seen,
-                resolved_at: problem.resolved_at,
                 status: if *exempted {
                     "已豁免"
                 } else if problem.status == Status::Open {
@@ -483,14 +476,11 @@ impl Report {
                 } else {
                     "已消除"
                 },
-                url: problem.url.clone(),
-                evidence: problem.evidence.clone(),
-                exempted: *exempted,
             });
             if *exempted || problem.severity == Severity::Warning {
                 continue;
             }
-            if problem.status == Status::Open {
+            if open_at_end {
                 *open_by_county.entry(place.county.clone()).or_default() += 1;
             }
             sections[section_of(problem.code.as_str(), place.kind)].cases.push(Case {
@@ -598,10 +588,7 @@ impl Report {
                 "注：{}连续监测，括号内为期内存在该问题的天数；判定规则见 xunjian README“合格判定”。",
                 request.period
             ),
-            Method::Sampling(dates) => {
-                let dates: Vec<String> = dates.iter().map(|d| format!("{}月{}日", d.month(), d.day())).collect();
-                format!("注：采样时间为{}年{}。", period_end.year(), dates.join("、"))
-            }
+            Method::Sampling(dates) => format!("注：采样时间为{}。", dates_zh(dates)),
         };
         let summary = summary(&request, settings, &overview, days_observed, probes, &targets, &sections);
         Report {
@@ -655,12 +642,11 @@ impl Report {
     pub fn method_words(&self) -> String {
         match &self.method {
             Method::Continuous => format!(
-                "连续监测：{} 内每天判定，任一天存在单项否决问题即判为不合格，并注明天数（有数据 {} 天）",
+                "连续监测：{}内每天判定，任一天存在单项否决问题即判为不合格，并注明天数（有数据 {} 天）",
                 self.period, self.days_observed
             ),
             Method::Sampling(dates) => {
-                let dates: Vec<String> = dates.iter().copied().map(date_zh).collect();
-                format!("抽样检查：按 {} 的状态判定", dates.join("、"))
+                format!("抽样检查：按 {} 当天结束时的状态判定；与上期的比较按上期连续监测", dates_zh(dates))
             }
         }
     }
@@ -690,10 +676,7 @@ fn summary(
     let platforms: Vec<String> = total.accounts.iter().map(|(p, n)| format!("{p} {n} 个")).collect();
     let how = match &request.method {
         Method::Continuous => format!("进行了连续监测（有监测数据 {days_observed} 天，首页可用性探测 {probes} 次）"),
-        Method::Sampling(dates) => {
-            let dates: Vec<String> = dates.iter().copied().map(date_zh).collect();
-            format!("于{}进行了抽样检查", dates.join("、"))
-        }
+        Method::Sampling(dates) => format!("于{}进行了抽样检查", dates_zh(dates)),
     };
     let mut lines = vec![format!(
         "{}，{}对{}在运行的 {} 个政府网站和 {} 个政务新媒体账号{}{}。",
@@ -705,8 +688,12 @@ fn summary(
         if platforms.is_empty() { String::new() } else { format!("（{}）", platforms.join("，")) },
         how,
     )];
+    let previous = match request.method {
+        Method::Continuous => "上期",
+        Method::Sampling(_) => "上期连续监测",
+    };
     lines.push(format!(
-        "按《政府网站与政务新媒体检查指标》判定，合格网站 {} 个、合格政务新媒体 {} 个，合格率 {}（上期 {}，{}）。",
+        "按《政府网站与政务新媒体检查指标》判定，合格网站 {} 个、合格政务新媒体 {} 个，合格率 {}（{previous} {}，{}）。",
         total.sites_passed,
         total.accounts_passed,
         percent(total.ratio()),
@@ -932,8 +919,9 @@ mod tests {
         let report = Report::build(scoped, &settings());
         assert_eq!(report.overview.len(), 1, "no 全市 line in a county's report");
         assert_eq!(report.annex_note, "注：采样时间为2026年11月20日、11月28日。");
+        assert_eq!(dates_zh(&[date("2026-12-28"), date("2027-01-05")]), "2026年12月28日、2027年1月5日");
         assert_eq!(report.annex[0].problems, "已关停仍在运行", "sampling names problems without days");
-        assert!(report.method_words().contains("2026年11月20日、2026年11月28日"));
+        assert!(report.method_words().contains("2026年11月20日、11月28日"), "{}", report.method_words());
         assert!(report.title.contains("龙川县政府网站"));
     }
 }

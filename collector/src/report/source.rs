@@ -2,7 +2,7 @@
 //! before (its pass ratios), the problem ledger, and, when the period reaches today, today's
 //! verdicts judged live from the projection (today is not in the history until it ends).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::RwLock;
 
 use jiff::Timestamp;
@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use xunjian_shared::time::{china_midnight, china_today};
-use xunjian_shared::wire::TargetKind;
+use xunjian_shared::wire::{Severity, TargetKind};
 
 use super::model::{Input, Method, PreviousRatio, ReasonSpan, Request, TargetSpan};
 use super::period::Period;
@@ -23,19 +23,28 @@ use crate::store::ledger::ProblemFilter;
 use crate::store::{StoreError, read_problems};
 use crate::view::{Role, View};
 
-/// Why a report could not be made.
+/// Why a report could not be made; every message is for people, in Chinese.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// The request cannot be answered (a date without data, a period not begun): what to ask
-    /// instead, in Chinese.
+    /// The request is wrong (a period not begun, a date outside it or in the future): what to
+    /// ask instead.
     #[error("{0}")]
     Request(String),
-    #[error(transparent)]
+    /// Nothing was observed for what was asked (the period, the county, a sampling date).
+    #[error("{0}")]
+    NoData(String),
+    #[error("读取数据库失败：{0}；请确认配置中的 [collector] database 指向采集器的数据库且文件可读")]
     Store(#[from] StoreError),
-    /// A renderer failed (or, for PDF, Chromium is missing or failed): what to do, in Chinese.
+    /// A PDF needs Chromium and none is installed: what to install.
+    #[error("{0}")]
+    NoChromium(String),
+    /// A renderer failed: what failed.
     #[error("{0}")]
     Render(String),
 }
+
+/// Sampling dates at most (each is a read of the ledger).
+pub const MAX_SAMPLING_DATES: usize = 31;
 
 /// Where a report reads from: the database and the projection as of now.
 pub struct Source<'a> {
@@ -60,7 +69,26 @@ impl Offline {
                 path.display()
             )));
         }
-        let connection = crate::store::filings::open_connection(path)?;
+        // Read-only: the report never writes, and never migrates a database a running
+        // collector of another version owns.
+        let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags).map_err(open_error)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_error)?;
+        let version = crate::store::schema::version_of(&connection).map_err(open_error)?;
+        let current = crate::store::schema::current_version();
+        if version < current {
+            return Err(ReportError::Request(format!(
+                "数据库 {} 的版本（{version}）早于本程序（{current}）：请先用本版本运行一次 xunjian-collector serve 完成升级，再生成通报",
+                path.display()
+            )));
+        }
+        if version > current {
+            return Err(ReportError::Request(format!(
+                "数据库 {} 由更新版本的采集器写入（版本 {version}，本程序 {current}）：请使用与采集器相同版本的 xunjian-collector 生成通报",
+                path.display()
+            )));
+        }
         let (snapshot, _) = crate::store::read::load(&connection, ledger)?;
         let registry = crate::store::filings::load(&connection)?;
         Ok(Offline { connection, snapshot: RwLock::new(snapshot), registry })
@@ -119,24 +147,54 @@ pub fn gather(
     if from > today {
         return Err(ReportError::Request(format!("{} 尚未开始（今天是 {today}），没有可判定的数据", request.period)));
     }
-    // The closed days from the history, and whether today (judged live) is one of the days.
+    let no_data_hint =
+        "请确认县区名称与采集代理配置中的一致、采集代理已推送数据，且日期未超过 [collector] history_retention";
+    // Today is judged live when an agent has observed anything today (the history holds the
+    // days before).
+    let observed_today = {
+        let snapshot = source.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        snapshot.subjects().values().any(|state| china_today(state.observation.checked_at) == today)
+    };
+    // The closed days from the history, and whether today is one of the days.
     let (days, live) = match &request.method {
         Method::Continuous => {
             let last_closed = to.min(today.yesterday().unwrap_or(today));
-            (Days::range(from, last_closed), to >= today)
+            (Days::range(from, last_closed), to >= today && observed_today)
         }
         Method::Sampling(dates) => {
+            if dates.len() > MAX_SAMPLING_DATES {
+                return Err(ReportError::Request(format!(
+                    "抽样日期最多 {MAX_SAMPLING_DATES} 个（收到 {} 个）",
+                    dates.len()
+                )));
+            }
+            // A date after the period is allowed: the seed notice sampled its second quarter on
+            // 6月28日 and 7月23日.
+            if let Some(early) = dates.iter().find(|d| **d < from) {
+                return Err(ReportError::Request(format!(
+                    "抽样日期 {early} 早于{}的第一天（{from}）：请选该时段内（或其后）的日期",
+                    request.period
+                )));
+            }
             if let Some(later) = dates.iter().find(|d| **d > today) {
-                return Err(ReportError::Request(format!("抽样日期 {later} 晚于今天（{today}），请改用已过去的日期")));
+                return Err(ReportError::Request(format!(
+                    "抽样日期 {later} 晚于今天（{today}）：请改用今天或之前的日期"
+                )));
             }
             let past: Vec<Date> = dates.iter().copied().filter(|d| *d < today).collect();
             let days = Days::list(&past);
-            let (sql, values) = days.query("SELECT DISTINCT day FROM history_counties", None, "");
+            let (sql, values) = days.query("SELECT DISTINCT day FROM history_counties", county, "");
             let known: HashSet<String> =
                 query_rows(source.connection, &sql, &values, |row| row.get(0))?.into_iter().collect();
             if let Some(missing) = past.iter().find(|d| !known.contains(&d.to_string())) {
-                return Err(ReportError::Request(format!(
-                    "抽样日期 {missing} 没有巡检记录（当天未收到任何观测，或已超过 [collector] history_retention）；请换一个有数据的日期"
+                return Err(ReportError::NoData(format!(
+                    "抽样日期 {missing}{} 没有巡检记录（当天未收到观测，或已超过保留期）：请换一个有数据的日期；{no_data_hint}",
+                    county.map(|c| format!(" {c}")).unwrap_or_default()
+                )));
+            }
+            if dates.contains(&today) && !observed_today {
+                return Err(ReportError::NoData(format!(
+                    "抽样日期 {today}（今天）还没有收到任何观测：请稍后再试，或换一个日期"
                 )));
             }
             (days, dates.contains(&today))
@@ -164,13 +222,17 @@ pub fn gather(
             days_observed += 1;
         }
         probes += live_probes;
-        for span in live_targets {
-            merge(&mut targets, span, today);
+        for (span, reasons) in live_targets {
+            let key = key_of(&span.county, &span.target, span.kind, &span.platform);
+            let entry = targets.entry(key).or_insert_with(|| Gathered::new(TargetSpan { days: 0, ..span.clone() }));
+            entry.span.unit = span.unit;
+            entry.span.days += 1;
+            entry.add_reasons(reasons, today, span.failed_days > 0);
         }
     }
     if targets.is_empty() {
-        return Err(ReportError::Request(format!(
-            "{}{}没有巡检记录：请确认采集代理已推送数据，或换一个时段",
+        return Err(ReportError::NoData(format!(
+            "{}{}没有巡检记录：{no_data_hint}",
             request.period,
             county.map(|c| format!("内{c}")).unwrap_or_else(|| "内".into())
         )));
@@ -185,6 +247,11 @@ pub fn gather(
         Method::Continuous => vec![(china_midnight(from), end_of(to))],
         Method::Sampling(dates) => dates.iter().map(|d| (end_of(*d), end_of(*d))).collect(),
     };
+    // Exemptions as they stood at the end of what is judged.
+    let judged_on = match &request.method {
+        Method::Continuous => to.min(today),
+        Method::Sampling(dates) => dates.iter().copied().max().unwrap_or(to).min(today),
+    };
     let mut seen = HashSet::new();
     let mut problems = Vec::new();
     for (since, until) in windows {
@@ -198,15 +265,42 @@ pub fn gather(
         for row in rows {
             if seen.insert(row.id) {
                 let exempted =
-                    source.registry.exempts_code(&row.place.target, row.place.scope(), row.code, today).is_some();
+                    source.registry.exempts_code(&row.place.target, row.place.scope(), row.code, judged_on).is_some();
                 problems.push((row, exempted));
+            }
+        }
+    }
+    // Judged continuously, a veto that was open for part of a day fails that day even when the
+    // day ended without it (the history keeps each day's end).
+    if request.method == Method::Continuous {
+        let last = to.min(today);
+        for (problem, exempted) in &problems {
+            if *exempted || problem.severity != Severity::Veto {
+                continue;
+            }
+            let place = &problem.place;
+            let Some(entry) = targets.get_mut(&key_of(&place.county, &place.target, place.kind, &place.platform))
+            else {
+                continue;
+            };
+            let opened = china_today(problem.first_seen).max(from);
+            let closed = problem.resolved_at.map_or(last, china_today).min(last);
+            let mut day = opened;
+            let reason = || StoredReason {
+                code: problem.code.as_str().to_string(),
+                detail: format!("{}：{}", problem.code.label_zh(), problem.detail),
+            };
+            while day <= closed {
+                entry.add_reasons(vec![reason()], day, true);
+                let Ok(next) = day.tomorrow() else { break };
+                day = next;
             }
         }
     }
     Ok(Input {
         request: request.clone(),
         now,
-        targets: targets.into_values().collect(),
+        targets: targets.into_values().map(Gathered::finish).collect(),
         previous,
         days_observed,
         probes,
@@ -215,6 +309,60 @@ pub fn gather(
 }
 
 type TargetKey = (String, String, String, String);
+
+fn key_of(county: &str, target: &str, kind: TargetKind, platform: &str) -> TargetKey {
+    (county.to_string(), target.to_string(), kind.as_str().to_string(), platform.to_string())
+}
+
+/// A target's span while it is read: the days it failed and each reason's days, as sets, so a
+/// day counted by the history and by the ledger counts once.
+struct Gathered {
+    span: TargetSpan,
+    failed: BTreeSet<Date>,
+    /// Per reason code, in first-seen order: its days and its newest words.
+    reasons: Vec<(String, BTreeSet<Date>, Date, String)>,
+}
+
+impl Gathered {
+    fn new(span: TargetSpan) -> Gathered {
+        Gathered { span, failed: BTreeSet::new(), reasons: Vec::new() }
+    }
+
+    fn add_reasons(&mut self, reasons: Vec<StoredReason>, day: Date, failed: bool) {
+        if failed {
+            self.failed.insert(day);
+        }
+        for reason in reasons {
+            match self.reasons.iter_mut().find(|(code, ..)| *code == reason.code) {
+                Some((_, days, newest, detail)) => {
+                    days.insert(day);
+                    if day >= *newest {
+                        *newest = day;
+                        *detail = reason.detail;
+                    }
+                }
+                None => self.reasons.push((reason.code, BTreeSet::from([day]), day, reason.detail)),
+            }
+        }
+    }
+
+    fn finish(self) -> TargetSpan {
+        let mut span = self.span;
+        span.failed_days = self.failed.len() as u32;
+        span.reasons = self
+            .reasons
+            .into_iter()
+            .map(|(code, days, _, detail)| ReasonSpan {
+                code,
+                detail,
+                days: days.len() as u32,
+                first: days.first().copied().unwrap_or(Date::ZERO),
+                last: days.last().copied().unwrap_or(Date::ZERO),
+            })
+            .collect();
+        span
+    }
+}
 
 fn query_rows<T>(
     connection: &Connection,
@@ -232,11 +380,11 @@ fn read_targets(
     connection: &Connection,
     days: &Days,
     county: Option<&str>,
-) -> Result<BTreeMap<TargetKey, TargetSpan>, StoreError> {
+) -> Result<BTreeMap<TargetKey, Gathered>, StoreError> {
     let mut targets = BTreeMap::new();
     // The unit of the newest day (SQLite takes bare columns from the max() row).
     let (sql, values) = days.query(
-        "SELECT county, target, kind, platform, unit, max(day), count(*), sum(pass = 0) FROM history_targets",
+        "SELECT county, target, kind, platform, unit, max(day), count(*) FROM history_targets",
         county,
         "GROUP BY county, target, kind, platform",
     );
@@ -248,14 +396,22 @@ fn read_targets(
             row.get::<_, String>(3)?,
             row.get::<_, String>(4)?,
             row.get::<_, u32>(6)?,
-            row.get::<_, u32>(7)?,
         ))
     })?;
-    for (county, target, kind, platform, unit, days, failed_days) in rows {
+    for (county, target, kind, platform, unit, days) in rows {
         let Some(target_kind) = TargetKind::named(&kind) else { continue };
         targets.insert(
             (county.clone(), target.clone(), kind, platform.clone()),
-            TargetSpan { county, unit, target, kind: target_kind, platform, days, failed_days, reasons: Vec::new() },
+            Gathered::new(TargetSpan {
+                county,
+                unit,
+                target,
+                kind: target_kind,
+                platform,
+                days,
+                failed_days: 0,
+                reasons: Vec::new(),
+            }),
         );
     }
     let (sql, values) = days.query(
@@ -274,45 +430,11 @@ fn read_targets(
         let reasons: Vec<StoredReason> = serde_json::from_str(&reasons)
             .map_err(|source| StoreError::Corrupt { what: format!("reasons of {} on {day}", key.1), source })?;
         let day: Date = day.parse().unwrap_or(Date::ZERO);
-        if let Some(span) = targets.get_mut(&key) {
-            add_reasons(span, reasons, day);
+        if let Some(entry) = targets.get_mut(&key) {
+            entry.add_reasons(reasons, day, true);
         }
     }
     Ok(targets)
-}
-
-fn add_reasons(span: &mut TargetSpan, reasons: Vec<StoredReason>, day: Date) {
-    let mut codes_today = HashSet::new();
-    for reason in reasons {
-        if !codes_today.insert(reason.code.clone()) {
-            continue;
-        }
-        match span.reasons.iter_mut().find(|r| r.code == reason.code) {
-            Some(existing) => {
-                existing.days += 1;
-                existing.last = day;
-                existing.detail = reason.detail;
-            }
-            None => span.reasons.push(ReasonSpan {
-                code: reason.code,
-                detail: reason.detail,
-                days: 1,
-                first: day,
-                last: day,
-            }),
-        }
-    }
-}
-
-/// Adds today's live verdict to a target's days.
-fn merge(targets: &mut BTreeMap<TargetKey, TargetSpan>, today: (TargetSpan, Vec<StoredReason>), day: Date) {
-    let (span, reasons) = today;
-    let key = (span.county.clone(), span.target.clone(), span.kind.as_str().to_string(), span.platform.clone());
-    let entry = targets.entry(key).or_insert_with(|| TargetSpan { days: 0, failed_days: 0, ..span.clone() });
-    entry.unit = span.unit;
-    entry.days += 1;
-    entry.failed_days += span.failed_days;
-    add_reasons(entry, reasons, day);
 }
 
 /// Today's verdicts, judged on the projection as it is now, and today's probes.

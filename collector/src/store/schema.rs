@@ -280,21 +280,30 @@ CREATE TABLE targets_seen (
 "#,
 ];
 
-/// Brings the database to the current layout; returns the version it is at.
-pub fn migrate(connection: &mut Connection) -> rusqlite::Result<usize> {
+/// The layout version this build writes and reads.
+pub fn current_version() -> usize {
+    MIGRATIONS.len()
+}
+
+/// The layout version of an open database (0 when it has none).
+pub fn version_of(connection: &Connection) -> rusqlite::Result<usize> {
     let has_meta: bool = connection
         .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |row| {
             row.get::<_, i64>(0)
         })
         .map(|count| count > 0)?;
-    let mut version: usize = if has_meta {
-        connection
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get::<_, String>(0))
-            .map(|value| value.parse().unwrap_or(0))
-            .unwrap_or(0)
-    } else {
-        0
-    };
+    if !has_meta {
+        return Ok(0);
+    }
+    Ok(connection
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get::<_, String>(0))
+        .map(|value| value.parse().unwrap_or(0))
+        .unwrap_or(0))
+}
+
+/// Brings the database to the current layout; returns the version it is at.
+pub fn migrate(connection: &mut Connection) -> rusqlite::Result<usize> {
+    let mut version = version_of(connection)?;
     while version < MIGRATIONS.len() {
         let transaction = connection.transaction()?;
         transaction.execute_batch(MIGRATIONS[version])?;

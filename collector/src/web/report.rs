@@ -27,20 +27,36 @@ pub async fn download(State(state): State<WebState>, Query(query): Query<HashMap
         Ok(parsed) => parsed,
         Err(detail) => return bad_request(detail),
     };
-    let Ok(_turn) = ONE_AT_A_TIME.acquire().await else {
-        return refusal(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "采集中心正在停止".into());
+    // One at a time; others are told to come back rather than queue up.
+    let Ok(_turn) = ONE_AT_A_TIME.try_acquire() else {
+        let detail = "正在生成另一份通报，请稍后再试".to_string();
+        let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, "busy", detail);
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("10"));
+        return response;
     };
     let store = state.store.clone();
     let settings = state.report.clone();
     let job = request.clone();
     let made = tokio::task::spawn_blocking(move || {
         let registry = store.registry().clone();
-        store.with_reader(|snapshot, connection| {
+        // The reader is held while the period is read, and let go before the report is built
+        // and rendered (a PDF print may take a while).
+        let input = store.with_reader(|snapshot, connection| {
             let source = report::Source { connection, snapshot, registry: &registry };
-            report::generate(&source, &job, &settings, format, now, &|_| {})
-        })
+            report::source::gather(&source, &job, now, &|_| {})
+        })?;
+        report::make(input, &settings, format, &|_| {})
     })
     .await;
+    let failed = |cause: String| {
+        tracing::error!(error = cause, format = format.as_str(), "making the report failed");
+        let detail = if format == Format::Pdf {
+            "PDF 生成失败，请查看采集中心日志；也可下载 html 格式后在浏览器中打印为 PDF"
+        } else {
+            "生成通报失败，请查看采集中心日志"
+        };
+        refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail.to_string())
+    };
     match made {
         Ok(Ok((_, bytes))) => {
             let name = report::file_name(&request, format);
@@ -56,19 +72,11 @@ pub async fn download(State(state): State<WebState>, Query(query): Query<HashMap
             )
                 .into_response()
         }
-        Ok(Err(ReportError::Request(detail))) => refusal(StatusCode::NOT_FOUND, "no_data", detail),
-        Ok(Err(ReportError::Render(detail))) if format == Format::Pdf => {
-            tracing::error!(error = detail, "printing the report to PDF failed");
-            refusal(StatusCode::SERVICE_UNAVAILABLE, "pdf_unavailable", detail)
-        }
-        Ok(Err(error)) => {
-            tracing::error!(error = %error, "making the report failed");
-            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "生成通报失败，请查看采集中心日志".into())
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "the report task failed");
-            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "生成通报失败，请查看采集中心日志".into())
-        }
+        Ok(Err(ReportError::Request(detail))) => bad_request(detail),
+        Ok(Err(ReportError::NoData(detail))) => refusal(StatusCode::NOT_FOUND, "no_data", detail),
+        Ok(Err(ReportError::NoChromium(detail))) => refusal(StatusCode::SERVICE_UNAVAILABLE, "pdf_unavailable", detail),
+        Ok(Err(error)) => failed(error.to_string()),
+        Err(error) => failed(error.to_string()),
     }
 }
 

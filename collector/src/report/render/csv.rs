@@ -30,24 +30,26 @@ pub fn render(report: &Report) -> String {
     out.push_str(&PROBLEM_COLUMNS.join(","));
     out.push_str("\r\n");
     for row in &report.problems {
+        let problem = &row.problem;
+        let place = &problem.place;
         let cells = [
-            row.id.to_string(),
-            row.county.clone(),
-            row.unit.clone(),
-            row.target.clone(),
+            problem.id.to_string(),
+            place.county.clone(),
+            place.unit.clone(),
+            place.target.clone(),
             row.channel.clone(),
-            row.place.clone(),
+            place.scope().to_string(),
             row.group.to_string(),
-            row.label.to_string(),
-            row.code.as_str().to_string(),
-            row.severity.to_string(),
+            problem.code.label_zh().to_string(),
+            problem.code.as_str().to_string(),
+            problem.severity.label_zh().to_string(),
             row.status.to_string(),
-            row.detail.clone(),
-            china_minute(row.first_seen),
-            china_minute(row.last_seen),
-            row.resolved_at.map(china_minute).unwrap_or_default(),
-            row.url.clone(),
-            row.evidence.clone(),
+            problem.detail.clone(),
+            china_minute(problem.first_seen),
+            china_minute(problem.last_seen),
+            problem.resolved_at.map(china_minute).unwrap_or_default(),
+            problem.url.clone(),
+            problem.evidence.clone(),
         ];
         out.push_str(&cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");

@@ -33,7 +33,15 @@ fn fonts(east_asia: &str) -> RunFonts {
 }
 
 fn run(text: &str, font: &str, size: usize) -> Run {
-    Run::new().add_text(text).fonts(fonts(font)).size(size)
+    Run::new().add_text(xml_text(text)).fonts(fonts(font)).size(size)
+}
+
+/// `text` without the characters XML 1.0 cannot hold (a page's control bytes would make a file
+/// Word refuses to open); docx-rs escapes the rest.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}')))
+        .collect()
 }
 
 /// Body text: first line indented two characters, fixed 28 pt lines as 公文 sets them.
@@ -122,4 +130,14 @@ fn word_table(table: &super::Table) -> Table {
         );
     }
     Table::new(rows).set_grid(widths).width(TEXT_WIDTH, WidthType::Dxa)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_a_page_sent_do_not_reach_the_xml() {
+        assert_eq!(xml_text("甲\u{1}乙\u{8}丙\t丁\u{FFFF}"), "甲乙丙\t丁");
+    }
 }

@@ -53,7 +53,7 @@ pub fn escape(text: &str) -> String {
             _ => out.push(c),
         }
     }
-    out.replace("://", ":\u{200B}//").replace("www.", "www\u{200B}.")
+    out.replace("://", ":\u{200B}//").replace("www.", "www\u{200B}.").replace('@', "@\u{200B}")
 }
 
 #[cfg(test)]
@@ -62,8 +62,10 @@ mod tests {
 
     #[test]
     fn hostile_text_stays_text() {
-        let escaped = escape("<script>x</script> [点此](http://evil.example/) | www.evil.example\n# 标题");
+        let escaped =
+            escape("<script>x</script> [点此](http://evil.example/) | www.evil.example a@evil.example\n# 标题");
         assert!(!escaped.contains('<') && !escaped.contains("](http") && !escaped.contains("http://"));
+        assert!(!escaped.contains("www.") && !escaped.contains("a@e"), "no autolinks: {escaped}");
         assert!(escaped.contains("\\|") && !escaped.contains('\n'));
     }
 }

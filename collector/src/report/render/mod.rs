@@ -89,7 +89,7 @@ pub fn outline(report: &Report) -> Vec<Block> {
     blocks.push(Block::Paragraph(format!("检查方式：{}。", report.method_words())));
     blocks.push(Block::Table(Table {
         header: vec!["县区", "网站", "政务新媒体", "合格", "合格率", "上期合格率", "变化"],
-        widths: vec![16, 8, 24, 8, 12, 14, 18],
+        widths: vec![13, 8, 26, 11, 11, 13, 18],
         rows: report
             .overview
             .iter()

@@ -34,7 +34,7 @@ pub fn find_chromium() -> Option<PathBuf> {
 /// Prints `html` (a self-contained page) to PDF bytes.
 pub fn print(html: &str) -> Result<Vec<u8>, ReportError> {
     let chromium = find_chromium().ok_or_else(|| {
-        ReportError::Render(
+        ReportError::NoChromium(
             "生成 PDF 需要 Chromium，但未找到 chromium、chromium-browser 或 google-chrome：请安装（Debian/Ubuntu：apt-get install chromium），或用环境变量 XUNJIAN_CHROMIUM 指定其路径；也可改用 --format html 后在浏览器中打印为 PDF"
                 .to_string(),
         )
@@ -76,7 +76,9 @@ fn print_in(chromium: &Path, dir: &Path, html: &str) -> Result<Vec<u8>, ReportEr
     command
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", page.display()))
+        .arg(
+            url::Url::from_file_path(&page).map(String::from).unwrap_or_else(|()| format!("file://{}", page.display())),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);

@@ -76,20 +76,22 @@ fn write(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let sheet = workbook.add_worksheet();
     sheet.set_name("问题清单")?;
     write_header(sheet, &PROBLEM_COLUMNS, &formats)?;
-    for (index, problem) in report.problems.iter().enumerate() {
+    for (index, row_of) in report.problems.iter().enumerate() {
         let row = index as u32 + 1;
+        let problem = &row_of.problem;
+        let place = &problem.place;
         sheet.write_number(row, 0, problem.id as f64)?;
         let texts = [
-            &problem.county,
-            &problem.unit,
-            &problem.target,
-            &problem.channel,
-            &problem.place,
-            problem.group,
-            problem.label,
+            place.county.as_str(),
+            &place.unit,
+            &place.target,
+            &row_of.channel,
+            place.scope(),
+            row_of.group,
+            problem.code.label_zh(),
             problem.code.as_str(),
-            problem.severity,
-            problem.status,
+            problem.severity.label_zh(),
+            row_of.status,
             &problem.detail,
         ];
         for (column, text) in texts.iter().enumerate() {
@@ -169,10 +171,13 @@ fn write_table(sheet: &mut Worksheet, table: &Table, formats: &Formats) -> Resul
     Ok(())
 }
 
+/// Column widths, and printing on A4 landscape, as wide as one page, the header on each page.
 fn set_widths(sheet: &mut Worksheet, widths: &[f64]) -> Result<(), XlsxError> {
     for (column, width) in widths.iter().enumerate() {
         sheet.set_column_width(column as u16, *width)?;
     }
+    sheet.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
