@@ -238,6 +238,18 @@ async fn the_quarterly_report_in_every_format_opened_by_real_readers() {
         assert!(!html.contains(outside), "self-contained, nothing linked: {outside}");
     }
     assert!(html.contains("@page { size: A4"), "print CSS for A4");
+    // As a browser reads it: the hostile name is a text node, not an element.
+    let page = collector.dir.join("通报.html");
+    std::fs::write(&page, &html).unwrap();
+    let output = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", collector.dir.join("chromium-profile").display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(dom.contains("<h1>河源市人民政府办公室关于2026年第三季度"), "the DOM has the title");
+    assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;恶意账号") && !dom.contains("<img"), "text, not markup");
 
     // Word, through LibreOffice.
     let (docx, _) = report(&collector, &["--period", "2026Q3"], "docx");
