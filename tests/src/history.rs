@@ -417,6 +417,8 @@ pub fn write_collector_config(dir: &Path, database: &Path, office: &str) -> anyh
     for file in ["ca.pem", "server.pem", "server-key.pem"] {
         std::fs::write(dir.join(file), "")?;
     }
+    // Relative paths in a configuration are relative to its file: write the database's full path.
+    let database = std::fs::canonicalize(database).unwrap_or_else(|_| database.to_path_buf());
     let config = dir.join("collector.toml");
     std::fs::write(
         &config,
