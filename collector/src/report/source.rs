@@ -147,8 +147,11 @@ pub fn gather(
     if from > today {
         return Err(ReportError::Request(format!("{} 尚未开始（今天是 {today}），没有可判定的数据", request.period)));
     }
-    let no_data_hint =
-        "请确认县区名称与采集代理配置中的一致、采集代理已推送数据，且日期未超过 [collector] history_retention";
+    let no_data_hint = if county.is_some() {
+        "请确认县区名称与采集代理配置中的一致、采集代理已推送数据，且日期未超过 [collector] history_retention"
+    } else {
+        "请确认采集代理已推送数据，且日期未超过 [collector] history_retention"
+    };
     // Today is judged live when an agent has observed anything today (the history holds the
     // days before).
     let observed_today = {
