@@ -242,3 +242,120 @@ pub fn log(database: &Path, limit: usize) -> Result<(), AdminError> {
     }
     Ok(())
 }
+
+/// `user add`: the user, with the password read from `password` (a line of stdin) or a
+/// throw-away one printed once.
+pub fn add_user(
+    database: &Path,
+    new: (String, String, Vec<String>),
+    password: Option<String>,
+    author: &str,
+) -> Result<(), AdminError> {
+    let (name, role, counties) = new;
+    let new = crate::people::NewUser::parse(&name, &role, &counties).map_err(AdminError::Refused)?;
+    let (password, shown) = match password {
+        Some(password) => (password, false),
+        None => (crate::people::generate_password().map_err(secret_failed)?, true),
+    };
+    crate::people::check_password(&new.name, &password).map_err(|p| AdminError::Refused(vec![p]))?;
+    let hash = crate::people::hash_password(&password).map_err(secret_failed)?;
+    let mut connection = open(database)?;
+    let unknown: Vec<&String> = new.counties.iter().filter(|c| !county_known(&connection, c)).collect();
+    crate::store::users::add(&mut connection, &new, Some(&hash), author, Timestamp::now()).map_err(user_error)?;
+    let scope = if new.counties.is_empty() { "全部县区".to_string() } else { new.counties.join("、") };
+    println!("已添加用户 {}（{}，{scope}）", new.name, new.role.label_zh());
+    if shown {
+        println!("初始密码（只显示这一次，请转交本人并提醒其修改）：{password}");
+    }
+    for county in unknown {
+        eprintln!(
+            "注意：数据库中还没有县区“{county}”的任何数据（采集代理、备案或历史）；请确认名称与采集代理配置中的一致"
+        );
+    }
+    Ok(())
+}
+
+/// `user list`: names, roles, counties, state; never a hash or a token.
+pub fn list_users(database: &Path) -> Result<(), AdminError> {
+    let connection = open(database)?;
+    let users = crate::store::users::list(&connection).map_err(AdminError::Failed)?;
+    if users.is_empty() {
+        println!("还没有用户：xunjian-collector user --config collector.toml add <用户名> --role admin");
+    }
+    for user in users {
+        let scope = if user.counties.is_empty() { "全部县区".to_string() } else { user.counties.join("、") };
+        let state = match user.disabled_at {
+            Some(at) => format!("已停用（{}）", xunjian_shared::time::china_time(at)),
+            None => "启用".to_string(),
+        };
+        println!(
+            "{}\t{}（{}）\t{scope}\t{state}\t密码：{}\t令牌：{} 个\t{} 由 {} 添加",
+            user.name,
+            user.role.as_str(),
+            user.role.label_zh(),
+            if user.has_password { "已设置" } else { "未设置" },
+            user.tokens,
+            xunjian_shared::time::china_time(user.created_at),
+            user.created_by
+        );
+    }
+    Ok(())
+}
+
+/// `user disable` / `user enable`.
+pub fn disable_user(database: &Path, name: &str, disabled: bool, author: &str) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    crate::store::users::set_disabled(&mut connection, name, disabled, author, Timestamp::now()).map_err(user_error)?;
+    println!("{}用户 {name}", if disabled { "已停用" } else { "已启用" });
+    Ok(())
+}
+
+/// `user passwd`: a new password from `password` (a line of stdin) or a throw-away one.
+pub fn set_password(database: &Path, name: &str, password: Option<String>, author: &str) -> Result<(), AdminError> {
+    let (password, shown) = match password {
+        Some(password) => (password, false),
+        None => (crate::people::generate_password().map_err(secret_failed)?, true),
+    };
+    crate::people::check_password(name, &password).map_err(|p| AdminError::Refused(vec![p]))?;
+    let hash = crate::people::hash_password(&password).map_err(secret_failed)?;
+    let mut connection = open(database)?;
+    crate::store::users::set_password(&mut connection, name, &hash, author, Timestamp::now()).map_err(user_error)?;
+    println!("已修改用户 {name} 的密码");
+    if shown {
+        println!("新密码（只显示这一次）：{password}");
+    }
+    Ok(())
+}
+
+/// `user token`: a new personal API token, printed once.
+pub fn add_token(database: &Path, name: &str, label: &str, author: &str) -> Result<(), AdminError> {
+    let (token, digest) = crate::people::generate_token().map_err(secret_failed)?;
+    let mut connection = open(database)?;
+    let id = crate::store::users::add_token(&mut connection, name, label, &digest, author, Timestamp::now())
+        .map_err(user_error)?;
+    println!("已为 {name} 生成令牌 #{id}（{label}），只显示这一次，请妥善保存：");
+    println!("{token}");
+    Ok(())
+}
+
+fn county_known(connection: &rusqlite::Connection, county: &str) -> bool {
+    connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM agents WHERE county = ?1) OR EXISTS (SELECT 1 FROM filings WHERE county = ?1)
+                 OR EXISTS (SELECT 1 FROM history_counties WHERE county = ?1)",
+            [county],
+            |row| row.get::<_, bool>(0),
+        )
+        .unwrap_or(false)
+}
+
+fn user_error(error: crate::store::users::UserError) -> AdminError {
+    match error {
+        crate::store::users::UserError::Refused(message) => AdminError::Refused(vec![message]),
+        crate::store::users::UserError::Store(error) => AdminError::Failed(error),
+    }
+}
+
+fn secret_failed(error: crate::people::SecretError) -> AdminError {
+    AdminError::Refused(vec![format!("无法生成密码或令牌：{error}")])
+}

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod judge;
 pub mod ledger;
 pub mod metrics;
+pub mod people;
 pub mod projection;
 pub mod registry;
 pub mod report;

@@ -82,6 +82,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// People: users with a role (admin, city, county, viewer) and the counties they see;
+    /// passwords as Argon2id hashes; personal API tokens, shown once.
+    User {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Silences: alerts not to notify for a while (maintenance, a known outage).
     Silence {
         #[command(flatten)]
@@ -159,6 +167,57 @@ struct DatabaseArg {
     /// The database file itself.
     #[arg(long, value_name = "FILE", global = true)]
     database: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user; without --password-stdin a throw-away password is printed once.
+    Add {
+        name: String,
+        /// admin, city, county or viewer.
+        #[arg(long)]
+        role: String,
+        /// A county the user sees (county and viewer roles); repeat for several.
+        #[arg(long = "county", value_name = "COUNTY")]
+        counties: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Who makes the change (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// List users (never a password or a token).
+    List,
+    /// Disable a user: no login, no token.
+    Disable {
+        name: String,
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        name: String,
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// Set a user's password; without --password-stdin a throw-away one is printed once.
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// Make a personal API token for scripts, printed once (only its digest is kept).
+    Token {
+        name: String,
+        /// What the token is for.
+        #[arg(long, default_value = "脚本")]
+        label: String,
+        #[arg(long)]
+        author: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -277,6 +336,7 @@ fn main() -> ExitCode {
         Command::Registry { database, action } => registry_command(database, action),
         Command::Exemption { database, action } => exemption_command(database, action),
         Command::Silence { database, action } => silence_command(database, action),
+        Command::User { database, action } => user_command(database, action),
         Command::Report { config, period, at, county, format, out } => {
             report_command(&config, ReportArgs { period, at, county, format, out })
         }
@@ -428,6 +488,35 @@ fn silence_command(database: DatabaseArg, action: SilenceAction) -> ExitCode {
         }
         SilenceAction::List => admin::silences(&path),
         SilenceAction::Expire { id, author } => admin::expire_silence(&path, id, &author),
+    };
+    admin_finish(outcome)
+}
+
+fn user_command(database: DatabaseArg, action: UserAction) -> ExitCode {
+    let path = match database_path(database) {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let author =
+        |given: Option<String>| given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "命令行".into());
+    let stdin_password = |wanted: bool| -> Option<String> {
+        wanted.then(|| {
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            line.trim_end_matches(['\r', '\n']).to_string()
+        })
+    };
+    let outcome = match action {
+        UserAction::Add { name, role, counties, password_stdin, author: by } => {
+            admin::add_user(&path, (name, role, counties), stdin_password(password_stdin), &author(by))
+        }
+        UserAction::List => admin::list_users(&path),
+        UserAction::Disable { name, author: by } => admin::disable_user(&path, &name, true, &author(by)),
+        UserAction::Enable { name, author: by } => admin::disable_user(&path, &name, false, &author(by)),
+        UserAction::Passwd { name, password_stdin, author: by } => {
+            admin::set_password(&path, &name, stdin_password(password_stdin), &author(by))
+        }
+        UserAction::Token { name, label, author: by } => admin::add_token(&path, &name, &label, &author(by)),
     };
     admin_finish(outcome)
 }

@@ -11,6 +11,7 @@ mod golden;
 mod hostile;
 mod judgement;
 mod parser_differential;
+mod people;
 mod push;
 mod push_refusals;
 mod push_retry;

@@ -18,6 +18,7 @@ pub mod history;
 pub mod ledger;
 pub mod read;
 pub mod schema;
+pub mod users;
 mod write;
 
 use std::path::{Path, PathBuf};

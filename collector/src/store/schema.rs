@@ -47,6 +47,11 @@
 //!                  judged, passed)          kept for [collector] history_retention
 //! targets_seen(county, target, kind,        when an agent first saw each site and account
 //!              platform PK, agent, first_seen)
+//! users(id PK, name UNIQUE, role,           people: a role, the counties a scoped role sees (JSON),
+//!       counties JSON, password_hash,       the password as an Argon2id PHC string (NULL: tokens
+//!       created_at, created_by, disabled_at, password_changed_at)   only); disabled ones stay
+//! api_tokens(id PK, user_id, label,         personal API tokens: only their SHA-256 digest is kept
+//!            digest UNIQUE, created_at, last_used_at, revoked_at)
 //! ```
 //! `meta.history_day` is the China day the writer is in; `meta.ledger_forget_before` the cutoff
 //! the last checkpoint forgot resolved problems by.
@@ -276,6 +281,28 @@ CREATE TABLE targets_seen (
     agent TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
     PRIMARY KEY (county, target, kind, platform)
+);
+"#,
+    r#"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    counties TEXT NOT NULL,
+    password_hash TEXT,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    disabled_at INTEGER,
+    password_changed_at INTEGER
+);
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    label TEXT NOT NULL,
+    digest TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at INTEGER
 );
 "#,
 ];

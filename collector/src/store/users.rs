@@ -1,0 +1,190 @@
+//! Users and their API tokens in SQLite; every change written to the audit log in the same
+//! transaction, with who made it.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+use crate::people::{NewUser, Role, User};
+
+/// Why a user change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// What to change in the request, in Chinese.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn write(error: rusqlite::Error) -> UserError {
+    UserError::Store(StoreError::Write(error))
+}
+
+fn audit(connection: &Connection, now: Timestamp, author: &str, action: &str, detail: &str) -> Result<(), UserError> {
+    connection
+        .execute(
+            "INSERT INTO audit_log (at, author, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![now.as_second(), author, action, detail],
+        )
+        .map_err(write)?;
+    Ok(())
+}
+
+/// Adds `new` with `password_hash` (None: tokens only); returns its id.
+pub fn add(
+    connection: &mut Connection,
+    new: &NewUser,
+    password_hash: Option<&str>,
+    author: &str,
+    now: Timestamp,
+) -> Result<i64, UserError> {
+    let transaction = connection.transaction().map_err(write)?;
+    let exists: Option<i64> = transaction
+        .query_row("SELECT id FROM users WHERE name = ?1", [&new.name], |row| row.get(0))
+        .optional()
+        .map_err(write)?;
+    if exists.is_some() {
+        return Err(UserError::Refused(format!("用户 {} 已存在：修改密码请用 user passwd", new.name)));
+    }
+    let counties = serde_json::to_string(&new.counties).unwrap_or_else(|_| "[]".into());
+    transaction
+        .execute(
+            "INSERT INTO users (name, role, counties, password_hash, created_at, created_by, password_changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+            params![new.name, new.role.as_str(), counties, password_hash, now.as_second(), author],
+        )
+        .map_err(write)?;
+    let id = transaction.last_insert_rowid();
+    let scope = if new.counties.is_empty() { "全部县区".to_string() } else { new.counties.join("、") };
+    audit(&transaction, now, author, "user.add", &format!("{}（{}，{scope}）", new.name, new.role.label_zh()))?;
+    transaction.commit().map_err(write)?;
+    Ok(id)
+}
+
+/// Every user, by name.
+pub fn list(connection: &Connection) -> Result<Vec<User>, StoreError> {
+    let mut statement = connection
+        .prepare(
+            "SELECT u.id, u.name, u.role, u.counties, u.created_at, u.created_by, u.disabled_at,
+                    u.password_hash IS NOT NULL,
+                    (SELECT count(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL)
+             FROM users u ORDER BY u.name",
+        )
+        .map_err(StoreError::Write)?;
+    let rows = statement.query_map([], read_user).map_err(StoreError::Write)?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::Write)
+}
+
+fn read_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let stamp = |seconds: i64| Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH);
+    let role: String = row.get(2)?;
+    let counties: String = row.get(3)?;
+    Ok(User {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        // An unknown role (written by a newer build) reads as the least privileged.
+        role: Role::named(&role).unwrap_or(Role::Viewer),
+        counties: serde_json::from_str(&counties).unwrap_or_default(),
+        created_at: stamp(row.get(4)?),
+        created_by: row.get(5)?,
+        disabled_at: row.get::<_, Option<i64>>(6)?.map(stamp),
+        has_password: row.get(7)?,
+        tokens: row.get(8)?,
+    })
+}
+
+fn id_of(connection: &Connection, name: &str) -> Result<i64, UserError> {
+    connection
+        .query_row("SELECT id FROM users WHERE name = ?1", [name], |row| row.get(0))
+        .optional()
+        .map_err(write)?
+        .ok_or_else(|| UserError::Refused(format!("没有用户 {name}：用 user list 查看已有用户")))
+}
+
+/// Disables (or enables again) `name`: a disabled user can neither log in nor use its tokens.
+pub fn set_disabled(
+    connection: &mut Connection,
+    name: &str,
+    disabled: bool,
+    author: &str,
+    now: Timestamp,
+) -> Result<(), UserError> {
+    let transaction = connection.transaction().map_err(write)?;
+    let id = id_of(&transaction, name)?;
+    let at = disabled.then_some(now.as_second());
+    transaction.execute("UPDATE users SET disabled_at = ?2 WHERE id = ?1", params![id, at]).map_err(write)?;
+    let action = if disabled { "user.disable" } else { "user.enable" };
+    audit(&transaction, now, author, action, name)?;
+    transaction.commit().map_err(write)?;
+    Ok(())
+}
+
+/// Sets `name`'s password hash.
+pub fn set_password(
+    connection: &mut Connection,
+    name: &str,
+    password_hash: &str,
+    author: &str,
+    now: Timestamp,
+) -> Result<(), UserError> {
+    let transaction = connection.transaction().map_err(write)?;
+    let id = id_of(&transaction, name)?;
+    transaction
+        .execute(
+            "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
+            params![id, password_hash, now.as_second()],
+        )
+        .map_err(write)?;
+    audit(&transaction, now, author, "user.passwd", name)?;
+    transaction.commit().map_err(write)?;
+    Ok(())
+}
+
+/// Stores a token's digest for `name` under `label`; returns the token's id.
+pub fn add_token(
+    connection: &mut Connection,
+    name: &str,
+    label: &str,
+    digest: &str,
+    author: &str,
+    now: Timestamp,
+) -> Result<i64, UserError> {
+    let transaction = connection.transaction().map_err(write)?;
+    let user = id_of(&transaction, name)?;
+    transaction
+        .execute(
+            "INSERT INTO api_tokens (user_id, label, digest, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![user, label, digest, now.as_second()],
+        )
+        .map_err(write)?;
+    let id = transaction.last_insert_rowid();
+    audit(&transaction, now, author, "user.token", &format!("{name}：令牌 #{id}（{label}）"))?;
+    transaction.commit().map_err(write)?;
+    Ok(id)
+}
+
+/// The enabled user a token's digest belongs to, if the token is not revoked.
+pub fn user_for_token(connection: &Connection, digest: &str) -> Result<Option<User>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT u.id, u.name, u.role, u.counties, u.created_at, u.created_by, u.disabled_at,
+                    u.password_hash IS NOT NULL,
+                    (SELECT count(*) FROM api_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL)
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.digest = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+        )
+        .map_err(StoreError::Write)?;
+    statement.query_row([digest], read_user).optional().map_err(StoreError::Write)
+}
+
+/// `name`'s stored password hash, if the user exists, is enabled and has one.
+pub fn password_hash(connection: &Connection, name: &str) -> Result<Option<String>, StoreError> {
+    connection
+        .query_row("SELECT password_hash FROM users WHERE name = ?1 AND disabled_at IS NULL", [name], |row| {
+            row.get::<_, Option<String>>(0)
+        })
+        .optional()
+        .map(Option::flatten)
+        .map_err(StoreError::Write)
+}
