@@ -329,6 +329,10 @@ pub fn set_password(database: &Path, name: &str, password: Option<String>, autho
 
 /// `user token`: a new personal API token, printed once.
 pub fn add_token(database: &Path, name: &str, label: &str, author: &str) -> Result<(), AdminError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
+        return Err(AdminError::Refused(vec!["令牌用途（--label）应为 1–64 个字符，不含控制字符".to_string()]));
+    }
     let (token, digest) = crate::people::generate_token().map_err(secret_failed)?;
     let mut connection = open(database)?;
     let id = crate::store::users::add_token(&mut connection, name, label, &digest, author, Timestamp::now())

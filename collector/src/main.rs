@@ -499,24 +499,37 @@ fn user_command(database: DatabaseArg, action: UserAction) -> ExitCode {
     };
     let author =
         |given: Option<String>| given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "命令行".into());
-    let stdin_password = |wanted: bool| -> Option<String> {
-        wanted.then(|| {
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-            line.trim_end_matches(['\r', '\n']).to_string()
-        })
+    // The first line of standard input: UTF-8 (a BOM dropped), without its line end.
+    let stdin_password = |wanted: bool| -> Result<Option<String>, ExitCode> {
+        if !wanted {
+            return Ok(None);
+        }
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) => {
+                eprintln!("标准输入为空：请在标准输入的第一行给出密码（如 --password-stdin < 密码.txt）");
+                Err(ExitCode::from(2))
+            }
+            Ok(_) => Ok(Some(line.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']).to_string())),
+            Err(error) => {
+                eprintln!("无法读取标准输入（应为 UTF-8 文本）：{error}");
+                Err(ExitCode::from(2))
+            }
+        }
     };
     let outcome = match action {
-        UserAction::Add { name, role, counties, password_stdin, author: by } => {
-            admin::add_user(&path, (name, role, counties), stdin_password(password_stdin), &author(by))
-        }
+        UserAction::Add { name, role, counties, password_stdin, author: by } => match stdin_password(password_stdin) {
+            Ok(password) => admin::add_user(&path, (name, role, counties), password, &author(by)),
+            Err(code) => return code,
+        },
         UserAction::List => admin::list_users(&path),
-        UserAction::Disable { name, author: by } => admin::disable_user(&path, &name, true, &author(by)),
-        UserAction::Enable { name, author: by } => admin::disable_user(&path, &name, false, &author(by)),
-        UserAction::Passwd { name, password_stdin, author: by } => {
-            admin::set_password(&path, &name, stdin_password(password_stdin), &author(by))
-        }
-        UserAction::Token { name, label, author: by } => admin::add_token(&path, &name, &label, &author(by)),
+        UserAction::Disable { name, author: by } => admin::disable_user(&path, name.trim(), true, &author(by)),
+        UserAction::Enable { name, author: by } => admin::disable_user(&path, name.trim(), false, &author(by)),
+        UserAction::Passwd { name, password_stdin, author: by } => match stdin_password(password_stdin) {
+            Ok(password) => admin::set_password(&path, name.trim(), password, &author(by)),
+            Err(code) => return code,
+        },
+        UserAction::Token { name, label, author: by } => admin::add_token(&path, name.trim(), &label, &author(by)),
     };
     admin_finish(outcome)
 }

@@ -81,8 +81,12 @@ fn users_are_added_listed_disabled_and_their_secrets_never_stored() {
     assert!(lines[1].starts_with("office\tadmin（管理员）\t全部县区\t启用\t密码：已设置"), "{list}");
     assert!(lines[1].contains("由 张三 添加"), "{list}");
     assert_eq!(user(&collector, &["enable", "lc"], "").0, 0);
-    let (code, _, err) = user(&collector, &["passwd", "lc", "--password-stdin"], "龙川县新密码-2026\n");
+    // A password file saved on Windows: BOM and CRLF are not part of the password.
+    let (code, _, err) = user(&collector, &["passwd", "lc", "--password-stdin"], "\u{feff}龙川县新密码-2026\r\n");
     assert_eq!(code, 0, "{err}");
+    let (code, _, err) = user(&collector, &["passwd", "lc", "--password-stdin"], "");
+    assert_eq!(code, 2);
+    assert!(err.contains("标准输入为空"), "{err}");
 
     // What the database holds: hashes and digests, never the secrets; the audit log names the
     // author of each change.
@@ -118,4 +122,11 @@ fn users_are_added_listed_disabled_and_their_secrets_never_stored() {
         assert!(!file.contains(secret), "a secret reached the database file");
     }
     assert!(xunjian_collector::people::verify_password("龙川县新密码-2026", &hashes[0]), "lc's new password verifies");
+    assert!(xunjian_collector::people::verify_password(typed, &hashes[1]), "office's typed password verifies");
+    // A token stops working with its user.
+    let digest = xunjian_collector::people::token_digest(&token);
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    assert!(xunjian_collector::store::users::user_for_token(&connection, &digest).unwrap().is_some());
+    connection.execute("UPDATE users SET disabled_at = 1 WHERE name = 'lc'", []).unwrap();
+    assert!(xunjian_collector::store::users::user_for_token(&connection, &digest).unwrap().is_none());
 }

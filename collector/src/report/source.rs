@@ -156,7 +156,9 @@ pub fn gather(
     // days before).
     let observed_today = {
         let snapshot = source.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        snapshot.subjects().values().any(|state| china_today(state.observation.checked_at) == today)
+        snapshot.subjects().values().any(|state| {
+            county.is_none_or(|county| state.county == county) && china_today(state.observation.checked_at) == today
+        })
     };
     // The closed days from the history, and whether today is one of the days.
     let (days, live) = match &request.method {
@@ -245,7 +247,9 @@ pub fn gather(
     let previous = previous_ratios(source.connection, request.period.previous(), county, today)?;
 
     progress("读取问题台账…");
-    let end_of = |day: Date| china_midnight(day.tomorrow().unwrap_or(day)).min(now);
+    // The last second of a China day (a problem first seen at the next midnight is not in it).
+    let end_of =
+        |day: Date| (china_midnight(day.tomorrow().unwrap_or(day)) - jiff::SignedDuration::from_secs(1)).min(now);
     let windows: Vec<(Timestamp, Timestamp)> = match &request.method {
         Method::Continuous => vec![(china_midnight(from), end_of(to))],
         Method::Sampling(dates) => dates.iter().map(|d| (end_of(*d), end_of(*d))).collect(),
@@ -273,30 +277,43 @@ pub fn gather(
             }
         }
     }
-    // Judged continuously, a veto that was open for part of a day fails that day even when the
-    // day ended without it (the history keeps each day's end).
+    // Judged continuously, a veto seen during part of a day fails that day even when the day
+    // ended without it (the history keeps each day's end): from the day it was first seen to
+    // the day it was last seen, on days the target was judged, unless an exemption covered it
+    // that day.
     if request.method == Method::Continuous {
-        let last = to.min(today);
-        for (problem, exempted) in &problems {
-            if *exempted || problem.severity != Severity::Veto {
+        for (problem, _) in &problems {
+            if problem.severity != Severity::Veto {
                 continue;
             }
             let place = &problem.place;
-            let Some(entry) = targets.get_mut(&key_of(&place.county, &place.target, place.kind, &place.platform))
-            else {
+            let key = key_of(&place.county, &place.target, place.kind, &place.platform);
+            let Some(entry) = targets.get_mut(&key) else {
                 continue;
             };
+            if entry.judged.is_none() {
+                let mut judged = judged_days(source.connection, &days, &key)?;
+                if live {
+                    judged.insert(today);
+                }
+                entry.judged = Some(judged);
+            }
             let opened = china_today(problem.first_seen).max(from);
-            let closed = problem.resolved_at.map_or(last, china_today).min(last);
-            let mut day = opened;
+            let seen_last = china_today(problem.last_seen).min(to);
             let reason = || StoredReason {
                 code: problem.code.as_str().to_string(),
                 detail: format!("{}：{}", problem.code.label_zh(), problem.detail),
             };
-            while day <= closed {
+            let days_seen: Vec<Date> = entry
+                .judged
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|day| (opened..=seen_last).contains(day))
+                .filter(|day| source.registry.exempts_code(&place.target, place.scope(), problem.code, *day).is_none())
+                .collect();
+            for day in days_seen {
                 entry.add_reasons(vec![reason()], day, true);
-                let Ok(next) = day.tomorrow() else { break };
-                day = next;
             }
         }
     }
@@ -321,6 +338,8 @@ fn key_of(county: &str, target: &str, kind: TargetKind, platform: &str) -> Targe
 /// day counted by the history and by the ledger counts once.
 struct Gathered {
     span: TargetSpan,
+    /// The days it was judged, read only for targets the ledger adds days to.
+    judged: Option<BTreeSet<Date>>,
     failed: BTreeSet<Date>,
     /// Per reason code, in first-seen order: its days and its newest words.
     reasons: Vec<(String, BTreeSet<Date>, Date, String)>,
@@ -328,7 +347,7 @@ struct Gathered {
 
 impl Gathered {
     fn new(span: TargetSpan) -> Gathered {
-        Gathered { span, failed: BTreeSet::new(), reasons: Vec::new() }
+        Gathered { span, judged: None, failed: BTreeSet::new(), reasons: Vec::new() }
     }
 
     fn add_reasons(&mut self, reasons: Vec<StoredReason>, day: Date, failed: bool) {
@@ -365,6 +384,15 @@ impl Gathered {
             .collect();
         span
     }
+}
+
+/// The days of `days` on which the history judged the target `key`.
+fn judged_days(connection: &Connection, days: &Days, key: &TargetKey) -> Result<BTreeSet<Date>, StoreError> {
+    let (sql, mut values) =
+        days.query("SELECT day FROM history_targets", Some(&key.0), "AND target = ? AND kind = ? AND platform = ?");
+    values.extend([Value::Text(key.1.clone()), Value::Text(key.2.clone()), Value::Text(key.3.clone())]);
+    let rows = query_rows(connection, &sql, &values, |row| row.get::<_, String>(0))?;
+    Ok(rows.iter().filter_map(|day| day.parse().ok()).collect())
 }
 
 fn query_rows<T>(

@@ -39,7 +39,7 @@ pub fn add(
     author: &str,
     now: Timestamp,
 ) -> Result<i64, UserError> {
-    let transaction = connection.transaction().map_err(write)?;
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
     let exists: Option<i64> = transaction
         .query_row("SELECT id FROM users WHERE name = ?1", [&new.name], |row| row.get(0))
         .optional()
@@ -76,16 +76,26 @@ pub fn list(connection: &Connection) -> Result<Vec<User>, StoreError> {
     rows.collect::<Result<_, _>>().map_err(StoreError::Write)
 }
 
+/// A user row; an unknown role or unreadable counties are an error, never a guess (an empty
+/// list must not become "every county").
 fn read_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let stamp = |seconds: i64| Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH);
+    let corrupt = |column: usize, what: String| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+    };
     let role: String = row.get(2)?;
+    let role = Role::named(&role).ok_or_else(|| corrupt(2, format!("unknown role {role:?}")))?;
     let counties: String = row.get(3)?;
+    let counties: Vec<String> =
+        serde_json::from_str(&counties).map_err(|e| corrupt(3, format!("counties {counties:?}: {e}")))?;
+    if role.scoped() && counties.is_empty() {
+        return Err(corrupt(3, "a scoped role without counties".into()));
+    }
     Ok(User {
         id: row.get(0)?,
         name: row.get(1)?,
-        // An unknown role (written by a newer build) reads as the least privileged.
-        role: Role::named(&role).unwrap_or(Role::Viewer),
-        counties: serde_json::from_str(&counties).unwrap_or_default(),
+        role,
+        counties,
         created_at: stamp(row.get(4)?),
         created_by: row.get(5)?,
         disabled_at: row.get::<_, Option<i64>>(6)?.map(stamp),
@@ -110,7 +120,7 @@ pub fn set_disabled(
     author: &str,
     now: Timestamp,
 ) -> Result<(), UserError> {
-    let transaction = connection.transaction().map_err(write)?;
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
     let id = id_of(&transaction, name)?;
     let at = disabled.then_some(now.as_second());
     transaction.execute("UPDATE users SET disabled_at = ?2 WHERE id = ?1", params![id, at]).map_err(write)?;
@@ -128,7 +138,7 @@ pub fn set_password(
     author: &str,
     now: Timestamp,
 ) -> Result<(), UserError> {
-    let transaction = connection.transaction().map_err(write)?;
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
     let id = id_of(&transaction, name)?;
     transaction
         .execute(
@@ -150,7 +160,7 @@ pub fn add_token(
     author: &str,
     now: Timestamp,
 ) -> Result<i64, UserError> {
-    let transaction = connection.transaction().map_err(write)?;
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
     let user = id_of(&transaction, name)?;
     transaction
         .execute(

@@ -28,7 +28,7 @@ pub async fn download(State(state): State<WebState>, Query(query): Query<HashMap
         Err(detail) => return bad_request(detail),
     };
     // One at a time; others are told to come back rather than queue up.
-    let Ok(_turn) = ONE_AT_A_TIME.try_acquire() else {
+    let Ok(turn) = ONE_AT_A_TIME.try_acquire() else {
         let detail = "正在生成另一份通报，请稍后再试".to_string();
         let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, "busy", detail);
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("10"));
@@ -38,6 +38,9 @@ pub async fn download(State(state): State<WebState>, Query(query): Query<HashMap
     let settings = state.report.clone();
     let job = request.clone();
     let made = tokio::task::spawn_blocking(move || {
+        // The turn ends with the work, not with the request: a client that hangs up does not
+        // let a second report start beside this one.
+        let _turn = turn;
         let registry = store.registry().clone();
         // The reader is held while the period is read, and let go before the report is built
         // and rendered (a PDF print may take a while).
@@ -123,7 +126,8 @@ pub async fn index(State(state): State<WebState>) -> Response {
     let store = state.store.clone();
     let now = Timestamp::now();
     let listed = tokio::task::spawn_blocking(move || {
-        let live = !store.snapshot().subjects().is_empty();
+        let today = china_today(now);
+        let live = store.snapshot().subjects().values().any(|s| china_today(s.observation.checked_at) == today);
         store.with_reader(|_, connection| report::source::periods_with_data(connection, china_today(now), live))
     })
     .await;
