@@ -79,6 +79,8 @@ pub struct Settings {
     pub web_tls: Option<Arc<rustls::ServerConfig>>,
     /// Bearer token for registry and exemption changes through the API; None: read-only API.
     pub admin_token: Option<String>,
+    /// The bearer token `/metrics` wants from other hosts; None: loopback clients only.
+    pub metrics_token: Option<String>,
     pub series_expiry: Duration,
     pub dedupe_window: Duration,
     /// Daily history is kept this long.
@@ -109,6 +111,7 @@ impl Settings {
             web_listen: config.web.listen,
             web_tls,
             admin_token: config.web.admin_token.clone(),
+            metrics_token: config.web.metrics_token.clone(),
             series_expiry: config.series_expiry,
             dedupe_window: config.dedupe_window,
             history_retention: config.history_retention,
@@ -169,6 +172,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         store: store.clone(),
         metrics: metrics.clone(),
         admin_token: settings.admin_token.clone().map(Arc::from),
+        metrics_token: settings.metrics_token.clone().map(Arc::from),
         alerts: board.clone(),
         renders: Default::default(),
         report: Arc::new(settings.report.clone()),
@@ -433,11 +437,13 @@ async fn serve(
                         };
                         router.layer(Extension(peer))
                     } else {
-                        router
+                        router.layer(Extension(crate::web::RemoteAddress(remote)))
                     };
                     serve_connection(TokioIo::new(stream), router, limits, started, shutdown).await;
                 }
                 None => {
+                    // The web listener's handlers may ask who is calling (`/metrics` on loopback).
+                    let router = router.layer(Extension(crate::web::RemoteAddress(remote)));
                     serve_connection(TokioIo::new(tcp), router, limits, tokio::time::Instant::now(), shutdown).await
                 }
             }

@@ -78,6 +78,7 @@ impl Demo {
             web_listen,
             web_tls: None,
             admin_token: None,
+            metrics_token: None,
             series_expiry: xunjian_shared::config::collector::DEFAULT_SERIES_EXPIRY,
             dedupe_window: xunjian_shared::config::collector::DEFAULT_DEDUPE_WINDOW,
             history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,

@@ -130,3 +130,27 @@ fn users_are_added_listed_disabled_and_their_secrets_never_stored() {
     connection.execute("UPDATE users SET disabled_at = 1 WHERE name = 'lc'", []).unwrap();
     assert!(xunjian_collector::store::users::user_for_token(&connection, &digest).unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_behind_their_own_token_when_one_is_set() {
+    let mut collector = Deployment::new("metrics-token", "", "metrics_token_file = \"metrics-token\"\n");
+    let token = "0123456789abcdef-metrics-token";
+    std::fs::write(collector.dir.join("metrics-token"), format!("{token}\n")).unwrap();
+    collector.start().await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("{}/metrics", collector.web);
+    let refused = client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401, "a token, once set, is needed even on loopback");
+    assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("metrics_token_file") && !body.contains(token), "{body}");
+    let wrong = client.get(&url).bearer_auth("0123456789abcdef-wrong").send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let scraped = client.get(&url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(scraped.status().as_u16(), 200);
+    assert!(scraped.text().await.unwrap().contains("xunjian_"), "the exposition");
+    // The rest of the web port is unchanged by it.
+    let (status, _, _) = xunjian_tests::harness::http_get(&format!("{}/healthz", collector.web), None).await;
+    assert_eq!(status, 200);
+    collector.stop().await;
+}

@@ -206,6 +206,7 @@ pub fn collector_settings(
         web_listen: "127.0.0.1:0".parse().expect("literal address"),
         web_tls: None,
         admin_token: None,
+        metrics_token: None,
         series_expiry: std::time::Duration::from_secs(86_400),
         dedupe_window: std::time::Duration::from_secs(86_400),
         history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,

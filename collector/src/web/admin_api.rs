@@ -140,7 +140,7 @@ fn authorize(state: &WebState, headers: &HeaderMap) -> Result<(), Refusal> {
 }
 
 /// Compares without returning early, so timing does not tell how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -38,6 +38,8 @@ pub struct WebState {
     pub metrics: Arc<Metrics>,
     /// Changes through the API need `Authorization: Bearer <this>`; None: no changes.
     pub admin_token: Option<Arc<str>>,
+    /// `/metrics` from another host needs `Authorization: Bearer <this>`; None: loopback only.
+    pub metrics_token: Option<Arc<str>>,
     pub alerts: crate::alerts::AlertBoard,
     pub renders: Arc<Renders>,
     /// The 通报's title block and 整改 terms.
@@ -182,7 +184,54 @@ async fn status_page(State(state): State<WebState>) -> Response {
     rendering.respond("text/html; charset=utf-8")
 }
 
-async fn metrics_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+/// The address a web request came from (set per connection by the server).
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteAddress(pub std::net::SocketAddr);
+
+/// Why `/metrics` refused a caller: status, code and what to do.
+type MetricsRefusal = (StatusCode, &'static str, &'static str);
+
+/// Whether `/metrics` answers a caller: with `expected` configured, only with that bearer token
+/// (from any address); without one, only from this host.
+fn metrics_access(
+    expected: Option<&str>,
+    remote: Option<std::net::IpAddr>,
+    authorization: Option<&str>,
+) -> Result<(), MetricsRefusal> {
+    let given = authorization.and_then(|value| value.strip_prefix("Bearer "));
+    match (expected, given) {
+        (Some(expected), Some(token)) if admin_api::constant_time_eq(token.trim().as_bytes(), expected.as_bytes()) => {
+            Ok(())
+        }
+        (Some(_), Some(_)) => Err((StatusCode::UNAUTHORIZED, "unauthorized", "令牌不正确")),
+        (Some(_), None) => Err((
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "缺少令牌：/metrics 需要请求头 Authorization: Bearer <[web] metrics_token_file 中的令牌>",
+        )),
+        (None, _) if remote.is_none_or(|ip| ip.is_loopback()) => Ok(()),
+        (None, _) => Err((
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "/metrics 默认只对本机开放：Prometheus 在其他主机上时，请在 [web] 中设置 metrics_token_file，并在 Prometheus 的抓取配置中设置 authorization.credentials_file",
+        )),
+    }
+}
+
+async fn metrics_page(
+    State(state): State<WebState>,
+    remote: Option<axum::Extension<RemoteAddress>>,
+    headers: HeaderMap,
+) -> Response {
+    let remote = remote.map(|axum::Extension(RemoteAddress(address))| address.ip());
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Err((status, code, detail)) = metrics_access(state.metrics_token.as_deref(), remote, authorization) {
+        let mut response = (status, axum::Json(ApiError::new(code, detail))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        return response;
+    }
     let openmetrics = metrics::wants_openmetrics(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let metrics = state.metrics.clone();
     let page = if openmetrics { Page::MetricsOpenMetrics } else { Page::MetricsText };
@@ -361,6 +410,24 @@ pub(crate) fn exemption_status(exemption: &Exemption, today: jiff::civil::Date) 
 mod tests {
     use super::*;
     use crate::registry::{Channel, Filing, FilingStatus};
+
+    #[test]
+    fn metrics_answer_this_host_or_the_token_holder() {
+        let loopback = Some("127.0.0.1".parse().unwrap());
+        let v6_loopback = Some("::1".parse().unwrap());
+        let elsewhere = Some("10.20.30.40".parse().unwrap());
+        assert!(metrics_access(None, loopback, None).is_ok());
+        assert!(metrics_access(None, v6_loopback, None).is_ok());
+        assert_eq!(metrics_access(None, elsewhere, None).unwrap_err().0, StatusCode::FORBIDDEN);
+        let token = Some("a-long-random-metrics-token");
+        assert!(metrics_access(token, elsewhere, Some("Bearer a-long-random-metrics-token")).is_ok());
+        assert_eq!(metrics_access(token, elsewhere, Some("Bearer wrong")).unwrap_err().0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            metrics_access(token, loopback, None).unwrap_err().0,
+            StatusCode::UNAUTHORIZED,
+            "a token, once set, is needed"
+        );
+    }
     use crate::registry::{ExemptionDraft, NewExemption};
     use crate::store::{LoggedBody, RegistryChange};
     use xunjian_shared::config::Platform;

@@ -129,6 +129,9 @@ pub struct WebListener {
     /// The bearer token that allows changes through the API (from `admin_token_file`); without
     /// one the API only reads.
     pub admin_token: Option<String>,
+    /// The bearer token `/metrics` wants from other hosts (from `metrics_token_file`); without
+    /// one it answers loopback clients only.
+    pub metrics_token: Option<String>,
 }
 
 /// Shortest admin token accepted: guessing must be hopeless.
@@ -378,6 +381,12 @@ static WEB: TableSpec = TableSpec {
             DefaultValue::Otherwise("none: the API only reads"),
             "Enables registry and exemption changes over the API for requests with `Authorization: Bearer` and the token.",
         ),
+        Key::new(
+            "metrics_token_file",
+            Kind::File { what: "a file holding the token Prometheus sends to /metrics (at least 16 characters)" },
+            DefaultValue::Otherwise("none: /metrics answers loopback clients only"),
+            "`/metrics` then answers any address that sends `Authorization: Bearer` and this token (Prometheus: `authorization.credentials_file`); without it only clients on this host may scrape.",
+        ),
     ],
 };
 
@@ -457,9 +466,10 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
             );
         }
     }
-    let admin_token = admin_token(&mut table, base, problems);
+    let admin_token = token_file(&mut table, "admin_token_file", base, problems);
+    let metrics_token = token_file(&mut table, "metrics_token_file", base, problems);
     table.finish(problems);
-    let web = listen.map(|listen| WebListener { listen, tls: cert.zip(key), admin_token });
+    let web = listen.map(|listen| WebListener { listen, tls: cert.zip(key), admin_token, metrics_token });
 
     let alerts = super::alerts::read_alerts(top.table_or_defaults("alerts", problems), base, problems);
     let mut table = top.table_or_defaults("ledger", problems);
@@ -569,9 +579,9 @@ pub fn append_agent_binding(path: &Path, id: &str, county: &str) -> Result<bool,
     }
 }
 
-/// The token in `admin_token_file`, trimmed; refused when short.
-fn admin_token(table: &mut Table<'_>, base: &Path, problems: &mut Problems) -> Option<String> {
-    let path = table.file("admin_token_file", base, problems)?;
+/// The token in the file `key` names, trimmed; refused when short.
+fn token_file(table: &mut Table<'_>, key: &str, base: &Path, problems: &mut Problems) -> Option<String> {
+    let path = table.file(key, base, problems)?;
     let problem = match std::fs::read_to_string(&path) {
         Ok(token) if token.trim().chars().count() >= MIN_ADMIN_TOKEN_CHARS => return Some(token.trim().to_string()),
         Ok(_) => format!(
@@ -581,8 +591,8 @@ fn admin_token(table: &mut Table<'_>, base: &Path, problems: &mut Problems) -> O
         ),
         Err(err) => format!("{}: {err}", path.display()),
     };
-    let origin = table.origin_of("admin_token_file");
-    problems.push(&origin, &table.key_path("admin_token_file"), problem);
+    let origin = table.origin_of(key);
+    problems.push(&origin, &table.key_path(key), problem);
     None
 }
 
