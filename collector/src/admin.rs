@@ -342,6 +342,14 @@ pub fn add_token(database: &Path, name: &str, label: &str, author: &str) -> Resu
     Ok(())
 }
 
+/// `user token-revoke`: one token stops working.
+pub fn revoke_token(database: &Path, name: &str, id: i64, author: &str) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    crate::store::users::revoke_token(&mut connection, name, id, author, Timestamp::now()).map_err(user_error)?;
+    println!("已撤销 {name} 的令牌 #{id}");
+    Ok(())
+}
+
 fn county_known(connection: &rusqlite::Connection, county: &str) -> bool {
     connection
         .query_row(

@@ -218,6 +218,13 @@ enum UserAction {
         #[arg(long)]
         author: Option<String>,
     },
+    /// Revoke one of a user's tokens (its number as `token` printed it).
+    TokenRevoke {
+        name: String,
+        id: i64,
+        #[arg(long)]
+        author: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -530,6 +537,7 @@ fn user_command(database: DatabaseArg, action: UserAction) -> ExitCode {
             Err(code) => return code,
         },
         UserAction::Token { name, label, author: by } => admin::add_token(&path, name.trim(), &label, &author(by)),
+        UserAction::TokenRevoke { name, id, author: by } => admin::revoke_token(&path, name.trim(), id, &author(by)),
     };
     admin_finish(outcome)
 }

@@ -59,6 +59,9 @@ fn users_are_added_listed_disabled_and_their_secrets_never_stored() {
         (vec!["add", "boss", "--role", "boss"], "admin、city、county、viewer"),
         (vec!["add", "city1", "--role", "city", "--county", "龙川县"], "不能指定 --county"),
         (vec!["disable", "nobody"], "没有用户 nobody"),
+        (vec!["add", "LC", "--role", "viewer", "--county", "龙川县"], "用户 lc 已存在"),
+        (vec!["disable", "office"], "最后一个启用的管理员"),
+        (vec!["token-revoke", "lc", "99"], "没有未撤销的令牌 #99"),
     ] {
         let (code, _, err) = user(&collector, &args, "");
         assert_eq!(code, 2, "{args:?}: {err}");
@@ -111,6 +114,17 @@ fn users_are_added_listed_disabled_and_their_secrets_never_stored() {
         .collect();
     let names: Vec<&str> = actions.iter().map(|(_, action)| action.as_str()).collect();
     assert_eq!(names, ["user.add", "user.add", "user.token", "user.disable", "user.enable", "user.passwd"]);
+    drop(connection);
+    // One token revoked: it stops resolving at once.
+    let token_id = out_token_id(&collector);
+    assert_eq!(user(&collector, &["token-revoke", "lc", &token_id.to_string()], "").0, 0);
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    assert!(
+        xunjian_collector::store::users::user_for_token(&connection, &xunjian_collector::people::token_digest(&token))
+            .unwrap()
+            .is_none(),
+        "a revoked token no longer resolves"
+    );
     assert_eq!(actions[0].0, "张三");
     drop(connection);
     let mut bytes = std::fs::read(&database).unwrap();
@@ -124,15 +138,24 @@ fn users_are_added_listed_disabled_and_their_secrets_never_stored() {
     assert!(xunjian_collector::people::verify_password("龙川县新密码-2026", &hashes[0]), "lc's new password verifies");
     assert!(xunjian_collector::people::verify_password(typed, &hashes[1]), "office's typed password verifies");
     // A token stops working with its user.
-    let digest = xunjian_collector::people::token_digest(&token);
+    let (_, out, _) = user(&collector, &["token", "lc", "--label", "第二个"], "");
+    let second = out.lines().find(|l| l.starts_with("xjt_")).expect("a second token").to_string();
+    let digest = xunjian_collector::people::token_digest(&second);
     let connection = rusqlite::Connection::open(&database).unwrap();
     assert!(xunjian_collector::store::users::user_for_token(&connection, &digest).unwrap().is_some());
     connection.execute("UPDATE users SET disabled_at = 1 WHERE name = 'lc'", []).unwrap();
     assert!(xunjian_collector::store::users::user_for_token(&connection, &digest).unwrap().is_none());
 }
 
+/// The id of lc's first token, from the database.
+fn out_token_id(collector: &Deployment) -> i64 {
+    let connection = rusqlite::Connection::open(collector.dir.join("xunjian.db")).unwrap();
+    connection.query_row("SELECT min(id) FROM api_tokens", [], |row| row.get(0)).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_behind_their_own_token_when_one_is_set() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut collector = Deployment::new("metrics-token", "", "metrics_token_file = \"metrics-token\"\n");
     let token = "0123456789abcdef-metrics-token";
     std::fs::write(collector.dir.join("metrics-token"), format!("{token}\n")).unwrap();

@@ -40,12 +40,13 @@ pub fn add(
     now: Timestamp,
 ) -> Result<i64, UserError> {
     let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
-    let exists: Option<i64> = transaction
-        .query_row("SELECT id FROM users WHERE name = ?1", [&new.name], |row| row.get(0))
+    // Names differ by more than letter case: `Office` and `office` would be one person.
+    let exists: Option<String> = transaction
+        .query_row("SELECT name FROM users WHERE lower(name) = lower(?1)", [&new.name], |row| row.get(0))
         .optional()
         .map_err(write)?;
-    if exists.is_some() {
-        return Err(UserError::Refused(format!("用户 {} 已存在：修改密码请用 user passwd", new.name)));
+    if let Some(existing) = exists {
+        return Err(UserError::Refused(format!("用户 {existing} 已存在：修改密码请用 user passwd")));
     }
     let counties = serde_json::to_string(&new.counties).unwrap_or_else(|_| "[]".into());
     transaction
@@ -106,7 +107,7 @@ fn read_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 
 fn id_of(connection: &Connection, name: &str) -> Result<i64, UserError> {
     connection
-        .query_row("SELECT id FROM users WHERE name = ?1", [name], |row| row.get(0))
+        .query_row("SELECT id FROM users WHERE lower(name) = lower(?1)", [name], |row| row.get(0))
         .optional()
         .map_err(write)?
         .ok_or_else(|| UserError::Refused(format!("没有用户 {name}：用 user list 查看已有用户")))
@@ -122,6 +123,22 @@ pub fn set_disabled(
 ) -> Result<(), UserError> {
     let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
     let id = id_of(&transaction, name)?;
+    if disabled {
+        let other_admins: i64 = transaction
+            .query_row(
+                "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id != ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .map_err(write)?;
+        let role: String =
+            transaction.query_row("SELECT role FROM users WHERE id = ?1", [id], |row| row.get(0)).map_err(write)?;
+        if role == "admin" && other_admins == 0 {
+            return Err(UserError::Refused(format!(
+                "{name} 是最后一个启用的管理员，停用后将无人能管理用户：请先添加另一个管理员"
+            )));
+        }
+    }
     let at = disabled.then_some(now.as_second());
     transaction.execute("UPDATE users SET disabled_at = ?2 WHERE id = ?1", params![id, at]).map_err(write)?;
     let action = if disabled { "user.disable" } else { "user.enable" };
@@ -172,6 +189,30 @@ pub fn add_token(
     audit(&transaction, now, author, "user.token", &format!("{name}：令牌 #{id}（{label}）"))?;
     transaction.commit().map_err(write)?;
     Ok(id)
+}
+
+/// Revokes `name`'s token `id`: it stops working at once; the row stays for the record.
+pub fn revoke_token(
+    connection: &mut Connection,
+    name: &str,
+    id: i64,
+    author: &str,
+    now: Timestamp,
+) -> Result<(), UserError> {
+    let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(write)?;
+    let user = id_of(&transaction, name)?;
+    let changed = transaction
+        .execute(
+            "UPDATE api_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+            params![id, user, now.as_second()],
+        )
+        .map_err(write)?;
+    if changed == 0 {
+        return Err(UserError::Refused(format!("{name} 没有未撤销的令牌 #{id}：用 user list 查看令牌数")));
+    }
+    audit(&transaction, now, author, "user.token_revoke", &format!("{name}：令牌 #{id}"))?;
+    transaction.commit().map_err(write)?;
+    Ok(())
 }
 
 /// The enabled user a token's digest belongs to, if the token is not revoked.
