@@ -253,18 +253,13 @@ pub fn add_user(
 ) -> Result<(), AdminError> {
     let (name, role, counties) = new;
     let new = crate::people::NewUser::parse(&name, &role, &counties).map_err(AdminError::Refused)?;
-    let (password, shown) = match password {
-        Some(password) => (password, false),
-        None => (crate::people::generate_password().map_err(secret_failed)?, true),
-    };
-    crate::people::check_password(&new.name, &password).map_err(|p| AdminError::Refused(vec![p]))?;
-    let hash = crate::people::hash_password(&password).map_err(secret_failed)?;
+    let (hash, shown) = password_to_store(&new.name, password)?;
     let mut connection = open(database)?;
     let unknown: Vec<&String> = new.counties.iter().filter(|c| !county_known(&connection, c)).collect();
     crate::store::users::add(&mut connection, &new, Some(&hash), author, Timestamp::now()).map_err(user_error)?;
     let scope = if new.counties.is_empty() { "全部县区".to_string() } else { new.counties.join("、") };
     println!("已添加用户 {}（{}，{scope}）", new.name, new.role.label_zh());
-    if shown {
+    if let Some(password) = shown {
         println!("初始密码（只显示这一次，请转交本人并提醒其修改）：{password}");
     }
     for county in unknown {
@@ -312,16 +307,11 @@ pub fn disable_user(database: &Path, name: &str, disabled: bool, author: &str) -
 
 /// `user passwd`: a new password from `password` (a line of stdin) or a throw-away one.
 pub fn set_password(database: &Path, name: &str, password: Option<String>, author: &str) -> Result<(), AdminError> {
-    let (password, shown) = match password {
-        Some(password) => (password, false),
-        None => (crate::people::generate_password().map_err(secret_failed)?, true),
-    };
-    crate::people::check_password(name, &password).map_err(|p| AdminError::Refused(vec![p]))?;
-    let hash = crate::people::hash_password(&password).map_err(secret_failed)?;
+    let (hash, shown) = password_to_store(name, password)?;
     let mut connection = open(database)?;
     crate::store::users::set_password(&mut connection, name, &hash, author, Timestamp::now()).map_err(user_error)?;
     println!("已修改用户 {name} 的密码");
-    if shown {
+    if let Some(password) = shown {
         println!("新密码（只显示这一次）：{password}");
     }
     Ok(())
@@ -348,6 +338,17 @@ pub fn revoke_token(database: &Path, name: &str, id: i64, author: &str) -> Resul
     crate::store::users::revoke_token(&mut connection, name, id, author, Timestamp::now()).map_err(user_error)?;
     println!("已撤销 {name} 的令牌 #{id}");
     Ok(())
+}
+
+/// The hash to store for `password`, checked, or for a throw-away one (returned to be shown once).
+fn password_to_store(name: &str, password: Option<String>) -> Result<(String, Option<String>), AdminError> {
+    let (password, shown) = match password {
+        Some(password) => (password, false),
+        None => (crate::people::generate_password().map_err(secret_failed)?, true),
+    };
+    crate::people::check_password(name, &password).map_err(|p| AdminError::Refused(vec![p]))?;
+    let hash = crate::people::hash_password(&password).map_err(secret_failed)?;
+    Ok((hash, shown.then_some(password)))
 }
 
 fn county_known(connection: &rusqlite::Connection, county: &str) -> bool {

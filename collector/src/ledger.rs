@@ -129,7 +129,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem first seen at `at`, open, without words yet (its id comes when it is filed).
-    fn opened(place: Place, code: FindingCode, severity: Severity, at: Timestamp) -> Problem {
+    pub(crate) fn opened(place: Place, code: FindingCode, severity: Severity, at: Timestamp) -> Problem {
         Problem {
             id: 0,
             place,

@@ -616,10 +616,7 @@ impl Report {
 
     /// The line of the whole report's scope: 全市, or the one county's.
     pub fn total(&self) -> Option<&CountyOverview> {
-        match &self.scope {
-            None => self.overview.last(),
-            Some(county) => self.overview.iter().find(|line| &line.county == county),
-        }
+        scope_line(&self.overview, self.scope.as_deref())
     }
 
     /// The 整改 paragraph.
@@ -652,6 +649,14 @@ impl Report {
     }
 }
 
+/// The overview's line for the report's scope: the one county's, or the 全市 line (last).
+fn scope_line<'a>(overview: &'a [CountyOverview], county: Option<&str>) -> Option<&'a CountyOverview> {
+    match county {
+        None => overview.last(),
+        Some(county) => overview.iter().find(|line| line.county == county),
+    }
+}
+
 fn summary(
     request: &Request,
     settings: &Settings,
@@ -661,11 +666,7 @@ fn summary(
     targets: &[TargetSpan],
     sections: &[GroupSection],
 ) -> Vec<String> {
-    let total = match &request.county {
-        None => overview.last(),
-        Some(county) => overview.iter().find(|line| &line.county == county),
-    };
-    let Some(total) = total else {
+    let Some(total) = scope_line(overview, request.county.as_deref()) else {
         return vec![format!(
             "{}，{}没有巡检记录，无法判定。",
             request.period,
@@ -760,31 +761,21 @@ mod tests {
 
     fn problem(id: i64, county: &str, name: &str, kind: TargetKind, code: FindingCode, severity: Severity) -> Problem {
         let at = Timestamp::from_second(1_793_000_000 + id).unwrap();
+        let place = Place {
+            agent: String::new(),
+            county: county.into(),
+            unit: "单位".into(),
+            target: name.into(),
+            kind,
+            platform: if kind == TargetKind::Account { "wechat".into() } else { String::new() },
+            column: String::new(),
+            channel: String::new(),
+        };
         Problem {
             id,
-            place: Place {
-                agent: String::new(),
-                county: county.into(),
-                unit: "单位".into(),
-                target: name.into(),
-                kind,
-                platform: if kind == TargetKind::Account { "wechat".into() } else { String::new() },
-                column: String::new(),
-                channel: String::new(),
-            },
-            code,
-            severity,
-            first_seen: at,
-            last_seen: at,
             detail: "说明".into(),
             url: "http://127.0.0.1/".into(),
-            evidence: String::new(),
-            observed_at: at,
-            status: Status::Open,
-            resolved_at: None,
-            resolution: None,
-            absent: 0,
-            reopened: 0,
+            ..Problem::opened(place, code, severity, at)
         }
     }
 

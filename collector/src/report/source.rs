@@ -154,12 +154,8 @@ pub fn gather(
     };
     // Today is judged live when an agent has observed anything today (the history holds the
     // days before).
-    let observed_today = {
-        let snapshot = source.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        snapshot.subjects().values().any(|state| {
-            county.is_none_or(|county| state.county == county) && china_today(state.observation.checked_at) == today
-        })
-    };
+    let observed_today =
+        observed_on(&source.snapshot.read().unwrap_or_else(|poisoned| poisoned.into_inner()), county, today);
     // The closed days from the history, and whether today is one of the days.
     let (days, live) = match &request.method {
         Method::Continuous => {
@@ -325,6 +321,13 @@ pub fn gather(
         days_observed,
         probes,
         problems,
+    })
+}
+
+/// Whether an agent observed anything on `day` (in `county`, when given).
+pub fn observed_on(snapshot: &Snapshot, county: Option<&str>, day: Date) -> bool {
+    snapshot.subjects().values().any(|state| {
+        county.is_none_or(|county| state.county == county) && china_today(state.observation.checked_at) == day
     })
 }
 

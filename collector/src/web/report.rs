@@ -13,7 +13,7 @@ use xunjian_shared::time::china_today;
 use xunjian_shared::wire::ApiError;
 
 use super::status_page::escape;
-use super::{WebState, bad_request, unknown_parameter};
+use super::{WebState, bad_request, read_blocking, unknown_parameter};
 use crate::report::{self, Format, Method, Period, ReportError, Request};
 
 /// Reports are made one at a time: each reads the whole period.
@@ -125,30 +125,15 @@ fn content_disposition(disposition: &str, name: &str) -> String {
 pub async fn index(State(state): State<WebState>) -> Response {
     let store = state.store.clone();
     let now = Timestamp::now();
-    let listed = tokio::task::spawn_blocking(move || {
+    let listed = read_blocking("历史记录", move || {
         let today = china_today(now);
-        let live = store.snapshot().subjects().values().any(|s| china_today(s.observation.checked_at) == today);
-        store.with_reader(|_, connection| report::source::periods_with_data(connection, china_today(now), live))
+        let live = report::source::observed_on(&store.snapshot(), None, today);
+        store.with_reader(|_, connection| report::source::periods_with_data(connection, today, live))
     })
     .await;
     let periods = match listed {
-        Ok(Ok(periods)) => periods,
-        Ok(Err(error)) => {
-            tracing::error!(error = %error, "listing report periods failed");
-            return refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "读取历史记录失败，请查看采集中心日志".into(),
-            );
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "listing report periods failed");
-            return refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "读取历史记录失败，请查看采集中心日志".into(),
-            );
-        }
+        Ok(periods) => periods,
+        Err(refusal) => return refusal,
     };
     let mut html = String::from(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
