@@ -81,6 +81,10 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// The bearer token `/metrics` wants from other hosts; None: loopback clients only.
     pub metrics_token: Option<String>,
+    /// Anyone may read every page without logging in (`[web] open_reads`).
+    pub open_reads: bool,
+    pub session_lifetime: Duration,
+    pub session_idle: Duration,
     pub series_expiry: Duration,
     pub dedupe_window: Duration,
     /// Daily history is kept this long.
@@ -112,6 +116,9 @@ impl Settings {
             web_tls,
             admin_token: config.web.admin_token.clone(),
             metrics_token: config.web.metrics_token.clone(),
+            open_reads: config.web.open_reads,
+            session_lifetime: config.web.session_lifetime,
+            session_idle: config.web.session_idle,
             series_expiry: config.series_expiry,
             dedupe_window: config.dedupe_window,
             history_retention: config.history_retention,
@@ -168,10 +175,25 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         counties: settings.push_agents.iter().map(|b| (b.id.clone(), b.county.clone())).collect(),
     });
     let push_router = Router::new().route("/api/v1/push", post(ingest::push)).with_state(ingest_state);
+    let gate = tokio::task::block_in_place(|| {
+        web::access::Gate::open(
+            &settings.database,
+            web::access::GateSettings {
+                admin_token: settings.admin_token.clone(),
+                open_reads: settings.open_reads,
+                session_lifetime: settings.session_lifetime,
+                session_idle: settings.session_idle,
+                https: settings.web_tls.is_some(),
+            },
+        )
+    })?;
+    if settings.open_reads {
+        tracing::warn!("[web] open_reads: anyone who reaches the web port reads every county without logging in");
+    }
     let web_router = web::router(WebState {
         store: store.clone(),
         metrics: metrics.clone(),
-        admin_token: settings.admin_token.clone().map(Arc::from),
+        gate: Arc::new(gate),
         metrics_token: settings.metrics_token.clone().map(Arc::from),
         alerts: board.clone(),
         renders: Default::default(),

@@ -33,6 +33,8 @@ const DEMO_AUDIT_INTERVAL: &str = "30s";
 
 /// A running demo: the simulator, the collector and the agents.
 pub struct Demo {
+    /// The people the demo made, with their throw-away passwords.
+    pub logins: Vec<DemoLogin>,
     pub web_addr: SocketAddr,
     pub push_addr: SocketAddr,
     pub counties: Vec<SimCounty>,
@@ -79,6 +81,9 @@ impl Demo {
             web_tls: None,
             admin_token: None,
             metrics_token: None,
+            open_reads: false,
+            session_lifetime: xunjian_shared::config::collector::DEFAULT_SESSION_LIFETIME,
+            session_idle: xunjian_shared::config::collector::DEFAULT_SESSION_IDLE,
             series_expiry: xunjian_shared::config::collector::DEFAULT_SERIES_EXPIRY,
             dedupe_window: xunjian_shared::config::collector::DEFAULT_DEDUPE_WINDOW,
             history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,
@@ -118,6 +123,8 @@ impl Demo {
             })
             .await?;
 
+        let logins = add_demo_users(&dir.join("demo.db"))?;
+
         std::fs::write(dir.join("ca.pem"), &pki.ca_pem)?;
         let (stop_agents, stopped) = watch::channel(false);
         let mut agents = Vec::new();
@@ -138,6 +145,7 @@ impl Demo {
             agents.push(tokio::spawn(xunjian_agent::run::run(config, shared, pusher, stopped.clone())));
         }
         Ok(Demo {
+            logins,
             web_addr: collector.web_addr,
             push_addr: collector.push_addr,
             counties,
@@ -158,6 +166,33 @@ impl Demo {
         self.collector.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A user the demo made: name, password (throw-away, printed), what it is for.
+#[derive(Clone, Debug)]
+pub struct DemoLogin {
+    pub name: String,
+    pub password: String,
+    pub role: xunjian_collector::people::Role,
+    pub counties: Vec<String>,
+}
+
+/// The city office's admin and 龙川县's county user, each with a fresh random password.
+fn add_demo_users(database: &Path) -> anyhow::Result<Vec<DemoLogin>> {
+    use xunjian_collector::people::{self, NewUser};
+    let mut connection = xunjian_collector::store::filings::open_connection(database)?;
+    let mut logins = Vec::new();
+    for (name, role, counties) in
+        [("shizhengfuban", "admin", vec![]), ("longchuan", "county", vec!["龙川县".to_string()])]
+    {
+        let new = NewUser::parse(name, role, &counties).map_err(|problems| anyhow::anyhow!(problems.join("; ")))?;
+        let password = people::generate_password()?;
+        let hash = people::hash_password(&password)?;
+        xunjian_collector::store::users::add(&mut connection, &new, Some(&hash), "演示", Timestamp::now())
+            .map_err(|error| anyhow::anyhow!("cannot add the demo's user {name}: {error}"))?;
+        logins.push(DemoLogin { name: name.into(), password, role: new.role, counties });
+    }
+    Ok(logins)
 }
 
 /// The configuration a county's IT staff would write for the simulated sites.
@@ -276,8 +311,13 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
             demo.counties.len()
         );
         println!();
+        println!("  登录          http://{web}/login （演示用的一次性密码，仅本次有效）");
+        for login in &demo.logins {
+            let scope = if login.counties.is_empty() { "全部县区".to_string() } else { login.counties.join("、") };
+            println!("                用户名 {:<14} 密码 {}  （{}，{scope}）", login.name, login.password, login.role.label_zh());
+        }
         println!("  状态页        http://{web}/");
-        println!("  Prometheus    http://{web}/metrics");
+        println!("  Prometheus    http://{web}/metrics （仅本机）");
         println!("  状态 API      http://{web}/api/v1/status");
         println!("  问题台账      http://{web}/api/v1/problems （导出 Excel：/api/v1/problems.csv）");
         println!("  历史          http://{web}/api/v1/history/counties");

@@ -91,6 +91,7 @@ cert = "certs/server.pem"
 key = "certs/server-key.pem"
 [web]
 listen = "127.0.0.1:0"
+open_reads = true
 [alerts]
 evaluation_interval = "1s"
 status_page_url = "http://xunjian.example.gov.cn/"

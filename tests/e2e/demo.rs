@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use xunjian_demo::Demo;
 use xunjian_shared::wire::{FindingCode, StatusReport, TargetStatus};
+use xunjian_tests::browser::Browser;
 use xunjian_tests::exposition;
-use xunjian_tests::harness::{http_get, promtool_check_metrics, temp_dir, wait_until};
+use xunjian_tests::harness::{Login, promtool_check_metrics, temp_dir, wait_until};
 
 fn page<'r>(report: &'r StatusReport, target: &str, column: Option<&str>) -> &'r TargetStatus {
     report
@@ -40,6 +41,13 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let dir = temp_dir("demo");
     let demo = Demo::start("127.0.0.1:0".parse().unwrap(), &dir).await.unwrap();
     let web = format!("http://{}", demo.web_addr);
+    // The demo's city admin, as a person logs in with the password the demo prints.
+    let admin = demo.logins.iter().find(|l| l.role == xunjian_collector::people::Role::Admin).expect("a demo admin");
+    let office = Login::new(&web, &admin.name, &admin.password).await;
+    let http_get = |url: String| {
+        let office = &office;
+        async move { office.get(&url).await }
+    };
     let pages: usize = demo
         .counties
         .iter()
@@ -47,7 +55,7 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
         .sum();
     // Every page, board and account, and the first audit (dead links, wording) of every site.
     let report: StatusReport = wait_until(Duration::from_secs(90), "every demo page at the collector", || async {
-        let (_, _, body) = http_get(&format!("{web}/api/v1/status"), None).await;
+        let (_, _, body) = http_get(format!("{web}/api/v1/status")).await;
         let report: StatusReport = serde_json::from_str(&body).ok()?;
         let audited = report
             .targets
@@ -142,7 +150,7 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     // The flapping site: in the ledger, a problem that opened and closed (and reopens).
     let flapped = wait_until(Duration::from_secs(120), "the flapping site's problem opened and closed", || async {
         let (_, _, body) =
-            http_get(&format!("{web}/api/v1/problems?county=%E7%B4%AB%E9%87%91%E5%8E%BF&code=http_error"), None).await;
+            http_get(format!("{web}/api/v1/problems?county=%E7%B4%AB%E9%87%91%E5%8E%BF&code=http_error")).await;
         let page: xunjian_shared::wire::api::ProblemPage = serde_json::from_str(&body).ok()?;
         page.problems.into_iter().find(|p| p.target == "紫金县文化馆" && (p.resolved_at.is_some() || p.reopened > 0))
     })
@@ -151,7 +159,7 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert!(flapped.evidence.contains("503"), "{}", flapped.evidence);
 
     // The same in /metrics, which promtool accepts.
-    let (_, _, text) = http_get(&format!("{web}/metrics"), None).await;
+    let (_, _, text) = xunjian_tests::harness::http_get(&format!("{web}/metrics"), None).await;
     promtool_check_metrics(&text).unwrap_or_else(|complaint| panic!("promtool check metrics failed:\n{complaint}"));
     let samples = exposition::parse(&text);
     let value = |name: &str, labels: &[(&str, &str)]| exposition::value(&samples, name, labels);
@@ -176,27 +184,11 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let city = report.pass_ratios.iter().find(|r| r.county == "全市" && r.kind.as_str() == "account").unwrap();
     assert_eq!(value("xunjian_pass_ratio", &[("county", "全市"), ("kind", "account")]), Some(city.ratio));
 
-    // The page as a browser sees it.
-    let profile = dir.join("chromium-profile");
-    let output = tokio::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            &format!("{web}/"),
-        ])
-        .output()
-        .await
-        .expect("run chromium (Debian package chromium; .ci/run installs it)");
-    let dom = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    // The page as a browser sees it, after logging in with the printed password.
+    let browser = Browser::start(&dir, 1280, 900).await;
+    browser.login(&web, &admin.name, &admin.password).await;
+    let dom = browser.source().await;
+    browser.quit().await;
     for text in [
         "政府网站与政务新媒体巡检",
         "龙川县",
@@ -225,15 +217,8 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
 
     // This quarter's 通报, as the status page links it: the seed's three annex cases in its
     // 附件, and the counts and 合格率 the status shows.
-    let status: StatusReport = serde_json::from_str(&http_get(&format!("{web}/api/v1/status"), None).await.2).unwrap();
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{web}/api/v1/report?format=xlsx"))
-        .send()
-        .await
-        .unwrap();
+    let status: StatusReport = serde_json::from_str(&http_get(format!("{web}/api/v1/status")).await.2).unwrap();
+    let response = office.client.get(format!("{web}/api/v1/report?format=xlsx")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let bytes = response.bytes().await.unwrap().to_vec();
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();

@@ -77,7 +77,7 @@ async fn sigkill_anyone_at_any_moment_and_every_batch_arrives_exactly_once() {
     let collector_toml = dir.join("collector.toml");
     std::fs::write(
         &collector_toml,
-        format!("[collector]\ndatabase = \"xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n[web]\nlisten = \"127.0.0.1:0\"\n"),
+        format!("[collector]\ndatabase = \"xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n[web]\nlisten = \"127.0.0.1:0\"\nopen_reads = true\n"),
     )
     .unwrap();
 

@@ -70,7 +70,7 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
     std::fs::write(
         &collector_toml,
         format!(
-            "[collector]\ndatabase = \"state/xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n[web]\nlisten = \"127.0.0.1:0\"\n"
+            "[collector]\ndatabase = \"state/xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n[web]\nlisten = \"127.0.0.1:0\"\nopen_reads = true\n"
         ),
     )
     .unwrap();

@@ -25,7 +25,7 @@ async fn secrets_never_leak_and_writes_need_the_token() {
         &config,
         format!(
             "[collector]\ndatabase = \"x.db\"\n[push]\nlisten = \"127.0.0.1:0\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n\
-             [web]\nlisten = \"127.0.0.1:0\"\nadmin_token_file = \"admin-token\"\n\
+             [web]\nlisten = \"127.0.0.1:0\"\nadmin_token_file = \"admin-token\"\nopen_reads = true\n\
              [alerts]\nevaluation_interval = \"1s\"\n\
              [[alerts.notifier]]\nname = \"钉钉\"\ntype = \"dingtalk\"\nurl = \"http://127.0.0.1:{closed}/robot/send?access_token={ROBOT_TOKEN}\"\nsecret_file = \"signing-secret\"\n\
              [[alerts.notifier]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = \"http://user:{ROBOT_TOKEN}@127.0.0.1:{closed}/\"\n"

@@ -27,7 +27,11 @@ impl Deployment {
     /// Makes certificates and a `collector.toml` (push on a free port, web on loopback, the
     /// database in the directory) with `extra` appended: `[push]` keys first (they continue the
     /// `[push]` table), then any other tables.
+    ///
+    /// Pages and the read API are open (`[web] open_reads`) unless `extra` sets `open_reads`:
+    /// most tests here are about what agents send; who may read what is tested in e2e/people.rs.
     pub fn new(label: &str, push_keys: &str, extra: &str) -> Deployment {
+        let open = if extra.contains("open_reads") { "" } else { "open_reads = true\n" };
         let dir = temp_dir(label);
         let certs = dir.join("certs");
         run_cli(
@@ -39,7 +43,7 @@ impl Deployment {
         std::fs::write(
             &config,
             format!(
-                "[collector]\ndatabase = \"xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n{push_keys}\n[web]\nlisten = \"127.0.0.1:0\"\n{extra}\n"
+                "[collector]\ndatabase = \"xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n{push_keys}\n[web]\nlisten = \"127.0.0.1:0\"\n{open}{extra}\n"
             ),
         )
         .expect("write collector.toml");

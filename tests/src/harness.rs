@@ -207,6 +207,11 @@ pub fn collector_settings(
         web_tls: None,
         admin_token: None,
         metrics_token: None,
+        // These collectors are read by tests of ingest, alerts and the like; who may read what
+        // is tested with logins and tokens in e2e/people.rs.
+        open_reads: true,
+        session_lifetime: xunjian_shared::config::collector::DEFAULT_SESSION_LIFETIME,
+        session_idle: xunjian_shared::config::collector::DEFAULT_SESSION_IDLE,
         series_expiry: std::time::Duration::from_secs(86_400),
         dedupe_window: std::time::Duration::from_secs(86_400),
         history_retention: xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION,
@@ -416,4 +421,100 @@ pub fn promtool_check_metrics(exposition: &str) -> Result<(), String> {
     let output = child.wait_with_output().map_err(|e| e.to_string())?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     if output.status.success() { Ok(()) } else { Err(text) }
+}
+
+/// A person logged in to a collector's web console: a client sending the session cookie, and
+/// the session's CSRF token for changes.
+pub struct Login {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub cookie: String,
+}
+
+impl Login {
+    /// Logs `name` in through `/login` as a browser would: the form's nonce and cookie, then the
+    /// password; panics unless a session cookie comes back.
+    pub async fn new(web: &str, name: &str, password: &str) -> Login {
+        match Login::attempt(web, name, password).await {
+            Ok(login) => login,
+            Err((status, body)) => panic!("login of {name} refused with {status}: {body}"),
+        }
+    }
+
+    /// One login attempt: the session, or the status and page of the refusal.
+    pub async fn attempt(web: &str, name: &str, password: &str) -> Result<Login, (u16, String)> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let bare =
+            reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let form = bare.get(format!("{web}/login")).send().await.expect("GET /login");
+        let login_cookie = set_cookie(&form, "xunjian_login").expect("the login form's cookie");
+        let page = form.text().await.unwrap_or_default();
+        let nonce = page
+            .split("name=\"nonce\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the login form's nonce")
+            .to_string();
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("nonce", &nonce)
+            .append_pair("next", "/")
+            .append_pair("name", name)
+            .append_pair("password", password)
+            .finish();
+        let answer = bare
+            .post(format!("{web}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("xunjian_login={login_cookie}"))
+            .body(body)
+            .send()
+            .await
+            .expect("POST /login");
+        let status = answer.status().as_u16();
+        let Some(session) = set_cookie(&answer, "xunjian_session").filter(|_| status == 303) else {
+            return Err((status, answer.text().await.unwrap_or_default()));
+        };
+        let cookie = format!("xunjian_session={session}");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cookie", reqwest::header::HeaderValue::from_str(&cookie).expect("cookie header"));
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client");
+        let me: serde_json::Value = serde_json::from_str(
+            &client
+                .get(format!("{web}/api/v1/me"))
+                .send()
+                .await
+                .expect("GET /api/v1/me")
+                .text()
+                .await
+                .unwrap_or_default(),
+        )
+        .expect("/api/v1/me JSON");
+        let csrf = me["csrf"].as_str().expect("a session's CSRF token").to_string();
+        Ok(Login { client, csrf, cookie })
+    }
+
+    /// GET `url`: status, content type, body.
+    pub async fn get(&self, url: &str) -> (u16, String, String) {
+        let response = self.client.get(url).send().await.unwrap_or_else(|err| panic!("GET {url}: {err}"));
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        (status, content_type, response.text().await.unwrap_or_default())
+    }
+}
+
+/// The value a response sets for cookie `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value.to_string())
 }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench_page;
+pub mod browser;
 pub mod certs;
 pub mod corpus;
 pub mod deployment;

@@ -1,6 +1,9 @@
 //! People (issue 13): who may look at what. Users with a role and, for the scoped roles, the
 //! counties they see; passwords stored as Argon2id PHC strings; personal API tokens stored as
-//! SHA-256 digests and shown once. Pure: the rows live in `store::users`.
+//! SHA-256 digests and shown once; web sessions; login attempt limits ([`login`]). Pure: the
+//! rows live in `store::users`.
+
+pub mod login;
 
 use std::fmt::Write as _;
 
@@ -38,6 +41,41 @@ impl Role {
     }
 }
 
+/// The counties a caller may see.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Every county and the city's totals.
+    All,
+    /// Only these (never empty).
+    Counties(std::collections::BTreeSet<String>),
+}
+
+impl Scope {
+    /// A user's scope: its counties when its role is scoped.
+    pub fn of(user: &User) -> Scope {
+        if user.role.scoped() { Scope::Counties(user.counties.iter().cloned().collect()) } else { Scope::All }
+    }
+
+    pub fn sees(&self, county: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Counties(counties) => counties.contains(county),
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        matches!(self, Scope::All)
+    }
+
+    /// The counties, for a scoped caller.
+    pub fn counties(&self) -> Option<&std::collections::BTreeSet<String>> {
+        match self {
+            Scope::All => None,
+            Scope::Counties(counties) => Some(counties),
+        }
+    }
+}
+
 /// A user as stored (without the password hash).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -65,6 +103,8 @@ pub struct NewUser {
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password accepted: hashing a megabyte would be a way to burn the server's CPU.
+pub const MAX_PASSWORD_CHARS: usize = 256;
 /// Longest user name.
 pub const MAX_NAME_CHARS: usize = 64;
 
@@ -126,8 +166,12 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 /// Checks a new password: long enough, not the user's name.
 pub fn check_password(name: &str, password: &str) -> Result<(), String> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
         return Err(format!("密码至少 {MIN_PASSWORD_CHARS} 个字符"));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!("密码最多 {MAX_PASSWORD_CHARS} 个字符"));
     }
     if password.eq_ignore_ascii_case(name) {
         return Err("密码不能与用户名相同".to_string());
@@ -179,6 +223,26 @@ pub fn generate_password() -> Result<String, SecretError> {
         }
     }
     Ok(password)
+}
+
+/// A new web session's id (the cookie's value, shown to the browser only) and its digest (stored).
+pub fn generate_session() -> Result<(String, String), SecretError> {
+    use base64::Engine as _;
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+    let digest = token_digest(&id);
+    Ok((id, digest))
+}
+
+/// The CSRF token of a session: derived from its id, so only the cookie's holder can know it
+/// and nothing more needs storing.
+pub fn csrf_token(session_id: &str) -> String {
+    token_digest(&format!("xunjian-csrf\0{session_id}"))[..32].to_string()
+}
+
+/// A random value for a form that is sent before any session exists (the login form).
+pub fn generate_nonce() -> Result<String, SecretError> {
+    use base64::Engine as _;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<18>()?))
 }
 
 /// What a personal API token starts with, so a leaked one is recognisable.

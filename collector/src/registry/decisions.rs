@@ -148,6 +148,8 @@ pub struct NewExemption {
     pub column: String,
     pub code: String,
     pub reason: String,
+    /// Over the web the caller's name replaces whatever the body says.
+    #[serde(default)]
     pub author: String,
     #[serde(default)]
     pub until: Option<Date>,
@@ -161,6 +163,8 @@ pub struct NewSilence {
     /// How long from now, e.g. "2h", "3d".
     pub duration: String,
     pub reason: String,
+    /// Over the web the caller's name replaces whatever the body says.
+    #[serde(default)]
     pub author: String,
 }
 

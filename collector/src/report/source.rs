@@ -542,11 +542,27 @@ fn previous_ratios(
 
 /// Periods with history, newest first: each quarter and month with at least one closed day,
 /// and the current quarter and month when the collector has seen anything.
-pub fn periods_with_data(connection: &Connection, today: Date, live: bool) -> Result<Vec<(Period, u32)>, StoreError> {
+pub fn periods_with_data(
+    connection: &Connection,
+    today: Date,
+    live: bool,
+    within: Option<&BTreeSet<String>>,
+) -> Result<Vec<(Period, u32)>, StoreError> {
+    let (clause, values): (String, Vec<Value>) = match within {
+        None => (String::new(), Vec::new()),
+        Some(counties) => {
+            let marks: Vec<String> = (1..=counties.len()).map(|n| format!("?{n}")).collect();
+            let clause =
+                if marks.is_empty() { " WHERE 0".into() } else { format!(" WHERE county IN ({})", marks.join(", ")) };
+            (clause, counties.iter().map(|c| Value::Text(c.clone())).collect())
+        }
+    };
     let rows = query_rows(
         connection,
-        "SELECT substr(day, 1, 7), count(DISTINCT day) FROM history_counties GROUP BY substr(day, 1, 7)",
-        &[],
+        &format!(
+            "SELECT substr(day, 1, 7), count(DISTINCT day) FROM history_counties{clause} GROUP BY substr(day, 1, 7)"
+        ),
+        &values,
         |row| Ok((row.get::<_, String>(0)?, row.get::<_, u32>(1)?)),
     )?;
     let mut quarters: BTreeMap<(i16, i8), u32> = BTreeMap::new();

@@ -122,6 +122,8 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Problem> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProblemFilter {
     pub county: Option<String>,
+    /// Only these counties (a scoped caller's); None: every county.
+    pub within: Option<std::collections::BTreeSet<String>>,
     pub unit: Option<String>,
     pub code: Option<FindingCode>,
     /// None: open and resolved.
@@ -135,6 +137,7 @@ pub struct ProblemFilter {
 impl ProblemFilter {
     pub fn matches(&self, row: &Problem) -> bool {
         self.county.as_ref().is_none_or(|county| *county == row.place.county)
+            && self.within.as_ref().is_none_or(|within| within.contains(&row.place.county))
             && self.unit.as_ref().is_none_or(|unit| *unit == row.place.unit)
             && self.code.is_none_or(|code| code == row.code)
             && self.status.is_none_or(|status| status == row.status)
@@ -147,6 +150,15 @@ impl ProblemFilter {
         use rusqlite::types::Value;
         let mut clauses = Vec::new();
         let mut values = Vec::new();
+        if let Some(within) = &self.within {
+            // One parameter per county: `county IN (?n, ?m, …)`; an empty set matches nothing.
+            let mut marks = Vec::new();
+            for county in within {
+                values.push(Value::Text(county.clone()));
+                marks.push(format!("?{}", values.len()));
+            }
+            clauses.push(if marks.is_empty() { "0".to_string() } else { format!("county IN ({})", marks.join(", ")) });
+        }
         let mut add = |clause: &str, value: Value| {
             values.push(value);
             clauses.push(clause.replace('?', &format!("?{}", values.len())));

@@ -52,6 +52,8 @@
 //!       created_at, created_by, disabled_at, password_changed_at)   only); disabled ones stay
 //! api_tokens(id PK, user_id, label,         personal API tokens: only their SHA-256 digest is kept
 //!            digest UNIQUE, created_at, last_used_at, revoked_at)
+//! sessions(digest PK, user_id, created_at,  web logins: the SHA-256 digest of the cookie's random id;
+//!          expires_at, last_seen_at, address)   ended by logout, expiry, idleness or a new password
 //! ```
 //! `meta.history_day` is the China day the writer is in; `meta.ledger_forget_before` the cutoff
 //! the last checkpoint forgot resolved problems by.
@@ -304,6 +306,17 @@ CREATE TABLE api_tokens (
     last_used_at INTEGER,
     revoked_at INTEGER
 );
+"#,
+    r#"
+CREATE TABLE sessions (
+    digest TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
 "#,
 ];
 

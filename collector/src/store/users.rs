@@ -66,12 +66,7 @@ pub fn add(
 /// Every user, by name.
 pub fn list(connection: &Connection) -> Result<Vec<User>, StoreError> {
     let mut statement = connection
-        .prepare(
-            "SELECT u.id, u.name, u.role, u.counties, u.created_at, u.created_by, u.disabled_at,
-                    u.password_hash IS NOT NULL,
-                    (SELECT count(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL)
-             FROM users u ORDER BY u.name",
-        )
+        .prepare(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"))
         .map_err(StoreError::Write)?;
     let rows = statement.query_map([], read_user).map_err(StoreError::Write)?;
     rows.collect::<Result<_, _>>().map_err(StoreError::Write)
@@ -141,6 +136,9 @@ pub fn set_disabled(
     }
     let at = disabled.then_some(now.as_second());
     transaction.execute("UPDATE users SET disabled_at = ?2 WHERE id = ?1", params![id, at]).map_err(write)?;
+    if disabled {
+        transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [id]).map_err(write)?;
+    }
     let action = if disabled { "user.disable" } else { "user.enable" };
     audit(&transaction, now, author, action, name)?;
     transaction.commit().map_err(write)?;
@@ -163,6 +161,8 @@ pub fn set_password(
             params![id, password_hash, now.as_second()],
         )
         .map_err(write)?;
+    // A new password ends every login made with the old one.
+    transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [id]).map_err(write)?;
     audit(&transaction, now, author, "user.passwd", name)?;
     transaction.commit().map_err(write)?;
     Ok(())
@@ -215,27 +215,126 @@ pub fn revoke_token(
     Ok(())
 }
 
-/// The enabled user a token's digest belongs to, if the token is not revoked.
-pub fn user_for_token(connection: &Connection, digest: &str) -> Result<Option<User>, StoreError> {
+/// The columns [`read_user`] reads, from `users u`.
+const USER_COLUMNS: &str = "u.id, u.name, u.role, u.counties, u.created_at, u.created_by, u.disabled_at,
+    u.password_hash IS NOT NULL,
+    (SELECT count(*) FROM api_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL)";
+
+/// A token's last use is written at most this often (seconds): a script calling every second
+/// must not turn every read into a write.
+const TOUCH_EVERY: i64 = 60;
+
+/// The enabled user a token's digest belongs to, if the token is not revoked; notes its use.
+pub fn user_for_token(connection: &Connection, digest: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
     let mut statement = connection
-        .prepare_cached(
-            "SELECT u.id, u.name, u.role, u.counties, u.created_at, u.created_by, u.disabled_at,
-                    u.password_hash IS NOT NULL,
-                    (SELECT count(*) FROM api_tokens k WHERE k.user_id = u.id AND k.revoked_at IS NULL)
-             FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.digest = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
-        )
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.digest = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
+        ))
         .map_err(StoreError::Write)?;
-    statement.query_row([digest], read_user).optional().map_err(StoreError::Write)
+    let user = statement.query_row([digest], read_user).optional().map_err(StoreError::Write)?;
+    if user.is_some() {
+        connection
+            .execute(
+                "UPDATE api_tokens SET last_used_at = ?2 WHERE digest = ?1 AND coalesce(last_used_at, 0) < ?2 - ?3",
+                params![digest, now.as_second(), TOUCH_EVERY],
+            )
+            .map_err(StoreError::Write)?;
+    }
+    Ok(user)
 }
 
-/// `name`'s stored password hash, if the user exists, is enabled and has one.
-pub fn password_hash(connection: &Connection, name: &str) -> Result<Option<String>, StoreError> {
-    connection
-        .query_row("SELECT password_hash FROM users WHERE name = ?1 AND disabled_at IS NULL", [name], |row| {
-            row.get::<_, Option<String>>(0)
-        })
+/// An enabled user by name (letter case aside) with its password hash, for a login.
+pub fn user_for_login(connection: &Connection, name: &str) -> Result<Option<(User, Option<String>)>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u
+             WHERE lower(u.name) = lower(?1) AND u.disabled_at IS NULL"
+        ))
+        .map_err(StoreError::Write)?;
+    statement
+        .query_row([name], |row| Ok((read_user(row)?, row.get::<_, Option<String>>(9)?)))
         .optional()
-        .map(Option::flatten)
         .map_err(StoreError::Write)
+}
+
+/// Records a login: the session's digest, valid until `expires_at`. Expired sessions go at
+/// the same time.
+pub fn start_session(
+    connection: &Connection,
+    user: &User,
+    digest: &str,
+    address: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
+    connection.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.as_second()]).map_err(StoreError::Write)?;
+    connection
+        .execute(
+            "INSERT INTO sessions (digest, user_id, created_at, expires_at, last_seen_at, address)
+             VALUES (?1, ?2, ?3, ?4, ?3, ?5)",
+            params![digest, user.id, now.as_second(), expires_at.as_second(), address],
+        )
+        .map_err(StoreError::Write)?;
+    connection
+        .execute(
+            "INSERT INTO audit_log (at, author, action, detail) VALUES (?1, ?2, 'user.login', ?3)",
+            params![now.as_second(), user.name, address],
+        )
+        .map_err(StoreError::Write)?;
+    Ok(())
+}
+
+/// The enabled user of a live session: not past its expiry, and used within `idle` seconds.
+/// Notes its use.
+pub fn user_for_session(
+    connection: &Connection,
+    digest: &str,
+    now: Timestamp,
+    idle: i64,
+) -> Result<Option<User>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.digest = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?2 - ?3 AND u.disabled_at IS NULL"
+        ))
+        .map_err(StoreError::Write)?;
+    let user =
+        statement.query_row(params![digest, now.as_second(), idle], read_user).optional().map_err(StoreError::Write)?;
+    if user.is_some() {
+        connection
+            .execute(
+                "UPDATE sessions SET last_seen_at = ?2 WHERE digest = ?1 AND last_seen_at < ?2 - ?3",
+                params![digest, now.as_second(), TOUCH_EVERY.min(idle / 4)],
+            )
+            .map_err(StoreError::Write)?;
+    }
+    Ok(user)
+}
+
+/// Ends a session (logout); the audit log names its user.
+pub fn end_session(connection: &Connection, digest: &str, now: Timestamp) -> Result<(), StoreError> {
+    let name: Option<String> = connection
+        .query_row(
+            "SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = ?1",
+            [digest],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(StoreError::Write)?;
+    connection.execute("DELETE FROM sessions WHERE digest = ?1", [digest]).map_err(StoreError::Write)?;
+    if let Some(name) = name {
+        connection
+            .execute(
+                "INSERT INTO audit_log (at, author, action, detail) VALUES (?1, ?2, 'user.logout', '')",
+                params![now.as_second(), name],
+            )
+            .map_err(StoreError::Write)?;
+    }
+    Ok(())
+}
+
+/// Whether any user exists (the web says how to make the first one otherwise).
+pub fn any_user(connection: &Connection) -> Result<bool, StoreError> {
+    connection.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |row| row.get(0)).map_err(StoreError::Write)
 }

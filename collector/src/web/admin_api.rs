@@ -17,16 +17,18 @@
 //! POST   /api/v1/retirements          retire one, releasing its subjects: JSON {agent, reason?, author}   admin
 //! GET    /api/v1/audit                the newest changes, who and when
 //! ```
-//! Changes need `Authorization: Bearer <token>` matching `[web] admin_token_file`; the author
-//! of a registry import or a revocation is the `X-Xunjian-Author` header (percent-encoded
-//! UTF-8 is accepted, since HTTP headers are ASCII). Refusals are `ApiError`s: a stable `error` code
+//! Changes need an admin: a login (with its CSRF token), a personal token of an admin, or the
+//! machine token of `[web] admin_token_file`. The audit log's author is that caller (the
+//! machine token is recorded as 机器令牌); an `author` in a body is ignored. Reads are kept
+//! to the caller's counties; silences, agents and the audit log span counties and are for
+//! the city's users only. Refusals are `ApiError`s: a stable `error` code
 //! (`unauthorized`, `refused`, `invalid_registry` …), a Chinese `detail`, and `problems` for
 //! a registry upload; a 5xx is `internal`, its cause logged.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use jiff::Timestamp;
@@ -36,7 +38,7 @@ use xunjian_shared::wire::api::{
     AuditEntryView, Created, Ended, FilingView, RegistryReplaced, RetirementView, RevocationView, SilenceView,
 };
 
-use super::WebState;
+use super::{Caller, WebState};
 use crate::registry::{self, Filing};
 use crate::registry::{ExemptionDraft, NewExemption, NewSilence, SilenceDraft};
 use crate::store::{ChangeError, ChangeOutcome, RegistryChange};
@@ -117,46 +119,24 @@ impl From<ChangeError> for Refusal {
     }
 }
 
-/// Checks the bearer token.
-fn authorize(state: &WebState, headers: &HeaderMap) -> Result<(), Refusal> {
-    let Some(expected) = &state.admin_token else {
-        return Err(Refusal::new(
-            StatusCode::FORBIDDEN,
-            "admin_disabled",
-            "此采集器未开放修改接口：在 collector.toml 的 [web] 中设置 admin_token_file 后重启，或在采集器主机上使用 xunjian-collector registry / exemption 命令",
-        ));
-    };
-    let given =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        Some(token) if constant_time_eq(token.trim().as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(Refusal::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌不正确")),
-        None => Err(Refusal::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "缺少令牌：请求头应带 Authorization: Bearer <admin token>",
-        )),
-    }
-}
-
 /// Compares without returning early, so timing does not tell how much of a guess was right.
 pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The author named by `X-Xunjian-Author` (percent-decoded).
-fn author(headers: &HeaderMap) -> Result<String, Refusal> {
-    let raw = headers.get("x-xunjian-author").map(|v| v.as_bytes()).unwrap_or_default();
-    // The header as the value of a form field: %XX decoded (a '+' would become a space).
-    let field = [b"author=".as_slice(), raw].concat();
-    let decoded = url::form_urlencoded::parse(&field).next().map(|(_, value)| value.trim().to_string());
-    decoded.filter(|author| !author.is_empty()).ok_or_else(|| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "author_missing",
-            "缺少操作人：请求头应带 X-Xunjian-Author（可用百分号编码的中文姓名），留作审计记录",
-        )
-    })
+/// An admin's name for the audit log, or the refusal.
+fn admin(caller: &Caller) -> Result<String, Refusal> {
+    caller
+        .must_be_admin()
+        .map_err(|_| Refusal::new(StatusCode::FORBIDDEN, "forbidden", "此操作仅限管理员（admin）"))?;
+    Ok(caller.name.clone())
+}
+
+/// A refusal unless the caller sees every county.
+fn city_only(caller: &Caller) -> Result<(), Refusal> {
+    caller
+        .must_see_all()
+        .map_err(|_| Refusal::new(StatusCode::FORBIDDEN, "forbidden", "此内容涉及全部县区，仅限市级用户和管理员查看"))
 }
 
 /// A JSON request body, or a 400 showing the expected `shape`.
@@ -170,14 +150,13 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result
 /// the token, the author, the id, the change, and the answer naming the id.
 async fn end_by_id(
     state: &WebState,
-    headers: &HeaderMap,
+    caller: &Caller,
     id: &str,
     noun: &str,
     answer: fn(i64) -> Ended,
     change: impl FnOnce(i64, String) -> RegistryChange,
 ) -> Result<Response, Refusal> {
-    authorize(state, headers)?;
-    let author = author(headers)?;
+    let author = admin(caller)?;
     let id = id
         .parse::<i64>()
         .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", format!("「{id}」不是{noun}编号")))?;
@@ -189,14 +168,18 @@ fn unexpected(outcome: ChangeOutcome) -> Refusal {
     Refusal::internal(StatusCode::INTERNAL_SERVER_ERROR, &format!("unexpected outcome {outcome:?}"))
 }
 
-async fn registry_json(State(state): State<WebState>) -> Response {
-    let registry = state.store.registry().clone();
-    let filings: Vec<FilingView> = registry.filings.iter().map(filing_view).collect();
+/// The filings of the caller's counties.
+fn visible_filings(state: &WebState, caller: &Caller) -> Vec<Filing> {
+    state.store.registry().filings.iter().filter(|f| caller.scope.sees(&f.county)).cloned().collect()
+}
+
+async fn registry_json(State(state): State<WebState>, caller: Caller) -> Response {
+    let filings: Vec<FilingView> = visible_filings(&state, &caller).iter().map(filing_view).collect();
     axum::Json(filings).into_response()
 }
 
-async fn registry_csv(State(state): State<WebState>) -> Response {
-    let csv = registry::to_csv(&state.store.registry().filings);
+async fn registry_csv(State(state): State<WebState>, caller: Caller) -> Response {
+    let csv = registry::to_csv(&visible_filings(&state, &caller));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -207,9 +190,8 @@ async fn registry_csv(State(state): State<WebState>) -> Response {
         .into_response()
 }
 
-async fn registry_replace(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let author = author(&headers)?;
+async fn registry_replace(State(state): State<WebState>, caller: Caller, body: Bytes) -> Result<Response, Refusal> {
+    let author = admin(&caller)?;
     if body.len() > MAX_CSV_BYTES {
         return Err(Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -231,18 +213,25 @@ async fn registry_replace(State(state): State<WebState>, headers: HeaderMap, bod
     }
 }
 
-async fn exemptions(State(state): State<WebState>) -> Response {
+async fn exemptions(State(state): State<WebState>, caller: Caller) -> Response {
     let today = china_today(Timestamp::now());
-    let list: Vec<_> = state.store.registry().exemptions.iter().map(|e| super::exemption_status(e, today)).collect();
+    let visible = super::visible_targets(&state.store, &caller.scope);
+    let list: Vec<_> = state
+        .store
+        .registry()
+        .exemptions
+        .iter()
+        .filter(|e| visible.as_ref().is_none_or(|targets| targets.contains(&e.target)))
+        .map(|e| super::exemption_status(e, today))
+        .collect();
     axum::Json(list).into_response()
 }
 
-async fn exemption_add(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let new: NewExemption = json_body(
-        &body,
-        "{\"target\", \"column\"（可省）, \"code\", \"reason\", \"author\", \"until\"（可省，YYYY-MM-DD）}",
-    )?;
+async fn exemption_add(State(state): State<WebState>, caller: Caller, body: Bytes) -> Result<Response, Refusal> {
+    let author = admin(&caller)?;
+    let mut new: NewExemption =
+        json_body(&body, "{\"target\", \"column\"（可省）, \"code\", \"reason\", \"until\"（可省，YYYY-MM-DD）}")?;
+    new.author = author;
     let draft = ExemptionDraft::parse(new).map_err(Refusal::invalid)?;
     match state.store.change_registry(RegistryChange::AddExemption(draft)).await? {
         ChangeOutcome::ExemptionAdded { id } => {
@@ -254,17 +243,18 @@ async fn exemption_add(State(state): State<WebState>, headers: HeaderMap, body: 
 
 async fn exemption_revoke(
     State(state): State<WebState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    end_by_id(&state, &headers, &id, "豁免", Ended::Revoked, |id, author| RegistryChange::RevokeExemption {
+    end_by_id(&state, &caller, &id, "豁免", Ended::Revoked, |id, author| RegistryChange::RevokeExemption {
         id,
         author,
     })
     .await
 }
 
-async fn silences(State(state): State<WebState>) -> Response {
+async fn silences(State(state): State<WebState>, caller: Caller) -> Result<Response, Refusal> {
+    city_only(&caller)?;
     let now = Timestamp::now();
     let list: Vec<SilenceView> = state
         .store
@@ -284,13 +274,14 @@ async fn silences(State(state): State<WebState>) -> Response {
             active: silence.is_active(now),
         })
         .collect();
-    axum::Json(list).into_response()
+    Ok(axum::Json(list).into_response())
 }
 
-async fn silence_add(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let new: NewSilence =
-        json_body(&body, "{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\", \"author\"}")?;
+async fn silence_add(State(state): State<WebState>, caller: Caller, body: Bytes) -> Result<Response, Refusal> {
+    let author = admin(&caller)?;
+    let mut new: NewSilence =
+        json_body(&body, "{\"matchers\": [\"county=龙川县\"], \"duration\": \"2h\", \"reason\"}")?;
+    new.author = author;
     let draft = SilenceDraft::parse(new).map_err(Refusal::invalid)?;
     match state.store.change_registry(RegistryChange::AddSilence(draft)).await? {
         ChangeOutcome::SilenceAdded { id, ends_at } => {
@@ -302,17 +293,15 @@ async fn silence_add(State(state): State<WebState>, headers: HeaderMap, body: By
 
 async fn silence_expire(
     State(state): State<WebState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    end_by_id(&state, &headers, &id, "静默", Ended::Expired, |id, author| RegistryChange::ExpireSilence {
-        id,
-        author,
-    })
-    .await
+    end_by_id(&state, &caller, &id, "静默", Ended::Expired, |id, author| RegistryChange::ExpireSilence { id, author })
+        .await
 }
 
-async fn revocations(State(state): State<WebState>) -> Response {
+async fn revocations(State(state): State<WebState>, caller: Caller) -> Result<Response, Refusal> {
+    city_only(&caller)?;
     let list: Vec<RevocationView> = state
         .store
         .registry()
@@ -329,7 +318,7 @@ async fn revocations(State(state): State<WebState>) -> Response {
             lifted_by: r.lifted_by.clone(),
         })
         .collect();
-    axum::Json(list).into_response()
+    Ok(axum::Json(list).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -339,14 +328,12 @@ struct NewRevocation {
     #[serde(default)]
     serial: String,
     reason: String,
-    author: String,
 }
 
-async fn revoke(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let new: NewRevocation = json_body(&body, "{\"agent\", \"serial\"（可省其一）, \"reason\", \"author\"}")?;
-    let change =
-        RegistryChange::Revoke { agent: new.agent, serial: new.serial, reason: new.reason, author: new.author };
+async fn revoke(State(state): State<WebState>, caller: Caller, body: Bytes) -> Result<Response, Refusal> {
+    let author = admin(&caller)?;
+    let new: NewRevocation = json_body(&body, "{\"agent\", \"serial\"（可省其一）, \"reason\"}")?;
+    let change = RegistryChange::Revoke { agent: new.agent, serial: new.serial, reason: new.reason, author };
     match state.store.change_registry(change).await? {
         ChangeOutcome::Revoked { id } => {
             Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: None })).into_response())
@@ -357,17 +344,15 @@ async fn revoke(State(state): State<WebState>, headers: HeaderMap, body: Bytes) 
 
 async fn lift_revocation(
     State(state): State<WebState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Refusal> {
-    end_by_id(&state, &headers, &id, "吊销", Ended::Lifted, |id, author| RegistryChange::LiftRevocation {
-        id,
-        author,
-    })
-    .await
+    end_by_id(&state, &caller, &id, "吊销", Ended::Lifted, |id, author| RegistryChange::LiftRevocation { id, author })
+        .await
 }
 
-async fn retirements(State(state): State<WebState>) -> Response {
+async fn retirements(State(state): State<WebState>, caller: Caller) -> Result<Response, Refusal> {
+    city_only(&caller)?;
     let list: Vec<RetirementView> = state
         .store
         .registry()
@@ -382,7 +367,7 @@ async fn retirements(State(state): State<WebState>) -> Response {
             applied_at: r.applied_at,
         })
         .collect();
-    axum::Json(list).into_response()
+    Ok(axum::Json(list).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -390,13 +375,12 @@ struct NewRetirement {
     agent: String,
     #[serde(default)]
     reason: String,
-    author: String,
 }
 
-async fn retire(State(state): State<WebState>, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
-    authorize(&state, &headers)?;
-    let new: NewRetirement = json_body(&body, "{\"agent\", \"reason\"（可省）, \"author\"}")?;
-    let change = RegistryChange::Retire { agent: new.agent, reason: new.reason, author: new.author };
+async fn retire(State(state): State<WebState>, caller: Caller, body: Bytes) -> Result<Response, Refusal> {
+    let author = admin(&caller)?;
+    let new: NewRetirement = json_body(&body, "{\"agent\", \"reason\"（可省）}")?;
+    let change = RegistryChange::Retire { agent: new.agent, reason: new.reason, author };
     match state.store.change_registry(change).await? {
         ChangeOutcome::Retired { id } => {
             Ok((StatusCode::CREATED, axum::Json(Created { id, ends_at: None })).into_response())
@@ -405,7 +389,10 @@ async fn retire(State(state): State<WebState>, headers: HeaderMap, body: Bytes) 
     }
 }
 
-async fn audit(State(state): State<WebState>) -> Response {
+async fn audit(State(state): State<WebState>, caller: Caller) -> Response {
+    if let Err(refusal) = city_only(&caller) {
+        return refusal.into_response();
+    }
     match state.store.audit_log(200).await {
         Ok(entries) => {
             let list: Vec<AuditEntryView> = entries

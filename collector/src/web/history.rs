@@ -12,7 +12,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 use xunjian_shared::time::china_today;
 
-use super::{WebState, bad_request, read_blocking, unknown_parameter};
+use super::{Caller, WebState, bad_request, read_blocking, unknown_parameter};
 use crate::store::history::{CountyDay, TargetDay};
 
 /// Days one request may span: a little over three years.
@@ -59,7 +59,13 @@ fn range(query: &HashMap<String, String>, known: &[&str]) -> Result<(Date, Date)
     Ok((from, to))
 }
 
-pub async fn target(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+/// One target's history. A scoped caller sees only its counties' targets: with `county`
+/// outside them, or a target none of them has, it gets the same refusal.
+pub async fn target(
+    State(state): State<WebState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let (from, to) = match range(&query, &["target", "county", "from", "to"]) {
         Ok(range) => range,
         Err(detail) => return bad_request(detail),
@@ -68,26 +74,58 @@ pub async fn target(State(state): State<WebState>, Query(query): Query<HashMap<S
         return bad_request("缺少参数 target：网站或账号的名称，如 ?target=龙川县人民政府门户网站".into());
     };
     let county = query.get("county").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if let Some(county) = &county
+        && let Err(denied) = caller.must_see(county)
+    {
+        return denied.into_response();
+    }
+    // The counties to look in: the one asked for, else a scoped caller's own (None: any).
+    let counties: Option<Vec<String>> = match (&county, caller.scope.counties()) {
+        (Some(county), _) => Some(vec![county.clone()]),
+        (None, Some(own)) => Some(own.iter().cloned().collect()),
+        (None, None) => None,
+    };
+    let scoped = !caller.scope.is_all();
     let store = state.store.clone();
     let history = read_blocking("历史记录", move || {
-        let (first_seen, days) = store.history_of(&target, county.as_deref(), from, to)?;
-        Ok(TargetHistory { target, first_seen, from, to, days })
+        let Some(counties) = counties else {
+            let (first_seen, days) = store.history_of(&target, None, from, to)?;
+            return Ok(Some(TargetHistory { target, first_seen, from, to, days }));
+        };
+        for county in &counties {
+            let (first_seen, days) = store.history_of(&target, Some(county), from, to)?;
+            if first_seen.is_some() || !days.is_empty() || !scoped {
+                return Ok(Some(TargetHistory { target, first_seen, from, to, days }));
+            }
+        }
+        Ok(None)
     })
     .await;
     match history {
-        Ok(history) => axum::Json(history).into_response(),
+        Ok(Some(history)) => axum::Json(history).into_response(),
+        Ok(None) => super::access::out_of_scope().into_response(),
         Err(refusal) => refusal,
     }
 }
 
-pub async fn counties(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+/// Every county's pass ratios per day; a scoped caller's counties only, without the city's row.
+pub async fn counties(
+    State(state): State<WebState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let (from, to) = match range(&query, &["from", "to"]) {
         Ok(range) => range,
         Err(detail) => return bad_request(detail),
     };
     let store = state.store.clone();
     match read_blocking("历史记录", move || store.county_history(from, to)).await {
-        Ok(days) => axum::Json(CountyHistory { from, to, days }).into_response(),
+        Ok(mut days) => {
+            if !caller.scope.is_all() {
+                days.retain(|day| day.county != crate::judge::WHOLE_CITY && caller.scope.sees(&day.county));
+            }
+            axum::Json(CountyHistory { from, to, days }).into_response()
+        }
         Err(refusal) => refusal,
     }
 }

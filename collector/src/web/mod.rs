@@ -1,12 +1,14 @@
 //! The web listener's routes: the status page for people, `/metrics` for Prometheus, the JSON
 //! API, `/api/v1/alerts` and the health check, all reading the store's projection; and the
-//! office's decisions ([`admin_api`]: registry, exemptions, silences), whose changes need the
-//! admin token.
+//! office's decisions ([`admin_api`]: registry, exemptions, silences), whose changes need an
+//! admin. Every page and API answer but `/metrics`, `/healthz` and `/login` needs a caller
+//! ([`access`]) and shows only the counties it may see.
 //!
 //! `/metrics`, `/` and `/api/v1/status` render the whole projection: each is rendered by one
 //! request at a time and reused for a second ([`RenderCache`]), so a crowd of clients costs
 //! one rendering a second, not one each.
 
+pub mod access;
 mod admin_api;
 mod history;
 mod problems;
@@ -28,16 +30,18 @@ use xunjian_shared::wire::{
 };
 
 use crate::metrics::{self, Metrics};
+use crate::people::Scope;
 use crate::registry::Exemption;
 use crate::store::Store;
 use crate::view::View;
+pub use access::Caller;
 
 #[derive(Clone)]
 pub struct WebState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    /// Changes through the API need `Authorization: Bearer <this>`; None: no changes.
-    pub admin_token: Option<Arc<str>>,
+    /// Logins, sessions, tokens: who is calling.
+    pub gate: Arc<access::Gate>,
     /// `/metrics` from another host needs `Authorization: Bearer <this>`; None: loopback only.
     pub metrics_token: Option<Arc<str>>,
     pub alerts: crate::alerts::AlertBoard,
@@ -50,7 +54,7 @@ pub struct WebState {
 /// `/api/v1/status`): one rendering at a time for all of them, each reused for a second.
 #[derive(Default)]
 pub struct Renders {
-    slots: Arc<tokio::sync::Mutex<std::collections::HashMap<Page, Rendering>>>,
+    slots: Arc<tokio::sync::Mutex<std::collections::HashMap<(Page, Scope), Rendering>>>,
 }
 
 /// The pages rendered from the whole projection.
@@ -76,13 +80,15 @@ pub struct Rendering {
 }
 
 impl Renders {
-    /// `page` as rendered within the last second, or rendered now. Requests arriving while it
-    /// renders wait for it. The rendering runs in a task of its own that holds the lock to the
-    /// end, so a client that hangs up cannot start a second one beside it.
-    async fn get(&self, page: Page, render: impl FnOnce() -> String + Send + 'static) -> Rendering {
+    /// `page` for the counties of `scope` as rendered within the last second, or rendered now.
+    /// Requests arriving while it renders wait for it. The rendering runs in a task of its own
+    /// that holds the lock to the end, so a client that hangs up cannot start a second one
+    /// beside it.
+    async fn get(&self, page: Page, scope: Scope, render: impl FnOnce() -> String + Send + 'static) -> Rendering {
         let slots = self.slots.clone();
         let rendering = tokio::spawn(async move {
             let mut slots = slots.lock_owned().await;
+            let page = (page, scope);
             if let Some(rendering) = slots.get(&page)
                 && rendering.made.elapsed() < RENDER_FRESH
             {
@@ -92,6 +98,8 @@ impl Renders {
             // Rendering 100k series takes tens of milliseconds of CPU: off the async workers.
             let body = bytes::Bytes::from(tokio::task::spawn_blocking(render).await.unwrap_or_default());
             let rendering = Rendering { made: tokio::time::Instant::now(), rendered_at, body };
+            // Scopes come and go with people: the stale ones go before a new one is kept.
+            slots.retain(|_, kept| kept.made.elapsed() < RENDER_FRESH);
             slots.insert(page, rendering.clone());
             rendering
         });
@@ -120,6 +128,9 @@ impl Rendering {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(status_page))
+        .route("/login", get(access::login_form).post(access::login))
+        .route("/logout", axum::routing::post(access::logout))
+        .route("/api/v1/me", get(access::me))
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status_api))
@@ -177,11 +188,24 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(ApiError::new("method_not_allowed", detail))).into_response()
 }
 
-async fn status_page(State(state): State<WebState>) -> Response {
+async fn status_page(State(state): State<WebState>, caller: Caller) -> Response {
     let store = state.store.clone();
-    let rendering =
-        state.renders.get(Page::Status, move || status_page::render(&status_report(&store, Timestamp::now()))).await;
-    rendering.respond("text/html; charset=utf-8")
+    let scope = caller.scope.clone();
+    let rendering = state
+        .renders
+        .get(Page::Status, caller.scope.clone(), move || {
+            status_page::render(&status_report(&store, Timestamp::now(), &scope))
+        })
+        .await;
+    // The shared rendering, with this caller's name and logout form in its place.
+    let body = String::from_utf8_lossy(&rendering.body).replacen(
+        status_page::CALLER_SLOT,
+        &status_page::caller_bar(&caller),
+        1,
+    );
+    let mut response = Rendering { body: bytes::Bytes::from(body), ..rendering }.respond("text/html; charset=utf-8");
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The address a web request came from (set per connection by the server).
@@ -235,7 +259,7 @@ async fn metrics_page(
     let openmetrics = metrics::wants_openmetrics(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let metrics = state.metrics.clone();
     let page = if openmetrics { Page::MetricsOpenMetrics } else { Page::MetricsText };
-    let rendering = state.renders.get(page, move || metrics.render(openmetrics)).await;
+    let rendering = state.renders.get(page, Scope::All, move || metrics.render(openmetrics)).await;
     rendering.respond(if openmetrics { metrics::OPENMETRICS_TEXT } else { metrics::PROMETHEUS_TEXT })
 }
 
@@ -243,25 +267,37 @@ async fn healthz() -> (StatusCode, &'static str) {
     (StatusCode::OK, "ok\n")
 }
 
-async fn status_api(State(state): State<WebState>) -> Response {
+async fn status_api(State(state): State<WebState>, caller: Caller) -> Response {
     let store = state.store.clone();
+    let scope = caller.scope.clone();
     let rendering = state
         .renders
-        .get(Page::StatusJson, move || {
-            serde_json::to_string(&status_report(&store, Timestamp::now())).unwrap_or_default()
+        .get(Page::StatusJson, caller.scope, move || {
+            serde_json::to_string(&status_report(&store, Timestamp::now(), &scope)).unwrap_or_default()
         })
         .await;
     rendering.respond("application/json")
 }
 
-/// The outbox: notices waiting, then the newest delivered, folded or given up.
-async fn notifications_api(State(state): State<WebState>) -> Response {
+/// The outbox: notices waiting, then the newest delivered, folded or given up. It names
+/// receivers and every county: the city's only.
+async fn notifications_api(State(state): State<WebState>, caller: Caller) -> Response {
+    if let Err(denied) = caller.must_see_all() {
+        return denied.into_response();
+    }
     axum::Json(state.alerts.notifications(500).await).into_response()
 }
 
-/// Every alert, firing first, then pending, then resolved in the last day.
-async fn alerts_api(State(state): State<WebState>) -> Response {
-    let mut alerts: Vec<crate::alerts::Alert> = state.alerts.current().as_ref().clone();
+/// Every alert the caller may see (a scoped caller: those labelled with its counties), firing
+/// first, then pending, then resolved in the last day.
+async fn alerts_api(State(state): State<WebState>, caller: Caller) -> Response {
+    let mut alerts: Vec<crate::alerts::Alert> = state
+        .alerts
+        .current()
+        .iter()
+        .filter(|alert| caller.scope.is_all() || alert.labels.get("county").is_some_and(|c| caller.scope.sees(c)))
+        .cloned()
+        .collect();
     let order = |a: &crate::alerts::Alert| match a.state {
         crate::alerts::AlertState::Firing => 0,
         crate::alerts::AlertState::Pending => 1,
@@ -273,13 +309,16 @@ async fn alerts_api(State(state): State<WebState>) -> Response {
 
 /// Every agent and every page, from the projection, with exemptions applied, and the registry
 /// compared with what is observed: the read model ([`View`]) as JSON.
-pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
+/// Only what `scope` may see: its counties' agents, pages, verdicts, ratios and registry rows
+/// (a scoped caller gets no 全市 row: it would count the others).
+pub fn status_report(store: &Store, now: Timestamp, scope: &Scope) -> StatusReport {
     let registry = store.registry().clone();
     let snapshot = store.snapshot();
     let view = View::of(&snapshot, &registry, china_today(now));
     let agents = view
         .agents()
         .iter()
+        .filter(|(_, state)| scope.sees(&state.county))
         .map(|(agent, state)| AgentStatus {
             agent: agent.clone(),
             county: state.county.clone(),
@@ -291,6 +330,7 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
         .collect();
     let targets = view
         .pages()
+        .filter(|page| scope.sees(&page.state.county))
         .map(|page| {
             let mut observation = page.observation().clone();
             if !page.exempted.is_empty() {
@@ -314,7 +354,7 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
             }
         })
         .collect();
-    let registry_status = registry_status(&view);
+    let registry_status = registry_status(&view, scope);
     let judgement = crate::judge::judge(&view);
     let reason = |reason: &crate::judge::Reason| VerdictReason {
         code: reason.code.as_str().to_string(),
@@ -324,6 +364,7 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
     let verdicts = judgement
         .verdicts
         .iter()
+        .filter(|verdict| scope.sees(verdict.labels.county))
         .map(|verdict| VerdictStatus {
             county: verdict.labels.county.to_string(),
             unit: verdict.labels.unit.to_string(),
@@ -343,6 +384,7 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
     let pass_ratios = judgement
         .ratios
         .iter()
+        .filter(|ratio| scope.is_all() || (ratio.county != crate::judge::WHOLE_CITY && scope.sees(&ratio.county)))
         .map(|ratio| PassRatioStatus {
             county: ratio.county.clone(),
             kind: ratio.kind,
@@ -354,10 +396,14 @@ pub fn status_report(store: &Store, now: Timestamp) -> StatusReport {
     StatusReport { generated_at: now, agents, targets, registry: registry_status, verdicts, pass_ratios }
 }
 
-fn registry_status(view: &View<'_>) -> RegistryStatus {
+fn registry_status(view: &View<'_>, scope: &Scope) -> RegistryStatus {
     let mut findings = Vec::new();
     let mut observed_filed = 0;
+    let visible = visible_targets_of(scope, &view.registry.filings, view.snapshot.subjects());
     for ((target, channel), standing) in &view.assessment.standing {
+        if !scope.sees(&standing.county) {
+            continue;
+        }
         observed_filed += u32::from(standing.filing.is_some());
         for finding in &standing.findings {
             findings.push(RegistryFinding {
@@ -372,12 +418,13 @@ fn registry_status(view: &View<'_>) -> RegistryStatus {
         }
     }
     RegistryStatus {
-        filed: view.registry.filings.len() as u32,
+        filed: view.registry.filings.iter().filter(|f| scope.sees(&f.county)).count() as u32,
         observed_filed,
         findings,
         unmonitored: view
             .unmonitored()
             .iter()
+            .filter(|f| scope.sees(&f.county))
             .map(|f| FiledTarget {
                 name: f.name.clone(),
                 channel: f.channel.label_zh().to_string(),
@@ -386,8 +433,34 @@ fn registry_status(view: &View<'_>) -> RegistryStatus {
                 status: f.status.label_zh().to_string(),
             })
             .collect(),
-        exemptions: view.registry.exemptions.iter().map(|e| exemption_status(e, view.today)).collect(),
+        exemptions: view
+            .registry
+            .exemptions
+            .iter()
+            .filter(|e| visible.as_ref().is_none_or(|targets| targets.contains(&e.target)))
+            .map(|e| exemption_status(e, view.today))
+            .collect(),
     }
+}
+
+/// The targets a scoped caller may know of (exemptions name a target only): its counties'
+/// filings and observed pages. None: every target.
+pub(crate) fn visible_targets(store: &Store, scope: &Scope) -> Option<std::collections::HashSet<String>> {
+    scope.counties()?;
+    let registry = store.registry().clone();
+    visible_targets_of(scope, &registry.filings, store.snapshot().subjects())
+}
+
+fn visible_targets_of(
+    scope: &Scope,
+    filings: &[crate::registry::Filing],
+    subjects: &std::collections::BTreeMap<crate::projection::SubjectKey, crate::projection::SubjectState>,
+) -> Option<std::collections::HashSet<String>> {
+    scope.counties()?;
+    let mut targets: std::collections::HashSet<String> =
+        filings.iter().filter(|f| scope.sees(&f.county)).map(|f| f.name.clone()).collect();
+    targets.extend(subjects.iter().filter(|(_, s)| scope.sees(&s.county)).map(|(key, _)| key.target.clone()));
+    Some(targets)
 }
 
 pub(crate) fn exemption_status(exemption: &Exemption, today: jiff::civil::Date) -> ExemptionStatus {
@@ -502,7 +575,7 @@ mod tests {
         ];
         store.change_registry(RegistryChange::ReplaceFilings { filings, author: "王".into() }).await.unwrap();
 
-        let report = status_report(&store, now);
+        let report = status_report(&store, now, &Scope::All);
         let codes: Vec<(&str, FindingCode)> =
             report.registry.findings.iter().map(|f| (f.target.as_str(), f.finding.code)).collect();
         assert_eq!(codes, [("已关停号", FindingCode::ClosedButLive), ("未备案号", FindingCode::NotFiled)]);
@@ -530,7 +603,7 @@ mod tests {
             ))
             .await
             .unwrap();
-        let report = status_report(&store, now);
+        let report = status_report(&store, now, &Scope::All);
         let column = report.targets.iter().find(|t| t.observation.column.is_some()).unwrap();
         assert!(
             column.observation.findings.is_empty() && column.observation.ok,

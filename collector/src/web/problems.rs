@@ -15,7 +15,7 @@ use xunjian_shared::time::{china_time, china_today};
 use xunjian_shared::wire::FindingCode;
 use xunjian_shared::wire::api::{ProblemPage, ProblemView};
 
-use super::{WebState, bad_request, read_blocking, unknown_parameter};
+use super::{Caller, WebState, bad_request, read_blocking, unknown_parameter};
 use crate::ledger::{Problem, Status};
 use crate::registry::{Registry, csv_cell};
 use crate::store::ledger::ProblemFilter;
@@ -24,11 +24,18 @@ use crate::store::ledger::ProblemFilter;
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
-pub async fn json(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
-    let (filter, offset, limit) = match parse(&query, true) {
+pub async fn json(
+    State(state): State<WebState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let (mut filter, offset, limit) = match parse(&query, true) {
         Ok(parsed) => parsed,
         Err(detail) => return bad_request(detail),
     };
+    if let Err(denied) = scope(&mut filter, &caller) {
+        return denied.into_response();
+    }
     let store = state.store.clone();
     let page = read_blocking("问题台账", move || {
         let (total, rows) = store.problems(&filter, offset, limit)?;
@@ -44,11 +51,18 @@ pub async fn json(State(state): State<WebState>, Query(query): Query<HashMap<Str
     }
 }
 
-pub async fn csv(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
-    let (filter, _, _) = match parse(&query, false) {
+pub async fn csv(
+    State(state): State<WebState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let (mut filter, _, _) = match parse(&query, false) {
         Ok(parsed) => parsed,
         Err(detail) => return bad_request(detail),
     };
+    if let Err(denied) = scope(&mut filter, &caller) {
+        return denied.into_response();
+    }
     let store = state.store.clone();
     let body = read_blocking("问题台账", move || {
         let (_, rows) = store.problems(&filter, 0, usize::MAX)?;
@@ -67,6 +81,15 @@ pub async fn csv(State(state): State<WebState>, Query(query): Query<HashMap<Stri
             .into_response(),
         Err(refusal) => refusal,
     }
+}
+
+/// Keeps the filter to the caller's counties; a county asked for outside them is refused.
+fn scope(filter: &mut ProblemFilter, caller: &Caller) -> Result<(), super::access::Denied> {
+    if let Some(county) = &filter.county {
+        caller.must_see(county)?;
+    }
+    filter.within = caller.scope.counties().cloned();
+    Ok(())
 }
 
 /// The filter, offset and limit a query asks for; what is wrong (naming the parameter) when one is.
@@ -101,6 +124,7 @@ fn parse(query: &HashMap<String, String>, paged: bool) -> Result<(ProblemFilter,
     let limit = number("limit", DEFAULT_LIMIT)?.clamp(1, MAX_LIMIT);
     let filter = ProblemFilter {
         county: text("county").map(str::to_string),
+        within: None,
         unit: text("unit").map(str::to_string),
         code,
         status,

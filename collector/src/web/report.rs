@@ -13,7 +13,7 @@ use xunjian_shared::time::china_today;
 use xunjian_shared::wire::ApiError;
 
 use super::status_page::escape;
-use super::{WebState, bad_request, read_blocking, unknown_parameter};
+use super::{Caller, WebState, bad_request, read_blocking, unknown_parameter};
 use crate::report::{self, Format, Method, Period, ReportError, Request};
 
 /// Reports are made one at a time: each reads the whole period.
@@ -21,12 +21,30 @@ static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
 
-pub async fn download(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+pub async fn download(
+    State(state): State<WebState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let now = Timestamp::now();
-    let (request, format) = match parse(&query, now) {
+    let (mut request, format) = match parse(&query, now) {
         Ok(parsed) => parsed,
         Err(detail) => return bad_request(detail),
     };
+    // A scoped caller gets its own county's report: the one it names, or its only one.
+    match (&request.county, caller.scope.counties()) {
+        (Some(county), _) => {
+            if let Err(denied) = caller.must_see(county) {
+                return denied.into_response();
+            }
+        }
+        (None, Some(own)) if own.len() == 1 => request.county = own.first().cloned(),
+        (None, Some(own)) => {
+            let names: Vec<&str> = own.iter().map(String::as_str).collect();
+            return bad_request(format!("请用 county= 指定县区：{}", names.join("、")));
+        }
+        (None, None) => {}
+    }
     // One at a time; others are told to come back rather than queue up.
     let Ok(turn) = ONE_AT_A_TIME.try_acquire() else {
         let detail = "正在生成另一份通报，请稍后再试".to_string();
@@ -121,16 +139,30 @@ fn content_disposition(disposition: &str, name: &str) -> String {
     format!("{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// `GET /report`: the periods with data, newest first, a link per format.
-pub async fn index(State(state): State<WebState>) -> Response {
+/// `GET /report`: the periods with data, newest first, a link per format (a scoped caller: its
+/// counties' periods, a row per county).
+pub async fn index(State(state): State<WebState>, caller: Caller) -> Response {
     let store = state.store.clone();
     let now = Timestamp::now();
+    let within = caller.scope.counties().cloned();
+    let scope = caller.scope.clone();
     let listed = read_blocking("历史记录", move || {
         let today = china_today(now);
-        let live = report::source::observed_on(&store.snapshot(), None, today);
-        store.with_reader(|_, connection| report::source::periods_with_data(connection, today, live))
+        let live = {
+            let snapshot = store.snapshot();
+            match &within {
+                None => report::source::observed_on(&snapshot, None, today),
+                Some(own) => own.iter().any(|county| report::source::observed_on(&snapshot, Some(county), today)),
+            }
+        };
+        store.with_reader(|_, connection| report::source::periods_with_data(connection, today, live, within.as_ref()))
     })
     .await;
+    // Which county each row's links name: none for the city (or a caller with one county).
+    let counties: Vec<Option<String>> = match scope.counties() {
+        Some(own) if own.len() > 1 => own.iter().cloned().map(Some).collect(),
+        _ => vec![None],
+    };
     let periods = match listed {
         Ok(periods) => periods,
         Err(refusal) => return refusal,
@@ -149,17 +181,29 @@ pub async fn index(State(state): State<WebState>) -> Response {
             let code = report::period_code(period);
             let class = if matches!(period, Period::Month { .. }) { " class=\"month\"" } else { "" };
             let _ = write!(html, "<tr{class}><td>{}</td><td>{days}</td><td>", escape(&period.to_string()));
-            let links: Vec<String> = Format::ALL
-                .iter()
-                .map(|format| {
-                    format!(
-                        "<a href=\"/api/v1/report?period={code}&amp;format={}\">{}</a>",
-                        format.as_str(),
-                        format.info().label
-                    )
-                })
-                .collect();
-            html.push_str(&links.join(" · "));
+            for county in &counties {
+                let (label, param) = match county {
+                    Some(county) => (
+                        format!("{}：", escape(county)),
+                        format!(
+                            "&amp;county={}",
+                            url::form_urlencoded::byte_serialize(county.as_bytes()).collect::<String>()
+                        ),
+                    ),
+                    None => (String::new(), String::new()),
+                };
+                let links: Vec<String> = Format::ALL
+                    .iter()
+                    .map(|format| {
+                        format!(
+                            "<a href=\"/api/v1/report?period={code}&amp;format={}{param}\">{}</a>",
+                            format.as_str(),
+                            format.info().label
+                        )
+                    })
+                    .collect();
+                let _ = write!(html, "<div>{label}{}</div>", links.join(" · "));
+            }
             html.push_str("</td></tr>");
         }
         html.push_str("</tbody></table>");

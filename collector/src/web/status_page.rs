@@ -15,6 +15,30 @@ use xunjian_shared::wire::{
 /// An agent silent this long is shown as 失联 (three default probe intervals).
 const SILENT_AFTER_SECS: i64 = 15 * 60;
 
+/// Where a page shared by every caller of one scope gets its caller's own bar.
+pub const CALLER_SLOT: &str = "<!--xunjian:caller-->";
+
+/// Who is looking, and the way out: the name, role and counties, and a logout form.
+pub fn caller_bar(caller: &super::Caller) -> String {
+    let scope = match caller.scope.counties() {
+        Some(counties) => counties.iter().map(|c| escape(c)).collect::<Vec<_>>().join("、"),
+        None => "全部县区".to_string(),
+    };
+    let mut bar = format!("<p class=\"who\">{}（{}，{scope}）", escape(&caller.name), caller.role.label_zh());
+    if caller.scope.is_all() {
+        bar.push_str(" · <a href=\"/metrics\">/metrics</a>");
+    }
+    if let Some(csrf) = caller.csrf() {
+        let _ = write!(
+            bar,
+            " · <form class=\"logout\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">退出登录</button></form>",
+            escape(csrf)
+        );
+    }
+    bar.push_str("</p>");
+    bar
+}
+
 pub fn render(report: &StatusReport) -> String {
     let mut html = String::with_capacity(64 * 1024);
     let generated = china_time(report.generated_at);
@@ -24,7 +48,7 @@ pub fn render(report: &StatusReport) -> String {
         html,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>巡检 · 政府网站与政务新媒体监测</title><style>{STYLE}</style></head><body>\
-         <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/metrics\">/metrics</a> · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p></header>"
+         <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p>{CALLER_SLOT}</header>"
     );
     let totals = Totals::of(&report.targets);
     let failed = report.verdicts.iter().filter(|v| !v.pass).count();
@@ -347,7 +371,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;background:#f5f6f8;color:#222}\
+const STYLE: &str = ".who{font-size:13px;color:#444}.logout{display:inline;margin:0}.logout button{font-size:12px;padding:1px 8px}body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;background:#f5f6f8;color:#222}\
 header{background:#8b1a1a;color:#fff;padding:12px 24px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;font-size:13px}\
 header a{color:#ffd}section{margin:16px 24px}.summary{display:flex;gap:16px}.summary div{background:#fff;padding:10px 16px;border-radius:6px}\
 .summary b{font-size:22px;margin-right:4px}h2{font-size:18px;margin:8px 0}h2 small{font-weight:normal;font-size:13px;margin-left:12px;color:#666}\

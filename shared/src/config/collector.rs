@@ -132,7 +132,17 @@ pub struct WebListener {
     /// The bearer token `/metrics` wants from other hosts (from `metrics_token_file`); without
     /// one it answers loopback clients only.
     pub metrics_token: Option<String>,
+    /// Pages and the read API answer anyone, as the whole city, without a login (a wall
+    /// screen on a trusted network); false: every reader logs in or sends a token.
+    pub open_reads: bool,
+    /// A web session ends this long after its login …
+    pub session_lifetime: Duration,
+    /// … or this long after its last request, whichever comes first.
+    pub session_idle: Duration,
 }
+
+pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(2 * 3600);
 
 /// Shortest admin token accepted: guessing must be hopeless.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
@@ -387,6 +397,24 @@ static WEB: TableSpec = TableSpec {
             DefaultValue::Otherwise("none: /metrics answers loopback clients only"),
             "`/metrics` then answers any address that sends `Authorization: Bearer` and this token (Prometheus: `authorization.credentials_file`); without it only clients on this host may scrape.",
         ),
+        Key::new(
+            "open_reads",
+            Kind::Bool,
+            DefaultValue::Bool(false),
+            "Lets anyone who reaches the port read every page and the read API as the whole city, without logging in (a wall screen on a trusted network only). Off: people log in (`xunjian-collector user add`) and scripts send a personal token; changes always need a login or a token.",
+        ),
+        Key::new(
+            "session_lifetime",
+            Kind::Duration { min: Duration::from_secs(300), max: Duration::from_secs(30 * 86_400) },
+            DefaultValue::Duration(DEFAULT_SESSION_LIFETIME),
+            "A web login lasts at most this long.",
+        ),
+        Key::new(
+            "session_idle",
+            Kind::Duration { min: Duration::from_secs(60), max: Duration::from_secs(30 * 86_400) },
+            DefaultValue::Duration(DEFAULT_SESSION_IDLE),
+            "A web login ends after this long without a request.",
+        ),
     ],
 };
 
@@ -468,8 +496,19 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
     }
     let admin_token = token_file(&mut table, "admin_token_file", base, problems);
     let metrics_token = token_file(&mut table, "metrics_token_file", base, problems);
+    let open_reads = table.boolean("open_reads", problems).unwrap_or(false);
+    let session_lifetime = table.duration("session_lifetime", problems).unwrap_or(DEFAULT_SESSION_LIFETIME);
+    let session_idle = table.duration("session_idle", problems).unwrap_or(DEFAULT_SESSION_IDLE);
     table.finish(problems);
-    let web = listen.map(|listen| WebListener { listen, tls: cert.zip(key), admin_token, metrics_token });
+    let web = listen.map(|listen| WebListener {
+        listen,
+        tls: cert.zip(key),
+        admin_token,
+        metrics_token,
+        open_reads,
+        session_lifetime,
+        session_idle,
+    });
 
     let alerts = super::alerts::read_alerts(top.table_or_defaults("alerts", problems), base, problems);
     let mut table = top.table_or_defaults("ledger", problems);

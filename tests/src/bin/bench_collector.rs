@@ -88,7 +88,7 @@ async fn ingest_and_scrape(dir: &Path, collector_bin: &Path, total_observations:
     let config = dir.join("collector.toml");
     std::fs::write(
         &config,
-        format!("[collector]\ndatabase = \"bench.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\nmax_batches_per_minute = 1000000\nmax_subjects_per_agent = 1000000\n[web]\nlisten = \"127.0.0.1:{web_port}\"\n"),
+        format!("[collector]\ndatabase = \"bench.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\nmax_batches_per_minute = 1000000\nmax_subjects_per_agent = 1000000\n[web]\nlisten = \"127.0.0.1:{web_port}\"\nopen_reads = true\n"),
     )
     .unwrap();
     let mut collector: Child = Command::new(collector_bin)
