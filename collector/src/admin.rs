@@ -372,3 +372,113 @@ fn user_error(error: crate::store::users::UserError) -> AdminError {
 fn secret_failed(error: crate::people::SecretError) -> AdminError {
     AdminError::Refused(vec![format!("无法生成密码或令牌：{error}")])
 }
+
+/// `task add`: a 整改 task of these problems (open, of one county), due `deadline` (default: the
+/// current quarter's 通报 deadline).
+pub fn add_task(
+    database: &Path,
+    problems: &[i64],
+    unit: Option<&str>,
+    title: Option<&str>,
+    deadline: Option<jiff::civil::Date>,
+    settings: &crate::report::Settings,
+    author: &str,
+) -> Result<(), AdminError> {
+    let mut connection = open(database)?;
+    let found = crate::store::ledger::rows_by_id(&connection, problems).map_err(AdminError::Failed)?;
+    let missing: Vec<String> =
+        problems.iter().filter(|id| !found.contains_key(id)).map(|id| format!("#{id}")).collect();
+    if !missing.is_empty() {
+        return Err(AdminError::Refused(vec![format!(
+            "问题台账中没有问题 {}（刚发现的问题在 30 秒内写入台账）：用 /api/v1/problems 查看编号",
+            missing.join("、")
+        )]));
+    }
+    let rows: Vec<crate::ledger::Problem> = found.into_values().collect();
+    let today = xunjian_shared::time::china_today(Timestamp::now());
+    let deadline = deadline.unwrap_or_else(|| crate::tasks::default_deadline(settings, today));
+    let draft =
+        crate::tasks::TaskDraft::from_problems(&rows, unit, title, deadline, today, "").map_err(AdminError::Refused)?;
+    let id = crate::store::tasks::create(&mut connection, &draft, author, Timestamp::now()).map_err(user_error)?;
+    println!(
+        "已下发整改任务 #{id}：{}（{}，{} 个问题，期限 {}）",
+        draft.title,
+        draft.county,
+        draft.problems.len(),
+        draft.deadline
+    );
+    Ok(())
+}
+
+/// `task list`: one line per task, newest first.
+pub fn list_tasks(database: &Path, county: Option<String>, state: Option<&str>) -> Result<(), AdminError> {
+    let state = match state {
+        None => None,
+        Some(name) => Some(crate::tasks::TaskState::named(name).ok_or_else(|| {
+            AdminError::Refused(vec![format!(
+                "状态 {name:?} 不存在：可用 {}",
+                crate::tasks::TaskState::NAMES.join("、")
+            )])
+        })?),
+    };
+    let connection = open(database)?;
+    let filter = crate::store::tasks::TaskFilter { county, state, ..Default::default() };
+    let tasks = crate::store::tasks::list(&connection, &filter).map_err(AdminError::Failed)?;
+    if tasks.is_empty() {
+        println!("没有整改任务：xunjian-collector task --config collector.toml add --problem <问题编号>");
+    }
+    let today = xunjian_shared::time::china_today(Timestamp::now());
+    for task in tasks {
+        println!(
+            "#{}\t{}\t{}\t{}\t{} 个问题\t期限 {}{}\t{}",
+            task.id,
+            task.county,
+            task.unit,
+            task.state.label_zh(),
+            task.problems.len(),
+            task.deadline,
+            if task.overdue(today) { "（逾期）" } else { "" },
+            task.title
+        );
+    }
+    Ok(())
+}
+
+/// `report --issue-tasks`: one task per county and unit for the report's open veto-level
+/// problems not already in an unfinished task, due the report's deadline. Returns how many.
+pub fn issue_tasks(
+    database: &Path,
+    report: &crate::report::Report,
+    source: &str,
+    author: &str,
+) -> Result<usize, AdminError> {
+    use xunjian_shared::wire::Severity;
+    let mut connection = open(database)?;
+    let vetoes: Vec<&crate::ledger::Problem> = report
+        .problems
+        .iter()
+        .map(|row| &row.problem)
+        .filter(|p| p.severity == Severity::Veto && p.status == crate::ledger::Status::Open)
+        .collect();
+    let ids: Vec<i64> = vetoes.iter().map(|p| p.id).collect();
+    let taken: std::collections::HashSet<i64> = crate::store::tasks::covered(&connection, &ids)
+        .map_err(AdminError::Failed)?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<crate::ledger::Problem>> = Default::default();
+    for problem in vetoes.into_iter().filter(|p| !taken.contains(&p.id)) {
+        groups.entry((problem.place.county.clone(), problem.place.unit.clone())).or_default().push(problem.clone());
+    }
+    let today = xunjian_shared::time::china_today(Timestamp::now());
+    let deadline = report.rectification.deadline.max(today);
+    let mut made = 0;
+    for ((county, unit), problems) in groups {
+        let draft = crate::tasks::TaskDraft::from_problems(&problems, Some(&unit), None, deadline, today, source)
+            .map_err(AdminError::Refused)?;
+        let id = crate::store::tasks::create(&mut connection, &draft, author, Timestamp::now()).map_err(user_error)?;
+        eprintln!("已下发整改任务 #{id}：{county} {unit}（{} 个单项否决问题，期限 {deadline}）", problems.len());
+        made += 1;
+    }
+    Ok(made)
+}

@@ -15,6 +15,7 @@ pub mod registry;
 pub mod report;
 pub mod server;
 pub mod store;
+pub mod tasks;
 pub mod tls;
 pub mod view;
 pub mod web;

@@ -81,6 +81,13 @@ enum Command {
         /// Where to write it; `-` for standard output.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Also give each county's units a 整改 task for their open veto-level problems (one task
+        /// per unit, due the report's 整改 deadline; problems already in a task are skipped).
+        #[arg(long)]
+        issue_tasks: bool,
+        /// Who issues the tasks (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
     },
     /// People: users with a role (admin, city, county, viewer) and the counties they see;
     /// passwords as Argon2id hashes; personal API tokens, shown once.
@@ -90,12 +97,47 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// 整改 tasks: problems given to a county to fix by a date; the agents' observations verify them.
+    Task {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[command(subcommand)]
+        action: TaskAction,
+    },
     /// Silences: alerts not to notify for a while (maintenance, a known outage).
     Silence {
         #[command(flatten)]
         database: DatabaseArg,
         #[command(subcommand)]
         action: SilenceAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TaskAction {
+    /// Give a county's unit a task for these problems (ids from /api/v1/problems).
+    Add {
+        /// A problem id; repeat for several (one county's).
+        #[arg(long = "problem", value_name = "ID", required = true)]
+        problems: Vec<i64>,
+        /// The responsible unit (default: the problems' own, when they share one).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        /// YYYY-MM-DD (default: the current quarter's 通报 deadline).
+        #[arg(long)]
+        deadline: Option<jiff::civil::Date>,
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// List tasks, newest first.
+    List {
+        #[arg(long)]
+        county: Option<String>,
+        /// pending, answered, verified or not_fixed.
+        #[arg(long)]
+        state: Option<String>,
     },
 }
 
@@ -158,7 +200,7 @@ enum SilenceAction {
 }
 
 /// Which database: the one named in the collector's configuration, or a file.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 #[group(required = true, multiple = false)]
 struct DatabaseArg {
     /// The collector's configuration (its [collector] database is used).
@@ -344,9 +386,11 @@ fn main() -> ExitCode {
         Command::Exemption { database, action } => exemption_command(database, action),
         Command::Silence { database, action } => silence_command(database, action),
         Command::User { database, action } => user_command(database, action),
-        Command::Report { config, period, at, county, format, out } => {
-            report_command(&config, ReportArgs { period, at, county, format, out })
+        Command::Report { config, period, at, county, format, out, issue_tasks, author } => {
+            let issue = issue_tasks.then(|| default_author(author));
+            report_command(&config, ReportArgs { period, at, county, format, out, issue })
         }
+        Command::Task { database, action } => task_command(database, action),
         Command::Agent { database, action } => agent_command(database, action),
         Command::Certs { action: CertsAction::Init { dir, hosts } } => match tls::certs_init(&dir, &hosts) {
             Ok(outcome) => {
@@ -454,6 +498,15 @@ fn database_path(arg: DatabaseArg) -> Result<PathBuf, ExitCode> {
         }
         (None, None) => unreachable!("clap requires --config or --database"),
     }
+}
+
+/// The `[report]` settings of the configuration given (the defaults with --database).
+fn report_settings(arg: &DatabaseArg) -> Result<xunjian_collector::report::Settings, ExitCode> {
+    let Some(config) = &arg.config else { return Ok(Default::default()) };
+    let env: HashMap<String, String> = std::env::vars().collect();
+    CollectorConfig::load(config, &env)
+        .map(|config| xunjian_collector::report::Settings::from_config(&config.report))
+        .map_err(|error| config_error(&error))
 }
 
 fn registry_command(database: DatabaseArg, action: RegistryAction) -> ExitCode {
@@ -567,6 +620,39 @@ struct ReportArgs {
     county: Option<String>,
     format: String,
     out: PathBuf,
+    /// Issue 整改 tasks for the report's veto-level problems, as this author.
+    issue: Option<String>,
+}
+
+/// The author of a change made on the command line: --author, else $USER.
+fn default_author(given: Option<String>) -> String {
+    given.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "命令行".into())
+}
+
+fn task_command(database: DatabaseArg, action: TaskAction) -> ExitCode {
+    let path = match database_path(database.clone()) {
+        Ok(path) => path,
+        Err(code) => return code,
+    };
+    let outcome = match action {
+        TaskAction::Add { problems, unit, title, deadline, author } => {
+            let settings = match report_settings(&database) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            admin::add_task(
+                &path,
+                &problems,
+                unit.as_deref(),
+                title.as_deref(),
+                deadline,
+                &settings,
+                &default_author(author),
+            )
+        }
+        TaskAction::List { county, state } => admin::list_tasks(&path, county, state.as_deref()),
+    };
+    admin_finish(outcome)
 }
 
 /// `report`: reads the database beside the running collector (nothing is written to it) and
@@ -622,6 +708,13 @@ fn report_command(config: &std::path::Path, args: ReportArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(author) = &args.issue {
+        let source = report::period_code(request.period);
+        match admin::issue_tasks(&config.database, &made, &source, author) {
+            Ok(count) => progress(&format!("已下发 {count} 个整改任务")),
+            Err(error) => return admin_finish(Err(error)),
+        }
+    }
     let written = if args.out.as_os_str() == "-" {
         std::io::Write::write_all(&mut std::io::stdout(), &bytes)
     } else {

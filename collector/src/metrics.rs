@@ -47,6 +47,7 @@ impl Metrics {
         let counters = CollectorCounters::new();
         counters.register(&mut registry);
         registry.register_collector(Box::new(StoreCollector { store: Arc::new(store) }));
+        registry.register_collector(Box::new(TaskCollector { tasks: alerts.tasks.clone() }));
         registry.register_collector(Box::new(AlertCollector { alerts }));
         Metrics { registry, counters }
     }
@@ -486,6 +487,46 @@ fn encode_finding(
         let [county, unit, target, kind, platform, column] = page.labels.column_set();
         let label_set = [county, unit, target, kind, platform, column, code, severity];
         ConstGauge::new(1i64).encode(metric.encode_family(&label_set)?)
+    }
+}
+
+/// `xunjian_rectification_tasks{county,state}` (every task ever made) and
+/// `xunjian_rectification_overdue{county}` (tasks past their deadline without an answer), as of
+/// the last re-check.
+#[derive(Debug)]
+struct TaskCollector {
+    tasks: crate::tasks::TaskBoard,
+}
+
+impl Collector for TaskCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let board = self.tasks.current();
+        let mut metric = encoder.encode_descriptor(
+            "xunjian_rectification_tasks",
+            "整改 tasks by county and state (pending, answered, verified, not_fixed)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (county, state, count) in &board.counts {
+            ConstGauge::new(*count as i64)
+                .encode(metric.encode_family(&[("county", county.as_str()), ("state", state.as_str())])?)?;
+        }
+        let today = xunjian_shared::time::china_today(jiff::Timestamp::now());
+        let mut overdue: std::collections::BTreeMap<&str, i64> =
+            board.counts.iter().map(|(county, _, _)| (county.as_str(), 0)).collect();
+        for task in board.tasks.iter().filter(|task| task.overdue(today)) {
+            *overdue.entry(task.county.as_str()).or_default() += 1;
+        }
+        let mut metric = encoder.encode_descriptor(
+            "xunjian_rectification_overdue",
+            "整改 tasks past their deadline without an answer, by county",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (county, count) in overdue {
+            ConstGauge::new(count).encode(metric.encode_family(&[("county", county)])?)?;
+        }
+        Ok(())
     }
 }
 

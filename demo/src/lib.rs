@@ -144,6 +144,7 @@ impl Demo {
             let shared = xunjian_agent::schedule::Shared::new(&config, fetcher, dictionary);
             agents.push(tokio::spawn(xunjian_agent::run::run(config, shared, pusher, stopped.clone())));
         }
+        tokio::spawn(issue_demo_task(collector.store.clone(), dir.join("demo.db"), collector.web_addr));
         Ok(Demo {
             logins,
             web_addr: collector.web_addr,
@@ -193,6 +194,53 @@ fn add_demo_users(database: &Path) -> anyhow::Result<Vec<DemoLogin>> {
         logins.push(DemoLogin { name: name.into(), password, role: new.role, counties });
     }
     Ok(logins)
+}
+
+/// The county whose problem the demo gives a 整改 task, so the loop can be tried at once.
+pub const DEMO_TASK_COUNTY: &str = "龙川县";
+
+/// Once the agents have found 龙川县's problems, gives its education bureau a 整改 task for
+/// them, as the office would from `/problems`: the county user answers it on `/tasks`.
+async fn issue_demo_task(store: xunjian_collector::store::Store, database: PathBuf, web: SocketAddr) {
+    use xunjian_collector::ledger::Status;
+    use xunjian_collector::store::ledger::ProblemFilter;
+    let filter = ProblemFilter {
+        county: Some(DEMO_TASK_COUNTY.into()),
+        unit: Some("龙川县教育局".into()),
+        status: Some(Status::Open),
+        ..Default::default()
+    };
+    for _ in 0..180 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (store, filter, database) = (store.clone(), filter.clone(), database.clone());
+        let made = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<i64>> {
+            let (_, problems) = store.problems(&filter, 0, 20)?;
+            if problems.is_empty() {
+                return Ok(None);
+            }
+            let today = china_today(Timestamp::now());
+            let deadline = xunjian_collector::tasks::default_deadline(&Default::default(), today);
+            let draft = xunjian_collector::tasks::TaskDraft::from_problems(&problems, None, None, deadline, today, "")
+                .map_err(|problems| anyhow::anyhow!(problems.join("; ")))?;
+            let mut connection = xunjian_collector::store::filings::open_connection(&database)?;
+            let id = xunjian_collector::store::tasks::create(&mut connection, &draft, "演示", Timestamp::now())
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            Ok(Some(id))
+        })
+        .await;
+        match made {
+            Ok(Ok(Some(id))) => {
+                println!("已向{DEMO_TASK_COUNTY}教育局下发整改任务 #{id}：http://{web}/tasks/{id}");
+                return;
+            }
+            Ok(Ok(None)) => continue,
+            Ok(Err(error)) => {
+                eprintln!("演示的整改任务未能下发：{error:#}");
+                return;
+            }
+            Err(_) => return,
+        }
+    }
 }
 
 /// The configuration a county's IT staff would write for the simulated sites.
@@ -317,6 +365,7 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
             println!("                用户名 {:<14} 密码 {}  （{}，{scope}）", login.name, login.password, login.role.label_zh());
         }
         println!("  状态页        http://{web}/");
+        println!("  整改任务      http://{web}/tasks （数秒后出现一个下发给{DEMO_TASK_COUNTY}教育局的待整改任务；以 longchuan 登录即可反馈）");
         println!("  Prometheus    http://{web}/metrics （仅本机）");
         println!("  状态 API      http://{web}/api/v1/status");
         println!("  问题台账      http://{web}/api/v1/problems （导出 Excel：/api/v1/problems.csv）");

@@ -158,6 +158,17 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!(flapped.label, "网站返回错误状态");
     assert!(flapped.evidence.contains("503"), "{}", flapped.evidence);
 
+    // One 整改 task is waiting for 龙川县 to answer, and its county user sees it.
+    let county = demo.logins.iter().find(|l| l.role == xunjian_collector::people::Role::County).expect("a county user");
+    let lc = Login::new(&web, &county.name, &county.password).await;
+    let task: serde_json::Value = wait_until(Duration::from_secs(60), "the demo's 整改 task", || async {
+        let (_, _, body) = lc.get(&format!("{web}/api/v1/tasks")).await;
+        let tasks: serde_json::Value = serde_json::from_str(&body).ok()?;
+        tasks.as_array()?.first().cloned()
+    })
+    .await;
+    assert_eq!((task["county"].as_str(), task["state"].as_str()), (Some("龙川县"), Some("pending")), "{task}");
+
     // The same in /metrics, which promtool accepts.
     let (_, _, text) = xunjian_tests::harness::http_get(&format!("{web}/metrics"), None).await;
     promtool_check_metrics(&text).unwrap_or_else(|complaint| panic!("promtool check metrics failed:\n{complaint}"));

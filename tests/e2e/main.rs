@@ -3,6 +3,7 @@
 mod alerts;
 mod boards_accounts;
 mod check_cli;
+mod console;
 mod corpus_extraction;
 mod demo;
 mod deploy;
@@ -18,6 +19,7 @@ mod push_retry;
 mod registry;
 mod report;
 mod secrets;
+mod tasks;
 mod tls;
 mod trust_connections;
 mod trust_ingest;

@@ -159,12 +159,12 @@ async fn the_quarterly_report_in_every_format_opened_by_real_readers() {
     collector.start().await;
     assert!(failed >= 5 && failed < judged, "the history fails some, not all: {failed}/{judged}");
 
-    // Excel: four sheets, the annex in the notice's columns, counts that agree with the history.
+    // Excel: five sheets, the annex in the notice's columns, counts that agree with the history.
     let (xlsx, stderr) = report(&collector, &["--period", "2026Q3"], "xlsx");
     assert!(stderr.contains("读取每日判定记录") && stderr.contains("已写入"), "progress on stderr: {stderr}");
     let book = sheets(&xlsx);
     let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["总体情况", "问题清单", "附件", "各县区"]);
+    assert_eq!(names, ["总体情况", "问题清单", "附件", "各县区", "整改情况"]);
     let annex = sheet(&book, "附件");
     let header: Vec<String> = annex[0].iter().map(text).collect();
     assert_eq!(header, ["序号", "县区/单位", "名称", "平台/类型", "存在问题"]);
@@ -261,7 +261,9 @@ async fn the_quarterly_report_in_every_format_opened_by_real_readers() {
         "河源市人民政府办公室关于2026年第三季度",
         "一、总体情况",
         "二、发现的主要问题",
-        "四、整改要求",
+        "四、整改情况",
+        "截至本期末，未下发整改任务。",
+        "五、整改要求",
         "存在突出问题的政府网站和政务新媒体名单",
         "河源市社会保险基金管理局",
         "龙川县公共服务中心",

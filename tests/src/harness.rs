@@ -518,3 +518,27 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
         .find(|(key, value)| *key == name && !value.is_empty())
         .map(|(_, value)| value.to_string())
 }
+
+/// A `multipart/form-data` body: text fields, then files (field, file name, bytes); returns
+/// the content type (with its boundary) and the body.
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = format!("xunjian-test-{}", std::process::id());
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, file, bytes) in files {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

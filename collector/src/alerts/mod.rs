@@ -29,6 +29,8 @@ pub use engine::{Alert, AlertState};
 #[derive(Clone, Debug, Default)]
 pub struct AlertBoard {
     alerts: Arc<RwLock<Arc<Vec<Alert>>>>,
+    /// The 整改 tasks as of the last re-check (which runs before each evaluation).
+    pub tasks: crate::tasks::TaskBoard,
     /// The outbox, once the evaluation loop opened it (for `/api/v1/notifications`).
     outbox: Arc<std::sync::OnceLock<notify::Outbox>>,
 }
@@ -187,11 +189,26 @@ pub async fn run(
             _ = shutdown.changed() => return,
         }
         let now = Timestamp::now();
+        // The 整改 re-check first: its verdicts (已核实, 整改未到位) and overdue tasks are alerts too.
+        let (db, tasks_store) = (outbox.clone(), store.clone());
+        let rechecked = tokio::task::spawn_blocking(move || {
+            let mut connection = db.lock().unwrap_or_else(|p| p.into_inner());
+            crate::store::tasks::recheck_all(&mut connection, &tasks_store, now)
+        })
+        .await;
+        match rechecked {
+            Ok(Ok(tasks)) => board.tasks.set(tasks),
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "整改 re-check failed; trying again at the next evaluation")
+            }
+            Err(error) => tracing::error!(error = %error, "整改 re-check failed; trying again at the next evaluation"),
+        }
+        let tasks = board.tasks.current();
         let step = {
             let registry = store.registry().clone();
             let snapshot = store.snapshot();
             let view = View::of(&snapshot, &registry, china_today(now));
-            let found = rules::evaluate(&view, &config, now);
+            let found = rules::evaluate(&view, &tasks.tasks, &config, now);
             drop(snapshot);
             engine::step(&mut alerts, found, &registry, now, config.repeat_interval)
         };

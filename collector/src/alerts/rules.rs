@@ -14,6 +14,7 @@ use xunjian_shared::config::alerts::{AlertsConfig, RuleChange};
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity};
 
+use crate::tasks::{Task, TaskState};
 use crate::view::{PageLabels, View};
 
 /// What a rule looks at.
@@ -31,6 +32,10 @@ enum Condition {
     CertificateExpiring,
     /// The registry's comparison.
     Registry(FindingCode),
+    /// A 整改 task past its deadline without an answer.
+    TaskOverdue,
+    /// A 整改 task the re-check sent back (整改未到位).
+    TaskNotFixed,
 }
 
 pub struct Rule {
@@ -58,7 +63,7 @@ const fn rule(name: &'static str, title: &'static str, condition: Condition) -> 
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
-pub static RULES: [Rule; 21] = [
+pub static RULES: [Rule; 23] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(3.0),
@@ -138,6 +143,14 @@ pub static RULES: [Rule; 21] = [
         severity: Some(AlertSeverity::Warning),
         threshold: Some(30.0),
         ..rule("XunjianAgentCertificateExpiring", "采集代理证书即将过期", Condition::CertificateExpiring)
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule("XunjianRectificationOverdue", "整改逾期未反馈", Condition::TaskOverdue)
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule("XunjianRectificationNotFixed", "整改未到位", Condition::TaskNotFixed)
     },
 ];
 
@@ -272,8 +285,8 @@ impl Builder<'_> {
     }
 }
 
-/// Every instance the rules find now.
-pub fn evaluate(view: &View<'_>, config: &AlertsConfig, now: Timestamp) -> Vec<Instance> {
+/// Every instance the rules find now, in the projection and in the 整改 tasks.
+pub fn evaluate(view: &View<'_>, tasks: &[Task], config: &AlertsConfig, now: Timestamp) -> Vec<Instance> {
     let today = view.today;
     let mut builder = Builder { config, found: Vec::new() };
     for page in view.pages() {
@@ -324,7 +337,11 @@ pub fn evaluate(view: &View<'_>, config: &AlertsConfig, now: Timestamp) -> Vec<I
                         builder.add(rule, labels(), None, description, String::new(), None);
                     }
                 }
-                Condition::AgentSilent | Condition::Registry(_) | Condition::CertificateExpiring => {}
+                Condition::AgentSilent
+                | Condition::Registry(_)
+                | Condition::CertificateExpiring
+                | Condition::TaskOverdue
+                | Condition::TaskNotFixed => {}
             }
         }
     }
@@ -384,10 +401,41 @@ pub fn evaluate(view: &View<'_>, config: &AlertsConfig, now: Timestamp) -> Vec<I
                     builder.add(rule, labels, Some(finding.severity), description, String::new(), None);
                 }
             }
+            Condition::TaskOverdue => {
+                for task in tasks.iter().filter(|task| task.overdue(today)) {
+                    let description = format!(
+                        "整改任务 #{}（{} 个问题）已过整改期限 {}，尚未{}；请县区尽快整改并在巡检平台反馈",
+                        task.id,
+                        task.problems.len(),
+                        task.deadline,
+                        if task.state == TaskState::NotFixed { "重新反馈" } else { "反馈整改情况" }
+                    );
+                    let since = xunjian_shared::time::china_midnight(task.deadline.tomorrow().unwrap_or(task.deadline));
+                    builder.add(rule, task_labels(task), None, description, task.title.clone(), Some(since));
+                }
+            }
+            Condition::TaskNotFixed => {
+                for task in tasks.iter().filter(|task| task.state == TaskState::NotFixed) {
+                    let description = format!(
+                        "整改任务 #{} 经巡检复核整改未到位（所涉问题在反馈后仍被发现），已退回县区，期限 {}",
+                        task.id, task.deadline
+                    );
+                    builder.add(rule, task_labels(task), None, description, task.title.clone(), Some(task.state_since));
+                }
+            }
             _ => {}
         }
     }
     builder.found
+}
+
+/// A task's alert labels: its county (notifiers for that county get it), unit and number.
+fn task_labels(task: &Task) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    labels.insert("county".to_string(), task.county.clone());
+    labels.insert("unit".to_string(), task.unit.clone());
+    labels.insert("task".to_string(), task.id.to_string());
+    labels
 }
 
 /// What the findings say, in the collector's words: each code's name with the observation's
@@ -554,7 +602,7 @@ mod tests {
             });
         }
         let now = Timestamp::now();
-        let found = evaluate(&View::of(&snapshot, &registry, china_today(now)), &config, now);
+        let found = evaluate(&View::of(&snapshot, &registry, china_today(now)), &[], &config, now);
         let summary: Vec<(&str, &str, &str, Option<&str>)> = found
             .iter()
             .map(|i| {

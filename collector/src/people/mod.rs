@@ -260,7 +260,12 @@ pub fn generate_token() -> Result<(String, String), SecretError> {
 /// A token's digest as stored: SHA-256, hex. Tokens carry 256 random bits, so a fast hash is
 /// enough (a slow one would only slow every API call).
 pub fn token_digest(token: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    sha256_hex(token.as_bytes())
+}
+
+/// SHA-256 of `bytes`, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest.as_ref() {
         let _ = write!(hex, "{byte:02x}");

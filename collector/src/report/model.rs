@@ -116,6 +116,8 @@ pub struct Input {
     /// Problems open at some time in the period (or at a sampling date), each with whether an
     /// exemption covers it.
     pub problems: Vec<(Problem, bool)>,
+    /// 整改 tasks made by the period's end and not verified before it began (their state now).
+    pub tasks: Vec<crate::tasks::Task>,
 }
 
 /// The report.
@@ -145,6 +147,9 @@ pub struct Report {
     /// 问题清单: every problem of the period, one row each.
     pub problems: Vec<ProblemRow>,
     pub rectification: Rectification,
+    /// 整改情况: the tasks, and the day their lateness is judged on.
+    pub tasks: Vec<crate::tasks::Task>,
+    pub tasks_judged_on: Date,
 }
 
 /// One line of the overview table.
@@ -354,7 +359,7 @@ pub fn dates_zh(dates: &[Date]) -> String {
 impl Report {
     /// Builds the report from what was read.
     pub fn build(input: Input, settings: &Settings) -> Report {
-        let Input { request, now, mut targets, previous, days_observed, probes, problems } = input;
+        let Input { request, now, mut targets, previous, days_observed, probes, problems, tasks } = input;
         let today = xunjian_shared::time::china_today(now);
         let county_rank = |county: &str| (county != settings.city_units, county.to_string());
         targets.sort_by(|a, b| {
@@ -611,7 +616,27 @@ impl Report {
             annex_note,
             problems: problem_rows,
             rectification,
+            tasks,
+            tasks_judged_on: request.period.to().min(today),
         }
+    }
+
+    /// 整改情况 per county: tasks, 已核实, 已反馈, 待整改, 整改未到位, overdue.
+    pub fn task_counts(&self) -> Vec<(String, [u32; 6])> {
+        let mut counts: BTreeMap<String, [u32; 6]> = BTreeMap::new();
+        for task in &self.tasks {
+            let line = counts.entry(task.county.clone()).or_default();
+            line[0] += 1;
+            let column = match task.state {
+                crate::tasks::TaskState::Verified => 1,
+                crate::tasks::TaskState::Answered => 2,
+                crate::tasks::TaskState::Pending => 3,
+                crate::tasks::TaskState::NotFixed => 4,
+            };
+            line[column] += 1;
+            line[5] += u32::from(task.overdue(self.tasks_judged_on));
+        }
+        counts.into_iter().collect()
     }
 
     /// The line of the whole report's scope: 全市, or the one county's.
@@ -781,6 +806,7 @@ mod tests {
 
     fn input(method: Method, county: Option<&str>) -> Input {
         Input {
+            tasks: Vec::new(),
             request: Request { period: Period::parse("2026Q4").unwrap(), method, county: county.map(String::from) },
             now: "2026-11-30T04:00:00Z".parse().unwrap(),
             targets: vec![

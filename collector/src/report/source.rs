@@ -313,7 +313,19 @@ pub fn gather(
             }
         }
     }
+    // 整改情况: tasks made by the period's end, but not those verified before it began.
+    let filter = crate::store::tasks::TaskFilter {
+        county: request.county.clone(),
+        made_until: Some(china_midnight(to.tomorrow().unwrap_or(to))),
+        ..Default::default()
+    };
+    let began = china_midnight(from);
+    let tasks = crate::store::tasks::list(source.connection, &filter)?
+        .into_iter()
+        .filter(|task| task.verified_at.is_none_or(|at| at >= began))
+        .collect();
     Ok(Input {
+        tasks,
         request: request.clone(),
         now,
         targets: targets.into_values().map(Gathered::finish).collect(),

@@ -18,6 +18,7 @@ pub mod history;
 pub mod ledger;
 pub mod read;
 pub mod schema;
+pub mod tasks;
 pub mod users;
 mod write;
 
@@ -250,6 +251,16 @@ impl Store {
         read_problems(&self.snapshot, &reader, filter, offset, limit)
     }
 
+    /// These problems as they stand: open ones live from the projection, the rest from disk
+    /// (an id the ledger forgot is absent).
+    pub fn problems_by_id(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::BTreeMap<i64, crate::ledger::Problem>, StoreError> {
+        let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        live_or_stored(&self.snapshot, &reader, ids)
+    }
+
     /// The projection and the reader connection, for reads that need both at once (the report).
     pub fn with_reader<T>(&self, read: impl FnOnce(&RwLock<Snapshot>, &rusqlite::Connection) -> T) -> T {
         let reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -305,12 +316,20 @@ pub fn read_problems(
         (held, live)
     };
     let (total, wanted) = ledger::page_ids(reader, &held, live, filter, offset, limit)?;
-    // The page's rows: live ones refreshed from their pages, the others (and any the
-    // projection let go meanwhile) from disk.
+    let mut rows = live_or_stored(snapshot, reader, &wanted)?;
+    Ok((total, wanted.iter().filter_map(|id| rows.remove(id)).collect()))
+}
+
+/// The rows with these ids: live ones refreshed from their pages, the others (and any the
+/// projection let go meanwhile) from disk.
+fn live_or_stored(
+    snapshot: &RwLock<Snapshot>,
+    reader: &rusqlite::Connection,
+    ids: &[i64],
+) -> Result<std::collections::BTreeMap<i64, crate::ledger::Problem>, StoreError> {
     let mut rows: std::collections::BTreeMap<i64, crate::ledger::Problem> = {
         let snapshot = read_guard(snapshot);
-        wanted
-            .iter()
+        ids.iter()
             .filter_map(|id| snapshot.ledger.rows().get(id))
             .map(|row| {
                 let mut row = row.clone();
@@ -319,9 +338,11 @@ pub fn read_problems(
             })
             .collect()
     };
-    let missing: Vec<i64> = wanted.iter().copied().filter(|id| !rows.contains_key(id)).collect();
-    rows.extend(ledger::rows_by_id(reader, &missing)?);
-    Ok((total, wanted.iter().filter_map(|id| rows.remove(id)).collect()))
+    let missing: Vec<i64> = ids.iter().copied().filter(|id| !rows.contains_key(id)).collect();
+    if !missing.is_empty() {
+        rows.extend(ledger::rows_by_id(reader, &missing)?);
+    }
+    Ok(rows)
 }
 
 fn read_guard(snapshot: &RwLock<Snapshot>) -> RwLockReadGuard<'_, Snapshot> {

@@ -54,6 +54,14 @@
 //!            digest UNIQUE, created_at, last_used_at, revoked_at)
 //! sessions(digest PK, user_id, created_at,  web logins: the SHA-256 digest of the cookie's random id;
 //!          expires_at, last_seen_at, address)   ended by logout, expiry, idleness or a new password
+//! tasks(id PK, county, unit, title,         整改 tasks: the problems given to a county by a deadline,
+//!       deadline, state, state_since, …,    its latest answer, and the re-check's verdict
+//!       answer, answered_at, answered_by, returned, verified_at)
+//! task_problems(task_id, problem_id) PK    the ledger problems a task covers
+//! task_events(id PK, task_id, at, author,  a task's timeline: made, answered, 整改未到位, 已核实
+//!             kind, detail)
+//! task_attachments(id PK, task_id,         files a county attached to an answer (type-checked, at
+//!                  event_id, name, content_type, size, sha256, data BLOB, …)   most 5 MB each)
 //! ```
 //! `meta.history_day` is the China day the writer is in; `meta.ledger_forget_before` the cutoff
 //! the last checkpoint forgot resolved problems by.
@@ -317,6 +325,54 @@ CREATE TABLE sessions (
     address TEXT NOT NULL
 );
 CREATE INDEX sessions_by_user ON sessions (user_id);
+"#,
+    r#"
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    county TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    title TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_since INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    source TEXT NOT NULL,
+    answer TEXT,
+    answered_at INTEGER,
+    answered_by TEXT,
+    returned INTEGER NOT NULL DEFAULT 0,
+    verified_at INTEGER
+);
+CREATE INDEX tasks_by_county ON tasks (county, state);
+CREATE TABLE task_problems (
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    problem_id INTEGER NOT NULL,
+    PRIMARY KEY (task_id, problem_id)
+);
+CREATE INDEX task_problems_by_problem ON task_problems (problem_id);
+CREATE TABLE task_events (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    at INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX task_events_by_task ON task_events (task_id);
+CREATE TABLE task_attachments (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    event_id INTEGER NOT NULL REFERENCES task_events (id),
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    data BLOB NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL
+);
+CREATE INDEX task_attachments_by_task ON task_attachments (task_id);
 "#,
 ];
 

@@ -166,15 +166,15 @@ impl Gate {
         })
     }
 
-    /// Runs `read` on the people connection off the async workers.
-    async fn with_db<T: Send + 'static>(
+    /// Runs `read` on the console's connection (people and 整改 tasks) off the async workers.
+    pub(crate) async fn with_db<T: Send + 'static>(
         &self,
-        read: impl FnOnce(&Connection) -> Result<T, crate::store::StoreError> + Send + 'static,
+        read: impl FnOnce(&mut Connection) -> Result<T, crate::store::StoreError> + Send + 'static,
     ) -> Result<T, Response> {
         let db = self.db.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let connection = db.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            read(&connection)
+            let mut connection = db.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            read(&mut connection)
         })
         .await;
         match done {
@@ -342,14 +342,26 @@ impl FromRequestParts<WebState> for Caller {
     }
 }
 
-/// A form post (`application/x-www-form-urlencoded`) with its fields, from a caller whose
-/// session's CSRF token is the form's `csrf` field.
+/// A form post (`application/x-www-form-urlencoded`, or `multipart/form-data` with files) with
+/// its fields, from a caller whose session's CSRF token is the form's `csrf` field.
 pub struct FormCaller {
     pub caller: Caller,
     pub fields: Vec<(String, String)>,
+    /// Files of a multipart form.
+    pub files: Vec<Upload>,
     /// The request's head (its cookies, address, path).
     pub parts: Parts,
 }
+
+/// A file sent with a form.
+pub struct Upload {
+    pub field: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Largest multipart form: five attachments of 5 MB and the text.
+pub const MAX_MULTIPART: u64 = 27 * 1024 * 1024;
 
 impl FormCaller {
     /// The first value of `name`, trimmed ('' when absent).
@@ -366,15 +378,60 @@ impl FromRequest<WebState> for FormCaller {
 
     async fn from_request(request: Request, state: &WebState) -> Result<FormCaller, Response> {
         let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_FORM)
-            .await
-            .map_err(|_| super::bad_request(format!("表单超过 {} KB", MAX_FORM / 1024)))?;
-        let fields: Vec<(String, String)> =
-            url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        let csrf = fields.iter().find(|(key, _)| key == "csrf").map(|(_, value)| value.as_str());
+        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let (fields, files) = match multer::parse_boundary(content_type) {
+            Ok(boundary) => read_multipart(body, boundary).await?,
+            Err(_) => {
+                let bytes = axum::body::to_bytes(body, MAX_FORM)
+                    .await
+                    .map_err(|_| super::bad_request(format!("表单超过 {} KB", MAX_FORM / 1024)))?;
+                let fields =
+                    url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                (fields, Vec::new())
+            }
+        };
+        let csrf = fields.iter().find(|(key, _)| key == "csrf").map(|(_, value): &(String, String)| value.as_str());
         let caller = state.gate.caller(&parts, Some(csrf.unwrap_or(""))).await?;
-        Ok(FormCaller { caller, fields, parts })
+        Ok(FormCaller { caller, fields, files, parts })
     }
+}
+
+/// A multipart form's text fields and files, within [`MAX_MULTIPART`]; a file over the
+/// attachment limit is refused by name (413).
+async fn read_multipart(
+    body: axum::body::Body,
+    boundary: String,
+) -> Result<(Vec<(String, String)>, Vec<Upload>), Response> {
+    let limit = crate::tasks::MAX_ATTACHMENT_BYTES as u64;
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(MAX_MULTIPART).per_field(limit + 1));
+    let mut multipart = multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let too_large = || {
+        let detail = format!("附件每个不超过 {} MB，一次最多 {} 个", limit >> 20, crate::tasks::MAX_ATTACHMENTS);
+        (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(ApiError::new("too_large", detail))).into_response()
+    };
+    let malformed = |error: multer::Error| match error {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => too_large(),
+        other => super::bad_request(format!("表单无法读取：{other}")),
+    };
+    let (mut fields, mut files) = (Vec::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.map_err(malformed)?;
+        match file_name {
+            // A file input left empty sends a part with an empty name and no bytes.
+            Some(file) if file.is_empty() && bytes.is_empty() => {}
+            Some(file) => {
+                if bytes.len() as u64 > limit || files.len() >= crate::tasks::MAX_ATTACHMENTS {
+                    return Err(too_large());
+                }
+                files.push(Upload { field: name, name: file, bytes: bytes.to_vec() });
+            }
+            None => fields.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+    Ok((fields, files))
 }
 
 /// `GET /api/v1/me`: who the caller is, its role, counties and (for a session) CSRF token.
@@ -454,7 +511,7 @@ fn query_next(parts_query: Option<&str>) -> String {
 pub async fn login_form(State(state): State<WebState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let next = query_next(parts.uri.query());
-    let no_users = state.gate.with_db(users::any_user).await.map(|any| !any).unwrap_or(false);
+    let no_users = state.gate.with_db(|db| users::any_user(db)).await.map(|any| !any).unwrap_or(false);
     login_page(&state.gate, &parts, &next, None, StatusCode::OK, no_users)
 }
 

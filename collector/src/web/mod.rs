@@ -10,10 +10,12 @@
 
 pub mod access;
 mod admin_api;
+pub mod console;
 mod history;
 mod problems;
 mod report;
 pub mod status_page;
+mod tasks;
 
 use std::sync::Arc;
 
@@ -131,6 +133,15 @@ pub fn router(state: WebState) -> Router {
         .route("/login", get(access::login_form).post(access::login))
         .route("/logout", axum::routing::post(access::logout))
         .route("/api/v1/me", get(access::me))
+        .route("/overview", get(console::overview::overview_page))
+        .route("/county/{name}", get(console::overview::county_page))
+        .route("/subject", get(console::overview::subject_page))
+        .route("/problems", get(console::problems::list_page))
+        .route("/registry", get(console::registry::registry_page))
+        .route("/exemptions", get(console::registry::exemptions_page))
+        .route("/users", get(console::registry::users_page))
+        .route("/tasks", get(console::tasks::board_page).post(console::tasks::create))
+        .route("/tasks/{id}", get(console::tasks::detail_page))
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz))
         .route("/api/v1/status", get(status_api))
@@ -143,13 +154,14 @@ pub fn router(state: WebState) -> Router {
         .route("/report", get(report::index))
         .route("/api/v1/report", get(report::download))
         .merge(admin_api::routes())
+        .merge(tasks::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
 /// A 400 saying what is wrong with the request.
-fn bad_request(detail: String) -> Response {
+pub(crate) fn bad_request(detail: String) -> Response {
     (StatusCode::BAD_REQUEST, axum::Json(ApiError::new("bad_request", detail))).into_response()
 }
 
@@ -163,7 +175,7 @@ fn unknown_parameter(query: &std::collections::HashMap<String, String>, known: &
 
 /// Runs a read of the store off the async workers; a failure is logged and answered as a 500
 /// naming `what` (Chinese: 问题台账, 历史记录).
-async fn read_blocking<T: Send + 'static>(
+pub(crate) async fn read_blocking<T: Send + 'static>(
     what: &'static str,
     read: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, Response> {

@@ -145,7 +145,7 @@ fn moment(value: &str, end_of_day: bool) -> Result<Timestamp, String> {
     Ok(if end_of_day { start - jiff::SignedDuration::from_secs(1) } else { start })
 }
 
-fn view(row: &Problem, registry: &Registry, now: Timestamp) -> ProblemView {
+pub(super) fn view(row: &Problem, registry: &Registry, now: Timestamp) -> ProblemView {
     let place = &row.place;
     let exempted_by =
         registry.exempts_code(&place.target, place.scope(), row.code, china_today(now)).map(|exemption| exemption.id);

@@ -125,7 +125,7 @@ fn parse(query: &HashMap<String, String>, now: Timestamp) -> Result<(Request, Fo
 }
 
 /// `attachment; filename="<ASCII>"; filename*=UTF-8''<percent-encoded>` (RFC 6266).
-fn content_disposition(disposition: &str, name: &str) -> String {
+pub(super) fn content_disposition(disposition: &str, name: &str) -> String {
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
     let mut encoded = String::new();

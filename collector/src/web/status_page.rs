@@ -48,7 +48,7 @@ pub fn render(report: &StatusReport) -> String {
         html,
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>巡检 · 政府网站与政务新媒体监测</title><style>{STYLE}</style></head><body>\
-         <header><h1>政府网站与政务新媒体巡检</h1><p>更新于 {generated}（每 30 秒自动刷新） · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p>{CALLER_SLOT}</header>"
+         <header><h1>政府网站与政务新媒体巡检</h1><p><a href=\"/overview\">控制台（总览、问题台账、整改任务）</a> · 更新于 {generated}（每 30 秒自动刷新） · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p>{CALLER_SLOT}</header>"
     );
     let totals = Totals::of(&report.targets);
     let failed = report.verdicts.iter().filter(|v| !v.pass).count();

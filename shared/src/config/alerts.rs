@@ -39,7 +39,7 @@ use url::Url;
 use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
-pub const RULE_NAMES: [&str; 21] = [
+pub const RULE_NAMES: [&str; 23] = [
     "XunjianSiteDown",
     "XunjianAvailabilityLow",
     "XunjianTlsCertificate",
@@ -61,6 +61,8 @@ pub const RULE_NAMES: [&str; 21] = [
     "XunjianAgentSilent",
     "XunjianCalendarYearUnknown",
     "XunjianAgentCertificateExpiring",
+    "XunjianRectificationOverdue",
+    "XunjianRectificationNotFixed",
 ];
 
 crate::closed_set! {

@@ -25,6 +25,18 @@ pub const PROBLEM_COLUMNS: [&str; 17] = [
     "证据",
 ];
 
+/// A table as CSV for Excel: UTF-8 with a BOM, CRLF, formulas neutralised.
+pub fn table(table: &super::Table) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(&table.header.join(","));
+    out.push_str("\r\n");
+    for cells in &table.rows {
+        out.push_str(&cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&PROBLEM_COLUMNS.join(","));

@@ -182,6 +182,54 @@ pub fn outline(report: &Report) -> Vec<Block> {
         }));
     }
 
+    heading(&mut blocks, "整改情况");
+    let counts = report.task_counts();
+    if counts.is_empty() {
+        blocks.push(Block::Paragraph("截至本期末，未下发整改任务。".to_string()));
+    } else {
+        let total: u32 = counts.iter().map(|(_, line)| line[0]).sum();
+        let verified: u32 = counts.iter().map(|(_, line)| line[1]).sum();
+        let overdue: u32 = counts.iter().map(|(_, line)| line[5]).sum();
+        blocks.push(Block::Paragraph(format!(
+            "截至{}，共下发整改任务 {total} 个，经巡检复核已核实整改到位 {verified} 个，逾期未反馈 {overdue} 个。已核实指任务所涉问题均已由巡检确认消失，无需人工认定。",
+            date_zh(report.tasks_judged_on)
+        )));
+        blocks.push(Block::Table(Table {
+            header: vec!["县区", "整改任务", "已核实", "已反馈", "待整改", "整改未到位", "逾期"],
+            widths: vec![22, 13, 13, 13, 13, 13, 13],
+            rows: counts
+                .iter()
+                .map(|(county, line)| {
+                    let mut row = vec![county.clone()];
+                    row.extend(line.iter().map(u32::to_string));
+                    row
+                })
+                .collect(),
+        }));
+        let late: Vec<&crate::tasks::Task> =
+            report.tasks.iter().filter(|task| task.overdue(report.tasks_judged_on)).collect();
+        if !late.is_empty() {
+            blocks.push(Block::Heading(2, "（一）逾期未反馈的整改任务".to_string()));
+            blocks.push(Block::Table(Table {
+                header: vec!["任务编号", "县区", "责任单位", "任务", "整改期限", "状态"],
+                widths: vec![10, 12, 20, 34, 12, 12],
+                rows: late
+                    .iter()
+                    .map(|task| {
+                        vec![
+                            task.id.to_string(),
+                            task.county.clone(),
+                            task.unit.clone(),
+                            task.title.clone(),
+                            date_zh(task.deadline),
+                            task.state.label_zh().to_string(),
+                        ]
+                    })
+                    .collect(),
+            }));
+        }
+    }
+
     heading(&mut blocks, "整改要求");
     blocks.push(Block::Paragraph(report.rectification_words()));
     if !report.rectification.counties.is_empty() {

@@ -1,4 +1,4 @@
-//! Excel: 总体情况, 问题清单 (one row per problem, filterable), 附件 and 各县区; dates are Excel
+//! Excel: 总体情况, 问题清单 (one row per problem, filterable), 附件, 各县区 and 整改情况; dates are Excel
 //! dates in China time, header rows frozen, widths set. Text is always written as text, so
 //! nothing a site wrote becomes a formula or a link.
 
@@ -16,6 +16,36 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
     write(report).map_err(|error| ReportError::Render(format!("Excel 文件生成失败：{error}")))
 }
 
+/// A workbook of one sheet `name` holding `table` (header frozen, filterable, widths from the
+/// table's shares): the 整改情况 export.
+pub fn table_workbook(name: &str, table: &Table) -> Result<Vec<u8>, XlsxError> {
+    let formats = formats();
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(name)?;
+    write_table(sheet, table, &formats)?;
+    set_widths(sheet, &share_widths(table))?;
+    sheet.set_freeze_panes(1, 0)?;
+    if !table.rows.is_empty() {
+        sheet.autofilter(0, 0, table.rows.len() as u32, table.header.len() as u16 - 1)?;
+    }
+    workbook.save_to_buffer()
+}
+
+/// Column widths (characters) from a table's shares of the page.
+fn share_widths(table: &Table) -> Vec<f64> {
+    table.widths.iter().map(|share| f64::from(*share) * 1.6).collect()
+}
+
+fn formats() -> Formats {
+    Formats {
+        header: Format::new().set_bold().set_border(FormatBorder::Thin).set_background_color("F2F2F2").set_text_wrap(),
+        text: Format::new().set_text_wrap(),
+        percent: Format::new().set_num_format("0.0%"),
+        date: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+    }
+}
+
 struct Formats {
     header: Format,
     text: Format,
@@ -24,12 +54,7 @@ struct Formats {
 }
 
 fn write(report: &Report) -> Result<Vec<u8>, XlsxError> {
-    let formats = Formats {
-        header: Format::new().set_bold().set_border(FormatBorder::Thin).set_background_color("F2F2F2").set_text_wrap(),
-        text: Format::new().set_text_wrap(),
-        percent: Format::new().set_num_format("0.0%"),
-        date: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
-    };
+    let formats = formats();
     let mut workbook = Workbook::new();
 
     // 总体情况: the table first (a frozen header row), then the words.
@@ -146,6 +171,14 @@ fn write(report: &Report) -> Result<Vec<u8>, XlsxError> {
     if row > 1 {
         sheet.autofilter(0, 0, row - 1, 7)?;
     }
+
+    // 整改情况: one row per task, as the export has it.
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("整改情况")?;
+    let tasks = crate::tasks::export::table(&report.tasks, report.tasks_judged_on);
+    write_table(sheet, &tasks, &formats)?;
+    set_widths(sheet, &share_widths(&tasks))?;
+    sheet.set_freeze_panes(1, 0)?;
     workbook.save_to_buffer()
 }
 

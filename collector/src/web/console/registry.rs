@@ -1,0 +1,172 @@
+//! The registry (`/registry`: the filings of the caller's counties and what the comparison with
+//! the agents found), the exemptions (`/exemptions`), and the users (`/users`, admins only).
+
+use std::fmt::Write as _;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use xunjian_shared::time::china_today;
+use xunjian_shared::wire::ExemptionStatus;
+
+use super::{Section, encode, frame, minute, respond};
+use crate::people::{Role, User};
+use crate::registry::Filing;
+use crate::web::access::Caller;
+use crate::web::status_page::escape;
+use crate::web::{WebState, status_report};
+
+/// The filings, with the registry findings of the status beside them.
+pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wire::RegistryStatus) -> String {
+    let mut body = String::with_capacity(filings.len() * 200 + 4096);
+    let _ = write!(
+        body,
+        "<div class=\"box\">备案 {} 个，其中有采集代理巡检 {} 个 · <a href=\"/exemptions\">豁免</a> · 导出：<a href=\"/api/v1/registry.csv\">Excel（CSV）</a> · 导入：<code>xunjian-collector registry --config collector.toml import 备案表.csv</code></div>",
+        status.filed, status.observed_filed
+    );
+    body.push_str("<h2>备案核查发现</h2>");
+    if status.findings.is_empty() && status.unmonitored.is_empty() {
+        body.push_str("<p class=\"muted\">未发现问题。</p>");
+    } else {
+        body.push_str(
+            "<table><thead><tr><th>县区</th><th>单位</th><th>名称</th><th>类型</th><th>问题</th></tr></thead><tbody>",
+        );
+        for finding in &status.findings {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td><a href=\"/subject?county={}&amp;target={}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                escape(&finding.county),
+                escape(&finding.unit),
+                encode(&finding.county),
+                encode(&finding.target),
+                escape(&finding.target),
+                escape(&finding.channel),
+                escape(finding.finding.code.label_zh())
+            );
+        }
+        for filing in &status.unmonitored {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>已备案（{}），但没有任何采集代理巡检</td></tr>",
+                escape(&filing.county),
+                escape(&filing.unit),
+                escape(&filing.name),
+                escape(&filing.channel),
+                escape(&filing.status)
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("<h2>备案表</h2><table><thead><tr><th>县区</th><th>责任单位</th><th>名称</th><th>平台</th><th>备案日期</th><th>状态</th></tr></thead><tbody>");
+    for filing in filings {
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/county/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            encode(&filing.county),
+            escape(&filing.county),
+            escape(&filing.unit),
+            escape(&filing.name),
+            filing.channel.label_zh(),
+            filing.filed_on.map(|d| d.to_string()).unwrap_or_default(),
+            filing.status.label_zh()
+        );
+    }
+    body.push_str("</tbody></table>");
+    frame("备案", caller, Section::Registry, &body)
+}
+
+/// The exemptions in force first, then the ended ones: each with its reason and author.
+pub fn exemptions(caller: &Caller, list: &[ExemptionStatus]) -> String {
+    let mut body = String::from(
+        "<p class=\"muted\">豁免：经审核接受的问题（如本年度无人事任免的栏目），不计入合格判定和告警。添加：<code>xunjian-collector exemption add</code> 或 <code>POST /api/v1/exemptions</code>（管理员）。</p>",
+    );
+    body.push_str("<table><thead><tr><th>编号</th><th>名称</th><th>栏目/渠道</th><th>问题</th><th>理由</th><th>添加</th><th>期限</th><th>状态</th></tr></thead><tbody>");
+    let mut sorted: Vec<&ExemptionStatus> = list.iter().collect();
+    sorted.sort_by_key(|e| (!e.active, std::cmp::Reverse(e.id)));
+    for exemption in sorted {
+        let state = match (&exemption.revoked_at, exemption.active) {
+            (Some(at), _) => {
+                format!("已由 {} 撤销（{}）", escape(exemption.revoked_by.as_deref().unwrap_or("")), minute(*at))
+            }
+            (None, true) => "生效".to_string(),
+            (None, false) => "已到期".to_string(),
+        };
+        let _ = write!(
+            body,
+            "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{state}</td></tr>",
+            exemption.id,
+            escape(&exemption.target),
+            escape(&exemption.column),
+            escape(exemption.code.label_zh()),
+            escape(&exemption.reason),
+            escape(&exemption.author),
+            minute(exemption.created_at),
+            exemption.until.map(|d| d.to_string()).unwrap_or_else(|| "长期".into())
+        );
+    }
+    body.push_str("</tbody></table>");
+    frame("豁免", caller, Section::Registry, &body)
+}
+
+/// The users, for an admin: role, counties, state; never a secret.
+pub fn users(caller: &Caller, list: &[User]) -> String {
+    let mut body = String::from(
+        "<p class=\"muted\">在采集中心主机上管理用户：<code>xunjian-collector user --config collector.toml add|disable|enable|passwd|token</code>。</p>",
+    );
+    body.push_str("<table><thead><tr><th>用户名</th><th>角色</th><th>可见县区</th><th>状态</th><th>密码</th><th>令牌</th><th>添加</th></tr></thead><tbody>");
+    for user in list {
+        let scope =
+            if user.counties.is_empty() { "全部县区".to_string() } else { escape(&user.counties.join("、")) };
+        let state = match user.disabled_at {
+            Some(at) => format!("已停用（{}）", minute(at)),
+            None => "启用".to_string(),
+        };
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{scope}</td><td>{state}</td><td>{}</td><td>{} 个</td><td>{} {}</td></tr>",
+            escape(&user.name),
+            user.role.label_zh(),
+            if user.has_password { "已设置" } else { "未设置" },
+            user.tokens,
+            escape(&user.created_by),
+            minute(user.created_at)
+        );
+    }
+    body.push_str("</tbody></table>");
+    frame("用户", caller, Section::Users, &body)
+}
+
+pub async fn registry_page(State(state): State<WebState>, caller: Caller) -> Response {
+    let filings: Vec<Filing> =
+        state.store.registry().filings.iter().filter(|f| caller.scope.sees(&f.county)).cloned().collect();
+    let (store, scope) = (state.store.clone(), caller.scope.clone());
+    let status = tokio::task::spawn_blocking(move || status_report(&store, Timestamp::now(), &scope).registry).await;
+    match status {
+        Ok(status) => respond(registry(&caller, &filings, &status)),
+        Err(_) => crate::web::bad_request("读取备案失败，请稍后重试".into()),
+    }
+}
+
+pub async fn exemptions_page(State(state): State<WebState>, caller: Caller) -> Response {
+    let today = china_today(Timestamp::now());
+    let visible = crate::web::visible_targets(&state.store, &caller.scope);
+    let list: Vec<ExemptionStatus> = state
+        .store
+        .registry()
+        .exemptions
+        .iter()
+        .filter(|e| visible.as_ref().is_none_or(|targets| targets.contains(&e.target)))
+        .map(|e| crate::web::exemption_status(e, today))
+        .collect();
+    respond(exemptions(&caller, &list))
+}
+
+pub async fn users_page(State(state): State<WebState>, caller: Caller) -> Response {
+    if caller.role != Role::Admin || caller.via == crate::web::access::Via::Open {
+        return crate::web::access::forbidden("用户管理仅限管理员").into_response();
+    }
+    match state.gate.with_db(|db| crate::store::users::list(db)).await {
+        Ok(list) => respond(users(&caller, &list)),
+        Err(refusal) => refusal,
+    }
+}

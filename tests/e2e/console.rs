@@ -1,0 +1,140 @@
+//! The console in a real browser (Chromium through chromedriver): the office picks a problem on
+//! `/problems` and issues a 整改 task; a county user logs in, sees only its county, opens its
+//! task, answers with an attachment, and the task turns 已核实 once the agents see the site
+//! fixed; another county's pages and API are refused (403).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use xunjian_tests::browser::Browser;
+use xunjian_tests::deployment::{Deployment, probe};
+use xunjian_tests::harness::{Login, wait_until};
+
+const LC_SITE: &str = "龙川县教育局网站";
+const HP_SITE: &str = "和平县水务局网站";
+
+fn add_user(collector: &Deployment, args: &[&str], password: &str) {
+    let mut child = std::process::Command::new(xunjian_tests::harness::binary("xunjian-collector"))
+        .args(["user", "--config", collector.config.to_str().unwrap()])
+        .args(args)
+        .arg("--password-stdin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("{password}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// One home-page probe of `target` in `county`, pushed by `agent`.
+async fn push(agent: &xunjian_tests::deployment::Agent, county: &str, target: &str, up: bool) {
+    let batch = agent.batch(county, vec![probe(target, &format!("{county}教育局"), up, jiff::Timestamp::now())]);
+    assert_eq!(agent.push(&batch).await.0, 200);
+}
+
+async fn open_problem(office: &Login, web: &str, target: &str) -> i64 {
+    wait_until(Duration::from_secs(20), "the problem in the ledger", || async {
+        let (_, _, body) = office.get(&format!("{web}/api/v1/problems?status=open")).await;
+        let page: Value = serde_json::from_str(&body).ok()?;
+        page["problems"].as_array()?.iter().find(|p| p["target"] == target).and_then(|p| p["id"].as_i64())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
+    let mut collector = Deployment::new(
+        "console",
+        "",
+        "open_reads = false\n[alerts]\nevaluation_interval = \"1s\"\n[ledger]\nclose_after = 2\n",
+    );
+    add_user(&collector, &["add", "office", "--role", "admin"], "office-password-2026");
+    add_user(&collector, &["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
+    collector.start().await;
+    let web = collector.web.clone();
+    let (lc_agent, hp_agent) = (collector.agent("lc"), collector.agent("hp"));
+    push(&lc_agent, "龙川县", LC_SITE, false).await;
+    push(&hp_agent, "和平县", HP_SITE, false).await;
+    let office = Login::new(&web, "office", "office-password-2026").await;
+    let lc_problem = open_problem(&office, &web, LC_SITE).await;
+    let hp_problem = open_problem(&office, &web, HP_SITE).await;
+
+    // The office, in the browser: tick 龙川县's problem on /problems and issue the task.
+    let dir = collector.dir.clone();
+    let browser = Browser::start(&dir.join("office"), 1366, 900).await;
+    browser.login(&web, "office", "office-password-2026").await;
+    browser.goto(&format!("{web}/problems?status=open&county=%E9%BE%99%E5%B7%9D%E5%8E%BF")).await;
+    browser.click(&format!("input[name=problem][value=\"{lc_problem}\"]")).await;
+    browser.click("form[action=\"/tasks\"] button[type=submit]").await;
+    let task_url = browser.url().await;
+    let task: i64 = task_url.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("{task_url}"));
+    assert!(browser.source().await.contains("待整改"), "the new task's page");
+    browser.quit().await;
+    // And one for 和平县, over the API.
+    let made = office
+        .client
+        .post(format!("{web}/api/v1/tasks"))
+        .header("x-csrf-token", &office.csrf)
+        .body(format!("{{\"problems\": [{hp_problem}]}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status().as_u16(), 201);
+    let hp_task = serde_json::from_str::<Value>(&made.text().await.unwrap()).unwrap()["id"].as_i64().unwrap();
+
+    // 龙川县's user: its county only, everywhere it looks.
+    let browser = Browser::start(&dir.join("county"), 1366, 900).await;
+    browser.login(&web, "lc", "longchuan-password-2026").await;
+    for page in ["/", "/tasks", "/problems", "/report"] {
+        browser.goto(&format!("{web}{page}")).await;
+        let html = browser.source().await;
+        assert!(!html.contains("和平县") && !html.contains(HP_SITE), "{page} shows another county:\n{html}");
+    }
+    browser.goto(&format!("{web}/problems")).await;
+    assert!(browser.source().await.contains(LC_SITE), "its own problem");
+    assert!(!browser.has("input[name=problem]").await, "a county user does not issue tasks");
+    browser.goto(&format!("{web}/tasks")).await;
+    browser.click(&format!("a[href=\"/tasks/{task}\"]")).await;
+    // The answer, with a PDF, through the form as a person fills it in.
+    let report = dir.join("整改报告.pdf");
+    std::fs::write(&report, b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n").unwrap();
+    browser.type_into("#answer textarea[name=answer]", "已更换服务器，首页恢复访问。").await;
+    browser.type_into("#answer input[type=file]", report.to_str().unwrap()).await;
+    browser.click("#answer button[type=submit]").await;
+    assert_eq!(browser.url().await, format!("{web}/tasks/{task}"));
+    let html = browser.source().await;
+    assert!(html.contains("已反馈") && html.contains("整改报告.pdf") && html.contains("已更换服务器"), "{html}");
+
+    // The site is fixed; the agents' next observations verify the task, nobody ticks it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..2 {
+        push(&lc_agent, "龙川县", LC_SITE, true).await;
+    }
+    let url = format!("{web}/tasks/{task}");
+    wait_until(Duration::from_secs(30), "the task page to say 已核实", || {
+        let (browser, url) = (&browser, url.clone());
+        async move {
+            browser.goto(&url).await;
+            browser.source().await.contains("<span class=\"state verified\">已核实</span>").then_some(())
+        }
+    })
+    .await;
+    browser.quit().await;
+
+    // Another county's task, problems and API: refused, the same way as a task that is not there.
+    let lc = Login::new(&web, "lc", "longchuan-password-2026").await;
+    for path in [
+        format!("/tasks/{hp_task}"),
+        "/tasks/999999".to_string(),
+        "/problems?county=%E5%92%8C%E5%B9%B3%E5%8E%BF".to_string(),
+        "/tasks?county=%E5%92%8C%E5%B9%B3%E5%8E%BF".to_string(),
+        format!("/api/v1/tasks/{hp_task}"),
+    ] {
+        let (status, _, body) = lc.get(&format!("{web}{path}")).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert!(!body.contains("和平县"), "{path}: {body}");
+    }
+    collector.stop().await;
+}
