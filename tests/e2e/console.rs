@@ -61,6 +61,17 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
     let lc_problem = open_problem(&office, &web, LC_SITE).await;
     let hp_problem = open_problem(&office, &web, HP_SITE).await;
 
+    // The office sees both counties and the users.
+    for (page, expected) in [("/overview", "和平县"), ("/users", "longchuan-password"), ("/registry", "备案表")] {
+        let (status, _, body) = office.get(&format!("{web}{page}")).await;
+        assert_eq!(status, 200, "{page}");
+        if page == "/users" {
+            assert!(body.contains("lc") && !body.contains(expected) && !body.contains("$argon2"), "no secret: {body}");
+        } else {
+            assert!(body.contains(expected), "{page}: {body}");
+        }
+    }
+
     // The office, in the browser: tick 龙川县's problem on /problems and issue the task.
     let dir = collector.dir.clone();
     let browser = Browser::start(&dir.join("office"), 1366, 900).await;
@@ -68,8 +79,11 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
     browser.goto(&format!("{web}/problems?status=open&county=%E9%BE%99%E5%B7%9D%E5%8E%BF")).await;
     browser.click(&format!("input[name=problem][value=\"{lc_problem}\"]")).await;
     browser.click("form[action=\"/tasks\"] button[type=submit]").await;
-    let task_url = browser.url().await;
-    let task: i64 = task_url.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("{task_url}"));
+    let task_url = browser.wait_for_url("the new task's page", |url| url.contains("/tasks/")).await;
+    let task: i64 = match task_url.rsplit('/').next().and_then(|id| id.parse().ok()) {
+        Some(task) => task,
+        None => panic!("{task_url}: {}", browser.source().await),
+    };
     assert!(browser.source().await.contains("待整改"), "the new task's page");
     browser.quit().await;
     // And one for 和平县, over the API.
@@ -87,11 +101,34 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
     // 龙川县's user: its county only, everywhere it looks.
     let browser = Browser::start(&dir.join("county"), 1366, 900).await;
     browser.login(&web, "lc", "longchuan-password-2026").await;
-    for page in ["/", "/tasks", "/problems", "/report"] {
+    let subject = format!(
+        "/subject?county=%E9%BE%99%E5%B7%9D%E5%8E%BF&target={}",
+        url::form_urlencoded::byte_serialize(LC_SITE.as_bytes()).collect::<String>()
+    );
+    for page in [
+        "/",
+        "/overview",
+        "/county/%E9%BE%99%E5%B7%9D%E5%8E%BF",
+        subject.as_str(),
+        "/tasks",
+        "/problems",
+        "/registry",
+        "/exemptions",
+        "/report",
+    ] {
         browser.goto(&format!("{web}{page}")).await;
         let html = browser.source().await;
         assert!(!html.contains("和平县") && !html.contains(HP_SITE), "{page} shows another county:\n{html}");
     }
+    browser.goto(&format!("{web}/overview")).await;
+    let overview = browser.source().await;
+    assert!(overview.contains("/county/%E9%BE%99%E5%B7%9D%E5%8E%BF") && !overview.contains("/users"), "{overview}");
+    browser.goto(&format!("{web}{subject}")).await;
+    let page = browser.source().await;
+    assert!(
+        page.contains(LC_SITE) && page.contains("<svg class=\"timeline\"") && page.contains("首页无法访问"),
+        "{page}"
+    );
     browser.goto(&format!("{web}/problems")).await;
     assert!(browser.source().await.contains(LC_SITE), "its own problem");
     assert!(!browser.has("input[name=problem]").await, "a county user does not issue tasks");
@@ -103,8 +140,12 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
     browser.type_into("#answer textarea[name=answer]", "已更换服务器，首页恢复访问。").await;
     browser.type_into("#answer input[type=file]", report.to_str().unwrap()).await;
     browser.click("#answer button[type=submit]").await;
+    let html = wait_until(Duration::from_secs(15), "the task's page with the answer", || async {
+        let html = browser.source().await;
+        html.contains("整改报告.pdf").then_some(html)
+    })
+    .await;
     assert_eq!(browser.url().await, format!("{web}/tasks/{task}"));
-    let html = browser.source().await;
     assert!(html.contains("已反馈") && html.contains("整改报告.pdf") && html.contains("已更换服务器"), "{html}");
 
     // The site is fixed; the agents' next observations verify the task, nobody ticks it.
@@ -130,6 +171,12 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
         "/tasks/999999".to_string(),
         "/problems?county=%E5%92%8C%E5%B9%B3%E5%8E%BF".to_string(),
         "/tasks?county=%E5%92%8C%E5%B9%B3%E5%8E%BF".to_string(),
+        "/county/%E5%92%8C%E5%B9%B3%E5%8E%BF".to_string(),
+        format!(
+            "/subject?county=%E5%92%8C%E5%B9%B3%E5%8E%BF&target={}",
+            url::form_urlencoded::byte_serialize(HP_SITE.as_bytes()).collect::<String>()
+        ),
+        "/users".to_string(),
         format!("/api/v1/tasks/{hp_task}"),
     ] {
         let (status, _, body) = lc.get(&format!("{web}{path}")).await;

@@ -150,12 +150,25 @@ impl Browser {
             .to_string()
     }
 
-    /// Logs in through the login form at `web` (the collector's base URL).
+    /// Logs in through the login form at `web` (the collector's base URL); returns once the
+    /// browser has left the login page.
     pub async fn login(&self, web: &str, name: &str, password: &str) {
         self.goto(&format!("{web}/login")).await;
         self.type_into("input[name=name]", name).await;
         self.type_into("input[name=password]", password).await;
         self.click("button[type=submit]").await;
+        self.wait_for_url(&format!("{name} logged in"), |url| !url.contains("/login")).await;
+    }
+
+    /// Waits (up to 15 s) until the address satisfies `wanted` (a form's answer can still be
+    /// loading when a click returns); returns it.
+    pub async fn wait_for_url(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let wanted = &wanted;
+        crate::harness::wait_until(Duration::from_secs(15), what, || async move {
+            let url = self.url().await;
+            wanted(&url).then_some(url)
+        })
+        .await
     }
 
     /// A PNG of the window.

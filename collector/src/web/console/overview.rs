@@ -63,8 +63,11 @@ pub fn read(state: &WebState, scope: &Scope, now: Timestamp) -> Result<OverviewD
 pub fn weekly(history: &[CountyDay], today: Date) -> BTreeMap<String, Vec<Option<f64>>> {
     let mut sums: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
     for day in history {
-        let back = (today - day.day).get_days().clamp(0, TREND_WEEKS as i32 * 7 - 1) as usize;
-        let week = TREND_WEEKS as usize - 1 - back / 7;
+        let back = (today - day.day).get_days();
+        if !(0..TREND_WEEKS as i32 * 7).contains(&back) {
+            continue;
+        }
+        let week = TREND_WEEKS as usize - 1 - back as usize / 7;
         let line = sums.entry(day.county.clone()).or_insert_with(|| vec![(0, 0); TREND_WEEKS as usize]);
         line[week].0 += u64::from(day.passed);
         line[week].1 += u64::from(day.judged);
@@ -475,5 +478,65 @@ pub async fn subject_page(
             respond(subject(&caller, &county, &target, &status, &days, &problems, today))
         }
         Err(refusal) => refusal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(day: Date, county: &str, judged: u32, passed: u32) -> CountyDay {
+        CountyDay {
+            day,
+            county: county.into(),
+            kind: "site".into(),
+            judged,
+            passed,
+            ratio: f64::from(passed) / f64::from(judged),
+        }
+    }
+
+    #[test]
+    fn weeks_weigh_their_days_and_a_week_without_data_is_a_gap() {
+        let today = jiff::civil::date(2026, 12, 1);
+        let history = vec![
+            day(today, "龙川县", 10, 10),
+            day(today.yesterday().unwrap(), "龙川县", 30, 15),
+            day(today.checked_sub(20.days()).unwrap(), "龙川县", 4, 1),
+            day(today.checked_sub(200.days()).unwrap(), "龙川县", 4, 4),
+        ];
+        let weeks = weekly(&history, today);
+        let line = &weeks["龙川县"];
+        assert_eq!(line.len(), TREND_WEEKS as usize);
+        assert_eq!(line[11], Some(25.0 / 40.0), "the last week: passed over judged of its days");
+        assert_eq!(line[9], Some(0.25));
+        assert_eq!(line[10], None, "no data that week");
+        assert_eq!(line[0], None, "days before the chart are left out");
+        let svg = trend_svg(&weeks, today);
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains("<title>龙川县</title>") && svg.contains("12月1日"), "{svg}");
+    }
+
+    #[test]
+    fn names_in_the_charts_are_text() {
+        let today = jiff::civil::date(2026, 12, 1);
+        let weeks = weekly(&[day(today, "<script>x</script>", 1, 1)], today);
+        assert!(!trend_svg(&weeks, today).contains("<script>"));
+        let record = TargetDay {
+            day: today,
+            county: "县".into(),
+            unit: "单位".into(),
+            target: "站".into(),
+            kind: "site".into(),
+            platform: String::new(),
+            pass: false,
+            reasons: vec![crate::store::history::Reason { code: "dead_links".into(), detail: "<img src=x>".into() }],
+            notes: Vec::new(),
+            exempted: Vec::new(),
+            pages: Vec::new(),
+        };
+        let svg = timeline_svg(&[record], today);
+        assert_eq!(svg.matches("<rect").count(), TIMELINE_DAYS as usize);
+        assert!(svg.contains("不合格：&lt;img src=x&gt;") && svg.contains("#d93025"), "{svg}");
     }
 }
