@@ -180,7 +180,8 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
             // The home page or the account names the unit responsible.
             verdict.labels.unit = labels.unit;
         }
-        let place = match page.role {
+        // Made only for a page with a veto: most pages have none.
+        let place = || match page.role {
             Role::Column => format!("栏目「{}」：", page.labels.column),
             Role::Channel => format!("「{}」：", page.labels.channel),
             Role::Home | Role::Account => String::new(),
@@ -188,7 +189,7 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
         for finding in page.findings.iter().filter(|finding| finding.severity == Severity::Veto) {
             verdict.reasons.push(Reason {
                 code: ReasonCode::Finding(finding.code),
-                detail: format!("{}：{place}{}", finding.code.label_zh(), finding.detail),
+                detail: format!("{}：{}{}", finding.code.label_zh(), place(), finding.detail),
             });
         }
         for finding in page.registry_findings() {

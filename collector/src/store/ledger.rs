@@ -125,6 +125,11 @@ pub struct ProblemFilter {
     /// Only these counties (a scoped caller's); None: every county.
     pub within: Option<std::collections::BTreeSet<String>>,
     pub unit: Option<String>,
+    /// One site or account by name.
+    pub target: Option<String>,
+    pub kind: Option<TargetKind>,
+    /// Open (or, resolved, lasted) at least this many seconds as of the moment given.
+    pub lasting: Option<(i64, Timestamp)>,
     pub code: Option<FindingCode>,
     /// None: open and resolved.
     pub status: Option<Status>,
@@ -139,6 +144,11 @@ impl ProblemFilter {
         self.county.as_ref().is_none_or(|county| *county == row.place.county)
             && self.within.as_ref().is_none_or(|within| within.contains(&row.place.county))
             && self.unit.as_ref().is_none_or(|unit| *unit == row.place.unit)
+            && self.target.as_ref().is_none_or(|target| *target == row.place.target)
+            && self.kind.is_none_or(|kind| kind == row.place.kind)
+            && self.lasting.is_none_or(|(seconds, now)| {
+                row.resolved_at.unwrap_or(now).as_second() - row.first_seen.as_second() >= seconds
+            })
             && self.code.is_none_or(|code| code == row.code)
             && self.status.is_none_or(|status| status == row.status)
             && self.since.is_none_or(|since| row.resolved_at.is_none_or(|resolved| resolved >= since))
@@ -168,6 +178,16 @@ impl ProblemFilter {
         }
         if let Some(unit) = &self.unit {
             add("unit = ?", Value::Text(unit.clone()));
+        }
+        if let Some(target) = &self.target {
+            add("target = ?", Value::Text(target.clone()));
+        }
+        if let Some(kind) = self.kind {
+            add("kind = ?", Value::Text(kind.as_str().into()));
+        }
+        if let Some((seconds, now)) = self.lasting {
+            // `now` is the collector's own clock, an integer: written into the clause as is.
+            add(&format!("coalesce(resolved_at, {}) - first_seen >= ?", now.as_second()), Value::Integer(seconds));
         }
         if let Some(code) = self.code {
             add("code = ?", Value::Text(code.as_str().into()));

@@ -205,9 +205,7 @@ async fn status_page(State(state): State<WebState>, caller: Caller) -> Response 
     let scope = caller.scope.clone();
     let rendering = state
         .renders
-        .get(Page::Status, caller.scope.clone(), move || {
-            status_page::render(&status_report(&store, Timestamp::now(), &scope))
-        })
+        .get(Page::Status, caller.scope.clone(), move || status_page::render_for(&store, Timestamp::now(), &scope))
         .await;
     // The shared rendering, with this caller's name and logout form in its place.
     let body = String::from_utf8_lossy(&rendering.body).replacen(
@@ -324,6 +322,17 @@ async fn alerts_api(State(state): State<WebState>, caller: Caller) -> Response {
 /// Only what `scope` may see: its counties' agents, pages, verdicts, ratios and registry rows
 /// (a scoped caller gets no 全市 row: it would count the others).
 pub fn status_report(store: &Store, now: Timestamp, scope: &Scope) -> StatusReport {
+    status_report_with(store, now, scope, &|_| true)
+}
+
+/// [`status_report`] with only the pages (`targets`) `wanted` keeps: a page that needs the
+/// verdicts but not 50,000 pages does not copy them.
+pub fn status_report_with(
+    store: &Store,
+    now: Timestamp,
+    scope: &Scope,
+    wanted: &dyn Fn(&crate::view::Page<'_>) -> bool,
+) -> StatusReport {
     let registry = store.registry().clone();
     let snapshot = store.snapshot();
     let view = View::of(&snapshot, &registry, china_today(now));
@@ -342,7 +351,7 @@ pub fn status_report(store: &Store, now: Timestamp, scope: &Scope) -> StatusRepo
         .collect();
     let targets = view
         .pages()
-        .filter(|page| scope.sees(&page.state.county))
+        .filter(|page| scope.sees(&page.state.county) && wanted(page))
         .map(|page| {
             let mut observation = page.observation().clone();
             if !page.exempted.is_empty() {
@@ -544,6 +553,44 @@ mod tests {
         observation.platform = Some("wechat".into());
         observation.freshness = Some(xunjian_shared::wire::Freshness { items: Some(items), ..Default::default() });
         observation
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_province_s_status_page_is_a_line_per_county() {
+        let dir = std::env::temp_dir().join(format!("xunjian-web-compact-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("x.db")).unwrap();
+        let now = Timestamp::now();
+        let pages = status_page::FULL_PAGE_AT_MOST + 1;
+        let observations: Vec<Observation> = (0..pages)
+            .map(|index| {
+                let mut page = stale_column(now);
+                page.target = format!("第{}号网站", index / 5);
+                page.column = Some(format!("栏目{}", index % 5));
+                page
+            })
+            .collect();
+        let batch = Batch {
+            schema_version: 1,
+            batch_id: BatchId::parse("compact1").unwrap(),
+            agent: "lc".into(),
+            county: "龙川县".into(),
+            sequence: 1,
+            created_at: now,
+            inventory: None,
+            observations,
+        };
+        let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+        let receipt = crate::projection::Receipt { received_at: now, certificate_not_after: None };
+        store.commit(batch, body, receipt, usize::MAX).await.unwrap();
+        let html = status_page::render_for(&store, now, &Scope::All);
+        assert!(html.contains("逐页情况见各县区页面"), "a province's page lists counties");
+        assert!(html.contains(&format!(
+            "<a href=\"/county/%E9%BE%99%E5%B7%9D%E5%8E%BF\">龙川县</a></td><td>{pages}</td><td>{pages}</td>"
+        )));
+        assert!(!html.contains("第1号网站"), "not every page");
+        assert!(html.contains(&format!("<b>{}</b>个网站/账号", pages.div_ceil(5))), "totals are still counted");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

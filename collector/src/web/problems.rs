@@ -1,6 +1,6 @@
 //! The problem ledger over HTTP: `GET /api/v1/problems` (JSON, a page at a time) and
 //! `GET /api/v1/problems.csv` (every match, for Excel: UTF-8 with a BOM, CRLF, formulas
-//! neutralised). Filters: `county`, `unit`, `code`, `status` (`open`, `resolved`, `all`;
+//! neutralised). Filters: `county`, `unit`, `target`, `kind` (`site`, `account`), `code`, `status` (`open`, `resolved`, `all`;
 //! default `all`), `since` and `until` (a date, China time, or an RFC 3339 time: problems open
 //! at some moment between them), and for JSON `offset` and `limit` (default 100, at most 1000).
 
@@ -95,9 +95,9 @@ fn scope(filter: &mut ProblemFilter, caller: &Caller) -> Result<(), super::acces
 /// The filter, offset and limit a query asks for; what is wrong (naming the parameter) when one is.
 fn parse(query: &HashMap<String, String>, paged: bool) -> Result<(ProblemFilter, usize, usize), String> {
     let known: &[&str] = if paged {
-        &["county", "unit", "code", "status", "since", "until", "offset", "limit"]
+        &["county", "unit", "target", "kind", "code", "status", "since", "until", "offset", "limit"]
     } else {
-        &["county", "unit", "code", "status", "since", "until"]
+        &["county", "unit", "target", "kind", "code", "status", "since", "until"]
     };
     unknown_parameter(query, known)?;
     let text = |key: &str| query.get(key).map(|value| value.trim()).filter(|value| !value.is_empty());
@@ -126,6 +126,15 @@ fn parse(query: &HashMap<String, String>, paged: bool) -> Result<(ProblemFilter,
         county: text("county").map(str::to_string),
         within: None,
         unit: text("unit").map(str::to_string),
+        target: text("target").map(str::to_string),
+        kind: match text("kind") {
+            None => None,
+            Some(kind) => Some(
+                xunjian_shared::wire::TargetKind::named(kind)
+                    .ok_or_else(|| format!("kind={kind:?} 应为 site 或 account"))?,
+            ),
+        },
+        lasting: None,
         code,
         status,
         since,

@@ -15,6 +15,24 @@ use xunjian_shared::wire::{
 /// An agent silent this long is shown as 失联 (three default probe intervals).
 const SILENT_AFTER_SECS: i64 = 15 * 60;
 
+/// Pages listed one by one on the status page at most (a city's); beyond, a line per county.
+pub const FULL_PAGE_AT_MOST: usize = 3000;
+
+/// The status page for `scope`: every page for a city, a line per county for a province (the
+/// pages are then counted, not copied).
+pub fn render_for(store: &crate::store::Store, now: jiff::Timestamp, scope: &crate::people::Scope) -> String {
+    let pages = store.snapshot().subjects().values().filter(|state| scope.sees(&state.county)).count();
+    if pages <= FULL_PAGE_AT_MOST {
+        return render(&super::status_report(store, now, scope));
+    }
+    let compact = std::cell::RefCell::new(Compact::default());
+    let report = super::status_report_with(store, now, scope, &|page| {
+        compact.borrow_mut().add(page);
+        false
+    });
+    render_with(&report, Some(&compact.borrow()))
+}
+
 /// Where a page shared by every caller of one scope gets its caller's own bar.
 pub const CALLER_SLOT: &str = "<!--xunjian:caller-->";
 
@@ -39,7 +57,47 @@ pub fn caller_bar(caller: &super::Caller) -> String {
     bar
 }
 
+/// The pages of a province, counted instead of listed: per county, pages and pages with a
+/// problem; and the totals of the summary line.
+#[derive(Debug, Default)]
+pub struct Compact {
+    pub per_county: BTreeMap<String, (usize, usize)>,
+    targets: std::collections::BTreeSet<(String, String)>,
+    pages: usize,
+    with_problems: usize,
+    vetoes: usize,
+}
+
+impl Compact {
+    /// Counts one page (its findings after exemptions).
+    pub fn add(&mut self, page: &crate::view::Page<'_>) {
+        let ok = page.ok();
+        let line = self.per_county.entry(page.state.county.clone()).or_default();
+        line.0 += 1;
+        line.1 += usize::from(!ok);
+        self.pages += 1;
+        self.with_problems += usize::from(!ok);
+        self.vetoes += page.findings.iter().filter(|f| f.severity == Severity::Veto).count();
+        self.targets.insert((page.key.agent.clone(), page.key.target.clone()));
+    }
+
+    fn totals(&self) -> Totals {
+        Totals {
+            counties: self.per_county.len(),
+            targets: self.targets.len(),
+            pages: self.pages,
+            with_problems: self.with_problems,
+            vetoes: self.vetoes,
+        }
+    }
+}
+
 pub fn render(report: &StatusReport) -> String {
+    render_with(report, None)
+}
+
+/// The page; with `compact`, a line per county instead of every page (a province).
+pub fn render_with(report: &StatusReport, compact: Option<&Compact>) -> String {
     let mut html = String::with_capacity(64 * 1024);
     let generated = china_time(report.generated_at);
     let quarter = crate::report::Period::quarter_of(xunjian_shared::time::china_today(report.generated_at));
@@ -50,7 +108,7 @@ pub fn render(report: &StatusReport) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>巡检 · 政府网站与政务新媒体监测</title><style>{STYLE}</style></head><body>\
          <header><h1>政府网站与政务新媒体巡检</h1><p><a href=\"/overview\">控制台（总览、问题台账、整改任务）</a> · 更新于 {generated}（每 30 秒自动刷新） · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p>{CALLER_SLOT}</header>"
     );
-    let totals = Totals::of(&report.targets);
+    let totals = compact.map(Compact::totals).unwrap_or_else(|| Totals::of(&report.targets));
     let failed = report.verdicts.iter().filter(|v| !v.pass).count();
     let _ = write!(
         html,
@@ -71,10 +129,28 @@ pub fn render(report: &StatusReport) -> String {
     for target in &report.targets {
         by_county.entry(target.county.as_str()).or_default().push(target);
     }
-    if by_county.is_empty() {
+    if by_county.is_empty() && compact.is_none() {
         html.push_str(
             "<p class=\"empty\">尚未收到任何巡检数据。请确认各县区的 xunjian-agent 已配置 [collector] 并在运行。</p>",
         );
+    }
+    // A province does not fit on one page: a line per county that links to the county's page
+    // in the console.
+    if let Some(compact) = compact {
+        let _ = write!(
+            html,
+            "<section class=\"county\"><h2>各县区<small>共 {} 个页面，逐页情况见各县区页面</small></h2><table><thead><tr><th>县区</th><th>页面</th><th>有问题的页面</th></tr></thead><tbody>",
+            compact.pages
+        );
+        for (county, (pages, problems)) in &compact.per_county {
+            let _ = write!(
+                html,
+                "<tr><td><a href=\"/county/{}\">{}</a></td><td>{pages}</td><td>{problems}</td></tr>",
+                url::form_urlencoded::byte_serialize(county.as_bytes()).collect::<String>(),
+                escape(county),
+            );
+        }
+        html.push_str("</tbody></table></section>");
     }
     for (county, mut targets) in by_county {
         // Per target: the home page or account first, then columns, then channels.
@@ -251,6 +327,9 @@ fn channel_summary(observation: &Observation) -> Option<String> {
 }
 
 /// The registry's findings, filings no agent inspects, and the exemptions.
+/// Registry rows listed at most (the rest are in the registry page and the ledger).
+const REGISTRY_ROWS: usize = 1000;
+
 fn render_registry(html: &mut String, registry: &RegistryStatus) {
     let _ = write!(
         html,
@@ -264,7 +343,7 @@ fn render_registry(html: &mut String, registry: &RegistryStatus) {
     }
     if !registry.findings.is_empty() || !registry.unmonitored.is_empty() {
         html.push_str("<table><thead><tr><th>名称</th><th>平台</th><th>责任单位</th><th>县区</th><th>备案状态</th><th>问题</th></tr></thead><tbody>");
-        for entry in &registry.findings {
+        for entry in registry.findings.iter().take(REGISTRY_ROWS) {
             let _ = write!(
                 html,
                 "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"{}\">{}</span></td></tr>",
@@ -277,7 +356,7 @@ fn render_registry(html: &mut String, registry: &RegistryStatus) {
                 escape(&entry.finding.detail)
             );
         }
-        for filing in &registry.unmonitored {
+        for filing in registry.unmonitored.iter().take(REGISTRY_ROWS) {
             let _ = write!(
                 html,
                 "<tr class=\"warn\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"warn\">已备案，但没有任何采集代理巡检（请在所属县区的 agent.toml 中添加）</span></td></tr>",
@@ -289,6 +368,14 @@ fn render_registry(html: &mut String, registry: &RegistryStatus) {
             );
         }
         html.push_str("</tbody></table>");
+        let hidden = registry.findings.len().saturating_sub(REGISTRY_ROWS)
+            + registry.unmonitored.len().saturating_sub(REGISTRY_ROWS);
+        if hidden > 0 {
+            let _ = write!(
+                html,
+                "<p class=\"empty\">另有 {hidden} 条未列出，见<a href=\"/registry\">备案与豁免</a>和问题台账。</p>"
+            );
+        }
     }
     let active: Vec<_> = registry.exemptions.iter().filter(|e| e.active).collect();
     if !active.is_empty() {

@@ -20,7 +20,7 @@ use crate::store::history::{CountyDay, TargetDay};
 use crate::tasks::{Board, TaskState};
 use crate::web::access::Caller;
 use crate::web::status_page::escape;
-use crate::web::{WebState, read_blocking, status_report};
+use crate::web::{WebState, read_blocking, status_report_with};
 
 /// Weeks the trend shows.
 pub const TREND_WEEKS: i64 = 12;
@@ -39,10 +39,11 @@ pub struct OverviewData {
     pub today: Date,
 }
 
-/// Reads the overview's data for `scope` (the history of the last [`TREND_WEEKS`] weeks).
+/// Reads the overview's data for `scope` (the history of the last [`TREND_WEEKS`] weeks;
+/// verdicts and ratios, not the pages).
 pub fn read(state: &WebState, scope: &Scope, now: Timestamp) -> Result<OverviewData, crate::store::StoreError> {
     let today = china_today(now);
-    let status = status_report(&state.store, now, scope);
+    let status = status_report_with(&state.store, now, scope, &|_| false);
     let from = today.checked_sub((TREND_WEEKS * 7 - 1).days()).unwrap_or(today);
     let mut history = state.store.county_history(from, today)?;
     history.retain(|day| scope.sees(&day.county) || (scope.is_all() && day.county == crate::judge::WHOLE_CITY));
@@ -454,18 +455,18 @@ pub async fn subject_page(
     let read = read_blocking("巡检数据", move || {
         let now = Timestamp::now();
         let today = china_today(now);
-        let status = status_report(&store, now, &Scope::Counties(BTreeSet::from([place.clone()])));
+        let scope = Scope::Counties(BTreeSet::from([place.clone()]));
+        let status = status_report_with(&store, now, &scope, &|page| page.key.target == name);
         let from = today.checked_sub((TIMELINE_DAYS - 1).days()).unwrap_or(today);
         let (_, days) = store.history_of(&name, Some(&place), from, today)?;
-        let filter = crate::store::ledger::ProblemFilter { county: Some(place.clone()), ..Default::default() };
-        let (_, rows) = store.problems(&filter, 0, usize::MAX)?;
+        let filter = crate::store::ledger::ProblemFilter {
+            county: Some(place.clone()),
+            target: Some(name.clone()),
+            ..Default::default()
+        };
+        let (_, rows) = store.problems(&filter, 0, 500)?;
         let registry = store.registry().clone();
-        let problems: Vec<_> = rows
-            .iter()
-            .filter(|row| row.place.target == name)
-            .take(500)
-            .map(|row| crate::web::problems::view(row, &registry, now))
-            .collect();
+        let problems: Vec<_> = rows.iter().map(|row| crate::web::problems::view(row, &registry, now)).collect();
         Ok((status, days, problems, today))
     })
     .await;

@@ -161,33 +161,21 @@ pub async fn list_page(
     {
         return denied.into_response();
     }
+    let now = Timestamp::now();
     let filter = ProblemFilter {
         county,
         within: caller.scope.counties().cloned(),
+        kind: filters.kind,
         code: filters.code,
         status: filters.status,
+        lasting: filters.min_days.map(|days| (days.max(0) * 86_400, now)),
         ..Default::default()
     };
     let store = state.store.clone();
-    let wanted = filters.clone();
     let listed = read_blocking("问题台账", move || {
-        let now = Timestamp::now();
-        // Kind and age are not columns of the ledger's index: read the matches, keep the wanted.
-        let (_, rows) = store.problems(&filter, 0, usize::MAX)?;
+        let (total, rows) = store.problems(&filter, 0, PAGE_ROWS)?;
         let registry = store.registry().clone();
-        let matching: Vec<&crate::ledger::Problem> = rows
-            .iter()
-            .filter(|row| wanted.kind.is_none_or(|kind| row.place.kind == kind))
-            .filter(|row| {
-                wanted.min_days.is_none_or(|days| {
-                    let until = row.resolved_at.unwrap_or(now);
-                    until.as_second() - row.first_seen.as_second() >= days * 86_400
-                })
-            })
-            .collect();
-        let total = matching.len();
-        let views: Vec<ProblemView> =
-            matching.iter().take(PAGE_ROWS).map(|row| crate::web::problems::view(row, &registry, now)).collect();
+        let views: Vec<ProblemView> = rows.iter().map(|row| crate::web::problems::view(row, &registry, now)).collect();
         Ok((total, views))
     })
     .await;

@@ -14,7 +14,10 @@ use crate::people::{Role, User};
 use crate::registry::Filing;
 use crate::web::access::Caller;
 use crate::web::status_page::escape;
-use crate::web::{WebState, status_report};
+use crate::web::{WebState, status_report_with};
+
+/// Rows of one table at most (the rest are in the exports and the problem list).
+const MAX_ROWS: usize = 1000;
 
 /// The filings, with the registry findings of the status beside them.
 pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wire::RegistryStatus) -> String {
@@ -31,7 +34,7 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
         body.push_str(
             "<table><thead><tr><th>县区</th><th>单位</th><th>名称</th><th>类型</th><th>问题</th></tr></thead><tbody>",
         );
-        for finding in &status.findings {
+        for finding in status.findings.iter().take(MAX_ROWS) {
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td><a href=\"/subject?county={}&amp;target={}\">{}</a></td><td>{}</td><td>{}</td></tr>",
@@ -44,7 +47,7 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
                 escape(finding.finding.code.label_zh())
             );
         }
-        for filing in &status.unmonitored {
+        for filing in status.unmonitored.iter().take(MAX_ROWS) {
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>已备案（{}），但没有任何采集代理巡检</td></tr>",
@@ -56,6 +59,13 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
             );
         }
         body.push_str("</tbody></table>");
+        let hidden = status.findings.len().saturating_sub(MAX_ROWS) + status.unmonitored.len().saturating_sub(MAX_ROWS);
+        if hidden > 0 {
+            let _ = write!(
+                body,
+                "<p class=\"muted\">另有 {hidden} 条未列出：请在<a href=\"/problems?status=open\">问题台账</a>中按县区筛选，或导出 Excel。</p>"
+            );
+        }
     }
     body.push_str("<h2>备案表</h2><table><thead><tr><th>县区</th><th>责任单位</th><th>名称</th><th>平台</th><th>备案日期</th><th>状态</th></tr></thead><tbody>");
     for filing in filings {
@@ -140,7 +150,9 @@ pub async fn registry_page(State(state): State<WebState>, caller: Caller) -> Res
     let filings: Vec<Filing> =
         state.store.registry().filings.iter().filter(|f| caller.scope.sees(&f.county)).cloned().collect();
     let (store, scope) = (state.store.clone(), caller.scope.clone());
-    let status = tokio::task::spawn_blocking(move || status_report(&store, Timestamp::now(), &scope).registry).await;
+    let status =
+        tokio::task::spawn_blocking(move || status_report_with(&store, Timestamp::now(), &scope, &|_| false).registry)
+            .await;
     match status {
         Ok(status) => respond(registry(&caller, &filings, &status)),
         Err(_) => crate::web::bad_request("读取备案失败，请稍后重试".into()),
