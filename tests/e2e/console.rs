@@ -185,3 +185,60 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
     }
     collector.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_manage_users_on_the_web() {
+    let mut collector = Deployment::new("console-users", "", "open_reads = false\n");
+    add_user(&collector, &["add", "office", "--role", "admin"], "office-password-2026");
+    add_user(&collector, &["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
+    collector.start().await;
+    let web = collector.web.clone();
+    let office = Login::new(&web, "office", "office-password-2026").await;
+    let post = |login: &Login, path: &str, fields: &[(&str, &str)]| {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf", &login.csrf);
+        for (key, value) in fields {
+            form.append_pair(key, value);
+        }
+        login
+            .client
+            .post(format!("{web}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.finish())
+            .send()
+    };
+    // An admin adds a county user; its throw-away password is shown once and works.
+    let added = post(&office, "/users", &[("name", "hp"), ("role", "county"), ("counties", "和平县")]).await.unwrap();
+    assert_eq!(added.status().as_u16(), 200);
+    let page = added.text().await.unwrap();
+    let password = page
+        .split("初始密码（只显示这一次，请转交本人并提醒其修改）：")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("{page}"))
+        .to_string();
+    let hp = Login::new(&web, "hp", &password).await;
+    let (_, _, me) = hp.get(&format!("{web}/api/v1/me")).await;
+    assert!(me.contains("\"counties\":[\"和平县\"]"), "{me}");
+    // A refused one says why; a county user may not manage users.
+    let refused = post(&office, "/users", &[("name", "x"), ("role", "county")]).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("--county"));
+    let lc = Login::new(&web, "lc", "longchuan-password-2026").await;
+    assert_eq!(post(&lc, "/users", &[("name", "y"), ("role", "admin")]).await.unwrap().status().as_u16(), 403);
+    assert_eq!(post(&lc, "/users/hp/disable", &[]).await.unwrap().status().as_u16(), 403);
+    // Without the form's CSRF token, nothing changes.
+    let forged = office.client.post(format!("{web}/users/hp/disable")).send().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(hp.get(&format!("{web}/api/v1/me")).await.0, 200);
+    // Disabled: its session ends; a reset password ends the old sessions and gives a new one.
+    assert_eq!(post(&office, "/users/hp/disable", &[]).await.unwrap().status().as_u16(), 200);
+    assert_eq!(hp.get(&format!("{web}/api/v1/me")).await.0, 401);
+    assert_eq!(post(&office, "/users/hp/enable", &[]).await.unwrap().status().as_u16(), 200);
+    let reset = post(&office, "/users/lc/password", &[]).await.unwrap().text().await.unwrap();
+    assert!(reset.contains("新密码（只显示这一次）："), "{reset}");
+    assert_eq!(lc.get(&format!("{web}/api/v1/me")).await.0, 401, "the old session ended");
+    let (_, _, audit) = office.get(&format!("{web}/api/v1/audit")).await;
+    assert!(audit.contains("\"author\":\"office\",\"action\":\"user.add\""), "{audit}");
+    collector.stop().await;
+}

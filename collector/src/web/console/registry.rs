@@ -3,16 +3,17 @@
 
 use std::fmt::Write as _;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::ExemptionStatus;
 
 use super::{Section, encode, frame, minute, respond};
-use crate::people::{Role, User};
+use crate::people::{self, NewUser, Role, User};
 use crate::registry::Filing;
-use crate::web::access::Caller;
+use crate::web::access::{Caller, FormCaller};
 use crate::web::status_page::escape;
 use crate::web::{WebState, status_report_with};
 
@@ -118,13 +119,35 @@ pub fn exemptions(caller: &Caller, list: &[ExemptionStatus]) -> String {
     frame("豁免", caller, Section::Registry, &body)
 }
 
-/// The users, for an admin: role, counties, state; never a secret.
-pub fn users(caller: &Caller, list: &[User]) -> String {
-    let mut body = String::from(
-        "<p class=\"muted\">在采集中心主机上管理用户：<code>xunjian-collector user --config collector.toml add|disable|enable|passwd|token</code>。</p>",
+/// The users, for an admin: role, counties, state, never a secret; and the forms that add a
+/// user, reset a password (a throw-away one, shown once in `notice`) and disable or enable one.
+pub fn users(caller: &Caller, list: &[User], notice: Option<&str>) -> String {
+    let csrf = escape(caller.csrf().unwrap_or(""));
+    let mut body = String::new();
+    if let Some(notice) = notice {
+        let _ = write!(body, "<div class=\"box\" role=\"status\">{}</div>", escape(notice));
+    }
+    let _ = write!(
+        body,
+        "<form class=\"filters box\" method=\"post\" action=\"/users\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label>用户名<input name=\"name\" required maxlength=\"64\"></label><label>角色<select name=\"role\">{roles}</select></label>\
+         <label>可见县区（县区用户、只读用户必填，多个用顿号分隔）<input name=\"counties\"></label>\
+         <button type=\"submit\">添加用户（生成一次性密码）</button></form>\
+         <p class=\"muted\">也可在采集中心主机上：<code>xunjian-collector user --config collector.toml add|disable|enable|passwd|token</code>。</p>",
+        roles = Role::ALL
+            .iter()
+            .map(|role| format!("<option value=\"{}\">{}</option>", role.as_str(), role.label_zh()))
+            .collect::<String>()
     );
-    body.push_str("<table><thead><tr><th>用户名</th><th>角色</th><th>可见县区</th><th>状态</th><th>密码</th><th>令牌</th><th>添加</th></tr></thead><tbody>");
+    body.push_str("<table><thead><tr><th>用户名</th><th>角色</th><th>可见县区</th><th>状态</th><th>密码</th><th>令牌</th><th>添加</th><th>操作</th></tr></thead><tbody>");
     for user in list {
+        let name = encode(&user.name);
+        let toggle = if user.disabled_at.is_some() { ("enable", "启用") } else { ("disable", "停用") };
+        let actions = format!(
+            "<form class=\"logout\" method=\"post\" action=\"/users/{name}/{}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">{}</button></form> \
+             <form class=\"logout\" method=\"post\" action=\"/users/{name}/password\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">重置密码</button></form>",
+            toggle.0, toggle.1
+        );
         let scope =
             if user.counties.is_empty() { "全部县区".to_string() } else { escape(&user.counties.join("、")) };
         let state = match user.disabled_at {
@@ -133,7 +156,7 @@ pub fn users(caller: &Caller, list: &[User]) -> String {
         };
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{scope}</td><td>{state}</td><td>{}</td><td>{} 个</td><td>{} {}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{scope}</td><td>{state}</td><td>{}</td><td>{} 个</td><td>{} {}</td><td>{actions}</td></tr>",
             escape(&user.name),
             user.role.label_zh(),
             if user.has_password { "已设置" } else { "未设置" },
@@ -173,12 +196,121 @@ pub async fn exemptions_page(State(state): State<WebState>, caller: Caller) -> R
     respond(exemptions(&caller, &list))
 }
 
-pub async fn users_page(State(state): State<WebState>, caller: Caller) -> Response {
-    if caller.role != Role::Admin || caller.via == crate::web::access::Via::Open {
-        return crate::web::access::forbidden("用户管理仅限管理员").into_response();
+/// Whether `caller` manages users (an admin who logged in or holds a token).
+fn manages_users(caller: &Caller) -> Result<(), crate::web::access::Denied> {
+    if caller.role == Role::Admin && caller.via != crate::web::access::Via::Open {
+        Ok(())
+    } else {
+        Err(crate::web::access::forbidden("用户管理仅限管理员"))
     }
+}
+
+/// The users page, with `notice` (what a change did) on top.
+async fn users_with(state: &WebState, caller: &Caller, notice: Option<String>, status: StatusCode) -> Response {
     match state.gate.with_db(|db| crate::store::users::list(db)).await {
-        Ok(list) => respond(users(&caller, &list)),
+        Ok(list) => {
+            let mut response = respond(users(caller, &list, notice.as_deref()));
+            *response.status_mut() = status;
+            response
+        }
         Err(refusal) => refusal,
     }
+}
+
+pub async fn users_page(State(state): State<WebState>, caller: Caller) -> Response {
+    if let Err(denied) = manages_users(&caller) {
+        return denied.into_response();
+    }
+    users_with(&state, &caller, None, StatusCode::OK).await
+}
+
+/// `POST /users`: a new user with a throw-away password, shown once on the page that answers.
+pub async fn add_user(State(state): State<WebState>, form: FormCaller) -> Response {
+    let caller = &form.caller;
+    if let Err(denied) = manages_users(caller) {
+        return denied.into_response();
+    }
+    let counties: Vec<String> = form.field("counties").split(['、', ',', '，', ' ']).map(str::to_string).collect();
+    let new = match NewUser::parse(form.field("name"), form.field("role"), &counties) {
+        Ok(new) => new,
+        Err(problems) => {
+            return users_with(&state, caller, Some(problems.join("；")), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let made = people::generate_password().and_then(|password| Ok((people::hash_password(&password)?, password)));
+    let Ok((hash, password)) = made else {
+        return users_with(&state, caller, Some("无法生成密码，请稍后重试".into()), StatusCode::SERVICE_UNAVAILABLE)
+            .await;
+    };
+    let author = caller.name.clone();
+    let added = {
+        let new = new.clone();
+        state
+            .gate
+            .with_db(move |db| Ok(crate::store::users::add(db, &new, Some(&hash), &author, Timestamp::now())))
+            .await
+    };
+    let notice = match added {
+        Ok(Ok(_)) => format!(
+            "已添加用户 {}（{}）。初始密码（只显示这一次，请转交本人并提醒其修改）：{password}",
+            new.name,
+            new.role.label_zh()
+        ),
+        Ok(Err(error)) => error.to_string(),
+        Err(refusal) => return refusal,
+    };
+    users_with(&state, caller, Some(notice), StatusCode::OK).await
+}
+
+/// `POST /users/{name}/disable|enable|password`.
+pub async fn change_user(
+    State(state): State<WebState>,
+    Path((name, action)): Path<(String, String)>,
+    form: FormCaller,
+) -> Response {
+    let caller = &form.caller;
+    if let Err(denied) = manages_users(caller) {
+        return denied.into_response();
+    }
+    let author = caller.name.clone();
+    let now = Timestamp::now();
+    let (who, done) = (name.clone(), action.clone());
+    let changed = match action.as_str() {
+        "disable" | "enable" => {
+            let disabled = action == "disable";
+            state
+                .gate
+                .with_db(move |db| {
+                    Ok(crate::store::users::set_disabled(db, &who, disabled, &author, now).map(|()| None))
+                })
+                .await
+        }
+        "password" => {
+            let made =
+                people::generate_password().and_then(|password| Ok((people::hash_password(&password)?, password)));
+            let Ok((hash, password)) = made else {
+                return users_with(
+                    &state,
+                    caller,
+                    Some("无法生成密码，请稍后重试".into()),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                )
+                .await;
+            };
+            state
+                .gate
+                .with_db(move |db| {
+                    Ok(crate::store::users::set_password(db, &who, &hash, &author, now).map(|()| Some(password)))
+                })
+                .await
+        }
+        _ => return crate::web::bad_request(format!("不认识的操作 {done:?}：可用 disable、enable、password")),
+    };
+    let notice = match changed {
+        Ok(Ok(Some(password))) => format!("已重置 {name} 的密码，其登录均已结束。新密码（只显示这一次）：{password}"),
+        Ok(Ok(None)) => format!("已{}用户 {name}", if done == "disable" { "停用" } else { "启用" }),
+        Ok(Err(error)) => error.to_string(),
+        Err(refusal) => return refusal,
+    };
+    users_with(&state, caller, Some(notice), StatusCode::OK).await
 }
