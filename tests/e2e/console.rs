@@ -13,21 +13,6 @@ use xunjian_tests::harness::{Login, wait_until};
 const LC_SITE: &str = "龙川县教育局网站";
 const HP_SITE: &str = "和平县水务局网站";
 
-fn add_user(collector: &Deployment, args: &[&str], password: &str) {
-    let mut child = std::process::Command::new(xunjian_tests::harness::binary("xunjian-collector"))
-        .args(["user", "--config", collector.config.to_str().unwrap()])
-        .args(args)
-        .arg("--password-stdin")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("{password}\n").as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-}
-
 /// One home-page probe of `target` in `county`, pushed by `agent`.
 async fn push(agent: &xunjian_tests::deployment::Agent, county: &str, target: &str, up: bool) {
     let batch = agent.batch(county, vec![probe(target, &format!("{county}教育局"), up, jiff::Timestamp::now())]);
@@ -50,8 +35,8 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
         "",
         "open_reads = false\n[alerts]\nevaluation_interval = \"1s\"\n[ledger]\nclose_after = 2\n",
     );
-    add_user(&collector, &["add", "office", "--role", "admin"], "office-password-2026");
-    add_user(&collector, &["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
+    collector.add_user(&["add", "office", "--role", "admin"], "office-password-2026");
+    collector.add_user(&["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
     collector.start().await;
     let web = collector.web.clone();
     let (lc_agent, hp_agent) = (collector.agent("lc"), collector.agent("hp"));
@@ -87,16 +72,10 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
     assert!(browser.source().await.contains("待整改"), "the new task's page");
     browser.quit().await;
     // And one for 和平县, over the API.
-    let made = office
-        .client
-        .post(format!("{web}/api/v1/tasks"))
-        .header("x-csrf-token", &office.csrf)
-        .body(format!("{{\"problems\": [{hp_problem}]}}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(made.status().as_u16(), 201);
-    let hp_task = serde_json::from_str::<Value>(&made.text().await.unwrap()).unwrap()["id"].as_i64().unwrap();
+    let (status, made) =
+        office.post_json(&format!("{web}/api/v1/tasks"), &format!("{{\"problems\": [{hp_problem}]}}")).await;
+    assert_eq!(status, 201, "{made}");
+    let hp_task = serde_json::from_str::<Value>(&made).unwrap()["id"].as_i64().unwrap();
 
     // 龙川县's user: its county only, everywhere it looks.
     let browser = Browser::start(&dir.join("county"), 1366, 900).await;
@@ -189,8 +168,8 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_users_on_the_web() {
     let mut collector = Deployment::new("console-users", "", "open_reads = false\n");
-    add_user(&collector, &["add", "office", "--role", "admin"], "office-password-2026");
-    add_user(&collector, &["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
+    collector.add_user(&["add", "office", "--role", "admin"], "office-password-2026");
+    collector.add_user(&["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
     collector.start().await;
     let web = collector.web.clone();
     let office = Login::new(&web, "office", "office-password-2026").await;

@@ -2,33 +2,14 @@
 //! re-passwords users and makes personal API tokens, on the real database. Passwords are kept
 //! only as Argon2id hashes and tokens only as digests: neither appears anywhere in the file.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use std::time::Duration;
 
 use xunjian_tests::deployment::Deployment;
-use xunjian_tests::harness::{Login, binary, wait_until};
+use xunjian_tests::harness::{Login, wait_until};
 
 /// Runs `user ARGS…` with `stdin`; exit code, stdout, stderr.
 fn user(collector: &Deployment, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(binary("xunjian-collector"))
-        .arg("user")
-        .arg("--config")
-        .arg(&collector.config)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run xunjian-collector user");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    collector.user(args, stdin)
 }
 
 #[test]

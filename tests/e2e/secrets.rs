@@ -78,7 +78,9 @@ async fn secrets_never_leak_and_writes_need_the_token() {
 
     let mut exposed = String::new();
     for path in ["/", "/api/v1/status", "/api/v1/alerts", "/metrics", "/api/v1/silences", "/api/v1/audit"] {
-        exposed.push_str(&http_get(&format!("{web}{path}"), None).await.2);
+        let response = client.get(format!("{web}{path}")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        exposed.push_str(&response.text().await.unwrap());
     }
     collector.terminate().await;
     exposed.push_str(&std::fs::read_to_string(&log).unwrap());

@@ -15,21 +15,6 @@ const OTHER_SITE: &str = "龙川县人民政府门户网站";
 const PDF: &[u8] =
     b"%PDF-1.4\n% \xe6\x95\xb4\xe6\x94\xb9\xe6\x8a\xa5\xe5\x91\x8a\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
-fn user(collector: &Deployment, args: &[&str], password: &str) {
-    let mut child = std::process::Command::new(xunjian_tests::harness::binary("xunjian-collector"))
-        .args(["user", "--config", collector.config.to_str().unwrap()])
-        .args(args)
-        .arg("--password-stdin")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), format!("{password}\n").as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-}
-
 async fn json(login: &Login, url: &str) -> (u16, Value) {
     let (status, _, body) = login.get(url).await;
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
@@ -56,9 +41,9 @@ async fn a_task_goes_to_the_county_comes_back_not_fixed_and_is_verified_by_the_a
         "",
         "open_reads = false\n[alerts]\nevaluation_interval = \"1s\"\n[ledger]\nclose_after = 2\n",
     );
-    user(&collector, &["add", "office", "--role", "admin"], "office-password-2026");
-    user(&collector, &["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
-    user(&collector, &["add", "hp", "--role", "county", "--county", "和平县"], "heping-password-2026");
+    collector.add_user(&["add", "office", "--role", "admin"], "office-password-2026");
+    collector.add_user(&["add", "lc", "--role", "county", "--county", "龙川县"], "longchuan-password-2026");
+    collector.add_user(&["add", "hp", "--role", "county", "--county", "和平县"], "heping-password-2026");
     collector.start().await;
     let web = collector.web.clone();
     let agent = collector.agent("lc");
@@ -77,25 +62,12 @@ async fn a_task_goes_to_the_county_comes_back_not_fixed_and_is_verified_by_the_a
     .await;
 
     // The office makes the task (its session's CSRF token); the deadline defaults to the quarter's.
-    let made = office
-        .client
-        .post(format!("{web}/api/v1/tasks"))
-        .header("x-csrf-token", &office.csrf)
-        .body(format!("{{\"problems\": [{problem}]}}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(made.status().as_u16(), 201);
-    let task = serde_json::from_str::<Value>(&made.text().await.unwrap()).unwrap()["id"].as_i64().unwrap();
-    let again = office
-        .client
-        .post(format!("{web}/api/v1/tasks"))
-        .header("x-csrf-token", &office.csrf)
-        .body(format!("{{\"problems\": [{problem}]}}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status().as_u16(), 422, "a problem is in one unfinished task at a time");
+    let tasks = format!("{web}/api/v1/tasks");
+    let (status, made) = office.post_json(&tasks, &format!("{{\"problems\": [{problem}]}}")).await;
+    assert_eq!(status, 201, "{made}");
+    let task = serde_json::from_str::<Value>(&made).unwrap()["id"].as_i64().unwrap();
+    let (status, _) = office.post_json(&tasks, &format!("{{\"problems\": [{problem}]}}")).await;
+    assert_eq!(status, 422, "a problem is in one unfinished task at a time");
 
     // The county sees it; the other county does not, nor its attachment, by any path.
     let lc = Login::new(&web, "lc", "longchuan-password-2026").await;
@@ -168,16 +140,9 @@ async fn a_task_goes_to_the_county_comes_back_not_fixed_and_is_verified_by_the_a
         page["problems"].as_array()?.iter().find(|p| p["target"] == OTHER_SITE).and_then(|p| p["id"].as_i64())
     })
     .await;
-    let late = office
-        .client
-        .post(format!("{web}/api/v1/tasks"))
-        .header("x-csrf-token", &office.csrf)
-        .body(format!("{{\"problems\": [{reopened}], \"title\": \"教育局网站再次无法访问\"}}"))
-        .send()
-        .await
-        .unwrap();
-    let late_status = late.status().as_u16();
-    let late_body = late.text().await.unwrap();
+    let (late_status, late_body) = office
+        .post_json(&tasks, &format!("{{\"problems\": [{reopened}], \"title\": \"教育局网站再次无法访问\"}}"))
+        .await;
     assert_eq!(late_status, 201, "{late_body}");
     let late = serde_json::from_str::<Value>(&late_body).unwrap()["id"].as_i64().unwrap();
     // Time passes: the deadline is yesterday.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use xunjian_sim::{Route, Sim};
 use xunjian_tests::deployment::{Deployment, probe};
 use xunjian_tests::exposition;
-use xunjian_tests::harness::{Process, http_get, wait_until};
+use xunjian_tests::harness::{Process, wait_until};
 use xunjian_tests::receiver::Receiver;
 
 const ROBOT_OK: &str = r#"{"errcode":0,"errmsg":"ok","code":0,"msg":"success"}"#;
@@ -27,7 +27,7 @@ fn payloads_with(receiver: &Receiver, path: &str, alertname: &str) -> Vec<Value>
 }
 
 async fn notifications(collector: &Deployment) -> Vec<Value> {
-    let (_, _, body) = http_get(&format!("{}/api/v1/notifications", collector.web), None).await;
+    let body = collector.admin_get("/api/v1/notifications").await;
     serde_json::from_str(&body).unwrap_or_default()
 }
 

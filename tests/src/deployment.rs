@@ -32,6 +32,8 @@ impl Deployment {
     /// most tests here are about what agents send; who may read what is tested in e2e/people.rs.
     pub fn new(label: &str, push_keys: &str, extra: &str) -> Deployment {
         let open = if extra.contains("open_reads") { "" } else { "open_reads = true\n" };
+        // A machine token for what only the city's users read (the audit log, the outbox).
+        let token = if extra.contains("admin_token_file") { "" } else { "admin_token_file = \"admin-token\"\n" };
         let dir = temp_dir(label);
         let certs = dir.join("certs");
         run_cli(
@@ -43,10 +45,11 @@ impl Deployment {
         std::fs::write(
             &config,
             format!(
-                "[collector]\ndatabase = \"xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n{push_keys}\n[web]\nlisten = \"127.0.0.1:0\"\n{open}{extra}\n"
+                "[collector]\ndatabase = \"xunjian.db\"\n[push]\nlisten = \"127.0.0.1:{push_port}\"\nca = \"certs/ca.pem\"\ncert = \"certs/server.pem\"\nkey = \"certs/server-key.pem\"\n{push_keys}\n[web]\nlisten = \"127.0.0.1:0\"\n{open}{token}{extra}\n"
             ),
         )
         .expect("write collector.toml");
+        std::fs::write(dir.join("admin-token"), "xunjian-test-machine-token-0123456789\n").expect("write admin-token");
         Deployment { dir, certs, config, push_port, web: String::new(), process: None }
     }
 
@@ -140,6 +143,36 @@ impl Deployment {
         )
     }
 
+    /// Runs `xunjian-collector user --config collector.toml ARGS…` with `stdin` (a password for
+    /// `--password-stdin`); returns exit code, stdout, stderr.
+    pub fn user(&self, args: &[&str], stdin: &str) -> (i32, String, String) {
+        let mut child = std::process::Command::new(crate::harness::binary("xunjian-collector"))
+            .arg("user")
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run xunjian-collector user");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        let output = child.wait_with_output().expect("xunjian-collector user");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Adds a user with `password` (`user add NAME --role … --password-stdin`); panics if refused.
+    pub fn add_user(&self, args: &[&str], password: &str) {
+        let mut args = args.to_vec();
+        args.push("--password-stdin");
+        let (code, _, err) = self.user(&args, &format!("{password}\n"));
+        assert_eq!(code, 0, "user {args:?}: {err}");
+    }
+
     /// `/metrics` as rendered after this call began (renderings are shared for a second).
     pub async fn metrics(&self) -> String {
         http_get_rendered_after(&format!("{}/metrics", self.web), Timestamp::now()).await
@@ -149,6 +182,14 @@ impl Deployment {
     pub async fn status(&self) -> xunjian_shared::wire::StatusReport {
         let body = http_get_rendered_after(&format!("{}/api/v1/status", self.web), Timestamp::now()).await;
         serde_json::from_str(&body).expect("status JSON")
+    }
+
+    /// GETs `path` with the machine token of `admin-token` (an admin's view); the body.
+    pub async fn admin_get(&self, path: &str) -> String {
+        let token = std::fs::read_to_string(self.dir.join("admin-token")).expect("admin-token");
+        let client = reqwest::Client::builder().no_proxy().build().expect("client");
+        let response = client.get(format!("{}{path}", self.web)).bearer_auth(token.trim()).send().await;
+        response.expect("GET as admin").text().await.unwrap_or_default()
     }
 
     /// `/api/v1/alerts`.

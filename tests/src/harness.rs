@@ -497,6 +497,19 @@ impl Login {
         Ok(Login { client, csrf, cookie })
     }
 
+    /// POSTs `json` to `url` with the session's CSRF token: status and body.
+    pub async fn post_json(&self, url: &str, json: &str) -> (u16, String) {
+        let response = self
+            .client
+            .post(url)
+            .header("x-csrf-token", &self.csrf)
+            .body(json.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("POST {url}: {err}"));
+        (response.status().as_u16(), response.text().await.unwrap_or_default())
+    }
+
     /// GET `url`: status, content type, body.
     pub async fn get(&self, url: &str) -> (u16, String, String) {
         let response = self.client.get(url).send().await.unwrap_or_else(|err| panic!("GET {url}: {err}"));

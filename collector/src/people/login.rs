@@ -78,41 +78,44 @@ impl LoginLimiter {
     }
 
     /// Whether a login for `name` from `address` may be tried now; how long to wait if not.
-    pub fn check(&self, name: &str, address: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// An attempt counts as a failure at once, so attempts sent together all count (a success
+    /// takes its own back: [`LoginLimiter::succeeded`]). When too many names and addresses are
+    /// remembered to take a new one, the attempt waits too: refusing is safer than forgetting.
+    pub fn attempt(&self, name: &str, address: IpAddr, now: Instant) -> Result<(), Duration> {
         let Limits { per_user, per_address, window } = self.limits;
+        let (user, address) = (user_key(name), address_key(address));
         let mut failures = self.failures();
-        let by_user = failures.users.get_mut(&user_key(name)).and_then(|t| wait(t, per_user, window, now));
-        let by_address =
-            failures.addresses.get_mut(&address_key(address)).and_then(|t| wait(t, per_address, window, now));
-        match by_user.max(by_address) {
-            Some(wait) => Err(wait),
-            None => Ok(()),
+        let by_user = failures.users.get_mut(&user).and_then(|t| wait(t, per_user, window, now));
+        let by_address = failures.addresses.get_mut(&address).and_then(|t| wait(t, per_address, window, now));
+        if let Some(wait) = by_user.max(by_address) {
+            return Err(wait);
         }
-    }
-
-    /// Counts a failed login.
-    pub fn failed(&self, name: &str, address: IpAddr, now: Instant) {
-        let window = self.limits.window;
-        let mut failures = self.failures();
-        if failures.users.len() + failures.addresses.len() >= MAX_KEYS {
+        let new_keys =
+            usize::from(!failures.users.contains_key(&user)) + usize::from(!failures.addresses.contains_key(&address));
+        if failures.users.len() + failures.addresses.len() + new_keys > MAX_KEYS {
             let fresh = |times: &mut VecDeque<Instant>| {
                 times.back().is_some_and(|&at| now.saturating_duration_since(at) < window)
             };
             failures.users.retain(|_, times| fresh(times));
             failures.addresses.retain(|_, times| fresh(times));
+            if failures.users.len() + failures.addresses.len() + new_keys > MAX_KEYS {
+                return Err(window);
+            }
         }
-        if failures.users.len() < MAX_KEYS {
-            failures.users.entry(user_key(name)).or_default().push_back(now);
-        }
-        if failures.addresses.len() < MAX_KEYS {
-            failures.addresses.entry(address_key(address)).or_default().push_back(now);
-        }
+        failures.users.entry(user).or_default().push_back(now);
+        failures.addresses.entry(address).or_default().push_back(now);
+        Ok(())
     }
 
-    /// A successful login clears the name's failures (not the address's: one right password
-    /// must not reset a sweep over many names).
-    pub fn succeeded(&self, name: &str) {
-        self.failures().users.remove(&user_key(name));
+    /// A successful login clears the name's failures and takes back its own attempt from the
+    /// address (not the address's other failures: one right password must not reset a sweep
+    /// over many names).
+    pub fn succeeded(&self, name: &str, address: IpAddr) {
+        let mut failures = self.failures();
+        failures.users.remove(&user_key(name));
+        if let Some(times) = failures.addresses.get_mut(&address_key(address)) {
+            times.pop_back();
+        }
     }
 }
 
@@ -126,35 +129,50 @@ mod tests {
         let start = Instant::now();
         let here: IpAddr = "10.0.0.1".parse().unwrap();
         let there: IpAddr = "10.0.0.2".parse().unwrap();
+        // Attempts count when they start: three sent together use up the name's three.
         for i in 0..3 {
-            assert!(limiter.check("Office", here, start).is_ok(), "attempt {i}");
-            limiter.failed("Office", here, start + Duration::from_secs(i));
+            assert!(limiter.attempt("Office", here, start + Duration::from_secs(i)).is_ok(), "attempt {i}");
         }
-        let wait = limiter.check("office", there, start + Duration::from_secs(10)).unwrap_err();
+        let wait = limiter.attempt("office", there, start + Duration::from_secs(10)).unwrap_err();
         assert!(wait > Duration::from_secs(580) && wait <= Duration::from_secs(600), "{wait:?}");
-        assert!(limiter.check("lc", there, start).is_ok(), "other names from other places go on");
-        assert!(limiter.check("office", there, start + Duration::from_secs(601)).is_ok(), "the window passed");
+        assert!(limiter.attempt("lc", there, start).is_ok(), "other names from other places go on");
+        limiter.succeeded("lc", there);
+        assert!(limiter.attempt("office", there, start + Duration::from_secs(601)).is_ok(), "the window passed");
 
-        // A sweep over many names from one address stops at the address's limit.
+        // A sweep over many names from one address stops at the address's limit (five).
         for name in ["a", "b"] {
-            limiter.failed(name, here, start + Duration::from_secs(20));
+            assert!(limiter.attempt(name, here, start + Duration::from_secs(20)).is_ok());
         }
-        assert!(limiter.check("zzz", here, start + Duration::from_secs(30)).is_err());
-        assert!(limiter.check("zzz", there, start + Duration::from_secs(30)).is_ok());
-        limiter.succeeded("zzz");
+        assert!(limiter.attempt("zzz", here, start + Duration::from_secs(30)).is_err());
+        assert!(limiter.attempt("zzz", there, start + Duration::from_secs(30)).is_ok());
+        limiter.succeeded("zzz", there);
         assert!(
-            limiter.check("zzz", here, start + Duration::from_secs(30)).is_err(),
-            "success elsewhere resets no address"
+            limiter.attempt("zzz", here, start + Duration::from_secs(30)).is_err(),
+            "a success elsewhere resets no address"
         );
+    }
+
+    #[test]
+    fn a_success_takes_back_only_its_own_attempt() {
+        let limiter = LoginLimiter::new(Limits { per_user: 2, per_address: 2, window: Duration::from_secs(60) });
+        let now = Instant::now();
+        let here: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..5 {
+            assert!(limiter.attempt("office", here, now).is_ok());
+            limiter.succeeded("office", here);
+        }
+        assert!(limiter.attempt("a", here, now).is_ok());
+        assert!(limiter.attempt("b", here, now).is_ok());
+        assert!(limiter.attempt("c", here, now).is_err(), "two failures from here");
     }
 
     #[test]
     fn ipv6_hosts_count_by_their_64() {
         let limiter = LoginLimiter::new(Limits { per_user: 100, per_address: 2, window: Duration::from_secs(60) });
         let now = Instant::now();
-        limiter.failed("a", "2001:db8:1:2::1".parse().unwrap(), now);
-        limiter.failed("b", "2001:db8:1:2::ffff".parse().unwrap(), now);
-        assert!(limiter.check("c", "2001:db8:1:2:3:4:5:6".parse().unwrap(), now).is_err());
-        assert!(limiter.check("c", "2001:db8:1:3::1".parse().unwrap(), now).is_ok());
+        assert!(limiter.attempt("a", "2001:db8:1:2::1".parse().unwrap(), now).is_ok());
+        assert!(limiter.attempt("b", "2001:db8:1:2::ffff".parse().unwrap(), now).is_ok());
+        assert!(limiter.attempt("c", "2001:db8:1:2:3:4:5:6".parse().unwrap(), now).is_err());
+        assert!(limiter.attempt("c", "2001:db8:1:3::1".parse().unwrap(), now).is_ok());
     }
 }

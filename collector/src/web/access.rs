@@ -38,6 +38,8 @@ const LOGIN_COOKIE: &str = "xunjian_login";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Passwords hashed at once at most: logins cannot take every core.
 const HASHING_AT_ONCE: usize = 2;
+/// How long a login waits for its turn to hash.
+const HASHING_WAIT: Duration = Duration::from_secs(5);
 /// Largest form accepted from a login page.
 const MAX_LOGIN_FORM: usize = 16 * 1024;
 
@@ -100,10 +102,11 @@ impl Caller {
     /// A refusal unless this caller sees every county (lists that span counties: silences,
     /// agents, the audit log).
     pub fn must_see_all(&self) -> Result<(), Denied> {
-        if self.scope.is_all() {
+        // `open_reads` shows the pages, not who did what (audit log, receivers, silences).
+        if self.scope.is_all() && self.via != Via::Open {
             Ok(())
         } else {
-            Err(forbidden("此内容涉及全部县区，仅限市级用户和管理员查看"))
+            Err(forbidden("此内容涉及全部县区，仅限市级用户和管理员登录后查看"))
         }
     }
 
@@ -140,6 +143,24 @@ pub struct Denied {
 impl IntoResponse for Denied {
     fn into_response(self) -> Response {
         (StatusCode::FORBIDDEN, axum::Json(ApiError::new("forbidden", self.detail))).into_response()
+    }
+}
+
+/// Why a request was not let in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rejected {
+    /// Nobody logged in.
+    Login,
+    /// A session's change without its CSRF token, or from another site.
+    Csrf,
+}
+
+impl Rejected {
+    fn respond(self, parts: &Parts) -> Response {
+        match self {
+            Rejected::Login => login_required(parts),
+            Rejected::Csrf => forbidden("请求缺少有效的 CSRF 令牌或来自其他网站：请刷新页面后重试").into_response(),
+        }
     }
 }
 
@@ -220,21 +241,28 @@ impl Gate {
 
     /// The caller of `parts`; `form_csrf` is the CSRF field of a form body, when there is one.
     async fn caller(&self, parts: &Parts, form_csrf: Option<&str>) -> Result<Caller, Response> {
+        let identity = self.identify(parts).await?;
+        self.admit(parts, identity, form_csrf).map_err(|rejected| rejected.respond(parts))
+    }
+
+    /// Lets `identity` in, or not: nobody only reads, and only with `open_reads`; a session's
+    /// change needs its CSRF token (`form_csrf`, else the header) and this site as its origin.
+    fn admit(&self, parts: &Parts, identity: Option<Identity>, form_csrf: Option<&str>) -> Result<Caller, Rejected> {
         let changes = !matches!(parts.method, Method::GET | Method::HEAD);
-        let Some(identity) = self.identify(parts).await? else {
+        let Some(identity) = identity else {
             if self.open_reads && !changes {
                 return Ok(Caller {
                     name: "匿名访问".into(), role: Role::Viewer, scope: Scope::All, via: Via::Open
                 });
             }
-            return Err(login_required(parts));
+            return Err(Rejected::Login);
         };
         if let (true, Via::Session { csrf }) = (changes, &identity.via) {
             let given = form_csrf.or_else(|| parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()));
             let same_origin = same_origin(&parts.headers);
             if !same_origin || !given.is_some_and(|g| super::admin_api::constant_time_eq(g.as_bytes(), csrf.as_bytes()))
             {
-                return Err(forbidden("请求缺少有效的 CSRF 令牌或来自其他网站：请刷新页面后重试").into_response());
+                return Err(Rejected::Csrf);
             }
         }
         Ok(match identity.user {
@@ -360,6 +388,9 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// Most parts of a multipart form: the words and five attachments, and a few empty file inputs.
+const MAX_PARTS: usize = 16;
+
 /// Largest multipart form: five attachments of 5 MB and the text.
 pub const MAX_MULTIPART: u64 = 27 * 1024 * 1024;
 
@@ -378,6 +409,12 @@ impl FromRequest<WebState> for FormCaller {
 
     async fn from_request(request: Request, state: &WebState) -> Result<FormCaller, Response> {
         let (parts, body) = request.into_parts();
+        // Who it is first: nobody's body is read (a form may be megabytes).
+        let identity = state.gate.identify(&parts).await?;
+        if identity.is_none() {
+            // A form always changes something: nobody may post one.
+            return Err(login_required(&parts));
+        }
         let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let (fields, files) = match multer::parse_boundary(content_type) {
             Ok(boundary) => read_multipart(body, boundary).await?,
@@ -391,7 +428,7 @@ impl FromRequest<WebState> for FormCaller {
             }
         };
         let csrf = fields.iter().find(|(key, _)| key == "csrf").map(|(_, value): &(String, String)| value.as_str());
-        let caller = state.gate.caller(&parts, Some(csrf.unwrap_or(""))).await?;
+        let caller = state.gate.admit(&parts, identity, csrf).map_err(|rejected| rejected.respond(&parts))?;
         Ok(FormCaller { caller, fields, files, parts })
     }
 }
@@ -403,8 +440,10 @@ async fn read_multipart(
     boundary: String,
 ) -> Result<(Vec<(String, String)>, Vec<Upload>), Response> {
     let limit = crate::tasks::MAX_ATTACHMENT_BYTES as u64;
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(MAX_MULTIPART).per_field(limit + 1));
+    // Files only as `attachment`; the words of a form are small.
+    let constraints = multer::Constraints::new().allowed_fields(vec!["csrf", "answer", "attachment"]).size_limit(
+        multer::SizeLimit::new().whole_stream(MAX_MULTIPART).per_field(64 * 1024).for_field("attachment", limit + 1),
+    );
     let mut multipart = multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
     let too_large = || {
         let detail = format!("附件每个不超过 {} MB，一次最多 {} 个", limit >> 20, crate::tasks::MAX_ATTACHMENTS);
@@ -416,6 +455,9 @@ async fn read_multipart(
     };
     let (mut fields, mut files) = (Vec::new(), Vec::new());
     while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        if fields.len() + files.len() >= MAX_PARTS {
+            return Err(too_large());
+        }
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
         let bytes = field.bytes().await.map_err(malformed)?;
@@ -537,7 +579,7 @@ pub async fn login(State(state): State<WebState>, request: Request) -> Response 
         return login_page(&gate, &parts, &next, Some(message), StatusCode::FORBIDDEN, false);
     }
     let address = client_address(&parts);
-    if let Err(wait) = gate.limiter.check(&name, address, std::time::Instant::now()) {
+    if let Err(wait) = gate.limiter.attempt(&name, address, std::time::Instant::now()) {
         let minutes = wait.as_secs().div_ceil(60);
         let message = format!("登录失败次数过多，请 {minutes} 分钟后再试");
         let mut response = login_page(&gate, &parts, &next, Some(&message), StatusCode::TOO_MANY_REQUESTS, false);
@@ -547,8 +589,10 @@ pub async fn login(State(state): State<WebState>, request: Request) -> Response 
         tracing::warn!(user = name, remote = %address, "login refused: too many failures");
         return response;
     }
-    let Ok(_permit) = gate.hashing.acquire().await else {
-        return unavailable(&"hashing semaphore closed");
+    // Hashing is bounded: a queue of logins waits a little, then is told to come back.
+    let Ok(Ok(_permit)) = tokio::time::timeout(HASHING_WAIT, gate.hashing.acquire()).await else {
+        let message = "登录请求过多，请稍后再试";
+        return login_page(&gate, &parts, &next, Some(message), StatusCode::SERVICE_UNAVAILABLE, false);
     };
     let lookup = name.clone();
     let found = match gate.with_db(move |db| users::user_for_login(db, &lookup)).await {
@@ -570,11 +614,10 @@ pub async fn login(State(state): State<WebState>, request: Request) -> Response 
     .ok()
     .flatten();
     let Some(user) = verified else {
-        gate.limiter.failed(&name, address, std::time::Instant::now());
         tracing::info!(user = name, remote = %address, "login failed");
         return login_page(&gate, &parts, &next, Some("用户名或密码不正确"), StatusCode::UNAUTHORIZED, false);
     };
-    gate.limiter.succeeded(&name);
+    gate.limiter.succeeded(&name, address);
     let (id, digest) = match people::generate_session() {
         Ok(session) => session,
         Err(error) => return unavailable(&error),

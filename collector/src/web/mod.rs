@@ -223,6 +223,12 @@ async fn status_page(State(state): State<WebState>, caller: Caller) -> Response 
 #[derive(Clone, Copy, Debug)]
 pub struct RemoteAddress(pub std::net::SocketAddr);
 
+/// The address a request counts as from: a forwarded one (a proxy on this host passing on
+/// someone else's request) is from elsewhere.
+fn proxied(peer: std::net::IpAddr, forwarded: bool) -> std::net::IpAddr {
+    if forwarded { std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED) } else { peer }
+}
+
 /// Why `/metrics` refused a caller: status, code and what to do.
 type MetricsRefusal = (StatusCode, &'static str, &'static str);
 
@@ -258,7 +264,10 @@ async fn metrics_page(
     remote: Option<axum::Extension<RemoteAddress>>,
     headers: HeaderMap,
 ) -> Response {
-    let remote = remote.map(|axum::Extension(RemoteAddress(address))| address.ip());
+    // A request a proxy on this host forwards is not this host's: it comes from whoever the
+    // proxy serves.
+    let forwarded = ["x-real-ip", "x-forwarded-for", "forwarded"].iter().any(|name| headers.contains_key(*name));
+    let remote = remote.map(|axum::Extension(RemoteAddress(address))| address.ip()).map(|ip| proxied(ip, forwarded));
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if let Err((status, code, detail)) = metrics_access(state.metrics_token.as_deref(), remote, authorization) {
         let mut response = (status, axum::Json(ApiError::new(code, detail))).into_response();
@@ -512,6 +521,12 @@ mod tests {
         let v6_loopback = Some("::1".parse().unwrap());
         let elsewhere = Some("10.20.30.40".parse().unwrap());
         assert!(metrics_access(None, loopback, None).is_ok());
+        let through_proxy = Some(proxied("127.0.0.1".parse().unwrap(), true));
+        assert_eq!(
+            metrics_access(None, through_proxy, None).unwrap_err().0,
+            StatusCode::FORBIDDEN,
+            "a request a proxy on this host forwards is not this host's"
+        );
         assert!(metrics_access(None, v6_loopback, None).is_ok());
         assert_eq!(metrics_access(None, elsewhere, None).unwrap_err().0, StatusCode::FORBIDDEN);
         let token = Some("a-long-random-metrics-token");

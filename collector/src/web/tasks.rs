@@ -248,22 +248,29 @@ pub(super) async fn visible_task(state: &WebState, caller: &Caller, id: &str) ->
     }
 }
 
+/// Task `id` as the caller may see it, with its problems as the ledger has them now.
+pub(super) async fn task_with_problems(
+    state: &WebState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(TaskRecord, Vec<xunjian_shared::wire::api::ProblemView>), Response> {
+    let record = visible_task(state, caller, id).await?;
+    let store = state.store.clone();
+    let ids = record.task.problems.clone();
+    let rows = read_blocking("问题台账", move || store.problems_by_id(&ids)).await?;
+    let now = Timestamp::now();
+    let registry = state.store.registry().clone();
+    Ok((record, rows.values().map(|row| super::problems::view(row, &registry, now)).collect()))
+}
+
 async fn show(State(state): State<WebState>, caller: Caller, Path(id): Path<String>) -> Response {
-    let TaskRecord { task, events, attachments } = match visible_task(&state, &caller, &id).await {
+    let (TaskRecord { task, events, attachments }, problem_rows) = match task_with_problems(&state, &caller, &id).await
+    {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
-    let store = state.store.clone();
-    let ids = task.problems.clone();
-    let rows = match read_blocking("问题台账", move || store.problems_by_id(&ids)).await {
-        Ok(rows) => rows,
-        Err(refusal) => return refusal,
-    };
-    let now = Timestamp::now();
-    let registry = state.store.registry().clone();
-    let problem_rows = rows.values().map(|row| super::problems::view(row, &registry, now)).collect();
-    axum::Json(TaskDetail { task: TaskView::of(&task, china_today(now)), events, attachments, problem_rows })
-        .into_response()
+    let today = china_today(Timestamp::now());
+    axum::Json(TaskDetail { task: TaskView::of(&task, today), events, attachments, problem_rows }).into_response()
 }
 
 /// Longest answer.
@@ -367,13 +374,18 @@ async fn export_csv(
         Err(refusal) => return refusal,
     };
     let body = crate::tasks::export::csv(&tasks, china_today(Timestamp::now()));
-    let name = format!("整改情况-{}.csv", crate::report::period_code(period));
+    export(period, "csv", "text/csv; charset=utf-8", body.into_bytes())
+}
+
+/// An export as a download named after its period.
+fn export(period: crate::report::Period, extension: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let name = format!("整改情况-{}.{extension}", crate::report::period_code(period));
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, super::report::content_disposition("attachment", &name)),
         ],
-        body,
+        bytes,
     )
         .into_response()
 }
@@ -389,20 +401,7 @@ async fn export_xlsx(
     };
     let title = format!("{period}整改情况");
     match crate::tasks::export::xlsx(&tasks, &title, china_today(Timestamp::now())) {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, crate::report::Format::Xlsx.info().content_type.to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    super::report::content_disposition(
-                        "attachment",
-                        &format!("整改情况-{}.xlsx", crate::report::period_code(period)),
-                    ),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => export(period, "xlsx", crate::report::Format::Xlsx.info().content_type, bytes),
         Err(error) => {
             tracing::error!(error = %error, "the 整改 export failed");
             refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "导出失败，请查看采集中心日志".into())

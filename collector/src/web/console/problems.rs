@@ -40,7 +40,8 @@ impl Filters {
             kind: text("kind").and_then(TargetKind::named),
             code: text("code").and_then(FindingCode::parse),
             status: text("status").and_then(Status::named),
-            min_days: text("age").and_then(|v| v.parse().ok()),
+            // A century at most: a larger age would overflow as seconds.
+            min_days: text("age").and_then(|v| v.parse::<i64>().ok()).map(|days| days.clamp(0, 36_500)),
         }
     }
 

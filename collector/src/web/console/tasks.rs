@@ -16,9 +16,9 @@ use super::{Section, encode, frame, minute, respond};
 use crate::people::Role;
 use crate::store::tasks::{self as stored, AttachmentInfo, TaskEvent, TaskFilter};
 use crate::tasks::{ATTACHMENT_KINDS_ZH, MAX_ATTACHMENTS, Task, TaskState};
+use crate::web::WebState;
 use crate::web::access::{Caller, FormCaller, Via};
 use crate::web::status_page::escape;
-use crate::web::{WebState, read_blocking};
 
 /// The board: every task the caller may see, filterable by county and state, late ones marked.
 pub fn board(caller: &Caller, tasks: &[Task], county: Option<&str>, state: Option<TaskState>, today: Date) -> String {
@@ -195,21 +195,12 @@ pub async fn board_page(
 }
 
 pub async fn detail_page(State(state): State<WebState>, caller: Caller, Path(id): Path<String>) -> Response {
-    let crate::store::tasks::TaskRecord { task, events, attachments } =
-        match crate::web::tasks::visible_task(&state, &caller, &id).await {
-            Ok(found) => found,
-            Err(refusal) => return refusal,
-        };
-    let store = state.store.clone();
-    let ids = task.problems.clone();
-    let rows = match read_blocking("问题台账", move || store.problems_by_id(&ids)).await {
-        Ok(rows) => rows,
+    let (record, problems) = match crate::web::tasks::task_with_problems(&state, &caller, &id).await {
+        Ok(found) => found,
         Err(refusal) => return refusal,
     };
-    let now = Timestamp::now();
-    let registry = state.store.registry().clone();
-    let problems: Vec<ProblemView> = rows.values().map(|row| crate::web::problems::view(row, &registry, now)).collect();
-    respond(detail(&caller, &task, &events, &attachments, &problems, china_today(now)))
+    let today = china_today(Timestamp::now());
+    respond(detail(&caller, &record.task, &record.events, &record.attachments, &problems, today))
 }
 
 /// `POST /tasks`: a task of the problems ticked on `/problems` (city and admin users).
