@@ -169,7 +169,7 @@ fn unexpected(outcome: ChangeOutcome) -> Refusal {
 }
 
 /// The filings of the caller's counties.
-fn visible_filings(state: &WebState, caller: &Caller) -> Vec<Filing> {
+pub(super) fn visible_filings(state: &WebState, caller: &Caller) -> Vec<Filing> {
     state.store.registry().filings.iter().filter(|f| caller.scope.sees(&f.county)).cloned().collect()
 }
 

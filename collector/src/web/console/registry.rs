@@ -170,8 +170,7 @@ pub fn users(caller: &Caller, list: &[User], notice: Option<&str>) -> String {
 }
 
 pub async fn registry_page(State(state): State<WebState>, caller: Caller) -> Response {
-    let filings: Vec<Filing> =
-        state.store.registry().filings.iter().filter(|f| caller.scope.sees(&f.county)).cloned().collect();
+    let filings = crate::web::admin_api::visible_filings(&state, &caller);
     let (store, scope) = (state.store.clone(), caller.scope.clone());
     let status =
         tokio::task::spawn_blocking(move || status_report_with(&store, Timestamp::now(), &scope, &|_| false).registry)
