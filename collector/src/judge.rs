@@ -13,7 +13,7 @@
 //! - a registry problem: not filed (漏报), filed as closed but live, or filed and running but
 //!   inspected by no agent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use xunjian_shared::config::Thresholds;
 use xunjian_shared::verdict::{ColumnCounts, Rule};
@@ -164,17 +164,33 @@ struct Gathered<'v> {
     columns: ColumnCounts,
 }
 
+/// A site or account: county, kind, name, platform.
+type TargetKey<'v> = (&'v str, &'v str, &'v str, &'v str);
+
 /// Judges every site and account of `view`.
 pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
     let thresholds = Thresholds::default();
-    let mut targets: BTreeMap<(&str, &str, &str, &str), Gathered<'v>> = BTreeMap::new();
+    // Gathered in the order met, found by a hash: a province has tens of thousands of pages, and
+    // a target's pages mostly come one after another (the last one is tried first).
+    let mut targets: Vec<(TargetKey<'v>, Gathered<'v>)> = Vec::new();
+    let mut index: HashMap<TargetKey<'v>, usize> = HashMap::new();
     for page in view.pages() {
         let labels = PageLabels { column: "", channel: "", ..page.labels };
-        let gathered =
-            targets.entry((labels.county, labels.kind, labels.target, labels.platform)).or_insert_with(|| Gathered {
-                verdict: Verdict { labels, reasons: Vec::new(), notes: Vec::new(), exempted: Vec::new() },
-                columns: ColumnCounts::default(),
-            });
+        let key = (labels.county, labels.kind, labels.target, labels.platform);
+        let at = match targets.last() {
+            Some((last, _)) if *last == key => targets.len() - 1,
+            _ => *index.entry(key).or_insert_with(|| {
+                targets.push((
+                    key,
+                    Gathered {
+                        verdict: Verdict { labels, reasons: Vec::new(), notes: Vec::new(), exempted: Vec::new() },
+                        columns: ColumnCounts::default(),
+                    },
+                ));
+                targets.len() - 1
+            }),
+        };
+        let gathered = &mut targets[at].1;
         let verdict = &mut gathered.verdict;
         if matches!(page.role, Role::Home | Role::Account) {
             // The home page or the account names the unit responsible.
@@ -226,9 +242,10 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
         }
     }
 
+    targets.sort_unstable_by_key(|(key, _)| *key);
     let mut verdicts: Vec<Verdict<'v>> = targets
-        .into_values()
-        .map(|gathered| {
+        .into_iter()
+        .map(|(_, gathered)| {
             let mut verdict = gathered.verdict;
             for (rule, detail) in gathered.columns.vetoes(&thresholds) {
                 verdict.reasons.push(Reason { code: ReasonCode::Rule(rule), detail });

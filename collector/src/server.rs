@@ -197,6 +197,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         metrics_token: settings.metrics_token.clone().map(Arc::from),
         alerts: board.clone(),
         renders: Default::default(),
+        judgements: Default::default(),
         report: Arc::new(settings.report.clone()),
     });
 

@@ -75,6 +75,15 @@ impl<'a> View<'a> {
         self.snapshot.subjects().iter().map(|(key, state)| self.page(key, state))
     }
 
+    /// The pages of the target named `target` (of any county), in the projection's order.
+    pub fn pages_of<'v>(&'v self, target: &'v str) -> impl Iterator<Item = Page<'v>> + 'v {
+        self.snapshot
+            .subjects()
+            .iter()
+            .filter(move |(key, _)| key.target == target)
+            .map(|(key, state)| self.page(key, state))
+    }
+
     fn page<'v>(&'v self, key: &'v SubjectKey, state: &'v SubjectState) -> Page<'v> {
         let observation = &state.observation;
         let role = match (&observation.column, &observation.channel, observation.kind) {

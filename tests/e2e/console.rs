@@ -99,6 +99,10 @@ async fn a_county_answers_its_task_in_the_browser_and_the_agents_verify_it() {
         let html = browser.source().await;
         assert!(!html.contains("和平县") && !html.contains(HP_SITE), "{page} shows another county:\n{html}");
     }
+    // The status page's names lead to the console's pages.
+    browser.goto(&format!("{web}/")).await;
+    browser.click(&format!("a[href=\"{}\"]", subject)).await;
+    browser.wait_for_url("the site's page from the status page", |url| url.contains("/subject?")).await;
     browser.goto(&format!("{web}/overview")).await;
     let overview = browser.source().await;
     assert!(overview.contains("/county/%E9%BE%99%E5%B7%9D%E5%8E%BF") && !overview.contains("/users"), "{overview}");

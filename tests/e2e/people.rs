@@ -401,6 +401,19 @@ async fn logins_are_limited_and_cookies_are_strict() {
     assert!(Login::attempt(&web, "office", "office-password-2026").await.is_ok());
     // A new password ends the sessions made with the old one.
     let office = Login::new(&web, "office", "office-password-2026").await;
+    // Every page a person sees, the status page and /report included, is never framed, loads
+    // nothing from elsewhere and is not cached.
+    for page in ["/", "/report", "/overview", "/problems"] {
+        let response = office.client.get(format!("{web}{page}")).send().await.unwrap();
+        let headers = response.headers();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'none'"), "{page}: {policy}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{page}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{page}");
+        assert_eq!(headers["cache-control"], "no-store", "{page}");
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("http-equiv=\"refresh\""), "{page}: a page left open does not keep the session alive");
+    }
     assert_eq!(user(&collector, &["passwd", "office", "--password-stdin"], "office-new-password-2026\n").0, 0);
     assert_eq!(office.get(&format!("{web}/api/v1/me")).await.0, 401);
     assert!(Login::attempt(&web, "office", "office-new-password-2026").await.is_ok());

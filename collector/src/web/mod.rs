@@ -5,13 +5,15 @@
 //! ([`access`]) and shows only the counties it may see.
 //!
 //! `/metrics`, `/` and `/api/v1/status` render the whole projection: each is rendered by one
-//! request at a time and reused for a second ([`RenderCache`]), so a crowd of clients costs
-//! one rendering a second, not one each.
+//! request at a time and reused for a second ([`Renders`]), so a crowd of clients costs
+//! one rendering a second, not one each; the verdicts and ratios those and the console show
+//! are judged once a second for all of them ([`Judgements`]).
 
 pub mod access;
 mod admin_api;
 pub mod console;
 mod history;
+pub mod judged;
 mod problems;
 mod report;
 pub mod status_page;
@@ -25,11 +27,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiff::Timestamp;
-use xunjian_shared::time::china_today;
-use xunjian_shared::wire::{
-    AgentStatus, ApiError, ExemptedFinding, ExemptionStatus, FiledTarget, PassRatioStatus, RegistryFinding,
-    RegistryStatus, StatusReport, TargetKind, TargetStatus, VerdictExemption, VerdictReason, VerdictStatus,
-};
+use xunjian_shared::wire::{AgentStatus, ApiError, ExemptedFinding, ExemptionStatus, StatusReport, TargetStatus};
 
 use crate::metrics::{self, Metrics};
 use crate::people::Scope;
@@ -37,6 +35,7 @@ use crate::registry::Exemption;
 use crate::store::Store;
 use crate::view::View;
 pub use access::Caller;
+pub use judged::{Judged, Judgements};
 
 #[derive(Clone)]
 pub struct WebState {
@@ -48,6 +47,8 @@ pub struct WebState {
     pub metrics_token: Option<Arc<str>>,
     pub alerts: crate::alerts::AlertBoard,
     pub renders: Arc<Renders>,
+    /// The verdicts and ratios every page shares for a second.
+    pub judgements: Arc<Judgements>,
     /// The 通报's title block and 整改 terms.
     pub report: Arc<crate::report::Settings>,
 }
@@ -85,8 +86,13 @@ impl Renders {
     /// `page` for the counties of `scope` as rendered within the last second, or rendered now.
     /// Requests arriving while it renders wait for it. The rendering runs in a task of its own
     /// that holds the lock to the end, so a client that hangs up cannot start a second one
-    /// beside it.
-    async fn get(&self, page: Page, scope: Scope, render: impl FnOnce() -> String + Send + 'static) -> Rendering {
+    /// beside it. `render` returns the body and the moment whose state it shows.
+    async fn get(
+        &self,
+        page: Page,
+        scope: Scope,
+        render: impl FnOnce() -> (String, Timestamp) + Send + 'static,
+    ) -> Rendering {
         let slots = self.slots.clone();
         let rendering = tokio::spawn(async move {
             let mut slots = slots.lock_owned().await;
@@ -96,10 +102,11 @@ impl Renders {
             {
                 return rendering.clone();
             }
-            let rendered_at = Timestamp::now();
             // Rendering 100k series takes tens of milliseconds of CPU: off the async workers.
-            let body = bytes::Bytes::from(tokio::task::spawn_blocking(render).await.unwrap_or_default());
-            let rendering = Rendering { made: tokio::time::Instant::now(), rendered_at, body };
+            let (body, rendered_at) =
+                tokio::task::spawn_blocking(render).await.unwrap_or_else(|_| (String::new(), Timestamp::now()));
+            let rendering =
+                Rendering { made: tokio::time::Instant::now(), rendered_at, body: bytes::Bytes::from(body) };
             // Scopes come and go with people: the stale ones go before a new one is kept.
             slots.retain(|_, kept| kept.made.elapsed() < RENDER_FRESH);
             slots.insert(page, rendering.clone());
@@ -202,11 +209,13 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 }
 
 async fn status_page(State(state): State<WebState>, caller: Caller) -> Response {
-    let store = state.store.clone();
-    let scope = caller.scope.clone();
+    let (store, judgements, scope) = (state.store.clone(), state.judgements.clone(), caller.scope.clone());
     let rendering = state
         .renders
-        .get(Page::Status, caller.scope.clone(), move || status_page::render_for(&store, Timestamp::now(), &scope))
+        .get(Page::Status, caller.scope.clone(), move || {
+            let judged = judgements.get(&store);
+            (status_page::render_for(&store, &judged, &scope), judged.at)
+        })
         .await;
     // The shared rendering, with this caller's name and logout form in its place.
     let body = String::from_utf8_lossy(&rendering.body).replacen(
@@ -214,8 +223,11 @@ async fn status_page(State(state): State<WebState>, caller: Caller) -> Response 
         &status_page::caller_bar(&caller),
         1,
     );
-    let mut response = Rendering { body: bytes::Bytes::from(body), ..rendering }.respond("text/html; charset=utf-8");
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    let rendered_at = header::HeaderValue::from_str(&rendering.rendered_at.to_string());
+    let mut response = console::respond(body);
+    if let Ok(rendered_at) = rendered_at {
+        response.headers_mut().insert(header::HeaderName::from_static(RENDERED_AT_HEADER), rendered_at);
+    }
     response
 }
 
@@ -279,7 +291,13 @@ async fn metrics_page(
     let openmetrics = metrics::wants_openmetrics(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let metrics = state.metrics.clone();
     let page = if openmetrics { Page::MetricsOpenMetrics } else { Page::MetricsText };
-    let rendering = state.renders.get(page, Scope::All, move || metrics.render(openmetrics)).await;
+    let rendering = state
+        .renders
+        .get(page, Scope::All, move || {
+            let at = Timestamp::now();
+            (metrics.render(openmetrics), at)
+        })
+        .await;
     rendering.respond(if openmetrics { metrics::OPENMETRICS_TEXT } else { metrics::PROMETHEUS_TEXT })
 }
 
@@ -288,12 +306,15 @@ async fn healthz() -> (StatusCode, &'static str) {
 }
 
 async fn status_api(State(state): State<WebState>, caller: Caller) -> Response {
-    let store = state.store.clone();
-    let scope = caller.scope.clone();
+    let (store, judgements, scope) = (state.store.clone(), state.judgements.clone(), caller.scope.clone());
     let rendering = state
         .renders
         .get(Page::StatusJson, caller.scope, move || {
-            serde_json::to_string(&status_report(&store, Timestamp::now(), &scope)).unwrap_or_default()
+            let judged = judgements.get(&store);
+            (
+                serde_json::to_string(&status_report(&store, &judged, &scope, Pages::Every)).unwrap_or_default(),
+                judged.at,
+            )
         })
         .await;
     rendering.respond("application/json")
@@ -327,27 +348,26 @@ async fn alerts_api(State(state): State<WebState>, caller: Caller) -> Response {
     axum::Json(alerts.iter().map(crate::alerts::Alert::view).collect::<Vec<_>>()).into_response()
 }
 
-/// Every agent and every page, from the projection, with exemptions applied, and the registry
-/// compared with what is observed: the read model ([`View`]) as JSON.
-/// Only what `scope` may see: its counties' agents, pages, verdicts, ratios and registry rows
-/// (a scoped caller gets no 全市 row: it would count the others).
-pub fn status_report(store: &Store, now: Timestamp, scope: &Scope) -> StatusReport {
-    status_report_with(store, now, scope, &|_| true)
+/// Which pages a status report lists.
+pub enum Pages<'a> {
+    /// None: the verdicts, ratios, registry and agents only.
+    None,
+    Every,
+    /// The pages of the target of this name.
+    Of(&'a str),
+    /// Those `keep` keeps: a page that needs one target's pages does not copy 50,000.
+    Kept(&'a dyn Fn(&crate::view::Page<'_>) -> bool),
 }
 
-/// [`status_report`] with only the pages (`targets`) `wanted` keeps: a page that needs the
-/// verdicts but not 50,000 pages does not copy them.
-pub fn status_report_with(
-    store: &Store,
-    now: Timestamp,
-    scope: &Scope,
-    wanted: &dyn Fn(&crate::view::Page<'_>) -> bool,
-) -> StatusReport {
+/// The agents, the pages `pages` lists (with exemptions applied), the verdicts and ratios of
+/// `judged`, and the registry compared with what is observed: the read model ([`View`]) as
+/// JSON. Only what `scope` may see: its counties' agents, pages, verdicts, ratios and registry
+/// rows (a scoped caller gets no 全市 row: it would count the others).
+pub fn status_report(store: &Store, judged: &Judged, scope: &Scope, pages: Pages<'_>) -> StatusReport {
     let registry = store.registry().clone();
     let snapshot = store.snapshot();
-    let view = View::of(&snapshot, &registry, china_today(now));
-    let agents = view
-        .agents()
+    let agents = snapshot
+        .agents
         .iter()
         .filter(|(_, state)| scope.sees(&state.county))
         .map(|(agent, state)| AgentStatus {
@@ -359,117 +379,52 @@ pub fn status_report_with(
             batches: state.batches,
         })
         .collect();
-    let targets = view
-        .pages()
-        .filter(|page| scope.sees(&page.state.county) && wanted(page))
-        .map(|page| {
-            let mut observation = page.observation().clone();
-            if !page.exempted.is_empty() {
-                observation.findings = page.findings.iter().map(|finding| (*finding).clone()).collect();
-                observation.ok = page.ok();
-            }
-            TargetStatus {
-                agent: page.key.agent.clone(),
-                county: page.state.county.clone(),
-                probes_ok: page.state.probes_ok,
-                probes_failed: page.state.probes_failed,
-                observation,
-                exempted: page
-                    .exempted
-                    .iter()
-                    .map(|(finding, exemption)| ExemptedFinding {
-                        exemption: exemption.id,
-                        finding: (*finding).clone(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let registry_status = registry_status(&view, scope);
-    let judgement = crate::judge::judge(&view);
-    let reason = |reason: &crate::judge::Reason| VerdictReason {
-        code: reason.code.as_str().to_string(),
-        label: reason.code.label_zh().to_string(),
-        detail: reason.detail.clone(),
+    let view = || View::of(&snapshot, &registry, judged.today);
+    let listed = |page: &crate::view::Page<'_>| scope.sees(&page.state.county);
+    let targets = match pages {
+        Pages::None => Vec::new(),
+        Pages::Every => view().pages().filter(listed).map(|page| target_status(&page)).collect(),
+        Pages::Of(target) => view().pages_of(target).filter(listed).map(|page| target_status(&page)).collect(),
+        Pages::Kept(keep) => {
+            view().pages().filter(|page| listed(page) && keep(page)).map(|page| target_status(&page)).collect()
+        }
     };
-    let verdicts = judgement
-        .verdicts
+    let mut registry_status = judged.registry(scope);
+    let visible = visible_targets_of(scope, &registry.filings, snapshot.subjects());
+    registry_status.exemptions = registry
+        .exemptions
         .iter()
-        .filter(|verdict| scope.sees(verdict.labels.county))
-        .map(|verdict| VerdictStatus {
-            county: verdict.labels.county.to_string(),
-            unit: verdict.labels.unit.to_string(),
-            target: verdict.labels.target.to_string(),
-            kind: TargetKind::named(verdict.labels.kind).unwrap_or(TargetKind::Site),
-            platform: Some(verdict.labels.platform).filter(|p| !p.is_empty()).map(str::to_string),
-            pass: verdict.pass(),
-            reasons: verdict.reasons.iter().map(reason).collect(),
-            notes: verdict.notes.iter().map(reason).collect(),
-            exempted: verdict
-                .exempted
-                .iter()
-                .map(|(code, exemption)| VerdictExemption { code: *code, exemption: *exemption })
-                .collect(),
-        })
+        .filter(|e| visible.as_ref().is_none_or(|targets| targets.contains(&e.target)))
+        .map(|e| exemption_status(e, judged.today))
         .collect();
-    let pass_ratios = judgement
-        .ratios
-        .iter()
-        .filter(|ratio| scope.is_all() || (ratio.county != crate::judge::WHOLE_CITY && scope.sees(&ratio.county)))
-        .map(|ratio| PassRatioStatus {
-            county: ratio.county.clone(),
-            kind: ratio.kind,
-            judged: ratio.judged,
-            passed: ratio.passed,
-            ratio: ratio.ratio(),
-        })
-        .collect();
-    StatusReport { generated_at: now, agents, targets, registry: registry_status, verdicts, pass_ratios }
+    StatusReport {
+        generated_at: judged.at,
+        agents,
+        targets,
+        registry: registry_status,
+        verdicts: judged.verdicts(scope).cloned().collect(),
+        pass_ratios: judged.ratios(scope).cloned().collect(),
+    }
 }
 
-fn registry_status(view: &View<'_>, scope: &Scope) -> RegistryStatus {
-    let mut findings = Vec::new();
-    let mut observed_filed = 0;
-    let visible = visible_targets_of(scope, &view.registry.filings, view.snapshot.subjects());
-    for ((target, channel), standing) in &view.assessment.standing {
-        if !scope.sees(&standing.county) {
-            continue;
-        }
-        observed_filed += u32::from(standing.filing.is_some());
-        for finding in &standing.findings {
-            findings.push(RegistryFinding {
-                target: target.clone(),
-                channel: channel.label_zh().to_string(),
-                platform: channel.platform(),
-                unit: standing.unit.clone(),
-                county: standing.county.clone(),
-                filed_status: standing.filing.as_ref().map(|f| f.status.label_zh().to_string()),
-                finding: finding.clone(),
-            });
-        }
+/// One page as the status report lists it: its observation with the counted findings, and
+/// the exempted ones beside.
+fn target_status(page: &crate::view::Page<'_>) -> TargetStatus {
+    let mut observation = page.observation().clone();
+    if !page.exempted.is_empty() {
+        observation.findings = page.findings.iter().map(|finding| (*finding).clone()).collect();
+        observation.ok = page.ok();
     }
-    RegistryStatus {
-        filed: view.registry.filings.iter().filter(|f| scope.sees(&f.county)).count() as u32,
-        observed_filed,
-        findings,
-        unmonitored: view
-            .unmonitored()
+    TargetStatus {
+        agent: page.key.agent.clone(),
+        county: page.state.county.clone(),
+        probes_ok: page.state.probes_ok,
+        probes_failed: page.state.probes_failed,
+        observation,
+        exempted: page
+            .exempted
             .iter()
-            .filter(|f| scope.sees(&f.county))
-            .map(|f| FiledTarget {
-                name: f.name.clone(),
-                channel: f.channel.label_zh().to_string(),
-                unit: f.unit.clone(),
-                county: f.county.clone(),
-                status: f.status.label_zh().to_string(),
-            })
-            .collect(),
-        exemptions: view
-            .registry
-            .exemptions
-            .iter()
-            .filter(|e| visible.as_ref().is_none_or(|targets| targets.contains(&e.target)))
-            .map(|e| exemption_status(e, view.today))
+            .map(|(finding, exemption)| ExemptedFinding { exemption: exemption.id, finding: (*finding).clone() })
             .collect(),
     }
 }
@@ -599,13 +554,56 @@ mod tests {
         let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
         let receipt = crate::projection::Receipt { received_at: now, certificate_not_after: None };
         store.commit(batch, body, receipt, usize::MAX).await.unwrap();
-        let html = status_page::render_for(&store, now, &Scope::All);
+        let html = status_page::render_for(&store, &Judged::of(&store, now), &Scope::All);
         assert!(html.contains("逐页情况见各县区页面"), "a province's page lists counties");
         assert!(html.contains(&format!(
             "<a href=\"/county/%E9%BE%99%E5%B7%9D%E5%8E%BF\">龙川县</a></td><td>{pages}</td><td>{pages}</td>"
         )));
         assert!(!html.contains("第1号网站"), "not every page");
         assert!(html.contains(&format!("<b>{}</b>个网站/账号", pages.div_ceil(5))), "totals are still counted");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_judgement_serves_every_caller_for_a_second_each_sees_its_counties() {
+        let dir = std::env::temp_dir().join(format!("xunjian-web-judged-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("x.db")).unwrap();
+        let now = Timestamp::now();
+        for (sequence, (agent, county)) in [("lc", "龙川县"), ("hp", "和平县")].into_iter().enumerate() {
+            let mut column = stale_column(now);
+            column.target = format!("{county}人民政府门户网站");
+            let batch = Batch {
+                schema_version: 1,
+                batch_id: BatchId::parse(&format!("judged{sequence:02}")).unwrap(),
+                agent: agent.into(),
+                county: county.into(),
+                sequence: 1,
+                created_at: now,
+                inventory: None,
+                observations: vec![column, account(&format!("{county}发布"), now, 5)],
+            };
+            let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+            let receipt = crate::projection::Receipt { received_at: now, certificate_not_after: None };
+            store.commit(batch, body, receipt, 100).await.unwrap();
+        }
+        let judgements = Judgements::default();
+        let first = judgements.get(&store);
+        assert!(std::sync::Arc::ptr_eq(&first, &judgements.get(&store)), "judged once within the second");
+        let longchuan = Scope::Counties(["龙川县".to_string()].into());
+        let report = status_report(&store, &first, &longchuan, Pages::Every);
+        assert!(report.verdicts.iter().all(|v| v.county == "龙川县") && report.verdicts.len() == 2);
+        assert!(report.pass_ratios.iter().all(|r| r.county == "龙川县"), "no 全市 and no 和平县");
+        assert!(report.targets.iter().all(|t| t.county == "龙川县") && report.targets.len() == 2);
+        assert_eq!(report.registry.findings.len(), 1, "its own 漏报 only");
+        assert!(report.agents.iter().all(|a| a.county == "龙川县"));
+        let all = status_report(&store, &first, &Scope::All, Pages::None);
+        assert_eq!(all.verdicts.len(), 4);
+        assert!(all.pass_ratios.iter().any(|r| r.county == crate::judge::WHOLE_CITY));
+        assert!(all.targets.is_empty(), "no pages asked for");
+        assert_eq!(all.generated_at, first.at, "a report says when it was judged");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(!std::sync::Arc::ptr_eq(&first, &judgements.get(&store)), "judged again after a second");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -650,7 +648,7 @@ mod tests {
         ];
         store.change_registry(RegistryChange::ReplaceFilings { filings, author: "王".into() }).await.unwrap();
 
-        let report = status_report(&store, now, &Scope::All);
+        let report = status_report(&store, &Judged::of(&store, now), &Scope::All, Pages::Every);
         let codes: Vec<(&str, FindingCode)> =
             report.registry.findings.iter().map(|f| (f.target.as_str(), f.finding.code)).collect();
         assert_eq!(codes, [("已关停号", FindingCode::ClosedButLive), ("未备案号", FindingCode::NotFiled)]);
@@ -678,7 +676,7 @@ mod tests {
             ))
             .await
             .unwrap();
-        let report = status_report(&store, now, &Scope::All);
+        let report = status_report(&store, &Judged::of(&store, now), &Scope::All, Pages::Every);
         let column = report.targets.iter().find(|t| t.observation.column.is_some()).unwrap();
         assert!(
             column.observation.findings.is_empty() && column.observation.ok,

@@ -13,7 +13,7 @@ use xunjian_shared::time::china_today;
 use xunjian_shared::wire::ApiError;
 
 use super::status_page::escape;
-use super::{Caller, WebState, bad_request, read_blocking, unknown_parameter};
+use super::{Caller, WebState, bad_request, console, read_blocking, unknown_parameter};
 use crate::report::{self, Format, Method, Period, ReportError, Request};
 
 /// Reports are made one at a time: each reads the whole period.
@@ -167,12 +167,7 @@ pub async fn index(State(state): State<WebState>, caller: Caller) -> Response {
         Ok(periods) => periods,
         Err(refusal) => return refusal,
     };
-    let mut html = String::from(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>巡检 · 通报</title><style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#222}\
-         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f2f2f2}.month td:first-child{padding-left:2em}</style></head><body>\
-         <h1>政府网站与政务新媒体检查通报</h1><p><a href=\"/\">返回巡检状态</a></p>",
-    );
+    let mut html = String::new();
     if periods.is_empty() {
         html.push_str("<p>尚无巡检数据：采集代理推送数据后即可生成通报。</p>");
     } else {
@@ -210,7 +205,7 @@ pub async fn index(State(state): State<WebState>, caller: Caller) -> Response {
     }
     html.push_str(
         "<p>默认按连续监测判定（期内任一天存在单项否决问题即为不合格，并注明天数）。抽样检查：在地址后加 <code>&amp;at=2026-11-20,2026-12-15</code>；\
-         单个县区：加 <code>&amp;county=县区名</code>。命令行：<code>xunjian-collector report --config collector.toml --period 2026Q4 --format docx --out 通报.docx</code>。</p></body></html>",
+         单个县区：加 <code>&amp;county=县区名</code>。命令行：<code>xunjian-collector report --config collector.toml --period 2026Q4 --format docx --out 通报.docx</code>。</p>",
     );
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    console::respond(console::frame("政府网站与政务新媒体检查通报", &caller, console::Section::Reports, &html))
 }

@@ -20,16 +20,21 @@ pub const FULL_PAGE_AT_MOST: usize = 3000;
 
 /// The status page for `scope`: every page for a city, a line per county for a province (the
 /// pages are then counted, not copied).
-pub fn render_for(store: &crate::store::Store, now: jiff::Timestamp, scope: &crate::people::Scope) -> String {
+pub fn render_for(store: &crate::store::Store, judged: &super::Judged, scope: &crate::people::Scope) -> String {
     let pages = store.snapshot().subjects().values().filter(|state| scope.sees(&state.county)).count();
     if pages <= FULL_PAGE_AT_MOST {
-        return render(&super::status_report(store, now, scope));
+        return render(&super::status_report(store, judged, scope, super::Pages::Every));
     }
     let compact = std::cell::RefCell::new(Compact::default());
-    let report = super::status_report_with(store, now, scope, &|page| {
-        compact.borrow_mut().add(page);
-        false
-    });
+    let report = super::status_report(
+        store,
+        judged,
+        scope,
+        super::Pages::Kept(&|page| {
+            compact.borrow_mut().add(page);
+            false
+        }),
+    );
     render_with(&report, Some(&compact.borrow()))
 }
 
@@ -104,9 +109,9 @@ pub fn render_with(report: &StatusReport, compact: Option<&Compact>) -> String {
     let quarter_code = crate::report::period_code(quarter);
     let _ = write!(
         html,
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>巡检 · 政府网站与政务新媒体监测</title><style>{STYLE}</style></head><body>\
-         <header><h1>政府网站与政务新媒体巡检</h1><p><a href=\"/overview\">控制台（总览、问题台账、整改任务）</a> · 更新于 {generated}（每 30 秒自动刷新） · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p>{CALLER_SLOT}</header>"
+         <header><h1>政府网站与政务新媒体巡检</h1><p><a href=\"/overview\">控制台（总览、问题台账、整改任务）</a> · 更新于 {generated}（刷新页面查看最新） · <a href=\"/api/v1/status\">/api/v1/status</a> · 问题台账：<a href=\"/api/v1/problems?status=open\">未解决</a>（<a href=\"/api/v1/problems.csv\">全部导出 Excel</a>） · 通报：<a class=\"report\" href=\"/api/v1/report?period={quarter_code}&amp;format=docx\">{quarter}通报（Word）</a>（<a href=\"/report\">其他时段与格式</a>）</p>{CALLER_SLOT}</header>"
     );
     let totals = compact.map(Compact::totals).unwrap_or_else(|| Totals::of(&report.targets));
     let failed = report.verdicts.iter().filter(|v| !v.pass).count();
@@ -145,9 +150,8 @@ pub fn render_with(report: &StatusReport, compact: Option<&Compact>) -> String {
         for (county, (pages, problems)) in &compact.per_county {
             let _ = write!(
                 html,
-                "<tr><td><a href=\"/county/{}\">{}</a></td><td>{pages}</td><td>{problems}</td></tr>",
-                url::form_urlencoded::byte_serialize(county.as_bytes()).collect::<String>(),
-                escape(county),
+                "<tr><td>{}</td><td>{pages}</td><td>{problems}</td></tr>",
+                super::console::county_link(county),
             );
         }
         html.push_str("</tbody></table></section>");
@@ -164,7 +168,7 @@ pub fn render_with(report: &StatusReport, compact: Option<&Compact>) -> String {
         let _ = write!(
             html,
             "<section class=\"county\"><h2>{}<small>{} 个页面，{} 个有问题</small></h2>",
-            escape(county),
+            super::console::county_link(county),
             targets.len(),
             problems
         );
@@ -186,7 +190,7 @@ pub fn render_with(report: &StatusReport, compact: Option<&Compact>) -> String {
                 None => state_of(observation),
             };
             let (name, unit) = if first_row {
-                (escape(&observation.target), escape(&observation.unit))
+                (super::console::subject_link(county, &observation.target), escape(&observation.unit))
             } else {
                 (String::new(), String::new())
             };

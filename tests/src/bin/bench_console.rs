@@ -169,13 +169,17 @@ async fn run(sites: usize) {
     };
     let store = running.store.clone();
     let all = xunjian_collector::people::Scope::All;
+    let judged = xunjian_collector::web::Judged::of(&store, Timestamp::now());
     println!(
-        "\nparts (median ms): status report without pages {:.1} · with every page {:.1} · ledger page of 500 {:.1} · one county's 500 {:.1}",
+        "\nparts (median ms): judgement of everything {:.1} · status report without pages {:.1} · with every page {:.1} · ledger page of 500 {:.1} · one county's 500 {:.1}",
         median(&|| {
-            xunjian_collector::web::status_report_with(&store, Timestamp::now(), &all, &|_| false);
+            xunjian_collector::web::Judged::of(&store, Timestamp::now());
         }),
         median(&|| {
-            xunjian_collector::web::status_report(&store, Timestamp::now(), &all);
+            xunjian_collector::web::status_report(&store, &judged, &all, xunjian_collector::web::Pages::None);
+        }),
+        median(&|| {
+            xunjian_collector::web::status_report(&store, &judged, &all, xunjian_collector::web::Pages::Every);
         }),
         median(&|| {
             store.problems(&Default::default(), 0, 500).expect("problems");

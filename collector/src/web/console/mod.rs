@@ -74,6 +74,16 @@ pub fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// A county's name as a link to its page.
+pub fn county_link(county: &str) -> String {
+    format!("<a href=\"/county/{}\">{}</a>", encode(county), escape(county))
+}
+
+/// A site's or account's name as a link to its page.
+pub fn subject_link(county: &str, target: &str) -> String {
+    format!("<a href=\"/subject?county={}&amp;target={}\">{}</a>", encode(county), encode(target), escape(target))
+}
+
 /// A moment as the console shows it (China time, to the minute).
 pub fn minute(at: jiff::Timestamp) -> String {
     crate::report::render::china_minute(at)
@@ -89,4 +99,5 @@ th{background:#eef1f4}tr.late td{background:#fff4f4}.state{display:inline-block;
 .pending{background:#fff3cd}.answered{background:#d9ecff}.verified{background:#d4f4dd}.not_fixed{background:#f8d7da}\
 form.filters{display:flex;gap:10px;flex-wrap:wrap;align-items:end;margin-bottom:12px}form.filters label{display:flex;flex-direction:column;font-size:12px;color:#555}\
 input,select,textarea,button{font:inherit}textarea{width:100%;min-height:90px}.muted{color:#777;font-size:12px}\
-.box{background:#fff;border:1px solid #dde2e6;padding:12px 16px;margin:12px 0}.error{color:#b00020}.mono{font-family:monospace;word-break:break-all}";
+.box{background:#fff;border:1px solid #dde2e6;padding:12px 16px;margin:12px 0}.error{color:#b00020}.mono{font-family:monospace;word-break:break-all}\
+tr.month td:first-child{padding-left:2em}";

@@ -9,18 +9,17 @@ use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use jiff::ToSpan;
 use jiff::civil::Date;
-use jiff::{Timestamp, ToSpan};
-use xunjian_shared::time::china_today;
 use xunjian_shared::wire::{FindingCode, StatusReport, TargetKind};
 
-use super::{Section, encode, frame, minute, respond};
+use super::{Section, county_link, encode, frame, minute, respond, subject_link};
 use crate::people::Scope;
 use crate::store::history::{CountyDay, TargetDay};
 use crate::tasks::{Board, TaskState};
 use crate::web::access::Caller;
 use crate::web::status_page::escape;
-use crate::web::{WebState, read_blocking, status_report_with};
+use crate::web::{Pages, WebState, read_blocking, status_report};
 
 /// Weeks the trend shows.
 pub const TREND_WEEKS: i64 = 12;
@@ -41,9 +40,10 @@ pub struct OverviewData {
 
 /// Reads the overview's data for `scope` (the history of the last [`TREND_WEEKS`] weeks;
 /// verdicts and ratios, not the pages).
-pub fn read(state: &WebState, scope: &Scope, now: Timestamp) -> Result<OverviewData, crate::store::StoreError> {
-    let today = china_today(now);
-    let status = status_report_with(&state.store, now, scope, &|_| false);
+pub fn read(state: &WebState, scope: &Scope) -> Result<OverviewData, crate::store::StoreError> {
+    let judged = state.judgements.get(&state.store);
+    let today = judged.today;
+    let status = status_report(&state.store, &judged, scope, Pages::None);
     let from = today.checked_sub((TREND_WEEKS * 7 - 1).days()).unwrap_or(today);
     let mut history = state.store.county_history(from, today)?;
     history.retain(|day| scope.sees(&day.county) || (scope.is_all() && day.county == crate::judge::WHOLE_CITY));
@@ -204,11 +204,7 @@ pub fn overview(caller: &Caller, data: &OverviewData) -> String {
             returned += u32::from(task.state == TaskState::NotFixed);
             overdue += u32::from(task.overdue(data.today));
         }
-        let name = if city {
-            "<b>全市</b>".to_string()
-        } else {
-            format!("<a href=\"/county/{}\">{}</a>", encode(county), escape(county))
-        };
+        let name = if city { "<b>全市</b>".to_string() } else { county_link(county) };
         let problems = if city {
             format!("<a href=\"/problems?status=open\">{open}</a>")
         } else {
@@ -304,11 +300,9 @@ pub fn county(caller: &Caller, name: &str, data: &OverviewData) -> String {
         let reasons: Vec<String> = verdict.reasons.iter().map(|r| escape(&r.label)).collect();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td><a href=\"/subject?county={}&amp;target={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&verdict.unit),
-            encode(name),
-            encode(&verdict.target),
-            escape(&verdict.target),
+            subject_link(name, &verdict.target),
             escape(&kind),
             if verdict.pass { "合格" } else { "<b class=\"error\">不合格</b>" },
             reasons.join("；")
@@ -330,7 +324,7 @@ pub fn subject(
     today: Date,
 ) -> String {
     let mut body = String::with_capacity(16 * 1024);
-    let _ = write!(body, "<p>县区：<a href=\"/county/{}\">{}</a></p>", encode(county), escape(county));
+    let _ = write!(body, "<p>县区：{}</p>", county_link(county));
     for verdict in status.verdicts.iter().filter(|v| v.county == county && v.target == target) {
         let reasons: Vec<String> =
             verdict.reasons.iter().map(|r| format!("{}：{}", escape(&r.label), escape(&r.detail))).collect();
@@ -417,7 +411,7 @@ pub fn timeline_svg(days: &[TargetDay], today: Date) -> String {
 
 pub async fn overview_page(State(state): State<WebState>, caller: Caller) -> Response {
     let (reader, scope) = (state.clone(), caller.scope.clone());
-    match read_blocking("巡检数据", move || read(&reader, &scope, Timestamp::now())).await {
+    match read_blocking("巡检数据", move || read(&reader, &scope)).await {
         Ok(data) => respond(overview(&caller, &data)),
         Err(refusal) => refusal,
     }
@@ -429,7 +423,7 @@ pub async fn county_page(State(state): State<WebState>, caller: Caller, Path(nam
     }
     let scope = Scope::Counties(BTreeSet::from([name.clone()]));
     let reader = state.clone();
-    match read_blocking("巡检数据", move || read(&reader, &scope, Timestamp::now())).await {
+    match read_blocking("巡检数据", move || read(&reader, &scope)).await {
         Ok(data) if data.status.verdicts.is_empty() && data.history.is_empty() && !caller.scope.is_all() => {
             crate::web::access::out_of_scope().into_response()
         }
@@ -450,13 +444,13 @@ pub async fn subject_page(
     if let Err(denied) = caller.must_see(&county) {
         return denied.into_response();
     }
-    let store = state.store.clone();
+    let (store, judgements) = (state.store.clone(), state.judgements.clone());
     let (name, place) = (target.clone(), county.clone());
     let read = read_blocking("巡检数据", move || {
-        let now = Timestamp::now();
-        let today = china_today(now);
+        let judged = judgements.get(&store);
+        let (now, today) = (judged.at, judged.today);
         let scope = Scope::Counties(BTreeSet::from([place.clone()]));
-        let status = status_report_with(&store, now, &scope, &|page| page.key.target == name);
+        let status = status_report(&store, &judged, &scope, Pages::Of(&name));
         let from = today.checked_sub((TIMELINE_DAYS - 1).days()).unwrap_or(today);
         let (_, days) = store.history_of(&name, Some(&place), from, today)?;
         let filter = crate::store::ledger::ProblemFilter {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use xunjian_shared::wire::api::ProblemView;
 use xunjian_shared::wire::{FindingCode, TargetKind};
 
-use super::{Section, encode, frame, minute, respond};
+use super::{Section, encode, frame, minute, respond, subject_link};
 use crate::ledger::Status;
 use crate::people::Role;
 use crate::store::ledger::ProblemFilter;
@@ -127,7 +127,7 @@ pub fn page(caller: &Caller, filters: &Filters, total: usize, rows: &[ProblemVie
             county_q = encode(&row.county),
             county = escape(&row.county),
             unit = escape(&row.unit),
-            target = escape(&row.target),
+            target = subject_link(&row.county, &row.target),
             place = escape(place),
             code = row.code.as_str(),
             label = escape(&row.label),

@@ -10,12 +10,12 @@ use jiff::Timestamp;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::ExemptionStatus;
 
-use super::{Section, encode, frame, minute, respond};
+use super::{Section, county_link, encode, frame, minute, respond, subject_link};
 use crate::people::{self, NewUser, Role, User};
 use crate::registry::Filing;
 use crate::web::access::{Caller, FormCaller};
 use crate::web::status_page::escape;
-use crate::web::{WebState, status_report_with};
+use crate::web::{Pages, WebState, status_report};
 
 /// Rows of one table at most (the rest are in the exports and the problem list).
 const MAX_ROWS: usize = 1000;
@@ -38,12 +38,10 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
         for finding in status.findings.iter().take(MAX_ROWS) {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td><a href=\"/subject?county={}&amp;target={}\">{}</a></td><td>{}</td><td>{}</td></tr>",
-                escape(&finding.county),
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                county_link(&finding.county),
                 escape(&finding.unit),
-                encode(&finding.county),
-                encode(&finding.target),
-                escape(&finding.target),
+                subject_link(&finding.county, &finding.target),
                 escape(&finding.channel),
                 escape(finding.finding.code.label_zh())
             );
@@ -52,9 +50,9 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>已备案（{}），但没有任何采集代理巡检</td></tr>",
-                escape(&filing.county),
+                county_link(&filing.county),
                 escape(&filing.unit),
-                escape(&filing.name),
+                subject_link(&filing.county, &filing.name),
                 escape(&filing.channel),
                 escape(&filing.status)
             );
@@ -72,9 +70,8 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
     for filing in filings {
         let _ = write!(
             body,
-            "<tr><td><a href=\"/county/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            encode(&filing.county),
-            escape(&filing.county),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            county_link(&filing.county),
             escape(&filing.unit),
             escape(&filing.name),
             filing.channel.label_zh(),
@@ -171,10 +168,12 @@ pub fn users(caller: &Caller, list: &[User], notice: Option<&str>) -> String {
 
 pub async fn registry_page(State(state): State<WebState>, caller: Caller) -> Response {
     let filings = crate::web::admin_api::visible_filings(&state, &caller);
-    let (store, scope) = (state.store.clone(), caller.scope.clone());
-    let status =
-        tokio::task::spawn_blocking(move || status_report_with(&store, Timestamp::now(), &scope, &|_| false).registry)
-            .await;
+    let (store, judgements, scope) = (state.store.clone(), state.judgements.clone(), caller.scope.clone());
+    let status = tokio::task::spawn_blocking(move || {
+        let judged = judgements.get(&store);
+        status_report(&store, &judged, &scope, Pages::None).registry
+    })
+    .await;
     match status {
         Ok(status) => respond(registry(&caller, &filings, &status)),
         Err(_) => crate::web::bad_request("读取备案失败，请稍后重试".into()),

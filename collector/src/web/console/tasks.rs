@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use xunjian_shared::time::china_today;
 use xunjian_shared::wire::api::ProblemView;
 
-use super::{Section, encode, frame, minute, respond};
+use super::{Section, encode, frame, minute, respond, subject_link};
 use crate::people::Role;
 use crate::store::tasks::{self as stored, AttachmentInfo, TaskEvent, TaskFilter};
 use crate::tasks::{ATTACHMENT_KINDS_ZH, MAX_ATTACHMENTS, Task, TaskState};
@@ -109,7 +109,7 @@ pub fn detail(
             body,
             "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<div class=\"muted\">证据：{}</div><div class=\"muted mono\">{}</div></td><td>{}</td><td>{}</td><td>{status}</td></tr>",
             problem.id,
-            escape(&problem.target),
+            subject_link(&task.county, &problem.target),
             escape(place),
             escape(&problem.label),
             escape(&problem.detail),
