@@ -68,6 +68,9 @@ async fn a_task_goes_to_the_county_comes_back_not_fixed_and_is_verified_by_the_a
     let task = serde_json::from_str::<Value>(&made).unwrap()["id"].as_i64().unwrap();
     let (status, _) = office.post_json(&tasks, &format!("{{\"problems\": [{problem}]}}")).await;
     assert_eq!(status, 422, "a problem is in one unfinished task at a time");
+    // The overview counts it at once (not at the next re-check).
+    let (_, _, overview) = office.get(&format!("{web}/overview")).await;
+    assert!(overview.contains("龙川县</a></td>") && overview.contains("<td>1/0/0</td>"), "{overview}");
 
     // The county sees it; the other county does not, nor its attachment, by any path.
     let lc = Login::new(&web, "lc", "longchuan-password-2026").await;

@@ -68,6 +68,7 @@ pub fn caller_bar(caller: &super::Caller) -> String {
 pub struct Compact {
     pub per_county: BTreeMap<String, (usize, usize)>,
     targets: std::collections::BTreeSet<(String, String)>,
+    last_target: Option<(String, String)>,
     pages: usize,
     with_problems: usize,
     vetoes: usize,
@@ -77,13 +78,22 @@ impl Compact {
     /// Counts one page (its findings after exemptions).
     pub fn add(&mut self, page: &crate::view::Page<'_>) {
         let ok = page.ok();
-        let line = self.per_county.entry(page.state.county.clone()).or_default();
+        // A province's 50,000 pages come here: no string is copied for a county or target met
+        // before (a target's pages come one after another).
+        let line = match self.per_county.get_mut(&page.state.county) {
+            Some(line) => line,
+            None => self.per_county.entry(page.state.county.clone()).or_default(),
+        };
         line.0 += 1;
         line.1 += usize::from(!ok);
         self.pages += 1;
         self.with_problems += usize::from(!ok);
         self.vetoes += page.findings.iter().filter(|f| f.severity == Severity::Veto).count();
-        self.targets.insert((page.key.agent.clone(), page.key.target.clone()));
+        let (agent, target) = (&page.key.agent, &page.key.target);
+        if self.last_target.as_ref().is_none_or(|(a, t)| a != agent || t != target) {
+            self.targets.insert((agent.clone(), target.clone()));
+            self.last_target = Some((agent.clone(), target.clone()));
+        }
     }
 
     fn totals(&self) -> Totals {

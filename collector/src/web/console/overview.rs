@@ -16,7 +16,7 @@ use xunjian_shared::wire::{FindingCode, StatusReport, TargetKind};
 use super::{Section, county_link, encode, frame, minute, respond, subject_link};
 use crate::people::Scope;
 use crate::store::history::{CountyDay, TargetDay};
-use crate::tasks::{Board, TaskState};
+use crate::tasks::TaskState;
 use crate::web::access::Caller;
 use crate::web::status_page::escape;
 use crate::web::{Pages, WebState, read_blocking, status_report};
@@ -34,7 +34,9 @@ pub struct OverviewData {
     pub status: StatusReport,
     pub history: Vec<CountyDay>,
     pub open: OpenCounts,
-    pub tasks: std::sync::Arc<Board>,
+    /// The caller's tasks, as stored now (the board of the last re-check lags behind a task
+    /// just issued).
+    pub tasks: Vec<crate::tasks::Task>,
     pub today: Date,
 }
 
@@ -56,7 +58,9 @@ pub fn read(state: &WebState, scope: &Scope) -> Result<OverviewData, crate::stor
             }
         }
     }
-    Ok(OverviewData { status, history, open, tasks: state.alerts.tasks.current(), today })
+    let filter = crate::store::tasks::TaskFilter { within: scope.counties().cloned(), ..Default::default() };
+    let tasks = state.store.with_reader(|_, connection| crate::store::tasks::list(connection, &filter))?;
+    Ok(OverviewData { status, history, open, tasks, today })
 }
 
 /// Weekly 合格率 per county (sites and accounts together), oldest week first: passed over
@@ -179,7 +183,7 @@ pub fn overview(caller: &Caller, data: &OverviewData) -> String {
         ratios.iter().find(|r| r.county == county && r.kind == kind).map(|r| (r.passed, r.judged)).unwrap_or((0, 0))
     };
     let open_total: u32 = data.open.values().flat_map(|codes| codes.values()).sum();
-    let late = data.tasks.tasks.iter().filter(|t| caller.scope.sees(&t.county) && t.overdue(data.today)).count();
+    let late = data.tasks.iter().filter(|t| caller.scope.sees(&t.county) && t.overdue(data.today)).count();
     let failed = data.status.verdicts.iter().filter(|v| !v.pass).count();
     let _ = write!(
         body,
@@ -199,7 +203,7 @@ pub fn overview(caller: &Caller, data: &OverviewData) -> String {
         let open: u32 =
             if city { open_total } else { data.open.get(county).map(|codes| codes.values().sum()).unwrap_or(0) };
         let (mut pending, mut returned, mut overdue) = (0, 0, 0);
-        for task in data.tasks.tasks.iter().filter(|t| (city && caller.scope.sees(&t.county)) || t.county == county) {
+        for task in data.tasks.iter().filter(|t| (city && caller.scope.sees(&t.county)) || t.county == county) {
             pending += u32::from(task.state == TaskState::Pending);
             returned += u32::from(task.state == TaskState::NotFixed);
             overdue += u32::from(task.overdue(data.today));
