@@ -472,7 +472,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = ".who{font-size:13px;color:#444}.logout{display:inline;margin:0}.logout button{font-size:12px;padding:1px 8px}body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;background:#f5f6f8;color:#222}\
+const STYLE: &str = ".who{font-size:13px;color:#fde8e8}.logout{display:inline;margin:0}.logout button{font-size:12px;padding:1px 8px}body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;background:#f5f6f8;color:#222}\
 header{background:#8b1a1a;color:#fff;padding:12px 24px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;font-size:13px}\
 header a{color:#ffd}section{margin:16px 24px}.summary{display:flex;gap:16px}.summary div{background:#fff;padding:10px 16px;border-radius:6px}\
 .summary b{font-size:22px;margin-right:4px}h2{font-size:18px;margin:8px 0}h2 small{font-weight:normal;font-size:13px;margin-left:12px;color:#666}\
