@@ -109,7 +109,7 @@ async fn a_crowd_of_scrapers_shares_one_rendering() {
             let (client, url) = (client.clone(), url.clone());
             requests.spawn(async move {
                 let response = client.get(&url).send().await.unwrap();
-                let at = response.headers()[xunjian_collector::web::RENDERED_AT_HEADER].to_str().unwrap().to_string();
+                let at = response.headers()[xunjian_collector::web::RENDERING_HEADER].to_str().unwrap().to_string();
                 assert!(!response.text().await.unwrap().is_empty());
                 at
             });

@@ -277,7 +277,7 @@ pub async fn http_get(url: &str, accept: Option<&str>) -> (u16, String, String) 
 }
 
 /// GETs a page the collector renders for everyone at most once a second (`/metrics`, `/`,
-/// `/api/v1/status`), once it was rendered after `after`: what a test reads after a change.
+/// `/api/v1/status`), once it shows a moment after `after`: what a test reads after a change.
 pub async fn http_get_rendered_after(url: &str, after: jiff::Timestamp) -> String {
     let client = reqwest::Client::builder().no_proxy().build().expect("client");
     wait_until(std::time::Duration::from_secs(10), "a rendering newer than the change", || {

@@ -35,4 +35,7 @@ pub struct Registry {
     pub silences: Vec<Silence>,
     pub revocations: Vec<Revocation>,
     pub retirements: Vec<Retirement>,
+    /// Which load of the database this is: every change loads a new one (numbered in this
+    /// process), so what was derived from an older one can tell.
+    pub revision: u64,
 }

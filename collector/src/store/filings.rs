@@ -264,7 +264,9 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
     for row in rows {
         retirements.push(row.map_err(write)?);
     }
-    Ok(Registry { filings, exemptions, silences, revocations, retirements })
+    static LOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let revision = LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(Registry { filings, exemptions, silences, revocations, retirements, revision })
 }
 
 /// Applies `change` in one transaction with its audit entry.

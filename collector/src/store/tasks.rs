@@ -30,6 +30,8 @@ pub struct TaskFilter {
     pub within: Option<BTreeSet<String>>,
     pub county: Option<String>,
     pub state: Option<TaskState>,
+    /// Only those not yet 已核实.
+    pub unfinished: bool,
     /// Made at or before this (a report: tasks as of its period's end).
     pub made_until: Option<Timestamp>,
 }
@@ -210,6 +212,10 @@ pub fn list(connection: &Connection, filter: &TaskFilter) -> Result<Vec<Task>, S
     if let Some(state) = filter.state {
         values.push(Value::Text(state.as_str().to_string()));
         clauses.push(format!("state = ?{}", values.len()));
+    }
+    if filter.unfinished {
+        values.push(Value::Text(TaskState::Verified.as_str().to_string()));
+        clauses.push(format!("state <> ?{}", values.len()));
     }
     if let Some(until) = filter.made_until {
         values.push(Value::Integer(until.as_second()));

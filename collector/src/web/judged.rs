@@ -26,7 +26,12 @@ const FRESH: Duration = Duration::from_secs(1);
 
 /// Everything judged at one moment, for every county.
 pub struct Judged {
-    made: Instant,
+    /// When judging began and ended.
+    started: Instant,
+    finished: Instant,
+    /// The registry judged with: a change of the registry or the exemptions is judged anew at
+    /// once, not a second later.
+    registry: u64,
     /// The moment judged: a page made from it shows the state of then.
     pub at: Timestamp,
     pub today: Date,
@@ -48,13 +53,16 @@ pub struct Judgements {
 
 impl Judgements {
     /// The judgement of the last second, or a new one. Blocking (call it off the async
-    /// workers): callers arriving while one judges wait for it rather than judge beside it.
+    /// workers): callers arriving while one judges wait for it and take it rather than judge
+    /// again (however long judging took).
     pub fn get(&self, store: &Store) -> Arc<Judged> {
+        let asked = Instant::now();
         let mut latest = self.latest.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = Timestamp::now();
         if let Some(judged) = latest.as_ref()
-            && judged.made.elapsed() < FRESH
+            && (judged.finished.elapsed() < FRESH || judged.started >= asked)
             && judged.today == china_today(now)
+            && judged.registry == store.registry().revision
         {
             return judged.clone();
         }
@@ -67,7 +75,7 @@ impl Judgements {
 impl Judged {
     /// Judges the store's projection and registry as they are at `now`.
     pub fn of(store: &Store, now: Timestamp) -> Judged {
-        let made = Instant::now();
+        let started = Instant::now();
         let registry = store.registry().clone();
         let snapshot = store.snapshot();
         let today = china_today(now);
@@ -136,7 +144,18 @@ impl Judged {
                 status: f.status.label_zh().to_string(),
             })
             .collect();
-        Judged { made, at: now, today, verdicts, ratios, registry_findings, unmonitored, filed }
+        Judged {
+            started,
+            finished: Instant::now(),
+            registry: registry.revision,
+            at: now,
+            today,
+            verdicts,
+            ratios,
+            registry_findings,
+            unmonitored,
+            filed,
+        }
     }
 
     /// The verdicts of the counties `scope` sees.

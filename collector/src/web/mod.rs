@@ -71,15 +71,37 @@ enum Page {
 
 /// How long a rendering is served again.
 const RENDER_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
-/// When the body was rendered (RFC 3339), on every shared rendering: a reader that must see
-/// a change waits for a rendering made after it.
+/// The moment whose state a shared rendering shows (RFC 3339; for the status page and
+/// `/api/v1/status`, when their verdicts were judged): a reader that must see a change waits
+/// for a rendering of a moment after it.
 pub const RENDERED_AT_HEADER: &str = "x-xunjian-rendered-at";
+/// Which rendering this is (a number counted in this process): callers served one shared
+/// rendering see the same number.
+pub const RENDERING_HEADER: &str = "x-xunjian-rendering";
 
 #[derive(Clone)]
 pub struct Rendering {
     made: tokio::time::Instant,
     rendered_at: Timestamp,
+    number: u64,
     body: bytes::Bytes,
+}
+
+impl Rendering {
+    fn new(rendered_at: Timestamp, body: bytes::Bytes) -> Rendering {
+        static RENDERINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let number = RENDERINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Rendering { made: tokio::time::Instant::now(), rendered_at, number, body }
+    }
+
+    /// Its headers, on `response`: the moment it shows and its number.
+    fn mark(&self, response: &mut Response) {
+        let headers = response.headers_mut();
+        if let Ok(at) = header::HeaderValue::from_str(&self.rendered_at.to_string()) {
+            headers.insert(header::HeaderName::from_static(RENDERED_AT_HEADER), at);
+        }
+        headers.insert(header::HeaderName::from_static(RENDERING_HEADER), header::HeaderValue::from(self.number));
+    }
 }
 
 impl Renders {
@@ -105,32 +127,22 @@ impl Renders {
             // Rendering 100k series takes tens of milliseconds of CPU: off the async workers.
             let (body, rendered_at) =
                 tokio::task::spawn_blocking(render).await.unwrap_or_else(|_| (String::new(), Timestamp::now()));
-            let rendering =
-                Rendering { made: tokio::time::Instant::now(), rendered_at, body: bytes::Bytes::from(body) };
+            let rendering = Rendering::new(rendered_at, bytes::Bytes::from(body));
             // Scopes come and go with people: the stale ones go before a new one is kept.
             slots.retain(|_, kept| kept.made.elapsed() < RENDER_FRESH);
             slots.insert(page, rendering.clone());
             rendering
         });
-        rendering.await.unwrap_or_else(|_| Rendering {
-            made: tokio::time::Instant::now(),
-            rendered_at: Timestamp::now(),
-            body: bytes::Bytes::new(),
-        })
+        rendering.await.unwrap_or_else(|_| Rendering::new(Timestamp::now(), bytes::Bytes::new()))
     }
 }
 
 impl Rendering {
-    /// The response: `content_type`, the rendering time, the body.
+    /// The response: `content_type`, the rendering's headers, the body.
     fn respond(self, content_type: &'static str) -> Response {
-        (
-            [
-                (header::CONTENT_TYPE, content_type.to_string()),
-                (header::HeaderName::from_static(RENDERED_AT_HEADER), self.rendered_at.to_string()),
-            ],
-            self.body,
-        )
-            .into_response()
+        let mut response = ([(header::CONTENT_TYPE, content_type)], self.body.clone()).into_response();
+        self.mark(&mut response);
+        response
     }
 }
 
@@ -223,11 +235,8 @@ async fn status_page(State(state): State<WebState>, caller: Caller) -> Response 
         &status_page::caller_bar(&caller),
         1,
     );
-    let rendered_at = header::HeaderValue::from_str(&rendering.rendered_at.to_string());
     let mut response = console::respond(body);
-    if let Ok(rendered_at) = rendered_at {
-        response.headers_mut().insert(header::HeaderName::from_static(RENDERED_AT_HEADER), rendered_at);
-    }
+    rendering.mark(&mut response);
     response
 }
 
@@ -355,7 +364,7 @@ pub enum Pages<'a> {
     Every,
     /// The pages of the target of this name.
     Of(&'a str),
-    /// Those `keep` keeps: a page that needs one target's pages does not copy 50,000.
+    /// Those `keep` keeps (the compact status page counts each and keeps none).
     Kept(&'a dyn Fn(&crate::view::Page<'_>) -> bool),
 }
 
@@ -602,8 +611,31 @@ mod tests {
         assert!(all.pass_ratios.iter().any(|r| r.county == crate::judge::WHOLE_CITY));
         assert!(all.targets.is_empty(), "no pages asked for");
         assert_eq!(all.generated_at, first.at, "a report says when it was judged");
+        // The office files 龙川县's account: judged anew at once, not a second later.
+        let filing = Filing {
+            name: "龙川县发布".into(),
+            channel: Channel::Account(Platform::Wechat),
+            unit: "单位".into(),
+            county: "龙川县".into(),
+            filed_on: None,
+            status: FilingStatus::Running,
+        };
+        store
+            .change_registry(RegistryChange::ReplaceFilings { filings: vec![filing], author: "王".into() })
+            .await
+            .unwrap();
+        let second = judgements.get(&store);
+        assert!(!std::sync::Arc::ptr_eq(&first, &second), "a registry change is judged at once");
+        let report = status_report(&store, &second, &longchuan, Pages::None);
+        assert!(
+            report.registry.findings.is_empty() && report.registry.filed == 1 && report.registry.observed_filed == 1
+        );
+        let heping = Scope::Counties(["和平县".to_string()].into());
+        let report = status_report(&store, &second, &heping, Pages::None);
+        assert_eq!((report.registry.filed, report.registry.observed_filed), (0, 0), "another county's filing");
+        assert_eq!(report.registry.findings.len(), 1, "its own 漏报 still");
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert!(!std::sync::Arc::ptr_eq(&first, &judgements.get(&store)), "judged again after a second");
+        assert!(!std::sync::Arc::ptr_eq(&second, &judgements.get(&store)), "judged again after a second");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

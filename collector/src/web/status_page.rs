@@ -301,7 +301,7 @@ fn render_pass_ratios(html: &mut String, report: &StatusReport) {
             html,
             "<tr class=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><b>{}</b></td></tr>",
             if both.0 == both.1 { "ok" } else { "bad" },
-            escape(county),
+            if county == crate::judge::WHOLE_CITY { escape(county) } else { super::console::county_link(county) },
             fraction(site),
             site.map(percent).unwrap_or_else(|| "-".into()),
             fraction(account),
@@ -361,10 +361,10 @@ fn render_registry(html: &mut String, registry: &RegistryStatus) {
             let _ = write!(
                 html,
                 "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"{}\">{}</span></td></tr>",
-                escape(&entry.target),
+                super::console::subject_link(&entry.county, &entry.target),
                 escape(&entry.channel),
                 escape(&entry.unit),
-                escape(&entry.county),
+                super::console::county_link(&entry.county),
                 entry.filed_status.as_deref().map(escape).unwrap_or_else(|| "未备案".into()),
                 severity_class(entry.finding.severity),
                 escape(&entry.finding.detail)
@@ -374,10 +374,10 @@ fn render_registry(html: &mut String, registry: &RegistryStatus) {
             let _ = write!(
                 html,
                 "<tr class=\"warn\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"warn\">已备案，但没有任何采集代理巡检（请在所属县区的 agent.toml 中添加）</span></td></tr>",
-                escape(&filing.name),
+                super::console::subject_link(&filing.county, &filing.name),
                 escape(&filing.channel),
                 escape(&filing.unit),
-                escape(&filing.county),
+                super::console::county_link(&filing.county),
                 escape(&filing.status)
             );
         }

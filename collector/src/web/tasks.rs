@@ -142,7 +142,7 @@ fn filter(caller: &Caller, query: &HashMap<String, String>, known: &[&str]) -> R
                 .ok_or_else(|| QueryRefused::Bad(format!("state={state:?} 应为 {}", TaskState::NAMES.join("、"))))?,
         ),
     };
-    Ok(TaskFilter { within: caller.scope.counties().cloned(), county, state, made_until: None })
+    Ok(TaskFilter { within: caller.scope.counties().cloned(), county, state, ..Default::default() })
 }
 
 async fn list(State(state): State<WebState>, caller: Caller, Query(query): Query<HashMap<String, String>>) -> Response {

@@ -76,7 +76,9 @@ pub fn encode(text: &str) -> String {
 
 /// A county's name as a link to its page.
 pub fn county_link(county: &str) -> String {
-    format!("<a href=\"/county/{}\">{}</a>", encode(county), escape(county))
+    // A path segment: a space is %20 there, not the query's + (which byte_serialize writes for
+    // a space only; a real + is %2B).
+    format!("<a href=\"/county/{}\">{}</a>", encode(county).replace('+', "%20"), escape(county))
 }
 
 /// A site's or account's name as a link to its page.

@@ -34,8 +34,8 @@ pub struct OverviewData {
     pub status: StatusReport,
     pub history: Vec<CountyDay>,
     pub open: OpenCounts,
-    /// The caller's tasks, as stored now (the board of the last re-check lags behind a task
-    /// just issued).
+    /// The caller's unfinished tasks, as stored now (the board of the last re-check lags
+    /// behind a task just issued).
     pub tasks: Vec<crate::tasks::Task>,
     pub today: Date,
 }
@@ -58,7 +58,8 @@ pub fn read(state: &WebState, scope: &Scope) -> Result<OverviewData, crate::stor
             }
         }
     }
-    let filter = crate::store::tasks::TaskFilter { within: scope.counties().cloned(), ..Default::default() };
+    let filter =
+        crate::store::tasks::TaskFilter { within: scope.counties().cloned(), unfinished: true, ..Default::default() };
     let tasks = state.store.with_reader(|_, connection| crate::store::tasks::list(connection, &filter))?;
     Ok(OverviewData { status, history, open, tasks, today })
 }

@@ -73,7 +73,7 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             county_link(&filing.county),
             escape(&filing.unit),
-            escape(&filing.name),
+            subject_link(&filing.county, &filing.name),
             filing.channel.label_zh(),
             filing.filed_on.map(|d| d.to_string()).unwrap_or_default(),
             filing.status.label_zh()

@@ -186,7 +186,7 @@ pub async fn board_page(
         within: caller.scope.counties().cloned(),
         county: county.clone(),
         state: task_state,
-        made_until: None,
+        ..Default::default()
     };
     match state.gate.with_db(move |db| stored::list(db, &filter)).await {
         Ok(tasks) => respond(board(&caller, &tasks, county.as_deref(), task_state, china_today(Timestamp::now()))),
