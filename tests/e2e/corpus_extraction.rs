@@ -47,3 +47,35 @@ fn corpus_pages_read_as_expected() {
     println!("corpus: {} pages, {} layouts", manifest.page.len(), layouts.len());
     assert!(failures.is_empty(), "pages read wrongly: {failures:?}");
 }
+
+/// Every guide page, read the way the agent reads one (bytes → charset → tree → categories),
+/// must miss exactly the manifest's categories.
+#[test]
+fn corpus_guides_read_as_expected() {
+    use xunjian_agent::extract::guide::{Categories, read_guide};
+    let manifest = corpus::load();
+    let categories = Categories::default();
+    let mut failures = Vec::new();
+    let layouts: std::collections::BTreeSet<&str> = manifest.guide.iter().map(|g| g.layout.as_str()).collect();
+    for guide in &manifest.guide {
+        let decoded = charset::decode(&guide.bytes(), Some(&guide.content_type));
+        let reading = read_guide(&Document::parse(&decoded.text), &categories);
+        let ok = reading.missing == guide.missing && reading.title.as_deref() == Some(guide.title.as_str());
+        println!(
+            "{:8} {:34} {:28} missing {:?} (expected {:?}) title {:?} [{}]",
+            if ok { "ok" } else { "MISMATCH" },
+            guide.file,
+            guide.layout,
+            reading.missing,
+            guide.missing,
+            reading.title,
+            decoded.encoding
+        );
+        if !ok {
+            failures.push(guide.file.clone());
+        }
+    }
+    println!("guides: {} pages, {} layouts", manifest.guide.len(), layouts.len());
+    assert!(layouts.len() >= 6, "guides in at least six layouts");
+    assert!(failures.is_empty(), "guides read wrongly: {failures:?}");
+}

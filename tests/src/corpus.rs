@@ -11,6 +11,32 @@ pub struct Manifest {
     /// The day the pages are read on.
     pub today: String,
     pub page: Vec<CorpusPage>,
+    /// Service guide pages (办事指南).
+    #[serde(default)]
+    pub guide: Vec<CorpusGuide>,
+}
+
+/// A service guide page and the element categories it shows without content.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusGuide {
+    pub file: String,
+    pub layout: String,
+    pub url: String,
+    pub content_type: String,
+    /// The heading (or title) a person sees.
+    pub title: String,
+    /// Canonical category names, in the indicator's order.
+    pub missing: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl CorpusGuide {
+    pub fn bytes(&self) -> Vec<u8> {
+        let path = dir().join(&self.file);
+        std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

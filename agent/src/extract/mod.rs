@@ -2,6 +2,7 @@
 //! that freshness is judged by. No IO here; tests feed fixture files straight in.
 
 pub mod feed;
+pub mod guide;
 pub mod html_list;
 pub mod json_api;
 pub mod links;
