@@ -16,24 +16,29 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use xunjian_shared::config::AgentConfig;
 use xunjian_shared::config::Thresholds;
+use xunjian_shared::config::{AgentConfig, ColumnKind};
 use xunjian_shared::time::calendar::Calendar;
 use xunjian_shared::wire::Observation;
 use xunjian_shared::wire::{SubjectRef, TargetKind};
 
-use crate::checks::{AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, Role, Subject};
+use crate::checks::guide::GuideShelf;
+use crate::checks::{AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, GuideList, Role, Subject};
+use crate::extract::guide::{Categories, Category};
 use crate::extract::html_list::ColumnSelectors;
 use crate::extract::wording::Dictionary;
 use crate::fetch::Fetcher;
 
-/// What every round shares: the fetcher, thresholds, calendar and dictionary.
+/// What every round shares: the fetcher, thresholds, calendar, dictionary, the guide
+/// categories and what was read of the guides so far.
 #[derive(Clone)]
 pub struct Shared {
     pub fetcher: Arc<Fetcher>,
     pub thresholds: Thresholds,
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
+    pub guide_categories: Arc<Categories>,
+    pub guides: Arc<GuideShelf>,
 }
 
 impl Shared {
@@ -43,6 +48,16 @@ impl Shared {
             thresholds: config.thresholds.clone(),
             calendar: Arc::new(config.calendar.clone()),
             dictionary: Arc::new(dictionary),
+            guide_categories: Arc::new(
+                Categories::default().extended(
+                    &config
+                        .guide_elements
+                        .iter()
+                        .map(|element| Category { name: element.name.clone(), synonyms: element.synonyms.clone() })
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            guides: Arc::default(),
         }
     }
 
@@ -50,6 +65,7 @@ impl Shared {
     pub fn ctx(&self, now: Timestamp) -> Ctx {
         Ctx::new(now, self.thresholds.clone(), self.fetcher.clone())
             .with(self.calendar.clone(), self.dictionary.clone())
+            .with_guides(self.guide_categories.clone(), self.guides.clone())
     }
 }
 
@@ -97,8 +113,20 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 kind: column.kind,
                 max_age_days: column.max_age_days,
                 selectors,
+                guides: (column.kind == ColumnKind::Guide)
+                    .then_some(GuideList { single: false, max_per_round: column.max_guides }),
             });
             subjects.push(subject(&column.url, column.probe.timeout, column.probe.interval, role));
+        }
+        for guide in &site.guides {
+            let role = Role::Column(ColumnSubject {
+                name: guide.name.clone(),
+                kind: ColumnKind::Guide,
+                max_age_days: config.thresholds.column_max_age_days(ColumnKind::Guide),
+                selectors: None,
+                guides: Some(GuideList { single: true, max_per_round: 1 }),
+            });
+            subjects.push(subject(&guide.url, guide.probe.timeout, guide.probe.interval, role));
         }
         for channel in &site.interactions {
             let role = Role::Channel(ChannelSubject {

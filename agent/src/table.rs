@@ -33,8 +33,13 @@ pub fn render(report: &CheckReport) -> String {
         previous_target = Some(&observation.target);
         rows.push([
             target,
-            observation.column.clone().unwrap_or_else(|| "首页".to_string()),
-            observation.items().map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+            place(observation),
+            observation
+                .guides()
+                .map(|guides| guides.checked)
+                .or(observation.items())
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "-".into()),
             observation.last_update().map(|d| d.date.to_string()).unwrap_or_else(|| "-".into()),
             observation.age_days().map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
             conclusion(observation).to_string(),
@@ -86,6 +91,19 @@ pub fn render(report: &CheckReport) -> String {
         }
     }
     out
+}
+
+/// Where on the target the row is: its column, channel or platform; else the home page.
+fn place(observation: &Observation) -> String {
+    if let Some(name) = observation.column.as_ref().or(observation.channel.as_ref()) {
+        return name.clone();
+    }
+    match &observation.platform {
+        Some(platform) => xunjian_shared::config::Platform::named(platform)
+            .map(|p| p.label_zh().to_string())
+            .unwrap_or_else(|| platform.clone()),
+        None => "首页".to_string(),
+    }
 }
 
 fn conclusion(observation: &Observation) -> &'static str {

@@ -501,6 +501,10 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             let shown: Vec<String> = errors.iter().take(5).map(|e| format!("“{}”应为“{}”", e.wrong, e.right)).collect();
             shown.join("；")
         }
+        GuideElementsMissing | GuideVeto => match observation.guides() {
+            Some(guides) => format!("已读办事指南 {} 个，要素不齐 {} 个", guides.checked, guides.incomplete),
+            None => String::new(),
+        },
         InteractionChannelMissing | NotFiled | ClosedButLive | Unmonitored => String::new(),
     }
 }

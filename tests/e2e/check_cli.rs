@@ -232,3 +232,74 @@ async fn polite_to_each_host_and_one_request_per_page() {
     assert_eq!(sim.hits("/"), 1, "availability and home_update share one fetch");
     assert_eq!(sim.hits("/col3/"), 1, "column_update and blank_column share one fetch");
 }
+
+/// Service guides as `check --json` reports them: a guide list followed to its guides
+/// `max_guides` a round (the corpus's guide pages, GBK ones included), and a single guide page;
+/// the missing elements are the manifest's, and enough badly incomplete guides make the veto.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guides_are_followed_from_their_list_and_read_for_their_elements() {
+    let manifest = corpus::load();
+    let sim = Sim::start().await.unwrap();
+    let path = |file: &str| format!("/bsfw/bszn/{file}");
+    for guide in &manifest.guide {
+        sim.route(&path(&guide.file), Route::bytes(&guide.content_type, guide.bytes()));
+    }
+    // A guide list as CMSs publish them: dated links to the guide pages, with the site's
+    // header and footer around them.
+    let mut list = String::from(
+        "<html><head><meta charset=\"utf-8\"><title>办事指南</title></head><body><div class=\"navbar\"><a href=\"/\">首页</a></div><ul class=\"list\">",
+    );
+    for (index, guide) in manifest.guide.iter().enumerate() {
+        list.push_str(&format!(
+            "<li><a href=\"{}\">{}</a><span>2026-10-{:02}</span></li>",
+            path(&guide.file),
+            guide.title,
+            index + 1
+        ));
+    }
+    list.push_str("</ul><div class=\"footer\">联系电话：0762-6722111</div></body></html>");
+    sim.route("/bsfw/bszn/", Route::html(list));
+    sim.route("/", Route::html("<html><body><a href=\"/bsfw/bszn/\">办事指南</a></body></html>"));
+    // The single guide at an address of its own (not in the list: the list's reading of the same
+    // page would be shared, and a round reads both at once).
+    let single = &manifest.guide[1];
+    sim.route("/bsfw/dbsp.html", Route::bytes(&single.content_type, single.bytes()));
+    let config = format!(
+        "[agent]\nid = \"guides\"\ncounty = \"龙川县\"\n[thresholds]\nguide_veto_count = 2\nguide_veto_missing = 2\n\
+         [[site]]\nname = \"龙川县人民政府门户网站\"\nunit = \"县政府办\"\nurl = \"{}\"\n\
+         [[site.column]]\nname = \"办事指南\"\nurl = \"{}\"\nkind = \"guide\"\nmax_guides = 3\n\
+         [[site.guide]]\nname = \"最低生活保障审批\"\nurl = \"{}\"\n",
+        sim.url("/"),
+        sim.url("/bsfw/bszn/"),
+        sim.url("/bsfw/dbsp.html"),
+    );
+    let report = check_json(&config).await;
+
+    let column = observation(&report, Some("办事指南"), None);
+    let guides = column.guides().expect("the guide list's guides");
+    assert_eq!(guides.checked, 3, "max_guides a round: {guides:?}");
+    for (item, expected) in guides.items.iter().zip(&manifest.guide) {
+        assert_eq!(item.missing, expected.missing, "{}", expected.file);
+        assert_eq!(item.title, expected.title);
+        assert!(item.url.ends_with(&expected.file));
+    }
+    let incomplete = manifest.guide.iter().take(3).filter(|g| !g.missing.is_empty()).count();
+    assert_eq!(guides.incomplete as usize, incomplete);
+    let missing: Vec<&str> = column
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GuideElementsMissing)
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert_eq!(missing.len(), incomplete, "{missing:?}");
+    assert!(missing[0].contains(&manifest.guide[0].title) && missing[0].contains("申请条件、办理流程"), "{missing:?}");
+    assert!(codes(column).contains(&FindingCode::GuideVeto), "three guides missing two each: {:?}", codes(column));
+    assert!(!codes(column).contains(&FindingCode::ColumnNotUpdated), "a guide list is not judged on how new it is");
+
+    let page = observation(&report, Some("最低生活保障审批"), None);
+    let read = page.guides().expect("the single guide");
+    assert_eq!((read.checked, read.incomplete), (1, 1));
+    assert_eq!(read.items[0].missing, single.missing);
+    assert!(!codes(page).contains(&FindingCode::ColumnBlank), "a guide page is not a list");
+    assert!(!codes(page).contains(&FindingCode::GuideVeto), "one guide is not a veto");
+}

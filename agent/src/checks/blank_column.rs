@@ -13,7 +13,8 @@ impl Check for BlankColumn {
     }
 
     fn applies_to(&self, subject: &Subject) -> bool {
-        subject.column().is_some()
+        // A single guide page is not a list.
+        subject.column().is_some_and(|column| column.guides.is_none_or(|guides| !guides.single))
     }
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {

@@ -27,13 +27,22 @@ impl Check for ColumnUpdate {
                 observation.freshness =
                     Some(Freshness { max_age_days: Some(column.max_age_days), ..Freshness::default() });
                 let why = super::unreachable_reason(&fetched);
+                let page = if column.guides.is_some_and(|guides| guides.single) {
+                    "办事指南页面"
+                } else {
+                    "栏目页面"
+                };
                 observation.findings.push(Finding::new(
                     FindingCode::ColumnUnreachable,
                     Severity::Error,
-                    format!("栏目页面无法打开：{why}"),
+                    format!("{page}无法打开：{why}"),
                 ));
                 return;
             };
+            // A guide list is judged by its guides, not by how new its newest entry is.
+            if column.guides.is_some() {
+                return;
+            }
             let kind_label = column.kind.label_zh();
             let max_age_days = column.max_age_days;
             // An empty column is the blank-column check's finding, so it is counted once.

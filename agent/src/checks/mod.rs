@@ -14,6 +14,7 @@ pub mod blank_column;
 pub mod channel_presence;
 pub mod column_update;
 pub mod dead_links;
+pub mod guide;
 pub mod home_update;
 pub mod interaction;
 pub mod wording;
@@ -34,6 +35,7 @@ use xunjian_shared::time::{Published, china_today, days_between};
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Freshness, Observation, Severity, TargetKind};
 
 use crate::extract::feed::{Post, read_feed};
+use crate::extract::guide::Categories;
 use crate::extract::html::Document;
 use crate::extract::html_list::{self, ColumnSelectors, ListReading};
 use crate::extract::json_api::read_api;
@@ -73,6 +75,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(account_interaction::AccountInteraction),
         Box::new(dead_links::DeadLinks),
         Box::new(wording::Wording),
+        Box::new(guide::Guide),
     ]
 }
 
@@ -112,6 +115,17 @@ pub struct ColumnSubject {
     pub kind: ColumnKind,
     pub max_age_days: u32,
     pub selectors: Option<ColumnSelectors>,
+    /// Service guides: a guide list (kind `guide`) or a single guide page (`[[site.guide]]`).
+    pub guides: Option<GuideList>,
+}
+
+/// How a column's service guides are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuideList {
+    /// The page is one guide (`[[site.guide]]`), not a list of them.
+    pub single: bool,
+    /// Guides of a list followed per round.
+    pub max_per_round: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -180,6 +194,9 @@ pub struct Ctx {
     pub thresholds: Thresholds,
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
+    /// The service guide element categories, and what was read of each guide so far.
+    pub guide_categories: Arc<Categories>,
+    pub guides: Arc<guide::GuideShelf>,
     fetcher: Arc<Fetcher>,
     pages: Memo<Url, Arc<Fetched>>,
     documents: Memo<Url, Option<Arc<Document>>>,
@@ -205,6 +222,8 @@ impl Ctx {
             thresholds,
             calendar: Arc::new(Calendar::china()),
             dictionary: Arc::new(Dictionary::shipped()),
+            guide_categories: Arc::new(Categories::default()),
+            guides: Arc::default(),
             fetcher,
             pages: Memo::default(),
             documents: Memo::default(),
@@ -218,6 +237,13 @@ impl Ctx {
     pub fn with(mut self, calendar: Arc<Calendar>, dictionary: Arc<Dictionary>) -> Self {
         self.calendar = calendar;
         self.dictionary = dictionary;
+        self
+    }
+
+    /// The same context with these guide categories and this memory of guides read.
+    pub fn with_guides(mut self, categories: Arc<Categories>, guides: Arc<guide::GuideShelf>) -> Self {
+        self.guide_categories = categories;
+        self.guides = guides;
         self
     }
 

@@ -64,6 +64,25 @@ pub struct AgentConfig {
     pub audit_interval: Duration,
     /// `[spool]`: where `run` keeps batches until the collector has them.
     pub spool: SpoolConfig,
+    /// `[[guide_element]]`: service guide element categories, or synonyms of known ones, added
+    /// to the shipped ten.
+    pub guide_elements: Vec<GuideElementConfig>,
+}
+
+/// `[[guide_element]]`: a service guide element category (or more labels of a known one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuideElementConfig {
+    pub name: String,
+    pub synonyms: Vec<String>,
+}
+
+/// `[[site.guide]]`: one service guide page (办事指南), read for the indicator's elements.
+#[derive(Clone, Debug)]
+pub struct GuidePageConfig {
+    /// Unique among the site's guides and columns.
+    pub name: String,
+    pub url: Url,
+    pub probe: ProbeSettings,
 }
 
 /// `[spool]`.
@@ -175,6 +194,8 @@ pub struct SiteConfig {
     pub columns: Vec<ColumnConfig>,
     /// Consultation channels (`[[site.interaction]]`).
     pub interactions: Vec<InteractionConfig>,
+    /// Single service guide pages (`[[site.guide]]`).
+    pub guides: Vec<GuidePageConfig>,
 }
 
 /// `[[site.column]]`: a column (栏目) whose list page is checked for freshness.
@@ -194,6 +215,8 @@ pub struct ColumnConfig {
     pub item_selector: Option<SelectorList>,
     /// CSS selector for the date inside each item (or, alone, for every item date on the page).
     pub date_selector: Option<SelectorList>,
+    /// For a `guide` column: guide pages followed per round.
+    pub max_guides: u32,
 }
 
 /// `agent.toml`, table by table: every key's type, range, default and meaning, declared once
@@ -211,6 +234,35 @@ pub static FILE: TableSpec = TableSpec {
         Key::table("calendar", &channel::CALENDAR, false),
         Key::table("wording", &WORDING, false),
         Key::table("spool", &SPOOL, false),
+        Key::tables("guide_element", &GUIDE_ELEMENT),
+    ],
+};
+
+static GUIDE_ELEMENT: TableSpec = TableSpec {
+    doc: "A service guide (办事指南) element category to check besides the shipped ten (事项名称, 设定依据, 申请条件, 办理材料, 办理地点, 办理机构, 收费标准, 办理时间, 联系电话, 办理流程), or more labels for one of them.",
+    keys: &[
+        Key::new(
+            "name",
+            Kind::Name,
+            DefaultValue::Required,
+            "The category's name: one of the ten to add labels to it, or a new one.",
+        ),
+        Key::new(
+            "synonyms",
+            Kind::Strings,
+            DefaultValue::Otherwise("none"),
+            "Labels guide pages use for it, e.g. [\"服务大厅\"] for 办理地点.",
+        ),
+    ],
+};
+
+static GUIDE: TableSpec = TableSpec {
+    doc: "A single service guide page (办事指南), read for the indicator's elements; for a list of guides use a column with kind = \"guide\".",
+    keys: &[
+        Key::new("name", Kind::Name, DefaultValue::Required, "The guide's name, unique within its site."),
+        Key::new("url", Kind::Url, DefaultValue::Required, "The guide page."),
+        interval_key(DefaultValue::Otherwise("[probe] column_interval")),
+        timeout_key(DefaultValue::Otherwise("the site's timeout")),
     ],
 };
 
@@ -325,6 +377,7 @@ static SITE: TableSpec = TableSpec {
         timeout_key(DefaultValue::Otherwise("[probe] timeout")),
         Key::tables("column", &COLUMN),
         Key::tables("interaction", &channel::INTERACTION),
+        Key::tables("guide", &GUIDE),
     ],
 };
 
@@ -358,6 +411,12 @@ static COLUMN: TableSpec = TableSpec {
             Kind::Selector,
             DefaultValue::Otherwise("automatic reading"),
             "CSS selector for the date inside each item (or, alone, for every item date on the page).",
+        ),
+        Key::new(
+            "max_guides",
+            Kind::Whole { unit: "guides", min: 1, max: 500 },
+            DefaultValue::Whole(defaults::MAX_GUIDES),
+            "For kind = \"guide\": the guide pages of the list followed per round, the rest in later rounds (every guide is read within a day).",
         ),
     ],
 };
@@ -500,6 +559,11 @@ fn read_agent_config(
     let mut table = top.table_or_defaults("wording", problems);
     let wording_dictionary = table.file("dictionary", base_dir, problems);
     table.finish(problems);
+    let guide_elements = top
+        .tables("guide_element", problems)
+        .into_iter()
+        .filter_map(|table| read_guide_element(table, problems))
+        .collect();
     let mut table = top.table_or_defaults("spool", problems);
     let spool_dir = table.path("dir", base_dir, problems);
     let spool_max_bytes = table.whole_number("max_bytes", problems).unwrap_or_default();
@@ -529,6 +593,7 @@ fn read_agent_config(
         wording_dictionary,
         audit_interval,
         spool,
+        guide_elements,
     })
 }
 
@@ -602,6 +667,11 @@ fn read_site(
         .into_iter()
         .filter_map(|column| read_column(column, column_probe, thresholds, &mut seen_columns, problems))
         .collect();
+    let guides = table
+        .tables("guide", problems)
+        .into_iter()
+        .filter_map(|guide| read_guide_page(guide, column_probe, &mut seen_columns, problems))
+        .collect();
     let mut seen_channels = HashSet::new();
     let interactions = table
         .tables("interaction", problems)
@@ -618,6 +688,7 @@ fn read_site(
         probe,
         columns,
         interactions,
+        guides,
     })
 }
 
@@ -646,6 +717,7 @@ fn read_column(
     let probe = read_probe(&mut table, inherited, problems);
     let item_selector = table.selector("item_selector", problems);
     let date_selector = table.selector("date_selector", problems);
+    let max_guides = table.whole_number("max_guides", problems).unwrap_or_default();
     table.finish(problems);
     let (kind, kind_inferred) = kind?;
     Some(ColumnConfig {
@@ -659,7 +731,30 @@ fn read_column(
         probe,
         item_selector,
         date_selector,
+        max_guides: u32::try_from(max_guides).unwrap_or(u32::MAX),
     })
+}
+
+fn read_guide_page(
+    mut table: Table<'_>,
+    inherited: ProbeSettings,
+    seen: &mut HashSet<String>,
+    problems: &mut Problems,
+) -> Option<GuidePageConfig> {
+    let name = unique_name(&mut table, seen, problems, |name| {
+        format!("this site already has a column or guide named {name:?}; names must be unique within a site")
+    });
+    let url = table.url("url", problems);
+    let probe = read_probe(&mut table, inherited, problems);
+    table.finish(problems);
+    Some(GuidePageConfig { name: name?.0.trim().to_string(), url: url?, probe })
+}
+
+fn read_guide_element(mut table: Table<'_>, problems: &mut Problems) -> Option<GuideElementConfig> {
+    let name = table.name("name", problems);
+    let synonyms = table.strings("synonyms", problems).into_iter().map(|(s, _)| s.trim().to_string()).collect();
+    table.finish(problems);
+    Some(GuideElementConfig { name: name?.0.trim().to_string(), synonyms })
 }
 
 #[cfg(test)]
@@ -786,7 +881,7 @@ interval = "1h"
                 "agent.toml:7:11: probe.timeout: expected a duration such as \"90s\", \"5m\" or \"1h\", got 15",
                 "agent.toml:8:1: site[0].unit: missing; this key is required",
                 "agent.toml:10:1: site[0].unti: unknown key \"unti\"; did you mean \"unit\"?",
-                "agent.toml:15:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other",
+                "agent.toml:15:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other, guide",
             ]
         );
     }

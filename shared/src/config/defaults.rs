@@ -59,6 +59,12 @@ pub const REPLY_LIMIT_WORKING_DAYS: u64 = 5;
 pub const SIMPLE_REPLY_LIMIT_WORKING_DAYS: u64 = 1;
 /// A message unanswered this many days (3 months) → veto (互动回应差 2).
 pub const UNANSWERED_VETO_DAYS: u64 = 90;
+/// Guides each missing [`GUIDE_VETO_MISSING`] or more elements that make a veto (unconfirmed:
+/// the indicator's text is not at hand; the office sets its own).
+pub const GUIDE_VETO_COUNT: u64 = 5;
+pub const GUIDE_VETO_MISSING: u64 = 4;
+/// Guides a guide list's page is followed to per round.
+pub const MAX_GUIDES: u64 = 20;
 /// How often dead links and wording are checked: both read many pages, and neither changes by
 /// the minute.
 pub const AUDIT_INTERVAL: Duration = Duration::from_secs(6 * 3600);

@@ -5,6 +5,8 @@ use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Every threshold the verdicts use; all configurable, defaults from 国办秘函〔2019〕19号.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+// Thresholds added later read as their defaults from an older agent's inventory.
+#[serde(default)]
 pub struct Thresholds {
     /// Home page stale after this many days without a new dated item. Default 14.
     pub home_max_age_days: u32,
@@ -34,6 +36,10 @@ pub struct Thresholds {
     pub simple_reply_limit_working_days: u32,
     /// A message unanswered for more than this many days is a veto. Default 90.
     pub unanswered_veto_days: u32,
+    /// Guides each missing `guide_veto_missing` or more elements that make a veto. Default 5.
+    pub guide_veto_count: u32,
+    /// Elements a guide misses to count toward the veto. Default 4.
+    pub guide_veto_missing: u32,
 }
 
 impl Default for Thresholds {
@@ -54,6 +60,8 @@ impl Default for Thresholds {
             reply_limit_working_days: days(defaults::REPLY_LIMIT_WORKING_DAYS),
             simple_reply_limit_working_days: days(defaults::SIMPLE_REPLY_LIMIT_WORKING_DAYS),
             unanswered_veto_days: days(defaults::UNANSWERED_VETO_DAYS),
+            guide_veto_count: days(defaults::GUIDE_VETO_COUNT),
+            guide_veto_missing: days(defaults::GUIDE_VETO_MISSING),
         }
     }
 }
@@ -125,6 +133,18 @@ pub(crate) static THRESHOLDS: TableSpec = TableSpec {
             defaults::UNANSWERED_VETO_DAYS,
             "A message unanswered for more than this many days is a veto.",
         ),
+        threshold(
+            "guide_veto_count",
+            "guides",
+            defaults::GUIDE_VETO_COUNT,
+            "Service guides (办事指南), each missing `guide_veto_missing` or more elements, that make a veto (the default is unconfirmed: set the office's own).",
+        ),
+        threshold(
+            "guide_veto_missing",
+            "elements",
+            defaults::GUIDE_VETO_MISSING,
+            "Elements a guide misses to count toward `guide_veto_count`.",
+        ),
     ],
 };
 
@@ -136,13 +156,13 @@ impl Thresholds {
             ColumnKind::Notice => self.notice_max_age_days,
             ColumnKind::Policy => self.policy_max_age_days,
             ColumnKind::Planning => self.planning_max_age_days,
-            ColumnKind::Other => self.other_max_age_days,
+            ColumnKind::Other | ColumnKind::Guide => self.other_max_age_days,
         }
     }
 
     pub(crate) fn read(mut table: Table<'_>, problems: &mut Problems) -> Self {
         let mut thresholds = Thresholds::default();
-        let fields: [(&str, &mut u32); 14] = [
+        let fields: [(&str, &mut u32); 16] = [
             ("home_max_age_days", &mut thresholds.home_max_age_days),
             ("news_max_age_days", &mut thresholds.news_max_age_days),
             ("notice_max_age_days", &mut thresholds.notice_max_age_days),
@@ -157,6 +177,8 @@ impl Thresholds {
             ("reply_limit_working_days", &mut thresholds.reply_limit_working_days),
             ("simple_reply_limit_working_days", &mut thresholds.simple_reply_limit_working_days),
             ("unanswered_veto_days", &mut thresholds.unanswered_veto_days),
+            ("guide_veto_count", &mut thresholds.guide_veto_count),
+            ("guide_veto_missing", &mut thresholds.guide_veto_missing),
         ];
         for (key, slot) in fields {
             if let Some(value) = table.whole_number(key, problems) {
@@ -182,6 +204,9 @@ crate::closed_set! {
         Planning = "planning" => "人事规划类",
         /// Anything else.
         Other = "other" => "其他",
+        /// 办事指南: a list of service guides, each read for the indicator's elements (not
+        /// judged on how fresh the list is).
+        Guide = "guide" => "办事指南类",
     }
 }
 
@@ -204,7 +229,9 @@ impl ColumnKind {
         const POLICY: &[&str] = &["政策", "文件", "法规", "规章", "规范性", "解读"];
         const NEWS: &[&str] = &["动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息"];
         let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
-        if has(PLANNING) {
+        if has(&["办事指南", "服务指南"]) {
+            ColumnKind::Guide
+        } else if has(PLANNING) {
             ColumnKind::Planning
         } else if has(NOTICE) {
             ColumnKind::Notice

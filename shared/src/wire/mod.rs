@@ -378,6 +378,8 @@ pub struct Observation {
     pub account: Option<AccountStats>,
     #[serde(flatten, deserialize_with = "unless_empty")]
     pub audit: Option<Audit>,
+    #[serde(flatten, deserialize_with = "unless_empty")]
+    pub guide: Option<GuideStats>,
 }
 
 /// A block of measures and the checks that take them: what one round does not measure again,
@@ -459,6 +461,35 @@ impl Measures for Audit {
     const TAKEN_BY: &'static [CheckKind] = &[CheckKind::DeadLinks, CheckKind::Wording];
 }
 
+/// A guide list's or guide page's service guides (the `guide` check).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GuideStats {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guides: Option<GuideSummary>,
+}
+
+impl Measures for GuideStats {
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::Guide];
+}
+
+/// The guides read (within the last day, for a list read a share per round).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GuideSummary {
+    pub checked: u32,
+    /// Guides missing at least one element.
+    pub incomplete: u32,
+    pub items: Vec<GuideItem>,
+}
+
+/// One guide and the element categories it shows without content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GuideItem {
+    pub title: String,
+    pub url: String,
+    /// Canonical names (事项名称, 设定依据 …), in the indicator's order.
+    pub missing: Vec<String>,
+}
+
 /// Writes a block's keys even when it is absent (as nulls), so a reader always finds them.
 fn always<S: serde::Serializer, T: Measures + Serialize>(block: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
     match block {
@@ -527,6 +558,8 @@ closed_set! {
         DeadLinks = "dead_links",
         /// Serious wording errors on the home page and newest items (严重表述错误).
         Wording = "wording",
+        /// Service guides: the indicator's elements shown with content (办事指南要素不齐全).
+        Guide = "guide",
     }
 }
 
@@ -675,6 +708,10 @@ closed_set! {
         DeadLinks = "dead_links" => by(CheckKind::DeadLinks, "存在不可用链接"),
         /// A serious wording error (严重表述错误).
         WordingError = "wording_error" => by(CheckKind::Wording, "严重表述错误"),
+        /// A service guide without some of the indicator's elements (办事指南要素不齐全).
+        GuideElementsMissing = "guide_elements_missing" => by(CheckKind::Guide, "办事指南要素不齐全"),
+        /// Many guides each missing many elements: the indicator's veto.
+        GuideVeto = "guide_veto" => by(CheckKind::Guide, "办事指南要素缺失严重"),
         /// An account or site observed but not in the registry (漏报, 未备案).
         NotFiled = "not_filed" => registry("未备案（漏报）"),
         /// Filed as closed (or closing) but still live (未及时履行关停注销程序).
@@ -729,6 +766,7 @@ impl Observation {
             interaction: None,
             account: None,
             audit: None,
+            guide: None,
         }
     }
 
@@ -746,6 +784,7 @@ impl Observation {
         self.interaction = self.interaction.take().or(other.interaction);
         self.account = self.account.take().or(other.account);
         self.audit = self.audit.take().or(other.audit);
+        self.guide = self.guide.take().or(other.guide);
         for finding in other.findings {
             if !self.findings.contains(&finding) {
                 self.findings.push(finding);
@@ -775,6 +814,7 @@ impl Observation {
         keep_unmeasured(&mut self.interaction, &previous.interaction, &ran_now);
         keep_unmeasured(&mut self.account, &previous.account, &ran_now);
         keep_unmeasured(&mut self.audit, &previous.audit, &ran_now);
+        keep_unmeasured(&mut self.guide, &previous.guide, &ran_now);
         self.settle();
     }
 
@@ -821,6 +861,11 @@ impl Observation {
         self.interaction.as_ref().unwrap_or(&NOT_MEASURED)
     }
 
+    /// The service guides as last read (None when never read).
+    pub fn guides(&self) -> Option<&GuideSummary> {
+        self.guide.as_ref().and_then(|block| block.guides.as_ref())
+    }
+
     /// Whether the account's comments are open, when known.
     pub fn comments_open(&self) -> Option<bool> {
         self.account.as_ref().and_then(|account| account.comments_open)
@@ -840,6 +885,17 @@ impl Observation {
             fetch.redirects.truncate(MAX_LIST_ENTRIES);
             for url in &mut fetch.redirects {
                 fit_text(url, MAX_TEXT_BYTES);
+            }
+        }
+        if let Some(guides) = self.guide.as_mut().and_then(|block| block.guides.as_mut()) {
+            guides.items.truncate(MAX_LIST_ENTRIES);
+            for item in &mut guides.items {
+                fit_text(&mut item.title, MAX_TEXT_BYTES);
+                fit_text(&mut item.url, MAX_TEXT_BYTES);
+                item.missing.truncate(MAX_LIST_ENTRIES);
+                for name in &mut item.missing {
+                    fit_text(name, MAX_TEXT_BYTES);
+                }
             }
         }
         let audit = self.audit.as_mut();
