@@ -19,6 +19,10 @@ use crate::extract::guide::read_guide;
 
 pub struct Guide;
 
+/// Incomplete guides named one finding each at most; the rest are counted in one more (the
+/// observation's other findings must still fit the wire's list limit).
+const FINDINGS_AT_MOST: usize = 20;
+
 /// Guides remembered at most (the oldest reading goes first beyond).
 const SHELF_CAPACITY: usize = 20_000;
 
@@ -109,11 +113,18 @@ impl Check for Guide {
             }
             let items = cx.guides.items(&listed);
             let incomplete: Vec<&GuideItem> = items.iter().filter(|item| !item.missing.is_empty()).collect();
-            for item in &incomplete {
+            for item in incomplete.iter().take(FINDINGS_AT_MOST) {
                 observation.findings.push(Finding::new(
                     FindingCode::GuideElementsMissing,
                     Severity::Error,
                     format!("办事指南「{}」缺少要素：{}", item.title, item.missing.join("、")),
+                ));
+            }
+            if incomplete.len() > FINDINGS_AT_MOST {
+                observation.findings.push(Finding::new(
+                    FindingCode::GuideElementsMissing,
+                    Severity::Error,
+                    format!("另有 {} 个办事指南要素不齐全（见 guides 明细）", incomplete.len() - FINDINGS_AT_MOST),
                 ));
             }
             let (count, missing) = (cx.thresholds.guide_veto_count, cx.thresholds.guide_veto_missing);
