@@ -23,6 +23,9 @@ pub struct Guide;
 /// observation's other findings must still fit the wire's list limit).
 const FINDINGS_AT_MOST: usize = 20;
 
+/// A guide's title kept at most, in characters.
+const MAX_TITLE_CHARS: usize = 120;
+
 /// Guides remembered at most (the oldest reading goes first beyond).
 const SHELF_CAPACITY: usize = 20_000;
 
@@ -35,15 +38,27 @@ pub struct GuideShelf {
 #[derive(Clone, Debug)]
 struct Shelved {
     title: String,
-    missing: Vec<String>,
+    /// None: the page did not open, or showed no guide (no element's label at all).
+    missing: Option<Vec<String>>,
     read_at: Timestamp,
 }
 
+/// A guide read this recently is not fetched again: once a day is the promise, and a list's
+/// interval (an hour) would otherwise fetch every guide of a short list every round.
+const READ_AGAIN_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(20);
+
 impl GuideShelf {
-    /// Of `listed`, the `max` to read now: never read first, then read longest ago.
-    fn due(&self, listed: &[(String, Url)], max: usize) -> Vec<(String, Url)> {
+    /// Of `listed`, the `max` to read at `now`: never read first, then read longest ago; none
+    /// read within [`READ_AGAIN_AFTER`]. A page that failed waits its turn like the others, so
+    /// dead links cannot take every slot.
+    fn due(&self, listed: &[(String, Url)], max: usize, now: Timestamp) -> Vec<(String, Url)> {
         let read = self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut order: Vec<&(String, Url)> = listed.iter().collect();
+        let mut order: Vec<&(String, Url)> = listed
+            .iter()
+            .filter(|(_, url)| {
+                read.get(url).is_none_or(|shelved| now.duration_since(shelved.read_at) >= READ_AGAIN_AFTER)
+            })
+            .collect();
         order.sort_by_key(|(_, url)| read.get(url).map(|shelved| shelved.read_at));
         order.into_iter().take(max).cloned().collect()
     }
@@ -59,14 +74,18 @@ impl GuideShelf {
         read.insert(url, shelved);
     }
 
-    /// The listed guides read so far, in the list's order.
+    /// The listed guides read so far (and showing a guide), in the list's order.
     fn items(&self, listed: &[(String, Url)]) -> Vec<GuideItem> {
         let read = self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         listed
             .iter()
             .filter_map(|(_, url)| {
                 let shelved = read.get(url)?;
-                Some(GuideItem { title: shelved.title.clone(), url: url.to_string(), missing: shelved.missing.clone() })
+                Some(GuideItem {
+                    title: shelved.title.clone(),
+                    url: url.to_string(),
+                    missing: shelved.missing.clone()?,
+                })
             })
             .collect()
     }
@@ -104,12 +123,20 @@ impl Check for Guide {
                     .collect()
             };
             let max = if guides.single { 1 } else { guides.max_per_round as usize };
-            for (title, url) in cx.guides.due(&listed, max) {
-                // A guide that does not open is a dead link, not a guide without elements.
-                let Some(document) = cx.document(&url, subject.timeout).await else { continue };
-                let reading = read_guide(&document, &cx.guide_categories);
-                let title = if title.trim().is_empty() { reading.title.unwrap_or_default() } else { title };
-                cx.guides.remember(url, Shelved { title, missing: reading.missing, read_at: cx.now });
+            for (title, url) in cx.guides.due(&listed, max, cx.now) {
+                // A guide that does not open is a dead link, and a page without any element's
+                // label is not a guide as served: neither is a guide without elements.
+                let reading =
+                    cx.document(&url, subject.timeout).await.map(|page| read_guide(&page, &cx.guide_categories));
+                let (title, missing) = match reading {
+                    Some(reading) if reading.labels > 0 => {
+                        let title = if title.trim().is_empty() { reading.title.unwrap_or_default() } else { title };
+                        (title, Some(reading.missing))
+                    }
+                    _ => (title, None),
+                };
+                let title: String = title.chars().take(MAX_TITLE_CHARS).collect();
+                cx.guides.remember(url, Shelved { title, missing, read_at: cx.now });
             }
             let items = cx.guides.items(&listed);
             let incomplete: Vec<&GuideItem> = items.iter().filter(|item| !item.missing.is_empty()).collect();
@@ -158,12 +185,19 @@ mod tests {
         let listed: Vec<(String, Url)> = (0..5).map(|n| (format!("指南{n}"), url(n))).collect();
         let at = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
         for (n, second) in [(0, 30), (1, 10), (3, 20)] {
-            shelf.remember(url(n), Shelved { title: format!("指南{n}"), missing: vec![], read_at: at(second) });
+            shelf.remember(url(n), Shelved { title: format!("指南{n}"), missing: Some(vec![]), read_at: at(second) });
         }
-        let due: Vec<Url> = shelf.due(&listed, 3).into_iter().map(|(_, url)| url).collect();
-        assert_eq!(due, [url(2), url(4), url(1)], "never read first, then the longest ago");
+        shelf.remember(url(4), Shelved { title: "打不开".into(), missing: None, read_at: at(5) });
+        let day = 24 * 3600;
+        let due: Vec<Url> = shelf.due(&listed, 3, at(day)).into_iter().map(|(_, url)| url).collect();
+        assert_eq!(due, [url(2), url(4), url(1)], "never read first, then the longest ago (a failure too)");
+        assert_eq!(
+            shelf.due(&listed, 5, at(3600)).into_iter().map(|(_, url)| url).collect::<Vec<_>>(),
+            [url(2)],
+            "nothing read within the day is read again"
+        );
         let items = shelf.items(&listed);
-        assert_eq!(items.len(), 3, "only what was read");
+        assert_eq!(items.len(), 3, "only guides read and shown");
         assert_eq!(items[0].title, "指南0", "in the list's order");
     }
 }

@@ -33,7 +33,7 @@ pub struct Categories(pub Vec<Category>);
 
 /// The national indicator's categories and the labels CMSs give them.
 const DEFAULT_CATEGORIES: &[(&str, &[&str])] = &[
-    ("事项名称", &["事项名称", "服务事项名称", "事项全称", "办事事项名称", "服务名称"]),
+    ("事项名称", &["事项名称", "服务事项名称", "事项全称", "办事事项名称", "服务名称", "项目名称"]),
     ("设定依据", &["设定依据", "实施依据", "法定依据", "法律依据", "办理依据", "受理依据", "政策依据"]),
     ("申请条件", &["申请条件", "受理条件", "办理条件", "申办条件", "申报条件", "受理标准", "准予条件"]),
     (
@@ -54,7 +54,20 @@ const DEFAULT_CATEGORIES: &[(&str, &[&str])] = &[
     ("办理地点", &["办理地点", "受理地点", "办公地点", "办理地址", "受理地址", "窗口地址", "办理窗口", "受理窗口"]),
     (
         "办理机构",
-        &["办理机构", "实施主体", "实施机构", "受理机构", "办理部门", "受理部门", "实施部门", "承办机构", "责任部门"],
+        &[
+            "办理机构",
+            "实施主体",
+            "实施机构",
+            "实施机关",
+            "受理机构",
+            "受理单位",
+            "办理单位",
+            "办理部门",
+            "受理部门",
+            "实施部门",
+            "承办机构",
+            "责任部门",
+        ],
     ),
     ("收费标准", &["收费标准", "是否收费", "收费依据及标准", "收费情况", "收费项目", "收费依据"]),
     ("办理时间", &["办理时间", "受理时间", "办公时间", "工作时间", "窗口办公时间"]),
@@ -119,6 +132,14 @@ impl Categories {
     }
 }
 
+impl Categories {
+    /// Whether `text` begins with one of the labels.
+    fn opens(&self, text: &str) -> bool {
+        let text = normalize_label(text);
+        self.0.iter().any(|category| category.synonyms.iter().any(|synonym| text.starts_with(synonym.as_str())))
+    }
+}
+
 /// What a guide page shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GuideReading {
@@ -128,6 +149,10 @@ pub struct GuideReading {
     pub present: Vec<String>,
     /// Canonical names of the categories not shown with content, in the categories' order.
     pub missing: Vec<String>,
+    /// Labels of any category found, with content or without: none means the page is not a
+    /// guide as served (a script-rendered page, a challenge page, a soft 404), not a guide
+    /// missing everything.
+    pub labels: usize,
 }
 
 /// A label is short; longer text is content that happens to start with a label's word.
@@ -138,11 +163,17 @@ const MAX_CONTENT_CHARS: usize = 400;
 const MAX_LABEL_NODES: usize = 64;
 /// Nodes read for one label's content at most.
 const MAX_CONTENT_NODES: usize = 4096;
+/// Labels whose content is looked for at most (a hostile page of 100,000 labels costs no more).
+const MAX_LABELS: usize = 400;
 
 /// Reads which categories `document` shows with content.
 pub fn read_guide(document: &Document, categories: &Categories) -> GuideReading {
     let mut found = vec![false; categories.0.len()];
+    let mut labels = 0;
     for node in document.descendants(Document::ROOT) {
+        if labels >= MAX_LABELS {
+            break;
+        }
         let Some(element) = document.element(node) else { continue };
         if !LABEL_TAGS.contains(&element.name.as_str()) {
             continue;
@@ -150,10 +181,12 @@ pub fn read_guide(document: &Document, categories: &Categories) -> GuideReading 
         let (prefix, whole) = text_prefix(document, node, MAX_LABEL_CHARS * 4 + 8);
         let alone = if whole { categories.of_label(&prefix) } else { None };
         let inline = split_inline(&prefix).and_then(|(label, rest)| Some((categories.of_label(label)?, rest)));
-        if alone.or(inline.map(|(category, _)| category)).is_none_or(|category| found[category])
-            || document.is_hidden(node)
-            || in_page_chrome(document, node)
-        {
+        let Some(category) = alone.or(inline.map(|(category, _)| category)) else { continue };
+        if document.is_hidden(node) || in_page_chrome(document, node) {
+            continue;
+        }
+        labels += 1;
+        if found[category] {
             continue;
         }
         // A label alone in its element: the content is where the element's kind says.
@@ -172,14 +205,17 @@ pub fn read_guide(document: &Document, categories: &Categories) -> GuideReading 
             }
         }
     }
-    let title = page_title(document);
-    // A guide names its item in its heading when no cell says 事项名称.
+    let heading = page_heading(document);
+    // A guide names its item in its heading when no cell says 事项名称 (a browser tab's
+    // `<title>` is the site's, not the guide's).
     if let Some(name) = categories.0.iter().position(|c| c.name == "事项名称")
         && !found[name]
-        && title.as_deref().is_some_and(has_content)
+        && labels > 0
+        && heading.as_deref().is_some_and(has_content)
     {
         found[name] = true;
     }
+    let title = heading.or_else(|| page_title(document));
     let (present, missing) = categories.0.iter().zip(&found).fold(
         (Vec::new(), Vec::new()),
         |(mut present, mut missing), (category, found)| {
@@ -187,8 +223,11 @@ pub fn read_guide(document: &Document, categories: &Categories) -> GuideReading 
             (present, missing)
         },
     );
-    GuideReading { title, present, missing }
+    GuideReading { title, present, missing, labels }
 }
+
+/// Elements a label's content is never looked for beyond.
+const WALLS: &[&str] = &["td", "th", "dd", "dt", "li", "tr", "tbody", "table", "ul", "ol", "dl", "body", "html"];
 
 /// Elements that may hold a label.
 const LABEL_TAGS: &[&str] = &[
@@ -253,7 +292,10 @@ fn tab_panel(document: &Document, label: NodeId, categories: &Categories) -> Opt
         document.element(*n).is_some_and(|e| {
             matches!(e.name.as_str(), "li" | "a")
                 || e.attr("role") == Some("tab")
-                || e.classes().any(|c| c.to_ascii_lowercase().contains("tab"))
+                || e.classes().any(|c| {
+                    let c = c.to_ascii_lowercase();
+                    c.contains("tab") && !c.contains("table")
+                })
         })
     })?;
     for node in std::iter::once(tab).chain(document.descendants(tab)).chain(document.ancestors(tab).take(1)) {
@@ -300,6 +342,7 @@ fn element_by_id(document: &Document, id: &str) -> Option<NodeId> {
 /// The text after a heading-like label up to the next label: its following siblings, or, when
 /// it is wrapped alone in a title block, the block's.
 fn following_content(document: &Document, label: NodeId, categories: &Categories) -> String {
+    let own = short_text(document, label).map(|text| normalize_label(&text));
     let mut node = label;
     for _ in 0..3 {
         let mut content = String::new();
@@ -310,8 +353,11 @@ fn following_content(document: &Document, label: NodeId, categories: &Categories
                 NodeData::Element(_) if document.is_hidden(next) => String::new(),
                 NodeData::Element(_) => {
                     let (prefix, whole) = text_prefix(document, next, MAX_LABEL_CHARS * 4 + 8);
+                    // The next label, alone, inline, or opening the next block (`<div class=
+                    // "item"><h3>办理时间</h3>…`), ends this label's content.
                     if (whole && categories.of_label(&prefix).is_some())
                         || split_inline(&prefix).is_some_and(|(l, _)| categories.of_label(l).is_some())
+                        || categories.opens(&prefix)
                     {
                         break;
                     }
@@ -328,11 +374,18 @@ fn following_content(document: &Document, label: NodeId, categories: &Categories
         if !content.trim().is_empty() {
             return content;
         }
-        // Up only out of a wrapper that holds nothing but the label (`<div class="tit"><h3>`):
-        // a label whose siblings ran into the next label has no content.
-        match document.parent(node) {
-            Some(parent) if parent != Document::ROOT && short_text(document, parent).is_some() => node = parent,
-            _ => break,
+        // Up only out of a wrapper that holds nothing but the label (`<div class="tit"><h3>`),
+        // never out of a cell, an item or a row (those are labels of their own): a label whose
+        // siblings ran into the next label has no content.
+        let wrapper = document.parent(node).filter(|parent| {
+            *parent != Document::ROOT
+                && !document.element(*parent).is_some_and(|e| WALLS.contains(&e.name.as_str()))
+                && own.is_some()
+                && short_text(document, *parent).map(|text| normalize_label(&text)) == own
+        });
+        match wrapper {
+            Some(parent) => node = parent,
+            None => break,
         }
     }
     String::new()
@@ -481,20 +534,32 @@ fn in_page_chrome(document: &Document, node: NodeId) -> bool {
     })
 }
 
-/// The page's first `<h1>` (else `<h2>`), else its `<title>`.
-fn page_title(document: &Document) -> Option<String> {
+/// The page's first `<h1>` (else `<h2>`) outside its frame, short enough to be a heading.
+fn page_heading(document: &Document) -> Option<String> {
     for tag in ["h1", "h2"] {
-        if let Some(heading) = document
-            .descendants(Document::ROOT)
-            .find(|n| document.is_element(*n, tag) && !document.is_hidden(*n) && !document.text(*n).trim().is_empty())
-        {
-            return Some(document.text(heading).trim().to_string());
+        let heading = document.descendants(Document::ROOT).find_map(|n| {
+            if !document.is_element(n, tag) || document.is_hidden(n) || in_page_chrome(document, n) {
+                return None;
+            }
+            let (text, whole) = text_prefix(document, n, MAX_TITLE_CHARS);
+            (whole && !text.trim().is_empty()).then(|| text.trim().to_string())
+        });
+        if heading.is_some() {
+            return heading;
         }
     }
+    None
+}
+
+/// A heading longer than this is not one (an unclosed `<h1>` holding the page).
+const MAX_TITLE_CHARS: usize = 120;
+
+/// The page's `<title>`.
+fn page_title(document: &Document) -> Option<String> {
     document
         .descendants(Document::ROOT)
         .find(|n| document.is_element(*n, "title"))
-        .map(|n| document.raw_text(n).trim().to_string())
+        .map(|n| document.raw_text(n).trim().chars().take(MAX_TITLE_CHARS).collect::<String>())
         .filter(|t| !t.is_empty())
 }
 
@@ -582,6 +647,34 @@ mod tests {
              <div id=\"p2\">不收费</div><div id=\"p1\">   </div>",
         );
         assert!(named.present.contains(&"收费标准".to_string()) && named.missing.contains(&"办理流程".to_string()));
+    }
+
+    #[test]
+    fn an_empty_cell_never_borrows_the_next_row_or_item() {
+        let table = read(
+            "<table><tr><td><b>办理地点</b></td><td></td></tr><tr><td><font>收费标准</font></td><td>不收费</td></tr></table>",
+        );
+        assert!(table.missing.contains(&"办理地点".to_string()), "{table:?}");
+        assert!(table.present.contains(&"收费标准".to_string()), "{table:?}");
+        let blocks = read(
+            "<div class=\"item\"><div class=\"tit\"><h3>办理地点</h3></div><div class=\"con\"></div></div>\
+             <div class=\"item\"><div class=\"tit\"><h3>办理时间</h3></div><div class=\"con\">工作日</div></div>",
+        );
+        assert!(blocks.missing.contains(&"办理地点".to_string()), "{blocks:?}");
+        assert!(blocks.present.contains(&"办理时间".to_string()), "{blocks:?}");
+    }
+
+    #[test]
+    fn a_page_without_any_label_is_not_a_guide_and_its_title_names_nothing() {
+        let page = read(
+            "<html><head><title>城乡居民养老保险参保登记</title></head><body><div id=\"app\"></div></body></html>",
+        );
+        assert_eq!(page.labels, 0, "a script-rendered page shows no guide");
+        let titled = read(
+            "<html><head><title>某事项_政务服务网</title></head><body><p>办理地点：县政务服务中心</p></body></html>",
+        );
+        assert!(titled.missing.contains(&"事项名称".to_string()), "the tab's title is the site's: {titled:?}");
+        assert_eq!(titled.labels, 1);
     }
 
     #[test]

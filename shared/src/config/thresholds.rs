@@ -5,7 +5,7 @@ use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Every threshold the verdicts use; all configurable, defaults from 国办秘函〔2019〕19号.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-// Thresholds added later read as their defaults from an older agent's inventory.
+// Thresholds added later read as their defaults from anything serialised before them.
 #[serde(default)]
 pub struct Thresholds {
     /// Home page stale after this many days without a new dated item. Default 14.
@@ -229,9 +229,8 @@ impl ColumnKind {
         const POLICY: &[&str] = &["政策", "文件", "法规", "规章", "规范性", "解读"];
         const NEWS: &[&str] = &["动态", "要闻", "新闻", "资讯", "快讯", "时政", "简报", "信息"];
         let has = |words: &[&str]| words.iter().any(|word| name.contains(word));
-        if has(&["办事指南", "服务指南"]) {
-            ColumnKind::Guide
-        } else if has(PLANNING) {
+        // Never `guide`: a guide list is followed to its pages, which only a written kind asks for.
+        if has(PLANNING) {
             ColumnKind::Planning
         } else if has(NOTICE) {
             ColumnKind::Notice
