@@ -130,9 +130,7 @@ impl Categories {
         }
         best.map(|(index, _)| index)
     }
-}
 
-impl Categories {
     /// Whether `text` begins with one of the labels.
     fn opens(&self, text: &str) -> bool {
         let text = normalize_label(text);

@@ -535,6 +535,30 @@ mod tests {
         observation
     }
 
+    /// Commits one batch of `agent` (of `county`) as received at `now`.
+    async fn push(
+        store: &Store,
+        batch_id: &str,
+        agent: &str,
+        county: &str,
+        observations: Vec<Observation>,
+        now: Timestamp,
+    ) {
+        let batch = Batch {
+            schema_version: 1,
+            batch_id: BatchId::parse(batch_id).unwrap(),
+            agent: agent.into(),
+            county: county.into(),
+            sequence: 1,
+            created_at: now,
+            inventory: None,
+            observations,
+        };
+        let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
+        let receipt = crate::projection::Receipt { received_at: now, certificate_not_after: None };
+        store.commit(batch, body, receipt, usize::MAX).await.unwrap();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_province_s_status_page_is_a_line_per_county() {
         let dir = std::env::temp_dir().join(format!("xunjian-web-compact-{}", std::process::id()));
@@ -550,19 +574,7 @@ mod tests {
                 page
             })
             .collect();
-        let batch = Batch {
-            schema_version: 1,
-            batch_id: BatchId::parse("compact1").unwrap(),
-            agent: "lc".into(),
-            county: "龙川县".into(),
-            sequence: 1,
-            created_at: now,
-            inventory: None,
-            observations,
-        };
-        let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
-        let receipt = crate::projection::Receipt { received_at: now, certificate_not_after: None };
-        store.commit(batch, body, receipt, usize::MAX).await.unwrap();
+        push(&store, "compact1", "lc", "龙川县", observations, now).await;
         let html = status_page::render_for(&store, &Judged::of(&store, now), &Scope::All);
         assert!(html.contains("逐页情况见各县区页面"), "a province's page lists counties");
         assert!(html.contains(&format!(
@@ -582,19 +594,8 @@ mod tests {
         for (sequence, (agent, county)) in [("lc", "龙川县"), ("hp", "和平县")].into_iter().enumerate() {
             let mut column = stale_column(now);
             column.target = format!("{county}人民政府门户网站");
-            let batch = Batch {
-                schema_version: 1,
-                batch_id: BatchId::parse(&format!("judged{sequence:02}")).unwrap(),
-                agent: agent.into(),
-                county: county.into(),
-                sequence: 1,
-                created_at: now,
-                inventory: None,
-                observations: vec![column, account(&format!("{county}发布"), now, 5)],
-            };
-            let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
-            let receipt = crate::projection::Receipt { received_at: now, certificate_not_after: None };
-            store.commit(batch, body, receipt, 100).await.unwrap();
+            let observations = vec![column, account(&format!("{county}发布"), now, 5)];
+            push(&store, &format!("judged{sequence:02}"), agent, county, observations, now).await;
         }
         let judgements = Judgements::default();
         let first = judgements.get(&store);
@@ -645,26 +646,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let store = Store::open(&dir.join("x.db")).unwrap();
         let now = Timestamp::now();
-        let batch = Batch {
-            schema_version: 1,
-            batch_id: BatchId::parse("abcdefgh").unwrap(),
-            agent: "lc".into(),
-            county: "龙川县".into(),
-            sequence: 1,
-            created_at: now,
-            inventory: None,
-            observations: vec![
-                stale_column(now),
-                account("未备案号", now, 5),
-                account("已关停号", now, 5),
-                account("已关停且停更号", now, 0),
-            ],
-        };
-        let body = LoggedBody { bytes: serde_json::to_vec(&batch).unwrap(), gzip: false };
-        store
-            .commit(batch, body, crate::projection::Receipt { received_at: now, certificate_not_after: None }, 100)
-            .await
-            .unwrap();
+        let observations = vec![
+            stale_column(now),
+            account("未备案号", now, 5),
+            account("已关停号", now, 5),
+            account("已关停且停更号", now, 0),
+        ];
+        push(&store, "abcdefgh", "lc", "龙川县", observations, now).await;
         let filing = |name: &str, status| Filing {
             name: name.into(),
             channel: Channel::Account(Platform::Wechat),
