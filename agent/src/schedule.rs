@@ -17,20 +17,21 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use xunjian_shared::config::Thresholds;
-use xunjian_shared::config::{AgentConfig, ColumnKind};
+use xunjian_shared::config::{AgentConfig, ColumnConfig, ColumnKind};
 use xunjian_shared::time::calendar::Calendar;
 use xunjian_shared::wire::Observation;
 use xunjian_shared::wire::{SubjectRef, TargetKind};
 
-use crate::checks::guide::GuideShelf;
-use crate::checks::{AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, GuideList, Role, Subject};
+use crate::checks::{
+    AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, GuideList, InterpretationColumn, Memory, Role, Subject,
+};
 use crate::extract::guide::{Categories, Category};
 use crate::extract::html_list::ColumnSelectors;
 use crate::extract::wording::Dictionary;
 use crate::fetch::Fetcher;
 
 /// What every round shares: the fetcher, thresholds, calendar, dictionary, the guide
-/// categories and what was read of the guides so far.
+/// categories and what earlier rounds read of pages read a share per round.
 #[derive(Clone)]
 pub struct Shared {
     pub fetcher: Arc<Fetcher>,
@@ -38,7 +39,7 @@ pub struct Shared {
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
     pub guide_categories: Arc<Categories>,
-    pub guides: Arc<GuideShelf>,
+    pub memory: Arc<Memory>,
 }
 
 impl Shared {
@@ -57,7 +58,7 @@ impl Shared {
                         .collect::<Vec<_>>(),
                 ),
             ),
-            guides: Arc::default(),
+            memory: Arc::default(),
         }
     }
 
@@ -65,7 +66,7 @@ impl Shared {
     pub fn ctx(&self, now: Timestamp) -> Ctx {
         Ctx::new(now, self.thresholds.clone(), self.fetcher.clone())
             .with(self.calendar.clone(), self.dictionary.clone())
-            .with_guides(self.guide_categories.clone(), self.guides.clone())
+            .with_memory(self.guide_categories.clone(), self.memory.clone())
     }
 }
 
@@ -105,9 +106,25 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             config.audit_interval,
             Role::Audit { dead_links_max: config.limits.dead_links_max as usize },
         ));
+        let selectors_of = |column: &ColumnConfig| {
+            (column.item_selector.is_some() || column.date_selector.is_some())
+                .then(|| ColumnSelectors { items: column.item_selector.clone(), dates: column.date_selector.clone() })
+        };
         for column in &site.columns {
-            let selectors = (column.item_selector.is_some() || column.date_selector.is_some())
-                .then(|| ColumnSelectors { items: column.item_selector.clone(), dates: column.date_selector.clone() });
+            let selectors = selectors_of(column);
+            // The configuration checked that the name is a column of kind interpretation.
+            let interpretations = column
+                .interpretations
+                .as_ref()
+                .and_then(|named| site.columns.iter().find(|other| &other.name == named))
+                .map(|other| {
+                    Box::new(InterpretationColumn {
+                        name: other.name.clone(),
+                        url: other.url.clone(),
+                        timeout: other.probe.timeout,
+                        selectors: selectors_of(other),
+                    })
+                });
             let role = Role::Column(ColumnSubject {
                 name: column.name.clone(),
                 kind: column.kind,
@@ -115,6 +132,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 selectors,
                 guides: (column.kind == ColumnKind::Guide)
                     .then_some(GuideList { single: false, max_per_round: column.max_guides }),
+                interpretations,
             });
             subjects.push(subject(&column.url, column.probe.timeout, column.probe.interval, role));
         }
@@ -125,6 +143,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 max_age_days: config.thresholds.column_max_age_days(ColumnKind::Guide),
                 selectors: None,
                 guides: Some(GuideList { single: true, max_per_round: 1 }),
+                interpretations: None,
             });
             subjects.push(subject(&guide.url, guide.probe.timeout, guide.probe.interval, role));
         }

@@ -442,6 +442,38 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
             }
         }
     }
+    if let Some(guides) = observation.guides() {
+        check.list(|| at("guides.items"), guides.items.len())?;
+        for (n, item) in guides.items.iter().enumerate() {
+            check.text(|| at(&format!("guides.items[{n}].title")), &item.title)?;
+            check.text(|| at(&format!("guides.items[{n}].url")), &item.url)?;
+            check.list(|| at(&format!("guides.items[{n}].missing")), item.missing.len())?;
+            for (m, name) in item.missing.iter().enumerate() {
+                check.name(|| at(&format!("guides.items[{n}].missing[{m}]")), name, true)?;
+            }
+        }
+    }
+    if let Some(summary) = observation.interpretations() {
+        check.list(|| at("interpretation.items"), summary.items.len())?;
+        for (n, item) in summary.items.iter().enumerate() {
+            check.text(|| at(&format!("interpretation.items[{n}].title")), &item.title)?;
+            check.text(|| at(&format!("interpretation.items[{n}].url")), &item.url)?;
+            if let Some(url) = &item.interpreted_by {
+                check.text(|| at(&format!("interpretation.items[{n}].interpreted_by")), url)?;
+            }
+            if let Some(days) = item.delay_working_days {
+                check.range(
+                    || at(&format!("interpretation.items[{n}].delay_working_days")),
+                    i128::from(days),
+                    0,
+                    MAX_DAYS as i128,
+                )?;
+            }
+        }
+        if let Some(days) = summary.max_delay_working_days {
+            check.range(|| at("interpretation.max_delay_working_days"), i128::from(days), 0, MAX_DAYS as i128)?;
+        }
+    }
     for (field, days) in [
         ("age_days", observation.age_days()),
         ("max_reply_working_days", observation.replies().max_reply_working_days),

@@ -505,6 +505,16 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             Some(guides) => format!("已读办事指南 {} 个，要素不齐 {} 个", guides.checked, guides.incomplete),
             None => String::new(),
         },
+        PolicyNotInterpreted | InterpretationLate => match observation.interpretations() {
+            Some(summary) => {
+                let delay = summary.max_delay_working_days.map(|d| format!("，最长 {d} 个工作日")).unwrap_or_default();
+                format!(
+                    "政策文件 {} 个，已解读 {}，未解读 {}，解读不及时 {}{delay}",
+                    summary.policies, summary.interpreted, summary.missing, summary.late
+                )
+            }
+            None => String::new(),
+        },
         InteractionChannelMissing | NotFiled | ClosedButLive | Unmonitored => String::new(),
     }
 }

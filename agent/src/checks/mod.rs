@@ -17,6 +17,8 @@ pub mod dead_links;
 pub mod guide;
 pub mod home_update;
 pub mod interaction;
+pub mod interpretation;
+pub mod shelf;
 pub mod wording;
 
 use std::collections::HashMap;
@@ -76,6 +78,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(dead_links::DeadLinks),
         Box::new(wording::Wording),
         Box::new(guide::Guide),
+        Box::new(interpretation::Interpretation),
     ]
 }
 
@@ -117,6 +120,34 @@ pub struct ColumnSubject {
     pub selectors: Option<ColumnSelectors>,
     /// Service guides: a guide list (kind `guide`) or a single guide page (`[[site.guide]]`).
     pub guides: Option<GuideList>,
+    /// For a policy column: the interpretation column its documents are paired with.
+    pub interpretations: Option<Box<InterpretationColumn>>,
+}
+
+/// The interpretation column (政策解读) a policy column names.
+#[derive(Clone, Debug)]
+pub struct InterpretationColumn {
+    pub name: String,
+    pub url: Url,
+    pub timeout: Duration,
+    pub selectors: Option<ColumnSelectors>,
+}
+
+/// What the agent remembers across rounds of pages it reads a share per round.
+pub struct Memory {
+    /// Service guide pages, each read for its elements.
+    pub guides: shelf::Shelf<guide::GuideRead>,
+    /// Policy and interpretation pages, each read for the links between them.
+    pub page_links: shelf::Shelf<Vec<Url>>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Memory {
+            guides: shelf::Shelf::new(guide::READ_AGAIN_AFTER),
+            page_links: shelf::Shelf::new(interpretation::READ_AGAIN_AFTER),
+        }
+    }
 }
 
 /// How a column's service guides are read.
@@ -194,9 +225,10 @@ pub struct Ctx {
     pub thresholds: Thresholds,
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
-    /// The service guide element categories, and what was read of each guide so far.
+    /// The service guide element categories.
     pub guide_categories: Arc<Categories>,
-    pub guides: Arc<guide::GuideShelf>,
+    /// What was read across rounds of pages read a share per round.
+    pub memory: Arc<Memory>,
     fetcher: Arc<Fetcher>,
     pages: Memo<Url, Arc<Fetched>>,
     documents: Memo<Url, Option<Arc<Document>>>,
@@ -223,7 +255,7 @@ impl Ctx {
             calendar: Arc::new(Calendar::china()),
             dictionary: Arc::new(Dictionary::shipped()),
             guide_categories: Arc::new(Categories::default()),
-            guides: Arc::default(),
+            memory: Arc::default(),
             fetcher,
             pages: Memo::default(),
             documents: Memo::default(),
@@ -240,10 +272,10 @@ impl Ctx {
         self
     }
 
-    /// The same context with these guide categories and this memory of guides read.
-    pub fn with_guides(mut self, categories: Arc<Categories>, guides: Arc<guide::GuideShelf>) -> Self {
+    /// The same context with these guide categories and this memory of earlier rounds.
+    pub fn with_memory(mut self, categories: Arc<Categories>, memory: Arc<Memory>) -> Self {
         self.guide_categories = categories;
-        self.guides = guides;
+        self.memory = memory;
         self
     }
 
@@ -268,19 +300,27 @@ impl Ctx {
     /// The dated list read off `subject`'s page (the column's own list, or a home page's dated
     /// lists); None when the page could not be read. Computed once per round.
     pub async fn reading(&self, subject: &Subject) -> Option<Arc<ListReading>> {
-        let document = self.document(&subject.url, subject.timeout).await?;
-        let fetched = self.page(&subject.url, subject.timeout).await;
+        let column = subject.column().map(|column| (column.name.as_str(), column.selectors.as_ref()));
+        self.list(&subject.url, subject.timeout, column).await
+    }
+
+    /// The dated list read off the page at `url`: a column's own list (named, with its
+    /// selectors) or, for None, a home page's dated lists. Computed once per round.
+    pub async fn list(
+        &self,
+        url: &Url,
+        timeout: Duration,
+        column: Option<(&str, Option<&ColumnSelectors>)>,
+    ) -> Option<Arc<ListReading>> {
+        let document = self.document(url, timeout).await?;
+        let fetched = self.page(url, timeout).await;
         let reading = self
             .readings
-            .get_or_init(subject.url.clone(), || async {
-                let reading = match subject.column() {
-                    Some(column) => html_list::read_column(
-                        &document,
-                        &fetched.final_url,
-                        self.today,
-                        &column.name,
-                        column.selectors.as_ref(),
-                    ),
+            .get_or_init(url.clone(), || async {
+                let reading = match column {
+                    Some((name, selectors)) => {
+                        html_list::read_column(&document, &fetched.final_url, self.today, name, selectors)
+                    }
                     None => html_list::read_home(&document, &fetched.final_url, self.today),
                 };
                 Arc::new(reading)

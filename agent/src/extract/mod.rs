@@ -4,6 +4,7 @@
 pub mod feed;
 pub mod guide;
 pub mod html_list;
+pub mod interpretation;
 pub mod json_api;
 pub mod links;
 pub mod messages;

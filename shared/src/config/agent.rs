@@ -31,6 +31,7 @@ use super::fields::{
     DefaultValue, Key, Kind, ProbeSettings, Problems, Table, TableSpec, interval_key, read_probe, timeout_key,
     unique_name,
 };
+use super::source::Origin;
 use super::thresholds::ColumnKind;
 use super::thresholds::Thresholds;
 use super::{ConfigError, defaults};
@@ -217,6 +218,9 @@ pub struct ColumnConfig {
     pub date_selector: Option<SelectorList>,
     /// For a `guide` column: guide pages followed per round.
     pub max_guides: u32,
+    /// For a `policy` column: the name of the site's `interpretation` column its documents are
+    /// paired with (政策解读).
+    pub interpretations: Option<String>,
 }
 
 /// `agent.toml`, table by table: every key's type, range, default and meaning, declared once
@@ -417,6 +421,12 @@ static COLUMN: TableSpec = TableSpec {
             Kind::Whole { unit: "guides", min: 1, max: 500 },
             DefaultValue::Whole(defaults::MAX_GUIDES),
             "For kind = \"guide\": the guide pages of the list followed per round, the rest in later rounds (every guide is read within a day).",
+        ),
+        Key::new(
+            "interpretations",
+            Kind::Name,
+            DefaultValue::Otherwise("none"),
+            "For kind = \"policy\": the name of this site's column of kind = \"interpretation\" (政策解读); each policy document is paired with its interpretation, which must follow within `interpretation_limit_working_days`.",
         ),
     ],
 };
@@ -662,11 +672,34 @@ fn read_site(
     // Columns take the site's timeout and the column interval unless they say otherwise.
     let column_probe = ProbeSettings { interval: column_interval, timeout: probe.timeout };
     let mut seen_columns = HashSet::new();
-    let columns: Vec<ColumnConfig> = table
+    let read: Vec<(ColumnConfig, Option<(Origin, String)>)> = table
         .tables("column", problems)
         .into_iter()
         .filter_map(|column| read_column(column, column_probe, thresholds, &mut seen_columns, problems))
         .collect();
+    // A policy column's interpretations are another column of this site, of kind interpretation.
+    for (column, written) in &read {
+        let (Some(named), Some((origin, key))) = (&column.interpretations, written) else { continue };
+        let message = if column.kind != ColumnKind::Policy {
+            format!(
+                "only a column of kind = \"policy\" names interpretations; {:?} is of kind {:?}",
+                column.name,
+                column.kind.as_str()
+            )
+        } else {
+            match read.iter().find(|(other, _)| &other.name == named) {
+                None => format!(
+                    "this site has no column named {named:?}; add it as [[site.column]] with kind = \"interpretation\""
+                ),
+                Some((other, _)) if other.kind != ColumnKind::Interpretation => {
+                    format!("column {named:?} is of kind {:?}; give it kind = \"interpretation\"", other.kind.as_str())
+                }
+                Some(_) => continue,
+            }
+        };
+        problems.push(origin, key, message);
+    }
+    let columns: Vec<ColumnConfig> = read.into_iter().map(|(column, _)| column).collect();
     let guides = table
         .tables("guide", problems)
         .into_iter()
@@ -698,7 +731,7 @@ fn read_column(
     thresholds: &Thresholds,
     seen_columns: &mut HashSet<String>,
     problems: &mut Problems,
-) -> Option<ColumnConfig> {
+) -> Option<(ColumnConfig, Option<(Origin, String)>)> {
     let name = unique_name(&mut table, seen_columns, problems, |name| {
         format!("this site already has a column named {name:?}; column names must be unique within a site")
     });
@@ -718,9 +751,15 @@ fn read_column(
     let item_selector = table.selector("item_selector", problems);
     let date_selector = table.selector("date_selector", problems);
     let max_guides = table.whole_number("max_guides", problems).unwrap_or_default();
+    let interpretations = table.name("interpretations", problems);
+    let table_path = table.key_path("interpretations");
     table.finish(problems);
     let (kind, kind_inferred) = kind?;
-    Some(ColumnConfig {
+    let (interpretations, origin) = match interpretations {
+        Some((name, origin)) => (Some(name.trim().to_string()), Some((origin, table_path.clone()))),
+        None => (None, None),
+    };
+    let column = ColumnConfig {
         name: name?.0.trim().to_string(),
         url: url?,
         kind,
@@ -732,7 +771,9 @@ fn read_column(
         item_selector,
         date_selector,
         max_guides: u32::try_from(max_guides).unwrap_or(u32::MAX),
-    })
+        interpretations,
+    };
+    Some((column, origin))
 }
 
 fn read_guide_page(
@@ -787,6 +828,32 @@ name = "通知公告"
 url = "http://www.longchuan.gov.cn/zwgk/tzgg/"
 interval = "1h"
 "#;
+
+    #[test]
+    fn a_policy_column_names_its_interpretation_column_of_the_same_site() {
+        let with = |policy: &str, interpretation_kind: &str| {
+            format!(
+                "{GOOD}[[site.column]]\nname = \"政策文件\"\nurl = \"http://www.longchuan.gov.cn/zcwj/\"\n{policy}\n\
+                 [[site.column]]\nname = \"政策解读\"\nurl = \"http://www.longchuan.gov.cn/zcjd/\"\n{interpretation_kind}\n"
+            )
+        };
+        let config = parse(&with("kind = \"policy\"\ninterpretations = \"政策解读\"", ""), &[]).unwrap();
+        let columns = &config.sites[0].columns;
+        assert_eq!(columns[2].interpretations.as_deref(), Some("政策解读"));
+        assert_eq!(columns[3].kind, ColumnKind::Interpretation, "inferred from 解读");
+        let err = parse(&with("kind = \"policy\"\ninterpretations = \"解读\"", ""), &[]).unwrap_err();
+        assert!(err.contains("site[0].column[2].interpretations: this site has no column named \"解读\""), "{err}");
+        let err =
+            parse(&with("kind = \"policy\"\ninterpretations = \"政策解读\"", "kind = \"news\""), &[]).unwrap_err();
+        assert!(err.contains("give it kind = \"interpretation\""), "{err}");
+        let err = parse(&with("kind = \"notice\"\ninterpretations = \"政策解读\"", ""), &[]).unwrap_err();
+        assert!(err.contains("only a column of kind = \"policy\" names interpretations"), "{err}");
+        let err = parse(&format!("{GOOD}[thresholds]\ninterpretation_exempt_words = \"任免\"\n"), &[]).unwrap_err();
+        assert!(err.contains("thresholds.interpretation_exempt_words"), "{err}");
+        let config =
+            parse(&format!("{GOOD}[thresholds]\ninterpretation_exempt_words = [\"任免\", \" \"]\n"), &[]).unwrap();
+        assert_eq!(config.thresholds.interpretation_exempt_words, ["任免"], "a written list replaces the default");
+    }
 
     #[test]
     fn selectors_are_parsed_with_the_file_and_a_bad_one_names_key_and_line() {
@@ -881,7 +948,7 @@ interval = "1h"
                 "agent.toml:7:11: probe.timeout: expected a duration such as \"90s\", \"5m\" or \"1h\", got 15",
                 "agent.toml:8:1: site[0].unit: missing; this key is required",
                 "agent.toml:10:1: site[0].unti: unknown key \"unti\"; did you mean \"unit\"?",
-                "agent.toml:15:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other, guide",
+                "agent.toml:15:8: site[0].column[0].kind: unknown column kind \"nwes\": expected one of news, notice, policy, planning, other, guide, interpretation",
             ]
         );
     }

@@ -65,6 +65,15 @@ pub const GUIDE_VETO_COUNT: u64 = 5;
 pub const GUIDE_VETO_MISSING: u64 = 4;
 /// Guides a guide list's page is followed to per round.
 pub const MAX_GUIDES: u64 = 20;
+/// Policy documents of this many days are paired with their interpretations (政策解读).
+pub const INTERPRETATION_WINDOW_DAYS: u64 = 180;
+/// An interpretation is due within this many working days of its policy (政策解读不及时; the
+/// office's rule to set: 国办 asks for 同步 publication, the seed notice names no number).
+pub const INTERPRETATION_LIMIT_WORKING_DAYS: u64 = 3;
+/// Title words of documents that need no interpretation: appointments, meetings, commendations,
+/// lists and replies carry no policy to explain.
+pub const INTERPRETATION_EXEMPT_WORDS: &[&str] =
+    &["任免", "任职", "免职", "人事", "会议", "召开", "表彰", "通报", "公示", "名单", "批复", "更正", "放假", "值班"];
 /// How often dead links and wording are checked: both read many pages, and neither changes by
 /// the minute.
 pub const AUDIT_INTERVAL: Duration = Duration::from_secs(6 * 3600);

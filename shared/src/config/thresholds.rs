@@ -40,6 +40,12 @@ pub struct Thresholds {
     pub guide_veto_count: u32,
     /// Elements a guide misses to count toward the veto. Default 4.
     pub guide_veto_missing: u32,
+    /// Policy documents published within this many days are paired with interpretations. Default 180.
+    pub interpretation_window_days: u32,
+    /// An interpretation later than this many working days after its policy is late. Default 3.
+    pub interpretation_limit_working_days: u32,
+    /// Documents whose titles hold one of these words need no interpretation.
+    pub interpretation_exempt_words: Vec<String>,
 }
 
 impl Default for Thresholds {
@@ -62,6 +68,9 @@ impl Default for Thresholds {
             unanswered_veto_days: days(defaults::UNANSWERED_VETO_DAYS),
             guide_veto_count: days(defaults::GUIDE_VETO_COUNT),
             guide_veto_missing: days(defaults::GUIDE_VETO_MISSING),
+            interpretation_window_days: days(defaults::INTERPRETATION_WINDOW_DAYS),
+            interpretation_limit_working_days: days(defaults::INTERPRETATION_LIMIT_WORKING_DAYS),
+            interpretation_exempt_words: defaults::INTERPRETATION_EXEMPT_WORDS.iter().map(|w| w.to_string()).collect(),
         }
     }
 }
@@ -145,6 +154,26 @@ pub(crate) static THRESHOLDS: TableSpec = TableSpec {
             defaults::GUIDE_VETO_MISSING,
             "Elements a guide misses to count toward `guide_veto_count`.",
         ),
+        threshold(
+            "interpretation_window_days",
+            "days",
+            defaults::INTERPRETATION_WINDOW_DAYS,
+            "Policy documents published within this many days are paired with their interpretations (政策解读).",
+        ),
+        threshold(
+            "interpretation_limit_working_days",
+            "working days",
+            defaults::INTERPRETATION_LIMIT_WORKING_DAYS,
+            "An interpretation published later than this after its policy is late (政策解读不及时); the office's rule to set.",
+        ),
+        Key::new(
+            "interpretation_exempt_words",
+            Kind::Strings,
+            DefaultValue::Otherwise(
+                "任免, 任职, 免职, 人事, 会议, 召开, 表彰, 通报, 公示, 名单, 批复, 更正, 放假, 值班",
+            ),
+            "Documents whose titles hold one of these words need no interpretation (a written list replaces the default).",
+        ),
     ],
 };
 
@@ -154,7 +183,7 @@ impl Thresholds {
         match kind {
             ColumnKind::News => self.news_max_age_days,
             ColumnKind::Notice => self.notice_max_age_days,
-            ColumnKind::Policy => self.policy_max_age_days,
+            ColumnKind::Policy | ColumnKind::Interpretation => self.policy_max_age_days,
             ColumnKind::Planning => self.planning_max_age_days,
             ColumnKind::Other | ColumnKind::Guide => self.other_max_age_days,
         }
@@ -162,7 +191,7 @@ impl Thresholds {
 
     pub(crate) fn read(mut table: Table<'_>, problems: &mut Problems) -> Self {
         let mut thresholds = Thresholds::default();
-        let fields: [(&str, &mut u32); 16] = [
+        let fields: [(&str, &mut u32); 18] = [
             ("home_max_age_days", &mut thresholds.home_max_age_days),
             ("news_max_age_days", &mut thresholds.news_max_age_days),
             ("notice_max_age_days", &mut thresholds.notice_max_age_days),
@@ -179,11 +208,21 @@ impl Thresholds {
             ("unanswered_veto_days", &mut thresholds.unanswered_veto_days),
             ("guide_veto_count", &mut thresholds.guide_veto_count),
             ("guide_veto_missing", &mut thresholds.guide_veto_missing),
+            ("interpretation_window_days", &mut thresholds.interpretation_window_days),
+            ("interpretation_limit_working_days", &mut thresholds.interpretation_limit_working_days),
         ];
         for (key, slot) in fields {
             if let Some(value) = table.whole_number(key, problems) {
                 *slot = u32::try_from(value).unwrap_or(u32::MAX);
             }
+        }
+        if table.present("interpretation_exempt_words") {
+            thresholds.interpretation_exempt_words = table
+                .strings("interpretation_exempt_words", problems)
+                .into_iter()
+                .map(|(word, _)| word.trim().to_string())
+                .filter(|word| !word.is_empty())
+                .collect();
         }
         table.finish(problems);
         thresholds
@@ -207,6 +246,9 @@ crate::closed_set! {
         /// 办事指南: a list of service guides, each read for the indicator's elements (not
         /// judged on how fresh the list is).
         Guide = "guide" => "办事指南类",
+        /// 政策解读: interpretations, which a `policy` column may name to be paired with
+        /// (6 months, like policies).
+        Interpretation = "interpretation" => "政策解读类",
     }
 }
 
@@ -219,7 +261,7 @@ impl ColumnKind {
     /// Whether stale columns of this kind count toward the "≥ 5 stale news, notice or policy
     /// columns" veto.
     pub fn is_key_kind(self) -> bool {
-        matches!(self, ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy)
+        matches!(self, ColumnKind::News | ColumnKind::Notice | ColumnKind::Policy | ColumnKind::Interpretation)
     }
 
     /// Guesses the kind from a column's name, the way the indicators group columns.
@@ -234,6 +276,8 @@ impl ColumnKind {
             ColumnKind::Planning
         } else if has(NOTICE) {
             ColumnKind::Notice
+        } else if name.contains("解读") {
+            ColumnKind::Interpretation
         } else if has(POLICY) {
             ColumnKind::Policy
         } else if has(NEWS) {

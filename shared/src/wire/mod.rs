@@ -380,6 +380,8 @@ pub struct Observation {
     pub audit: Option<Audit>,
     #[serde(flatten, deserialize_with = "unless_empty")]
     pub guide: Option<GuideStats>,
+    #[serde(flatten, deserialize_with = "unless_empty")]
+    pub policy: Option<PolicyStats>,
 }
 
 /// A block of measures and the checks that take them: what one round does not measure again,
@@ -490,6 +492,48 @@ pub struct GuideItem {
     pub missing: Vec<String>,
 }
 
+/// A policy column's documents paired with their interpretations (the `interpretation` check).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyStats {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpretation: Option<InterpretationSummary>,
+}
+
+impl Measures for PolicyStats {
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::Interpretation];
+}
+
+/// The policy documents of the window that need an interpretation, and theirs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InterpretationSummary {
+    /// Documents judged (dated, within the window, not exempt by their title).
+    pub policies: u32,
+    pub interpreted: u32,
+    /// Without an interpretation past the limit (政策解读缺失).
+    pub missing: u32,
+    /// Interpreted later than the limit (政策解读不及时).
+    pub late: u32,
+    /// Without an interpretation yet, still within the limit.
+    #[serde(default)]
+    pub pending: u32,
+    /// The longest delay among interpreted documents.
+    pub max_delay_working_days: Option<i64>,
+    pub items: Vec<PolicyItem>,
+}
+
+/// One policy document and its interpretation, when found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyItem {
+    pub title: String,
+    pub url: String,
+    pub published: Option<jiff::civil::Date>,
+    /// The interpretation's URL.
+    pub interpreted_by: Option<String>,
+    /// Working days from the policy's publication to its interpretation's (0 when published
+    /// together or before).
+    pub delay_working_days: Option<i64>,
+}
+
 /// Writes a block's keys even when it is absent (as nulls), so a reader always finds them.
 fn always<S: serde::Serializer, T: Measures + Serialize>(block: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
     match block {
@@ -558,6 +602,8 @@ closed_set! {
         DeadLinks = "dead_links",
         /// Serious wording errors on the home page and newest items (严重表述错误).
         Wording = "wording",
+        /// A policy column: each document paired with its interpretation, in time (政策解读).
+        Interpretation = "interpretation",
         /// Service guides: the indicator's elements shown with content (办事指南要素不齐全).
         Guide = "guide",
     }
@@ -712,6 +758,10 @@ closed_set! {
         GuideElementsMissing = "guide_elements_missing" => by(CheckKind::Guide, "办事指南要素不齐全"),
         /// Many guides each missing many elements: the indicator's veto.
         GuideVeto = "guide_veto" => by(CheckKind::Guide, "办事指南要素缺失严重"),
+        /// A policy document without an interpretation past the limit.
+        PolicyNotInterpreted = "policy_not_interpreted" => by(CheckKind::Interpretation, "政策文件未解读"),
+        /// An interpretation published later than the limit after its policy.
+        InterpretationLate = "interpretation_late" => by(CheckKind::Interpretation, "政策解读不及时"),
         /// An account or site observed but not in the registry (漏报, 未备案).
         NotFiled = "not_filed" => registry("未备案（漏报）"),
         /// Filed as closed (or closing) but still live (未及时履行关停注销程序).
@@ -767,6 +817,7 @@ impl Observation {
             account: None,
             audit: None,
             guide: None,
+            policy: None,
         }
     }
 
@@ -785,6 +836,7 @@ impl Observation {
         self.account = self.account.take().or(other.account);
         self.audit = self.audit.take().or(other.audit);
         self.guide = self.guide.take().or(other.guide);
+        self.policy = self.policy.take().or(other.policy);
         for finding in other.findings {
             if !self.findings.contains(&finding) {
                 self.findings.push(finding);
@@ -815,6 +867,7 @@ impl Observation {
         keep_unmeasured(&mut self.account, &previous.account, &ran_now);
         keep_unmeasured(&mut self.audit, &previous.audit, &ran_now);
         keep_unmeasured(&mut self.guide, &previous.guide, &ran_now);
+        keep_unmeasured(&mut self.policy, &previous.policy, &ran_now);
         self.settle();
     }
 
@@ -866,6 +919,11 @@ impl Observation {
         self.guide.as_ref().and_then(|block| block.guides.as_ref())
     }
 
+    /// The policy documents and their interpretations as last paired (None when never).
+    pub fn interpretations(&self) -> Option<&InterpretationSummary> {
+        self.policy.as_ref().and_then(|block| block.interpretation.as_ref())
+    }
+
     /// Whether the account's comments are open, when known.
     pub fn comments_open(&self) -> Option<bool> {
         self.account.as_ref().and_then(|account| account.comments_open)
@@ -895,6 +953,16 @@ impl Observation {
                 item.missing.truncate(MAX_LIST_ENTRIES);
                 for name in &mut item.missing {
                     fit_text(name, MAX_TEXT_BYTES);
+                }
+            }
+        }
+        if let Some(summary) = self.policy.as_mut().and_then(|block| block.interpretation.as_mut()) {
+            summary.items.truncate(MAX_LIST_ENTRIES);
+            for item in &mut summary.items {
+                fit_text(&mut item.title, MAX_TEXT_BYTES);
+                fit_text(&mut item.url, MAX_TEXT_BYTES);
+                if let Some(url) = &mut item.interpreted_by {
+                    fit_text(url, MAX_TEXT_BYTES);
                 }
             }
         }
