@@ -79,3 +79,102 @@ fn corpus_guides_read_as_expected() {
     assert!(layouts.len() >= 6, "guides in at least six layouts");
     assert!(failures.is_empty(), "guides read wrongly: {failures:?}");
 }
+
+/// Every policy list and its interpretation list, read and paired the way the agent pairs them
+/// (lists → rows' links → document pages' links → pairs), must stand as the manifest says.
+#[test]
+fn corpus_interpretations_pair_as_expected() {
+    use xunjian_agent::extract::interpretation::{Lists, Rules, Standing};
+    use xunjian_agent::extract::links::page_links;
+    use xunjian_shared::config::Thresholds;
+    use xunjian_shared::time::calendar::Calendar;
+    let manifest = corpus::load();
+    let today: jiff::civil::Date = manifest.today.parse().unwrap();
+    let (thresholds, calendar) = (Thresholds::default(), Calendar::china());
+    let rules = Rules {
+        today,
+        window_days: thresholds.interpretation_window_days,
+        limit_working_days: thresholds.interpretation_limit_working_days,
+        exempt_words: &thresholds.interpretation_exempt_words,
+        calendar: &calendar,
+    };
+    let read = |file: &corpus::CorpusFile| {
+        let decoded = charset::decode(&file.bytes(), Some(&file.content_type));
+        (Document::parse(&decoded.text), Url::parse(&file.url).unwrap(), decoded.encoding)
+    };
+    let mut failures = Vec::new();
+    let layouts: std::collections::BTreeSet<&str> = manifest.interpretation.iter().map(|i| i.layout.as_str()).collect();
+    for case in &manifest.interpretation {
+        let (policy_page, policy_url, policy_encoding) = read(&case.policy);
+        let (interpretation_page, interpretation_url, interpretation_encoding) = read(&case.interpretations);
+        let policy_list =
+            read_column(&policy_page, &policy_url, today, case.policy.column.as_deref().unwrap_or(""), None);
+        let interpretation_list = read_column(
+            &interpretation_page,
+            &interpretation_url,
+            today,
+            case.interpretations.column.as_deref().unwrap_or(""),
+            None,
+        );
+        let lists =
+            Lists::read(&policy_page, &policy_list.items, &policy_url, &interpretation_list.items, &interpretation_url);
+        // The document pages the corpus holds stand for those the agent would fetch.
+        let first = lists.pair(&rules);
+        let wanted = lists.pages_to_read(&first, &rules);
+        let details: Vec<(Url, Vec<Url>)> = case
+            .detail
+            .iter()
+            .map(|file| {
+                let (page, url, _) = read(file);
+                assert!(wanted.contains(&url), "{}: {url} is read only when it could make a pair", case.layout);
+                let links = page_links(&page, &url, 400).into_iter().map(|link| link.url).collect();
+                (url, links)
+            })
+            .collect();
+        let lists =
+            lists.with_page_links(|url| details.iter().find(|(page, _)| page == url).map(|(_, links)| links.clone()));
+        let pairing = lists.pair(&rules);
+        let got: Vec<corpus::CorpusPairing> = pairing
+            .pairs
+            .iter()
+            .map(|pair| {
+                let interpretation = pair.interpretation.map(|(i, _)| lists.interpretations[i].title.clone());
+                corpus::CorpusPairing {
+                    policy: lists.policies[pair.policy].title.clone(),
+                    standing: match pair.standing {
+                        Standing::Interpreted => "interpreted",
+                        Standing::Late => "late",
+                        Standing::Missing => "missing",
+                        Standing::Pending => "pending",
+                    }
+                    .to_string(),
+                    by: interpretation,
+                    delay: pair.delay_working_days,
+                }
+            })
+            .collect();
+        let ok = got == case.expect && pairing.exempt == case.exempt;
+        println!(
+            "{:8} {:44} policies {}/{} interpretations {} exempt {}/{} [{policy_encoding}, {interpretation_encoding}]",
+            if ok { "ok" } else { "MISMATCH" },
+            case.layout,
+            got.len(),
+            case.expect.len(),
+            lists.interpretations.len(),
+            pairing.exempt,
+            case.exempt
+        );
+        if !ok {
+            for (n, pair) in got.iter().enumerate() {
+                let expected = case.expect.get(n);
+                if expected != Some(pair) {
+                    println!("    got      {pair:?}\n    expected {expected:?}");
+                }
+            }
+            failures.push(case.layout.clone());
+        }
+    }
+    println!("interpretations: {} layouts", layouts.len());
+    assert!(layouts.len() >= 6, "policy and interpretation pairs in at least six layouts");
+    assert!(failures.is_empty(), "pairs made wrongly: {failures:?}");
+}

@@ -14,6 +14,57 @@ pub struct Manifest {
     /// Service guide pages (办事指南).
     #[serde(default)]
     pub guide: Vec<CorpusGuide>,
+    /// Policy lists and their interpretation lists (政策解读).
+    #[serde(default)]
+    pub interpretation: Vec<CorpusInterpretation>,
+}
+
+/// A policy list, its interpretation list, the document pages read for their links, and how
+/// each judged document stands.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusInterpretation {
+    pub layout: String,
+    /// Documents whose titles exempt them.
+    pub exempt: usize,
+    #[serde(default)]
+    pub note: String,
+    pub policy: CorpusFile,
+    pub interpretations: CorpusFile,
+    #[serde(default)]
+    pub detail: Vec<CorpusFile>,
+    pub expect: Vec<CorpusPairing>,
+}
+
+/// A file of the corpus served at `url`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusFile {
+    pub file: String,
+    pub url: String,
+    pub content_type: String,
+    /// The column's name, for a list page.
+    #[serde(default)]
+    pub column: Option<String>,
+}
+
+impl CorpusFile {
+    pub fn bytes(&self) -> Vec<u8> {
+        let path = dir().join(&self.file);
+        std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    }
+}
+
+/// One judged policy document: `interpreted` or `late` (`by`, `delay`), `missing` or `pending`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusPairing {
+    pub policy: String,
+    pub standing: String,
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub delay: Option<i64>,
 }
 
 /// A service guide page and the element categories it shows without content.
