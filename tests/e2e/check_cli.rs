@@ -303,3 +303,99 @@ async fn guides_are_followed_from_their_list_and_read_for_their_elements() {
     assert!(!codes(page).contains(&FindingCode::ColumnBlank), "a guide page is not a list");
     assert!(!codes(page).contains(&FindingCode::GuideVeto), "one guide is not a veto");
 }
+
+/// Policy columns paired with their interpretation columns through the real binary: corpus
+/// lists served over HTTP (their document pages too), each judged document standing as the
+/// manifest says, the findings naming the late and the missing.
+#[tokio::test]
+async fn policies_are_paired_with_their_interpretations() {
+    let manifest = corpus::load();
+    let cases: Vec<&corpus::CorpusInterpretation> = manifest
+        .interpretation
+        .iter()
+        .filter(|case| !case.policy.url.contains('?') && !case.expect.is_empty())
+        .filter(|case| case.policy.url.split('/').nth(2) == case.interpretations.url.split('/').nth(2))
+        .collect();
+    assert!(cases.len() >= 3 && cases.iter().any(|case| !case.detail.is_empty()), "cases with pages read for links");
+    let mut sims = Vec::new();
+    let mut config = String::from("[agent]\nid = \"policies\"\ncounty = \"龙川县\"\n");
+    for (n, case) in cases.iter().enumerate() {
+        let sim = Sim::start().await.unwrap();
+        let origin = |url: &str| url.split('/').take(3).collect::<Vec<_>>().join("/");
+        let site_origin = origin(&case.policy.url);
+        let here = sim.url("");
+        let here = here.trim_end_matches('/');
+        // The pages' absolute links name the real host: they lead to the simulator instead.
+        let serve = |file: &corpus::CorpusFile| {
+            let path = url::Url::parse(&file.url).unwrap().path().to_string();
+            let body = replace_bytes(&file.bytes(), site_origin.as_bytes(), here.as_bytes());
+            sim.route(&path, Route::bytes(&file.content_type, body));
+            format!("{here}{path}")
+        };
+        let policy = serve(&case.policy);
+        let interpretations = serve(&case.interpretations);
+        for detail in &case.detail {
+            serve(detail);
+        }
+        sim.route("/", Route::html("<html><body><a href=\"/zwgk/\">政务公开</a></body></html>"));
+        config.push_str(&format!(
+            "[[site]]\nname = \"站点{n}\"\nunit = \"县政府办\"\nurl = \"{here}/\"\n\
+             [[site.column]]\nname = \"政策文件\"\nurl = \"{policy}\"\nkind = \"policy\"\ninterpretations = \"政策解读\"\n\
+             [[site.column]]\nname = \"政策解读\"\nurl = \"{interpretations}\"\nkind = \"interpretation\"\n"
+        ));
+        sims.push(sim);
+    }
+    let report = check_json(&config).await;
+    for (n, case) in cases.iter().enumerate() {
+        let column = observation(&report, Some("政策文件"), Some(&format!("站点{n}")));
+        let summary = column.interpretations().unwrap_or_else(|| panic!("{}: no interpretation block", case.layout));
+        let count = |standing: &str| case.expect.iter().filter(|e| e.standing == standing).count() as u32;
+        assert_eq!(
+            (summary.policies, summary.interpreted, summary.late, summary.missing, summary.pending),
+            (
+                case.expect.len() as u32,
+                count("interpreted") + count("late"),
+                count("late"),
+                count("missing"),
+                count("pending")
+            ),
+            "{}: {summary:?}",
+            case.layout
+        );
+        for expected in &case.expect {
+            let item = summary
+                .items
+                .iter()
+                .find(|item| item.title == expected.policy)
+                .unwrap_or_else(|| panic!("{}: {} not among {:?}", case.layout, expected.policy, summary.items));
+            assert_eq!(item.delay_working_days, expected.delay, "{}: {}", case.layout, expected.policy);
+            assert_eq!(item.interpreted_by.is_some(), expected.by.is_some(), "{}: {}", case.layout, expected.policy);
+            let (code, named) = match expected.standing.as_str() {
+                "late" => (FindingCode::InterpretationLate, true),
+                "missing" => (FindingCode::PolicyNotInterpreted, true),
+                _ => (FindingCode::PolicyNotInterpreted, false),
+            };
+            let found = column.findings.iter().any(|f| f.code == code && f.detail.contains(&expected.policy));
+            assert_eq!(found, named, "{}: {} {:?}", case.layout, expected.policy, column.findings);
+        }
+        assert_eq!(column.ok, count("late") + count("missing") == 0);
+        let interpretations = observation(&report, Some("政策解读"), Some(&format!("站点{n}")));
+        assert!(interpretations.interpretations().is_none(), "the block is the policy column's");
+    }
+    drop(sims);
+}
+
+fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut at = 0;
+    while at < haystack.len() {
+        if haystack[at..].starts_with(from) {
+            out.extend_from_slice(to);
+            at += from.len();
+        } else {
+            out.push(haystack[at]);
+            at += 1;
+        }
+    }
+    out
+}
