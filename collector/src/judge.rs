@@ -216,11 +216,14 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
             verdict.exempted.extend(standing.exempted.iter().map(|(finding, id)| (finding.code, *id)));
         }
         match page.role {
-            Role::Column => gathered.columns.add(
-                page.observation().column_kind,
-                page.counts(FindingCode::ColumnNotUpdated),
-                page.counts(FindingCode::ColumnBlank),
-            ),
+            Role::Column => {
+                gathered.columns.add(
+                    page.observation().column_kind,
+                    page.counts(FindingCode::ColumnNotUpdated),
+                    page.counts(FindingCode::ColumnBlank),
+                );
+                gathered.columns.add_guides(page.observation(), &thresholds);
+            }
             Role::Home => {
                 let availability = Availability::of(page.state, view.today);
                 if let Some(detail) = availability.veto() {

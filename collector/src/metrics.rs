@@ -282,6 +282,60 @@ impl Collector for StoreCollector {
         )?;
         family(
             &mut encoder,
+            "xunjian_guides_checked",
+            "Service guides (办事指南) of the guide list or page read within the last day",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().guides().map(|guides| i64::from(guides.checked)),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_guides_incomplete",
+            "Service guides missing at least one of the indicator's elements",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().guides().map(|guides| i64::from(guides.incomplete)),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_policies",
+            "Policy documents of the window that need an interpretation (政策解读)",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().interpretations().map(|summary| i64::from(summary.policies)),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_policies_not_interpreted",
+            "Policy documents without an interpretation past the limit in working days",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().interpretations().map(|summary| i64::from(summary.missing)),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interpretations_late",
+            "Policy documents interpreted later than the limit in working days",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().interpretations().map(|summary| i64::from(summary.late)),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_interpretation_delay_workdays",
+            "Longest delay from a policy document to its interpretation, in working days",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().interpretations().and_then(|summary| summary.max_delay_working_days),
+        )?;
+        family(
+            &mut encoder,
             "xunjian_account_interaction_open",
             "1 when the account's comments or messages are open, 0 when closed (where the source tells)",
             gauge,

@@ -267,6 +267,9 @@ fn agent_config(county: &SimCounty, sim: &Sim, push_addr: SocketAddr, down_port:
                 sim.url(&column.path),
                 column.kind
             ));
+            if let Some(interpretations) = column.interpretations {
+                toml.push_str(&format!("interpretations = \"{interpretations}\"\n"));
+            }
         }
         for channel in &site.channels {
             toml.push_str(&format!(

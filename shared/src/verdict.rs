@@ -16,6 +16,9 @@ crate::closed_set! {
         StaleColumns = "stale_columns" => "栏目不更新（应更新而长期未更新）",
         /// ≥ 5 blank columns (栏目不更新 3).
         BlankColumns = "blank_columns" => "空白栏目",
+        /// Enough service guides across the site's guide pages each miss enough elements
+        /// (办事指南要素缺失严重), where no single guide list made the veto by itself.
+        GuidesIncomplete = "guides_incomplete" => "办事指南要素缺失严重",
         /// ≥ 5 % of the home page's probes over 7 days failed (站点无法访问).
         SiteUnavailable = "site_unavailable" => "站点无法访问",
         /// Fewer than 20 probes on a day of the 7: the availability rule cannot be fully applied.
@@ -38,6 +41,10 @@ pub struct ColumnCounts {
     /// Stale columns of any kind.
     pub stale: u32,
     pub blank: u32,
+    /// Guides each missing `guide_veto_missing` or more elements, across the site's guide pages.
+    pub badly_incomplete_guides: u32,
+    /// A guide page's own observation already made the guide veto.
+    pub guide_veto_found: bool,
 }
 
 impl ColumnCounts {
@@ -55,9 +62,28 @@ impl ColumnCounts {
         }
     }
 
+    /// Counts the guides one page of the site read (a guide list or a single guide page).
+    pub fn add_guides(&mut self, observation: &Observation, thresholds: &Thresholds) {
+        if let Some(guides) = observation.guides() {
+            let badly =
+                guides.items.iter().filter(|g| g.missing.len() >= thresholds.guide_veto_missing as usize).count();
+            self.badly_incomplete_guides += u32::try_from(badly).unwrap_or(u32::MAX);
+        }
+        self.guide_veto_found |= observation.findings.iter().any(|f| f.code == FindingCode::GuideVeto);
+    }
+
     /// The column vetoes these counts reach, each with its rule and words.
     pub fn vetoes(&self, thresholds: &Thresholds) -> Vec<(Rule, String)> {
         let mut vetoes = Vec::new();
+        if !self.guide_veto_found && self.badly_incomplete_guides >= thresholds.guide_veto_count {
+            vetoes.push((
+                Rule::GuidesIncomplete,
+                format!(
+                    "办事指南要素缺失严重：全站 {} 个办事指南各缺少 {} 项以上要素（达到 {} 个即单项否决）",
+                    self.badly_incomplete_guides, thresholds.guide_veto_missing, thresholds.guide_veto_count
+                ),
+            ));
+        }
         if self.stale_key >= thresholds.stale_key_columns_veto {
             vetoes.push((
                 Rule::StaleKeyColumns,
@@ -117,6 +143,7 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
         }
         if observation.column.is_some() {
             counts.add(observation.column_kind, has(FindingCode::ColumnNotUpdated), has(FindingCode::ColumnBlank));
+            counts.add_guides(observation, thresholds);
         }
         for finding in observation.findings.iter().filter(|f| f.severity == Severity::Veto) {
             let reason = format!("{}：{}", veto_name(finding.code), finding.detail);
@@ -191,5 +218,38 @@ mod tests {
             (0..5).map(|i| column(&format!("空{i}"), ColumnKind::Other, Some(FindingCode::ColumnBlank))).collect();
         let verdict = &site_verdicts(&blanks, &thresholds)[0];
         assert_eq!((verdict.blank_columns, verdict.ok), (5, false));
+    }
+
+    #[test]
+    fn guides_of_all_the_sites_guide_pages_count_toward_the_guide_veto_once() {
+        let thresholds = Thresholds { guide_veto_count: 3, guide_veto_missing: 2, ..Thresholds::default() };
+        let guide_page = |name: &str, missing: &[&str], veto: bool| {
+            let mut observation = column(name, ColumnKind::Guide, None);
+            observation.guide = Some(crate::wire::GuideStats {
+                guides: Some(crate::wire::GuideSummary {
+                    checked: 1,
+                    incomplete: u32::from(!missing.is_empty()),
+                    items: vec![crate::wire::GuideItem {
+                        title: name.into(),
+                        url: "http://x.gov.cn/bszn/1.html".into(),
+                        missing: missing.iter().map(|m| m.to_string()).collect(),
+                    }],
+                }),
+            });
+            if veto {
+                observation.findings.push(Finding::new(FindingCode::GuideVeto, Severity::Veto, "x"));
+            }
+            observation
+        };
+        let mut pages =
+            vec![guide_page("甲", &["设定依据", "办理时间"], false), guide_page("乙", &["办理时间"], false)];
+        pages.push(guide_page("丙", &["收费标准", "联系电话", "办理流程"], false));
+        assert!(site_verdicts(&pages, &thresholds)[0].ok, "two guides missing two or more: below three");
+        pages.push(guide_page("丁", &["设定依据", "办理地点"], false));
+        let verdict = &site_verdicts(&pages, &thresholds)[0];
+        assert!(!verdict.ok && verdict.vetoes[0].contains("全站 3 个办事指南"), "{:?}", verdict.vetoes);
+        pages[0] = guide_page("甲", &["设定依据", "办理时间"], true);
+        let verdict = &site_verdicts(&pages, &thresholds)[0];
+        assert_eq!(verdict.vetoes.len(), 1, "a page's own guide veto is not counted twice: {:?}", verdict.vetoes);
     }
 }

@@ -30,8 +30,43 @@ pub struct SimColumn {
     pub name: &'static str,
     pub kind: &'static str,
     pub path: String,
+    /// For documents and guides, what the list of them is like (newest, how many).
     pub state: PageState,
+    /// The documents the list shows (policy and interpretation columns); empty: made-up news.
+    pub documents: Vec<SimDocument>,
+    /// The service guides a guide list links to (kind `guide`).
+    pub guides: Vec<SimGuide>,
+    /// For a policy column: the name of the site's interpretation column.
+    pub interpretations: Option<&'static str>,
 }
+
+/// A document of a list, published `age_days` before the day of the run.
+#[derive(Clone, Debug)]
+pub struct SimDocument {
+    pub title: &'static str,
+    pub age_days: i64,
+}
+
+/// A service guide page (办事指南) and the indicator's elements it leaves without content.
+#[derive(Clone, Debug)]
+pub struct SimGuide {
+    pub title: &'static str,
+    pub missing: &'static [&'static str],
+}
+
+/// The indicator's guide elements, in its order.
+pub const GUIDE_ELEMENTS: [&str; 10] = [
+    "事项名称",
+    "设定依据",
+    "申请条件",
+    "办理材料",
+    "办理地点",
+    "办理机构",
+    "收费标准",
+    "办理时间",
+    "联系电话",
+    "办理流程",
+];
 
 /// A published message of a board.
 #[derive(Clone, Debug)]
@@ -119,7 +154,32 @@ pub struct SimFiling {
 }
 
 fn column(name: &'static str, kind: &'static str, prefix: &str, dir: &str, state: PageState) -> SimColumn {
-    SimColumn { name, kind, path: format!("/{prefix}/{dir}/index.html"), state }
+    SimColumn {
+        name,
+        kind,
+        path: format!("/{prefix}/{dir}/index.html"),
+        state,
+        documents: Vec::new(),
+        guides: Vec::new(),
+        interpretations: None,
+    }
+}
+
+/// A column listing `documents`, newest first.
+fn documents(
+    name: &'static str,
+    kind: &'static str,
+    prefix: &str,
+    dir: &str,
+    documents: Vec<SimDocument>,
+) -> SimColumn {
+    let newest = documents.iter().map(|d| d.age_days).min().unwrap_or(0);
+    let state = PageState::Fresh { age_days: newest, items: documents.len() };
+    SimColumn { documents, ..column(name, kind, prefix, dir, state) }
+}
+
+fn document(title: &'static str, age_days: i64) -> SimDocument {
+    SimDocument { title, age_days }
 }
 
 fn site(name: &'static str, unit: &'static str, prefix: &str, home: PageState, columns: Vec<SimColumn>) -> SimSite {
@@ -209,7 +269,50 @@ pub fn province(today: Date) -> Vec<SimCounty> {
         vec![
             column("工作动态", "news", "lc", "gzdt", PageState::Fresh { age_days: 1, items: 15 }),
             column("通知公告", "notice", "lc", "tzgg", PageState::Fresh { age_days: 9, items: 10 }),
-            column("政策文件", "policy", "lc", "zcwj", PageState::Fresh { age_days: 30, items: 8 }),
+            SimColumn {
+                interpretations: Some("政策解读"),
+                ..documents(
+                    "政策文件",
+                    "policy",
+                    "lc",
+                    "zcwj",
+                    vec![
+                        document("关于王建华等同志职务任免的通知", 12),
+                        // Interpreted the next day.
+                        document("龙川县人民政府办公室关于印发《龙川县促进民营经济高质量发展若干措施》的通知", 20),
+                        // Never interpreted.
+                        document("龙川县城区道路挖掘管理办法", 30),
+                        // Interpreted three weeks later.
+                        document("龙川县人民政府关于印发龙川县冬春森林防火工作方案的通知", 45),
+                    ],
+                )
+            },
+            documents(
+                "政策解读",
+                "interpretation",
+                "lc",
+                "zcjd",
+                vec![
+                    document("《龙川县促进民营经济高质量发展若干措施》政策解读", 19),
+                    document("图解：龙川县冬春森林防火工作方案", 24),
+                    document("《河源市促进消费若干措施》解读", 70),
+                ],
+            ),
+            SimColumn {
+                guides: vec![
+                    SimGuide { title: "最低生活保障审批", missing: &[] },
+                    SimGuide {
+                        title: "城乡居民基本养老保险参保登记", missing: &["办理时间", "联系电话"]
+                    },
+                    SimGuide { title: "机动车驾驶证补证", missing: &[] },
+                    SimGuide {
+                        title: "个体工商户设立登记",
+                        missing: &["设定依据", "申请条件", "收费标准", "办理流程"],
+                    },
+                    SimGuide { title: "公共场所卫生许可", missing: &[] },
+                ],
+                ..column("办事指南", "guide", "lc", "bszn", PageState::Fresh { age_days: 40, items: 5 })
+            },
         ],
     );
     longchuan.channels.push(SimChannel {
@@ -439,6 +542,9 @@ pub fn serve(sim: &Sim, counties: &[SimCounty], today: Date) {
                 for (path, title) in articles {
                     sim.route(&path, route(article_page(site.name, &title)));
                 }
+                for (path, guide) in guide_paths(column, today) {
+                    sim.route(&path, route(guide_page(site, guide)));
+                }
             }
             for channel in &site.channels {
                 sim.route(&channel.path, route(board_page(site, channel)));
@@ -475,11 +581,17 @@ fn encode(gbk: bool, html: String) -> Route {
 /// Dated `<li>`s linking to article pages under `base`; returns the HTML and (path, title) pairs.
 fn dated_items(state: PageState, today: Date, base: &str) -> (String, Vec<(String, String)>) {
     let (Some(newest), items) = (state.newest(today), state.items()) else { return (String::new(), Vec::new()) };
+    let titles: Vec<(&str, Date)> = (0..items)
+        .map(|index| (TITLES[index % TITLES.len()], newest.checked_sub((index as i64 * 3).days()).unwrap_or(newest)))
+        .collect();
+    listed_items(&titles, base)
+}
+
+/// Dated `<li>`s of these titles, each linking to an article page under `base`.
+fn listed_items(titles: &[(&str, Date)], base: &str) -> (String, Vec<(String, String)>) {
     let mut html = String::new();
     let mut articles = Vec::new();
-    for index in 0..items {
-        let date = newest.checked_sub((index as i64 * 3).days()).unwrap_or(newest);
-        let title = TITLES[index % TITLES.len()];
+    for (index, (title, date)) in titles.iter().enumerate() {
         let path = format!("{base}{}/t{}_{index}.html", date.strftime("%Y%m"), date.strftime("%Y%m%d"));
         html.push_str(&format!("<li><a href=\"{path}\" title=\"{title}\">{title}</a><span>{date}</span></li>\n"));
         articles.push((path, title.to_string()));
@@ -531,7 +643,26 @@ fn column_page(site: &SimSite, column: &SimColumn, today: Date) -> (String, Vec<
     let (body, articles) = match column.state {
         PageState::Blank => ("<div class=\"list\"><p>暂无信息</p></div>".to_string(), Vec::new()),
         state => {
-            let (items, articles) = dated_items(state, today, base);
+            let newest = state.newest(today).unwrap_or(today);
+            let (items, articles) = if !column.documents.is_empty() {
+                let titles: Vec<(&str, Date)> = column
+                    .documents
+                    .iter()
+                    .map(|d| (d.title, today.checked_sub(d.age_days.days()).unwrap_or(today)))
+                    .collect();
+                listed_items(&titles, base)
+            } else if !column.guides.is_empty() {
+                // Guide pages are routed on their own (with their elements), not as articles.
+                let titles: Vec<(&str, Date)> = column
+                    .guides
+                    .iter()
+                    .enumerate()
+                    .map(|(n, g)| (g.title, newest.checked_sub((n as i64 * 7).days()).unwrap_or(newest)))
+                    .collect();
+                (listed_items(&titles, base).0, Vec::new())
+            } else {
+                dated_items(state, today, base)
+            };
             (
                 format!(
                     "<div class=\"list\"><h2>{}</h2><ul>{items}</ul><div class=\"page\">共1页 首页 上一页 下一页 尾页</div></div>",
@@ -544,6 +675,45 @@ fn column_page(site: &SimSite, column: &SimColumn, today: Date) -> (String, Vec<
     (
         format!("{}<div class=\"crumb\">首页 &gt; {}</div>{body}{FOOTER}", chrome_top(site, Some(today)), column.name),
         articles,
+    )
+}
+
+/// Where a guide list's guides are served: the paths its list links to.
+fn guide_paths(column: &SimColumn, today: Date) -> Vec<(String, &SimGuide)> {
+    let base = column.path.trim_end_matches("index.html");
+    let newest = column.state.newest(today).unwrap_or(today);
+    column
+        .guides
+        .iter()
+        .enumerate()
+        .map(|(n, guide)| {
+            let date = newest.checked_sub((n as i64 * 7).days()).unwrap_or(newest);
+            (format!("{base}{}/t{}_{n}.html", date.strftime("%Y%m"), date.strftime("%Y%m%d")), guide)
+        })
+        .collect()
+}
+
+/// A guide page as 政务服务网 pages show one: a two-column table of the elements, those the
+/// guide lacks left empty or 暂无.
+fn guide_page(site: &SimSite, guide: &SimGuide) -> String {
+    let rows: String = GUIDE_ELEMENTS
+        .iter()
+        .enumerate()
+        .map(|(n, element)| {
+            let content = if guide.missing.contains(element) {
+                if n % 2 == 0 { String::new() } else { "暂无".to_string() }
+            } else if *element == "事项名称" {
+                guide.title.to_string()
+            } else {
+                format!("{element}详见本页说明（{}）", guide.title)
+            };
+            format!("<tr><th>{element}</th><td>{content}</td></tr>")
+        })
+        .collect();
+    format!(
+        "{}<div class=\"guide\"><h1>{}</h1><table class=\"bszn\">{rows}</table></div>{FOOTER}",
+        chrome_top(site, None),
+        guide.title
     )
 }
 

@@ -33,6 +33,9 @@ fn agent_config(county: &SimCounty, sim: &Sim, push_port: u16, down_port: u16, c
                 sim.url(&column.path),
                 column.kind
             ));
+            if let Some(interpretations) = column.interpretations {
+                toml.push_str(&format!("interpretations = \"{interpretations}\"\n"));
+            }
         }
     }
     toml
@@ -121,7 +124,9 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
                 assert!(failures >= 2.0, "the down site's failed probes are counted");
                 continue;
             }
-            let pages = std::iter::once((None, site.home)).chain(site.columns.iter().map(|c| (Some(c.name), c.state)));
+            // A guide list is judged by its guides, not by how new it is (see the guides below).
+            let dated = site.columns.iter().filter(|c| c.kind != "guide");
+            let pages = std::iter::once((None, site.home)).chain(dated.map(|c| (Some(c.name), c.state)));
             for (column, state) in pages {
                 let labels = [site_labels[0], site_labels[1], site_labels[2], ("column", column.unwrap_or(""))];
                 let items = exposition::value(&samples, "xunjian_column_items", &labels);
@@ -136,6 +141,24 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
                     PageState::Stale { .. } => assert_eq!(stale, Some(1.0), "{column:?} is stale"),
                     PageState::Blank => assert_eq!(blank, Some(1.0), "{column:?} is blank"),
                     PageState::Fresh { .. } => assert_eq!((stale, blank), (Some(0.0), None), "{column:?} is fresh"),
+                }
+            }
+            for column in &site.columns {
+                let labels = [site_labels[0], site_labels[1], site_labels[2], ("column", column.name)];
+                let value = |name: &str| exposition::value(&samples, name, &labels);
+                if column.kind == "guide" {
+                    let incomplete = column.guides.iter().filter(|g| !g.missing.is_empty()).count();
+                    // Fewer than max_guides: all read in the first round.
+                    assert_eq!(value("xunjian_guides_checked"), Some(column.guides.len() as f64), "{}", column.name);
+                    assert_eq!(value("xunjian_guides_incomplete"), Some(incomplete as f64), "{}", column.name);
+                }
+                if column.interpretations.is_some() {
+                    // The simulator's 龙川 policy column: one exempt, one interpreted the next day,
+                    // one never, one three weeks late.
+                    assert_eq!(value("xunjian_policies"), Some(3.0), "{}", column.name);
+                    assert_eq!(value("xunjian_policies_not_interpreted"), Some(1.0));
+                    assert_eq!(value("xunjian_interpretations_late"), Some(1.0));
+                    assert!(value("xunjian_interpretation_delay_workdays").is_some_and(|days| days > 10.0));
                 }
             }
         }

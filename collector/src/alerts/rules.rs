@@ -63,7 +63,7 @@ const fn rule(name: &'static str, title: &'static str, condition: Condition) -> 
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
-pub static RULES: [Rule; 23] = [
+pub static RULES: [Rule; 25] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(3.0),
@@ -114,6 +114,16 @@ pub static RULES: [Rule; 23] = [
     ),
     rule("XunjianDeadLinks", "首页存在不可用链接", Condition::Findings(&[FindingCode::DeadLinks])),
     rule("XunjianWordingError", "严重表述错误或错别字", Condition::Findings(&[FindingCode::WordingError])),
+    rule(
+        "XunjianGuidesIncomplete",
+        "办事指南要素不齐全",
+        Condition::Findings(&[FindingCode::GuideElementsMissing, FindingCode::GuideVeto]),
+    ),
+    rule(
+        "XunjianPolicyNotInterpreted",
+        "政策解读缺失或不及时",
+        Condition::Findings(&[FindingCode::PolicyNotInterpreted, FindingCode::InterpretationLate]),
+    ),
     Rule {
         severity: Some(AlertSeverity::Warning),
         ..rule("XunjianAccountNotFiled", "账号未备案（漏报）", Condition::Registry(FindingCode::NotFiled))

@@ -31,6 +31,16 @@ pub const GROUPS: &[Group] = &[
     Group { title: "错别字及严重表述错误", kind: TargetKind::Site, codes: &["wording_error"] },
     Group { title: "不可用链接", kind: TargetKind::Site, codes: &["dead_links"] },
     Group {
+        title: "办事指南要素不齐全",
+        kind: TargetKind::Site,
+        codes: &["guide_elements_missing", "guide_veto", "guides_incomplete"],
+    },
+    Group {
+        title: "政策解读不及时",
+        kind: TargetKind::Site,
+        codes: &["policy_not_interpreted", "interpretation_late"],
+    },
+    Group {
         title: "互动回应差",
         kind: TargetKind::Site,
         codes: &[
@@ -93,6 +103,9 @@ mod tests {
         assert_eq!(group_of("closed_but_live", TargetKind::Account).title, "已关停仍在运行");
         assert_eq!(group_of("account_interaction_closed", TargetKind::Account).title, "互动功能不通畅");
         assert_eq!(group_of("something_new", TargetKind::Site).title, OTHER_SITE.title);
+        // The notice's second and third main problems have their own groups.
+        assert_eq!(group_of("guide_veto", TargetKind::Site).title, "办事指南要素不齐全");
+        assert_eq!(group_of("interpretation_late", TargetKind::Site).title, "政策解读不及时");
         assert_eq!(all().count(), GROUPS.len() + 2);
     }
 }

@@ -213,7 +213,7 @@ pub fn render_with(report: &StatusReport, compact: Option<&Compact>) -> String {
             findings.extend(target.exempted.iter().map(|e| {
                 format!("<span class=\"exempt\">{}（已豁免 #{}）</span>", escape(&e.finding.detail), e.exemption)
             }));
-            if let Some(summary) = channel_summary(observation) {
+            if let Some(summary) = page_summary(observation) {
                 findings.insert(0, format!("<span class=\"info\">{summary}</span>"));
             }
             if let Some(verdict) = verdict {
@@ -324,8 +324,22 @@ fn page_name(observation: &Observation) -> String {
     }
 }
 
-/// A message board's counts, in words.
-fn channel_summary(observation: &Observation) -> Option<String> {
+/// A message board's, guide list's or policy column's counts, in words (numbers only: nothing a
+/// site wrote).
+fn page_summary(observation: &Observation) -> Option<String> {
+    if let Some(guides) = observation.guides() {
+        return Some(format!("办事指南已读 {} 个，要素不齐 {} 个", guides.checked, guides.incomplete));
+    }
+    if let Some(summary) = observation.interpretations() {
+        let mut words = format!(
+            "政策文件 {} 个：已解读 {}，未解读 {}，解读不及时 {}，待解读 {}",
+            summary.policies, summary.interpreted, summary.missing, summary.late, summary.pending
+        );
+        if let Some(days) = summary.max_delay_working_days {
+            let _ = write!(words, "，最长 {days} 个工作日");
+        }
+        return Some(words);
+    }
     let messages = observation.replies().messages?;
     let mut summary = format!("留言 {messages} 条");
     if let Some(unanswered) = observation.replies().unanswered {

@@ -39,7 +39,7 @@ use url::Url;
 use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
-pub const RULE_NAMES: [&str; 23] = [
+pub const RULE_NAMES: [&str; 25] = [
     "XunjianSiteDown",
     "XunjianAvailabilityLow",
     "XunjianTlsCertificate",
@@ -55,6 +55,8 @@ pub const RULE_NAMES: [&str; 23] = [
     "XunjianAccountInteractionClosed",
     "XunjianDeadLinks",
     "XunjianWordingError",
+    "XunjianGuidesIncomplete",
+    "XunjianPolicyNotInterpreted",
     "XunjianAccountNotFiled",
     "XunjianAccountClosedButLive",
     "XunjianRegistryUnmonitored",
