@@ -154,6 +154,8 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 simple_reply_limit_working_days: channel.simple_reply_limit_working_days,
                 simple_keywords: channel.simple_keywords.clone(),
                 item_selector: channel.item_selector.clone(),
+                max_pages: channel.max_pages,
+                statistics: channel.statistics_url.clone().map(|url| (url, channel.statistics_max_age_days)),
             });
             subjects.push(subject(&channel.url, channel.probe.timeout, channel.probe.interval, role));
         }

@@ -478,6 +478,7 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
         ("age_days", observation.age_days()),
         ("max_reply_working_days", observation.replies().max_reply_working_days),
         ("oldest_unanswered_days", observation.replies().oldest_unanswered_days),
+        ("statistics_age_days", observation.replies().statistics_age_days),
     ] {
         if let Some(days) = days {
             check.range(|| at(field), i128::from(days), -MAX_DAYS as i128, MAX_DAYS as i128)?;

@@ -469,7 +469,11 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             }
             None => String::new(),
         },
-        InteractionOverdue | InteractionUnanswered | InteractionFieldsMissing | CalendarYearUnknown => {
+        InteractionOverdue
+        | InteractionUnanswered
+        | InteractionFieldsMissing
+        | InteractionStatisticsStale
+        | CalendarYearUnknown => {
             let replies = observation.replies();
             let count = |name: &str, value: Option<u32>| value.map(|n| format!("{name} {n}"));
             let parts: Vec<String> = [
@@ -479,6 +483,7 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
                 count("要素不全", replies.missing_fields),
                 replies.max_reply_working_days.map(|d| format!("最长答复 {d} 个工作日")),
                 replies.oldest_unanswered_days.map(|d| format!("最久未答复 {d} 天")),
+                replies.statistics_last_update.map(|p| format!("留言统计最近发布于 {}", p.date)),
             ]
             .into_iter()
             .flatten()

@@ -277,6 +277,10 @@ fn agent_config(county: &SimCounty, sim: &Sim, push_addr: SocketAddr, down_port:
                 channel.name,
                 sim.url(&channel.path)
             ));
+            if !channel.simple_keywords.is_empty() {
+                let quoted: Vec<String> = channel.simple_keywords.iter().map(|k| format!("\"{k}\"")).collect();
+                toml.push_str(&format!("simple_keywords = [{}]\n", quoted.join(", ")));
+            }
         }
     }
     for account in &county.accounts {

@@ -76,6 +76,8 @@ pub struct SimMessage {
     pub replied: Option<Date>,
     pub unit: Option<&'static str>,
     pub content: Option<&'static str>,
+    /// The category the board files it under (咨询, 投诉 …), shown in a 类型 column.
+    pub category: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +94,8 @@ pub struct SimChannel {
     pub path: String,
     pub layout: BoardLayout,
     pub messages: Vec<SimMessage>,
+    /// Categories whose messages are simple questions (the channel's `simple_keywords`).
+    pub simple_keywords: Vec<&'static str>,
 }
 
 #[derive(Clone, Debug)]
@@ -212,6 +216,7 @@ pub fn flapping_site(period: std::time::Duration) -> SimSite {
         name: "馆长信箱",
         path: "/zjwhg/hdjl/gzxx/".into(),
         layout: BoardLayout::Table,
+        simple_keywords: Vec::new(),
         messages: vec![message(
             "周末开放时间咨询",
             Date::constant(2026, 11, 2),
@@ -242,7 +247,7 @@ fn message(
     unit: Option<&'static str>,
     content: Option<&'static str>,
 ) -> SimMessage {
-    SimMessage { title, posted, replied, unit, content }
+    SimMessage { title, posted, replied, unit, content, category: None }
 }
 
 fn account(
@@ -315,36 +320,59 @@ pub fn province(today: Date) -> Vec<SimCounty> {
             },
         ],
     );
+    // The board files each message under a category; 咨询 are simple questions (1 working day).
+    let filed = |category: &'static str, message: SimMessage| SimMessage { category: Some(category), ..message };
     longchuan.channels.push(SimChannel {
         name: "县长信箱",
         path: "/lc/hdjl/xzxx/".into(),
         layout: BoardLayout::Table,
+        simple_keywords: vec!["咨询"],
         messages: vec![
             // Posted the day before National Day 2026, answered after it: 2 working days, on time
             // (7 weekdays: counting weekdays would call it late).
-            message(
-                "国庆期间公交运营时间咨询",
-                d(2026, 9, 30),
-                Some(d(2026, 10, 9)),
-                Some("县交通运输局"),
-                Some("节日期间公交正常运营。"),
+            filed(
+                "求助",
+                message(
+                    "国庆期间公交运营时间咨询",
+                    d(2026, 9, 30),
+                    Some(d(2026, 10, 9)),
+                    Some("县交通运输局"),
+                    Some("节日期间公交正常运营。"),
+                ),
             ),
             // Posted the Monday before: 8 working days across the holiday, late.
-            message(
-                "老旧小区加装电梯补贴政策",
-                d(2026, 9, 21),
-                Some(d(2026, 10, 9)),
-                Some("县住房和城乡建设局"),
-                Some("补贴标准详见附件。"),
+            filed(
+                "建议",
+                message(
+                    "老旧小区加装电梯补贴政策",
+                    d(2026, 9, 21),
+                    Some(d(2026, 10, 9)),
+                    Some("县住房和城乡建设局"),
+                    Some("补贴标准详见附件。"),
+                ),
             ),
-            message(
-                "城区停车收费标准",
-                d(2026, 11, 2),
-                Some(d(2026, 11, 4)),
-                Some("县发展和改革局"),
-                Some("按物价部门核定标准执行。"),
+            filed(
+                "投诉",
+                message(
+                    "城区停车收费标准",
+                    d(2026, 11, 2),
+                    Some(d(2026, 11, 4)),
+                    Some("县发展和改革局"),
+                    Some("按物价部门核定标准执行。"),
+                ),
             ),
-            message("学区划分咨询", days_ago(1), None, None, None),
+            // A simple question answered the next working day: in time.
+            filed(
+                "咨询",
+                message(
+                    "政务服务大厅周末是否开放",
+                    d(2026, 11, 16),
+                    Some(d(2026, 11, 17)),
+                    Some("县政务服务数据管理局"),
+                    Some("周六上午开放。"),
+                ),
+            ),
+            filed("咨询", message("学区划分咨询", days_ago(1), None, None, None)),
         ],
     });
     let mut education = site(
@@ -359,6 +387,7 @@ pub fn province(today: Date) -> Vec<SimCounty> {
         name: "局长信箱",
         path: "/lcjy/hdjl/jzxx/".into(),
         layout: BoardLayout::Table,
+        simple_keywords: Vec::new(),
         messages: vec![message(
             "秋季学期校车路线咨询",
             days_ago(12),
@@ -382,6 +411,7 @@ pub fn province(today: Date) -> Vec<SimCounty> {
         name: "留言板",
         path: "/hp/hdjl/lyb/".into(),
         layout: BoardLayout::Blocks,
+        simple_keywords: Vec::new(),
         messages: vec![
             message(
                 "乡村道路路灯维修",
@@ -413,6 +443,7 @@ pub fn province(today: Date) -> Vec<SimCounty> {
         name: "咨询投诉",
         path: "/zj/hdjl/zxts/".into(),
         layout: BoardLayout::Blocks,
+        simple_keywords: Vec::new(),
         messages: vec![
             // Unanswered for more than three months: veto.
             message("农村宅基地审批进度", days_ago(100), None, None, None),
@@ -728,13 +759,15 @@ fn board_page(site: &SimSite, channel: &SimChannel) -> String {
     let chrome = chrome_top(site, None);
     let body = match channel.layout {
         BoardLayout::Table => {
+            let categories = channel.messages.iter().any(|m| m.category.is_some());
             let rows: String = channel
                 .messages
                 .iter()
                 .enumerate()
                 .map(|(index, m)| {
+                    let category = if categories { format!("<td>{}</td>", m.category.unwrap_or("")) } else { String::new() };
                     format!(
-                        "<tr><td>{}</td><td><a href=\"{}{index}.html\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        "<tr><td>{}</td><td><a href=\"{}{index}.html\">{}</a></td>{category}<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         index + 1,
                         channel.path,
                         m.title,
@@ -746,7 +779,8 @@ fn board_page(site: &SimSite, channel: &SimChannel) -> String {
                 })
                 .collect();
             format!(
-                "<table class=\"msg\"><tr><th>序号</th><th>标题</th><th>留言时间</th><th>答复时间</th><th>答复单位</th><th>状态</th></tr>{rows}</table>"
+                "<table class=\"msg\"><tr><th>序号</th><th>标题</th>{}<th>留言时间</th><th>答复时间</th><th>答复单位</th><th>状态</th></tr>{rows}</table>",
+                if categories { "<th>类型</th>" } else { "" }
             )
         }
         BoardLayout::Blocks => channel

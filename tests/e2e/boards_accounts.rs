@@ -352,3 +352,135 @@ feed = "{gone}"
     let rss_json = json["observations"].as_array().unwrap().iter().find(|o| o["target"] == "测试发布").unwrap();
     assert!(rss_json["items"].is_number() && rss_json["last_update"].is_string());
 }
+
+/// A board read whole, over two rounds of the agent's own schedule: three list pages linked by a
+/// TRS script pager and a 下一页 link, a message listed twice counted once, a message without
+/// 留言时间 counted as missing a field, reply units only on the messages' own pages (ten read a
+/// round, the rest in the next, none read twice), a simple question by the board's own category,
+/// and statistics not published for a month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_is_read_whole_and_what_its_message_pages_showed_is_remembered() {
+    use std::sync::Arc;
+    use xunjian_agent::fetch::Fetcher;
+    use xunjian_agent::schedule::{self, Shared};
+    use xunjian_shared::config::AgentConfig;
+    use xunjian_shared::time::calendar::Calendar;
+
+    let calendar = Calendar::china();
+    let sim = Sim::start().await.unwrap();
+    let today = jiff::civil::date(2026, 11, 26);
+    // Two working days after `posted`.
+    let two_working_days = |posted: jiff::civil::Date| {
+        let mut replied = posted;
+        while calendar.working_days_between(posted, replied).days < 2 {
+            replied = replied.tomorrow().unwrap();
+        }
+        replied
+    };
+    let posted = |n: i64| jiff::civil::date(2026, 10, 1).checked_add(jiff::Span::new().days(n * 2)).unwrap();
+    let row = |n: i64, with_date: bool| {
+        let category = match n {
+            1 => "咨询",
+            2 => "投诉",
+            _ => "建议",
+        };
+        let date = if with_date { posted(n).to_string() } else { String::new() };
+        let replied = if with_date { two_working_days(posted(n)).to_string() } else { String::new() };
+        format!(
+            "<tr><td><a href=\"/hdjl/lyb/m{n}.html\">第{n}号留言</a></td><td>{category}</td><td>{date}</td><td>{replied}</td><td>已回复</td></tr>"
+        )
+    };
+    let page = |rows: String, pager: &str| {
+        format!(
+            "<html><head><meta charset=\"utf-8\"><title>留言板</title></head><body><h2>留言板</h2>\
+             <table class=\"msg\"><tr><th>标题</th><th>类型</th><th>留言时间</th><th>答复时间</th><th>状态</th></tr>{rows}</table>\
+             <div class=\"page\">{pager}</div></body></html>"
+        )
+    };
+    let rows = |range: std::ops::RangeInclusive<i64>| range.map(|n| row(n, true)).collect::<String>();
+    sim.route(
+        "/hdjl/lyb/index.html",
+        Route::html(page(rows(1..=8), "<script>createPageHTML(3, 0, \"index\", \"html\");</script>")),
+    );
+    sim.route(
+        "/hdjl/lyb/index_1.html",
+        Route::html(page(rows(8..=15), "<a href=\"index.html\">上一页</a> <a href=\"index_2.html\">下一页</a>")),
+    );
+    sim.route(
+        "/hdjl/lyb/index_2.html",
+        Route::html(page(rows(16..=19) + &row(20, false), "<a href=\"index_1.html\">上一页</a> 下一页")),
+    );
+    for n in 1..=20 {
+        let unit = if n == 5 { String::new() } else { format!("<p>答复单位：县第{n}局</p>") };
+        let asked = if n == 20 { String::new() } else { format!("<p>留言时间：{}</p>", posted(n)) };
+        sim.route(
+            &format!("/hdjl/lyb/m{n}.html"),
+            Route::html(format!(
+                "<html><body><h1>第{n}号留言</h1>{asked}{unit}<p>答复时间：{}</p><p>答复内容：已办理。</p></body></html>",
+                two_working_days(posted(n))
+            )),
+        );
+    }
+    sim.route(
+        "/hdjl/lytj/",
+        Route::html(
+            "<html><body><h2>留言办理情况统计</h2><ul class=\"list\">\
+             <li><a href=\"/hdjl/lytj/9.html\">2026年9月留言办理情况统计</a><span>2026-10-10</span></li>\
+             <li><a href=\"/hdjl/lytj/8.html\">2026年8月留言办理情况统计</a><span>2026-09-08</span></li>\
+             <li><a href=\"/hdjl/lytj/7.html\">2026年7月留言办理情况统计</a><span>2026-08-07</span></li></ul></body></html>",
+        ),
+    );
+    sim.route("/", Route::html("<html><body><a href=\"/hdjl/lyb/index.html\">留言板</a></body></html>"));
+    let dir = std::env::temp_dir().join(format!("xunjian-board-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[agent]\nid = \"board\"\ncounty = \"测试县\"\n[[site]]\nname = \"测试县人民政府网\"\nunit = \"县政府办\"\nurl = \"{}\"\n\
+             [[site.interaction]]\nname = \"留言板\"\nurl = \"{}\"\nsimple_keywords = [\"咨询\"]\nstatistics_url = \"{}\"\n",
+            sim.url("/"),
+            sim.url("/hdjl/lyb/index.html"),
+            sim.url("/hdjl/lytj/"),
+        ),
+    )
+    .unwrap();
+    let config = AgentConfig::load(&path, &Default::default()).unwrap();
+    let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[]).unwrap());
+    let shared = Shared::new(&config, fetcher, xunjian_agent::extract::wording::Dictionary::shipped());
+    let subjects: Vec<_> = schedule::subjects(&config).into_iter().filter(|s| s.channel().is_some()).collect();
+    let checks = Arc::new(xunjian_agent::checks::all());
+    let noon: jiff::Timestamp = "2026-11-26T04:00:00Z".parse().unwrap();
+    let round = |now: jiff::Timestamp| {
+        let (subjects, checks, ctx) = (subjects.clone(), checks.clone(), Arc::new(shared.ctx(now)));
+        async move { schedule::run_round(&subjects, checks, ctx, |_, _| {}).await.remove(0) }
+    };
+    assert_eq!(shared.ctx(noon).today, today);
+
+    let first = round(noon).await;
+    let stats = first.replies();
+    assert_eq!(stats.pages, Some(3), "the script pager's page, then the 下一页 link's");
+    assert_eq!(stats.messages, Some(20), "message 8, listed on two pages, once; message 20 without its date too");
+    assert_eq!(stats.details_pending, Some(10), "ten message pages read this round, ten left for the next");
+    assert_eq!(stats.missing_fields, Some(1), "message 5's unit, its page read: {:?}", first.findings);
+    assert_eq!(stats.overdue, Some(1), "the 咨询 answered in two working days; the 投诉 and 建议 in time");
+    let overdue = first.findings.iter().find(|f| f.code == FindingCode::InteractionOverdue).unwrap();
+    assert!(overdue.detail.contains("第1号留言") && !overdue.detail.contains("第2号留言"), "{}", overdue.detail);
+    let statistics = first.findings.iter().find(|f| f.code == FindingCode::InteractionStatisticsStale).unwrap();
+    assert!(statistics.detail.contains("2026-10-10") && statistics.detail.contains("47 天"), "{}", statistics.detail);
+    assert_eq!(stats.statistics_age_days, Some(47));
+
+    let second = round(noon.checked_add(jiff::SignedDuration::from_hours(1)).unwrap()).await;
+    let stats = second.replies();
+    assert_eq!((stats.messages, stats.details_pending, stats.missing_fields), (Some(20), Some(0), Some(2)));
+    let fields = second.findings.iter().find(|f| f.code == FindingCode::InteractionFieldsMissing).unwrap();
+    assert!(
+        fields.detail.contains("缺少留言时间 1 条") && fields.detail.contains("缺少答复单位 1 条"),
+        "{}",
+        fields.detail
+    );
+    for n in 1..=20 {
+        assert_eq!(sim.hits(&format!("/hdjl/lyb/m{n}.html")), 1, "message {n}'s page is read once");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -135,14 +135,24 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
         assert_eq!(city.passed as usize, verdicts.filter(|v| v.pass).count());
     }
 
-    // The board answered late across National Day: one of four late by working days.
+    // The board answered late across National Day: one of five late by working days (its 咨询,
+    // simple questions by the board's own category, answered in one).
     let board = channel(&report, "龙川县人民政府门户网站", "县长信箱");
     let o = &board.observation;
     assert_eq!(
         (o.replies().messages, o.replies().overdue, o.replies().unanswered, o.replies().max_reply_working_days),
-        (Some(4), Some(1), Some(1), Some(8))
+        (Some(5), Some(1), Some(1), Some(8))
     );
     assert!(has(board, FindingCode::InteractionOverdue));
+    // 龙川's policies and their interpretations (one missing, one late), and its guide list (two
+    // of five guides incomplete).
+    let policies = page(&report, "龙川县人民政府门户网站", Some("政策文件"));
+    assert!(has(policies, FindingCode::PolicyNotInterpreted) && has(policies, FindingCode::InterpretationLate));
+    let interpretation = policies.observation.interpretations().expect("the policy column's interpretations");
+    assert_eq!((interpretation.policies, interpretation.missing, interpretation.late), (3, 1, 1));
+    let guides = page(&report, "龙川县人民政府门户网站", Some("办事指南"));
+    assert!(has(guides, FindingCode::GuideElementsMissing));
+    assert_eq!(guides.observation.guides().map(|g| (g.checked, g.incomplete)), Some((5, 2)));
     let veto = channel(&report, "紫金县人民政府网", "咨询投诉");
     assert!(has(veto, FindingCode::InteractionUnanswered) && has(veto, FindingCode::InteractionFieldsMissing));
     assert!(channel(&report, "和平县人民政府网", "留言板").observation.ok);

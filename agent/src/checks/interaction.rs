@@ -1,22 +1,43 @@
 //! 互动回应: a message board's published messages. Each is answered or not; an answer's delay is
 //! counted in working days strictly after the message date up to and including the reply date
-//! (the Chinese calendar with its 调休), against 5 working days (1 for messages marked simple).
+//! (the Chinese calendar with its 调休), against 5 working days (1 for simple questions: those the
+//! board files under a category the configuration names, never guessed from what a message says).
 //! A message unanswered for more than 3 months is a veto; so is a channel that does not open.
-//! Published messages must show 留言时间, 答复时间, 答复单位 and 答复内容; when the list omits
-//! some, the detail pages of a few answered messages are read for them.
+//!
+//! The board is read whole: its pager is followed up to `max_pages` list pages, each message
+//! counted once. Published messages must show 留言时间, 答复时间, 答复单位 and 答复内容; where the
+//! list omits reply fields, the message's own page is read for them, a few a round, and what it
+//! showed is remembered ([`super::Memory`]), so a field is counted missing only once the message's
+//! page was read without it. A board may name its statistics page (留言办理情况统计), which must
+//! show statistics newer than `statistics_max_age_days`.
 
+use std::collections::HashSet;
+
+use url::Url;
 use xunjian_shared::time::days_between;
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, InteractionStats, Observation, Severity};
 
 use super::{BoxFuture, ChannelSubject, Check, Ctx, Subject};
 use crate::extract::messages::{self, Message};
+use crate::extract::pagination::next_page;
 
 /// Detail pages read per round to complete answered messages the list shows only in part.
-const DETAIL_PAGES_READ: usize = 5;
+const DETAIL_PAGES_READ: usize = 10;
 /// Unanswered messages older than this are not judged (the indicator looks back one year).
 const LOOKBACK_DAYS: i64 = 365;
+/// A detail page read without a reply field is read again after this long (a reply may come).
+pub const READ_AGAIN_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(20);
 
 pub struct Interaction;
+
+/// A message as read from the board, with what is known of its reply fields.
+struct Read {
+    message: Message,
+    /// Its own page, when the list links one.
+    detail: Option<Url>,
+    /// Whether what it lacks is known to be missing (its page was read, or it has none).
+    settled: bool,
+}
 
 impl Check for Interaction {
     fn kind(&self) -> CheckKind {
@@ -40,53 +61,197 @@ impl Check for Interaction {
                 ));
                 return;
             };
-            let mut messages = messages::read_messages(&document, cx.today, channel.item_selector.as_ref());
-            complete_from_detail_pages(cx, subject, &fetched.final_url, &mut messages).await;
+            let (mut messages, pages) = read_board(cx, subject, channel, document, fetched.final_url.clone()).await;
+            complete_from_detail_pages(cx, subject, &mut messages).await;
             judge(cx, channel, &messages, observation);
+            if let Some(stats) = observation.interaction.as_mut() {
+                stats.pages = Some(pages);
+            }
+            if let Some((url, max_age_days)) = &channel.statistics {
+                statistics(cx, subject, channel, url, *max_age_days, observation).await;
+            }
         })
     }
 }
 
-/// Reads the detail pages of answered messages that lack reply fields, a few per round.
-async fn complete_from_detail_pages(cx: &Ctx, subject: &Subject, base: &url::Url, messages: &mut [Message]) {
-    let incomplete = messages
-        .iter_mut()
-        .filter(|m| m.answered() && (m.replied.is_none() || m.reply_unit.is_none() || m.reply_content.is_none()))
-        .filter_map(|m| m.link.clone().and_then(|link| base.join(&link).ok()).map(|url| (m, url)))
-        .take(DETAIL_PAGES_READ);
-    for (message, url) in incomplete {
-        let Some(detail) = cx.document(&url, subject.timeout).await else { continue };
-        if let Some(found) = messages::read_detail(&detail, cx.today) {
-            message.replied = message.replied.or(found.replied);
-            message.reply_unit = message.reply_unit.take().or(found.reply_unit);
-            message.reply_content = message.reply_content.take().or(found.reply_content);
+/// The messages of the board's first page and the pages its pager leads to (at most
+/// `max_pages`), each once; and how many pages were read.
+async fn read_board(
+    cx: &Ctx,
+    subject: &Subject,
+    channel: &ChannelSubject,
+    first: std::sync::Arc<crate::extract::html::Document>,
+    first_url: Url,
+) -> (Vec<Read>, u32) {
+    let mut messages: Vec<Read> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut visited: HashSet<Url> = HashSet::from([first_url.clone(), subject.url.clone()]);
+    let (mut document, mut base, mut pages) = (first, first_url, 0u32);
+    loop {
+        pages += 1;
+        let page_messages = messages::read_messages(&document, cx.today, channel.item_selector.as_ref());
+        let all_old = !page_messages.is_empty()
+            && page_messages
+                .iter()
+                .all(|m| m.posted.is_some_and(|posted| days_between(posted.date, cx.today) > LOOKBACK_DAYS));
+        for message in page_messages {
+            let detail = message.link.as_deref().and_then(|link| base.join(link).ok()).map(|mut url| {
+                url.set_fragment(None);
+                url
+            });
+            // A message is itself once, however many pages list it.
+            let key = match &detail {
+                Some(url) => url.to_string(),
+                None => format!("{}\u{1f}{:?}", message.title, message.posted),
+            };
+            if seen.insert(key) {
+                messages.push(Read { settled: detail.is_none(), message, detail });
+            }
         }
+        if pages >= channel.max_pages || all_old {
+            break;
+        }
+        let Some(next) = next_page(&document, &base) else { break };
+        if !visited.insert(next.clone()) {
+            break;
+        }
+        let Some(next_document) = cx.document(&next, subject.timeout).await else { break };
+        base = cx.page(&next, subject.timeout).await.final_url.clone();
+        document = next_document;
+    }
+    (messages, pages)
+}
+
+/// Fills answered messages' missing reply fields from their pages: what earlier rounds read,
+/// then a few more pages this round.
+async fn complete_from_detail_pages(cx: &Ctx, subject: &Subject, messages: &mut [Read]) {
+    let lacking = |read: &Read| {
+        let m = &read.message;
+        m.posted.is_none()
+            || (m.answered() && (m.replied.is_none() || m.reply_unit.is_none() || m.reply_content.is_none()))
+    };
+    for read in messages.iter_mut() {
+        if !lacking(read) {
+            read.settled = true;
+        }
+    }
+    let wanted: Vec<Url> = messages.iter().filter(|r| lacking(r)).filter_map(|r| r.detail.clone()).collect();
+    for url in cx.memory.replies.due(&wanted, |url| url, DETAIL_PAGES_READ, cx.now) {
+        let found = match cx.document(url, subject.timeout).await {
+            Some(detail) => messages::read_detail(&detail, cx.today),
+            None => None,
+        };
+        cx.memory.replies.remember(url.clone(), found, cx.now);
+    }
+    for read in messages.iter_mut().filter(|r| !r.settled) {
+        let Some(url) = &read.detail else { continue };
+        let Some(found) = cx.memory.replies.get(url) else { continue };
+        read.settled = true;
+        let Some(found) = found else { continue };
+        let message = &mut read.message;
+        message.replied = message.replied.or(found.replied);
+        message.reply_unit = message.reply_unit.take().or(found.reply_unit);
+        message.reply_content = message.reply_content.take().or(found.reply_content);
+        message.posted = message.posted.or(found.posted);
     }
 }
 
-fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: &mut Observation) {
+/// The statistics page's newest dated statistics, against the limit.
+async fn statistics(
+    cx: &Ctx,
+    subject: &Subject,
+    channel: &ChannelSubject,
+    url: &Url,
+    max_age_days: u32,
+    observation: &mut Observation,
+) {
+    let reading = cx.list(url, subject.timeout, Some(("留言办理情况统计", None))).await;
+    let newest = reading.as_ref().and_then(|reading| reading.newest());
+    let age_days = newest.map(|newest| days_between(newest.date, cx.today));
+    let stats = observation.interaction.get_or_insert_default();
+    stats.statistics_last_update = newest;
+    stats.statistics_age_days = age_days;
+    let detail = match (reading.is_some(), newest, age_days) {
+        (false, _, _) => Some(format!(
+            "互动渠道「{}」的留言办理情况统计页面无法打开：{}",
+            channel.name,
+            super::unreachable_reason(&*cx.page(url, subject.timeout).await)
+        )),
+        (true, None, _) => Some(format!("互动渠道「{}」的留言办理情况统计页面未找到注明日期的统计", channel.name)),
+        (true, Some(newest), Some(age)) if age > i64::from(max_age_days) => Some(format!(
+            "互动渠道「{}」的留言办理情况统计最近一次发布于 {}，距今 {age} 天（应每 {max_age_days} 天内公开）",
+            channel.name, newest.date
+        )),
+        _ => None,
+    };
+    if let Some(detail) = detail {
+        observation.findings.push(Finding::new(FindingCode::InteractionStatisticsStale, Severity::Error, detail));
+    }
+}
+
+/// Whether the board files `message` under a simple-question category: one the configuration
+/// names (matched against the category the board shows, else the title's own tag), or 简单咨询.
+fn is_simple(channel: &ChannelSubject, message: &Message) -> bool {
+    let filed_under = message.category.as_deref().unwrap_or("");
+    if filed_under.contains("简单咨询") {
+        return true;
+    }
+    let tagged = message.category.clone().unwrap_or_else(|| title_tag(&message.title));
+    !tagged.is_empty() && channel.simple_keywords.iter().any(|word| !word.is_empty() && tagged.contains(word.as_str()))
+}
+
+/// The tag a title opens with: `【咨询】…` or `[咨询]…`.
+fn title_tag(title: &str) -> String {
+    let title = title.trim_start();
+    for (open, close) in [('【', '】'), ('[', ']'), ('［', '］')] {
+        if let Some(rest) = title.strip_prefix(open)
+            && let Some(end) = rest.find(close)
+        {
+            return rest[..end].to_string();
+        }
+    }
+    String::new()
+}
+
+fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Read], observation: &mut Observation) {
     let mut unanswered = 0u32;
     let mut overdue: Vec<String> = Vec::new();
     let mut missing = 0u32;
-    // Per field (答复时间, 答复单位, 答复内容): how many answered messages lack it.
-    let mut missing_by_field = [0u32; 3];
+    let mut details_pending = 0u32;
+    // Per field (留言时间, 答复时间, 答复单位, 答复内容): how many messages lack it.
+    let mut missing_by_field = [0u32; 4];
     let mut max_reply: Option<i64> = None;
     let mut oldest_unanswered: Option<i64> = None;
     let mut long_unanswered: Vec<String> = Vec::new();
     let mut assumed_years: Vec<i16> = Vec::new();
-    for message in messages {
-        let Some(posted) = message.posted else { continue };
-        let simple = channel.simple_keywords.iter().any(|word| message.text.contains(word.as_str()));
+    for read in messages {
+        let message = &read.message;
+        let Some(posted) = message.posted else {
+            // Without 留言时间 the message cannot be timed: a missing field (once its page was read
+            // without it too), still a message.
+            if read.settled {
+                missing += 1;
+                missing_by_field[0] += 1;
+            } else {
+                details_pending += 1;
+            }
+            continue;
+        };
+        let simple = is_simple(channel, message);
         let limit =
             i64::from(if simple { channel.simple_reply_limit_working_days } else { channel.reply_limit_working_days });
         let title = if message.title.is_empty() { format!("{}的留言", posted.date) } else { message.title.clone() };
         if message.answered() {
-            let lacks = [message.replied.is_none(), message.reply_unit.is_none(), message.reply_content.is_none()];
-            if lacks.contains(&true) {
+            let lacks =
+                [false, message.replied.is_none(), message.reply_unit.is_none(), message.reply_content.is_none()];
+            if lacks.contains(&true) && !read.settled {
+                // Its page is read in a later round: not missing until then.
+                details_pending += 1;
+            } else if lacks.contains(&true) {
                 missing += 1;
-            }
-            for (count, lacking) in missing_by_field.iter_mut().zip(lacks) {
-                *count += u32::from(lacking);
+                for (count, lacking) in missing_by_field.iter_mut().zip(lacks) {
+                    *count += u32::from(lacking);
+                }
             }
             if let Some(replied) = message.replied {
                 let counted = cx.calendar.working_days_between(posted.date, replied.date);
@@ -117,6 +282,10 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: 
         missing_fields: Some(missing),
         max_reply_working_days: max_reply,
         oldest_unanswered_days: oldest_unanswered,
+        pages: None,
+        details_pending: Some(details_pending),
+        statistics_last_update: None,
+        statistics_age_days: None,
     });
     let examples = |list: &[String]| {
         let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
@@ -159,8 +328,8 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Message], observation: 
             FindingCode::InteractionFieldsMissing,
             Severity::Error,
             format!(
-                "{missing} 条已答复的留言未公开完整答复信息：{}",
-                ["答复时间", "答复单位", "答复内容"]
+                "{missing} 条留言未公开完整信息：{}",
+                ["留言时间", "答复时间", "答复单位", "答复内容"]
                     .iter()
                     .zip(missing_by_field)
                     .filter(|(_, count)| *count > 0)

@@ -139,6 +139,9 @@ pub struct Memory {
     pub guides: shelf::Shelf<guide::GuideRead>,
     /// Policy and interpretation pages, each read for the links between them.
     pub page_links: shelf::Shelf<Vec<Url>>,
+    /// Messages' detail pages, each read for the reply fields its board's list leaves out
+    /// (None: the page showed no message).
+    pub replies: shelf::Shelf<Option<crate::extract::messages::Message>>,
 }
 
 impl Default for Memory {
@@ -146,6 +149,7 @@ impl Default for Memory {
         Memory {
             guides: shelf::Shelf::new(guide::READ_AGAIN_AFTER),
             page_links: shelf::Shelf::new(interpretation::READ_AGAIN_AFTER),
+            replies: shelf::Shelf::new(interaction::READ_AGAIN_AFTER),
         }
     }
 }
@@ -166,6 +170,10 @@ pub struct ChannelSubject {
     pub simple_reply_limit_working_days: u32,
     pub simple_keywords: Vec<String>,
     pub item_selector: Option<SelectorList>,
+    /// List pages read per round.
+    pub max_pages: u32,
+    /// Where the board's statistics are published, and how old they may be.
+    pub statistics: Option<(Url, u32)>,
 }
 
 #[derive(Clone, Debug)]

@@ -35,16 +35,15 @@ impl Check for Wording {
                     }
                 }
             }
-            let mut errors = Vec::new();
+            // One finding per wrong term, listing every page it is on.
+            let mut errors: Vec<WordingError> = Vec::new();
+            let mut terms: Vec<(String, String, bool)> = Vec::new();
             for (url, page) in &pages {
                 for hit in cx.dictionary.scan(page) {
-                    let severity = if hit.term.serious { Severity::Veto } else { Severity::Error };
-                    let kind = if hit.term.serious { "严重表述错误" } else { "错别字" };
-                    observation.findings.push(Finding::new(
-                        FindingCode::WordingError,
-                        severity,
-                        format!("{kind}：「{}」应为「{}」（…{}…，{url}）", hit.term.wrong, hit.term.right, hit.context),
-                    ));
+                    let term = (hit.term.wrong.clone(), hit.term.right.clone(), hit.term.serious);
+                    if !terms.contains(&term) {
+                        terms.push(term);
+                    }
                     errors.push(WordingError {
                         wrong: hit.term.wrong,
                         right: hit.term.right,
@@ -52,6 +51,30 @@ impl Check for Wording {
                         url: url.to_string(),
                     });
                 }
+            }
+            for (wrong, right, serious) in terms {
+                let (severity, kind) =
+                    if serious { (Severity::Veto, "严重表述错误") } else { (Severity::Error, "错别字") };
+                let mut places: Vec<String> = Vec::new();
+                for error in errors.iter().filter(|e| e.wrong == wrong && e.right == right) {
+                    let place = format!("…{}…，{}", error.context, error.url);
+                    if !places.iter().any(|p| p.ends_with(&error.url)) {
+                        places.push(place);
+                    }
+                }
+                let detail = match places.as_slice() {
+                    [one] => format!("{kind}：「{wrong}」应为「{right}」（{one}）"),
+                    many => {
+                        let shown: Vec<String> = many.iter().take(5).map(|p| format!("（{p}）")).collect();
+                        let more = if many.len() > 5 { " 等" } else { "" };
+                        format!(
+                            "{kind}：「{wrong}」应为「{right}」，见 {} 个页面：{}{more}",
+                            many.len(),
+                            shown.join("；")
+                        )
+                    }
+                };
+                observation.findings.push(Finding::new(FindingCode::WordingError, severity, detail));
             }
             observation.audit.get_or_insert_default().wording_errors = Some(errors);
         })

@@ -29,6 +29,8 @@ pub struct Message {
     pub reply_content: Option<String>,
     /// A status the board shows (已回复, 办理中 …), if any.
     pub status: Option<String>,
+    /// The category the board files the message under (咨询, 投诉, 建议 …), if it shows one.
+    pub category: Option<String>,
     /// All the message's text, for keywords such as 简单咨询.
     pub text: String,
 }
@@ -56,6 +58,8 @@ enum Field {
     Unit,
     Content,
     Status,
+    /// The board's category of the message (类型: 咨询, 投诉 …).
+    Category,
     /// A label the board uses for something else (留言内容, 姓名): it ends the previous field's value.
     Other,
 }
@@ -109,7 +113,14 @@ const LABELS: &[(&str, Field)] = &[
     ("来信人", Field::Other),
     ("姓名", Field::Other),
     ("编号", Field::Other),
-    ("类型", Field::Other),
+    ("留言类型", Field::Category),
+    ("信件类型", Field::Category),
+    ("咨询类型", Field::Category),
+    ("留言类别", Field::Category),
+    ("信件类别", Field::Category),
+    ("类型", Field::Category),
+    ("类别", Field::Category),
+    ("分类", Field::Category),
 ];
 const ANSWERED_WORDS: &[&str] = &["已回复", "已答复", "已办结", "已处理", "已反馈", "办结", "已回"];
 const UNANSWERED_WORDS: &[&str] =
@@ -121,7 +132,7 @@ pub fn read_messages(document: &Document, today: Date, item_selector: Option<&Se
         return selector
             .select(document, Document::ROOT)
             .into_iter()
-            .filter_map(|item| labelled_message(document, item, today))
+            .filter_map(|item| labelled_message(document, item, today, false))
             .collect();
     }
     let tables = table_messages(document, today);
@@ -133,7 +144,7 @@ pub fn read_messages(document: &Document, today: Date, item_selector: Option<&Se
 
 /// One message's detail page: its labelled fields, read from the whole page.
 pub fn read_detail(document: &Document, today: Date) -> Option<Message> {
-    labelled_message(document, Document::ROOT, today)
+    labelled_message(document, Document::ROOT, today, false)
 }
 
 /// Messages from tables whose header row names the fields.
@@ -171,6 +182,7 @@ fn table_messages(document: &Document, today: Date) -> Vec<Message> {
                     Some(Field::Unit) => message.reply_unit = non_empty(&text),
                     Some(Field::Content) => message.reply_content = non_empty(&text),
                     Some(Field::Status) => message.status = non_empty(&text),
+                    Some(Field::Category) => message.category = non_empty(&text),
                     _ => {}
                 }
             }
@@ -178,7 +190,10 @@ fn table_messages(document: &Document, today: Date) -> Vec<Message> {
                 message.link = first_link(document, *row);
                 message.title = message.link.as_ref().map(|_| first_link_text(document, *row)).unwrap_or_default();
             }
-            if message.posted.is_some() {
+            // A row without 留言时间 is a message missing a field, when it is one: a linked title,
+            // not the pager some tables end with.
+            let pager = ["下一页", "上一页", "尾页", "首页", "末页"].iter().any(|word| message.text.contains(word));
+            if message.posted.is_some() || (message.link.is_some() && !message.title.trim().is_empty() && !pager) {
                 messages.push(message);
             }
         }
@@ -222,11 +237,12 @@ fn block_messages(document: &Document, today: Date) -> Vec<Message> {
             containers.push(container);
         }
     }
-    containers.into_iter().filter_map(|container| labelled_message(document, container, today)).collect()
+    containers.into_iter().filter_map(|container| labelled_message(document, container, today, true)).collect()
 }
 
-/// A message from the labelled text of one element.
-fn labelled_message(document: &Document, container: NodeId, today: Date) -> Option<Message> {
+/// A message from the labelled text of one element; without `require_posted`, one that shows
+/// no 留言时间 is still a message when it shows a title or a reply.
+fn labelled_message(document: &Document, container: NodeId, today: Date, require_posted: bool) -> Option<Message> {
     let text = document.text(container);
     let mut message = Message { text: text.clone(), link: first_link(document, container), ..Message::default() };
     let labels = labels_in(&text);
@@ -245,6 +261,7 @@ fn labelled_message(document: &Document, container: NodeId, today: Date) -> Opti
             Field::Unit => message.reply_unit = message.reply_unit.take().or_else(|| non_empty(value)),
             Field::Content => message.reply_content = message.reply_content.take().or_else(|| non_empty(value)),
             Field::Status => message.status = message.status.take().or_else(|| non_empty(value)),
+            Field::Category => message.category = message.category.take().or_else(|| non_empty(value)),
             _ => {}
         }
     }
@@ -262,7 +279,11 @@ fn labelled_message(document: &Document, container: NodeId, today: Date) -> Opti
             message.title = lead.to_string();
         }
     }
-    message.posted.is_some().then_some(message)
+    let shows_something = !message.title.is_empty()
+        || message.replied.is_some()
+        || message.reply_unit.is_some()
+        || message.reply_content.is_some();
+    (message.posted.is_some() || (!require_posted && shows_something)).then_some(message)
 }
 
 /// Positions of labels (followed by a colon, or ending a table header) in `text`, in order,
@@ -384,6 +405,25 @@ mod tests {
         );
         let titles: Vec<&str> = unlinked.iter().map(|m| m.title.as_str()).collect();
         assert_eq!(titles, ["农村宅基地审批进度", "充电桩建设"], "an unlinked block's heading is its title");
+    }
+
+    #[test]
+    fn a_row_without_its_date_is_kept_and_the_category_read() {
+        let messages = read(
+            "<table><tr><th>标题</th><th>类型</th><th>留言时间</th><th>答复时间</th><th>状态</th></tr>\
+             <tr><td><a href='m/1.html'>办事大厅几点开门</a></td><td>咨询</td><td>2026-11-02</td><td>2026-11-04</td><td>已回复</td></tr>\
+             <tr><td><a href='m/2.html'>噪音扰民</a></td><td>投诉</td><td></td><td>2026-11-06</td><td>已回复</td></tr>\
+             <tr><td>共2页</td><td><a href='?page=2'>下一页</a></td></tr></table>",
+        );
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(messages[0].category.as_deref(), Some("咨询"));
+        assert_eq!((messages[1].title.as_str(), messages[1].posted), ("噪音扰民", None));
+        assert_eq!(messages[1].category.as_deref(), Some("投诉"));
+        let block = read_detail(&Document::parse("<p>信件标题：路灯维修</p><p>答复单位：县住建局</p>"), TODAY).unwrap();
+        assert_eq!(
+            (block.title.as_str(), block.posted, block.reply_unit.as_deref()),
+            ("路灯维修", None, Some("县住建局"))
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod interpretation;
 pub mod json_api;
 pub mod links;
 pub mod messages;
+pub mod pagination;
 pub mod post_list;
 pub mod wording;
 

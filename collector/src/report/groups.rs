@@ -49,6 +49,7 @@ pub const GROUPS: &[Group] = &[
             "interaction_fields_missing",
             "interaction_channel_missing",
             "interaction_unreachable",
+            "interaction_statistics_stale",
         ],
     },
     Group { title: "网站未备案", kind: TargetKind::Site, codes: &["not_filed"] },

@@ -351,6 +351,9 @@ fn page_summary(observation: &Observation) -> Option<String> {
     if let Some(days) = observation.replies().max_reply_working_days {
         let _ = write!(summary, "，最长 {days} 个工作日");
     }
+    if let Some(pending) = observation.replies().details_pending.filter(|n| *n > 0) {
+        let _ = write!(summary, "，{pending} 条待读取详情页");
+    }
     Some(summary)
 }
 

@@ -5,7 +5,9 @@
 //! [[site.interaction]]
 //! name = "县长信箱"
 //! url = "http://www.longchuan.gov.cn/hdjl/xzxx/"
-//! simple_keywords = ["简单咨询"]        # messages containing these must be answered in 1 working day
+//! simple_keywords = ["咨询"]            # messages the board files under these categories: 1 working day
+//! # max_pages = 5                      # list pages followed
+//! # statistics_url = "http://www.longchuan.gov.cn/hdjl/lytj/"   # 留言办理情况统计, due monthly
 //! # reply_limit_working_days = 5       # overrides the threshold for this channel
 //! # item_selector = "table.msg tr"     # overrides automatic reading of the message list
 //! ```
@@ -31,10 +33,17 @@ pub struct InteractionConfig {
     pub reply_limit_working_days: u32,
     /// Limit for messages containing one of `simple_keywords`. Default: the threshold (1).
     pub simple_reply_limit_working_days: u32,
-    /// Words that mark a message as a simple question (简单咨询). Default: none.
+    /// Categories that mark a message as a simple question (简单咨询), matched against the
+    /// category the board itself shows for each message (类型, 类别). Default: none.
     pub simple_keywords: Vec<String>,
     /// CSS selector for the messages, overriding automatic reading.
     pub item_selector: Option<SelectorList>,
+    /// List pages followed (the first and its next pages). Default 5.
+    pub max_pages: u32,
+    /// The page where the board's statistics (留言办理情况统计) are published.
+    pub statistics_url: Option<Url>,
+    /// Statistics older than this many days are stale. Default 31.
+    pub statistics_max_age_days: u32,
     pub probe: ProbeSettings,
 }
 
@@ -53,13 +62,31 @@ pub(crate) static INTERACTION: TableSpec = TableSpec {
             "simple_reply_limit_working_days",
             Kind::Whole { unit: "working days", min: 1, max: 365 },
             DefaultValue::Otherwise("[thresholds] simple_reply_limit_working_days"),
-            "The limit for messages containing one of `simple_keywords`.",
+            "The limit for simple questions (see `simple_keywords`).",
         ),
         Key::new(
             "simple_keywords",
             Kind::Strings,
             DefaultValue::Otherwise("none"),
-            "Words that mark a message as a simple question (简单咨询).",
+            "Categories that make a message a simple question (简单咨询), matched against the category the board shows for each message (a 类型 or 类别 column or label, e.g. [\"咨询\"]); never guessed from the message's own text.",
+        ),
+        Key::new(
+            "max_pages",
+            Kind::Whole { unit: "pages", min: 1, max: 50 },
+            DefaultValue::Whole(super::defaults::BOARD_MAX_PAGES),
+            "List pages read (the first and the pages its pager links next), so that older messages are seen too.",
+        ),
+        Key::new(
+            "statistics_url",
+            Kind::Url,
+            DefaultValue::Otherwise("none"),
+            "The page where the board's statistics (留言办理情况统计: received, answered, concluded) are published.",
+        ),
+        Key::new(
+            "statistics_max_age_days",
+            Kind::Whole { unit: "days", min: 1, max: 3650 },
+            DefaultValue::Whole(super::defaults::STATISTICS_MAX_AGE_DAYS),
+            "Statistics published longer ago than this are stale (`interaction_statistics_stale`).",
         ),
         Key::new(
             "item_selector",
@@ -88,6 +115,10 @@ pub(crate) fn read_interaction(
     let simple_keywords: Vec<String> =
         table.strings("simple_keywords", problems).into_iter().map(|(text, _)| text).collect();
     let item_selector = table.selector("item_selector", problems);
+    let max_pages = table.whole_number("max_pages", problems).unwrap_or(super::defaults::BOARD_MAX_PAGES);
+    let statistics_url = table.url("statistics_url", problems);
+    let statistics_max_age_days =
+        table.whole_number("statistics_max_age_days", problems).unwrap_or(super::defaults::STATISTICS_MAX_AGE_DAYS);
     let probe = read_probe(&mut table, inherited, problems);
     table.finish(problems);
     Some(InteractionConfig {
@@ -99,6 +130,9 @@ pub(crate) fn read_interaction(
             .unwrap_or(thresholds.simple_reply_limit_working_days),
         simple_keywords,
         item_selector,
+        max_pages: u32::try_from(max_pages).unwrap_or(u32::MAX),
+        statistics_url,
+        statistics_max_age_days: u32::try_from(statistics_max_age_days).unwrap_or(u32::MAX),
         probe,
     })
 }

@@ -63,6 +63,10 @@ pub const UNANSWERED_VETO_DAYS: u64 = 90;
 /// the indicator's text is not at hand; the office sets its own).
 pub const GUIDE_VETO_COUNT: u64 = 5;
 pub const GUIDE_VETO_MISSING: u64 = 4;
+/// A message board's list pages read per round (its first page and the next ones).
+pub const BOARD_MAX_PAGES: u64 = 5;
+/// A board's statistics (留言办理情况统计) are published monthly.
+pub const STATISTICS_MAX_AGE_DAYS: u64 = 31;
 /// Guides a guide list's page is followed to per round.
 pub const MAX_GUIDES: u64 = 20;
 /// Policy documents of this many days are paired with their interpretations (政策解读).

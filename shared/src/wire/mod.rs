@@ -429,6 +429,19 @@ pub struct InteractionStats {
     /// Age in days of the oldest unanswered message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oldest_unanswered_days: Option<i64>,
+    /// List pages read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    /// Answered messages whose reply fields are not known yet: their detail pages are read in
+    /// later rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details_pending: Option<u32>,
+    /// The newest statistics (留言办理情况统计) published, when a statistics page is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics_last_update: Option<Published>,
+    /// Days since them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics_age_days: Option<i64>,
 }
 
 impl Measures for InteractionStats {
@@ -742,6 +755,8 @@ closed_set! {
         InteractionUnanswered = "interaction_unanswered" => by(CheckKind::Interaction, "留言长期未回应"),
         /// Published messages lack 留言时间, 答复时间, 答复单位 or 答复内容.
         InteractionFieldsMissing = "interaction_fields_missing" => by(CheckKind::Interaction, "留言答复要素不全"),
+        /// The board's statistics (留言办理情况统计) not published within the limit.
+        InteractionStatisticsStale = "interaction_statistics_stale" => by(CheckKind::Interaction, "留言办理情况统计未按时公开"),
         /// A date fell in a year the working-day calendar does not know.
         CalendarYearUnknown = "calendar_year_unknown" => by(CheckKind::Interaction, "节假日日历缺少年份"),
         /// An account's page or feed could not be read.
@@ -910,6 +925,10 @@ impl Observation {
             missing_fields: None,
             max_reply_working_days: None,
             oldest_unanswered_days: None,
+            pages: None,
+            details_pending: None,
+            statistics_last_update: None,
+            statistics_age_days: None,
         };
         self.interaction.as_ref().unwrap_or(&NOT_MEASURED)
     }

@@ -1,0 +1,204 @@
+//! The next page of a paged list, the ways CMSs link it:
+//! 1. a link named 下一页 (下页, 后页, `>`, `»`, `Next`), or whose class or title says next;
+//! 2. TRS's script pager, `createPageHTML(pages, current, "index", "html")` (pages `index.html`,
+//!    `index_1.html` …), also with the pager's element id first;
+//! 3. a link to the same page with its page number one up: `?page=2`, `pageNo=`, `pageIndex=`,
+//!    `currentPage=`, `curPage=`, or `list_2.html` after `list_1.html` (`index_1.html` after
+//!    `index.html`).
+//!
+//! A "next" link back to the page itself (the last page's) or to script is no next page. Pure.
+
+use url::Url;
+
+use super::html::{Document, NodeData};
+
+/// Words of a link to the next page.
+const NEXT_WORDS: &[&str] = &["下一页", "下页", "后一页", "后页", "下一頁", ">", ">>", "»", "›", "next", "next page"];
+/// Query parameters that number pages.
+const PAGE_PARAMS: &[&str] = &["page", "pageno", "pagenum", "pageindex", "currentpage", "curpage", "pn", "page_no"];
+
+/// The page after `page_url`, when the page links one.
+pub fn next_page(document: &Document, page_url: &Url) -> Option<Url> {
+    let usable = |url: &Url| matches!(url.scheme(), "http" | "https") && !same_page(url, page_url);
+    let links: Vec<(String, Option<Url>, String)> = document
+        .descendants(Document::ROOT)
+        .filter_map(|node| {
+            let element = document.element(node)?;
+            if element.name != "a" {
+                return None;
+            }
+            let href = element.attr("href").unwrap_or("").trim();
+            let url =
+                (!href.is_empty() && !href.starts_with('#') && !href.to_ascii_lowercase().starts_with("javascript:"))
+                    .then(|| page_url.join(href).ok())
+                    .flatten();
+            let text = match &document.node(node).data {
+                NodeData::Element(_) => document.text(node),
+                _ => String::new(),
+            };
+            let hints = format!("{} {}", element.attr("class").unwrap_or(""), element.attr("title").unwrap_or(""));
+            Some((text.trim().to_lowercase(), url, hints.to_lowercase()))
+        })
+        .collect();
+    // 1. A link that says next.
+    for (text, url, hints) in &links {
+        let says_next = NEXT_WORDS.contains(&text.as_str())
+            || (text.is_empty() && (hints.contains("next") || hints.contains("下一页")));
+        if let Some(url) = url.as_ref().filter(|_| says_next)
+            && usable(url)
+        {
+            return Some(url.clone());
+        }
+    }
+    // 2. TRS's script pager.
+    if let Some(url) = script_pager(document, page_url).filter(usable) {
+        return Some(url);
+    }
+    // 3. The same page numbered one up, when the page links it.
+    let wanted = numbered_next(page_url);
+    links
+        .iter()
+        .filter_map(|(_, url, _)| url.as_ref())
+        .find(|url| wanted.iter().any(|next| same_page(url, next)))
+        .cloned()
+}
+
+/// `createPageHTML(pages, current, "index", "html")` → `index_{current+1}.html`, when there is one.
+fn script_pager(document: &Document, page_url: &Url) -> Option<Url> {
+    for node in document.descendants(Document::ROOT) {
+        if !document.is_element(node, "script") {
+            continue;
+        }
+        let text = document.raw_text(node);
+        let Some(at) = text.find("createPageHTML(") else { continue };
+        let args = &text[at + "createPageHTML(".len()..];
+        let args = &args[..args.find(')')?];
+        let mut numbers = Vec::new();
+        let mut strings = Vec::new();
+        for arg in args.split(',').map(str::trim) {
+            let unquoted = arg.trim_matches(|c| c == '"' || c == '\'');
+            if unquoted.len() != arg.len() {
+                strings.push(unquoted.to_string());
+            } else if let Ok(number) = arg.parse::<u32>() {
+                numbers.push(number);
+            }
+        }
+        let (pages, current) = (*numbers.first()?, *numbers.get(1)?);
+        if current + 1 >= pages {
+            return None;
+        }
+        let ext = strings.iter().position(|s| matches!(s.as_str(), "html" | "shtml" | "htm" | "jsp"))?;
+        let stem = strings.get(ext.checked_sub(1)?)?;
+        return page_url.join(&format!("{stem}_{}.{}", current + 1, strings[ext])).ok();
+    }
+    None
+}
+
+/// The URLs page `page_url`'s next page would have: its page parameter one up (2 when absent),
+/// or its file's number one up (`list_2.html` after `list_1.html` or `list.html`).
+fn numbered_next(page_url: &Url) -> Vec<Url> {
+    let mut candidates = Vec::new();
+    let pairs: Vec<(String, String)> = page_url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    for param in PAGE_PARAMS {
+        let current =
+            pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(param)).and_then(|(_, v)| v.parse::<u32>().ok());
+        let next = current.map_or(2, |n| n + 1);
+        let mut url = page_url.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query.clear();
+            let mut replaced = false;
+            for (k, v) in &pairs {
+                if k.eq_ignore_ascii_case(param) {
+                    query.append_pair(k, &next.to_string());
+                    replaced = true;
+                } else {
+                    query.append_pair(k, v);
+                }
+            }
+            if !replaced {
+                query.append_pair(param, &next.to_string());
+            }
+        }
+        candidates.push(url);
+    }
+    let path = page_url.path();
+    let file = path.rsplit('/').next().unwrap_or("");
+    let (stem, ext) = match file.rsplit_once('.') {
+        Some((stem, ext)) => (stem, format!(".{ext}")),
+        None if file.is_empty() => ("index", ".html".to_string()),
+        None => (file, String::new()),
+    };
+    let (base, number) = match stem.rsplit_once('_') {
+        Some((base, n)) if n.parse::<u32>().is_ok() => (base, n.parse::<u32>().unwrap_or(0)),
+        _ => (stem, 0),
+    };
+    let next_file = format!("{base}_{}{ext}", number + 1);
+    if let Ok(url) = page_url.join(&next_file) {
+        candidates.push(url);
+    }
+    candidates
+}
+
+/// The same page whatever the fragment.
+fn same_page(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.path() == b.path() && a.query() == b.query()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn next(html: &str, at: &str) -> Option<String> {
+        next_page(&Document::parse(html), &Url::parse(at).unwrap()).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn a_link_that_says_next() {
+        let html = "<div class='page'><a href='?page=1'>首页</a><a href='?page=1'>上一页</a><a href='?page=3'>下一页</a><a href='?page=9'>尾页</a></div>";
+        assert_eq!(
+            next(html, "http://x.gov.cn/hdjl/lyb/list.jsp?page=2").as_deref(),
+            Some("http://x.gov.cn/hdjl/lyb/list.jsp?page=3")
+        );
+        let last = "<a href='list.jsp?page=9'>下一页</a>";
+        assert_eq!(next(last, "http://x.gov.cn/hdjl/lyb/list.jsp?page=9"), None, "the last page's next is itself");
+        let script = "<a href='javascript:goPage(3)'>下一页</a>";
+        assert_eq!(next(script, "http://x.gov.cn/lyb/"), None);
+        let icon = "<a class='layui-laypage-next' href='/lyb/index_2.html'></a>";
+        assert_eq!(next(icon, "http://x.gov.cn/lyb/index_1.html").as_deref(), Some("http://x.gov.cn/lyb/index_2.html"));
+    }
+
+    #[test]
+    fn trs_script_pagers() {
+        let page = "<div class='page'><script>createPageHTML(6, 0, \"index\", \"html\");</script></div>";
+        assert_eq!(
+            next(page, "http://x.gov.cn/hdjl/xzxx/index.html").as_deref(),
+            Some("http://x.gov.cn/hdjl/xzxx/index_1.html")
+        );
+        let newer = "<script>createPageHTML('page_div',6, 2,'index','shtml',120);</script>";
+        assert_eq!(
+            next(newer, "http://x.gov.cn/hdjl/xzxx/index_2.shtml").as_deref(),
+            Some("http://x.gov.cn/hdjl/xzxx/index_3.shtml")
+        );
+        let last = "<script>createPageHTML(3, 2, \"index\", \"html\");</script>";
+        assert_eq!(next(last, "http://x.gov.cn/hdjl/xzxx/index_2.html"), None);
+    }
+
+    #[test]
+    fn numbered_links_one_up() {
+        let pager = "<div class='pages'><a href='list.asp?c=1&page=1'>1</a> <a href='list.asp?c=1&page=2'>2</a> <a href='list.asp?c=1&page=3'>3</a></div>";
+        assert_eq!(next(pager, "http://x.gov.cn/list.asp?c=1").as_deref(), Some("http://x.gov.cn/list.asp?c=1&page=2"));
+        assert_eq!(
+            next(pager, "http://x.gov.cn/list.asp?c=1&page=2").as_deref(),
+            Some("http://x.gov.cn/list.asp?c=1&page=3")
+        );
+        assert_eq!(next(pager, "http://x.gov.cn/list.asp?c=1&page=3"), None);
+        let files = "<a href='list_1.html'>1</a><a href='list_2.html'>2</a>";
+        assert_eq!(next(files, "http://x.gov.cn/lyb/list_1.html").as_deref(), Some("http://x.gov.cn/lyb/list_2.html"));
+        assert_eq!(
+            next("<a href='index_1.html'>2</a>", "http://x.gov.cn/lyb/").as_deref(),
+            Some("http://x.gov.cn/lyb/index_1.html")
+        );
+        assert_eq!(next("<a href='/news/a_2.html'>某新闻</a>", "http://x.gov.cn/lyb/list.html"), None);
+    }
+}
