@@ -399,3 +399,83 @@ fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// An interpretation list read past its first page, and a policy older than every interpretation
+/// read left unjudged when the list goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interpretations_on_later_pages_are_found() {
+    let sim = Sim::start().await.unwrap();
+    let list = |title: &str, items: &[(&str, &str, &str)], pager: &str| {
+        let rows: String = items
+            .iter()
+            .map(|(href, title, date)| format!("<li><a href=\"{href}\">{title}</a><span>{date}</span></li>"))
+            .collect();
+        format!(
+            "<html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h2>{title}</h2><ul class=\"list\">{rows}</ul><div class=\"page\">{pager}</div></body></html>"
+        )
+    };
+    sim.route(
+        "/zcwj/",
+        Route::html(list(
+            "政策文件",
+            &[
+                ("/zcwj/3.html", "龙川县农贸市场管理办法", "2026-11-16"),
+                ("/zcwj/2.html", "龙川县城区停车收费管理办法", "2026-10-12"),
+                ("/zcwj/1.html", "龙川县历史文化街区保护管理办法", "2026-07-06"),
+            ],
+            "",
+        )),
+    );
+    // Five pages of other interpretations, newest first; 停车 is on the second page, and the
+    // list goes on past the fifth page read.
+    let others = ["河源市促进消费若干措施", "河源市养老服务条例", "河源市全民健身实施计划", "广东省耕地保护条例"];
+    for page in 0..6 {
+        let name = if page == 0 { "index.html".to_string() } else { format!("index_{page}.html") };
+        let mut items: Vec<(String, String, String)> = (0..4)
+            .map(|n| {
+                let date =
+                    jiff::civil::date(2026, 11, 20).checked_sub(jiff::Span::new().days(page * 9 + n * 2)).unwrap();
+                (
+                    format!("/zcjd/{page}_{n}.html"),
+                    format!("《{}》解读（{page}-{n}）", others[n as usize]),
+                    date.to_string(),
+                )
+            })
+            .collect();
+        if page == 1 {
+            items.push((
+                "/zcjd/park.html".into(),
+                "《龙川县城区停车收费管理办法》政策解读".into(),
+                "2026-10-13".into(),
+            ));
+        }
+        let items: Vec<(&str, &str, &str)> =
+            items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let pager = format!("<script>createPageHTML(9, {page}, \"index\", \"html\");</script>");
+        sim.route(&format!("/zcjd/{name}"), Route::html(list("政策解读", &items, &pager)));
+    }
+    sim.route("/", Route::html("<html><body><a href=\"/zcwj/\">政策文件</a></body></html>"));
+    let config = format!(
+        "[agent]\nid = \"pages\"\ncounty = \"龙川县\"\n[[site]]\nname = \"龙川县人民政府门户网站\"\nunit = \"县政府办\"\nurl = \"{}\"\n\
+         [[site.column]]\nname = \"政策文件\"\nurl = \"{}\"\nkind = \"policy\"\ninterpretations = \"政策解读\"\n\
+         [[site.column]]\nname = \"政策解读\"\nurl = \"{}\"\nkind = \"interpretation\"\n",
+        sim.url("/"),
+        sim.url("/zcwj/"),
+        sim.url("/zcjd/index.html"),
+    );
+    let report = check_json(&config).await;
+    let column = observation(&report, Some("政策文件"), None);
+    let summary = column.interpretations().expect("the interpretation block");
+    let standing: Vec<(&str, Option<&str>, Option<i64>)> = summary
+        .items
+        .iter()
+        .map(|item| (item.title.as_str(), item.interpreted_by.as_deref(), item.delay_working_days))
+        .collect();
+    assert_eq!(standing.len(), 2, "the 2026-07 policy is older than every interpretation read: {standing:?}");
+    assert_eq!((summary.missing, summary.interpreted), (1, 1), "{standing:?}");
+    let park = summary.items.iter().find(|item| item.title.contains("停车")).unwrap();
+    assert!(park.interpreted_by.as_deref().is_some_and(|url| url.ends_with("/zcjd/park.html")), "{park:?}");
+    assert_eq!(park.delay_working_days, Some(1));
+    assert_eq!(sim.hits("/zcjd/index_5.html"), 0, "five pages at most");
+    assert_eq!(sim.hits("/zcjd/index_4.html"), 1);
+}

@@ -84,7 +84,7 @@ fn corpus_guides_read_as_expected() {
 /// (lists → rows' links → document pages' links → pairs), must stand as the manifest says.
 #[test]
 fn corpus_interpretations_pair_as_expected() {
-    use xunjian_agent::extract::interpretation::{Lists, Rules, Standing};
+    use xunjian_agent::extract::interpretation::{ListPage, Lists, Rules, Standing, counterpart_links};
     use xunjian_agent::extract::links::page_links;
     use xunjian_shared::config::Thresholds;
     use xunjian_shared::time::calendar::Calendar;
@@ -97,6 +97,7 @@ fn corpus_interpretations_pair_as_expected() {
         limit_working_days: thresholds.interpretation_limit_working_days,
         exempt_words: &thresholds.interpretation_exempt_words,
         calendar: &calendar,
+        interpretations_from: None,
     };
     let read = |file: &corpus::CorpusFile| {
         let decoded = charset::decode(&file.bytes(), Some(&file.content_type));
@@ -116,8 +117,10 @@ fn corpus_interpretations_pair_as_expected() {
             case.interpretations.column.as_deref().unwrap_or(""),
             None,
         );
-        let lists =
-            Lists::read(&policy_page, &policy_list.items, &policy_url, &interpretation_list.items, &interpretation_url);
+        let lists = Lists::read(
+            &[ListPage { document: &policy_page, items: &policy_list.items, url: &policy_url }],
+            &[ListPage { document: &interpretation_page, items: &interpretation_list.items, url: &interpretation_url }],
+        );
         // The document pages the corpus holds stand for those the agent would fetch.
         let first = lists.pair(&rules);
         let wanted = lists.pages_to_read(&first, &rules);
@@ -127,7 +130,10 @@ fn corpus_interpretations_pair_as_expected() {
             .map(|file| {
                 let (page, url, _) = read(file);
                 assert!(wanted.contains(&url), "{}: {url} is read only when it could make a pair", case.layout);
-                let links = page_links(&page, &url, 400).into_iter().map(|link| link.url).collect();
+                // An interpretation's page, read for links back to the policies.
+                let policies: Vec<(&Url, &str)> =
+                    lists.policies.iter().filter_map(|p| Some((p.url.as_ref()?, p.title.as_str()))).collect();
+                let links = counterpart_links(&page_links(&page, &url, 400), &policies);
                 (url, links)
             })
             .collect();

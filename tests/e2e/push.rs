@@ -143,6 +143,7 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
                     PageState::Fresh { .. } => assert_eq!((stale, blank), (Some(0.0), None), "{column:?} is fresh"),
                 }
             }
+            let mut paired_columns = 0;
             for column in &site.columns {
                 let labels = [site_labels[0], site_labels[1], site_labels[2], ("column", column.name)];
                 let value = |name: &str| exposition::value(&samples, name, &labels);
@@ -159,7 +160,13 @@ async fn two_agents_push_over_mtls_and_metrics_match_the_simulator() {
                     assert_eq!(value("xunjian_policies_not_interpreted"), Some(1.0));
                     assert_eq!(value("xunjian_interpretations_late"), Some(1.0));
                     assert!(value("xunjian_interpretation_delay_workdays").is_some_and(|days| days > 10.0));
+                    paired_columns += 1;
                 }
+            }
+            let named = site.columns.iter().filter(|c| c.interpretations.is_some()).count();
+            assert_eq!(paired_columns, named, "{}: every policy column naming interpretations checked", site.name);
+            if site.name == "龙川县人民政府门户网站" {
+                assert_eq!(named, 1, "the simulator's 龙川 site pairs its policies");
             }
         }
         let pushed = exposition::value(

@@ -83,8 +83,8 @@ impl Check for Guide {
             for (title, url) in cx.memory.guides.due(&listed, |(_, url)| url, max, cx.now).into_iter().cloned() {
                 // A guide that does not open is a dead link, and a page without any element's
                 // label is not a guide as served: neither is a guide without elements.
-                let reading =
-                    cx.document(&url, subject.timeout).await.map(|page| read_guide(&page, &cx.guide_categories));
+                let page = cx.linked_document(&url, subject.timeout, &subject.url).await;
+                let reading = page.map(|page| read_guide(&page, &cx.guide_categories));
                 let (title, missing) = match reading {
                     Some(reading) if reading.labels > 0 => {
                         let title = if title.trim().is_empty() { reading.title.unwrap_or_default() } else { title };

@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 
+use tokio::time::Instant;
 use url::Url;
 use xunjian_shared::time::days_between;
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, InteractionStats, Observation, Severity};
@@ -25,10 +26,37 @@ use crate::extract::pagination::next_page;
 const DETAIL_PAGES_READ: usize = 10;
 /// Unanswered messages older than this are not judged (the indicator looks back one year).
 const LOOKBACK_DAYS: i64 = 365;
+/// The time one board's reading may take, in request timeouts.
+const CHECK_TIMEOUTS: u32 = 4;
 /// A detail page read without a reply field is read again after this long (a reply may come).
 pub const READ_AGAIN_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(20);
 
 pub struct Interaction;
+
+/// What a message's own page showed of the fields its list may leave out; only what judging
+/// needs is kept, a few characters of each (the memory holds thousands of pages).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetailFields {
+    posted: Option<xunjian_shared::time::Published>,
+    replied: Option<xunjian_shared::time::Published>,
+    reply_unit: Option<String>,
+    reply_content: Option<String>,
+}
+
+/// Characters of a reply's unit and content remembered.
+const KEPT_CHARS: usize = 40;
+
+impl DetailFields {
+    fn of(message: Message) -> DetailFields {
+        let short = |text: Option<String>| text.map(|t| t.chars().take(KEPT_CHARS).collect());
+        DetailFields {
+            posted: message.posted,
+            replied: message.replied,
+            reply_unit: short(message.reply_unit),
+            reply_content: short(message.reply_content),
+        }
+    }
+}
 
 /// A message as read from the board, with what is known of its reply fields.
 struct Read {
@@ -61,8 +89,12 @@ impl Check for Interaction {
                 ));
                 return;
             };
-            let (mut messages, pages) = read_board(cx, subject, channel, document, fetched.final_url.clone()).await;
-            complete_from_detail_pages(cx, subject, &mut messages).await;
+            // A board's pages, its messages' pages and its statistics: a slow site gets this long
+            // in all, not each request's timeout again and again.
+            let deadline = Instant::now() + subject.timeout * CHECK_TIMEOUTS;
+            let (mut messages, pages) =
+                read_board(cx, subject, channel, document, fetched.final_url.clone(), deadline).await;
+            complete_from_detail_pages(cx, subject, &mut messages, deadline).await;
             judge(cx, channel, &messages, observation);
             if let Some(stats) = observation.interaction.as_mut() {
                 stats.pages = Some(pages);
@@ -75,13 +107,14 @@ impl Check for Interaction {
 }
 
 /// The messages of the board's first page and the pages its pager leads to (at most
-/// `max_pages`), each once; and how many pages were read.
+/// `max_pages`, none past `deadline`), each once; and how many pages were read.
 async fn read_board(
     cx: &Ctx,
     subject: &Subject,
     channel: &ChannelSubject,
     first: std::sync::Arc<crate::extract::html::Document>,
     first_url: Url,
+    deadline: Instant,
 ) -> (Vec<Read>, u32) {
     let mut messages: Vec<Read> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -95,64 +128,133 @@ async fn read_board(
                 .iter()
                 .all(|m| m.posted.is_some_and(|posted| days_between(posted.date, cx.today) > LOOKBACK_DAYS));
         for message in page_messages {
-            let detail = message.link.as_deref().and_then(|link| base.join(link).ok()).map(|mut url| {
-                url.set_fragment(None);
-                url
-            });
-            // A message is itself once, however many pages list it.
+            let detail = message
+                .link
+                .as_deref()
+                .and_then(|link| base.join(link).ok())
+                .filter(|url| matches!(url.scheme(), "http" | "https"))
+                .map(|mut url| {
+                    url.set_fragment(None);
+                    url
+                });
+            // A message is itself once, however many pages list it: its page and title (a link
+            // every row shares, to a category, does not make rows one), or all it shows.
             let key = match &detail {
-                Some(url) => url.to_string(),
-                None => format!("{}\u{1f}{:?}", message.title, message.posted),
+                Some(url) => format!("{url}\u{1f}{}", message.title),
+                None => format!(
+                    "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
+                    message.title, message.posted, message.replied, message.reply_unit
+                ),
             };
             if seen.insert(key) {
                 messages.push(Read { settled: detail.is_none(), message, detail });
             }
         }
-        if pages >= channel.max_pages || all_old {
+        if pages >= channel.max_pages || all_old || Instant::now() >= deadline {
             break;
         }
         let Some(next) = next_page(&document, &base) else { break };
         if !visited.insert(next.clone()) {
             break;
         }
-        let Some(next_document) = cx.document(&next, subject.timeout).await else { break };
+        let Some(next_document) = cx.linked_document(&next, subject.timeout, &subject.url).await else { break };
         base = cx.page(&next, subject.timeout).await.final_url.clone();
         document = next_document;
     }
     (messages, pages)
 }
 
-/// Fills answered messages' missing reply fields from their pages: what earlier rounds read,
-/// then a few more pages this round.
-async fn complete_from_detail_pages(cx: &Ctx, subject: &Subject, messages: &mut [Read]) {
-    let lacking = |read: &Read| {
-        let m = &read.message;
-        m.posted.is_none()
-            || (m.answered() && (m.replied.is_none() || m.reply_unit.is_none() || m.reply_content.is_none()))
+/// What reading a message's own page came to, remembered across rounds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DetailRead {
+    /// The page opened (or is gone: 404, 410) and showed this (None: no message).
+    Shown(Option<DetailFields>),
+    /// The page did not open this time (a timeout, a refusal, a server error); what an earlier
+    /// reading showed, if one did.
+    Failed(Option<DetailFields>),
+}
+
+impl DetailRead {
+    /// What is known of the message's fields: None while its page has never been read.
+    fn known(&self) -> Option<Option<&DetailFields>> {
+        match self {
+            DetailRead::Shown(fields) => Some(fields.as_ref()),
+            DetailRead::Failed(Some(fields)) => Some(Some(fields)),
+            DetailRead::Failed(None) => None,
+        }
+    }
+
+    /// This reading, keeping whatever an earlier one found that this one does not show.
+    fn over(self, earlier: Option<DetailRead>) -> DetailRead {
+        let earlier = earlier.and_then(|read| match read {
+            DetailRead::Shown(fields) | DetailRead::Failed(fields) => fields,
+        });
+        let merge = |now: Option<DetailFields>| match (now, earlier.clone()) {
+            (Some(now), Some(before)) => Some(DetailFields {
+                posted: now.posted.or(before.posted),
+                replied: now.replied.or(before.replied),
+                reply_unit: now.reply_unit.or(before.reply_unit),
+                reply_content: now.reply_content.or(before.reply_content),
+            }),
+            (now, before) => now.or(before),
+        };
+        match self {
+            DetailRead::Shown(fields) => DetailRead::Shown(merge(fields)),
+            DetailRead::Failed(fields) => DetailRead::Failed(merge(fields)),
+        }
+    }
+}
+
+/// Whether a message still lacks a field its own page could show.
+fn lacking(read: &Read) -> bool {
+    let m = &read.message;
+    m.posted.is_none() || (m.answered() && (m.replied.is_none() || m.reply_unit.is_none() || m.reply_content.is_none()))
+}
+
+/// Fills what remembered readings of `read`'s page show; settles it once its page was read.
+fn apply(read: &mut Read, remembered: &DetailRead) {
+    let Some(known) = remembered.known() else { return };
+    read.settled = true;
+    let Some(found) = known else { return };
+    let message = &mut read.message;
+    message.posted = message.posted.or(found.posted);
+    message.replied = message.replied.or(found.replied);
+    message.reply_unit = message.reply_unit.take().or_else(|| found.reply_unit.clone());
+    message.reply_content = message.reply_content.take().or_else(|| found.reply_content.clone());
+}
+
+/// Fills messages' missing fields from their own pages: what earlier rounds read, then a few
+/// more pages this round (none past `deadline`).
+async fn complete_from_detail_pages(cx: &Ctx, subject: &Subject, messages: &mut [Read], deadline: Instant) {
+    let remembered = |read: &mut Read| {
+        if let Some(found) = read.detail.as_ref().and_then(|url| cx.memory.replies.get(url)) {
+            apply(read, &found);
+        }
     };
     for read in messages.iter_mut() {
-        if !lacking(read) {
+        if lacking(read) {
+            remembered(read);
+        } else {
             read.settled = true;
         }
     }
     let wanted: Vec<Url> = messages.iter().filter(|r| lacking(r)).filter_map(|r| r.detail.clone()).collect();
     for url in cx.memory.replies.due(&wanted, |url| url, DETAIL_PAGES_READ, cx.now) {
-        let found = match cx.document(url, subject.timeout).await {
-            Some(detail) => messages::read_detail(&detail, cx.today),
-            None => None,
+        if Instant::now() >= deadline {
+            break;
+        }
+        let fetched = cx.linked_page(url, subject.timeout, &subject.url).await;
+        let read = match cx.document(url, subject.timeout).await {
+            Some(page) => DetailRead::Shown(messages::read_detail(&page, cx.today).map(DetailFields::of)),
+            None if fetched.page.as_ref().is_some_and(|page| matches!(page.status, 404 | 410)) => {
+                DetailRead::Shown(None)
+            }
+            None => DetailRead::Failed(None),
         };
-        cx.memory.replies.remember(url.clone(), found, cx.now);
+        cx.memory.replies.remember(url.clone(), read.over(cx.memory.replies.get(url)), cx.now);
     }
-    for read in messages.iter_mut().filter(|r| !r.settled) {
-        let Some(url) = &read.detail else { continue };
-        let Some(found) = cx.memory.replies.get(url) else { continue };
-        read.settled = true;
-        let Some(found) = found else { continue };
-        let message = &mut read.message;
-        message.replied = message.replied.or(found.replied);
-        message.reply_unit = message.reply_unit.take().or(found.reply_unit);
-        message.reply_content = message.reply_content.take().or(found.reply_content);
-        message.posted = message.posted.or(found.posted);
+    for read in messages.iter_mut().filter(|r| lacking(r)) {
+        remembered(read);
     }
 }
 
@@ -351,5 +453,62 @@ fn judge(cx: &Ctx, channel: &ChannelSubject, messages: &[Read], observation: &mu
                 years.join("、")
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(unit: Option<&str>, content: Option<&str>) -> DetailFields {
+        DetailFields {
+            posted: None,
+            replied: None,
+            reply_unit: unit.map(str::to_string),
+            reply_content: content.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_page_that_did_not_open_settles_nothing_and_forgets_nothing() {
+        assert_eq!(DetailRead::Failed(None).known(), None, "never read: still pending");
+        assert_eq!(DetailRead::Shown(None).known(), Some(None), "read, showing no message: known to lack");
+        let earlier = DetailRead::Shown(Some(fields(Some("县住建局"), Some("已办理。"))));
+        let failed_now = DetailRead::Failed(None).over(Some(earlier.clone()));
+        assert_eq!(failed_now.known(), Some(Some(&fields(Some("县住建局"), Some("已办理。")))));
+        let shown_less = DetailRead::Shown(Some(fields(None, Some("已办理。")))).over(Some(earlier));
+        assert_eq!(
+            shown_less.known(),
+            Some(Some(&fields(Some("县住建局"), Some("已办理。")))),
+            "a found field stays found"
+        );
+    }
+
+    #[test]
+    fn simple_questions_only_by_the_boards_own_category() {
+        let channel = ChannelSubject {
+            name: "留言板".into(),
+            reply_limit_working_days: 5,
+            simple_reply_limit_working_days: 1,
+            simple_keywords: vec!["咨询".into()],
+            item_selector: None,
+            max_pages: 5,
+            statistics: None,
+        };
+        let message = |title: &str, category: Option<&str>, text: &str| Message {
+            title: title.into(),
+            category: category.map(str::to_string),
+            text: text.into(),
+            ..Message::default()
+        };
+        assert!(is_simple(&channel, &message("社保卡补办", Some("咨询类"), "")));
+        assert!(
+            !is_simple(&channel, &message("噪音扰民", Some("投诉"), "想咨询一下怎么投诉")),
+            "not from what it says"
+        );
+        assert!(!is_simple(&channel, &message("咨询社保卡补办", None, "咨询")), "nor from its title's words");
+        assert!(is_simple(&channel, &message("【咨询】社保卡补办", None, "")), "a title's tag is the board's");
+        let unconfigured = ChannelSubject { simple_keywords: Vec::new(), ..channel };
+        assert!(is_simple(&unconfigured, &message("办事时间", Some("简单咨询"), "")), "the board's own 简单咨询");
     }
 }

@@ -4,26 +4,40 @@
 //! documents not yet paired are read a few a round for the links between them, and what they
 //! link to is remembered ([`super::Memory`]), so a pair found once stays found.
 
+use std::sync::Arc;
+
 use jiff::SignedDuration;
+use jiff::civil::Date;
+use tokio::time::Instant;
 use url::Url;
 use xunjian_shared::wire::{
     CheckKind, Finding, FindingCode, InterpretationSummary, Observation, PolicyItem, PolicyStats, Severity,
 };
 
 use super::{BoxFuture, Check, Ctx, Subject};
-use crate::extract::interpretation::{Listed, Lists, Pairing, Rules, Standing};
+use crate::extract::html::Document;
+use crate::extract::html_list::{ColumnSelectors, ListReading};
+use crate::extract::interpretation::{ListPage, Listed, Lists, Pairing, Rules, Standing, counterpart_links};
 use crate::extract::links::page_links;
+use crate::extract::pagination::next_page;
 
 pub struct Interpretation;
 
 /// A document page read this recently is not read again for its links.
 pub const READ_AGAIN_AFTER: SignedDuration = SignedDuration::from_hours(20);
 
+/// List pages read of each list, at most.
+const LIST_PAGES: usize = 5;
+/// The time one pairing may take, in request timeouts.
+const CHECK_TIMEOUTS: u32 = 4;
+
 /// Document pages read for their links per round, at most.
 const PAGES_PER_ROUND: usize = 10;
 
-/// Links kept of one document page.
-const LINKS_PER_PAGE: usize = 400;
+/// Links read off one document page; of them, only those to documents of the two lists are
+/// kept (a handful: the memory holds thousands of pages).
+const LINKS_READ_PER_PAGE: usize = 400;
+const LINKS_KEPT_PER_PAGE: usize = 20;
 
 /// Policies named one finding each at most per code; the rest are counted in one more.
 const FINDINGS_AT_MOST: usize = 20;
@@ -41,37 +55,67 @@ impl Check for Interpretation {
         Box::pin(async move {
             let Some(column) = subject.column() else { return };
             let Some(target) = &column.interpretations else { return };
+            // Both lists' pages, a slow site getting this long in all.
+            let deadline = Instant::now() + subject.timeout * CHECK_TIMEOUTS;
+            let window_start =
+                cx.today.checked_sub(jiff::Span::new().days(i64::from(cx.thresholds.interpretation_window_days))).ok();
+            let policy_column = (column.name.as_str(), column.selectors.as_ref());
             // An unreadable list is its own column's finding; nothing can be paired without both.
-            let Some(policy_list) = cx.reading(subject).await else { return };
-            let interpretation_list =
-                cx.list(&target.url, target.timeout, Some((&target.name, target.selectors.as_ref()))).await;
-            let Some(interpretation_list) = interpretation_list else { return };
-            let policy_base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
-            let interpretation_base = cx.page(&target.url, target.timeout).await.final_url.clone();
-            let Some(policy_page) = cx.document(&subject.url, subject.timeout).await else { return };
-            let lists = Lists::read(
-                &policy_page,
-                &policy_list.items,
-                &policy_base,
-                &interpretation_list.items,
-                &interpretation_base,
-            );
+            let Some(policy_pages) =
+                read_pages(cx, &subject.url, subject.timeout, policy_column, window_start, deadline).await
+            else {
+                return;
+            };
+            let oldest_policy = policy_pages
+                .pages
+                .iter()
+                .flat_map(|(_, reading, _)| reading.items.iter().filter_map(|item| item.published.map(|p| p.date)))
+                .filter(|date| window_start.is_none_or(|start| *date >= start))
+                .min();
+            let interpretation_column = (target.name.as_str(), target.selectors.as_ref());
+            let Some(interpretation_pages) =
+                read_pages(cx, &target.url, target.timeout, interpretation_column, oldest_policy, deadline).await
+            else {
+                return;
+            };
+            // A list read as empty that does not say it is empty was not understood: pairing
+            // against it would call every policy uninterpreted.
+            let first_reading = &interpretation_pages.pages[0].1;
+            if interpretation_pages.items() == 0 && first_reading.placeholder.is_none() {
+                return;
+            }
+            let lists = Lists::read(&policy_pages.list_pages(), &interpretation_pages.list_pages());
             let rules = Rules {
                 today: cx.today,
                 window_days: cx.thresholds.interpretation_window_days,
                 limit_working_days: cx.thresholds.interpretation_limit_working_days,
                 exempt_words: &cx.thresholds.interpretation_exempt_words,
                 calendar: &cx.calendar,
+                interpretations_from: (!interpretation_pages.whole).then(|| interpretation_pages.oldest()).flatten(),
             };
             let remembered = |url: &Url| cx.memory.page_links.get(url);
             let first = lists.with_page_links(remembered).pair(&rules);
             // Read the pages of what is not paired yet for the links between them.
             let wanted = lists.pages_to_read(&first, &rules);
+            let titled = |documents: &[Listed]| -> Vec<(Url, String)> {
+                documents.iter().filter_map(|d| Some((d.url.clone()?, d.title.clone()))).collect()
+            };
+            let (policies, interpretations) = (titled(&lists.policies), titled(&lists.interpretations));
             for url in cx.memory.page_links.due(&wanted, |url| url, PAGES_PER_ROUND, cx.now) {
-                let links = match cx.document(url, subject.timeout).await {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                // A policy's page may link its interpretation, an interpretation's its policy.
+                let counterparts =
+                    if policies.iter().any(|(policy, _)| policy == url) { &interpretations } else { &policies };
+                let counterparts: Vec<(&Url, &str)> = counterparts.iter().map(|(u, t)| (u, t.as_str())).collect();
+                let links = match cx.linked_document(url, subject.timeout, &subject.url).await {
                     Some(document) => {
                         let base = cx.page(url, subject.timeout).await.final_url.clone();
-                        page_links(&document, &base, LINKS_PER_PAGE).into_iter().map(|link| link.url).collect()
+                        let mut links =
+                            counterpart_links(&page_links(&document, &base, LINKS_READ_PER_PAGE), &counterparts);
+                        links.truncate(LINKS_KEPT_PER_PAGE);
+                        links
                     }
                     None => Vec::new(),
                 };
@@ -82,6 +126,69 @@ impl Check for Interpretation {
             report(cx, observation, &pairing, &lists.policies, &lists.interpretations, &subject.url);
         })
     }
+}
+
+/// A list's pages as read: the first and those its pager leads to.
+struct ListPages {
+    pages: Vec<(Arc<Document>, Arc<ListReading>, Url)>,
+    /// Whether the list was read to its end, or back past the date asked for.
+    whole: bool,
+}
+
+impl ListPages {
+    fn list_pages(&self) -> Vec<ListPage<'_>> {
+        self.pages.iter().map(|(document, reading, url)| ListPage { document, items: &reading.items, url }).collect()
+    }
+
+    fn items(&self) -> usize {
+        self.pages.iter().map(|(_, reading, _)| reading.items.len()).sum()
+    }
+
+    /// The oldest date among the items read.
+    fn oldest(&self) -> Option<Date> {
+        self.pages
+            .iter()
+            .flat_map(|(_, reading, _)| reading.items.iter().filter_map(|i| i.published.map(|p| p.date)))
+            .min()
+    }
+}
+
+/// A column's list: its first page, then next pages (at most [`LIST_PAGES`], none past
+/// `deadline`) until one reaches back before `back_to`. None when the first page did not open.
+async fn read_pages(
+    cx: &Ctx,
+    url: &Url,
+    timeout: std::time::Duration,
+    column: (&str, Option<&ColumnSelectors>),
+    back_to: Option<Date>,
+    deadline: Instant,
+) -> Option<ListPages> {
+    let mut pages = Vec::new();
+    let mut current = url.clone();
+    let mut visited = vec![url.clone()];
+    loop {
+        let Some(document) = cx.linked_document(&current, timeout, url).await else { break };
+        let Some(reading) = cx.list(&current, timeout, Some(column)).await else { break };
+        let base = cx.page(&current, timeout).await.final_url.clone();
+        let reached = back_to.is_some_and(|back_to| {
+            reading.items.iter().filter_map(|item| item.published).any(|published| published.date < back_to)
+        });
+        let next = next_page(&document, &base);
+        pages.push((document, reading, base));
+        if reached {
+            return Some(ListPages { pages, whole: true });
+        }
+        let Some(next) = next.filter(|next| !visited.contains(next)) else {
+            return Some(ListPages { pages, whole: true });
+        };
+        if pages.len() >= LIST_PAGES || Instant::now() >= deadline {
+            return Some(ListPages { pages, whole: false });
+        }
+        visited.push(next.clone());
+        current = next;
+    }
+    // The first page did not open; a later one that does not ends the reading there.
+    (!pages.is_empty()).then_some(ListPages { pages, whole: false })
 }
 
 /// The pairing as the observation's block and findings.

@@ -139,9 +139,8 @@ pub struct Memory {
     pub guides: shelf::Shelf<guide::GuideRead>,
     /// Policy and interpretation pages, each read for the links between them.
     pub page_links: shelf::Shelf<Vec<Url>>,
-    /// Messages' detail pages, each read for the reply fields its board's list leaves out
-    /// (None: the page showed no message).
-    pub replies: shelf::Shelf<Option<crate::extract::messages::Message>>,
+    /// Messages' detail pages, each read for the fields its board's list leaves out.
+    pub replies: shelf::Shelf<interaction::DetailRead>,
 }
 
 impl Default for Memory {
@@ -298,6 +297,21 @@ impl Ctx {
         self.documents
             .get_or_init(url.clone(), || async { fetched.ok_page().map(|page| Arc::new(Document::parse(&page.text))) })
             .await
+    }
+
+    /// The page at `url`, which the page at `from` links to: fetched once per round, and only
+    /// where a redirect from `from` could lead ([`Fetcher::fetch_linked`]).
+    pub async fn linked_page(&self, url: &Url, timeout: Duration, from: &Url) -> Arc<Fetched> {
+        let origin = self.page(from, timeout).await.origin;
+        self.pages
+            .get_or_init(url.clone(), || async { Arc::new(self.fetcher.fetch_linked(url, timeout, origin).await) })
+            .await
+    }
+
+    /// [`Ctx::linked_page`], parsed when it opened with a 2xx.
+    pub async fn linked_document(&self, url: &Url, timeout: Duration, from: &Url) -> Option<Arc<Document>> {
+        self.linked_page(url, timeout, from).await;
+        self.document(url, timeout).await
     }
 
     /// Whether `url` opens, asked once per round however many pages link to it.

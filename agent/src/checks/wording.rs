@@ -30,7 +30,7 @@ impl Check for Wording {
                 items.sort_by_key(|item| std::cmp::Reverse(item.published));
                 for item in items.into_iter().take(NEWEST_ITEMS_READ) {
                     let Some(url) = item.link.as_deref().and_then(|link| base.join(link).ok()) else { continue };
-                    if let Some(page) = cx.document(&url, subject.timeout).await {
+                    if let Some(page) = cx.linked_document(&url, subject.timeout, &subject.url).await {
                         pages.push((url, page));
                     }
                 }
@@ -56,10 +56,11 @@ impl Check for Wording {
                 let (severity, kind) =
                     if serious { (Severity::Veto, "严重表述错误") } else { (Severity::Error, "错别字") };
                 let mut places: Vec<String> = Vec::new();
+                let mut pages_seen: Vec<&str> = Vec::new();
                 for error in errors.iter().filter(|e| e.wrong == wrong && e.right == right) {
-                    let place = format!("…{}…，{}", error.context, error.url);
-                    if !places.iter().any(|p| p.ends_with(&error.url)) {
-                        places.push(place);
+                    if !pages_seen.contains(&error.url.as_str()) {
+                        pages_seen.push(&error.url);
+                        places.push(format!("…{}…，{}", error.context, error.url));
                     }
                 }
                 let detail = match places.as_slice() {

@@ -16,7 +16,7 @@ use url::Url;
 use xunjian_shared::time::calendar::Calendar;
 use xunjian_shared::time::days_between;
 
-use super::html::{Document, NodeData};
+use super::html::{Document, NodeData, NodeId};
 use super::html_list::ListItem;
 
 /// A document of a list: a policy or an interpretation.
@@ -38,24 +38,23 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// The two lists' items, their links resolved against each list page's URL; each policy
-    /// carries the interpretation links its row shows (read off `policy_page`).
-    pub fn read(
-        policy_page: &Document,
-        policy_items: &[ListItem],
-        policy_url: &Url,
-        interpretation_items: &[ListItem],
-        interpretation_url: &Url,
-    ) -> Lists {
-        let mut policies = listed(policy_items, policy_url);
-        let item_urls: Vec<Url> = policies.iter().filter_map(|policy| policy.url.clone()).collect();
-        let rows = row_interpretation_links(policy_page, policy_url, &item_urls);
-        for policy in &mut policies {
-            if let Some(links) = policy.url.as_ref().and_then(|url| rows.get(url)) {
-                policy.links.extend(links.iter().cloned());
+    /// The two lists' items (of every page read of each), their links resolved against their
+    /// page's URL; each policy carries the interpretation links its row shows.
+    pub fn read(policy_pages: &[ListPage<'_>], interpretation_pages: &[ListPage<'_>]) -> Lists {
+        let mut policies = Vec::new();
+        for page in policy_pages {
+            let mut listed = listed(page.items, page.url);
+            let item_urls: Vec<Url> = listed.iter().filter_map(|policy| policy.url.clone()).collect();
+            let rows = row_interpretation_links(page.document, page.url, &item_urls);
+            for policy in &mut listed {
+                if let Some(links) = policy.url.as_ref().and_then(|url| rows.get(url)) {
+                    policy.links.extend(links.iter().cloned());
+                }
             }
+            policies.extend(listed);
         }
-        Lists { policies, interpretations: listed(interpretation_items, interpretation_url) }
+        let interpretations = interpretation_pages.iter().flat_map(|page| listed(page.items, page.url)).collect();
+        Lists { policies, interpretations }
     }
 
     /// The same lists with what each document's own page links to, where it was read.
@@ -99,6 +98,14 @@ impl Lists {
     }
 }
 
+/// One page of a list as read: the page, its items and where it was (after redirects).
+#[derive(Clone, Copy)]
+pub struct ListPage<'a> {
+    pub document: &'a Document,
+    pub items: &'a [ListItem],
+    pub url: &'a Url,
+}
+
 /// A list's items as documents, their links resolved against the list page.
 fn listed(items: &[ListItem], base: &Url) -> Vec<Listed> {
     items
@@ -131,6 +138,9 @@ pub struct Rules<'a> {
     /// Titles holding one of these words need no interpretation.
     pub exempt_words: &'a [String],
     pub calendar: &'a Calendar,
+    /// The oldest interpretation read, when the interpretation list goes on past the pages read:
+    /// an older policy without a pair is not judged.
+    pub interpretations_from: Option<Date>,
 }
 
 /// Where a judged policy stands.
@@ -174,6 +184,8 @@ pub struct Pairing {
     pub exempt: usize,
     /// Policies without a date (they cannot be placed in the window).
     pub undated: usize,
+    /// Policies without a pair older than the oldest interpretation read (not judged).
+    pub unread: usize,
     /// Years the working-day calendar did not know; their days were counted by weekday.
     pub assumed_years: Vec<i16>,
 }
@@ -184,7 +196,32 @@ const EARLIEST_BEFORE_POLICY_DAYS: i64 = 30;
 /// Pairs the policies of the window with interpretations.
 pub fn pair(policies: &[Listed], interpretations: &[Listed], rules: &Rules<'_>) -> Pairing {
     let mut pairing = Pairing::default();
+    let policy_keys: Vec<TitleKeys> = policies.iter().map(|p| TitleKeys::of(&p.title)).collect();
     let interpretation_keys: Vec<TitleKeys> = interpretations.iter().map(|i| TitleKeys::of(&i.title)).collect();
+    let judged = |policy: &Listed| {
+        !rules.exempt_words.iter().any(|word| !word.is_empty() && policy.title.contains(word.as_str()))
+            && policy.published.is_some_and(|date| days_between(date, rules.today) <= i64::from(rules.window_days))
+    };
+    // By title, an interpretation is one policy's: the one whose title it matches best (longest
+    // key, then nearest after it), so 《…实施方案》 titles that share words do not all pair.
+    let title_owner: Vec<Option<usize>> = (0..interpretations.len())
+        .map(|i| {
+            let when = interpretations[i].published;
+            (0..policies.len())
+                .filter(|&p| judged(&policies[p]))
+                .filter_map(|p| {
+                    let published = policies[p].published?;
+                    let gap = when.map(|date| days_between(published, date));
+                    if gap.is_some_and(|gap| gap < -EARLIEST_BEFORE_POLICY_DAYS) {
+                        return None;
+                    }
+                    let score = policy_keys[p].match_score(&interpretation_keys[i])?;
+                    Some((p, score, gap.map_or(i64::MAX, i64::abs)))
+                })
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(b.0.cmp(&a.0)))
+                .map(|(p, _, _)| p)
+        })
+        .collect();
     for (index, policy) in policies.iter().enumerate() {
         if rules.exempt_words.iter().any(|word| !word.is_empty() && policy.title.contains(word.as_str())) {
             pairing.exempt += 1;
@@ -197,7 +234,6 @@ pub fn pair(policies: &[Listed], interpretations: &[Listed], rules: &Rules<'_>) 
         if days_between(published, rules.today) > i64::from(rules.window_days) {
             continue;
         }
-        let policy_keys = TitleKeys::of(&policy.title);
         let linked = |other: &Listed| {
             let links_to = |from: &Listed, to: &Listed| {
                 to.url.as_ref().is_some_and(|url| from.links.iter().any(|link| same_page(link, url)))
@@ -209,18 +245,16 @@ pub fn pair(policies: &[Listed], interpretations: &[Listed], rules: &Rules<'_>) 
             candidates.first().copied()
         };
         let mut by_link: Vec<usize> = (0..interpretations.len()).filter(|&i| linked(&interpretations[i])).collect();
-        let mut by_title: Vec<usize> = (0..interpretations.len())
-            .filter(|&i| {
-                policy_keys.interpreted_by(&interpretation_keys[i])
-                    && interpretations[i]
-                        .published
-                        .is_none_or(|date| days_between(date, published) <= EARLIEST_BEFORE_POLICY_DAYS)
-            })
-            .collect();
+        let mut by_title: Vec<usize> = (0..interpretations.len()).filter(|&i| title_owner[i] == Some(index)).collect();
         let interpretation = match first_published(&mut by_link) {
             Some(i) => Some((i, Matched::Link)),
             None => first_published(&mut by_title).map(|i| (i, Matched::Title)),
         };
+        // Not found, and older than the oldest interpretation read: it may be on a page not read.
+        if interpretation.is_none() && rules.interpretations_from.is_some_and(|from| published < from) {
+            pairing.unread += 1;
+            continue;
+        }
         let (delay_working_days, standing) = match interpretation {
             Some((i, _)) => match interpretations[i].published {
                 Some(date) => {
@@ -246,7 +280,7 @@ pub fn pair(policies: &[Listed], interpretations: &[Listed], rules: &Rules<'_>) 
 }
 
 /// Two links to one page: the same host, path and query, whatever the scheme or fragment.
-fn same_page(a: &Url, b: &Url) -> bool {
+pub fn same_page(a: &Url, b: &Url) -> bool {
     a.host_str() == b.host_str() && a.path() == b.path() && a.query() == b.query()
 }
 
@@ -257,10 +291,49 @@ struct TitleKeys {
     quoted: Vec<String>,
 }
 
-/// A core or quoted title shorter than this (in characters) matches nothing: too general.
-const MIN_KEY_CHARS: usize = 4;
-/// A policy's core holds an interpretation's only when the latter is at least this long.
-const MIN_CONTAINED_CHARS: usize = 6;
+/// A title key whose subject (what is left without the words every document uses) is shorter
+/// than this, in characters, matches nothing: 《实施方案》 names no policy.
+const MIN_SUBJECT_CHARS: usize = 4;
+/// A policy's core holds an interpretation's only when the latter is at least this share of it
+/// (in tenths): 政府工作报告 is not the policy that carries out its tasks.
+const MIN_CONTAINED_TENTHS: usize = 6;
+/// Words every kind of document uses, longest first: what is left is a title's subject.
+const GENERIC_WORDS: &[&str] = &[
+    "实施方案",
+    "实施意见",
+    "实施细则",
+    "实施办法",
+    "管理办法",
+    "暂行办法",
+    "若干措施",
+    "若干规定",
+    "工作方案",
+    "行动方案",
+    "方案",
+    "办法",
+    "意见",
+    "措施",
+    "细则",
+    "规定",
+    "条例",
+    "规划",
+    "计划",
+    "通知",
+    "决定",
+    "实施",
+    "若干",
+    "管理",
+    "工作",
+    "暂行",
+    "试行",
+    "进一步",
+    "加强",
+    "做好",
+    "印发",
+    "关于",
+    "政策",
+    "文件",
+];
 
 /// Words before the subject: what a document does with it (印发 …) and what an interpretation
 /// calls itself.
@@ -287,8 +360,7 @@ const SUFFIXES: &[&str] = &[
 
 impl TitleKeys {
     fn of(title: &str) -> TitleKeys {
-        let quoted =
-            quoted_titles(title).iter().map(|q| normalise(q)).filter(|q| q.chars().count() >= MIN_KEY_CHARS).collect();
+        let quoted = quoted_titles(title).iter().map(|q| normalise(q)).filter(|q| !q.is_empty()).collect();
         let mut core = normalise(title);
         // An issuer comes before 关于: "XX县人民政府办公室关于印发…"
         if let Some(at) = core.find("关于") {
@@ -313,14 +385,46 @@ impl TitleKeys {
         TitleKeys { core, quoted }
     }
 
-    /// Whether an interpretation titled `other` interprets the policy titled `self`.
-    fn interpreted_by(&self, other: &TitleKeys) -> bool {
-        let long = |text: &str, min: usize| text.chars().count() >= min;
-        (long(&self.core, MIN_KEY_CHARS) && other.core.contains(&self.core))
-            || (long(&other.core, MIN_CONTAINED_CHARS) && self.core.contains(&other.core))
-            || self.quoted.iter().any(|q| other.core.contains(q.as_str()) || other.quoted.contains(q))
-            || other.quoted.iter().any(|q| self.core.contains(q.as_str()))
+    /// How well an interpretation titled `other` names the policy titled `self`: the length of
+    /// the key they share, None when they share none that names a subject.
+    fn match_score(&self, other: &TitleKeys) -> Option<usize> {
+        let chars = |text: &str| text.chars().count();
+        let mut best: Option<usize> = None;
+        let mut take = |key: &str| {
+            if subject_chars(key) >= MIN_SUBJECT_CHARS {
+                best = Some(best.map_or(chars(key), |b| b.max(chars(key))));
+            }
+        };
+        if !self.core.is_empty() && other.core.contains(&self.core) {
+            take(&self.core);
+        }
+        if !other.core.is_empty()
+            && self.core.contains(&other.core)
+            && chars(&other.core) * 10 >= chars(&self.core) * MIN_CONTAINED_TENTHS
+        {
+            take(&other.core);
+        }
+        for quoted in &self.quoted {
+            if other.core.contains(quoted.as_str()) || other.quoted.contains(quoted) {
+                take(quoted);
+            }
+        }
+        for quoted in &other.quoted {
+            if self.core.contains(quoted.as_str()) {
+                take(quoted);
+            }
+        }
+        best
     }
+}
+
+/// Characters of `key` left without [`GENERIC_WORDS`].
+fn subject_chars(key: &str) -> usize {
+    let mut rest = key.to_string();
+    for word in GENERIC_WORDS {
+        rest = rest.replace(word, "");
+    }
+    rest.chars().count()
 }
 
 /// The text of every 《…》 in `title`.
@@ -351,36 +455,103 @@ fn normalise(text: &str) -> String {
 /// Words of a link's text that point to an interpretation from a policy's row.
 const INTERPRETATION_LINK_WORDS: &[&str] = &["解读", "图解", "一图读懂", "问答"];
 
-/// The links a list page shows beside its items that lead to interpretations (a row's
-/// 「解读」「图解」 links), by the item whose link precedes them: each item's link as written
-/// (resolved against `page_url`) → the interpretation links after it, before the next item.
+/// The links a list page shows in its items' rows that lead to interpretations (a row's
+/// 「解读」「图解」 links), by item: each item's link → the interpretation links of its row, the
+/// largest element around the item's link that holds no other item (never a sidebar after it).
 pub fn row_interpretation_links(document: &Document, page_url: &Url, item_links: &[Url]) -> HashMap<Url, Vec<Url>> {
-    let mut found: HashMap<Url, Vec<Url>> = HashMap::new();
-    let mut current: Option<&Url> = None;
-    for node in document.descendants(Document::ROOT) {
-        let Some(element) = document.element(node) else { continue };
-        if element.name != "a" {
-            continue;
-        }
-        let Some(url) = element.attr("href").and_then(|href| page_url.join(href.trim()).ok()) else { continue };
-        if let Some(item) = item_links.iter().find(|item| same_page(item, &url)) {
-            current = Some(item);
-            continue;
-        }
-        let text = match &document.node(node).data {
-            NodeData::Element(_) => document.text(node),
-            _ => String::new(),
-        };
-        let text = if text.trim().is_empty() { element.attr("title").unwrap_or("").to_string() } else { text };
-        if let Some(item) = current
-            && text.chars().count() <= 12
-            && INTERPRETATION_LINK_WORDS.iter().any(|word| text.contains(word))
-            && matches!(url.scheme(), "http" | "https")
+    let count = document.len();
+    let href = |node: NodeId| {
+        let element = document.element(node).filter(|e| e.name == "a")?;
+        page_url.join(element.attr("href")?.trim()).ok()
+    };
+    // Which item each node holds: none, exactly one (by index), or several (Some(None)).
+    let mut holds: Vec<Option<Option<usize>>> = vec![None; count];
+    for node in (0..count).rev() {
+        if let Some(url) = href(node)
+            && let Some(item) = item_links.iter().position(|item| same_page(item, &url))
         {
-            found.entry(item.clone()).or_default().push(url);
+            holds[node] = merge_held(holds[node], Some(Some(item)));
+        }
+        if let Some(parent) = document.parent(node) {
+            holds[parent] = merge_held(holds[parent], holds[node]);
+        }
+    }
+    let mut found: HashMap<Url, Vec<Url>> = HashMap::new();
+    let mut rows_done: Vec<NodeId> = Vec::new();
+    for node in 0..count {
+        let Some(Some(item)) = holds[node] else { continue };
+        if href(node).is_none_or(|url| !same_page(&url, &item_links[item])) {
+            continue;
+        }
+        let mut row = node;
+        while let Some(parent) = document.parent(row) {
+            if parent == Document::ROOT || holds[parent] != Some(Some(item)) {
+                break;
+            }
+            row = parent;
+        }
+        if rows_done.contains(&row) {
+            continue;
+        }
+        rows_done.push(row);
+        for anchor in document.descendants(row) {
+            let Some(url) = href(anchor) else { continue };
+            if item_links.iter().any(|item| same_page(item, &url)) || !matches!(url.scheme(), "http" | "https") {
+                continue;
+            }
+            if short_text_with(document, anchor, INTERPRETATION_LINK_WORDS) {
+                found.entry(item_links[item].clone()).or_default().push(url);
+            }
         }
     }
     found
+}
+
+fn merge_held(a: Option<Option<usize>>, b: Option<Option<usize>>) -> Option<Option<usize>> {
+    match (a, b) {
+        (None, other) | (other, None) => other,
+        (Some(Some(x)), Some(Some(y))) if x == y => Some(Some(x)),
+        _ => Some(None),
+    }
+}
+
+/// Whether `anchor`'s text (or title) is short and holds one of `words`.
+fn short_text_with(document: &Document, anchor: NodeId, words: &[&str]) -> bool {
+    let text = match &document.node(anchor).data {
+        NodeData::Element(_) => document.text(anchor),
+        _ => String::new(),
+    };
+    let text = if text.trim().is_empty() {
+        document.element(anchor).and_then(|e| e.attr("title")).unwrap_or("").to_string()
+    } else {
+        text
+    };
+    text.chars().count() <= 12 && words.iter().any(|word| text.contains(word))
+}
+
+/// Words of a link, on a document's page, to the other document (the policy's 原文, its 解读).
+const COUNTERPART_LINK_WORDS: &[&str] =
+    &["原文", "解读", "图解", "相关文件", "相关政策", "政策文件", "文件链接", "附件", "一图读懂", "问答"];
+
+/// Of the links a document's page shows, those that lead to one of `counterparts` (the other
+/// list's documents: URL and title) as a link to its counterpart reads: named by its title or as
+/// 原文 / 解读 / 相关文件. A page linking more than two of them is a list or a sidebar, and
+/// pairs nothing.
+pub fn counterpart_links(links: &[super::links::Link], counterparts: &[(&Url, &str)]) -> Vec<Url> {
+    let mut found: Vec<Url> = Vec::new();
+    for link in links {
+        let Some((url, title)) = counterparts.iter().find(|(url, _)| same_page(url, &link.url)) else { continue };
+        let text = normalise(&link.text);
+        let title = TitleKeys::of(title).core;
+        let named = COUNTERPART_LINK_WORDS.iter().any(|word| link.text.contains(word))
+            || (!text.is_empty()
+                && !title.is_empty()
+                && (text.contains(&title) || (title.contains(&text) && text.chars().count() >= 6)));
+        if named && !found.iter().any(|known| same_page(known, url)) {
+            found.push((*url).clone());
+        }
+    }
+    if found.len() > 2 { Vec::new() } else { found }
 }
 
 #[cfg(test)]
@@ -402,6 +573,7 @@ mod tests {
             window_days: 180,
             limit_working_days: 3,
             exempt_words: exempt,
+            interpretations_from: None,
             calendar,
         }
     }
@@ -428,9 +600,12 @@ mod tests {
             ("龙川县2025年就业补助资金管理办法", "龙川县2026年就业补助资金管理办法解读", false),
             ("龙川县城市管理办法", "龙川县乡村振兴促进办法解读", false),
             ("关于印发《方案》的通知", "《方案》解读", false),
+            // Words every document uses name no policy.
+            ("龙川县人民政府办公室关于印发《实施方案》的通知", "《实施方案》政策解读", false),
+            ("关于落实2026年政府工作报告重点任务分工的通知", "图解：2026年政府工作报告", false),
         ];
         for (policy, interpretation, expected) in cases {
-            let got = TitleKeys::of(policy).interpreted_by(&TitleKeys::of(interpretation));
+            let got = TitleKeys::of(policy).match_score(&TitleKeys::of(interpretation)).is_some();
             assert_eq!(
                 got,
                 expected,
@@ -484,6 +659,30 @@ mod tests {
         let policies = [listed("龙川县停车场管理规定", "http://x.gov.cn/zcwj/3.html", "2026-11-20")];
         let pairing = pair(&policies, &[], &rules(&[], &calendar));
         assert_eq!(pairing.pairs[0].standing, Standing::Missing, "11-20 (Fri) to 11-27 (Fri) is 5 working days");
+    }
+
+    #[test]
+    fn a_sidebar_after_the_list_is_no_rows_link() {
+        let html = "<ul class='list'><li><a href='/zcwj/1.html'>甲办法</a><span>2026-11-02</span></li>\
+                    <li><a href='/zcwj/2.html'>乙办法</a><span>2026-11-01</span></li></ul>\
+                    <div class='side'><h3>热点解读</h3><a href='/zcjd/9.html'>[解读]</a></div>";
+        let page = Url::parse("http://x.gov.cn/zcwj/").unwrap();
+        let items = [page.join("/zcwj/1.html").unwrap(), page.join("/zcwj/2.html").unwrap()];
+        assert!(row_interpretation_links(&Document::parse(html), &page, &items).is_empty());
+    }
+
+    #[test]
+    fn a_document_page_pairs_only_by_links_that_read_as_its_counterpart() {
+        use crate::extract::links::Link;
+        let url = |n: u32| Url::parse(&format!("http://x.gov.cn/zcwj/{n}.html")).unwrap();
+        let (one, two, three) = (url(1), url(2), url(3));
+        let counterparts =
+            [(&one, "龙川县停车场管理规定"), (&two, "龙川县养犬管理规定"), (&three, "龙川县夜市管理办法")];
+        let link = |n: u32, text: &str| Link { url: url(n), text: text.into() };
+        let back = [link(1, "相关文件：龙川县停车场管理规定"), link(2, "更多")];
+        assert_eq!(counterpart_links(&back, &counterparts), [url(1)], "named; 更多 is not");
+        let sidebar = [link(1, "龙川县停车场管理规定"), link(2, "龙川县养犬管理规定"), link(3, "龙川县夜市管理办法")];
+        assert!(counterpart_links(&sidebar, &counterparts).is_empty(), "a list of them pairs nothing");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The next page of a paged list, the ways CMSs link it:
-//! 1. a link named 下一页 (下页, 后页, `>`, `»`, `Next`), or whose class or title says next;
+//! 1. a link named 下一页 (下页, 后页, `>`, `»`, `Next`), or whose class or title says next (not
+//!    a carousel's button), on the page's own host;
 //! 2. TRS's script pager, `createPageHTML(pages, current, "index", "html")` (pages `index.html`,
-//!    `index_1.html` …), also with the pager's element id first;
+//!    `index_1.html` …), also with the pager's element id first, or its counts in variables
+//!    (`var countPage = 6;`), past the function's own definition;
 //! 3. a link to the same page with its page number one up: `?page=2`, `pageNo=`, `pageIndex=`,
-//!    `currentPage=`, `curPage=`, or `list_2.html` after `list_1.html` (`index_1.html` after
-//!    `index.html`).
+//!    `currentPage=`, `curPage=`, or `list_2.html` after `list_1.html` (`list_1.html` after
+//!    `list.html`, as TRS numbers `index_1.html` after `index.html`).
 //!
 //! A "next" link back to the page itself (the last page's) or to script is no next page. Pure.
 
@@ -17,9 +19,14 @@ const NEXT_WORDS: &[&str] = &["下一页", "下页", "后一页", "后页", "下
 /// Query parameters that number pages.
 const PAGE_PARAMS: &[&str] = &["page", "pageno", "pagenum", "pageindex", "currentpage", "curpage", "pn", "page_no"];
 
-/// The page after `page_url`, when the page links one.
+/// Classes of sliders and carousels, whose "next" buttons turn a picture, not a page.
+const CAROUSEL_WORDS: &[&str] = &["swiper", "slide", "carousel", "banner", "focus"];
+
+/// The page after `page_url`, when the page links one: on the same host, never itself.
 pub fn next_page(document: &Document, page_url: &Url) -> Option<Url> {
-    let usable = |url: &Url| matches!(url.scheme(), "http" | "https") && !same_page(url, page_url);
+    let usable = |url: &Url| {
+        matches!(url.scheme(), "http" | "https") && url.host_str() == page_url.host_str() && !same_page(url, page_url)
+    };
     let links: Vec<(String, Option<Url>, String)> = document
         .descendants(Document::ROOT)
         .filter_map(|node| {
@@ -42,8 +49,10 @@ pub fn next_page(document: &Document, page_url: &Url) -> Option<Url> {
         .collect();
     // 1. A link that says next.
     for (text, url, hints) in &links {
-        let says_next = NEXT_WORDS.contains(&text.as_str())
-            || (text.is_empty() && (hints.contains("next") || hints.contains("下一页")));
+        let carousel = CAROUSEL_WORDS.iter().any(|word| hints.contains(word));
+        let says_next = !carousel
+            && (NEXT_WORDS.contains(&text.as_str())
+                || (text.is_empty() && (hints.contains("next") || hints.contains("下一页"))));
         if let Some(url) = url.as_ref().filter(|_| says_next)
             && usable(url)
         {
@@ -59,37 +68,75 @@ pub fn next_page(document: &Document, page_url: &Url) -> Option<Url> {
     links
         .iter()
         .filter_map(|(_, url, _)| url.as_ref())
-        .find(|url| wanted.iter().any(|next| same_page(url, next)))
+        .find(|url| usable(url) && wanted.iter().any(|next| same_page(url, next)))
         .cloned()
 }
 
 /// `createPageHTML(pages, current, "index", "html")` → `index_{current+1}.html`, when there is one.
+/// Every call in every script is tried: a page may define the function before calling it, and
+/// pass its counts in variables (`var countPage = 6; createPageHTML(countPage, …)`).
 fn script_pager(document: &Document, page_url: &Url) -> Option<Url> {
     for node in document.descendants(Document::ROOT) {
         if !document.is_element(node, "script") {
             continue;
         }
         let text = document.raw_text(node);
-        let Some(at) = text.find("createPageHTML(") else { continue };
-        let args = &text[at + "createPageHTML(".len()..];
-        let args = &args[..args.find(')')?];
-        let mut numbers = Vec::new();
-        let mut strings = Vec::new();
-        for arg in args.split(',').map(str::trim) {
-            let unquoted = arg.trim_matches(|c| c == '"' || c == '\'');
-            if unquoted.len() != arg.len() {
-                strings.push(unquoted.to_string());
-            } else if let Ok(number) = arg.parse::<u32>() {
-                numbers.push(number);
+        let mut from = 0;
+        while let Some(at) = text[from..].find("createPageHTML(") {
+            let start = from + at + "createPageHTML(".len();
+            from = start;
+            let Some(end) = text[start..].find(')') else { break };
+            if let Some(url) = pager_call(&text, &text[start..start + end], page_url) {
+                return Some(url);
             }
         }
-        let (pages, current) = (*numbers.first()?, *numbers.get(1)?);
-        if current + 1 >= pages {
-            return None;
+    }
+    None
+}
+
+/// The next page one `createPageHTML(…)` call's arguments name, when they are a call's (numbers
+/// or variables holding numbers, and the file's stem and extension).
+fn pager_call(script: &str, args: &str, page_url: &Url) -> Option<Url> {
+    let mut numbers = Vec::new();
+    let mut strings = Vec::new();
+    for arg in args.split(',').map(str::trim) {
+        let unquoted = arg.trim_matches(|c| c == '"' || c == '\'');
+        if unquoted.len() != arg.len() {
+            strings.push(unquoted.to_string());
+        } else if let Ok(number) = arg.parse::<u32>() {
+            numbers.push(number);
+        } else if let Some(number) = variable(script, arg) {
+            numbers.push(number);
         }
-        let ext = strings.iter().position(|s| matches!(s.as_str(), "html" | "shtml" | "htm" | "jsp"))?;
-        let stem = strings.get(ext.checked_sub(1)?)?;
-        return page_url.join(&format!("{stem}_{}.{}", current + 1, strings[ext])).ok();
+    }
+    let (pages, current) = (*numbers.first()?, *numbers.get(1)?);
+    let next = current.checked_add(1)?;
+    if next >= pages {
+        return None;
+    }
+    let ext = strings.iter().position(|s| matches!(s.as_str(), "html" | "shtml" | "htm" | "jsp"))?;
+    let stem = strings.get(ext.checked_sub(1)?)?;
+    page_url.join(&format!("{stem}_{next}.{}", strings[ext])).ok()
+}
+
+/// The number `var name = N;` (or `name = N`) gives in `script`.
+fn variable(script: &str, name: &str) -> Option<u32> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(at) = script[from..].find(name) {
+        let start = from + at;
+        from = start + name.len();
+        let before_ok = script[..start].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+        let Some(value) = script[from..].trim_start().strip_prefix('=') else { continue };
+        if !before_ok || value.starts_with('=') {
+            continue;
+        }
+        let digits: String = value.trim_start().chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(number) = digits.parse() {
+            return Some(number);
+        }
     }
     None
 }
@@ -182,6 +229,21 @@ mod tests {
         );
         let last = "<script>createPageHTML(3, 2, \"index\", \"html\");</script>";
         assert_eq!(next(last, "http://x.gov.cn/hdjl/xzxx/index_2.html"), None);
+    }
+
+    #[test]
+    fn script_pagers_past_the_functions_definition_and_with_variables() {
+        let page = "<script>function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){ if(_nPageCount==null||_nPageCount<=1){return;} }</script>\
+                    <div class='page'><script>var countPage = 6; var currentPage = 1; createPageHTML(countPage, currentPage, \"index\", \"html\");</script></div>";
+        assert_eq!(next(page, "http://x.gov.cn/lyb/index_1.html").as_deref(), Some("http://x.gov.cn/lyb/index_2.html"));
+    }
+
+    #[test]
+    fn a_carousels_next_or_another_hosts_page_is_no_next_page() {
+        let carousel = "<div class='swiper'><a class='swiper-button-next' href='/pic/2.html'></a></div>";
+        assert_eq!(next(carousel, "http://x.gov.cn/lyb/"), None);
+        let elsewhere = "<a href='http://169.254.169.254/latest/'>下一页</a>";
+        assert_eq!(next(elsewhere, "http://x.gov.cn/lyb/"), None);
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct Fetched {
     pub page: Option<Page>,
     /// What went wrong, in words, when `record.failure` is set.
     pub failure_detail: Option<String>,
+    /// The class of the address the first answer came from: what pages it links to are judged
+    /// by (a public page's links never lead into a private network).
+    pub origin: Option<address::Class>,
 }
 
 #[derive(Clone, Debug)]
@@ -177,6 +180,49 @@ impl Fetcher {
 
     /// GETs `url`, following redirects, within `timeout` overall.
     pub async fn fetch(&self, url: &Url, timeout: Duration) -> Fetched {
+        self.fetch_from(url, timeout, None).await
+    }
+
+    /// GETs `url`, which a page answered from an address of class `from` links to (a next page,
+    /// a message's or a document's own page): taken like a redirect from that page, so a public
+    /// page cannot lead the agent into a private network or to link-local addresses.
+    pub async fn fetch_linked(&self, url: &Url, timeout: Duration, from: Option<address::Class>) -> Fetched {
+        let Some(from) = from else { return self.fetch_from(url, timeout, None).await };
+        let refused = if address::is_link_local_literal(url) {
+            Some(address::Class::LinkLocal)
+        } else {
+            address::classes(url)
+                .await
+                .into_iter()
+                .find(|to| !address::hop_allowed(from, *to, self.allow_private_redirects))
+        };
+        match refused {
+            Some(class) => Fetched {
+                record: FetchRecord {
+                    status: None,
+                    duration_ms: 0,
+                    failure: Some(FetchFailure::PrivateRedirect),
+                    redirects: Vec::new(),
+                    tls_not_after: None,
+                    charset: None,
+                    body_bytes: 0,
+                    truncated: false,
+                },
+                final_url: url.clone(),
+                page: None,
+                failure_detail: Some(format!(
+                    "页面链接从{}地址指向{}地址 {}，未访问",
+                    from.label_zh(),
+                    class.label_zh(),
+                    url.host_str().unwrap_or("")
+                )),
+                origin: None,
+            },
+            None => self.fetch_from(url, timeout, Some(from)).await,
+        }
+    }
+
+    async fn fetch_from(&self, url: &Url, timeout: Duration, from: Option<address::Class>) -> Fetched {
         let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
         let _permit = self.limiter.acquire(&host).await;
         let started = Instant::now();
@@ -197,7 +243,8 @@ impl Fetcher {
             failure_detail: None,
         };
         // The outer timeout is a backstop; every await inside also watches the deadline.
-        let outcome = tokio::time::timeout_at(deadline, self.follow(&mut attempt, deadline)).await;
+        let mut origin = from;
+        let outcome = tokio::time::timeout_at(deadline, self.follow(&mut attempt, deadline, &mut origin)).await;
         if outcome.is_err() {
             attempt.fail(FetchFailure::Timeout, format!("{} 秒内未能打开页面", timeout.as_secs_f64()));
         }
@@ -207,15 +254,16 @@ impl Fetcher {
             final_url: attempt.url,
             page: attempt.page,
             failure_detail: attempt.failure_detail,
+            origin,
         }
     }
 
-    async fn follow(&self, attempt: &mut Attempt, deadline: tokio::time::Instant) {
+    /// `origin`: the class of the address the first response came from (or of the page that
+    /// linked here), what redirects are judged by.
+    async fn follow(&self, attempt: &mut Attempt, deadline: tokio::time::Instant, origin: &mut Option<address::Class>) {
         let mut visited = vec![attempt.url.clone()];
-        // The class of the address the first response came from: what redirects are judged by.
-        let mut origin: Option<address::Class> = None;
         loop {
-            let response = match self.client_after(origin).get(attempt.url.clone()).send().await {
+            let response = match self.client_after(*origin).get(attempt.url.clone()).send().await {
                 Ok(response) => response,
                 Err(error) => {
                     let (failure, detail) = classify(&error);
@@ -235,7 +283,7 @@ impl Fetcher {
                 attempt.record.tls_not_after = Some(not_after);
             }
             if origin.is_none() {
-                origin = response.remote_addr().map(|addr| address::Class::of(addr.ip()));
+                *origin = response.remote_addr().map(|addr| address::Class::of(addr.ip()));
             }
             let status = response.status();
             attempt.record.status = Some(status.as_u16());
@@ -243,7 +291,7 @@ impl Fetcher {
             if status.is_redirection()
                 && let Some(location) = location
             {
-                if !self.redirect_to(attempt, &mut visited, &location) || !self.may_go(attempt, origin).await {
+                if !self.redirect_to(attempt, &mut visited, &location) || !self.may_go(attempt, *origin).await {
                     return;
                 }
                 continue;
@@ -257,7 +305,7 @@ impl Fetcher {
                 && let Some(target) = redirect::soft_redirect(&decoded.text)
                 && self.redirect_to(attempt, &mut visited, &target)
             {
-                if !self.may_go(attempt, origin).await {
+                if !self.may_go(attempt, *origin).await {
                     return;
                 }
                 continue;
