@@ -162,6 +162,8 @@ impl Availability {
 struct Gathered<'v> {
     verdict: Verdict<'v>,
     columns: ColumnCounts,
+    /// Guides counted toward the guide veto, by URL (a guide listed and configured alone is one).
+    guides_seen: std::collections::HashSet<String>,
 }
 
 /// A site or account: county, kind, name, platform.
@@ -185,6 +187,7 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
                     Gathered {
                         verdict: Verdict { labels, reasons: Vec::new(), notes: Vec::new(), exempted: Vec::new() },
                         columns: ColumnCounts::default(),
+                        guides_seen: std::collections::HashSet::new(),
                     },
                 ));
                 targets.len() - 1
@@ -222,7 +225,7 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
                     page.counts(FindingCode::ColumnNotUpdated),
                     page.counts(FindingCode::ColumnBlank),
                 );
-                gathered.columns.add_guides(page.observation(), &thresholds);
+                gathered.columns.add_guides(page.observation(), &thresholds, &mut gathered.guides_seen);
             }
             Role::Home => {
                 let availability = Availability::of(page.state, view.today);

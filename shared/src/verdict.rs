@@ -2,6 +2,8 @@
 //! veto (栏目不更新 1–3, 首页不更新). Pure; the agent's `check` and the collector's report
 //! both use it.
 
+use std::collections::HashSet;
+
 use crate::config::{ColumnKind, Thresholds};
 use crate::wire::{FindingCode, Observation, Severity, SiteVerdict, TargetKind};
 
@@ -62,11 +64,15 @@ impl ColumnCounts {
         }
     }
 
-    /// Counts the guides one page of the site read (a guide list or a single guide page).
-    pub fn add_guides(&mut self, observation: &Observation, thresholds: &Thresholds) {
+    /// Counts the guides one page of the site read (a guide list or a single guide page); a
+    /// guide already counted from another page of the site (in `seen`, by URL) is not again.
+    pub fn add_guides(&mut self, observation: &Observation, thresholds: &Thresholds, seen: &mut HashSet<String>) {
         if let Some(guides) = observation.guides() {
-            let badly =
-                guides.items.iter().filter(|g| g.missing.len() >= thresholds.guide_veto_missing as usize).count();
+            let badly = guides
+                .items
+                .iter()
+                .filter(|g| g.missing.len() >= thresholds.guide_veto_missing as usize && seen.insert(g.url.clone()))
+                .count();
             self.badly_incomplete_guides += u32::try_from(badly).unwrap_or(u32::MAX);
         }
         self.guide_veto_found |= observation.findings.iter().any(|f| f.code == FindingCode::GuideVeto);
@@ -114,9 +120,9 @@ impl ColumnCounts {
 
 /// Verdicts for every site in `observations`, in order of first appearance.
 pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> Vec<SiteVerdict> {
-    let mut verdicts: Vec<(SiteVerdict, ColumnCounts)> = Vec::new();
+    let mut verdicts: Vec<(SiteVerdict, ColumnCounts, HashSet<String>)> = Vec::new();
     for observation in observations.iter().filter(|o| o.kind == TargetKind::Site) {
-        let index = match verdicts.iter().position(|(v, _)| v.target == observation.target) {
+        let index = match verdicts.iter().position(|(v, _, _)| v.target == observation.target) {
             Some(index) => index,
             None => {
                 verdicts.push((
@@ -132,18 +138,19 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
                         vetoes: Vec::new(),
                     },
                     ColumnCounts::default(),
+                    HashSet::new(),
                 ));
                 verdicts.len() - 1
             }
         };
-        let (verdict, counts) = &mut verdicts[index];
+        let (verdict, counts, guides_seen) = &mut verdicts[index];
         let has = |code: FindingCode| observation.findings.iter().any(|f| f.code == code);
         if observation.column.is_none() && (has(FindingCode::SiteUnreachable) || has(FindingCode::HttpError)) {
             verdict.unreachable = true;
         }
         if observation.column.is_some() {
             counts.add(observation.column_kind, has(FindingCode::ColumnNotUpdated), has(FindingCode::ColumnBlank));
-            counts.add_guides(observation, thresholds);
+            counts.add_guides(observation, thresholds, guides_seen);
         }
         for finding in observation.findings.iter().filter(|f| f.severity == Severity::Veto) {
             let reason = format!("{}：{}", veto_name(finding.code), finding.detail);
@@ -154,7 +161,7 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
     }
     verdicts
         .into_iter()
-        .map(|(mut verdict, counts)| {
+        .map(|(mut verdict, counts, _)| {
             verdict.columns = counts.columns;
             verdict.stale_key_columns = counts.stale_key;
             verdict.stale_columns = counts.stale;
@@ -231,7 +238,7 @@ mod tests {
                     incomplete: u32::from(!missing.is_empty()),
                     items: vec![crate::wire::GuideItem {
                         title: name.into(),
-                        url: "http://x.gov.cn/bszn/1.html".into(),
+                        url: format!("http://x.gov.cn/bszn/{name}.html"),
                         missing: missing.iter().map(|m| m.to_string()).collect(),
                     }],
                 }),
@@ -245,6 +252,10 @@ mod tests {
             vec![guide_page("甲", &["设定依据", "办理时间"], false), guide_page("乙", &["办理时间"], false)];
         pages.push(guide_page("丙", &["收费标准", "联系电话", "办理流程"], false));
         assert!(site_verdicts(&pages, &thresholds)[0].ok, "two guides missing two or more: below three");
+        let mut again = guide_page("甲", &["设定依据", "办理时间"], false);
+        again.column = Some("甲（单独配置）".into());
+        pages.push(again);
+        assert!(site_verdicts(&pages, &thresholds)[0].ok, "a guide listed and configured alone counts once");
         pages.push(guide_page("丁", &["设定依据", "办理地点"], false));
         let verdict = &site_verdicts(&pages, &thresholds)[0];
         assert!(!verdict.ok && verdict.vetoes[0].contains("全站 3 个办事指南"), "{:?}", verdict.vetoes);

@@ -15,6 +15,7 @@ use xunjian_shared::wire::{
 use super::shelf::Shelf;
 use super::{BoxFuture, Check, Ctx, Subject};
 use crate::extract::guide::read_guide;
+use crate::extract::links::resolve;
 
 pub struct Guide;
 
@@ -73,9 +74,8 @@ impl Check for Guide {
                     .items
                     .iter()
                     .filter_map(|item| {
-                        let url = fetched.final_url.join(item.link.as_deref()?).ok()?;
-                        (matches!(url.scheme(), "http" | "https") && seen.insert(url.clone()))
-                            .then(|| (item.title.clone(), url))
+                        let url = resolve(&fetched.final_url, item.link.as_deref()?)?;
+                        seen.insert(url.clone()).then(|| (item.title.clone(), url))
                     })
                     .collect()
             };

@@ -19,6 +19,7 @@ use xunjian_shared::time::days_between;
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, InteractionStats, Observation, Severity};
 
 use super::{BoxFuture, ChannelSubject, Check, Ctx, Subject};
+use crate::extract::links::resolve;
 use crate::extract::messages::{self, Message};
 use crate::extract::pagination::next_page;
 
@@ -128,15 +129,7 @@ async fn read_board(
                 .iter()
                 .all(|m| m.posted.is_some_and(|posted| days_between(posted.date, cx.today) > LOOKBACK_DAYS));
         for message in page_messages {
-            let detail = message
-                .link
-                .as_deref()
-                .and_then(|link| base.join(link).ok())
-                .filter(|url| matches!(url.scheme(), "http" | "https"))
-                .map(|mut url| {
-                    url.set_fragment(None);
-                    url
-                });
+            let detail = message.link.as_deref().and_then(|link| resolve(&base, link));
             // A message is itself once, however many pages list it: its page and title (a link
             // every row shares, to a category, does not make rows one), or all it shows.
             let key = match &detail {

@@ -4,6 +4,7 @@
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity, WordingError};
 
 use super::{BoxFuture, Check, Ctx, Role, Subject};
+use crate::extract::links::resolve;
 
 /// Newest items of the home page whose own pages are read as well.
 const NEWEST_ITEMS_READ: usize = 3;
@@ -29,7 +30,7 @@ impl Check for Wording {
                     reading.items.iter().filter(|item| item.published.is_some() && item.link.is_some()).collect();
                 items.sort_by_key(|item| std::cmp::Reverse(item.published));
                 for item in items.into_iter().take(NEWEST_ITEMS_READ) {
-                    let Some(url) = item.link.as_deref().and_then(|link| base.join(link).ok()) else { continue };
+                    let Some(url) = item.link.as_deref().and_then(|link| resolve(&base, link)) else { continue };
                     if let Some(page) = cx.linked_document(&url, subject.timeout, &subject.url).await {
                         pages.push((url, page));
                     }

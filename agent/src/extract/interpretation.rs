@@ -18,6 +18,7 @@ use xunjian_shared::time::days_between;
 
 use super::html::{Document, NodeData, NodeId};
 use super::html_list::ListItem;
+use super::links::resolve;
 
 /// A document of a list: a policy or an interpretation.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,15 +113,7 @@ fn listed(items: &[ListItem], base: &Url) -> Vec<Listed> {
         .iter()
         .map(|item| Listed {
             title: item.title.clone(),
-            url: item
-                .link
-                .as_deref()
-                .and_then(|link| base.join(link).ok())
-                .filter(|url| matches!(url.scheme(), "http" | "https"))
-                .map(|mut url| {
-                    url.set_fragment(None);
-                    url
-                }),
+            url: item.link.as_deref().and_then(|link| resolve(base, link)),
             published: item.published.map(|published| published.date),
             links: Vec::new(),
         })

@@ -12,6 +12,17 @@ pub struct Link {
     pub text: String,
 }
 
+/// A link as a page wrote it, resolved against the page's URL: an http(s) page, without its
+/// fragment; None for script, mail and other schemes.
+pub fn resolve(page_url: &Url, href: &str) -> Option<Url> {
+    let mut url = page_url.join(href.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url)
+}
+
 /// Up to `max` links of `document` (at `page_url`), in the order they appear.
 pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> {
     let mut links: Vec<Link> = Vec::new();
