@@ -71,7 +71,7 @@ impl ColumnCounts {
             let badly = guides
                 .items
                 .iter()
-                .filter(|g| g.missing.len() >= thresholds.guide_veto_missing as usize && seen.insert(g.url.clone()))
+                .filter(|g| g.missing.len() >= thresholds.guide_veto_missing as usize && seen.insert(page_key(&g.url)))
                 .count();
             self.badly_incomplete_guides += u32::try_from(badly).unwrap_or(u32::MAX);
         }
@@ -173,6 +173,15 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
         .collect()
 }
 
+/// A page by host, path and query, whatever the scheme or fragment (a guide configured alone is
+/// the one its list links over https after a redirect).
+fn page_key(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(url) => format!("{}{}?{}", url.host_str().unwrap_or(""), url.path(), url.query().unwrap_or("")),
+        Err(_) => url.to_string(),
+    }
+}
+
 fn veto_name(code: FindingCode) -> &'static str {
     match code {
         FindingCode::HomeNotUpdated => "首页不更新",
@@ -254,6 +263,9 @@ mod tests {
         assert!(site_verdicts(&pages, &thresholds)[0].ok, "two guides missing two or more: below three");
         let mut again = guide_page("甲", &["设定依据", "办理时间"], false);
         again.column = Some("甲（单独配置）".into());
+        if let Some(item) = again.guide.as_mut().and_then(|g| g.guides.as_mut()).and_then(|g| g.items.first_mut()) {
+            item.url = item.url.replace("http://", "https://") + "#top";
+        }
         pages.push(again);
         assert!(site_verdicts(&pages, &thresholds)[0].ok, "a guide listed and configured alone counts once");
         pages.push(guide_page("丁", &["设定依据", "办理地点"], false));

@@ -179,6 +179,7 @@ impl DetailRead {
 
     /// This reading, keeping whatever an earlier one found that this one does not show.
     fn over(self, earlier: Option<DetailRead>) -> DetailRead {
+        let earlier_shown = matches!(earlier, Some(DetailRead::Shown(_)));
         let earlier = earlier.and_then(|read| match read {
             DetailRead::Shown(fields) | DetailRead::Failed(fields) => fields,
         });
@@ -191,9 +192,11 @@ impl DetailRead {
             }),
             (now, before) => now.or(before),
         };
-        match self {
-            DetailRead::Shown(fields) => DetailRead::Shown(merge(fields)),
-            DetailRead::Failed(fields) => DetailRead::Failed(merge(fields)),
+        match (self, earlier_shown) {
+            (DetailRead::Shown(fields), _) => DetailRead::Shown(merge(fields)),
+            // A page that opened before and fails now still showed what it showed.
+            (DetailRead::Failed(fields), true) => DetailRead::Shown(merge(fields)),
+            (DetailRead::Failed(fields), false) => DetailRead::Failed(merge(fields)),
         }
     }
 }
@@ -238,6 +241,9 @@ async fn complete_from_detail_pages(cx: &Ctx, subject: &Subject, messages: &mut 
         }
         let fetched = cx.linked_page(url, subject.timeout, &subject.url).await;
         let read = match cx.document(url, subject.timeout).await {
+            // A page with no message label at all (a firewall's challenge, a login wall) is not
+            // the message's page: it shows nothing either way.
+            Some(page) if !messages::shows_labels(&page) => DetailRead::Failed(None),
             Some(page) => DetailRead::Shown(messages::read_detail(&page, cx.today).map(DetailFields::of)),
             None if fetched.page.as_ref().is_some_and(|page| matches!(page.status, 404 | 410)) => {
                 DetailRead::Shown(None)
@@ -469,6 +475,8 @@ mod tests {
         let earlier = DetailRead::Shown(Some(fields(Some("县住建局"), Some("已办理。"))));
         let failed_now = DetailRead::Failed(None).over(Some(earlier.clone()));
         assert_eq!(failed_now.known(), Some(Some(&fields(Some("县住建局"), Some("已办理。")))));
+        let failed_after_nothing = DetailRead::Failed(None).over(Some(DetailRead::Shown(None)));
+        assert_eq!(failed_after_nothing.known(), Some(None), "read before, showing nothing: still settled");
         let shown_less = DetailRead::Shown(Some(fields(None, Some("已办理。")))).over(Some(earlier));
         assert_eq!(
             shown_less.known(),

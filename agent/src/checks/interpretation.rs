@@ -19,7 +19,7 @@ use crate::extract::html::Document;
 use crate::extract::html_list::{ColumnSelectors, ListReading};
 use crate::extract::interpretation::{ListPage, Listed, Lists, Pairing, Rules, Standing, counterpart_links};
 use crate::extract::links::page_links;
-use crate::extract::pagination::next_page;
+use crate::extract::pagination::{next_page, shows_pager};
 
 pub struct Interpretation;
 
@@ -170,16 +170,23 @@ async fn read_pages(
         let Some(document) = cx.linked_document(&current, timeout, url).await else { break };
         let Some(reading) = cx.list(&current, timeout, Some(column)).await else { break };
         let base = cx.page(&current, timeout).await.final_url.clone();
-        let reached = back_to.is_some_and(|back_to| {
-            reading.items.iter().filter_map(|item| item.published).any(|published| published.date < back_to)
-        });
+        // A next page that lands on one already read (a redirect back to the first) ends it.
+        if pages.iter().any(|(_, _, read)| *read == base) {
+            return Some(ListPages { pages, whole: true });
+        }
+        // Lists run newest first; the page's last dated item says how far back it reaches (a
+        // pinned old item at its top does not).
+        let last = reading.items.iter().rev().find_map(|item| item.published).map(|published| published.date);
+        let reached = back_to.is_some_and(|back_to| last.is_some_and(|last| last < back_to));
         let next = next_page(&document, &base);
+        let pager = shows_pager(&document);
         pages.push((document, reading, base));
         if reached {
             return Some(ListPages { pages, whole: true });
         }
+        // No next page: the end, unless the page shows a pager the agent cannot follow.
         let Some(next) = next.filter(|next| !visited.contains(next)) else {
-            return Some(ListPages { pages, whole: true });
+            return Some(ListPages { pages, whole: !pager || visited.len() > 1 });
         };
         if pages.len() >= LIST_PAGES || Instant::now() >= deadline {
             return Some(ListPages { pages, whole: false });

@@ -55,7 +55,8 @@ impl Lists {
             policies.extend(listed);
         }
         let interpretations = interpretation_pages.iter().flat_map(|page| listed(page.items, page.url)).collect();
-        Lists { policies, interpretations }
+        // An item pinned (置顶) on every page, or a page read twice, is one document.
+        Lists { policies: once_each(policies), interpretations: once_each(interpretations) }
     }
 
     /// The same lists with what each document's own page links to, where it was read.
@@ -105,6 +106,24 @@ pub struct ListPage<'a> {
     pub document: &'a Document,
     pub items: &'a [ListItem],
     pub url: &'a Url,
+}
+
+/// Each document once: by its page, or by title and date when it has none; the first keeps the
+/// links of all.
+fn once_each(documents: Vec<Listed>) -> Vec<Listed> {
+    let mut kept: Vec<Listed> = Vec::new();
+    for document in documents {
+        let same = |known: &Listed| match (&known.url, &document.url) {
+            (Some(a), Some(b)) => same_page(a, b),
+            (None, None) => known.title == document.title && known.published == document.published,
+            _ => false,
+        };
+        match kept.iter_mut().find(|known| same(known)) {
+            Some(known) => known.links.extend(document.links),
+            None => kept.push(document),
+        }
+    }
+    kept
 }
 
 /// A list's items as documents, their links resolved against the list page.

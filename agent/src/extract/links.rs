@@ -13,13 +13,22 @@ pub struct Link {
 }
 
 /// A link as a page wrote it, resolved against the page's URL: an http(s) page, without its
-/// fragment; None for script, mail and other schemes.
+/// fragment or a Java server's session id (`;jsessionid=…`, new for every cookie-less visit, so
+/// that a page is the same page from one round to the next); None for script, mail and other
+/// schemes.
 pub fn resolve(page_url: &Url, href: &str) -> Option<Url> {
     let mut url = page_url.join(href.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
     url.set_fragment(None);
+    let path = url.path();
+    if let Some(at) = path.to_ascii_lowercase().find(";jsessionid=") {
+        let rest = &path[at + 1..];
+        let end = rest.find('/').map_or(path.len(), |slash| at + 1 + slash);
+        let cleaned = format!("{}{}", &path[..at], &path[end..]);
+        url.set_path(&cleaned);
+    }
     Some(url)
 }
 
@@ -65,6 +74,14 @@ pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_id_is_no_part_of_a_page() {
+        let page = Url::parse("http://x.gov.cn/hdjl/list.jsp").unwrap();
+        let url = resolve(&page, "detail.jsp;jsessionid=A1B2C3?id=7#top").unwrap();
+        assert_eq!(url.as_str(), "http://x.gov.cn/hdjl/detail.jsp?id=7");
+        assert_eq!(resolve(&page, "javascript:void(0)"), None);
+    }
 
     #[test]
     fn links_once_each_in_order() {

@@ -133,6 +133,7 @@ pub fn read_messages(document: &Document, today: Date, item_selector: Option<&Se
             .select(document, Document::ROOT)
             .into_iter()
             .filter_map(|item| labelled_message(document, item, today, false))
+            .filter(|message| message.posted.is_some() || !is_pager(&message.text))
             .collect();
     }
     let tables = table_messages(document, today);
@@ -140,6 +141,11 @@ pub fn read_messages(document: &Document, today: Date, item_selector: Option<&Se
         return tables;
     }
     block_messages(document, today)
+}
+
+/// Whether the page labels anything a message shows (留言时间：, 答复单位：, 标题： …).
+pub fn shows_labels(document: &Document) -> bool {
+    !labels_in(&document.text(Document::ROOT)).is_empty()
 }
 
 /// One message's detail page: its labelled fields, read from the whole page.
@@ -192,8 +198,9 @@ fn table_messages(document: &Document, today: Date) -> Vec<Message> {
             }
             // A row without 留言时间 is a message missing a field, when it is one: a linked title,
             // not the pager some tables end with.
-            let pager = ["下一页", "上一页", "尾页", "首页", "末页"].iter().any(|word| message.text.contains(word));
-            if message.posted.is_some() || (message.link.is_some() && !message.title.trim().is_empty() && !pager) {
+            if message.posted.is_some()
+                || (message.link.is_some() && !message.title.trim().is_empty() && !is_pager(&message.text))
+            {
                 messages.push(message);
             }
         }
@@ -322,6 +329,11 @@ fn header_field(text: &str) -> Option<Field> {
     LABELS.iter().find(|(label, _)| compact == *label || compact.contains(label)).map(|(_, field)| *field)
 }
 
+/// Text of a pager some lists end with (下一页, 尾页 …), not a message.
+fn is_pager(text: &str) -> bool {
+    ["下一页", "上一页", "尾页", "首页", "末页"].iter().any(|word| text.contains(word))
+}
+
 fn date_of(text: &str, today: Date) -> Option<Published> {
     date_cell(text, today).or_else(|| dates_in_text(text, today).into_iter().next()).filter(|p| p.date <= today)
 }
@@ -424,6 +436,14 @@ mod tests {
             (block.title.as_str(), block.posted, block.reply_unit.as_deref()),
             ("路灯维修", None, Some("县住建局"))
         );
+    }
+
+    #[test]
+    fn a_firewalls_page_labels_nothing_a_message_shows() {
+        assert!(!shows_labels(&Document::parse(
+            "<html><body><h1>安全验证</h1><a href='/'>请开启JavaScript后刷新</a></body></html>"
+        )));
+        assert!(shows_labels(&Document::parse("<p>信件标题：路灯维修</p><p>答复单位：县住建局</p>")));
     }
 
     #[test]

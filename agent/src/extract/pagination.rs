@@ -149,7 +149,7 @@ fn numbered_next(page_url: &Url) -> Vec<Url> {
     for param in PAGE_PARAMS {
         let current =
             pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(param)).and_then(|(_, v)| v.parse::<u32>().ok());
-        let next = current.map_or(2, |n| n + 1);
+        let Some(next) = current.map_or(Some(2), |n| n.checked_add(1)) else { continue };
         let mut url = page_url.clone();
         {
             let mut query = url.query_pairs_mut();
@@ -180,11 +180,26 @@ fn numbered_next(page_url: &Url) -> Vec<Url> {
         Some((base, n)) if n.parse::<u32>().is_ok() => (base, n.parse::<u32>().unwrap_or(0)),
         _ => (stem, 0),
     };
-    let next_file = format!("{base}_{}{ext}", number + 1);
-    if let Ok(url) = page_url.join(&next_file) {
+    if let Some(next) = number.checked_add(1)
+        && let Ok(url) = page_url.join(&format!("{base}_{next}{ext}"))
+    {
         candidates.push(url);
     }
     candidates
+}
+
+/// Whether the page shows a pager (next-page words, a script pager, a page count), followed or
+/// not: a list without a next page the agent could follow is whole only when it shows none.
+pub fn shows_pager(document: &Document) -> bool {
+    const PAGER_WORDS: &[&str] = &["下一页", "下页", "尾页", "末页", "createPageHTML"];
+    document.descendants(Document::ROOT).any(|node| {
+        let text = match &document.node(node).data {
+            NodeData::Text(text) => text.as_str(),
+            _ => return false,
+        };
+        PAGER_WORDS.iter().any(|word| text.contains(word))
+            || (text.chars().count() < 40 && text.contains('共') && text.contains('页'))
+    })
 }
 
 /// The same page whatever the fragment.
@@ -262,5 +277,10 @@ mod tests {
             Some("http://x.gov.cn/lyb/index_1.html")
         );
         assert_eq!(next("<a href='/news/a_2.html'>某新闻</a>", "http://x.gov.cn/lyb/list.html"), None);
+        let huge = "<a href='list.asp?page=4294967295'>末页</a><a href='list_4294967295.html'>末页</a>";
+        assert_eq!(next(huge, "http://x.gov.cn/list.asp?page=4294967295"), None, "no overflow");
+        assert_eq!(next(huge, "http://x.gov.cn/list_4294967295.html"), None);
+        assert!(shows_pager(&Document::parse("<div>共3页 <a href='javascript:go(2)'>下一页</a></div>")));
+        assert!(!shows_pager(&Document::parse("<ul><li><a href='/1.html'>甲</a></li></ul>")));
     }
 }

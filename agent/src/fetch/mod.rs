@@ -188,20 +188,30 @@ impl Fetcher {
     /// page cannot lead the agent into a private network or to link-local addresses.
     pub async fn fetch_linked(&self, url: &Url, timeout: Duration, from: Option<address::Class>) -> Fetched {
         let Some(from) = from else { return self.fetch_from(url, timeout, None).await };
-        let refused = if address::is_link_local_literal(url) {
-            Some(address::Class::LinkLocal)
+        // The name is looked up within the fetch's own time: a slow resolver is a failed fetch.
+        let classes = if address::is_link_local_literal(url) {
+            Some(vec![address::Class::LinkLocal])
         } else {
-            address::classes(url)
-                .await
+            tokio::time::timeout(timeout, address::classes(url)).await.ok()
+        };
+        let host = url.host_str().unwrap_or("");
+        let failure = match classes {
+            None => Some((FetchFailure::Dns, format!("{} 秒内未能解析 {host}", timeout.as_secs_f64()))),
+            Some(classes) => classes
                 .into_iter()
                 .find(|to| !address::hop_allowed(from, *to, self.allow_private_redirects))
+                .map(|class| {
+                    let detail =
+                        format!("页面链接从{}地址指向{}地址 {host}，未访问", from.label_zh(), class.label_zh());
+                    (FetchFailure::PrivateRedirect, detail)
+                }),
         };
-        match refused {
-            Some(class) => Fetched {
+        match failure {
+            Some((failure, detail)) => Fetched {
                 record: FetchRecord {
                     status: None,
                     duration_ms: 0,
-                    failure: Some(FetchFailure::PrivateRedirect),
+                    failure: Some(failure),
                     redirects: Vec::new(),
                     tls_not_after: None,
                     charset: None,
@@ -210,12 +220,7 @@ impl Fetcher {
                 },
                 final_url: url.clone(),
                 page: None,
-                failure_detail: Some(format!(
-                    "页面链接从{}地址指向{}地址 {}，未访问",
-                    from.label_zh(),
-                    class.label_zh(),
-                    url.host_str().unwrap_or("")
-                )),
+                failure_detail: Some(detail),
                 origin: None,
             },
             None => self.fetch_from(url, timeout, Some(from)).await,
