@@ -3,6 +3,7 @@
 
 pub mod feed;
 pub mod guide;
+pub mod hidden_links;
 pub mod html_list;
 pub mod interpretation;
 pub mod json_api;
