@@ -442,6 +442,17 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
             }
         }
     }
+    if let Some(links) = observation.hidden_links() {
+        check.list(|| at("hidden_links"), links.len())?;
+        for (n, link) in links.iter().enumerate() {
+            check.text(|| at(&format!("hidden_links[{n}].url")), &link.url)?;
+            check.text(|| at(&format!("hidden_links[{n}].text")), &link.text)?;
+            check.name(|| at(&format!("hidden_links[{n}].technique")), &link.technique, true)?;
+            if let Some(term) = &link.term {
+                check.text(|| at(&format!("hidden_links[{n}].term")), term)?;
+            }
+        }
+    }
     if let Some(guides) = observation.guides() {
         check.list(|| at("guides.items"), guides.items.len())?;
         for (n, item) in guides.items.iter().enumerate() {

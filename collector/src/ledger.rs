@@ -506,6 +506,13 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             let shown: Vec<String> = errors.iter().take(5).map(|e| format!("“{}”应为“{}”", e.wrong, e.right)).collect();
             shown.join("；")
         }
+        HiddenLinks => {
+            let links = observation.hidden_links().unwrap_or_default();
+            let shown: Vec<String> =
+                links.iter().take(5).map(|link| format!("{}（{}）", link.url, link.technique)).collect();
+            let more = if links.len() > 5 { format!(" 等 {} 个", links.len()) } else { String::new() };
+            format!("{}{more}", shown.join("；"))
+        }
         GuideElementsMissing | GuideVeto => match observation.guides() {
             Some(guides) => format!("已读办事指南 {} 个，要素不齐 {} 个", guides.checked, guides.incomplete),
             None => String::new(),

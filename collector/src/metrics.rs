@@ -282,6 +282,15 @@ impl Collector for StoreCollector {
         )?;
         family(
             &mut encoder,
+            "xunjian_hidden_links",
+            "Links to other sites a visitor cannot see (暗链) on the home page or column page",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().hidden_links().map(|links| links.len() as i64),
+        )?;
+        family(
+            &mut encoder,
             "xunjian_guides_checked",
             "Service guides (办事指南) of the guide list or page read within the last day",
             gauge,

@@ -479,3 +479,70 @@ async fn interpretations_on_later_pages_are_found() {
     assert_eq!(sim.hits("/zcjd/index_5.html"), 0, "five pages at most");
     assert_eq!(sim.hits("/zcjd/index_4.html"), 1);
 }
+
+/// 暗链 through the real binary: a home page and a GBK column page that hide links to other
+/// sites each way, and a site whose hover menus, skip links and carousels hide nothing that is
+/// not its own or harmless (sister sites on subdomains are a unit test's: the simulator serves
+/// from an address, not a domain).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_links_are_found_and_menus_are_not() {
+    let sim = Sim::start().await.unwrap();
+    let list = "<ul class=\"list\"><li><a href=\"/a/1.html\">县政府召开常务会议</a><span>2026-11-25</span></li>\
+                <li><a href=\"/a/2.html\">县领导调研乡村振兴</a><span>2026-11-24</span></li></ul>";
+    sim.route(
+        "/hijacked/",
+        Route::html(format!(
+            "<html><head><meta charset=\"utf-8\"><title>某县人民政府</title><style>.yc9{{position:absolute;left:-8000px;top:-8000px}}</style></head><body>{list}\
+             <div class=\"yc9\"><a href=\"http://www.example-casino.com/\">澳门葡京娱乐城</a><a href=\"http://bocai.example.net/\">体育</a></div>\
+             <p style=\"font-size:0\"><a href=\"http://links.example.org/\">友情链接</a></p>\
+             <script>document.write('<div style=\"display:none\"><a href=\"http://x.example.cc/\">真人娱乐开户送</a></div>');</script>\
+             <a href=\"/hdjl/\">县长信箱</a></body></html>"
+        )),
+    );
+    let column = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gbk\"><title>工作动态</title></head><body>\
+        <ul class=\"list\"><li><a href=\"/b/1.html\">我县开展森林防火检查</a><span>2026-11-20</span></li></ul>\
+        <marquee height=\"1\"><a href=\"http://www.example-bet.com/\">百家乐</a></marquee></body></html>";
+    sim.route("/hijacked/gzdt/", Route::bytes("text/html", encoding_rs::GBK.encode(column).0.into_owned()));
+    sim.route(
+        "/clean/",
+        Route::html(format!(
+            "<html><head><meta charset=\"utf-8\"><title>某县教育局</title></head><body>\
+             <a href=\"#main\" style=\"position:absolute;left:-9999px\">跳到主要内容</a>\
+             <ul class=\"nav\"><li><a href=\"/zwgk/\">政务公开</a><ul style=\"display:none\"><li><a href=\"/zwgk/zcwj/\">政策文件</a></li>\
+             <li><a href=\"http://www.gd.gov.cn/\">广东省人民政府</a></li></ul></li></ul>\
+             <div class=\"swiper\"><div class=\"slide\" style=\"display:none\"><a href=\"http://www.people.com.cn/\">人民网专题</a></div></div>\
+             <a href=\"/bsdt/\" style=\"position:absolute;left:-9999px\">办事大厅</a>{list}\
+             <a href=\"/hdjl/\">局长信箱</a></body></html>"
+        )),
+    );
+    let config = format!(
+        "[agent]\nid = \"hidden\"\ncounty = \"龙川县\"\n\
+         [[site]]\nname = \"被挂暗链网\"\nunit = \"县政府办\"\nurl = \"{}\"\n[[site.column]]\nname = \"工作动态\"\nurl = \"{}\"\nkind = \"news\"\n\
+         [[site]]\nname = \"正常网\"\nunit = \"县教育局\"\nurl = \"{}\"\n",
+        sim.url("/hijacked/"),
+        sim.url("/hijacked/gzdt/"),
+        sim.url("/clean/"),
+    );
+    let report = check_json(&config).await;
+    let home = observation(&report, None, Some("被挂暗链网"));
+    let links = home.hidden_links().expect("the audit's hidden links");
+    let techniques: Vec<&str> = links.iter().map(|l| l.technique.as_str()).collect();
+    assert_eq!(techniques, ["off_screen", "off_screen", "zero_font", "display_none"], "{links:?}");
+    assert!(links[3].scripted && links[3].term.is_some(), "{links:?}");
+    assert!(links[2].term.is_none(), "hidden by zero font: reported without a term");
+    let finding = home.findings.iter().find(|f| f.code == FindingCode::HiddenLinks).expect("hidden_links");
+    assert_eq!(finding.severity, xunjian_shared::wire::Severity::Veto);
+    assert!(
+        finding.detail.contains("澳门葡京娱乐城") && finding.detail.contains("定位到屏幕之外"),
+        "{}",
+        finding.detail
+    );
+    let column = observation(&report, Some("工作动态"), Some("被挂暗链网"));
+    let column_links = column.hidden_links().expect("the column's hidden links");
+    assert_eq!(column_links.len(), 1);
+    assert_eq!((column_links[0].technique.as_str(), column_links[0].term.as_deref()), ("tiny_marquee", Some("百家乐")));
+    assert!(column.findings.iter().any(|f| f.code == FindingCode::HiddenLinks && f.detail.contains("栏目页")));
+    let clean = observation(&report, None, Some("正常网"));
+    assert_eq!(clean.hidden_links().map(<[_]>::len), Some(0), "{:?}", clean.hidden_links());
+    assert!(!codes(clean).contains(&FindingCode::HiddenLinks));
+}

@@ -15,6 +15,7 @@ pub mod channel_presence;
 pub mod column_update;
 pub mod dead_links;
 pub mod guide;
+pub mod hidden_links;
 pub mod home_update;
 pub mod interaction;
 pub mod interpretation;
@@ -38,6 +39,7 @@ use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Freshness, Observati
 
 use crate::extract::feed::{Post, read_feed};
 use crate::extract::guide::Categories;
+use crate::extract::hidden_links::SensitiveTerms;
 use crate::extract::html::Document;
 use crate::extract::html_list::{self, ColumnSelectors, ListReading};
 use crate::extract::json_api::read_api;
@@ -77,6 +79,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(account_interaction::AccountInteraction),
         Box::new(dead_links::DeadLinks),
         Box::new(wording::Wording),
+        Box::new(hidden_links::HiddenLinks),
         Box::new(guide::Guide),
         Box::new(interpretation::Interpretation),
     ]
@@ -186,6 +189,10 @@ impl Subject {
         matches!(self.role, Role::Home { .. })
     }
 
+    pub fn is_column(&self) -> bool {
+        matches!(self.role, Role::Column(_))
+    }
+
     pub fn column(&self) -> Option<&ColumnSubject> {
         match &self.role {
             Role::Column(column) => Some(column),
@@ -232,6 +239,8 @@ pub struct Ctx {
     pub thresholds: Thresholds,
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
+    /// Gambling, pornography and fraud terms, for hidden links.
+    pub sensitive_terms: Arc<SensitiveTerms>,
     /// The service guide element categories.
     pub guide_categories: Arc<Categories>,
     /// What was read across rounds of pages read a share per round.
@@ -261,6 +270,7 @@ impl Ctx {
             thresholds,
             calendar: Arc::new(Calendar::china()),
             dictionary: Arc::new(Dictionary::shipped()),
+            sensitive_terms: Arc::new(SensitiveTerms::shipped()),
             guide_categories: Arc::new(Categories::default()),
             memory: Arc::default(),
             fetcher,

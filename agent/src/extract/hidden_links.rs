@@ -77,6 +77,19 @@ pub enum Technique {
 }
 
 impl Technique {
+    /// The stable code the observation carries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Technique::DisplayNone => "display_none",
+            Technique::VisibilityHidden => "visibility_hidden",
+            Technique::ZeroSize => "zero_size",
+            Technique::OffScreen => "off_screen",
+            Technique::ZeroFont => "zero_font",
+            Technique::TinyMarquee => "tiny_marquee",
+            Technique::SameColour => "same_colour",
+        }
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             Technique::DisplayNone => "display:none 隐藏",

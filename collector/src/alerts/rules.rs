@@ -63,7 +63,7 @@ const fn rule(name: &'static str, title: &'static str, condition: Condition) -> 
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
-pub static RULES: [Rule; 25] = [
+pub static RULES: [Rule; 26] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(3.0),
@@ -114,6 +114,10 @@ pub static RULES: [Rule; 25] = [
     ),
     rule("XunjianDeadLinks", "首页存在不可用链接", Condition::Findings(&[FindingCode::DeadLinks])),
     rule("XunjianWordingError", "严重表述错误或错别字", Condition::Findings(&[FindingCode::WordingError])),
+    Rule {
+        severity: Some(AlertSeverity::Critical),
+        ..rule("XunjianHiddenLinks", "网站存在暗链", Condition::Findings(&[FindingCode::HiddenLinks]))
+    },
     rule(
         "XunjianGuidesIncomplete",
         "办事指南要素不齐全",

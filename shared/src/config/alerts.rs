@@ -39,7 +39,7 @@ use url::Url;
 use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
-pub const RULE_NAMES: [&str; 25] = [
+pub const RULE_NAMES: [&str; 26] = [
     "XunjianSiteDown",
     "XunjianAvailabilityLow",
     "XunjianTlsCertificate",
@@ -55,6 +55,7 @@ pub const RULE_NAMES: [&str; 25] = [
     "XunjianAccountInteractionClosed",
     "XunjianDeadLinks",
     "XunjianWordingError",
+    "XunjianHiddenLinks",
     "XunjianGuidesIncomplete",
     "XunjianPolicyNotInterpreted",
     "XunjianAccountNotFiled",

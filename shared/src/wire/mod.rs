@@ -470,10 +470,30 @@ pub struct Audit {
     /// Serious wording errors found (null when not checked this time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wording_errors: Option<Vec<WordingError>>,
+    /// Links to other sites a visitor cannot see (暗链; null when not checked this time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_links: Option<Vec<HiddenLink>>,
 }
 
 impl Measures for Audit {
-    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::DeadLinks, CheckKind::Wording];
+    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::DeadLinks, CheckKind::Wording, CheckKind::HiddenLinks];
+}
+
+/// A link to another site a visitor cannot see (暗链).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenLink {
+    pub url: String,
+    /// The link's text on the page.
+    pub text: String,
+    /// How it is hidden: `display_none`, `visibility_hidden`, `zero_size`, `off_screen`,
+    /// `zero_font`, `tiny_marquee`, `same_colour`.
+    pub technique: String,
+    /// Written by a script (`document.write`), not in the page's markup.
+    #[serde(default)]
+    pub scripted: bool,
+    /// The sensitive term its text or domain holds (赌博, 色情, 诈骗 terms), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
 }
 
 /// A guide list's or guide page's service guides (the `guide` check).
@@ -615,6 +635,8 @@ closed_set! {
         DeadLinks = "dead_links",
         /// Serious wording errors on the home page and newest items (严重表述错误).
         Wording = "wording",
+        /// Links to other sites a visitor cannot see, on the home page and columns (暗链).
+        HiddenLinks = "hidden_links",
         /// A policy column: each document paired with its interpretation, in time (政策解读).
         Interpretation = "interpretation",
         /// Service guides: the indicator's elements shown with content (办事指南要素不齐全).
@@ -769,6 +791,9 @@ closed_set! {
         DeadLinks = "dead_links" => by(CheckKind::DeadLinks, "存在不可用链接"),
         /// A serious wording error (严重表述错误).
         WordingError = "wording_error" => by(CheckKind::Wording, "严重表述错误"),
+        /// Links to other sites hidden from visitors (暗链): a veto when they carry gambling,
+        /// pornography or fraud terms.
+        HiddenLinks = "hidden_links" => by(CheckKind::HiddenLinks, "存在暗链"),
         /// A service guide without some of the indicator's elements (办事指南要素不齐全).
         GuideElementsMissing = "guide_elements_missing" => by(CheckKind::Guide, "办事指南要素不齐全"),
         /// Many guides each missing many elements: the indicator's veto.
@@ -911,6 +936,11 @@ impl Observation {
         self.audit.as_ref().and_then(|audit| audit.dead_links.as_deref())
     }
 
+    /// The hidden links of the last audit (None when never checked).
+    pub fn hidden_links(&self) -> Option<&[HiddenLink]> {
+        self.audit.as_ref().and_then(|audit| audit.hidden_links.as_deref())
+    }
+
     /// The wording errors of the last audit (None when never audited).
     pub fn wording_errors(&self) -> Option<&[WordingError]> {
         self.audit.as_ref().and_then(|audit| audit.wording_errors.as_deref())
@@ -1005,6 +1035,17 @@ impl Observation {
                 }
             }
         }
+        if let Some(links) = self.audit.as_mut().and_then(|audit| audit.hidden_links.as_mut()) {
+            links.truncate(MAX_LIST_ENTRIES);
+            for link in links {
+                fit_text(&mut link.url, MAX_TEXT_BYTES);
+                fit_text(&mut link.text, MAX_TEXT_BYTES);
+                fit_text(&mut link.technique, MAX_TEXT_BYTES);
+                if let Some(term) = &mut link.term {
+                    fit_text(term, MAX_TEXT_BYTES);
+                }
+            }
+        }
     }
 
     /// The key that identifies the page an observation is of: target, column, channel.
@@ -1095,6 +1136,7 @@ mod tests {
                 failure: None,
             }]),
             wording_errors: None,
+            hidden_links: None,
         });
         audit.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, "y"));
         audit.carry_over(&probe);
