@@ -139,6 +139,10 @@ fn scan(document: &Document, page_url: &Url, terms: &SensitiveTerms, scripted: b
     let mut hidden: Vec<Option<Technique>> = vec![None; count];
     for node in 0..count {
         let inherited = document.parent(node).and_then(|parent| hidden[parent]);
+        // What the element declares itself: a hiding technique, and whether it shows again what
+        // its container hid (`font-size:0` on a list to close inline-block gaps, `font-size:14px`
+        // on its items; `visibility:visible` inside `visibility:hidden`).
+        let mut restores = None;
         let own = document.element(node).and_then(|element| {
             let mut declarations = String::new();
             for class in element.attr("class").unwrap_or("").split_whitespace() {
@@ -154,8 +158,16 @@ fn scan(document: &Document, page_url: &Url, terms: &SensitiveTerms, scripted: b
             declarations.push_str(&element.attr("style").unwrap_or("").to_ascii_lowercase());
             let marquee = element.name == "marquee"
                 && element.attr("height").and_then(|h| px(h.trim())).is_some_and(|h| h <= 1.0);
+            let values = values(&declarations);
+            let get = |property: &str| values.get(property).copied().unwrap_or("");
+            if px(get("font-size")).is_some_and(|size| size > 0.0) {
+                restores = Some(Technique::ZeroFont);
+            } else if get("visibility") == "visible" {
+                restores = Some(Technique::VisibilityHidden);
+            }
             technique(&declarations).or(marquee.then_some(Technique::TinyMarquee))
         });
+        let inherited = inherited.filter(|outer| restores != Some(*outer));
         // The outermost technique names how the link is hidden, unless an inner one is worse.
         hidden[node] = match (inherited, own) {
             (Some(outer), Some(inner)) if outer.ordinary() && !inner.ordinary() => Some(inner),
@@ -190,13 +202,7 @@ fn scan(document: &Document, page_url: &Url, terms: &SensitiveTerms, scripted: b
 
 /// The technique a run of CSS declarations hides with, if any.
 fn technique(declarations: &str) -> Option<Technique> {
-    let mut values: HashMap<&str, &str> = HashMap::new();
-    for declaration in declarations.split(';') {
-        if let Some((property, value)) = declaration.split_once(':') {
-            let value = value.trim().trim_end_matches("!important").trim();
-            values.insert(property.trim(), value);
-        }
-    }
+    let values = values(declarations);
     let get = |property: &str| values.get(property).copied().unwrap_or("");
     let length = |property: &str| px(get(property));
     if get("display") == "none" {
@@ -223,6 +229,18 @@ fn technique(declarations: &str) -> Option<Technique> {
         return Some(Technique::SameColour);
     }
     None
+}
+
+/// Declarations by property, the last one winning, `!important` set aside.
+fn values(declarations: &str) -> HashMap<&str, &str> {
+    let mut values: HashMap<&str, &str> = HashMap::new();
+    for declaration in declarations.split(';') {
+        if let Some((property, value)) = declaration.split_once(':') {
+            let value = value.trim().trim_end_matches("!important").trim();
+            values.insert(property.trim(), value);
+        }
+    }
+    values
 }
 
 /// A CSS length in px (`0`, `-9999px`, `0pt`, `-99em` read as its number).
@@ -399,7 +417,8 @@ mod tests {
             <a href='#main' style='position:absolute;left:-9999px'>跳到主要内容</a>\
             <a href='http://zwfw.longchuan.gov.cn/' style='position:absolute;left:-9999px'>办事大厅</a>\
             <div class='swiper'><div class='slide' style='display:none'><a href='http://www.people.com.cn/'>人民网专题</a></div></div>\
-            <select style='display:none'><option>部门网站</option></select><div style='display:none'><a href='http://www.heyuan.gov.cn/'>河源市政府</a></div>";
+            <select style='display:none'><option>部门网站</option></select><div style='display:none'><a href='http://www.heyuan.gov.cn/'>河源市政府</a></div>\
+            <ul class='yqlj' style='font-size:0'><li style='font-size:14px'><a href='http://www.gov.cn/'>中国政府网</a></li></ul>";
         assert!(found(html).is_empty(), "{:?}", found(html));
     }
 

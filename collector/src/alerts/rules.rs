@@ -114,8 +114,11 @@ pub static RULES: [Rule; 26] = [
     ),
     rule("XunjianDeadLinks", "首页存在不可用链接", Condition::Findings(&[FindingCode::DeadLinks])),
     rule("XunjianWordingError", "严重表述错误或错别字", Condition::Findings(&[FindingCode::WordingError])),
+    // Critical, and only for links carrying gambling, pornography or fraud terms (the veto);
+    // those hidden without such a term are on the status page and in the ledger.
     Rule {
         severity: Some(AlertSeverity::Critical),
+        min_finding: Severity::Veto,
         ..rule("XunjianHiddenLinks", "网站存在暗链", Condition::Findings(&[FindingCode::HiddenLinks]))
     },
     rule(
