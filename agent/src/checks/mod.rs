@@ -270,7 +270,7 @@ impl Ctx {
             thresholds,
             calendar: Arc::new(Calendar::china()),
             dictionary: Arc::new(Dictionary::shipped()),
-            sensitive_terms: Arc::new(SensitiveTerms::shipped()),
+            sensitive_terms: SensitiveTerms::shipped(),
             guide_categories: Arc::new(Categories::default()),
             memory: Arc::default(),
             fetcher,

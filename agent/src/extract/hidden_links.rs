@@ -12,6 +12,7 @@
 //! Pure: a parsed page in, the hidden links out.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use url::Url;
 
@@ -34,8 +35,11 @@ pub struct SensitiveTerms {
 }
 
 impl SensitiveTerms {
-    pub fn shipped() -> SensitiveTerms {
-        SensitiveTerms::default().extended(SHIPPED).unwrap_or_default()
+    /// The shipped terms, read once per process (every inspection's context holds them).
+    pub fn shipped() -> Arc<SensitiveTerms> {
+        static SHIPPED_TERMS: LazyLock<Arc<SensitiveTerms>> =
+            LazyLock::new(|| Arc::new(SensitiveTerms::default().extended(SHIPPED).unwrap_or_default()));
+        SHIPPED_TERMS.clone()
     }
 
     /// These terms plus `text`'s (`category<TAB>term` lines, `#` comments); Err names the line.
