@@ -12,11 +12,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use xunjian_agent::checks;
-use xunjian_agent::extract::wording::Dictionary;
 use xunjian_agent::fetch::{self, Fetcher};
 use xunjian_agent::push::Pusher;
 use xunjian_agent::run::{self, RunSummary};
 use xunjian_agent::schedule;
+use xunjian_agent::schedule::Dictionaries;
 use xunjian_agent::table;
 use xunjian_shared::config::{AgentConfig, ConfigError};
 use xunjian_shared::verdict::site_verdicts;
@@ -115,15 +115,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// The files the configuration names (extra roots, the wording dictionary): part of the
+/// The files the configuration names (extra roots, the wording and sensitive-term dictionaries): part of the
 /// configuration, so a bad one is exit 2 as well.
-fn load_files(config: &AgentConfig) -> Result<(Vec<reqwest::Certificate>, Dictionary), ExitCode> {
+fn load_files(config: &AgentConfig) -> Result<(Vec<reqwest::Certificate>, Dictionaries), ExitCode> {
     let refuse = |error: String| {
         eprintln!("配置文件有误：{error}");
         ExitCode::from(2)
     };
     let roots = config.ca_file.as_deref().map(fetch::load_roots).transpose().map_err(|e| refuse(e.to_string()))?;
-    let dictionary = schedule::load_dictionary(config).map_err(refuse)?;
+    let dictionary = schedule::load_dictionaries(config).map_err(refuse)?;
     Ok((roots.unwrap_or_default(), dictionary))
 }
 
@@ -158,7 +158,7 @@ fn init_logging(format: LogFormat, default_level: &str) {
     }
 }
 
-fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>, dictionary: Dictionary) -> anyhow::Result<RunSummary> {
+fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>, dictionary: Dictionaries) -> anyhow::Result<RunSummary> {
     let Some(link) = config.collector.clone() else {
         anyhow::bail!(
             "run needs a [collector] section (url, ca, cert, key) in the configuration; `check` works without one"
@@ -183,7 +183,7 @@ fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>, dictionary: Dictio
 fn check(
     config: AgentConfig,
     roots: Vec<reqwest::Certificate>,
-    dictionary: Dictionary,
+    dictionary: Dictionaries,
     json: bool,
     now: Option<Timestamp>,
 ) -> anyhow::Result<()> {

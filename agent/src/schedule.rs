@@ -26,6 +26,7 @@ use crate::checks::{
     AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, GuideList, InterpretationColumn, Memory, Role, Subject,
 };
 use crate::extract::guide::{Categories, Category};
+use crate::extract::hidden_links::SensitiveTerms;
 use crate::extract::html_list::ColumnSelectors;
 use crate::extract::wording::Dictionary;
 use crate::fetch::Fetcher;
@@ -38,17 +39,32 @@ pub struct Shared {
     pub thresholds: Thresholds,
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
+    pub sensitive_terms: Arc<SensitiveTerms>,
     pub guide_categories: Arc<Categories>,
     pub memory: Arc<Memory>,
 }
 
+/// The terms a configuration looks for: wrong wording, and gambling, pornography and fraud.
+pub struct Dictionaries {
+    pub wording: Dictionary,
+    pub sensitive: Arc<SensitiveTerms>,
+}
+
+impl Dictionaries {
+    /// The shipped terms only.
+    pub fn shipped() -> Dictionaries {
+        Dictionaries { wording: Dictionary::shipped(), sensitive: SensitiveTerms::shipped() }
+    }
+}
+
 impl Shared {
-    pub fn new(config: &AgentConfig, fetcher: Arc<Fetcher>, dictionary: Dictionary) -> Shared {
+    pub fn new(config: &AgentConfig, fetcher: Arc<Fetcher>, dictionaries: Dictionaries) -> Shared {
         Shared {
             fetcher,
             thresholds: config.thresholds.clone(),
             calendar: Arc::new(config.calendar.clone()),
-            dictionary: Arc::new(dictionary),
+            dictionary: Arc::new(dictionaries.wording),
+            sensitive_terms: dictionaries.sensitive,
             guide_categories: Arc::new(
                 Categories::default().extended(
                     &config
@@ -67,16 +83,29 @@ impl Shared {
         Ctx::new(now, self.thresholds.clone(), self.fetcher.clone())
             .with(self.calendar.clone(), self.dictionary.clone())
             .with_memory(self.guide_categories.clone(), self.memory.clone())
+            .with_sensitive_terms(self.sensitive_terms.clone())
     }
 }
 
-/// The shipped wording dictionary plus the configuration's `[wording] dictionary` file; Err
-/// names the file and what is wrong with it.
-pub fn load_dictionary(config: &AgentConfig) -> Result<Dictionary, String> {
-    let dictionary = Dictionary::shipped();
-    let Some(path) = &config.wording_dictionary else { return Ok(dictionary) };
-    let text = std::fs::read_to_string(path).map_err(|err| format!("wording.dictionary: {}: {err}", path.display()))?;
-    dictionary.extended(&text).map_err(|err| format!("wording.dictionary: {}: {err}", path.display()))
+/// The shipped terms plus the configuration's `[wording] dictionary` and `[security]
+/// sensitive_terms` files; Err names the key, the file and what is wrong with it.
+pub fn load_dictionaries(config: &AgentConfig) -> Result<Dictionaries, String> {
+    let read = |key: &str, path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|err| format!("{key}: {}: {err}", path.display()))
+    };
+    let mut dictionaries = Dictionaries::shipped();
+    if let Some(path) = &config.wording_dictionary {
+        dictionaries.wording = Dictionary::shipped()
+            .extended(&read("wording.dictionary", path)?)
+            .map_err(|err| format!("wording.dictionary: {}: {err}", path.display()))?;
+    }
+    if let Some(path) = &config.security.sensitive_terms {
+        let terms = SensitiveTerms::clone(&SensitiveTerms::shipped())
+            .extended(&read("security.sensitive_terms", path)?)
+            .map_err(|err| format!("security.sensitive_terms: {}: {err}", path.display()))?;
+        dictionaries.sensitive = Arc::new(terms);
+    }
+    Ok(dictionaries)
 }
 
 /// Every subject of a configuration: per site its home page, the home page's audit, its columns
@@ -104,7 +133,11 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             &site.url,
             site.probe.timeout,
             config.audit_interval,
-            Role::Audit { dead_links_max: config.limits.dead_links_max as usize },
+            Role::Audit {
+                dead_links_max: config.limits.dead_links_max as usize,
+                cloaking: config.security.cloaking,
+                ipv6: config.security.ipv6,
+            },
         ));
         let selectors_of = |column: &ColumnConfig| {
             (column.item_selector.is_some() || column.date_selector.is_some())

@@ -453,6 +453,25 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
             }
         }
     }
+    if let Some(terms) = observation.sensitive_terms() {
+        check.list(|| at("sensitive_terms"), terms.len())?;
+        for (n, term) in terms.iter().enumerate() {
+            check.name(|| at(&format!("sensitive_terms[{n}].place")), &term.place, true)?;
+            check.text(|| at(&format!("sensitive_terms[{n}].term")), &term.term)?;
+        }
+    }
+    if let Some(resources) = observation.audit.as_ref().and_then(|audit| audit.insecure_resources.as_ref()) {
+        check.list(|| at("insecure_resources"), resources.len())?;
+        for (n, url) in resources.iter().enumerate() {
+            check.text(|| at(&format!("insecure_resources[{n}]")), url)?;
+        }
+    }
+    if let Some(ipv6) = observation.ipv6() {
+        check.list(|| at("ipv6.addresses"), ipv6.addresses.len())?;
+        for (n, address) in ipv6.addresses.iter().enumerate() {
+            check.name(|| at(&format!("ipv6.addresses[{n}]")), address, true)?;
+        }
+    }
     if let Some(guides) = observation.guides() {
         check.list(|| at("guides.items"), guides.items.len())?;
         for (n, item) in guides.items.iter().enumerate() {

@@ -513,6 +513,22 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             let more = if links.len() > 5 { format!(" 等 {} 个", links.len()) } else { String::new() };
             format!("{}{more}", shown.join("；"))
         }
+        SensitiveContent => {
+            let terms = observation.sensitive_terms().unwrap_or_default();
+            let shown: Vec<String> = terms.iter().take(8).map(|t| format!("{}：{}", t.place, t.term)).collect();
+            shown.join("；")
+        }
+        MixedContent => {
+            let resources = observation.audit.as_ref().and_then(|audit| audit.insecure_resources.as_deref());
+            let resources = resources.unwrap_or_default();
+            let more = if resources.len() > 3 { format!(" 等 {} 个", resources.len()) } else { String::new() };
+            format!("{}{more}", resources.iter().take(3).cloned().collect::<Vec<_>>().join("；"))
+        }
+        Ipv6Unreachable => match observation.ipv6() {
+            Some(status) if status.addresses.is_empty() => "无 IPv6 地址（AAAA 记录）".into(),
+            Some(status) => format!("IPv6 地址 {}，不可连接", status.addresses.join("、")),
+            None => String::new(),
+        },
         GuideElementsMissing | GuideVeto => match observation.guides() {
             Some(guides) => format!("已读办事指南 {} 个，要素不齐 {} 个", guides.checked, guides.incomplete),
             None => String::new(),
@@ -527,7 +543,7 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             }
             None => String::new(),
         },
-        InteractionChannelMissing | NotFiled | ClosedButLive | Unmonitored => String::new(),
+        InteractionChannelMissing | HomeChanged | Cloaking | NotFiled | ClosedButLive | Unmonitored => String::new(),
     }
 }
 

@@ -291,6 +291,36 @@ impl Collector for StoreCollector {
         )?;
         family(
             &mut encoder,
+            "xunjian_sensitive_terms",
+            "Gambling, pornography or fraud terms found where an honest home page carries none (title, keywords, description, off-site links, text)",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().sensitive_terms().map(|terms| terms.len() as i64),
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_insecure_resources",
+            "Scripts, style sheets and frames an HTTPS home page loads over plain HTTP (mixed content)",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| {
+                let audit = page.observation().audit.as_ref();
+                audit.and_then(|audit| audit.insecure_resources.as_ref()).map(|found| found.len() as i64)
+            },
+        )?;
+        family(
+            &mut encoder,
+            "xunjian_ipv6_reachable",
+            "1 when the site's name has an IPv6 address (AAAA) that accepts a connection, 0 when not",
+            gauge,
+            pages(),
+            |page: &Page<'_>| page.labels.column_set(),
+            |page| page.observation().ipv6().map(|status| i64::from(status.reachable)),
+        )?;
+        family(
+            &mut encoder,
             "xunjian_guides_checked",
             "Service guides (办事指南) of the guide list or page read within the last day",
             gauge,

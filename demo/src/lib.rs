@@ -140,7 +140,7 @@ impl Demo {
             let link = config.collector.clone().context("demo configuration without [collector]")?;
             let pusher = Pusher::new(&link)?;
             let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[])?);
-            let dictionary = xunjian_agent::schedule::load_dictionary(&config).map_err(anyhow::Error::msg)?;
+            let dictionary = xunjian_agent::schedule::load_dictionaries(&config).map_err(anyhow::Error::msg)?;
             let shared = xunjian_agent::schedule::Shared::new(&config, fetcher, dictionary);
             agents.push(tokio::spawn(xunjian_agent::run::run(config, shared, pusher, stopped.clone())));
         }

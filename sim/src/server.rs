@@ -35,6 +35,9 @@ pub enum Route {
     Stream { content_type: String, declared_length: Option<u64>, chunk: Vec<u8>, pause: Duration },
     /// Each of `routes` in turn for `period` of wall-clock time (a flapping site).
     Alternate { period: Duration, routes: Vec<Route> },
+    /// `crawlers` to a User-Agent naming a crawler (`spider`, `bot`), `others` to the rest: a
+    /// hijacked page that shows search engines other content (cloaking).
+    ForCrawlers { crawlers: Box<Route>, others: Box<Route> },
 }
 
 impl Route {
@@ -77,6 +80,17 @@ impl Route {
     pub fn closing(self) -> Route {
         Route::Close(Box::new(self))
     }
+
+    /// This route to browsers, `crawlers` to search engines' crawlers.
+    pub fn crawlers_get(self, crawlers: Route) -> Route {
+        Route::ForCrawlers { crawlers: Box::new(crawlers), others: Box::new(self) }
+    }
+}
+
+/// Whether a User-Agent names a search engine's crawler.
+fn is_crawler(user_agent: &str) -> bool {
+    let lower = user_agent.to_ascii_lowercase();
+    lower.contains("spider") || lower.contains("bot")
 }
 
 #[derive(Default)]
@@ -176,7 +190,10 @@ impl Sim {
 async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, state: Arc<State>) {
     let mut buffer = Vec::new();
     loop {
-        let Some((method, target, keep_alive)) = read_request(&mut stream, &mut buffer).await else { return };
+        let Some(Request { method, target, keep_alive, user_agent }) = read_request(&mut stream, &mut buffer).await
+        else {
+            return;
+        };
         let path = target.clone();
         *state.hits.lock().expect("hits lock").entry(path.clone()).or_default() += 1;
         let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -184,6 +201,12 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, stat
         let route = {
             let routes = state.routes.lock().expect("routes lock");
             routes.get(&path).or_else(|| routes.get(path.split('?').next().unwrap_or(&path))).cloned()
+        };
+        let route = match route {
+            Some(Route::ForCrawlers { crawlers, others }) => {
+                Some(if is_crawler(&user_agent) { *crawlers } else { *others })
+            }
+            route => route,
         };
         let keep = respond(&mut stream, &method, route.unwrap_or_else(|| Route::status(404)), keep_alive).await;
         state.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -194,8 +217,16 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, stat
     }
 }
 
-/// Reads one request head; returns (method, target, keep-alive). Bodies are not expected.
-async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<(String, String, bool)> {
+/// One request's head, as far as the simulator cares.
+struct Request {
+    method: String,
+    target: String,
+    keep_alive: bool,
+    user_agent: String,
+}
+
+/// Reads one request head. Bodies are not expected.
+async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>) -> Option<Request> {
     loop {
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buffer[..end]).to_string();
@@ -204,11 +235,16 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buffer: &mut Vec<u8>
             let mut parts = lines.next()?.split_whitespace();
             let method = parts.next()?.to_string();
             let target = parts.next()?.to_string();
-            let close = lines.any(|line| {
+            let (mut close, mut user_agent) = (false, String::new());
+            for line in lines {
                 let lower = line.to_ascii_lowercase();
-                lower.starts_with("connection:") && lower.contains("close")
-            });
-            return Some((method, target, !close));
+                if lower.starts_with("connection:") && lower.contains("close") {
+                    close = true;
+                } else if lower.starts_with("user-agent:") {
+                    user_agent = line["user-agent:".len()..].trim().to_string();
+                }
+            }
+            return Some(Request { method, target, keep_alive: !close, user_agent });
         }
         if buffer.len() > 64 * 1024 {
             return None;
@@ -291,7 +327,7 @@ async fn respond<S: AsyncWrite + Unpin>(stream: &mut S, method: &str, mut route:
                 }
             }
         }
-        Route::Delay { .. } | Route::Close(_) | Route::Alternate { .. } => false,
+        Route::Delay { .. } | Route::Close(_) | Route::Alternate { .. } | Route::ForCrawlers { .. } => false,
     }
 }
 

@@ -453,7 +453,7 @@ async fn a_board_is_read_whole_and_what_its_message_pages_showed_is_remembered()
     .unwrap();
     let config = AgentConfig::load(&path, &Default::default()).unwrap();
     let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[]).unwrap());
-    let shared = Shared::new(&config, fetcher, xunjian_agent::extract::wording::Dictionary::shipped());
+    let shared = Shared::new(&config, fetcher, xunjian_agent::schedule::Dictionaries::shipped());
     let subjects: Vec<_> = schedule::subjects(&config).into_iter().filter(|s| s.channel().is_some()).collect();
     let checks = Arc::new(xunjian_agent::checks::all());
     let noon: jiff::Timestamp = "2026-11-26T04:00:00Z".parse().unwrap();

@@ -19,6 +19,7 @@ mod push_retry;
 mod registry;
 mod report;
 mod secrets;
+mod security;
 mod tasks;
 mod tls;
 mod trust_connections;

@@ -39,7 +39,7 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
     let fetcher = Arc::new(Fetcher::new(&config.limits, &config.user_agent, &[]).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let shared =
-        xunjian_agent::schedule::Shared::new(&config, fetcher, xunjian_agent::extract::wording::Dictionary::shipped());
+        xunjian_agent::schedule::Shared::new(&config, fetcher, xunjian_agent::schedule::Dictionaries::shipped());
     let agent = tokio::spawn(xunjian_agent::run::run(config, shared, pusher, stopped));
 
     // The collector is down for the agent's first seconds: probes go on, pushes fail and back off.

@@ -23,7 +23,7 @@ impl Check for DeadLinks {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Role::Audit { dead_links_max } = subject.role else { return };
+            let Role::Audit { dead_links_max, .. } = subject.role else { return };
             let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
             let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
             let links = page_links(&document, &base, dead_links_max);

@@ -12,13 +12,18 @@ pub mod account_update;
 pub mod availability;
 pub mod blank_column;
 pub mod channel_presence;
+pub mod cloaking;
 pub mod column_update;
 pub mod dead_links;
 pub mod guide;
 pub mod hidden_links;
+pub mod home_change;
 pub mod home_update;
 pub mod interaction;
 pub mod interpretation;
+pub mod ipv6;
+pub mod mixed_content;
+pub mod sensitive_content;
 pub mod shelf;
 pub mod wording;
 
@@ -80,6 +85,11 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(dead_links::DeadLinks),
         Box::new(wording::Wording),
         Box::new(hidden_links::HiddenLinks),
+        Box::new(sensitive_content::SensitiveContent),
+        Box::new(home_change::HomeChange),
+        Box::new(cloaking::Cloaking),
+        Box::new(mixed_content::MixedContent),
+        Box::new(ipv6::Ipv6),
         Box::new(guide::Guide),
         Box::new(interpretation::Interpretation),
     ]
@@ -109,6 +119,10 @@ pub enum Role {
     /// The same home page, read less often for what takes many requests: dead links, wording.
     Audit {
         dead_links_max: usize,
+        /// `[security] cloaking`: compare with what a search engine's crawler is served.
+        cloaking: bool,
+        /// `[security] ipv6`: try the site's IPv6 address.
+        ipv6: bool,
     },
     Column(ColumnSubject),
     Channel(ChannelSubject),
@@ -144,6 +158,10 @@ pub struct Memory {
     pub page_links: shelf::Shelf<Vec<Url>>,
     /// Messages' detail pages, each read for the fields its board's list leaves out.
     pub replies: shelf::Shelf<interaction::DetailRead>,
+    /// Home pages as last seen, to see them change all at once.
+    pub homes: shelf::Shelf<home_change::HomeSeen>,
+    /// Home pages as a search engine's crawler was last served them (once a day).
+    pub crawled: shelf::Shelf<cloaking::Crawled>,
 }
 
 impl Default for Memory {
@@ -152,6 +170,8 @@ impl Default for Memory {
             guides: shelf::Shelf::new(guide::READ_AGAIN_AFTER),
             page_links: shelf::Shelf::new(interpretation::READ_AGAIN_AFTER),
             replies: shelf::Shelf::new(interaction::READ_AGAIN_AFTER),
+            homes: shelf::Shelf::new(jiff::SignedDuration::ZERO),
+            crawled: shelf::Shelf::new(cloaking::CRAWL_AGAIN_AFTER),
         }
     }
 }
@@ -239,7 +259,7 @@ pub struct Ctx {
     pub thresholds: Thresholds,
     pub calendar: Arc<Calendar>,
     pub dictionary: Arc<Dictionary>,
-    /// Gambling, pornography and fraud terms, for hidden links.
+    /// Gambling, pornography and fraud terms, for hidden links, injected content and cloaking.
     pub sensitive_terms: Arc<SensitiveTerms>,
     /// The service guide element categories.
     pub guide_categories: Arc<Categories>,
@@ -296,6 +316,12 @@ impl Ctx {
         self
     }
 
+    /// The same context with these sensitive terms.
+    pub fn with_sensitive_terms(mut self, terms: Arc<SensitiveTerms>) -> Self {
+        self.sensitive_terms = terms;
+        self
+    }
+
     /// The page at `url`, fetched once per round however many checks ask.
     pub async fn page(&self, url: &Url, timeout: Duration) -> Arc<Fetched> {
         self.pages.get_or_init(url.clone(), || async { Arc::new(self.fetcher.fetch(url, timeout).await) }).await
@@ -322,6 +348,12 @@ impl Ctx {
     pub async fn linked_document(&self, url: &Url, timeout: Duration, from: &Url) -> Option<Arc<Document>> {
         self.linked_page(url, timeout, from).await;
         self.document(url, timeout).await
+    }
+
+    /// The page at `url` as a search engine's crawler is served it ([`cloaking::CRAWLER`]);
+    /// never shared with the checks that judge what a visitor sees.
+    pub async fn crawled_page(&self, url: &Url, timeout: Duration) -> Fetched {
+        self.fetcher.fetch_as(url, timeout, cloaking::CRAWLER).await
     }
 
     /// Whether `url` opens, asked once per round however many pages link to it.

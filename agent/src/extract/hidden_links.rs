@@ -61,6 +61,17 @@ impl SensitiveTerms {
         Ok(self)
     }
 
+    /// Every term `lowercase_text` (already in lower case) holds, once each: (category, term).
+    pub fn find_all(&self, lowercase_text: &str) -> Vec<(&str, &str)> {
+        let mut found: Vec<(&str, &str)> = Vec::new();
+        for (category, term) in &self.terms {
+            if lowercase_text.contains(term.as_str()) && !found.iter().any(|(_, t)| *t == term) {
+                found.push((category.as_str(), term.as_str()));
+            }
+        }
+        found
+    }
+
     /// The first term `text` holds: (category, term).
     pub fn find(&self, text: &str) -> Option<(&str, &str)> {
         let lower = text.to_lowercase();
@@ -354,7 +365,7 @@ fn script_markup(document: &Document) -> String {
 }
 
 /// A host's registrable part: `www.longchuan.gov.cn` → `longchuan.gov.cn`, `a.b.com` → `b.com`.
-fn site_of(url: &Url) -> String {
+pub(crate) fn site_of(url: &Url) -> String {
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     if url.host().is_some_and(|h| !matches!(h, url::Host::Domain(_))) {
         return host;

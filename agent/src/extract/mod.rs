@@ -9,6 +9,8 @@ pub mod interpretation;
 pub mod json_api;
 pub mod links;
 pub mod messages;
+pub mod mixed_content;
+pub mod page_text;
 pub mod pagination;
 pub mod post_list;
 pub mod wording;

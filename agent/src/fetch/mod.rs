@@ -13,6 +13,7 @@
 
 pub mod address;
 pub mod charset;
+pub mod ipv6;
 pub mod limits;
 pub mod redirect;
 
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, USER_AGENT};
 use url::Url;
 use xunjian_shared::config::Limits;
 use xunjian_shared::wire::{FetchFailure, FetchRecord};
@@ -180,14 +181,20 @@ impl Fetcher {
 
     /// GETs `url`, following redirects, within `timeout` overall.
     pub async fn fetch(&self, url: &Url, timeout: Duration) -> Fetched {
-        self.fetch_from(url, timeout, None).await
+        self.fetch_from(url, timeout, None, None).await
+    }
+
+    /// [`Fetcher::fetch`] with another User-Agent (a search engine's crawler, to compare what it
+    /// is served with what a browser is).
+    pub async fn fetch_as(&self, url: &Url, timeout: Duration, user_agent: &'static str) -> Fetched {
+        self.fetch_from(url, timeout, None, Some(user_agent)).await
     }
 
     /// GETs `url`, which a page answered from an address of class `from` links to (a next page,
     /// a message's or a document's own page): taken like a redirect from that page, so a public
     /// page cannot lead the agent into a private network or to link-local addresses.
     pub async fn fetch_linked(&self, url: &Url, timeout: Duration, from: Option<address::Class>) -> Fetched {
-        let Some(from) = from else { return self.fetch_from(url, timeout, None).await };
+        let Some(from) = from else { return self.fetch_from(url, timeout, None, None).await };
         // The name is looked up within the fetch's own time: a slow resolver is a failed fetch.
         let classes = if address::is_link_local_literal(url) {
             Some(vec![address::Class::LinkLocal])
@@ -223,11 +230,17 @@ impl Fetcher {
                 failure_detail: Some(detail),
                 origin: None,
             },
-            None => self.fetch_from(url, timeout, Some(from)).await,
+            None => self.fetch_from(url, timeout, Some(from), None).await,
         }
     }
 
-    async fn fetch_from(&self, url: &Url, timeout: Duration, from: Option<address::Class>) -> Fetched {
+    async fn fetch_from(
+        &self,
+        url: &Url,
+        timeout: Duration,
+        from: Option<address::Class>,
+        user_agent: Option<&'static str>,
+    ) -> Fetched {
         let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
         let _permit = self.limiter.acquire(&host).await;
         let started = Instant::now();
@@ -246,6 +259,7 @@ impl Fetcher {
             url: url.clone(),
             page: None,
             failure_detail: None,
+            user_agent,
         };
         // The outer timeout is a backstop; every await inside also watches the deadline.
         let mut origin = from;
@@ -268,7 +282,11 @@ impl Fetcher {
     async fn follow(&self, attempt: &mut Attempt, deadline: tokio::time::Instant, origin: &mut Option<address::Class>) {
         let mut visited = vec![attempt.url.clone()];
         loop {
-            let response = match self.client_after(*origin).get(attempt.url.clone()).send().await {
+            let mut request = self.client_after(*origin).get(attempt.url.clone());
+            if let Some(user_agent) = attempt.user_agent {
+                request = request.header(USER_AGENT, user_agent);
+            }
+            let response = match request.send().await {
                 Ok(response) => response,
                 Err(error) => {
                     let (failure, detail) = classify(&error);
@@ -476,6 +494,8 @@ struct Attempt {
     url: Url,
     page: Option<Page>,
     failure_detail: Option<String>,
+    /// Sent instead of the client's own.
+    user_agent: Option<&'static str>,
 }
 
 impl Attempt {

@@ -55,7 +55,9 @@ fn meta_refresh(body: &str) -> Option<String> {
 /// `location.href = "…"`, `window.location = '…'`, `location.replace("…")`, `top.location.href=…`.
 fn script_location(body: &str) -> Option<String> {
     let lower = body.to_ascii_lowercase();
-    if !lower.contains("<script") {
+    // A redirect that depends on who is asking or where they came from (a hijack sending search
+    // visitors to a casino) is not where a browser typing the address goes.
+    if !lower.contains("<script") || lower.contains("referrer") || lower.contains("navigator.useragent") {
         return None;
     }
     let mut from = 0;
@@ -103,5 +105,10 @@ mod tests {
         check(r#"<meta http-equiv="refresh" content="600;url=/">"#, None);
         check(r#"<p>location of the office</p>"#, None);
         check(&format!("{}<script>location.href='/x'</script>", "x".repeat(5000)), None);
+        check(
+            r#"<script>if(document.referrer.indexOf("baidu")>0){top.location.href="http://casino.example/";}</script>"#,
+            None,
+        );
+        check(r#"<script>if(/Mobile/.test(navigator.userAgent)){location.href="/m/"}</script>"#, None);
     }
 }

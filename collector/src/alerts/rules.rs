@@ -63,7 +63,7 @@ const fn rule(name: &'static str, title: &'static str, condition: Condition) -> 
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
-pub static RULES: [Rule; 26] = [
+pub static RULES: [Rule; 31] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(3.0),
@@ -120,6 +120,37 @@ pub static RULES: [Rule; 26] = [
         severity: Some(AlertSeverity::Critical),
         min_finding: Severity::Veto,
         ..rule("XunjianHiddenLinks", "网站存在暗链", Condition::Findings(&[FindingCode::HiddenLinks]))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Critical),
+        min_finding: Severity::Veto,
+        ..rule(
+            "XunjianSensitiveContent",
+            "网页含赌博色情诈骗内容（疑似被篡改）",
+            Condition::Findings(&[FindingCode::SensitiveContent]),
+        )
+    },
+    // Critical for the veto (a redirecting script, or terms only crawlers are shown); a
+    // crawler's page that is merely different is a reminder.
+    Rule {
+        severity: Some(AlertSeverity::Critical),
+        min_finding: Severity::Veto,
+        ..rule("XunjianCloaking", "网站对搜索引擎被劫持", Condition::Findings(&[FindingCode::Cloaking]))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        min_finding: Severity::Warning,
+        ..rule("XunjianHomeChanged", "首页内容突变", Condition::Findings(&[FindingCode::HomeChanged]))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Info),
+        min_finding: Severity::Warning,
+        ..rule("XunjianMixedContent", "HTTPS 页面加载明文 HTTP 资源", Condition::Findings(&[FindingCode::MixedContent]))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Info),
+        min_finding: Severity::Warning,
+        ..rule("XunjianIpv6Unreachable", "网站不支持 IPv6 访问", Condition::Findings(&[FindingCode::Ipv6Unreachable]))
     },
     rule(
         "XunjianGuidesIncomplete",

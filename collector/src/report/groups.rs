@@ -30,7 +30,12 @@ pub const GROUPS: &[Group] = &[
     Group { title: "空白栏目", kind: TargetKind::Site, codes: &["column_blank", "blank_columns"] },
     Group { title: "错别字及严重表述错误", kind: TargetKind::Site, codes: &["wording_error"] },
     Group { title: "不可用链接", kind: TargetKind::Site, codes: &["dead_links"] },
-    Group { title: "网站安全（暗链）", kind: TargetKind::Site, codes: &["hidden_links"] },
+    Group {
+        title: "网站安全（暗链、篡改、劫持）",
+        kind: TargetKind::Site,
+        codes: &["hidden_links", "sensitive_content", "cloaking", "home_changed"],
+    },
+    Group { title: "IPv6 及安全传输", kind: TargetKind::Site, codes: &["ipv6_unreachable", "mixed_content"] },
     Group {
         title: "办事指南要素不齐全",
         kind: TargetKind::Site,

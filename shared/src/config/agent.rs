@@ -63,11 +63,30 @@ pub struct AgentConfig {
     pub wording_dictionary: Option<std::path::PathBuf>,
     /// How often dead links and wording are checked (`[probe] audit_interval`). Default 6h.
     pub audit_interval: Duration,
+    /// `[security]`: the security checks' switches and dictionary.
+    pub security: SecurityConfig,
     /// `[spool]`: where `run` keeps batches until the collector has them.
     pub spool: SpoolConfig,
     /// `[[guide_element]]`: service guide element categories, or synonyms of known ones, added
     /// to the shipped ten.
     pub guide_elements: Vec<GuideElementConfig>,
+}
+
+/// `[security]`: what the security checks (暗链, injected content, cloaking, IPv6) use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityConfig {
+    /// A file of more sensitive terms (`category<TAB>term` lines), added to the shipped ones.
+    pub sensitive_terms: Option<std::path::PathBuf>,
+    /// Fetch each home page once a day as Baiduspider, to compare (cloaking).
+    pub cloaking: bool,
+    /// Look up each site's IPv6 address and try it.
+    pub ipv6: bool,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig { sensitive_terms: None, cloaking: true, ipv6: true }
+    }
 }
 
 /// `[[guide_element]]`: a service guide element category (or more labels of a known one).
@@ -237,6 +256,7 @@ pub static FILE: TableSpec = TableSpec {
         Key::table("collector", &COLLECTOR_LINK, false),
         Key::table("calendar", &channel::CALENDAR, false),
         Key::table("wording", &WORDING, false),
+        Key::table("security", &SECURITY, false),
         Key::table("spool", &SPOOL, false),
         Key::tables("guide_element", &GUIDE_ELEMENT),
     ],
@@ -477,6 +497,30 @@ static WORDING: TableSpec = TableSpec {
     )],
 };
 
+static SECURITY: TableSpec = TableSpec {
+    doc: "The security checks: hidden links (暗链), injected content, cloaking, mixed content and IPv6.",
+    keys: &[
+        Key::new(
+            "sensitive_terms",
+            Kind::File { what: "a file of lines: a category (赌博, 色情, 诈骗 …), a TAB and a term" },
+            DefaultValue::Otherwise("the shipped terms only"),
+            "More gambling, pornography or fraud terms, added to the shipped ones; matched in hidden links, in the home page's title, keywords, description and text, and in what search engines are served.",
+        ),
+        Key::new(
+            "cloaking",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Fetch each home page once a day as Baiduspider and compare it with what a browser gets (a page that shows search engines gambling content is hijacked).",
+        ),
+        Key::new(
+            "ipv6",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Look up each site's IPv6 address (AAAA) in its audit and try to connect to it.",
+        ),
+    ],
+};
+
 static SPOOL: TableSpec = TableSpec {
     doc: "Where `run` keeps batches until the collector has them.",
     keys: &[
@@ -569,6 +613,13 @@ fn read_agent_config(
     let mut table = top.table_or_defaults("wording", problems);
     let wording_dictionary = table.file("dictionary", base_dir, problems);
     table.finish(problems);
+    let mut table = top.table_or_defaults("security", problems);
+    let security = SecurityConfig {
+        sensitive_terms: table.file("sensitive_terms", base_dir, problems),
+        cloaking: table.boolean("cloaking", problems).unwrap_or(true),
+        ipv6: table.boolean("ipv6", problems).unwrap_or(true),
+    };
+    table.finish(problems);
     let guide_elements = top
         .tables("guide_element", problems)
         .into_iter()
@@ -602,6 +653,7 @@ fn read_agent_config(
         calendar,
         wording_dictionary,
         audit_interval,
+        security,
         spool,
         guide_elements,
     })

@@ -39,7 +39,7 @@ use url::Url;
 use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
-pub const RULE_NAMES: [&str; 26] = [
+pub const RULE_NAMES: [&str; 31] = [
     "XunjianSiteDown",
     "XunjianAvailabilityLow",
     "XunjianTlsCertificate",
@@ -56,6 +56,11 @@ pub const RULE_NAMES: [&str; 26] = [
     "XunjianDeadLinks",
     "XunjianWordingError",
     "XunjianHiddenLinks",
+    "XunjianSensitiveContent",
+    "XunjianCloaking",
+    "XunjianHomeChanged",
+    "XunjianMixedContent",
+    "XunjianIpv6Unreachable",
     "XunjianGuidesIncomplete",
     "XunjianPolicyNotInterpreted",
     "XunjianAccountNotFiled",

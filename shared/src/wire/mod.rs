@@ -473,10 +473,45 @@ pub struct Audit {
     /// Links to other sites a visitor cannot see (暗链; null when not checked this time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden_links: Option<Vec<HiddenLink>>,
+    /// Gambling, pornography and fraud terms where an honest page carries none (null when not
+    /// checked this time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive_terms: Option<Vec<SensitiveTerm>>,
+    /// Scripts, styles and frames an HTTPS page loads over plain HTTP (null when not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insecure_resources: Option<Vec<String>>,
+    /// Whether the site answers over IPv6 (null when not checked, or named by an IPv4 address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Status>,
 }
 
 impl Measures for Audit {
-    const TAKEN_BY: &'static [CheckKind] = &[CheckKind::DeadLinks, CheckKind::Wording, CheckKind::HiddenLinks];
+    const TAKEN_BY: &'static [CheckKind] = &[
+        CheckKind::DeadLinks,
+        CheckKind::Wording,
+        CheckKind::HiddenLinks,
+        CheckKind::SensitiveContent,
+        CheckKind::Cloaking,
+        CheckKind::MixedContent,
+        CheckKind::Ipv6,
+    ];
+}
+
+/// A sensitive term found on a page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SensitiveTerm {
+    /// Where: `title`, `keywords`, `description`, `link` (an off-site link's text), `text`.
+    pub place: String,
+    pub term: String,
+}
+
+/// A site's IPv6 reachability.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipv6Status {
+    /// Its IPv6 addresses (AAAA); empty when it has none.
+    pub addresses: Vec<String>,
+    /// One of them accepted a connection on the site's port.
+    pub reachable: bool,
 }
 
 /// A link to another site a visitor cannot see (暗链).
@@ -641,6 +676,18 @@ closed_set! {
         Interpretation = "interpretation",
         /// Service guides: the indicator's elements shown with content (办事指南要素不齐全).
         Guide = "guide",
+        /// Home page: gambling, pornography or fraud terms in its title, keywords, description,
+        /// off-site links or text (injected content, 网页被篡改).
+        SensitiveContent = "sensitive_content",
+        /// Home page: its title or most of its text changed since the last round.
+        HomeChange = "home_change",
+        /// Home page: what a search engine's crawler or a visitor from a search engine gets,
+        /// against what a browser gets (cloaking, 搜索引擎劫持).
+        Cloaking = "cloaking",
+        /// An HTTPS home page loading scripts, styles or frames over plain HTTP.
+        MixedContent = "mixed_content",
+        /// Home page: an IPv6 address (AAAA) that answers.
+        Ipv6 = "ipv6",
     }
 }
 
@@ -808,6 +855,17 @@ closed_set! {
         ClosedButLive = "closed_but_live" => registry("已关停仍在运行"),
         /// Filed but inspected by no agent.
         Unmonitored = "unmonitored" => registry("已备案但无人巡检"),
+        /// Gambling, pornography or fraud terms in the home page's title, keywords, description,
+        /// off-site links or text: injected content (网页被篡改).
+        SensitiveContent = "sensitive_content" => by(CheckKind::SensitiveContent, "网页含赌博色情诈骗内容"),
+        /// The home page's title or most of its text changed since the last round.
+        HomeChanged = "home_changed" => by(CheckKind::HomeChange, "首页内容突变"),
+        /// Search engines (or visitors from them) are served other content than browsers.
+        Cloaking = "cloaking" => by(CheckKind::Cloaking, "对搜索引擎展示不同内容（劫持）"),
+        /// An HTTPS home page loads scripts, styles or frames over plain HTTP.
+        MixedContent = "mixed_content" => by(CheckKind::MixedContent, "HTTPS 页面加载明文 HTTP 资源"),
+        /// The site has no IPv6 address, or its IPv6 address does not answer.
+        Ipv6Unreachable = "ipv6_unreachable" => by(CheckKind::Ipv6, "不支持 IPv6 访问"),
     }
 }
 
@@ -939,6 +997,16 @@ impl Observation {
     /// The hidden links of the last audit (None when never checked).
     pub fn hidden_links(&self) -> Option<&[HiddenLink]> {
         self.audit.as_ref().and_then(|audit| audit.hidden_links.as_deref())
+    }
+
+    /// The sensitive terms of the last audit (None when never checked).
+    pub fn sensitive_terms(&self) -> Option<&[SensitiveTerm]> {
+        self.audit.as_ref().and_then(|audit| audit.sensitive_terms.as_deref())
+    }
+
+    /// The IPv6 reachability of the last audit (None when never checked or not applicable).
+    pub fn ipv6(&self) -> Option<&Ipv6Status> {
+        self.audit.as_ref().and_then(|audit| audit.ipv6.as_ref())
     }
 
     /// The wording errors of the last audit (None when never audited).
@@ -1135,8 +1203,7 @@ mod tests {
                 status: Some(404),
                 failure: None,
             }]),
-            wording_errors: None,
-            hidden_links: None,
+            ..Audit::default()
         });
         audit.findings.push(Finding::new(FindingCode::DeadLinks, Severity::Error, "y"));
         audit.carry_over(&probe);
