@@ -112,6 +112,17 @@ pub struct SimSite {
     pub broken_links: Vec<&'static str>,
     /// Down (503) and up in turn, each for this long: a flapping site.
     pub flapping: Option<std::time::Duration>,
+    /// What a hijacker did to its home page, if anything.
+    pub hijack: Option<Hijack>,
+}
+
+/// What a hijacker did to a home page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hijack {
+    /// Gambling links hidden off screen (暗链), to sites that no longer answer.
+    HiddenLinks,
+    /// A gambling title, keywords and text served to search engines' crawlers only (cloaking).
+    ForCrawlers,
 }
 
 /// Where an account's posts are read.
@@ -197,6 +208,7 @@ fn site(name: &'static str, unit: &'static str, prefix: &str, home: PageState, c
         channels: Vec::new(),
         broken_links: Vec::new(),
         flapping: None,
+        hijack: None,
     }
 }
 
@@ -383,6 +395,8 @@ pub fn province(today: Date) -> Vec<SimCounty> {
         vec![column("教育动态", "news", "lcjy", "jydt", PageState::Stale { age_days: 41, items: 10 })],
     );
     education.broken_links.push("下载中心");
+    // Shows Baiduspider a gambling page (cloaking).
+    education.hijack = Some(Hijack::ForCrawlers);
     education.channels.push(SimChannel {
         name: "局长信箱",
         path: "/lcjy/hdjl/jzxx/".into(),
@@ -439,6 +453,8 @@ pub fn province(today: Date) -> Vec<SimCounty> {
             column("政府文件", "policy", "zj", "zfwj", PageState::Fresh { age_days: 60, items: 6 }),
         ],
     );
+    // Carries gambling links hidden off screen (暗链).
+    zijin.hijack = Some(Hijack::HiddenLinks);
     zijin.channels.push(SimChannel {
         name: "咨询投诉",
         path: "/zj/hdjl/zxts/".into(),
@@ -558,11 +574,21 @@ pub fn serve(sim: &Sim, counties: &[SimCounty], today: Date) {
             let Some(home_path) = &site.home_path else { continue };
             let route = |html: String| encode(site.gbk, html);
             let (home, articles) = home_page(site, today);
-            match site.flapping {
-                Some(period) => {
+            match (site.flapping, site.hijack) {
+                (Some(period), _) => {
                     sim.route(home_path, Route::Alternate { period, routes: vec![route(home), Route::status(503)] })
                 }
-                None => sim.route(home_path, route(home)),
+                (None, Some(Hijack::ForCrawlers)) => {
+                    let for_crawlers = home
+                        .replacen(
+                            "<title>",
+                            "<meta name=\"keywords\" content=\"百家乐,真人娱乐,澳门葡京\"><title>百家乐_真人娱乐_澳门葡京娱乐城_",
+                            1,
+                        )
+                        .replacen("<div class=\"news\">", "<p>澳门葡京娱乐城 百家乐 真人娱乐 开户送彩金</p><div class=\"news\">", 1);
+                    sim.route(home_path, route(home).crawlers_get(route(for_crawlers)))
+                }
+                (None, _) => sim.route(home_path, route(home)),
             }
             for (path, title) in articles {
                 sim.route(&path, route(article_page(site.name, &title)));
@@ -662,8 +688,17 @@ fn home_page(site: &SimSite, today: Date) -> (String, Vec<(String, String)>) {
         .iter()
         .map(|text| format!("<a href=\"{prefix}/missing/{}.html\">{text}</a> ", text.len()))
         .collect();
+    // Where hijackers put them: a block positioned off screen, addresses on loopback that
+    // answer nothing (the simulator never links off the machine).
+    let hidden = match site.hijack {
+        Some(Hijack::HiddenLinks) => {
+            "<div style=\"position:absolute;left:-9999px;top:-9999px\">\
+            <a href=\"http://127.0.0.2:9/\">澳门葡京娱乐城</a> <a href=\"http://127.0.0.3:9/\">皇冠体育开户送彩金</a></div>"
+        }
+        _ => "",
+    };
     let html = format!(
-        "{}<div class=\"news\"><h3>要闻动态</h3><ul>{items}</ul></div><div class=\"quick\">{broken}</div>{FOOTER}",
+        "{}<div class=\"news\"><h3>要闻动态</h3><ul>{items}</ul></div><div class=\"quick\">{broken}</div>{hidden}{FOOTER}",
         chrome_top(site, Some(today))
     );
     (html, articles)

@@ -493,15 +493,15 @@ async fn hidden_links_are_found_and_menus_are_not() {
         "/hijacked/",
         Route::html(format!(
             "<html><head><meta charset=\"utf-8\"><title>某县人民政府</title><style>.yc9{{position:absolute;left:-8000px;top:-8000px}}</style></head><body>{list}\
-             <div class=\"yc9\"><a href=\"http://www.example-casino.com/\">澳门葡京娱乐城</a><a href=\"http://bocai.example.net/\">体育</a></div>\
-             <p style=\"font-size:0\"><a href=\"http://links.example.org/\">友情链接</a></p>\
-             <script>document.write('<div style=\"display:none\"><a href=\"http://x.example.cc/\">真人娱乐开户送</a></div>');</script>\
+             <div class=\"yc9\"><a href=\"http://127.0.0.2:9/\">澳门葡京娱乐城</a><a href=\"http://127.0.0.3:9/\">体育</a></div>\
+             <p style=\"font-size:0\"><a href=\"http://127.0.0.4:9/\">友情链接</a></p>\
+             <script>document.write('<div style=\"display:none\"><a href=\"http://127.0.0.5:9/\">真人娱乐开户送</a></div>');</script>\
              <a href=\"/hdjl/\">县长信箱</a></body></html>"
         )),
     );
     let column = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gbk\"><title>工作动态</title></head><body>\
         <ul class=\"list\"><li><a href=\"/b/1.html\">我县开展森林防火检查</a><span>2026-11-20</span></li></ul>\
-        <marquee height=\"1\"><a href=\"http://www.example-bet.com/\">百家乐</a></marquee></body></html>";
+        <marquee height=\"1\"><a href=\"http://127.0.0.6:9/\">百家乐</a></marquee></body></html>";
     sim.route("/hijacked/gzdt/", Route::bytes("text/html", encoding_rs::GBK.encode(column).0.into_owned()));
     sim.route(
         "/clean/",
@@ -509,8 +509,8 @@ async fn hidden_links_are_found_and_menus_are_not() {
             "<html><head><meta charset=\"utf-8\"><title>某县教育局</title></head><body>\
              <a href=\"#main\" style=\"position:absolute;left:-9999px\">跳到主要内容</a>\
              <ul class=\"nav\"><li><a href=\"/zwgk/\">政务公开</a><ul style=\"display:none\"><li><a href=\"/zwgk/zcwj/\">政策文件</a></li>\
-             <li><a href=\"http://www.gd.gov.cn/\">广东省人民政府</a></li></ul></li></ul>\
-             <div class=\"swiper\"><div class=\"slide\" style=\"display:none\"><a href=\"http://www.people.com.cn/\">人民网专题</a></div></div>\
+             <li><a href=\"http://127.0.0.7:9/\">广东省人民政府</a></li></ul></li></ul>\
+             <div class=\"swiper\"><div class=\"slide\" style=\"display:none\"><a href=\"http://127.0.0.8:9/\">人民网专题</a></div></div>\
              <a href=\"/bsdt/\" style=\"position:absolute;left:-9999px\">办事大厅</a>{list}\
              <a href=\"/hdjl/\">局长信箱</a></body></html>"
         )),

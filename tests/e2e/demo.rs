@@ -89,6 +89,16 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let dead: Vec<&str> = education.observation.dead_links().into_iter().flatten().map(|l| l.text.as_str()).collect();
     assert_eq!(dead, ["下载中心"], "the one broken link");
     assert_eq!(page(&report, "龙川县人民政府门户网站", None).observation.dead_links().map(<[_]>::len), Some(0));
+    let hijacked = page(&report, "紫金县人民政府网", None);
+    assert!(has(hijacked, FindingCode::HiddenLinks), "the 暗链 case: {:?}", hijacked.observation.findings);
+    assert_eq!(hijacked.observation.hidden_links().map(<[_]>::len), Some(2));
+    assert!(has(education, FindingCode::Cloaking), "the cloaking case: {:?}", education.observation.findings);
+    for site in ["龙川县人民政府门户网站", "和平县人民政府网"] {
+        let honest = page(&report, site, None);
+        for code in [FindingCode::HiddenLinks, FindingCode::Cloaking, FindingCode::SensitiveContent] {
+            assert!(!has(honest, code), "{site}: {code:?}");
+        }
+    }
 
     // The annex's three cases, by name.
     let registry = &report.registry;
@@ -257,6 +267,13 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
         let row = annex.iter().find(|row| row[2] == name).unwrap_or_else(|| panic!("{name} in the 附件: {annex:?}"));
         assert_eq!(row[3], platform, "{row:?}");
         assert!(row[4].starts_with(problem), "{row:?}");
+    }
+    // The security cases: gambling links hidden on 紫金's home page, and 龙川县教育局's page
+    // showing Baiduspider a gambling title.
+    for (name, problem) in [("紫金县人民政府网", "存在暗链"), ("龙川县教育局", "对搜索引擎展示不同内容")]
+    {
+        let row = annex.iter().find(|row| row[2] == name).unwrap_or_else(|| panic!("{name} in the 附件: {annex:?}"));
+        assert!(row[4].contains(problem), "{row:?}");
     }
     let failed = status.verdicts.iter().filter(|v| !v.pass).count();
     assert_eq!(annex.iter().filter(|row| row[0].parse::<u32>().is_ok()).count(), failed, "one annex row per 不合格");

@@ -16,6 +16,8 @@ use xunjian_sim::{Route, Sim};
 use xunjian_tests::certs::TestCa;
 use xunjian_tests::harness::{self, check_json, run_agent};
 
+// Other sites are loopback addresses that answer nothing: the audit checks every link of a home
+// page, and a test sends nothing off the machine, not even a DNS query.
 const NOW: &str = "2026-11-26T04:00:00Z";
 const LIST: &str = "<ul class=\"list\"><li><a href=\"/a/1.html\">县政府召开常务会议</a><span>2026-11-25</span></li>\
     <li><a href=\"/a/2.html\">县领导调研乡村振兴工作</a><span>2026-11-24</span></li>\
@@ -49,7 +51,7 @@ async fn defaced_and_hijacked_home_pages_are_found_and_honest_ones_are_not() {
     let defaced = page(
         "澳门葡京娱乐城-百家乐-某县人民政府",
         "<meta name=\"keywords\" content=\"真人娱乐,时时彩,某县\"><meta name=\"description\" content=\"某县人民政府门户网站\">",
-        "<p class=\"links\"><a href=\"http://www.hg-bet.example/\">皇冠体育 开户送88元</a></p>",
+        "<p class=\"links\"><a href=\"http://127.0.0.2:9/\">皇冠体育 开户送88元</a></p>",
     )
     .replace("charset=\"utf-8\"", "http-equiv=\"Content-Type\" content=\"text/html; charset=gbk\"");
     sim.route("/defaced/", Route::bytes("text/html", encoding_rs::GBK.encode(&defaced).0.into_owned()));
@@ -81,7 +83,7 @@ async fn defaced_and_hijacked_home_pages_are_found_and_honest_ones_are_not() {
             "<meta name=\"keywords\" content=\"公安,打击赌博,扫黄打非\"><script>var _hmt=_hmt||[];(function(){var hm=document.createElement(\"script\");\
              hm.src=\"https://hm.baidu.com/hm.js?0123\";var s=document.getElementsByTagName(\"script\")[0];s.parentNode.insertBefore(hm,s);})();</script>",
             "<ul><li>县公安局破获一起特大网络赌场案</li><li>严厉打击六合彩等非法赌博活动</li><li>扫黄打非：查处色情网站 12 个</li>\
-             <li><a href=\"https://www.12377.cn/\">举报色情、赌博信息</a></li><li>警惕刷单返利类诈骗</li></ul>",
+             <li><a href=\"http://127.0.0.3:9/\">举报色情、赌博信息</a></li><li>警惕刷单返利类诈骗</li></ul>",
         ))
         .crawlers_get(Route::status(403)),
     );
