@@ -335,14 +335,25 @@ pub async fn run_schedule(
             }
             let (checks, shared, out, busy) = (checks.clone(), shared.clone(), out.clone(), busy[index].clone());
             running.spawn(async move {
+                // Free the subject however the inspection ends, a panic included: one bad page
+                // must not keep its subject "still inspecting" until the agent restarts.
+                let _free = Free(busy);
                 let ctx = shared.ctx(Timestamp::now());
                 if let Some(observation) = inspect(&checks, &ctx, &subject).await {
                     let _ = out.send(observation).await;
                 }
-                busy.store(false, Ordering::SeqCst);
             });
         }
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while running.join_next().await.is_some() {} }).await;
     running.abort_all();
+}
+
+/// Marks a subject free again when dropped.
+struct Free(Arc<AtomicBool>);
+
+impl Drop for Free {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }

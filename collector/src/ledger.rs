@@ -515,7 +515,7 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
         }
         SensitiveContent => {
             let terms = observation.sensitive_terms().unwrap_or_default();
-            let shown: Vec<String> = terms.iter().take(8).map(|t| format!("{}：{}", t.place, t.term)).collect();
+            let shown: Vec<String> = terms.iter().take(8).map(|t| format!("{}：{}", t.place_zh(), t.term)).collect();
             shown.join("；")
         }
         MixedContent => {

@@ -87,12 +87,20 @@ async fn defaced_and_hijacked_home_pages_are_found_and_honest_ones_are_not() {
         ))
         .crawlers_get(Route::status(403)),
     );
-    // A firewall answering crawlers with its own challenge page: different, but no gambling.
+    // A firewall answering crawlers with its own challenge page: no page at all.
     sim.route(
         "/firewall/",
         Route::html(page("某县卫健局", "", "")).crawlers_get(Route::html(
             "<html><head><title>安全验证</title></head><body><p>您的访问请求需要验证，请稍候再试</p></body></html>",
         )),
+    );
+    // Crawlers shown a whole other page, without gambling terms: for a person to look at.
+    let other: String = (1..=12).map(|n| format!("<li><a href=\"/p/{n}.html\">优质产品推荐第{n}期</a></li>")).collect();
+    sim.route(
+        "/other/",
+        Route::html(page("某县林业局", "", "")).crawlers_get(Route::html(format!(
+            "<html><head><title>优质产品推荐网</title></head><body><ul>{other}</ul></body></html>"
+        ))),
     );
     // An office's own term, from the configuration's file.
     sim.route("/own-term/", Route::html(page("刷脸贷秒到账-某县人社局", "", "")));
@@ -120,7 +128,7 @@ async fn defaced_and_hijacked_home_pages_are_found_and_honest_ones_are_not() {
     let site = |name: &str, url: String| format!("[[site]]\nname = \"{name}\"\nunit = \"{name}办\"\nurl = \"{url}\"\n");
     let config = format!(
         "[agent]\nid = \"security\"\ncounty = \"某县\"\n[probe]\ntimeout = \"5s\"\nca_file = \"{}\"\n\
-         [security]\nsensitive_terms = \"{}\"\n{}{}{}{}{}{}{}{}{}",
+         [security]\nsensitive_terms = \"{}\"\n{}{}{}{}{}{}{}{}{}{}",
         dir.join("ca.pem").display(),
         dir.join("terms.txt").display(),
         site("被篡改网", sim.url("/defaced/")),
@@ -128,6 +136,7 @@ async fn defaced_and_hijacked_home_pages_are_found_and_honest_ones_are_not() {
         site("跳转网", sim.url("/redirecting/")),
         site("公安网", sim.url("/police/")),
         site("防火墙网", sim.url("/firewall/")),
+        site("另页网", sim.url("/other/")),
         site("自定词网", sim.url("/own-term/")),
         site("混合内容网", tls.url("/")),
         site("IPv6网", sim6.url("/")),
@@ -169,9 +178,11 @@ async fn defaced_and_hijacked_home_pages_are_found_and_honest_ones_are_not() {
         assert!(finding(police, code).is_none(), "{code:?}: {:?}", police.findings);
     }
 
-    let firewall = finding(home(&report, "防火墙网"), FindingCode::Cloaking).expect("a different page to crawlers");
-    assert_eq!(firewall.severity, Severity::Warning, "without gambling terms it is for a person to look at");
-    assert!(firewall.detail.contains("安全验证") && firewall.detail.contains("防火墙"), "{}", firewall.detail);
+    let firewall = home(&report, "防火墙网");
+    assert!(finding(firewall, FindingCode::Cloaking).is_none(), "a challenge is no page: {:?}", firewall.findings);
+    let other = finding(home(&report, "另页网"), FindingCode::Cloaking).expect("a different page to crawlers");
+    assert_eq!(other.severity, Severity::Warning, "without gambling terms it is for a person to look at");
+    assert!(other.detail.contains("优质产品推荐网") && other.detail.contains("防火墙"), "{}", other.detail);
 
     let own = finding(home(&report, "自定词网"), FindingCode::SensitiveContent).expect("the office's own term");
     assert!(own.detail.contains("刷脸贷"), "{}", own.detail);
@@ -240,22 +251,36 @@ async fn a_home_page_replaced_between_rounds_is_a_warning_for_a_day() {
 
     assert_eq!(changed(&round(0).await), None, "nothing to compare the first time");
     // Some news rotated: the same page.
-    sim.route("/", Route::html(page("某县人民政府", "", &format!("<ul>{}</ul>", news(3)))));
+    let home = Route::html(page("某县人民政府", "", &format!("<ul>{}</ul>", news(3))));
+    sim.route("/", home.clone());
     assert_eq!(changed(&round(5).await), None, "a few new items are no change");
-    // Defaced.
+    // A passing error page, then the site again: no change.
+    sim.route(
+        "/",
+        Route::html("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"),
+    );
+    assert_eq!(changed(&round(10).await), None, "a change waits for the next round");
+    sim.route("/", home);
+    assert_eq!(changed(&round(15).await), None, "the page came back: nothing changed");
+    // Defaced, and still the next round.
     sim.route(
         "/",
         Route::html("<html><head><title>Hacked by 0x1f</title></head><body><h1>Hacked by 0x1f</h1><p>Your security is low, admin. Greetings to all my friends.</p></body></html>"),
     );
-    let defaced = changed(&round(10).await).expect("home_changed");
+    assert_eq!(changed(&round(20).await), None, "seen once");
+    let defaced = changed(&round(25).await).expect("home_changed, seen twice");
     assert_eq!(defaced.severity, Severity::Warning);
-    for shown in
-        ["标题由「某县人民政府」变为「Hacked by 0x1f」", "正文大部分改变", "之前「政务公开", "现在「Hacked by 0x1f"]
-    {
+    for shown in [
+        "2026-11-26 12:20:00",
+        "标题由「某县人民政府」变为「Hacked by 0x1f」",
+        "正文大部分改变",
+        "之前「政务公开",
+        "现在「Hacked by 0x1f",
+    ] {
         assert!(defaced.detail.contains(shown), "{shown}: {}", defaced.detail);
     }
-    let later = changed(&round(15).await).expect("still reported the same day");
+    let later = changed(&round(30).await).expect("still reported the same day");
     assert_eq!(later.detail, defaced.detail, "the same change, said the same way");
-    assert_eq!(changed(&round(10 + 25 * 60).await), None, "a day later the new page is the one compared against");
+    assert_eq!(changed(&round(20 + 25 * 60).await), None, "a day later the new page is the one compared against");
     let _ = std::fs::remove_dir_all(&dir);
 }

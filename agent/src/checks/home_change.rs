@@ -1,8 +1,9 @@
 //! A home page that changes all at once: its title, or most of its text, not as it was the
 //! round before. A defaced page ("Hacked by …", a gambling portal, a maintenance notice that
 //! replaced the site) looks like this; a redesign does too, so it is a warning with the
-//! before and after, for a person to look at. The change is reported for a day, then the new
-//! page is the one compared against.
+//! before and after, for a person to look at. A change counts once the next round sees the same
+//! new page (a firewall's or a server's passing error page is not one), and is reported for a
+//! day from when it was first seen.
 
 use jiff::{SignedDuration, Timestamp};
 use xunjian_shared::time::china_time;
@@ -21,10 +22,14 @@ const MOST_KEPT: f64 = 0.5;
 /// most of it).
 const MIN_BLOCKS: usize = 8;
 
-/// A home page as last seen, and the change seen last, if any: (when, what).
+/// A home page as last seen: the page compared against, a change seen once and waiting for
+/// the next round to confirm it, and the last confirmed change.
 #[derive(Clone, Debug)]
 pub struct HomeSeen {
-    fingerprint: Fingerprint,
+    baseline: Fingerprint,
+    /// The new page and when it was first seen.
+    candidate: Option<(Fingerprint, Timestamp)>,
+    /// When the last confirmed change was first seen, and what changed.
     change: Option<(Timestamp, String)>,
 }
 
@@ -43,20 +48,31 @@ impl Check for HomeChange {
             // the one compared against.
             let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
             let (now, blocks) = fingerprint(&document);
-            let change = cx.memory.homes.get(&subject.url).and_then(|before| {
-                changed(&before.fingerprint, &now, &blocks)
-                    .map(|detail| (cx.now, detail))
-                    .or(before.change.filter(|(at, _)| cx.now.duration_since(*at) < REPORTED_FOR))
-            });
-            if let Some((at, detail)) = &change {
-                let at = china_time(*at);
+            let seen = match cx.memory.homes.get(&subject.url) {
+                None => HomeSeen { baseline: now, candidate: None, change: None },
+                Some(before) => {
+                    let recent = before.change.filter(|(at, _)| cx.now.duration_since(*at) < REPORTED_FOR);
+                    match changed(&before.baseline, &now, &blocks) {
+                        // Much the same: the page drifts as news comes and goes.
+                        None => HomeSeen { baseline: now, candidate: None, change: recent },
+                        // The same new page twice in a row: a change, not a passing error page.
+                        Some(detail) => match before.candidate {
+                            Some((candidate, since)) if changed(&candidate, &now, &blocks).is_none() => {
+                                HomeSeen { baseline: now, candidate: None, change: Some((since, detail)) }
+                            }
+                            _ => HomeSeen { baseline: before.baseline, candidate: Some((now, cx.now)), change: recent },
+                        },
+                    }
+                }
+            };
+            if let Some((at, detail)) = &seen.change {
                 observation.findings.push(Finding::new(
                     FindingCode::HomeChanged,
                     Severity::Warning,
-                    format!("首页内容在 {at} 突变：{detail}。请核实是否改版或被篡改"),
+                    format!("首页内容在 {} 突变：{detail}。请核实是否改版或被篡改", china_time(*at)),
                 ));
             }
-            cx.memory.homes.remember(subject.url.clone(), HomeSeen { fingerprint: now, change }, cx.now);
+            cx.memory.homes.remember(subject.url.clone(), seen, cx.now);
         })
     }
 }

@@ -13,7 +13,7 @@ const MAX_REPORTED: usize = 20;
 /// The resources `document` (at `page_url`) loads over plain HTTP although it is served over
 /// HTTPS, in page order, each once; empty for a page served over HTTP.
 pub fn insecure_resources(document: &Document, page_url: &Url) -> Vec<Url> {
-    if page_url.scheme() != "https" {
+    if page_url.scheme() != "https" || upgrades_requests(document) {
         return Vec::new();
     }
     let mut found: Vec<Url> = Vec::new();
@@ -39,6 +39,20 @@ pub fn insecure_resources(document: &Document, page_url: &Url) -> Vec<Url> {
     found
 }
 
+/// Whether the page asks browsers to load its plain-HTTP resources over HTTPS
+/// (`Content-Security-Policy: upgrade-insecure-requests`, the usual fix after a move to HTTPS).
+fn upgrades_requests(document: &Document) -> bool {
+    (0..document.len()).filter_map(|node| document.element(node)).any(|element| {
+        element.name == "meta"
+            && element
+                .attr("http-equiv")
+                .is_some_and(|name| name.trim().eq_ignore_ascii_case("content-security-policy"))
+            && element
+                .attr("content")
+                .is_some_and(|policy| policy.to_ascii_lowercase().contains("upgrade-insecure-requests"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +72,8 @@ mod tests {
         );
         let http = Url::parse("http://www.longchuan.gov.cn/").unwrap();
         assert!(insecure_resources(&document, &http).is_empty(), "a page over HTTP mixes nothing");
+        let upgraded =
+            format!("<meta http-equiv=\"Content-Security-Policy\" content=\"upgrade-insecure-requests\">{html}");
+        assert!(insecure_resources(&Document::parse(&upgraded), &https).is_empty(), "browsers load them over HTTPS");
     }
 }

@@ -28,10 +28,16 @@ const EXCERPT_CHARS: usize = 60;
 const TEXT_TERMS_NEEDED: usize = 3;
 /// Characters before a term searched for a word of enforcement or warning.
 const CONTEXT_CHARS: usize = 12;
+/// Characters after it ("刷单返利类诈骗", "开设赌场罪").
+const CONTEXT_AFTER_CHARS: usize = 8;
+/// Characters of a title kept.
+const MAX_TITLE_CHARS: usize = 200;
 /// Words that make a nearby term a report about it, not an advertisement for it.
 const REPORTING_WORDS: &[&str] = &[
     "打击", "破获", "侦破", "查处", "整治", "取缔", "捣毁", "涉嫌", "非法", "违法", "犯罪", "防范", "警惕", "谨防",
-    "举报", "严禁", "禁止", "抵制", "远离", "拒绝", "专项", "扫黄", "治理", "警示", "揭秘", "识破",
+    "举报", "严禁", "禁止", "抵制", "远离", "拒绝", "专项", "扫黄", "治理", "警示", "揭秘", "识破", "反诈", "提醒",
+    "识别", "曝光", "揭露", "案件", "一案", "立案", "专案", "罪", "宣判", "被告", "诈骗", "骗局", "陷阱", "危害",
+    "警方", "公安", "民警", "受害", "上当", "被骗",
 ];
 
 /// A page's title, description and text, and its text's fingerprint.
@@ -121,11 +127,11 @@ pub fn fingerprint(document: &Document) -> (Fingerprint, Vec<u64>) {
     (Fingerprint { title: title(document), sketch, excerpt }, blocks)
 }
 
-/// The first `<title>`'s text, whitespace squeezed.
+/// The first `<title>`'s text, whitespace squeezed, at most [`MAX_TITLE_CHARS`].
 fn title(document: &Document) -> String {
     (0..document.len())
         .find(|node| document.is_element(*node, "title"))
-        .map_or_else(String::new, |node| squeeze(&document.raw_text(node)))
+        .map_or_else(String::new, |node| squeeze(&document.raw_text(node)).chars().take(MAX_TITLE_CHARS).collect())
 }
 
 /// Calls `visit` with each visible text piece (whitespace squeezed, not empty) and returns the
@@ -191,9 +197,10 @@ pub struct SensitiveHit {
 }
 
 /// The sensitive terms of `page` (the text of `document` at `page_url`): every one in the
-/// title, keywords and description, or in the text of a link to another site; in the body
-/// text, only when [`TEXT_TERMS_NEEDED`] different ones are there. Terms reported on (after a
-/// word of enforcement or warning) are not counted.
+/// title, keywords and description, or in the text of a link to another site that is not a
+/// government one; in the body text, only when [`TEXT_TERMS_NEEDED`] different ones are there.
+/// Terms reported on (near a word of enforcement or warning) are not counted, nor a shorter term
+/// inside a longer one ("澳门赌场" is one term, not 澳门赌 and 赌场).
 pub fn sensitive_content(
     document: &Document,
     page_url: &Url,
@@ -215,7 +222,10 @@ pub fn sensitive_content(
     for node in 0..document.len() {
         let Some(element) = document.element(node).filter(|element| element.name == "a") else { continue };
         let Some(url) = element.attr("href").and_then(|href| super::links::resolve(page_url, href)) else { continue };
-        if site_of(&url) == own_site || !matches!(document.node(node).data, NodeData::Element(_)) {
+        // County portals link mostly to other government sites, whose headlines a portal
+        // repeats; those count with the body text.
+        if site_of(&url) == own_site || is_government(&url) || !matches!(document.node(node).data, NodeData::Element(_))
+        {
             continue;
         }
         add(Place::Link, &document.text(node), &mut hits);
@@ -229,61 +239,109 @@ pub fn sensitive_content(
     hits
 }
 
-/// The different terms `text` holds, each at least once not reported on.
+/// Whether `url` is a government site's (`.gov.cn`, `.gov`).
+fn is_government(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
+    host.ends_with(".gov.cn") || host.ends_with(".gov") || host == "gov.cn"
+}
+
+/// The different terms `text` holds, each at least once not reported on and not inside a
+/// longer term found at the same place.
 fn advertised<'t>(text: &str, terms: &'t SensitiveTerms) -> Vec<(&'t str, &'t str)> {
     let lower = text.to_lowercase();
-    terms
-        .find_all(&lower)
-        .into_iter()
-        .filter(|(_, term)| lower.match_indices(term).any(|(at, _)| !reported_on(&lower[..at])))
-        .collect()
+    let found = terms.find_all(&lower);
+    // Every occurrence not reported on, longest first at each place; overlapping ones dropped.
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    for (index, (_, term)) in found.iter().enumerate() {
+        for (at, _) in lower.match_indices(term) {
+            if !reported_on(&lower[..at], &lower[at + term.len()..]) {
+                spans.push((at, at + term.len(), index));
+            }
+        }
+    }
+    spans.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+    let mut kept: Vec<usize> = Vec::new();
+    let mut covered_to = 0;
+    for (start, end, index) in spans {
+        if start >= covered_to {
+            covered_to = end;
+            if !kept.contains(&index) {
+                kept.push(index);
+            }
+        }
+    }
+    kept.sort_unstable();
+    kept.into_iter().map(|index| found[index]).collect()
 }
 
-/// Whether the text just before a term makes it a report about it.
-fn reported_on(before: &str) -> bool {
+/// Whether the words around a term (`before` it and `after` it) make it a report about it.
+fn reported_on(before: &str, after: &str) -> bool {
     let start = before.char_indices().rev().nth(CONTEXT_CHARS - 1).map_or(0, |(at, _)| at);
-    let context = &before[start..];
-    REPORTING_WORDS.iter().any(|word| context.contains(word))
+    let end = after.char_indices().nth(CONTEXT_AFTER_CHARS).map_or(after.len(), |(at, _)| at);
+    let (before, after) = (&before[start..], &after[..end]);
+    REPORTING_WORDS.iter().any(|word| before.contains(word) || after.contains(word))
 }
 
-/// Search engines a redirecting script looks for in `document.referrer` or the user agent.
+/// Search engines a redirecting script looks for in `document.referrer`.
 const SEARCH_ENGINES: &[&str] =
     &["baidu", "sogou", "so.com", "sm.cn", "haosou", "google", "bing.com", "soso", "youdao", "yahoo"];
-/// What a script does to send a visitor elsewhere.
+/// Search engines' own scripts a page embeds (statistics, link submission): naming them is not
+/// looking for a search engine.
+const ENGINE_SERVICES: &[&str] =
+    &["hm.baidu.com", "zz.bdstatic.com", "push.zhanzhang.baidu.com", "sp0.baidu.com", "api.map.baidu.com"];
+/// Crawlers a script looks for in the user agent.
+const CRAWLERS: &[&str] = &["spider", "googlebot", "bingbot", "crawler", "slurp", "|bot", "bot|"];
+/// What a script does to send a visitor elsewhere or show other content (after whitespace is
+/// removed): an assignment or a call, not a read.
 const NAVIGATIONS: &[&str] = &[
-    "location.href",
-    "location.replace",
-    "location.assign",
-    "window.location",
-    "top.location",
-    "self.location",
-    "document.location",
+    "location.href=",
     "location=",
-    "location =",
-    "window.open",
+    "location.replace(",
+    "location.assign(",
+    "window.open(",
+    "document.write(",
+    "document.writeln(",
+    ".innerhtml=",
 ];
+/// How hijack scripts hide the address they send visitors to.
+const OBFUSCATIONS: &[&str] = &["eval(", "string.fromcharcode", "unescape(", "atob(", "\\x68\\x74\\x74\\x70"];
 
-/// Inline scripts that look at where the visitor came from (`document.referrer`) or who is
-/// asking (`navigator.userAgent`) for a search engine or a crawler, and then send the visitor
-/// elsewhere or write other content: the usual hijack that shows visitors from Baidu a
-/// gambling site while the page looks normal when typed in. Each as a short excerpt.
-pub fn search_redirect_scripts(document: &Document) -> Vec<String> {
+/// Whether `script` (lower case, whitespace removed) looks at where the visitor came from for a
+/// search engine, or at the user agent for a crawler: what a hijack conditions itself on.
+pub fn looks_for_search_engines(script: &str) -> bool {
+    let mut script = script.to_string();
+    for service in ENGINE_SERVICES {
+        script = script.replace(service, "");
+    }
+    let referrer = script.contains("document.referrer")
+        || script.contains("document[\"referrer\"]")
+        || script.contains("document['referrer']");
+    let agent = script.contains("navigator.useragent") || script.contains("navigator[\"useragent\"]");
+    (referrer && SEARCH_ENGINES.iter().any(|engine| script.contains(engine)))
+        || (agent && CRAWLERS.iter().any(|crawler| script.contains(crawler)))
+}
+
+/// Inline scripts that look for a search engine in `document.referrer` or a crawler in the user
+/// agent, and then send the visitor to another site or write other content, with the address
+/// written out or hidden: the usual hijack that shows visitors from Baidu a gambling site while
+/// the page looks normal when typed in. A script that only sends crawlers-or-not between the
+/// site's own pages (a mobile version) is not one. Each as a short excerpt.
+pub fn search_redirect_scripts(document: &Document, page_url: &Url) -> Vec<String> {
+    let own_site = site_of(page_url);
     let mut found = Vec::new();
     for node in 0..document.len() {
         if !document.is_element(node, "script") || document.element(node).is_some_and(|e| e.attr("src").is_some()) {
             continue;
         }
         let script = document.raw_text(node);
-        let lower = script.to_ascii_lowercase();
-        let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
-        let asks_origin = compact.contains("document.referrer")
-            || (compact.contains("navigator.useragent") && (compact.contains("spider") || compact.contains("bot")));
-        let names_engine = SEARCH_ENGINES.iter().any(|engine| compact.contains(engine)) || compact.contains("spider");
-        let sends_elsewhere = NAVIGATIONS.iter().any(|navigation| compact.contains(&navigation.replace(' ', "")))
-            || compact.contains("document.write");
-        if asks_origin && names_engine && sends_elsewhere {
-            let excerpt: String = squeeze(&script).chars().take(120).collect();
-            found.push(excerpt);
+        let compact: String = script.to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+        if !looks_for_search_engines(&compact) || !NAVIGATIONS.iter().any(|navigation| compact.contains(navigation)) {
+            continue;
+        }
+        let elsewhere =
+            off_site_addresses(&script, page_url).any(|url| site_of(&url) != own_site && !is_government(&url));
+        if elsewhere || OBFUSCATIONS.iter().any(|trick| compact.contains(trick)) {
+            found.push(squeeze(&script).chars().take(120).collect());
             if found.len() >= 5 {
                 break;
             }
@@ -292,9 +350,28 @@ pub fn search_redirect_scripts(document: &Document) -> Vec<String> {
     found
 }
 
-/// `text` with runs of whitespace as single spaces, trimmed.
+/// The absolute addresses (`http://…`, `https://…`, `//…`) a script writes out.
+fn off_site_addresses<'s>(script: &'s str, page_url: &'s Url) -> impl Iterator<Item = Url> + 's {
+    script.match_indices("//").filter_map(move |(at, _)| {
+        let start = script[..at].rfind(|c: char| !(c.is_ascii_alphabetic() || c == ':')).map_or(0, |i| i + 1);
+        let scheme = &script[start..at];
+        if !(scheme.is_empty() || scheme.eq_ignore_ascii_case("http:") || scheme.eq_ignore_ascii_case("https:")) {
+            return None;
+        }
+        let rest = &script[at + 2..];
+        let host_end =
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))).unwrap_or(rest.len());
+        let host = &rest[..host_end];
+        if host.is_empty() || !host.contains('.') {
+            return None;
+        }
+        page_url.join(&format!("//{host}/")).ok()
+    })
+}
+
+/// `text` with runs of whitespace as single spaces, trimmed, without control characters.
 fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_whitespace().map(|word| word.replace(|c: char| c.is_control(), "")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -345,8 +422,12 @@ mod tests {
         );
         let police = "<title>龙川县公安局</title><ul><li>县公安局破获一起特大网络赌场案</li>\
             <li>严厉打击六合彩等非法赌博活动</li><li>扫黄打非：查处色情网站</li>\
-            <li><a href=\"https://www.12377.cn/\">举报色情信息</a></li></ul>";
+            <li><a href=\"https://www.12377.cn/\">举报色情网站</a></li><li>刷单返利类诈骗高发</li>\
+            <li>开设赌场罪一审宣判</li><li>警方提醒：所谓“澳门赌场”网上赌博平台都是骗局</li></ul>";
         assert_eq!(hits(police), [], "reports on gambling and pornography are not injected content");
+        let party = "<title>传承红色情怀 弘扬特色情况</title><a href=\"http://www.chinatax.gov.cn/\">自然人代开发票</a>\
+            <a href=\"http://www.gd.gov.cn/\">广东省百家乐专项行动</a>";
+        assert_eq!(hits(party), [], "words inside words, a tax service, another government's headline");
         let two = "<p>百家乐</p><p>时时彩</p>";
         assert_eq!(hits(two), [], "two terms in the body are not enough");
         let three = "<p>百家乐 在线</p><p>时时彩 计划</p><div>老虎机 技巧</div>";
@@ -378,15 +459,26 @@ mod tests {
     fn scripts_that_send_search_visitors_elsewhere_are_found() {
         let hijack = r#"<script>var r=document.referrer.toLowerCase();
             if(r.indexOf("baidu")>0||r.indexOf("sogou")>0){window.location.href="http://www.dubo.example/";}</script>"#;
-        assert_eq!(search_redirect_scripts(&Document::parse(hijack)).len(), 1);
-        let by_agent =
-            r#"<script>if(/spider|bot/i.test(navigator.userAgent)){document.write('<a href=x>y</a>')}</script>"#;
-        assert_eq!(search_redirect_scripts(&Document::parse(by_agent)).len(), 1);
+        let scripts = |html: &str| {
+            search_redirect_scripts(&Document::parse(html), &Url::parse("https://www.longchuan.gov.cn/").unwrap())
+        };
+        assert_eq!(scripts(hijack).len(), 1);
+        let by_agent = r#"<script>if(/spider|bot/i.test(navigator.userAgent)){document.write('<a href="http://x.example.com/">y</a>')}</script>"#;
+        assert_eq!(scripts(by_agent).len(), 1);
+        let packed = r#"<script>if(document.referrer.indexOf('baidu')>-1){eval(function(p,a,c,k,e,d){return p}('1.2=3',4,4,'window|location'.split('|')))}</script>"#;
+        assert_eq!(scripts(packed).len(), 0, "no navigation written out in the packed code");
+        let packed = r#"<script>if(document.referrer.indexOf('baidu')>-1){window.location.href=eval(unescape('%68%74'))}</script>"#;
+        assert_eq!(scripts(packed).len(), 1, "the address hidden");
+        let mobile = r#"<script>var ua=navigator.userAgent;if(!/spider|bot/i.test(ua)&&/iphone|android/i.test(ua)){location.href="/m/";}</script>"#;
+        assert_eq!(scripts(mobile), Vec::<String>::new(), "a mobile version on the site itself");
+        let logging = r#"<script>var r=document.referrer;var p=window.location.protocol;
+            new Image().src="https://hm.baidu.com/x.gif?r="+r+"&p="+p;</script>"#;
+        assert_eq!(scripts(logging), Vec::<String>::new(), "reading where the visitor came from sends nobody anywhere");
         let statistics = r#"<script>var _hmt=_hmt||[];(function(){var hm=document.createElement("script");
             hm.src="https://hm.baidu.com/hm.js?abc";var s=document.getElementsByTagName("script")[0];
             s.parentNode.insertBefore(hm,s);})();</script>
             <script>new Image().src="/stat?ref="+encodeURIComponent(document.referrer);</script>
             <script>function go(){window.location.href="/search?q="+q;}</script>"#;
-        assert_eq!(search_redirect_scripts(&Document::parse(statistics)), Vec::<String>::new());
+        assert_eq!(scripts(statistics), Vec::<String>::new());
     }
 }

@@ -11,11 +11,25 @@ use super::address::Class;
 
 /// IPv6 addresses tried per site, at most.
 const TRIED: usize = 2;
+/// IPv6 addresses reported per site, at most.
+const MAX_ADDRESSES: usize = 8;
+/// Linux's errno for "no route to that network" and "no address to send from".
+const ENETUNREACH: i32 = 101;
+const EADDRNOTAVAIL: i32 = 99;
+
+/// Whether `ip` is an IPv6 address of its own: not link-local, not an IPv4 one written as IPv6.
+fn native_ipv6(ip: IpAddr) -> bool {
+    let IpAddr::V6(v6) = ip else { return false };
+    let nat64 = v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    Class::of(ip) != Class::LinkLocal && v6.to_ipv4_mapped().is_none() && !nat64
+}
 
 /// What the IPv6 probe of one site came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ipv6Probe {
-    /// The site is named by an IPv4 address: there is no name to have an IPv6 address.
+    /// Nothing to say: the site is named by an IPv4 address (there is no name to have an IPv6
+    /// address), its name could not be looked up (the availability check says so), or this
+    /// agent's own network has no IPv6 route to try with.
     NotApplicable,
     /// The name has no IPv6 address (no AAAA record), or could not be looked up in time.
     NoAddress,
@@ -34,13 +48,16 @@ pub async fn probe(url: &Url, timeout: Duration) -> Ipv6Probe {
         Some(url::Host::Domain(name)) => {
             match tokio::time::timeout(timeout, tokio::net::lookup_host((name, port))).await {
                 Ok(Ok(found)) => found.map(|address| address.ip()).filter(IpAddr::is_ipv6).collect(),
-                _ => Vec::new(),
+                _ => return Ipv6Probe::NotApplicable,
             }
         }
     };
-    // Never a connection to a link-local address (another machine's, on the agent's own link).
-    let mut addresses: Vec<IpAddr> = addresses.into_iter().filter(|ip| Class::of(*ip) != Class::LinkLocal).collect();
+    // Never a connection to a link-local address (another machine's, on the agent's own link);
+    // an IPv4 address written as IPv6 (::ffff:a.b.c.d, or NAT64's 64:ff9b::/96 that a resolver
+    // makes up for IPv4-only names) is no IPv6 support of the site's.
+    let mut addresses: Vec<IpAddr> = addresses.into_iter().filter(|ip| native_ipv6(*ip)).collect();
     addresses.dedup();
+    addresses.truncate(MAX_ADDRESSES);
     if addresses.is_empty() {
         return Ipv6Probe::NoAddress;
     }
@@ -50,6 +67,10 @@ pub async fn probe(url: &Url, timeout: Duration) -> Ipv6Probe {
         let connect = tokio::net::TcpStream::connect(SocketAddr::new(*address, port));
         match tokio::time::timeout_at(deadline, connect).await {
             Ok(Ok(_)) => return Ipv6Probe::Reachable { address: *address, addresses },
+            // The agent's own network cannot reach IPv6 at all: nothing is known of the site.
+            Ok(Err(error)) if matches!(error.raw_os_error(), Some(ENETUNREACH | EADDRNOTAVAIL)) => {
+                return Ipv6Probe::NotApplicable;
+            }
             Ok(Err(error)) => detail = format!("[{address}]:{port} 无法连接（{error}）"),
             Err(_) => {
                 detail = format!("[{address}]:{port} 在 {} 秒内没有响应", timeout.as_secs_f64());
@@ -80,7 +101,9 @@ mod tests {
         }
         let v4 = Url::parse("http://127.0.0.1:8080/").unwrap();
         assert_eq!(probe(&v4, Duration::from_secs(1)).await, Ipv6Probe::NotApplicable);
-        let link_local = Url::parse("http://[fe80::1]/").unwrap();
-        assert_eq!(probe(&link_local, Duration::from_secs(1)).await, Ipv6Probe::NoAddress);
+        for not_native in ["http://[fe80::1]/", "http://[::ffff:10.0.0.1]/", "http://[64:ff9b::a00:1]/"] {
+            let url = Url::parse(not_native).unwrap();
+            assert_eq!(probe(&url, Duration::from_secs(1)).await, Ipv6Probe::NoAddress, "{not_native}");
+        }
     }
 }

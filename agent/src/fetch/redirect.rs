@@ -19,6 +19,13 @@ pub fn soft_redirect(body: &str) -> Option<String> {
     meta_refresh(body).or_else(|| script_location(body))
 }
 
+/// Whether a stub's script redirect depends on the visitor arriving from a search engine or
+/// being a crawler: a hijack's, not where a browser typing the address goes.
+fn for_search_visitors(body: &str) -> bool {
+    let compact: String = body.to_ascii_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    crate::extract::page_text::looks_for_search_engines(&compact)
+}
+
 fn meta_refresh(body: &str) -> Option<String> {
     let lower = body.to_ascii_lowercase();
     let mut from = 0;
@@ -55,9 +62,7 @@ fn meta_refresh(body: &str) -> Option<String> {
 /// `location.href = "…"`, `window.location = '…'`, `location.replace("…")`, `top.location.href=…`.
 fn script_location(body: &str) -> Option<String> {
     let lower = body.to_ascii_lowercase();
-    // A redirect that depends on who is asking or where they came from (a hijack sending search
-    // visitors to a casino) is not where a browser typing the address goes.
-    if !lower.contains("<script") || lower.contains("referrer") || lower.contains("navigator.useragent") {
+    if !lower.contains("<script") || for_search_visitors(body) {
         return None;
     }
     let mut from = 0;
@@ -66,7 +71,7 @@ fn script_location(body: &str) -> Option<String> {
         from = at;
         let mut rest = &body[at..];
         for suffix in [".href", ".replace", ".assign"] {
-            if rest.len() >= suffix.len() && rest[..suffix.len()].eq_ignore_ascii_case(suffix) {
+            if rest.get(..suffix.len()).is_some_and(|start| start.eq_ignore_ascii_case(suffix)) {
                 rest = &rest[suffix.len()..];
                 break;
             }
@@ -109,6 +114,11 @@ mod tests {
             r#"<script>if(document.referrer.indexOf("baidu")>0){top.location.href="http://casino.example/";}</script>"#,
             None,
         );
-        check(r#"<script>if(/Mobile/.test(navigator.userAgent)){location.href="/m/"}</script>"#, None);
+        check(r#"<script>if(/Mobile/.test(navigator.userAgent)){location.href="/m/"}</script>"#, Some("/m/"));
+        check(
+            r#"<meta name="referrer" content="no-referrer"><script>window.location.href="/web/index.html";</script>"#,
+            Some("/web/index.html"),
+        );
+        check("<script>var location地址=1; location：北京</script>", None);
     }
 }

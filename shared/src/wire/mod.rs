@@ -505,6 +505,20 @@ pub struct SensitiveTerm {
     pub term: String,
 }
 
+impl SensitiveTerm {
+    /// Where it was found, in a report's words.
+    pub fn place_zh(&self) -> &str {
+        match self.place.as_str() {
+            "title" => "网页标题",
+            "keywords" => "关键词",
+            "description" => "描述",
+            "link" => "外站链接文字",
+            "text" => "正文",
+            other => other,
+        }
+    }
+}
+
 /// A site's IPv6 reachability.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ipv6Status {
@@ -888,9 +902,21 @@ impl FindingCode {
 }
 
 impl Finding {
+    /// A finding whose detail says `detail`, without control or bidirectional-override
+    /// characters: a detail quotes what a site wrote (titles, link texts, scripts), and a site
+    /// must not be able to move a terminal's cursor, hide text or reorder what a person reads.
     pub fn new(code: FindingCode, severity: Severity, detail: impl Into<String>) -> Self {
-        Finding { code, severity, detail: detail.into() }
+        let mut detail: String = detail.into();
+        if detail.chars().any(is_unprintable) {
+            detail.retain(|c| !is_unprintable(c));
+        }
+        Finding { code, severity, detail }
     }
+}
+
+/// Control characters, and the marks that reorder or isolate text.
+fn is_unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 impl Observation {
@@ -1112,6 +1138,24 @@ impl Observation {
                 if let Some(term) = &mut link.term {
                     fit_text(term, MAX_TEXT_BYTES);
                 }
+            }
+        }
+        if let Some(audit) = self.audit.as_mut() {
+            if let Some(terms) = audit.sensitive_terms.as_mut() {
+                terms.truncate(MAX_LIST_ENTRIES);
+                for term in terms {
+                    fit_text(&mut term.place, MAX_TEXT_BYTES);
+                    fit_text(&mut term.term, MAX_TEXT_BYTES);
+                }
+            }
+            if let Some(resources) = audit.insecure_resources.as_mut() {
+                resources.truncate(MAX_LIST_ENTRIES);
+                for url in resources {
+                    fit_text(url, MAX_TEXT_BYTES);
+                }
+            }
+            if let Some(ipv6) = audit.ipv6.as_mut() {
+                ipv6.addresses.truncate(MAX_LIST_ENTRIES);
             }
         }
     }
