@@ -205,6 +205,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             role: Role::Account(Box::new(AccountSubject {
                 source: account.source.clone(),
                 max_age_days: account.max_age_days,
+                account_id: account.account_id.clone(),
             })),
         });
     }

@@ -393,6 +393,9 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
     if let Some(platform) = &observation.platform {
         check.name(|| at("platform"), platform, true)?;
     }
+    if let Some(account_id) = &observation.account_id {
+        check.name(|| at("account_id"), account_id, true)?;
+    }
     if let Some(column) = &observation.column {
         check.name(|| at("column"), column, true)?;
     }

@@ -211,7 +211,8 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
                 detail: format!("{}：{}{}", finding.code.label_zh(), place(), finding.detail),
             });
         }
-        for finding in page.registry_findings() {
+        // A possible match (a near name) is for a person to confirm, not a reason.
+        for finding in page.registry_findings().iter().filter(|finding| finding.severity != Severity::Warning) {
             verdict.reasons.push(Reason { code: ReasonCode::Finding(finding.code), detail: finding.detail.clone() });
         }
         verdict.exempted.extend(page.exempted.iter().map(|(finding, exemption)| (finding.code, exemption.id)));
@@ -301,7 +302,7 @@ fn pass_ratios(verdicts: &[Verdict<'_>]) -> Vec<PassRatio> {
 mod tests {
     use jiff::Timestamp;
     use jiff::civil::Date;
-    use xunjian_shared::config::ColumnKind;
+    use xunjian_shared::config::{ColumnKind, Platform};
     use xunjian_shared::wire::{CheckKind, Finding, Observation};
 
     use super::*;
@@ -360,14 +361,7 @@ mod tests {
     }
 
     fn filing(name: &str, channel: Channel, county: &str) -> Filing {
-        Filing {
-            name: name.into(),
-            channel,
-            unit: "单位".into(),
-            county: county.into(),
-            filed_on: None,
-            status: FilingStatus::Running,
-        }
+        Filing::new(name, channel, "单位", county, FilingStatus::Running)
     }
 
     /// (day, ok, failed), as the projection keeps them.
@@ -443,6 +437,38 @@ mod tests {
         assert_eq!(heping.exempted, [(FindingCode::HomeNotUpdated, 7)]);
         let longchuan = judgement.verdicts.iter().find(|v| v.labels.target == "龙川网").unwrap();
         assert_eq!(longchuan.reasons[0].detail, "首页不更新：首页 20 天未更新");
+    }
+
+    #[test]
+    fn accounts_find_their_filing_by_id_or_a_normalised_name_and_a_near_name_is_a_possible_match() {
+        let wechat = Channel::Account(Platform::Wechat);
+        let mut by_id = account("龙川政府", Vec::new());
+        by_id.account_id = Some("GH_1A2B".into());
+        let (snapshot, mut registry) = world(vec![
+            ("龙川县", by_id, Vec::new()),
+            ("龙川县", account("龙川县教育局官方", Vec::new()), Vec::new()),
+            ("市直", account("河源市社会保险基金管理", Vec::new()), Vec::new()),
+            ("和平县", account("和平县文明办", Vec::new()), Vec::new()),
+        ]);
+        registry.filings = vec![
+            Filing { account_id: Some("gh_1a2b".into()), ..filing("龙川县人民政府", wechat, "龙川县") },
+            filing("龙川县教育局", wechat, "龙川县"),
+            filing("河源市社会保险基金管理局", wechat, ""),
+        ];
+        let assessment = registry.assess(&snapshot, TODAY);
+        let standing = |target: &str| &assessment.standing[&(target.to_string(), wechat)];
+        assert_eq!(standing("龙川政府").filing.as_ref().map(|f| f.name.as_str()), Some("龙川县人民政府"), "by id");
+        assert!(standing("龙川政府").findings.is_empty());
+        assert_eq!(standing("龙川县教育局官方").filing.as_ref().map(|f| f.name.as_str()), Some("龙川县教育局"));
+        let possible = &standing("河源市社会保险基金管理").findings;
+        assert_eq!(possible.len(), 1);
+        assert_eq!((possible[0].code, possible[0].severity), (FindingCode::PossiblyFiled, Severity::Warning));
+        assert!(possible[0].detail.contains("河源市社会保险基金管理局"), "{}", possible[0].detail);
+        assert_eq!(standing("和平县文明办").findings[0].code, FindingCode::NotFiled);
+        assert!(assessment.unmonitored.is_empty(), "a filing matched, or possibly matched, is inspected");
+        let failing: Vec<(String, bool, Vec<&str>)> =
+            verdicts(&snapshot, &registry).into_iter().filter(|(_, pass, _)| !pass).collect();
+        assert_eq!(failing, [("和平县文明办".to_string(), false, vec!["not_filed"])], "a possible match fails nothing");
     }
 
     #[test]

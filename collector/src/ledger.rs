@@ -543,7 +543,9 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             }
             None => String::new(),
         },
-        InteractionChannelMissing | HomeChanged | Cloaking | NotFiled | ClosedButLive | Unmonitored => String::new(),
+        InteractionChannelMissing | HomeChanged | Cloaking | NotFiled | ClosedButLive | Unmonitored | PossiblyFiled => {
+            String::new()
+        }
     }
 }
 

@@ -117,6 +117,8 @@ fn api_answers_match_golden_file() {
         "GET /api/v1/registry": [FilingView {
             name: "河源发布".into(), channel: "微信".into(), platform: Some("wechat".into()), unit: "河源市政府新闻办".into(),
             county: "市直".into(), filed_on: Some(jiff::civil::date(2019, 3, 8)), status: "运行".into(),
+            account_id: Some("gh_7d1c3e5a9b2f".into()), unit_type: Some("市直部门".into()),
+            opened_on: Some(jiff::civil::date(2019, 3, 5)),
         }],
         "GET /api/v1/silences": [SilenceView {
             id: 3, matchers: vec!["county=龙川县".into(), "alertname!=XunjianSiteDown".into()], starts_at: at,

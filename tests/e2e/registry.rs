@@ -9,10 +9,10 @@ use xunjian_tests::harness::{binary, http_get, start_collector, temp_dir, wait_u
 
 const TOKEN: &str = "c2f1a8e4b7d94e0f9a61c3d2";
 
-const REGISTRY: &str = "名称,平台,责任单位,县区,备案日期,状态\r\n\
-    龙川县人民政府门户网站,网站,龙川县人民政府办公室,龙川县,2015-06-01,运行\r\n\
-    龙川县公共服务中心,微信,龙川县人民政府办公室,龙川县,2017-04-18,已关停\r\n\
-    \"河源市生态环境局\",新浪微博,市生态环境局,市直,2018/2/26,运行\r\n";
+const REGISTRY: &str = "名称,平台,责任单位,县区,备案日期,状态,账号ID,单位类型,开设日期\r\n\
+    龙川县人民政府门户网站,网站,龙川县人民政府办公室,龙川县,2015-06-01,运行,,县级政府,\r\n\
+    龙川县公共服务中心,微信,龙川县人民政府办公室,龙川县,2017-04-18,已关停,gh_5c3a9e0d,县级政府,2017-04-10\r\n\
+    \"河源市生态环境局\",新浪微博,市生态环境局,市直,2018/2/26,运行,5988123456,市直部门,2018/2/20\r\n";
 
 fn cli(args: &[&str]) -> (i32, String, String) {
     let output = std::process::Command::new(binary("xunjian-collector")).args(args).output().expect("run the CLI");
@@ -76,6 +76,8 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
     let weibo = filings.as_array().unwrap().iter().find(|f| f["name"] == "河源市生态环境局").unwrap();
     assert_eq!((weibo["channel"].as_str(), weibo["platform"].as_str()), (Some("新浪微博"), Some("weibo")));
     assert_eq!(weibo["filed_on"], "2018-02-26");
+    assert_eq!((weibo["account_id"].as_str(), weibo["unit_type"].as_str()), (Some("5988123456"), Some("市直部门")));
+    assert_eq!(weibo["opened_on"], "2018-02-20");
 
     // A bad file changes nothing and names every bad row.
     let bad = dir.join("bad.csv");
@@ -104,7 +106,7 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
     assert_eq!(status, 422);
     assert_eq!(refusal["error"], "invalid_registry", "{refusal}");
     assert!(refusal["problems"][0].as_str().unwrap().contains("第 2 行：责任单位为空"), "{refusal}");
-    let more = format!("{REGISTRY}紫金县文明办,微信,紫金县委宣传部,紫金县,2019-03-08,运行\r\n");
+    let more = format!("{REGISTRY}紫金县文明办,微信,紫金县委宣传部,紫金县,2019-03-08,运行,,,\r\n");
     let (status, counts) = send(put(Some(li.as_str()), "%E6%9D%8E%E4%B8%BB%E4%BB%BB", &more)).await;
     assert_eq!(status, 200, "{counts}");
     assert_eq!((counts["total"].as_u64(), counts["added"].as_u64()), (Some(4), Some(1)));

@@ -202,6 +202,8 @@ pub struct ChannelSubject {
 pub struct AccountSubject {
     pub source: AccountSource,
     pub max_age_days: u32,
+    /// The account's identifier on its platform, when the configuration gives it.
+    pub account_id: Option<String>,
 }
 
 impl Subject {
@@ -239,6 +241,7 @@ impl Subject {
         let mut observation = Observation::new(&self.target, self.kind, &self.unit, self.url.as_str(), check, cx.now);
         observation.platform = self.platform.map(|p| p.as_str().to_string());
         match &self.role {
+            Role::Account(account) => observation.account_id.clone_from(&account.account_id),
             Role::Column(column) => {
                 observation.column = Some(column.name.clone());
                 observation.column_kind = Some(column.kind);

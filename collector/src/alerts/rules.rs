@@ -640,14 +640,13 @@ mod tests {
         });
         // Both sites filed: the registry rules have nothing to say here.
         for (name, county) in [("龙川网", "龙川县"), ("和平网", "和平县")] {
-            registry.filings.push(crate::registry::Filing {
-                name: name.into(),
-                channel: crate::registry::Channel::Website,
-                unit: "单位".into(),
-                county: county.into(),
-                filed_on: None,
-                status: crate::registry::FilingStatus::Running,
-            });
+            registry.filings.push(crate::registry::Filing::new(
+                name,
+                crate::registry::Channel::Website,
+                "单位",
+                county,
+                crate::registry::FilingStatus::Running,
+            ));
         }
         let now = Timestamp::now();
         let found = evaluate(&View::of(&snapshot, &registry, china_today(now)), &[], &config, now);

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
 
-use super::{Channel, Exemption, Filing, FilingStatus, Registry, Revocation, Silence, scope_of};
+use super::{Channel, Exemption, Filing, FilingStatus, Index, Match, Registry, Revocation, Silence, scope_of};
 use crate::projection::Snapshot;
 
 /// What the registry says of one observed site or account.
@@ -39,9 +39,10 @@ impl Registry {
     pub fn assess(&self, snapshot: &Snapshot, today: Date) -> Assessment {
         let mut assessment = Assessment::default();
         let mut observed: HashSet<(String, Channel)> = HashSet::new();
+        // Filings some observed one is (or may be), by name and channel.
+        let mut matched: HashSet<(&str, Channel)> = HashSet::new();
         // Read per scrape and per evaluation: index the filings once, not a scan per target.
-        let by_name: std::collections::HashMap<(&str, Channel), &Filing> =
-            self.filings.iter().map(|f| ((f.name.as_str(), f.channel), f)).collect();
+        let index = Index::new(&self.filings);
         for state in snapshot.subjects().values() {
             let observation = &state.observation;
             if observation.column.is_some() || observation.channel.is_some() {
@@ -52,15 +53,35 @@ impl Registry {
             if !observed.insert(key.clone()) {
                 continue;
             }
-            let filing = by_name.get(&(observation.target.as_str(), channel)).map(|f| (*f).clone());
+            let found = index.find(&observation.target, channel, observation.account_id.as_deref(), &state.county);
+            let (filing, possible) = match found {
+                Match::Id(filing) | Match::Name(filing) => (Some(filing), None),
+                Match::Possible(filing) => (None, Some(filing)),
+                Match::None => (None, None),
+            };
+            if let Some(filing) = filing.or(possible) {
+                matched.insert((filing.name.as_str(), filing.channel));
+            }
+            let filing = filing.cloned();
             let mut findings = Vec::new();
-            match &filing {
-                None => findings.push(Finding::new(
+            match (&filing, possible) {
+                (None, Some(near)) => findings.push(Finding::new(
+                    FindingCode::PossiblyFiled,
+                    Severity::Warning,
+                    format!(
+                        "{}「{}」与备案的「{}」（{}）名称相近，可能是同一账号：请核实，是则在备案表中改正名称或补上账号ID，不是则补报备案",
+                        channel.label_zh(),
+                        observation.target,
+                        near.name,
+                        near.unit
+                    ),
+                )),
+                (None, None) => findings.push(Finding::new(
                     FindingCode::NotFiled,
                     Severity::Error,
                     format!("{}「{}」未向市府办公室备案（漏报）", channel.label_zh(), observation.target),
                 )),
-                Some(filing) if filing.status != FilingStatus::Running && is_live(observation) => {
+                (Some(filing), _) if filing.status != FilingStatus::Running && is_live(observation) => {
                     findings.push(Finding::new(
                         FindingCode::ClosedButLive,
                         Severity::Error,
@@ -70,7 +91,7 @@ impl Registry {
                         ),
                     ))
                 }
-                Some(_) => {}
+                (Some(_), _) => {}
             }
             let mut exempted = Vec::new();
             findings.retain(|finding| match self.exempts_code(&observation.target, "", finding.code, today) {
@@ -89,7 +110,7 @@ impl Registry {
         assessment.unmonitored = self
             .filings
             .iter()
-            .filter(|f| f.status == FilingStatus::Running && !observed.contains(&(f.name.clone(), f.channel)))
+            .filter(|f| f.status == FilingStatus::Running && !matched.contains(&(f.name.as_str(), f.channel)))
             .filter(|f| self.exempts_code(&f.name, "", FindingCode::Unmonitored, today).is_none())
             .cloned()
             .collect();

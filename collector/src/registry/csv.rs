@@ -1,5 +1,6 @@
 //! The registry as the office keeps it, a spreadsheet: columns 名称, 平台, 责任单位, 县区,
-//! 备案日期, 状态 (English headers work too). Export is UTF-8 with a BOM and CRLF so Excel opens
+//! 备案日期, 状态, and optionally 账号ID, 单位类型, 开设日期 (English headers work too; a list
+//! without the optional columns imports as before). Export is UTF-8 with a BOM and CRLF so Excel opens
 //! it; import also takes GBK (what Excel saves on Chinese Windows); an import with any bad row
 //! changes nothing and names every bad row; cells a spreadsheet would read as formulas go out
 //! as text.
@@ -11,13 +12,16 @@ use jiff::civil::Date;
 use super::{Channel, Filing, FilingStatus};
 
 /// CSV columns, in order, with the English names accepted too.
-const COLUMNS: [(&str, &str); 6] = [
+const COLUMNS: [(&str, &str); 9] = [
     ("名称", "name"),
     ("平台", "platform"),
     ("责任单位", "unit"),
     ("县区", "county"),
     ("备案日期", "filed_on"),
     ("状态", "status"),
+    ("账号ID", "account_id"),
+    ("单位类型", "unit_type"),
+    ("开设日期", "opened_on"),
 ];
 
 const NAME: usize = 0;
@@ -26,8 +30,12 @@ const UNIT: usize = 2;
 const COUNTY: usize = 3;
 const FILED_ON: usize = 4;
 const STATUS: usize = 5;
-/// Columns a registry may leave out (a city's own list has no 县区; old lists no dates).
-const OPTIONAL: [usize; 2] = [COUNTY, FILED_ON];
+const ACCOUNT_ID: usize = 6;
+const UNIT_TYPE: usize = 7;
+const OPENED_ON: usize = 8;
+/// Columns a registry may leave out (a city's own list has no 县区; old lists no dates, ids or
+/// unit types).
+const OPTIONAL: [usize; 5] = [COUNTY, FILED_ON, ACCOUNT_ID, UNIT_TYPE, OPENED_ON];
 
 /// The registry as CSV for Excel: UTF-8 with a BOM, CRLF line ends.
 pub fn to_csv(filings: &[Filing]) -> String {
@@ -42,6 +50,9 @@ pub fn to_csv(filings: &[Filing]) -> String {
             filing.county.clone(),
             filing.filed_on.map(|d| d.to_string()).unwrap_or_default(),
             filing.status.label_zh().to_string(),
+            filing.account_id.clone().unwrap_or_default(),
+            filing.unit_type.map(|t| t.label_zh().to_string()).unwrap_or_default(),
+            filing.opened_on.map(|d| d.to_string()).unwrap_or_default(),
         ];
         out.push_str(&row.iter().map(|field| quote(field)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
@@ -79,7 +90,7 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
     let Some((header, body)) = rows.split_first() else {
         return Err(vec!["文件是空的：第一行应为表头 名称,平台,责任单位,县区,备案日期,状态".into()]);
     };
-    let mut index = [None; 6];
+    let mut index = [None; COLUMNS.len()];
     for (position, cell) in header.1.iter().enumerate() {
         let cell = cell.trim();
         if let Some(column) = COLUMNS.iter().position(|(zh, en)| cell == *zh || cell.eq_ignore_ascii_case(en)) {
@@ -99,6 +110,7 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
     // Registries run to tens of thousands of rows: duplicates are found by hashing, not by a
     // scan per row.
     let mut seen: HashSet<(String, Channel)> = HashSet::new();
+    let mut seen_ids: HashSet<(String, Channel)> = HashSet::new();
     for (line, cells) in body {
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -114,21 +126,33 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
         if unit.is_empty() {
             problems.push("责任单位为空".to_string());
         }
-        let filed_on = match cell(FILED_ON) {
+        let mut date = |column: usize| match cell(column) {
             "" => None,
             text => match xunjian_shared::time::parse::date_cell(text, Date::constant(2100, 1, 1)) {
                 Some(published) => Some(published.date),
                 None => {
-                    problems.push(format!("备案日期「{text}」无法识别：应写成 2019-06-28"));
+                    problems.push(format!("{}「{text}」无法识别：应写成 2019-06-28", COLUMNS[column].0));
                     None
                 }
             },
+        };
+        let filed_on = date(FILED_ON);
+        let opened_on = date(OPENED_ON);
+        let account_id = Some(cell(ACCOUNT_ID).to_string()).filter(|id| !id.is_empty());
+        let unit_type = match cell(UNIT_TYPE) {
+            "" => None,
+            text => crate::registry::UnitType::parse(text).map_err(|e| problems.push(e)).ok(),
         };
         let status = FilingStatus::parse(cell(STATUS)).map_err(|e| problems.push(e)).ok();
         if let (Some(channel), true) = (channel, problems.is_empty())
             && !seen.insert((name.to_string(), channel))
         {
             problems.push(format!("与前面的行重复：{name}（{}）", channel.label_zh()));
+        }
+        if let (Some(channel), Some(id), true) = (channel, &account_id, problems.is_empty())
+            && !seen_ids.insert((super::normalized_id(id), channel))
+        {
+            problems.push(format!("账号ID「{id}」与前面的行重复（{}）", channel.label_zh()));
         }
         match (channel, status) {
             (Some(channel), Some(status)) if problems.is_empty() => filings.push(Filing {
@@ -138,6 +162,9 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
                 county: cell(COUNTY).to_string(),
                 filed_on,
                 status,
+                account_id,
+                unit_type,
+                opened_on,
             }),
             _ => errors.push(format!("第 {line} 行：{}", problems.join("；"))),
         }
@@ -239,14 +266,7 @@ mod tests {
         ];
         let filings: Vec<Filing> = names
             .iter()
-            .map(|name| Filing {
-                name: name.to_string(),
-                channel: Channel::Website,
-                unit: "=单位".into(),
-                county: "县".into(),
-                filed_on: None,
-                status: FilingStatus::Running,
-            })
+            .map(|name| Filing::new(name, Channel::Website, "=单位", "县", FilingStatus::Running))
             .collect();
         let exported = to_csv(&filings);
         for line in exported.lines().skip(1) {
@@ -255,6 +275,35 @@ mod tests {
             assert!(line.contains(",'=单位,"), "{line}");
         }
         assert_eq!(from_csv(exported.as_bytes()).unwrap(), filings, "import strips the guard again");
+    }
+
+    #[test]
+    fn identifiers_unit_types_and_opening_dates_are_read_and_old_lists_still_import() {
+        let csv = "名称,平台,责任单位,县区,备案日期,状态,账号ID,单位类型,开设日期\n\
+                   龙川发布,微信,龙川县人民政府办公室,龙川县,2019-06-28,运行,gh_1a2b3c4d5e6f,县级政府,2019-06-20\n\
+                   龙川公安,抖音,龙川县公安局,龙川县,,运行,lcga110,公安局,\n\
+                   老庄镇,微信,老庄镇人民政府,龙川县,,运行,,乡镇,2020/3/1\n";
+        let filings = from_csv(csv.as_bytes()).unwrap();
+        assert_eq!(filings[0].account_id.as_deref(), Some("gh_1a2b3c4d5e6f"));
+        assert_eq!(filings[0].unit_type, Some(crate::registry::UnitType::CountyGovernment));
+        assert_eq!(filings[0].opened_on, Some(Date::constant(2019, 6, 20)));
+        assert_eq!((filings[1].unit_type, filings[1].opened_on), (Some(crate::registry::UnitType::Police), None));
+        assert_eq!(
+            (filings[2].account_id.as_deref(), filings[2].unit_type),
+            (None, Some(crate::registry::UnitType::Township))
+        );
+        assert_eq!(from_csv(to_csv(&filings).as_bytes()).unwrap(), filings, "round trip");
+        let old = from_csv(CSV.as_bytes()).unwrap();
+        assert!(old.iter().all(|f| f.account_id.is_none() && f.unit_type.is_none() && f.opened_on.is_none()));
+        let bad = "名称,平台,责任单位,状态,账号ID,单位类型,开设日期\n甲,微信,单位,运行,GH_1,村委会,上周\n乙,微信,单位,运行, gh_1 ,,\n";
+        let errors = from_csv(bad.as_bytes()).unwrap_err();
+        assert!(
+            errors[0].contains("单位类型「村委会」无法识别") && errors[0].contains("开设日期「上周」无法识别"),
+            "{errors:?}"
+        );
+        assert_eq!(errors.len(), 1, "the id of a bad row is not taken: {errors:?}");
+        let twice = "名称,平台,责任单位,状态,账号ID\n甲,微信,单位,运行,GH_1\n乙,微信,单位,运行, gh_1 \n";
+        assert!(from_csv(twice.as_bytes()).unwrap_err()[0].contains("账号ID「gh_1」与前面的行重复"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod assess;
 mod csv;
 mod decisions;
 mod filing;
+mod matching;
 
 pub use assess::{Assessment, Standing, problems};
 pub(crate) use csv::quote as csv_cell;
@@ -24,7 +25,8 @@ pub use decisions::{
     Exemption, ExemptionDraft, MAX_SILENCE, Matcher, NewExemption, NewSilence, Retirement, Revocation, Silence,
     SilenceDraft, author_problem, scope_of,
 };
-pub use filing::{Channel, Filing, FilingStatus};
+pub use filing::{Channel, Filing, FilingStatus, UnitType};
+pub use matching::{Index, Match, normalized_id, normalized_name};
 
 /// What the central office has decided: the registry, exemptions, silences, revocations and
 /// retirements.

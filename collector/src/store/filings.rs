@@ -10,7 +10,7 @@ use xunjian_shared::wire::FindingCode;
 use super::StoreError;
 use crate::registry::{
     Channel, Exemption, ExemptionDraft, Filing, FilingStatus, Matcher, Registry, Retirement, Revocation, Silence,
-    SilenceDraft, author_problem,
+    SilenceDraft, UnitType, author_problem,
 };
 
 /// One change to the registry or the exemptions.
@@ -112,22 +112,23 @@ fn write(err: rusqlite::Error) -> StoreError {
 pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
     let mut filings = Vec::new();
     let mut statement = connection
-        .prepare("SELECT name, channel, unit, county, filed_on, status FROM filings ORDER BY county, name, channel")
+        .prepare(
+            "SELECT name, channel, unit, county, filed_on, status, account_id, unit_type, opened_on FROM filings \
+             ORDER BY county, name, channel",
+        )
         .map_err(write)?;
     let rows = statement
         .query_map([], |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, String>(5)?,
+                (row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?),
+                (row.get::<_, String>(3)?, row.get::<_, Option<String>>(4)?, row.get::<_, String>(5)?),
+                (row.get::<_, Option<String>>(6)?, row.get::<_, Option<String>>(7)?, row.get::<_, Option<String>>(8)?),
             ))
         })
         .map_err(write)?;
     for row in rows {
-        let (name, channel, unit, county, filed_on, status) = row.map_err(write)?;
+        let ((name, channel, unit), (county, filed_on, status), (account_id, unit_type, opened_on)) =
+            row.map_err(write)?;
         // Rows are written by `RegistryChange::ReplaceFilings` from parsed values; a row that no longer parses
         // was edited by hand and is skipped rather than stopping the collector.
         let (Ok(channel), Ok(status)) = (Channel::parse(&channel), FilingStatus::parse(&status)) else {
@@ -135,7 +136,9 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
             continue;
         };
         let filed_on = filed_on.and_then(|text| text.parse::<Date>().ok());
-        filings.push(Filing { name, channel, unit, county, filed_on, status });
+        let opened_on = opened_on.and_then(|text| text.parse::<Date>().ok());
+        let unit_type = unit_type.and_then(|text| UnitType::parse(&text).ok());
+        filings.push(Filing { name, channel, unit, county, filed_on, status, account_id, unit_type, opened_on });
     }
     let mut exemptions = Vec::new();
     let mut statement = connection
@@ -329,7 +332,8 @@ fn replace_filings(
     {
         let mut insert = transaction
             .prepare(
-                "INSERT INTO filings (name, channel, unit, county, filed_on, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO filings (name, channel, unit, county, filed_on, status, account_id, unit_type, opened_on) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(write)?;
         for filing in &filings {
@@ -340,7 +344,10 @@ fn replace_filings(
                     filing.unit,
                     filing.county,
                     filing.filed_on.map(|d| d.to_string()),
-                    filing.status.label_zh()
+                    filing.status.label_zh(),
+                    filing.account_id,
+                    filing.unit_type.map(UnitType::label_zh),
+                    filing.opened_on.map(|d| d.to_string()),
                 ])
                 .map_err(|err| match err {
                     rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -596,12 +603,11 @@ mod tests {
 
     fn filing(name: &str, status: FilingStatus) -> Filing {
         Filing {
-            name: name.into(),
-            channel: Channel::Account(xunjian_shared::config::Platform::Wechat),
-            unit: "单位".into(),
-            county: "县".into(),
             filed_on: Some(Date::constant(2019, 6, 28)),
-            status,
+            account_id: Some(format!("gh_{}", name.len())),
+            unit_type: Some(UnitType::CountyDepartment),
+            opened_on: Some(Date::constant(2019, 6, 25)),
+            ..Filing::new(name, Channel::Account(xunjian_shared::config::Platform::Wechat), "单位", "县", status)
         }
     }
 

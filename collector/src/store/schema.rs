@@ -12,8 +12,9 @@
 //!          column_name, channel, county, probes_ok, probes_failed,
 //!          probe_days JSON, observation JSON, streak JSON, received_at)
 //!                                          PK(agent, target, kind, column_name, channel)
-//! filings(name, channel, unit, county,      the registry (备案): channel is 网站 or a platform name
-//!         filed_on, status)                PK(name, channel)
+//! filings(name, channel, unit, county,      the registry (备案): channel is 网站 or a platform name;
+//!         filed_on, status, account_id,    the account's id on its platform, 单位类型, 开设日期
+//!         unit_type, opened_on)            PK(name, channel)
 //! exemptions(id PK, target, column_name,   findings accepted for a reason; revoked ones stay, as
 //!            code, reason, author, created_at, until, revoked_at, revoked_by)   the audit trail
 //! audit_log(id PK, at, author, action,     every change to filings, exemptions and silences, who
@@ -373,6 +374,11 @@ CREATE TABLE task_attachments (
     uploaded_by TEXT NOT NULL
 );
 CREATE INDEX task_attachments_by_task ON task_attachments (task_id);
+"#,
+    r#"
+ALTER TABLE filings ADD COLUMN account_id TEXT;
+ALTER TABLE filings ADD COLUMN unit_type TEXT;
+ALTER TABLE filings ADD COLUMN opened_on TEXT;
 "#,
 ];
 

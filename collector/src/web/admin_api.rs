@@ -73,6 +73,9 @@ fn filing_view(filing: &Filing) -> FilingView {
         county: filing.county.clone(),
         filed_on: filing.filed_on,
         status: filing.status.label_zh().to_string(),
+        account_id: filing.account_id.clone(),
+        unit_type: filing.unit_type.map(|t| t.label_zh().to_string()),
+        opened_on: filing.opened_on,
     }
 }
 

@@ -613,14 +613,8 @@ mod tests {
         assert!(all.targets.is_empty(), "no pages asked for");
         assert_eq!(all.generated_at, first.at, "a report says when it was judged");
         // The office files 龙川县's account: judged anew at once, not a second later.
-        let filing = Filing {
-            name: "龙川县发布".into(),
-            channel: Channel::Account(Platform::Wechat),
-            unit: "单位".into(),
-            county: "龙川县".into(),
-            filed_on: None,
-            status: FilingStatus::Running,
-        };
+        let filing =
+            Filing::new("龙川县发布", Channel::Account(Platform::Wechat), "单位", "龙川县", FilingStatus::Running);
         store
             .change_registry(RegistryChange::ReplaceFilings { filings: vec![filing], author: "王".into() })
             .await
@@ -653,14 +647,8 @@ mod tests {
             account("已关停且停更号", now, 0),
         ];
         push(&store, "abcdefgh", "lc", "龙川县", observations, now).await;
-        let filing = |name: &str, status| Filing {
-            name: name.into(),
-            channel: Channel::Account(Platform::Wechat),
-            unit: "单位".into(),
-            county: "龙川县".into(),
-            filed_on: None,
-            status,
-        };
+        let filing =
+            |name: &str, status| Filing::new(name, Channel::Account(Platform::Wechat), "单位", "龙川县", status);
         let filings = vec![
             filing("已关停号", FilingStatus::Closed),
             filing("已关停且停更号", FilingStatus::Closing),

@@ -40,6 +40,9 @@ pub struct AccountConfig {
     pub platform: Platform,
     /// The responsible unit (责任单位).
     pub unit: String,
+    /// The account's identifier on its platform (微信号 or 原始 ID, 微博 UID, 抖音号, 头条号, an
+    /// app's package, or its URL), what the registry matches it by before its name.
+    pub account_id: Option<String>,
     pub source: AccountSource,
     /// Stale after this many days without a post. Default: `thresholds.account_max_age_days`.
     pub max_age_days: u32,
@@ -131,6 +134,12 @@ pub(crate) static ACCOUNT: TableSpec = TableSpec {
         ),
         Key::new("unit", Kind::Name, DefaultValue::Required, "The responsible unit (责任单位)."),
         Key::new(
+            "account_id",
+            Kind::Name,
+            DefaultValue::Otherwise("none: the registry matches the account by its name"),
+            "The account's identifier on its platform (微信号 or 原始 ID gh_…, 微博 UID, 抖音号, 头条号, an app's package, or the account's URL), as the registry's 账号ID column writes it; the registry matches by it before the name.",
+        ),
+        Key::new(
             "max_age_days",
             Kind::Whole { unit: "days", min: 1, max: 3650 },
             DefaultValue::Otherwise("[thresholds] account_max_age_days"),
@@ -198,6 +207,8 @@ pub(crate) fn read_account(
         Platform::parse(&text).map_err(|message| problems.push(&origin, &table.key_path("platform"), message)).ok()
     });
     let unit = table.name("unit", problems);
+    let account_id =
+        table.name("account_id", problems).map(|(id, _)| id.trim().to_string()).filter(|id| !id.is_empty());
     let max_age_days = table.whole_number("max_age_days", problems);
     let probe = read_probe(&mut table, inherited, problems);
 
@@ -239,6 +250,7 @@ pub(crate) fn read_account(
         name: name?.0.trim().to_string(),
         platform: platform?,
         unit: unit?.0.trim().to_string(),
+        account_id,
         source: source?,
         max_age_days: max_age_days.map(|d| d as u32).unwrap_or(thresholds.account_max_age_days),
         probe,

@@ -72,6 +72,15 @@ pub struct FilingView {
     pub filed_on: Option<Date>,
     /// 运行, 关停中, 已关停.
     pub status: String,
+    /// The account's identifier on its platform (账号ID), when filed.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// 单位类型: 县级政府, 县级部门, 乡镇街道, 市直部门, 公安, 其他; null when not filed.
+    #[serde(default)]
+    pub unit_type: Option<String>,
+    /// 开设日期, when known.
+    #[serde(default)]
+    pub opened_on: Option<Date>,
 }
 
 /// `GET /api/v1/silences`: one silence.

@@ -353,6 +353,9 @@ pub struct Observation {
     pub unit: String,
     /// For accounts, the platform (wechat, weibo, …); null for sites.
     pub platform: Option<String>,
+    /// For accounts, the identifier on the platform the configuration gives (`account_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
     /// The column's name; null for a home page or an account.
     pub column: Option<String>,
     pub column_kind: Option<ColumnKind>,
@@ -880,6 +883,8 @@ closed_set! {
         MixedContent = "mixed_content" => by(CheckKind::MixedContent, "HTTPS 页面加载明文 HTTP 资源"),
         /// The site has no IPv6 address, or its IPv6 address does not answer.
         Ipv6Unreachable = "ipv6_unreachable" => by(CheckKind::Ipv6, "不支持 IPv6 访问"),
+        /// Observed, and named nearly like a filing: perhaps the same, for a person to confirm.
+        PossiblyFiled = "possibly_filed" => registry("疑似已备案（名称相近）"),
     }
 }
 
@@ -927,6 +932,7 @@ impl Observation {
             kind,
             unit: unit.to_string(),
             platform: None,
+            account_id: None,
             column: None,
             column_kind: None,
             url: url.to_string(),

@@ -66,15 +66,18 @@ pub fn registry(caller: &Caller, filings: &[Filing], status: &xunjian_shared::wi
             );
         }
     }
-    body.push_str("<h2>备案表</h2><table><thead><tr><th>县区</th><th>责任单位</th><th>名称</th><th>平台</th><th>备案日期</th><th>状态</th></tr></thead><tbody>");
+    body.push_str("<h2>备案表</h2><table><thead><tr><th>县区</th><th>责任单位</th><th>单位类型</th><th>名称</th><th>平台</th><th>账号ID</th><th>开设日期</th><th>备案日期</th><th>状态</th></tr></thead><tbody>");
     for filing in filings {
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             county_link(&filing.county),
             escape(&filing.unit),
+            filing.unit_type.map(|t| t.label_zh()).unwrap_or(""),
             subject_link(&filing.county, &filing.name),
             filing.channel.label_zh(),
+            escape(filing.account_id.as_deref().unwrap_or("")),
+            filing.opened_on.map(|d| d.to_string()).unwrap_or_default(),
             filing.filed_on.map(|d| d.to_string()).unwrap_or_default(),
             filing.status.label_zh()
         );
