@@ -472,6 +472,116 @@ mod tests {
     }
 
     #[test]
+    fn the_notices_registry_rules_each_with_its_switch_and_exemption() {
+        use crate::registry::UnitType;
+        use xunjian_shared::wire::Freshness;
+        let wechat = Channel::Account(Platform::Wechat);
+        let live = |name: &str, platform: &str| {
+            let mut observation = account(name, Vec::new());
+            observation.platform = Some(platform.into());
+            observation.freshness = Some(Freshness { items: Some(5), ..Freshness::default() });
+            observation
+        };
+        let (mut snapshot, mut registry) = world(vec![
+            ("龙川县", Observation { unit: "新单位".into(), ..live("龙川新号", "wechat") }, Vec::new()),
+            ("龙川县", Observation { unit: "旧单位".into(), ..live("龙川旧号", "wechat") }, Vec::new()),
+            ("龙川县", live("龙川发布", "wechat"), Vec::new()),
+            ("龙川县", live("龙川政府服务", "wechat"), Vec::new()),
+            ("龙川县", live("老隆镇", "wechat"), Vec::new()),
+            ("龙川县", live("龙川公安", "wechat"), Vec::new()),
+            ("龙川县", live("龙川快讯", "other"), Vec::new()),
+            ("和平县", home("和平网", Vec::new()), week(100, 0)),
+        ]);
+        let at = |date: Date| xunjian_shared::time::china_midnight(date);
+        let day = |back: i64| TODAY.checked_sub(jiff::Span::new().days(back)).unwrap();
+        for (name, back) in [("龙川新号", 1), ("龙川旧号", 10), ("龙川政府服务", 30)] {
+            snapshot.first_seen.insert(("龙川县".into(), name.into(), "wechat".into()), at(day(back)));
+        }
+        let filed = |name: &str, unit: &str, unit_type: UnitType, channel: Channel| Filing {
+            unit_type: Some(unit_type),
+            ..Filing::new(name, channel, unit, "龙川县", FilingStatus::Running)
+        };
+        registry.filings = vec![
+            // Opened on the 1st, filed on the 6th: two days late.
+            Filing {
+                opened_on: Some(day(19)),
+                filed_on: Some(day(14)),
+                ..filed("龙川发布", "县政府办", UnitType::CountyGovernment, wechat)
+            },
+            // No opening date: first seen 30 days ago, filed two days after.
+            Filing {
+                filed_on: Some(day(28)), ..filed("龙川政府服务", "县政府办", UnitType::CountyGovernment, wechat)
+            },
+            filed("老隆镇", "老隆镇人民政府", UnitType::Township, wechat),
+            filed("龙川公安", "县公安局", UnitType::Police, wechat),
+            filed("龙川快讯", "县融媒体中心", UnitType::Other, Channel::Account(Platform::Other)),
+            Filing::new("和平网", Channel::Website, "县政府办", "和平县", FilingStatus::Running),
+        ];
+        registry.rules.required_platforms = vec![Platform::Wechat, Platform::Douyin];
+        let codes = |registry: &Registry, snapshot: &Snapshot| {
+            let assessment = registry.assess(snapshot, TODAY);
+            let mut found: Vec<(String, &'static str)> = assessment
+                .standing
+                .iter()
+                .flat_map(|((target, _), standing)| {
+                    standing.findings.iter().map(move |f| (target.clone(), f.code.as_str()))
+                })
+                .collect();
+            found.extend(
+                assessment
+                    .counties_without_account
+                    .iter()
+                    .map(|(county, platform, f)| (format!("{county}/{}", platform.as_str()), f.code.as_str())),
+            );
+            found.sort();
+            (found, assessment)
+        };
+        let (found, assessment) = codes(&registry, &snapshot);
+        assert_eq!(
+            found,
+            [
+                ("和平县/douyin".to_string(), "county_without_account"),
+                ("和平县/wechat".to_string(), "county_without_account"),
+                ("老隆镇".to_string(), "unit_type_not_allowed"),
+                ("龙川县/douyin".to_string(), "county_without_account"),
+                ("龙川发布".to_string(), "duplicate_account"),
+                ("龙川发布".to_string(), "filed_late"),
+                ("龙川快讯".to_string(), "platform_not_mainstream"),
+                ("龙川政府服务".to_string(), "duplicate_account"),
+                ("龙川新号".to_string(), "filing_pending"),
+                ("龙川旧号".to_string(), "not_filed"),
+            ]
+        );
+        let standing = |target: &str| &assessment.standing[&(target.to_string(), wechat)];
+        let late = standing("龙川发布").findings.iter().find(|f| f.code == FindingCode::FiledLate).unwrap();
+        assert!(late.detail.contains("迟报 2 天"), "{}", late.detail);
+        let pending = &standing("龙川新号").findings[0];
+        assert_eq!(pending.severity, Severity::Warning);
+        assert!(pending.detail.contains("2026-11-22 前"), "{}", pending.detail);
+        assert!(standing("龙川旧号").findings[0].detail.contains("首次发现于 2026-11-10"));
+        // Each rule has its switch, and an exemption for one account.
+        registry.rules.duplicate_account = false;
+        registry.rules.required_platforms.clear();
+        registry.exemptions.push(Exemption {
+            id: 9,
+            target: "龙川发布".into(),
+            column: String::new(),
+            code: FindingCode::FiledLate,
+            reason: "开设日期登记有误".into(),
+            author: "李".into(),
+            created_at: Timestamp::UNIX_EPOCH,
+            until: None,
+            revoked_at: None,
+            revoked_by: None,
+        });
+        let (found, assessment) = codes(&registry, &snapshot);
+        assert!(
+            found.iter().all(|(_, code)| !["duplicate_account", "county_without_account", "filed_late"].contains(code))
+        );
+        assert_eq!(assessment.standing[&("龙川发布".to_string(), wechat)].exempted[0].1, 9);
+    }
+
+    #[test]
     fn column_counts_veto_at_five_ten_and_five() {
         let stale = Some(FindingCode::ColumnNotUpdated);
         let mut pages = vec![("龙川县", home("龙川网", Vec::new()), week(100, 0))];

@@ -543,9 +543,19 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
             }
             None => String::new(),
         },
-        InteractionChannelMissing | HomeChanged | Cloaking | NotFiled | ClosedButLive | Unmonitored | PossiblyFiled => {
-            String::new()
-        }
+        InteractionChannelMissing
+        | HomeChanged
+        | Cloaking
+        | NotFiled
+        | ClosedButLive
+        | Unmonitored
+        | PossiblyFiled
+        | FilingPending
+        | FiledLate
+        | DuplicateAccount
+        | UnitTypeNotAllowed
+        | PlatformNotMainstream
+        | CountyWithoutAccount => String::new(),
     }
 }
 

@@ -697,6 +697,7 @@ fn report_command(config: &std::path::Path, args: ReportArgs) -> ExitCode {
         reopen_within: jiff::SignedDuration::try_from(config.ledger.reopen_within).unwrap_or_default(),
     };
     let outcome = report::Offline::open(&config.database, ledger).and_then(|offline| {
+        let offline = offline.with_registry_rules(config.registry.clone());
         let settings = report::Settings::from_config(&config.report);
         report::generate(&offline.source(), &request, &settings, format, now, &progress)
     });

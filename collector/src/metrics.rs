@@ -515,6 +515,18 @@ impl Collector for StoreCollector {
             }
         }
         {
+            let mut without = encoder.encode_descriptor(
+                "xunjian_county_without_account",
+                "1 for each county whose government has no live account on a platform [registry] required_platforms names",
+                None,
+                gauge,
+            )?;
+            for (county, platform, _) in &view.assessment.counties_without_account {
+                let label_set = [("county", county.as_str()), ("platform", platform.as_str())];
+                ConstGauge::new(1i64).encode(without.encode_family(&label_set)?)?;
+            }
+        }
+        {
             let mut metric = encoder.encode_descriptor(
                 "xunjian_findings",
                 "1 for each finding of the last observation (and of the registry), by code and severity; exempted ones left out",

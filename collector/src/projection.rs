@@ -216,6 +216,9 @@ pub struct Snapshot {
     hasher: Seeded,
     /// The problem ledger, driven by the same batches.
     pub ledger: Ledger,
+    /// When each site and account was first seen by an agent, by (county, target, platform;
+    /// '' for a site): what the registry's grace for filing counts from. Kept when pages leave.
+    pub first_seen: HashMap<(String, String, String), Timestamp>,
 }
 
 /// The pages holding one identity hash: almost always one. `agent` is the hash of the first
@@ -415,6 +418,12 @@ impl Snapshot {
                     update(state, &mut self.ledger, &batch.agent, observation, received_at, probe, day);
                 }
                 None => {
+                    if observation.column.is_none() && observation.channel.is_none() {
+                        let platform = observation.platform.clone().unwrap_or_default();
+                        let first = (batch.county.clone(), observation.target.clone(), platform);
+                        let seen = self.first_seen.entry(first).or_insert(checked_at);
+                        *seen = (*seen).min(checked_at);
+                    }
                     let mut problems = Vec::new();
                     let place = || Place::of(&batch.agent, &batch.county, &observation);
                     self.ledger.observe(&mut problems, place, None, &observation);

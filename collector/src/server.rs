@@ -94,6 +94,8 @@ pub struct Settings {
     pub ledger: crate::ledger::LedgerSettings,
     /// The 通报's title block and 整改 terms.
     pub report: crate::report::Settings,
+    /// `[registry]`: the notice's rules for filed accounts.
+    pub registry: xunjian_shared::config::collector::RegistryConfig,
 }
 
 impl Settings {
@@ -128,6 +130,7 @@ impl Settings {
                 reopen_within: jiff::SignedDuration::try_from(config.ledger.reopen_within).unwrap_or_default(),
             },
             report: crate::report::Settings::from_config(&config.report),
+            registry: config.registry.clone(),
         })
     }
 }
@@ -161,6 +164,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let store = tokio::task::block_in_place(|| {
         Store::open_with(&settings.database, settings.ledger, settings.history_retention)
     })?;
+    store.set_registry_rules(settings.registry.clone());
     let board = AlertBoard::default();
     let metrics = Arc::new(Metrics::new(store.clone(), board.clone()));
     let (shutdown, watcher) = watch::channel(false);

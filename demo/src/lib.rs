@@ -99,6 +99,9 @@ impl Demo {
                 document_number: "河府办明电〔    〕    号".into(),
                 ..Default::default()
             },
+            // The demo's agents start with it, but the accounts they find stand for ones that have
+            // run for years: no days to file from the demo's first sight.
+            registry: xunjian_shared::config::collector::RegistryConfig { filing_grace_days: 0, ..Default::default() },
         };
         let collector = server::start(settings).await.map_err(|err| match err {
             server::ServeError::Bind { addr, source } => {

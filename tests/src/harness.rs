@@ -218,6 +218,7 @@ pub fn collector_settings(
         alerts: Default::default(),
         ledger: Default::default(),
         report: Default::default(),
+        registry: Default::default(),
     }
 }
 

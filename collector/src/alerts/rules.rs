@@ -63,7 +63,7 @@ const fn rule(name: &'static str, title: &'static str, condition: Condition) -> 
 }
 
 /// Every built-in rule, in the order of `RULE_NAMES`.
-pub static RULES: [Rule; 31] = [
+pub static RULES: [Rule; 36] = [
     Rule {
         severity: Some(AlertSeverity::Critical),
         threshold: Some(3.0),
@@ -173,6 +173,42 @@ pub static RULES: [Rule; 31] = [
     Rule {
         severity: Some(AlertSeverity::Info),
         ..rule("XunjianRegistryUnmonitored", "已备案但无人巡检", Condition::Registry(FindingCode::Unmonitored))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule("XunjianAccountFiledLate", "账号备案不及时", Condition::Registry(FindingCode::FiledLate))
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule(
+            "XunjianDuplicateAccount",
+            "同一单位同平台重复开设账号",
+            Condition::Registry(FindingCode::DuplicateAccount),
+        )
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule(
+            "XunjianUnitTypeNotAllowed",
+            "不应单独开设账号的单位开设了账号",
+            Condition::Registry(FindingCode::UnitTypeNotAllowed),
+        )
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule(
+            "XunjianPlatformNotMainstream",
+            "账号开设在非主流平台",
+            Condition::Registry(FindingCode::PlatformNotMainstream),
+        )
+    },
+    Rule {
+        severity: Some(AlertSeverity::Warning),
+        ..rule(
+            "XunjianCountyWithoutAccount",
+            "县级政府未开设必备账号",
+            Condition::Registry(FindingCode::CountyWithoutAccount),
+        )
     },
     Rule {
         severity: Some(AlertSeverity::Critical),
@@ -439,6 +475,15 @@ pub fn evaluate(view: &View<'_>, tasks: &[Task], config: &AlertsConfig, now: Tim
                         filing.status.label_zh()
                     );
                     builder.add(rule, labels, None, description, String::new(), None);
+                }
+            }
+            Condition::Registry(FindingCode::CountyWithoutAccount) => {
+                for (county, platform, finding) in &view.assessment.counties_without_account {
+                    let mut labels = BTreeMap::new();
+                    labels.insert("county".to_string(), county.clone());
+                    labels.insert("platform".to_string(), platform.as_str().to_string());
+                    let description = format!("{}：{}", finding.code.label_zh(), finding.detail);
+                    builder.add(rule, labels, Some(finding.severity), description, String::new(), None);
                 }
             }
             Condition::Registry(code) => {

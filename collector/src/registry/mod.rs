@@ -40,4 +40,7 @@ pub struct Registry {
     /// Which load of the database this is: every change loads a new one (numbered in this
     /// process), so what was derived from an older one can tell.
     pub revision: u64,
+    /// `[registry]`: which of the notice's rules apply (from the configuration, not the
+    /// database; kept across reloads).
+    pub rules: xunjian_shared::config::collector::RegistryConfig,
 }

@@ -61,6 +61,13 @@ pub const GROUPS: &[Group] = &[
     Group { title: "网站未备案", kind: TargetKind::Site, codes: &["not_filed"] },
     Group { title: "网站已关停仍在运行", kind: TargetKind::Site, codes: &["closed_but_live"] },
     Group { title: "未备案（漏报）", kind: TargetKind::Account, codes: &["not_filed"] },
+    Group { title: "备案不及时", kind: TargetKind::Account, codes: &["filed_late"] },
+    Group {
+        title: "未按要求清理整合",
+        kind: TargetKind::Account,
+        codes: &["duplicate_account", "unit_type_not_allowed", "platform_not_mainstream"],
+    },
+    Group { title: "县级政府未开设必备账号", kind: TargetKind::Account, codes: &["county_without_account"] },
     Group { title: "已关停仍在运行", kind: TargetKind::Account, codes: &["closed_but_live"] },
     Group { title: "互动功能不通畅", kind: TargetKind::Account, codes: &["account_interaction_closed"] },
     Group {

@@ -62,6 +62,12 @@ pub struct Offline {
 }
 
 impl Offline {
+    /// The same, judging the registry by `rules` (the configuration's `[registry]`).
+    pub fn with_registry_rules(mut self, rules: xunjian_shared::config::collector::RegistryConfig) -> Offline {
+        self.registry.rules = rules;
+        self
+    }
+
     pub fn open(path: &std::path::Path, ledger: LedgerSettings) -> Result<Offline, ReportError> {
         if !path.exists() {
             return Err(ReportError::Request(format!(

@@ -269,7 +269,7 @@ pub fn load(connection: &Connection) -> Result<Registry, StoreError> {
     }
     static LOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let revision = LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Ok(Registry { filings, exemptions, silences, revocations, retirements, revision })
+    Ok(Registry { filings, exemptions, silences, revocations, retirements, revision, rules: Default::default() })
 }
 
 /// Applies `change` in one transaction with its audit entry.

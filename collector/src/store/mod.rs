@@ -236,6 +236,11 @@ impl Store {
     }
 
     /// The registry and exemptions. Hold the guard briefly.
+    /// Judges the registry by `rules` from now on (they survive the registry's reloads).
+    pub fn set_registry_rules(&self, rules: xunjian_shared::config::collector::RegistryConfig) {
+        self.registry.write().unwrap_or_else(|poisoned| poisoned.into_inner()).rules = rules;
+    }
+
     pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
         self.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

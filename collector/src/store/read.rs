@@ -123,6 +123,18 @@ pub fn load(connection: &Connection, ledger: LedgerSettings) -> Result<(Snapshot
     if replayed > 0 {
         tracing::info!(batches = replayed, "replayed batches taken after the last checkpoint");
     }
+    let mut seen = connection
+        .prepare("SELECT county, target, platform, min(first_seen) FROM targets_seen GROUP BY county, target, platform")
+        .map_err(write)?;
+    let rows = seen
+        .query_map([], |row| Ok(((row.get(0)?, row.get(1)?, row.get(2)?), row.get::<_, i64>(3)?)))
+        .map_err(write)?;
+    for row in rows {
+        let (key, at) = row.map_err(write)?;
+        if let Ok(at) = Timestamp::from_second(at) {
+            snapshot.first_seen.insert(key, at);
+        }
+    }
     Ok((snapshot, dirty))
 }
 

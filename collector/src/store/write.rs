@@ -148,7 +148,12 @@ pub(super) fn run(mut connection: Connection, requests: Receiver<Request>, share
 
 fn reload_registry(connection: &Connection, registry: &RwLock<Registry>) {
     match filings::load(connection) {
-        Ok(loaded) => *registry.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded,
+        Ok(mut loaded) => {
+            let mut registry = registry.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // The rules come from the configuration, not the database.
+            loaded.rules = std::mem::take(&mut registry.rules);
+            *registry = loaded;
+        }
         Err(err) => tracing::error!(error = %err, "cannot reload the registry; keeping the one loaded before"),
     }
 }

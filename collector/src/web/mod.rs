@@ -605,7 +605,13 @@ mod tests {
         assert!(report.verdicts.iter().all(|v| v.county == "龙川县") && report.verdicts.len() == 2);
         assert!(report.pass_ratios.iter().all(|r| r.county == "龙川县"), "no 全市 and no 和平县");
         assert!(report.targets.iter().all(|t| t.county == "龙川县") && report.targets.len() == 2);
-        assert_eq!(report.registry.findings.len(), 1, "its own 漏报 only");
+        let registry: Vec<(&str, FindingCode)> =
+            report.registry.findings.iter().map(|f| (f.county.as_str(), f.finding.code)).collect();
+        assert_eq!(
+            registry,
+            [("龙川县", FindingCode::FilingPending)],
+            "its own only: its account, seen today, within its days to file"
+        );
         assert!(report.agents.iter().all(|a| a.county == "龙川县"));
         let all = status_report(&store, &first, &Scope::All, Pages::None);
         assert_eq!(all.verdicts.len(), 4);
@@ -659,7 +665,11 @@ mod tests {
         let report = status_report(&store, &Judged::of(&store, now), &Scope::All, Pages::Every);
         let codes: Vec<(&str, FindingCode)> =
             report.registry.findings.iter().map(|f| (f.target.as_str(), f.finding.code)).collect();
-        assert_eq!(codes, [("已关停号", FindingCode::ClosedButLive), ("未备案号", FindingCode::NotFiled)]);
+        assert_eq!(
+            codes,
+            [("已关停号", FindingCode::ClosedButLive), ("未备案号", FindingCode::FilingPending)],
+            "first seen today: within its days to file"
+        );
         assert_eq!(report.registry.unmonitored.len(), 1);
         let metrics = Metrics::new(store.clone(), crate::alerts::AlertBoard::default());
         let text = metrics.render(false);

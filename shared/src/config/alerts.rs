@@ -39,7 +39,7 @@ use url::Url;
 use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// Names of the built-in rules (their conditions live in the collector); a stable interface.
-pub const RULE_NAMES: [&str; 31] = [
+pub const RULE_NAMES: [&str; 36] = [
     "XunjianSiteDown",
     "XunjianAvailabilityLow",
     "XunjianTlsCertificate",
@@ -66,6 +66,11 @@ pub const RULE_NAMES: [&str; 31] = [
     "XunjianAccountNotFiled",
     "XunjianAccountClosedButLive",
     "XunjianRegistryUnmonitored",
+    "XunjianAccountFiledLate",
+    "XunjianDuplicateAccount",
+    "XunjianUnitTypeNotAllowed",
+    "XunjianPlatformNotMainstream",
+    "XunjianCountyWithoutAccount",
     "XunjianAgentSilent",
     "XunjianCalendarYearUnknown",
     "XunjianAgentCertificateExpiring",

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::ConfigError;
+use super::account::Platform;
 use super::fields::{DefaultValue, Key, Kind, Problems, Table, TableSpec};
 
 /// A validated collector configuration.
@@ -53,6 +54,8 @@ pub struct CollectorConfig {
     pub alerts: super::alerts::AlertsConfig,
     /// `[ledger]`: how problems open, close and reopen.
     pub ledger: LedgerConfig,
+    /// `[registry]`: the notice's rules for filed accounts, each with a switch.
+    pub registry: RegistryConfig,
     /// `[report]`: the 通报's title block and 整改 deadline.
     pub report: ReportConfig,
 }
@@ -166,6 +169,7 @@ pub static FILE: TableSpec = TableSpec {
         Key::table("web", &WEB, false),
         Key::table("alerts", &super::alerts::ALERTS, false),
         Key::table("ledger", &LEDGER, false),
+        Key::table("registry", &REGISTRY, false),
         Key::table("report", &REPORT, false),
     ],
 };
@@ -242,6 +246,88 @@ static LEDGER: TableSpec = TableSpec {
         ),
     ],
 };
+
+static REGISTRY: TableSpec = TableSpec {
+    doc: "The notice's rules for government new media (备案 and 清理整合), checked against the registry; each can be switched off, and a finding on one account is exempted like any other (`exemption add --code …`).",
+    keys: &[
+        Key::new(
+            "filing_grace_days",
+            Kind::Whole { unit: "days", min: 0, max: 90 },
+            DefaultValue::Whole(DEFAULT_FILING_GRACE_DAYS as u64),
+            "Days after an account opens (or an agent first sees it) within which it must be filed: meanwhile an unfiled account is filing_pending, after it not_filed; a filing made later is filed_late.",
+        ),
+        Key::new(
+            "filed_late",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Report filings made more than filing_grace_days after the account's 开设日期 (or, without one, after an agent first saw it).",
+        ),
+        Key::new(
+            "duplicate_account",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Report a unit with more than one live account on one platform (一个单位在同一平台原则上只开设一个账号).",
+        ),
+        Key::new(
+            "unit_type_not_allowed",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Report live accounts filed for a 县级部门 (公安 excepted) or a 乡镇街道, which do not open their own accounts.",
+        ),
+        Key::new(
+            "platform_not_mainstream",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Report live accounts on a platform outside mainstream_platforms, which are to be closed.",
+        ),
+        Key::new(
+            "mainstream_platforms",
+            Kind::Strings,
+            DefaultValue::Otherwise("[\"wechat\", \"weibo\", \"douyin\", \"toutiao\", \"app\"]"),
+            "The platforms accounts may be on (wechat, weibo, douyin, toutiao, app, other; or their Chinese names); add \"other\" to allow every platform.",
+        ),
+        Key::new(
+            "required_platforms",
+            Kind::Strings,
+            DefaultValue::Otherwise("none"),
+            "Platforms on which every county government (单位类型 县级政府) must have a live account; a county without one is county_without_account.",
+        ),
+    ],
+};
+
+/// `[registry]`: which of the notice's registry rules are checked, and with what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryConfig {
+    pub filing_grace_days: u32,
+    pub filed_late: bool,
+    pub duplicate_account: bool,
+    pub unit_type_not_allowed: bool,
+    pub platform_not_mainstream: bool,
+    pub mainstream_platforms: Vec<Platform>,
+    pub required_platforms: Vec<Platform>,
+}
+
+pub const DEFAULT_FILING_GRACE_DAYS: u32 = 3;
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            filing_grace_days: DEFAULT_FILING_GRACE_DAYS,
+            filed_late: true,
+            duplicate_account: true,
+            unit_type_not_allowed: true,
+            platform_not_mainstream: true,
+            mainstream_platforms: vec![
+                Platform::Wechat,
+                Platform::Weibo,
+                Platform::Douyin,
+                Platform::Toutiao,
+                Platform::App,
+            ],
+            required_platforms: Vec::new(),
+        }
+    }
+}
 
 /// `[ledger]`: how the problem ledger debounces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -517,6 +603,7 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
         reopen_within: table.duration("reopen_within", problems).unwrap_or_default(),
     };
     table.finish(problems);
+    let registry = read_registry(top.table_or_defaults("registry", problems), problems);
     let mut table = top.table_or_defaults("report", problems);
     let text = |table: &mut Table<'_>, key: &str, problems: &mut Problems| {
         table.string(key, problems).map(|(text, _)| text.trim().to_string()).unwrap_or_default()
@@ -539,8 +626,41 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
         web: web?,
         alerts,
         ledger,
+        registry,
         report,
     })
+}
+
+fn read_registry(mut table: Table<'_>, problems: &mut Problems) -> RegistryConfig {
+    let defaults = RegistryConfig::default();
+    let platforms = |table: &mut Table<'_>, key: &str, default: Vec<Platform>, problems: &mut Problems| {
+        if !table.present(key) {
+            return default;
+        }
+        let path = table.key_path(key);
+        let mut platforms = Vec::new();
+        for (text, origin) in table.strings(key, problems) {
+            match Platform::parse(&text) {
+                Ok(platform) if !platforms.contains(&platform) => platforms.push(platform),
+                Ok(_) => {}
+                Err(message) => problems.push(&origin, &path, message),
+            }
+        }
+        platforms
+    };
+    let mainstream_platforms = platforms(&mut table, "mainstream_platforms", defaults.mainstream_platforms, problems);
+    let required_platforms = platforms(&mut table, "required_platforms", defaults.required_platforms, problems);
+    let registry = RegistryConfig {
+        filing_grace_days: table.whole_number("filing_grace_days", problems).unwrap_or_default() as u32,
+        filed_late: table.boolean("filed_late", problems).unwrap_or(true),
+        duplicate_account: table.boolean("duplicate_account", problems).unwrap_or(true),
+        unit_type_not_allowed: table.boolean("unit_type_not_allowed", problems).unwrap_or(true),
+        platform_not_mainstream: table.boolean("platform_not_mainstream", problems).unwrap_or(true),
+        mainstream_platforms,
+        required_platforms,
+    };
+    table.finish(problems);
+    registry
 }
 
 fn push_limits(table: &mut Table<'_>, problems: &mut Problems) -> PushLimits {

@@ -885,6 +885,18 @@ closed_set! {
         Ipv6Unreachable = "ipv6_unreachable" => by(CheckKind::Ipv6, "不支持 IPv6 访问"),
         /// Observed, and named nearly like a filing: perhaps the same, for a person to confirm.
         PossiblyFiled = "possibly_filed" => registry("疑似已备案（名称相近）"),
+        /// Observed, not filed, and first seen within the grace for filing (3 days).
+        FilingPending = "filing_pending" => registry("待备案（备案期内）"),
+        /// Filed more than the grace after it opened (or was first seen).
+        FiledLate = "filed_late" => registry("备案不及时"),
+        /// A unit with more than one live account on one platform.
+        DuplicateAccount = "duplicate_account" => registry("同一单位同平台重复开设账号"),
+        /// A live account of a county department (公安 excepted) or a township.
+        UnitTypeNotAllowed = "unit_type_not_allowed" => registry("不应单独开设账号的单位"),
+        /// A live account on a platform outside the mainstream ones.
+        PlatformNotMainstream = "platform_not_mainstream" => registry("开设在非主流平台"),
+        /// A county government without a live account on a required platform.
+        CountyWithoutAccount = "county_without_account" => registry("县级政府未开设必备账号"),
     }
 }
 
