@@ -469,6 +469,16 @@ fn validate_observation(check: &FieldCheck<'_>, index: usize, observation: &Obse
             check.text(|| at(&format!("insecure_resources[{n}]")), url)?;
         }
     }
+    if let Some(accounts) = observation.linked_accounts() {
+        check.list(|| at("linked_accounts"), accounts.len())?;
+        for (n, account) in accounts.iter().enumerate() {
+            check.name(|| at(&format!("linked_accounts[{n}].platform")), &account.platform, true)?;
+            check.name(|| at(&format!("linked_accounts[{n}].name")), &account.name, false)?;
+            if let Some(id) = &account.id {
+                check.name(|| at(&format!("linked_accounts[{n}].id")), id, true)?;
+            }
+        }
+    }
     if let Some(ipv6) = observation.ipv6() {
         check.list(|| at("ipv6.addresses"), ipv6.addresses.len())?;
         for (n, address) in ipv6.addresses.iter().enumerate() {

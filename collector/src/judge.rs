@@ -456,7 +456,14 @@ mod tests {
             filing("河源市社会保险基金管理局", wechat, ""),
         ];
         let assessment = registry.assess(&snapshot, TODAY);
-        let standing = |target: &str| &assessment.standing[&(target.to_string(), wechat)];
+        let standing = |target: &str| {
+            let county = match &target[..6] {
+                "河源" => "市直",
+                "和平" => "和平县",
+                _ => "龙川县",
+            };
+            &assessment.standing[&(county.to_string(), target.to_string(), wechat)]
+        };
         assert_eq!(standing("龙川政府").filing.as_ref().map(|f| f.name.as_str()), Some("龙川县人民政府"), "by id");
         assert!(standing("龙川政府").findings.is_empty());
         assert_eq!(standing("龙川县教育局官方").filing.as_ref().map(|f| f.name.as_str()), Some("龙川县教育局"));
@@ -523,7 +530,7 @@ mod tests {
             let mut found: Vec<(String, &'static str)> = assessment
                 .standing
                 .iter()
-                .flat_map(|((target, _), standing)| {
+                .flat_map(|((_, target, _), standing)| {
                     standing.findings.iter().map(move |f| (target.clone(), f.code.as_str()))
                 })
                 .collect();
@@ -552,7 +559,7 @@ mod tests {
                 ("龙川旧号".to_string(), "not_filed"),
             ]
         );
-        let standing = |target: &str| &assessment.standing[&(target.to_string(), wechat)];
+        let standing = |target: &str| &assessment.standing[&("龙川县".to_string(), target.to_string(), wechat)];
         let late = standing("龙川发布").findings.iter().find(|f| f.code == FindingCode::FiledLate).unwrap();
         assert!(late.detail.contains("迟报 2 天"), "{}", late.detail);
         let pending = &standing("龙川新号").findings[0];
@@ -578,7 +585,62 @@ mod tests {
         assert!(
             found.iter().all(|(_, code)| !["duplicate_account", "county_without_account", "filed_late"].contains(code))
         );
-        assert_eq!(assessment.standing[&("龙川发布".to_string(), wechat)].exempted[0].1, 9);
+        assert_eq!(assessment.standing[&("龙川县".to_string(), "龙川发布".to_string(), wechat)].exempted[0].1, 9);
+    }
+
+    #[test]
+    fn accounts_a_site_points_to_that_nobody_filed_or_inspects_are_candidates() {
+        use xunjian_shared::wire::{Audit, LinkedAccount};
+        let wechat = Channel::Account(Platform::Wechat);
+        let linked = |platform: &str, name: &str, id: Option<&str>| LinkedAccount {
+            platform: platform.into(),
+            name: name.into(),
+            id: id.map(String::from),
+        };
+        let mut portal = home("龙川网", Vec::new());
+        portal.audit = Some(Audit {
+            linked_accounts: Some(vec![
+                linked("wechat", "龙川发布", None),
+                linked("wechat", "龙川融媒", None),
+                linked("weibo", "", Some("5988123456")),
+                linked("douyin", "", Some("lcga110")),
+                linked("wechat", "龙川融媒", None),
+            ]),
+            ..Audit::default()
+        });
+        let mut police = account("龙川公安", Vec::new());
+        police.platform = Some("douyin".into());
+        police.account_id = Some("LCGA110".into());
+        let (snapshot, mut registry) = world(vec![
+            ("龙川县", portal, week(100, 0)),
+            ("龙川县", account("龙川发布", Vec::new()), Vec::new()),
+            ("龙川县", police, Vec::new()),
+        ]);
+        let discovered = |registry: &Registry| -> Vec<(String, Channel)> {
+            registry.assess(&snapshot, TODAY).discovered.into_iter().map(|d| (d.name, d.channel)).collect()
+        };
+        assert_eq!(
+            discovered(&registry),
+            [("龙川融媒".to_string(), wechat), ("5988123456".to_string(), Channel::Account(Platform::Weibo))],
+            "the filed and inspected 龙川发布 and the inspected 龙川公安 (by its id) are not; 龙川融媒 once"
+        );
+        registry.filings.push(Filing {
+            account_id: Some("5988123456".into()),
+            ..filing("龙川县人民政府", Channel::Account(Platform::Weibo), "龙川县")
+        });
+        registry.exemptions.push(Exemption {
+            id: 4,
+            target: "龙川融媒".into(),
+            column: String::new(),
+            code: FindingCode::AccountDiscovered,
+            reason: "企业号，非政务账号".into(),
+            author: "李".into(),
+            created_at: Timestamp::UNIX_EPOCH,
+            until: None,
+            revoked_at: None,
+            revoked_by: None,
+        });
+        assert_eq!(discovered(&registry), [], "filed by its id, and dismissed with a reason");
     }
 
     #[test]

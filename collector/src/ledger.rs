@@ -325,9 +325,9 @@ impl Ledger {
 
     /// The registry's problems as the assessment finds them now: new ones open, the ones it no
     /// longer finds close.
-    pub fn sync_registry(&mut self, found: Vec<(Place, FindingCode, String, String)>, now: Timestamp) {
+    pub fn sync_registry(&mut self, found: Vec<(Place, FindingCode, Severity, String, String)>, now: Timestamp) {
         let mut seen = HashSet::new();
-        for (place, code, detail, url) in found {
+        for (place, code, severity, detail, url) in found {
             let key = (place, code);
             seen.insert(key.clone());
             if let Some(id) = self.registry_open.get(&key) {
@@ -336,8 +336,9 @@ impl Ledger {
                 }
                 continue;
             }
-            let id =
-                self.insert_new(Problem { detail, url, ..Problem::opened(key.0.clone(), code, Severity::Error, now) });
+            // A reminder (a possible match, an account within its days to file) is one in the
+            // ledger too: the report lists it as 提醒, not as a main problem.
+            let id = self.insert_new(Problem { detail, url, ..Problem::opened(key.0.clone(), code, severity, now) });
             self.registry_open.insert(key, id);
         }
         let gone: Vec<(Place, FindingCode)> =
@@ -555,7 +556,8 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
         | DuplicateAccount
         | UnitTypeNotAllowed
         | PlatformNotMainstream
-        | CountyWithoutAccount => String::new(),
+        | CountyWithoutAccount
+        | AccountDiscovered => String::new(),
     }
 }
 
@@ -692,7 +694,10 @@ mod tests {
             channel: String::new(),
         };
         let found = |targets: &[&str]| {
-            targets.iter().map(|t| (place(t), FindingCode::NotFiled, "未备案".to_string(), String::new())).collect()
+            targets
+                .iter()
+                .map(|t| (place(t), FindingCode::NotFiled, Severity::Error, "未备案".to_string(), String::new()))
+                .collect()
         };
         ledger.sync_registry(found(&["社保局", "发布"]), at(0));
         ledger.sync_registry(found(&["社保局", "发布"]), at(1));

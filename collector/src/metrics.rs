@@ -527,6 +527,22 @@ impl Collector for StoreCollector {
             }
         }
         {
+            let mut discovered = encoder.encode_descriptor(
+                "xunjian_account_discovered",
+                "1 for each account a site points to that matches no filing and no inspected account (a candidate for the registry)",
+                None,
+                gauge,
+            )?;
+            for found in &view.assessment.discovered {
+                let label_set = [
+                    ("county", found.county.as_str()),
+                    ("target", found.name.as_str()),
+                    ("platform", found.channel.metric_label()),
+                ];
+                ConstGauge::new(1i64).encode(discovered.encode_family(&label_set)?)?;
+            }
+        }
+        {
             let mut metric = encoder.encode_descriptor(
                 "xunjian_findings",
                 "1 for each finding of the last observation (and of the registry), by code and severity; exempted ones left out",

@@ -421,6 +421,8 @@ impl Snapshot {
                     if observation.column.is_none() && observation.channel.is_none() {
                         let platform = observation.platform.clone().unwrap_or_default();
                         let first = (batch.county.clone(), observation.target.clone(), platform);
+                        // As targets_seen keeps it (the history shows it): when it was observed. Keyed
+                        // by the agent's county, so an agent's clock moves only its own county's.
                         let seen = self.first_seen.entry(first).or_insert(checked_at);
                         *seen = (*seen).min(checked_at);
                     }

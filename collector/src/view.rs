@@ -101,8 +101,9 @@ impl<'a> View<'a> {
             }
         }
         let standing = match role {
-            Role::Home | Role::Account => Channel::of(observation)
-                .and_then(|channel| self.assessment.standing.get(&(observation.target.clone(), channel))),
+            Role::Home | Role::Account => Channel::of(observation).and_then(|channel| {
+                self.assessment.standing.get(&(state.county.clone(), observation.target.clone(), channel))
+            }),
             Role::Column | Role::Channel => None,
         };
         Page { key, state, labels: PageLabels::of(state), role, findings, exempted, standing }

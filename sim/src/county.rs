@@ -114,6 +114,9 @@ pub struct SimSite {
     pub flapping: Option<std::time::Duration>,
     /// What a hijacker did to its home page, if anything.
     pub hijack: Option<Hijack>,
+    /// New-media accounts its home page names in a 政务新媒体 block: (how it names the
+    /// platform, the account's name).
+    pub new_media: Vec<(&'static str, &'static str)>,
 }
 
 /// What a hijacker did to a home page.
@@ -209,6 +212,7 @@ fn site(name: &'static str, unit: &'static str, prefix: &str, home: PageState, c
         broken_links: Vec::new(),
         flapping: None,
         hijack: None,
+        new_media: Vec::new(),
     }
 }
 
@@ -332,6 +336,9 @@ pub fn province(today: Date) -> Vec<SimCounty> {
             },
         ],
     );
+    // The 政务新媒体 block: the city's filed account, and the county's 融媒体中心 account that
+    // nobody filed and no agent lists (found from the link: account_discovered).
+    longchuan.new_media = vec![("微信公众号", "河源发布"), ("微信公众号", "龙川融媒")];
     // The board files each message under a category; 咨询 are simple questions (1 working day).
     let filed = |category: &'static str, message: SimMessage| SimMessage { category: Some(category), ..message };
     longchuan.channels.push(SimChannel {
@@ -697,8 +704,15 @@ fn home_page(site: &SimSite, today: Date) -> (String, Vec<(String, String)>) {
         }
         _ => "",
     };
+    let new_media: String =
+        site.new_media.iter().map(|(platform, name)| format!("<li>{platform}：{name}</li>")).collect();
+    let new_media = if new_media.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"xmt\"><h3>政务新媒体</h3><ul>{new_media}</ul></div>")
+    };
     let html = format!(
-        "{}<div class=\"news\"><h3>要闻动态</h3><ul>{items}</ul></div><div class=\"quick\">{broken}</div>{hidden}{FOOTER}",
+        "{}<div class=\"news\"><h3>要闻动态</h3><ul>{items}</ul></div><div class=\"quick\">{broken}</div>{new_media}{hidden}{FOOTER}",
         chrome_top(site, Some(today))
     );
     (html, articles)

@@ -109,7 +109,11 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!((unfiled.channel.as_str(), unfiled.county.as_str()), ("微信", "市直"));
     let closed = registry_case("龙川县公共服务中心", FindingCode::ClosedButLive).expect("未及时关停 case");
     assert_eq!(closed.filed_status.as_deref(), Some("已关停"));
-    assert_eq!(registry.findings.len(), 2, "no other registry findings: {:?}", registry.findings);
+    // 龙川's home page names an account nobody filed or lists: a candidate for the registry.
+    let discovered = registry_case("龙川融媒", FindingCode::AccountDiscovered).expect("the account found from a link");
+    assert_eq!((discovered.channel.as_str(), discovered.county.as_str()), ("微信", "龙川县"));
+    assert!(registry_case("河源发布", FindingCode::AccountDiscovered).is_none(), "a filed account it names is not");
+    assert_eq!(registry.findings.len(), 3, "no other registry findings: {:?}", registry.findings);
     let weibo = page(&report, "河源市生态环境局", None);
     assert!(has(weibo, FindingCode::AccountInteractionClosed), "互动不通畅 case: {:?}", weibo.observation.findings);
     assert_eq!(weibo.observation.comments_open(), Some(false));

@@ -50,7 +50,8 @@ impl Check for Cloaking {
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let browser_url = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let browser = cx.page(&subject.url, subject.timeout).await;
+            let browser_url = browser.final_url.clone();
             let scripts = search_redirect_scripts(&document, &browser_url);
             if let Some(first) = scripts.first() {
                 observation.findings.push(Finding::new(
@@ -64,7 +65,11 @@ impl Check for Cloaking {
             }
             // `[security] cloaking = false` spares the site the crawler's request; the scripts
             // above cost none.
-            if !matches!(subject.role, Role::Audit { cloaking: true, .. }) {
+            // A page cut at the size cap, or one that took half the timeout to come, is not
+            // fetched a second time: a huge, endless or slow page is the availability check's
+            // finding, and asking again only doubles the load on a struggling server.
+            let slow = u128::from(browser.record.duration_ms) * 2 > subject.timeout.as_millis();
+            if !matches!(subject.role, Role::Audit { cloaking: true, .. }) || browser.record.truncated || slow {
                 return;
             }
             let listed = [subject.url.clone()];

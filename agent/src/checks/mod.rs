@@ -22,6 +22,7 @@ pub mod home_update;
 pub mod interaction;
 pub mod interpretation;
 pub mod ipv6;
+pub mod linked_accounts;
 pub mod mixed_content;
 pub mod sensitive_content;
 pub mod shelf;
@@ -90,6 +91,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(cloaking::Cloaking),
         Box::new(mixed_content::MixedContent),
         Box::new(ipv6::Ipv6),
+        Box::new(linked_accounts::LinkedAccounts),
         Box::new(guide::Guide),
         Box::new(interpretation::Interpretation),
     ]

@@ -1,6 +1,7 @@
 //! Pure readers of fetched pages: HTML into a tree, CSS selectors over it, and the dated lists
 //! that freshness is judged by. No IO here; tests feed fixture files straight in.
 
+pub mod account_refs;
 pub mod feed;
 pub mod guide;
 pub mod hidden_links;

@@ -228,7 +228,7 @@ pub fn sensitive_content(
         {
             continue;
         }
-        add(Place::Link, &document.text(node), &mut hits);
+        add(Place::Link, &short_text(document, node), &mut hits);
     }
     let in_text = advertised(&page.text, terms);
     if in_text.len() >= TEXT_TERMS_NEEDED {
@@ -367,6 +367,36 @@ fn off_site_addresses<'s>(script: &'s str, page_url: &'s Url) -> impl Iterator<I
         }
         page_url.join(&format!("//{host}/")).ok()
     })
+}
+
+/// Nodes of an element read for its short text, at most (a link's text, not a page nested
+/// inside a link).
+const SHORT_TEXT_NODES: usize = 64;
+
+/// The text of the first [`SHORT_TEXT_NODES`] nodes under `node` (a link's own words), so that
+/// links nested in links on a hostile page cost no more than ordinary ones.
+pub fn short_text(document: &Document, node: usize) -> String {
+    let mut text = String::new();
+    for child in document.descendants(node).take(SHORT_TEXT_NODES) {
+        // Text right inside a script or style is no words (its parent is enough to ask: a
+        // walk up every ancestor would cost a deeply nested page dearly).
+        let in_script = document
+            .parent(child)
+            .and_then(|parent| document.element(parent))
+            .is_some_and(|element| super::html::HIDDEN.contains(&element.name.as_str()));
+        if let NodeData::Text(piece) = &document.node(child).data
+            && !in_script
+        {
+            let piece = piece.trim();
+            if !piece.is_empty() {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(piece);
+            }
+        }
+    }
+    text
 }
 
 /// `text` with runs of whitespace as single spaces, trimmed, without control characters.

@@ -487,7 +487,7 @@ pub fn evaluate(view: &View<'_>, tasks: &[Task], config: &AlertsConfig, now: Tim
                 }
             }
             Condition::Registry(code) => {
-                for ((target, channel), standing) in &view.assessment.standing {
+                for ((_, target, channel), standing) in &view.assessment.standing {
                     let Some(finding) = standing.findings.iter().find(|f| f.code == code) else { continue };
                     let labels = PageLabels::of_standing(target, *channel, standing).alert_labels();
                     let description = format!("{}：{}", code.label_zh(), finding.detail);

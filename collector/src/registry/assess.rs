@@ -8,12 +8,13 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use xunjian_shared::config::Platform;
 use xunjian_shared::time::china_today;
-use xunjian_shared::wire::{Finding, FindingCode, Observation, Severity, TargetKind};
+use xunjian_shared::wire::{Finding, FindingCode, LinkedAccount, Observation, Severity, TargetKind};
 
 use super::{
-    Channel, Exemption, Filing, FilingStatus, Index, Match, Registry, Revocation, Silence, UnitType, scope_of,
+    Channel, Exemption, Filing, FilingStatus, Index, Match, Registry, Revocation, Silence, UnitType, normalized_id,
+    normalized_name, scope_of,
 };
-use crate::projection::Snapshot;
+use crate::projection::{Snapshot, SubjectState};
 
 /// What the registry says of one observed site or account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,13 +32,30 @@ pub struct Standing {
 /// Observed ones compared with the filed ones.
 #[derive(Clone, Debug, Default)]
 pub struct Assessment {
-    /// Per observed (target, channel): its filing and any registry finding.
-    pub standing: BTreeMap<(String, Channel), Standing>,
+    /// Per observed (county of the agent, target, channel): its filing and any registry
+    /// finding.
+    pub standing: BTreeMap<(String, String, Channel), Standing>,
     /// Filed, running, and observed by no agent.
     pub unmonitored: Vec<Filing>,
     /// Counties whose government has no live account on a platform `[registry]
     /// required_platforms` names: (county, platform, the finding).
     pub counties_without_account: Vec<(String, Platform, Finding)>,
+    /// Accounts sites point to that match no filing and no observed account.
+    pub discovered: Vec<Discovered>,
+}
+
+/// An account a site points to that nobody filed or inspects: a candidate for the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discovered {
+    /// The county of the site that points to it.
+    pub county: String,
+    pub channel: Channel,
+    /// Its name as the page writes it, or its id when the page gives no name.
+    pub name: String,
+    /// The site's unit, and the page that points to it.
+    pub unit: String,
+    pub page: String,
+    pub finding: Finding,
 }
 
 /// Units that do not open their own accounts (the notice: county departments other than 公安,
@@ -52,35 +70,66 @@ impl Registry {
         let rules = &self.rules;
         let grace = i64::from(rules.filing_grace_days);
         let mut assessment = Assessment::default();
-        let mut observed: HashSet<(String, Channel)> = HashSet::new();
+        let mut observed: HashSet<(&str, &str, Channel)> = HashSet::new();
         // Filings some observed one is (or may be), by name and channel.
-        let mut matched: HashSet<(&str, Channel)> = HashSet::new();
+        let mut inspected: HashSet<(&str, Channel)> = HashSet::new();
         // Live accounts by (county, unit, platform), and the platforms each county's government
         // is live on.
         let mut by_unit: BTreeMap<(String, String, Channel), Vec<String>> = BTreeMap::new();
         let mut governments: HashSet<(String, Platform)> = HashSet::new();
-        let mut counties: BTreeSet<String> = BTreeSet::new();
+        let mut counties: BTreeSet<&str> = BTreeSet::new();
         // Read per scrape and per evaluation: index the filings once, not a scan per target.
         let index = Index::new(&self.filings);
+        // Accounts pages point to, judged once every observed one is known.
+        let mut linked = Vec::new();
+        // Each observed site and account once, with the filing it found.
+        let mut found: Vec<(&SubjectState, Channel, Match<'_>)> = Vec::new();
         for state in snapshot.subjects().values() {
             let observation = &state.observation;
-            counties.insert(state.county.clone());
+            if let Some(accounts) = observation.linked_accounts() {
+                linked.extend(accounts.iter().map(|account| (state, account)));
+            }
             if observation.column.is_some() || observation.channel.is_some() {
                 continue;
             }
+            if !rules.required_platforms.is_empty() {
+                counties.insert(&state.county);
+            }
             let Some(channel) = Channel::of(observation) else { continue };
-            let key = (observation.target.clone(), channel);
-            if !observed.insert(key.clone()) {
+            if !observed.insert((&state.county, &observation.target, channel)) {
                 continue;
             }
-            let found = index.find(&observation.target, channel, observation.account_id.as_deref(), &state.county);
-            let (filing, possible) = match found {
-                Match::Id(filing) | Match::Name(filing) => (Some(filing), None),
+            let matched = index.find(&observation.target, channel, observation.account_id.as_deref(), &state.county);
+            found.push((state, channel, matched));
+        }
+        // A filing is one account: the strongest match keeps it, a weaker one by another name
+        // (normalised or near) is not that filing.
+        let mut best: std::collections::HashMap<*const Filing, u8> = std::collections::HashMap::new();
+        for (_, _, matched) in &found {
+            if let Some(filing) = matched.filing() {
+                let rank = best.entry(filing as *const Filing).or_insert(u8::MAX);
+                *rank = (*rank).min(matched.rank());
+            }
+        }
+        let mut claimed: HashSet<*const Filing> = HashSet::new();
+        for (state, channel, matched) in found {
+            let observation = &state.observation;
+            let matched = match matched.filing() {
+                Some(filing)
+                    if best.get(&(filing as *const Filing)).is_some_and(|rank| *rank < matched.rank())
+                        || (matched.rank() >= 2 && !claimed.insert(filing as *const Filing)) =>
+                {
+                    Match::None
+                }
+                _ => matched,
+            };
+            let (filing, possible) = match matched {
+                Match::Id(filing) | Match::Name(filing) | Match::Normalized(filing) => (Some(filing), None),
                 Match::Possible(filing) => (None, Some(filing)),
                 Match::None => (None, None),
             };
             if let Some(filing) = filing.or(possible) {
-                matched.insert((filing.name.as_str(), filing.channel));
+                inspected.insert((filing.name.as_str(), filing.channel));
             }
             let platform = observation.platform.clone().unwrap_or_default();
             let first_seen = snapshot
@@ -131,7 +180,8 @@ impl Registry {
                         ));
                     }
                     if rules.filed_late
-                        && let Some(detail) = filed_late(filing, first_seen, grace)
+                        && channel != Channel::Website
+                        && let Some(detail) = filed_late(filing, first_seen, grace, today)
                     {
                         findings.push(Finding::new(FindingCode::FiledLate, Severity::Error, detail));
                     }
@@ -158,27 +208,29 @@ impl Registry {
                         format!("「{target}」开设在非主流平台（{label}），应予关停"),
                     ));
                 }
+                // Grouped by the observing agent's county: a filing only ever matches its own
+                // county's observations (or has no county).
                 let unit = filing.map_or(observation.unit.as_str(), |filing| filing.unit.as_str());
-                let county = filing.map_or(state.county.as_str(), |filing| filing.county.as_str());
                 // One filed as closed but still live is reported as that, not as a second account.
                 if filing.is_none_or(|filing| filing.status == FilingStatus::Running) {
-                    by_unit.entry((county.to_string(), unit.to_string(), channel)).or_default().push(target.clone());
+                    let group = by_unit.entry((state.county.clone(), unit.to_string(), channel)).or_default();
+                    group.push(target.clone());
                 }
                 if unit_type == Some(UnitType::CountyGovernment) {
-                    governments.insert((county.to_string(), platform));
+                    governments.insert((state.county.clone(), platform));
                 }
             }
-            let (county, unit) = match filing {
-                Some(filing) => (filing.county.clone(), filing.unit.clone()),
-                None => (state.county.clone(), observation.unit.clone()),
-            };
+            let unit = filing.map_or(observation.unit.as_str(), |filing| filing.unit.as_str()).to_string();
+            let county = state.county.clone();
+            let key = (county.clone(), observation.target.clone(), channel);
             let filing = filing.cloned();
             assessment.standing.insert(key, Standing { filing, findings, exempted: Vec::new(), county, unit });
         }
         if rules.duplicate_account {
-            for ((_, unit, channel), targets) in by_unit.iter().filter(|(_, targets)| targets.len() > 1) {
+            for ((county, unit, channel), targets) in by_unit.iter().filter(|(_, targets)| targets.len() > 1) {
                 for target in targets {
-                    let Some(standing) = assessment.standing.get_mut(&(target.clone(), *channel)) else { continue };
+                    let key = (county.clone(), target.clone(), *channel);
+                    let Some(standing) = assessment.standing.get_mut(&key) else { continue };
                     standing.findings.push(Finding::new(
                         FindingCode::DuplicateAccount,
                         Severity::Error,
@@ -192,7 +244,8 @@ impl Registry {
                 }
             }
         }
-        for ((target, _), standing) in &mut assessment.standing {
+        assessment.discovered = self.discovered(snapshot, &index, &linked, today);
+        for ((_, target, _), standing) in &mut assessment.standing {
             let findings = std::mem::take(&mut standing.findings);
             for finding in findings {
                 match self.exempts_code(target, "", finding.code, today) {
@@ -201,10 +254,12 @@ impl Registry {
                 }
             }
         }
-        counties.extend(self.filings.iter().map(|filing| filing.county.clone()));
-        for county in counties.iter().filter(|county| !county.is_empty() && county.as_str() != CITY) {
+        if !rules.required_platforms.is_empty() {
+            counties.extend(self.filings.iter().map(|filing| filing.county.as_str()));
+        }
+        for county in counties.iter().filter(|county| !county.is_empty() && **county != CITY) {
             for platform in &rules.required_platforms {
-                if governments.contains(&(county.clone(), *platform))
+                if governments.contains(&(county.to_string(), *platform))
                     || self.exempts_code(county, "", FindingCode::CountyWithoutAccount, today).is_some()
                 {
                     continue;
@@ -217,17 +272,82 @@ impl Registry {
                         platform.label_zh()
                     ),
                 );
-                assessment.counties_without_account.push((county.clone(), *platform, finding));
+                assessment.counties_without_account.push((county.to_string(), *platform, finding));
             }
         }
         assessment.unmonitored = self
             .filings
             .iter()
-            .filter(|f| f.status == FilingStatus::Running && !matched.contains(&(f.name.as_str(), f.channel)))
+            .filter(|f| f.status == FilingStatus::Running && !inspected.contains(&(f.name.as_str(), f.channel)))
             .filter(|f| self.exempts_code(&f.name, "", FindingCode::Unmonitored, today).is_none())
             .cloned()
             .collect();
         assessment
+    }
+
+    /// The accounts of `linked` (what pages point to, with the page's state) that match no
+    /// filing (`index`), no observed account and no exemption: one entry per county and account.
+    fn discovered(
+        &self,
+        snapshot: &Snapshot,
+        index: &Index<'_>,
+        linked: &[(&SubjectState, &LinkedAccount)],
+        today: Date,
+    ) -> Vec<Discovered> {
+        if linked.is_empty() {
+            return Vec::new();
+        }
+        let mut observed: HashSet<(String, Channel)> = HashSet::new();
+        for state in snapshot.subjects().values() {
+            let observation = &state.observation;
+            let Some(channel) = Channel::of(observation).filter(|channel| *channel != Channel::Website) else {
+                continue;
+            };
+            observed.insert((normalized_name(&observation.target), channel));
+            if let Some(id) = &observation.account_id {
+                observed.insert((format!("id:{}", normalized_id(id)), channel));
+            }
+        }
+        let mut found: Vec<Discovered> = Vec::new();
+        let mut seen: HashSet<(String, Channel, String)> = HashSet::new();
+        for (state, account) in linked {
+            let Ok(platform) = Platform::parse(&account.platform) else { continue };
+            let channel = Channel::Account(platform);
+            let name =
+                if account.name.is_empty() { account.id.clone().unwrap_or_default() } else { account.name.clone() };
+            let id = account.id.as_deref();
+            let filed = !matches!(index.find(&account.name, channel, id, &state.county), Match::None);
+            let inspected = (!account.name.is_empty() && observed.contains(&(normalized_name(&account.name), channel)))
+                || id.is_some_and(|id| observed.contains(&(format!("id:{}", normalized_id(id)), channel)));
+            if name.is_empty()
+                || filed
+                || inspected
+                || !seen.insert((state.county.clone(), channel, normalized_name(&name)))
+                || self.exempts_code(&name, "", FindingCode::AccountDiscovered, today).is_some()
+            {
+                continue;
+            }
+            let observation = &state.observation;
+            let finding = Finding::new(
+                FindingCode::AccountDiscovered,
+                Severity::Warning,
+                format!(
+                    "「{}」的页面 {} 指向{}账号「{name}」，它不在备案表中，也没有采集代理巡检：是政务账号请补报备案（备案表导入），不是请豁免",
+                    observation.target,
+                    observation.url,
+                    channel.label_zh()
+                ),
+            );
+            found.push(Discovered {
+                county: state.county.clone(),
+                channel,
+                name,
+                unit: observation.unit.clone(),
+                page: observation.url.clone(),
+                finding,
+            });
+        }
+        found
     }
 
     /// The active exemption covering `finding` of `observation`, if any.
@@ -253,10 +373,17 @@ impl Registry {
 /// The county name of the city's own units, which has no county government.
 const CITY: &str = "市直";
 
+/// Filings made this long ago or more are history, not this quarter's problem.
+const FILED_LATE_WITHIN_DAYS: i64 = 92;
+
 /// Why `filing` was filed late: more than `grace` days after the account opened, or (its
-/// opening date unknown) after an agent first saw it; None when in time or not known.
-fn filed_late(filing: &Filing, first_seen: Option<Date>, grace: i64) -> Option<String> {
+/// opening date unknown) after an agent first saw it; None when in time, not known, or filed
+/// more than a quarter before `today` (a late filing is reported in the quarter it happened).
+fn filed_late(filing: &Filing, first_seen: Option<Date>, grace: i64, today: Date) -> Option<String> {
     let filed = filing.filed_on?;
+    if xunjian_shared::time::days_between(filed, today) > FILED_LATE_WITHIN_DAYS {
+        return None;
+    }
     let (since, what) = match (filing.opened_on, first_seen) {
         (Some(opened), _) => (opened, "开设"),
         (None, Some(first)) => (first, "首次发现"),
@@ -281,7 +408,7 @@ pub fn problems(
     registry: &Registry,
     snapshot: &Snapshot,
     today: Date,
-) -> Vec<(crate::ledger::Place, FindingCode, String, String)> {
+) -> Vec<(crate::ledger::Place, FindingCode, Severity, String, String)> {
     let assessment = registry.assess(snapshot, today);
     let place = |target: &str, channel: Channel, county: &str, unit: &str| crate::ledger::Place {
         agent: String::new(),
@@ -295,21 +422,26 @@ pub fn problems(
     };
     let mut found = Vec::new();
     // Exempted ones stay open in the ledger (marked exempted when read), as pages' do.
-    for ((target, channel), standing) in &assessment.standing {
+    for ((_, target, channel), standing) in &assessment.standing {
         let exempted = standing.exempted.iter().map(|(finding, _)| finding);
         for finding in standing.findings.iter().chain(exempted) {
             let at = place(target, *channel, &standing.county, &standing.unit);
-            found.push((at, finding.code, finding.detail.clone(), String::new()));
+            found.push((at, finding.code, finding.severity, finding.detail.clone(), String::new()));
         }
+    }
+    for discovered in &assessment.discovered {
+        let at = place(&discovered.name, discovered.channel, &discovered.county, &discovered.unit);
+        let finding = &discovered.finding;
+        found.push((at, finding.code, finding.severity, finding.detail.clone(), discovered.page.clone()));
     }
     for (county, platform, finding) in &assessment.counties_without_account {
         let at = place(county, Channel::Account(*platform), county, &format!("{county}人民政府"));
-        found.push((at, finding.code, finding.detail.clone(), String::new()));
+        found.push((at, finding.code, finding.severity, finding.detail.clone(), String::new()));
     }
     for filing in &assessment.unmonitored {
         let at = place(&filing.name, filing.channel, &filing.county, &filing.unit);
         let detail = format!("{}「{}」已备案且在运行，但没有任何采集代理巡检", filing.channel.label_zh(), filing.name);
-        found.push((at, FindingCode::Unmonitored, detail, String::new()));
+        found.push((at, FindingCode::Unmonitored, Severity::Error, detail, String::new()));
     }
     found
 }

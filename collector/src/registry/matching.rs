@@ -32,28 +32,46 @@ const MIN_NEAR_CHARS: usize = 4;
 /// Filings of a channel compared for a near name, at most, per observed name.
 const MAX_NEAR_CANDIDATES: usize = 20_000;
 
-/// An account identifier as compared: trimmed, lower case, without a URL's scheme, `www.` and
-/// trailing slash, or a leading `@`.
+/// An account identifier as compared: trimmed, full-width forms folded, without a leading `@`;
+/// an address without its scheme, `www.` and trailing slash, its host in lower case (paths are
+/// case-sensitive: Douyin's user ids are); any other id in lower case (微信号, 抖音号 and UIDs
+/// are not).
 pub fn normalized_id(id: &str) -> String {
-    let id = id.trim().to_lowercase();
-    let id = id.strip_prefix("https://").or_else(|| id.strip_prefix("http://")).unwrap_or(&id);
-    let id = id.strip_prefix("www.").unwrap_or(id);
-    let id = id.strip_prefix('@').unwrap_or(id);
-    id.trim_end_matches('/').to_string()
+    let id: String = fold_width(id.trim()).chars().filter(|c| !c.is_whitespace()).collect();
+    let id = id.strip_prefix('@').unwrap_or(&id);
+    let lower = id.to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &id[8..]
+    } else if lower.starts_with("http://") {
+        &id[7..]
+    } else if !id.contains('/') {
+        return lower;
+    } else {
+        id
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    if path.is_empty() { host.to_string() } else { format!("{host}/{path}") }
+}
+
+/// Full-width letters, digits and signs as ASCII.
+fn fold_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
 }
 
 /// A name as compared: full-width letters and digits as ASCII, lower case, only letters and
 /// digits (CJK included), without the usual suffixes.
 pub fn normalized_name(name: &str) -> String {
-    let mut folded: String = name
-        .chars()
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            _ => c,
-        })
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
+    let mut folded: String =
+        fold_width(name).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
     // One suffix, then another (龙川发布官方 → 龙川), never the whole name.
     for _ in 0..2 {
         if let Some(stripped) = SUFFIXES.iter().find_map(|suffix| folded.strip_suffix(suffix)).filter(|s| !s.is_empty())
@@ -64,15 +82,14 @@ pub fn normalized_name(name: &str) -> String {
     folded
 }
 
-/// Whether two normalised names are near: long enough, and one holds most of the other, or
-/// they differ by a character (two, for long names).
-pub fn near(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+/// Whether two normalised names (as characters) are near: long enough, and one holds almost
+/// all of the other, or they differ by a character (two, for long names).
+fn near(a: &[char], b: &[char]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if short.len() < MIN_NEAR_CHARS || a == b {
         return false;
     }
-    let holds = long.windows(short.len()).any(|window| window == short.as_slice());
+    let holds = long.windows(short.len()).any(|window| window == short);
     if holds && short.len() * 10 >= long.len() * 8 {
         return true;
     }
@@ -95,25 +112,60 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
     previous[b.len()]
 }
 
-/// How an observed one found its filing.
+/// How an observed one found its filing, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Match<'f> {
     /// By its identifier on the platform.
     Id(&'f Filing),
-    /// By its name, as written or normalised.
+    /// By its name as written.
     Name(&'f Filing),
+    /// By its name normalised.
+    Normalized(&'f Filing),
     /// Only by a near name: perhaps the same, for a person to confirm.
     Possible(&'f Filing),
     None,
 }
 
+impl<'f> Match<'f> {
+    pub fn filing(self) -> Option<&'f Filing> {
+        match self {
+            Match::Id(filing) | Match::Name(filing) | Match::Normalized(filing) | Match::Possible(filing) => {
+                Some(filing)
+            }
+            Match::None => None,
+        }
+    }
+
+    /// 0 for the strongest kind of match.
+    pub fn rank(self) -> u8 {
+        match self {
+            Match::Id(_) => 0,
+            Match::Name(_) => 1,
+            Match::Normalized(_) => 2,
+            Match::Possible(_) => 3,
+            Match::None => 4,
+        }
+    }
+}
+
+/// Whether `filing` may be matched by what an agent of `county` observes: its own county's, or
+/// one the registry gives no county. Another county's filing is never matched, so that no
+/// county's agent can make another's filing look inspected, late or doubled.
+fn of_county(filing: &Filing, county: &str) -> bool {
+    filing.county.is_empty() || filing.county == county
+}
+
 /// The filings indexed for matching (built once per assessment, not a scan per target).
 pub struct Index<'f> {
-    by_id: HashMap<(String, Channel), &'f Filing>,
-    by_name: HashMap<(&'f str, Channel), &'f Filing>,
-    by_normalized: HashMap<(String, Channel), &'f Filing>,
-    by_channel: HashMap<Channel, Vec<(String, &'f Filing)>>,
+    by_id: HashMap<(String, Channel), Vec<&'f Filing>>,
+    by_name: HashMap<(&'f str, Channel), Vec<&'f Filing>>,
+    by_normalized: HashMap<(String, Channel), Vec<&'f Filing>>,
+    /// Per (channel, county): each filing's normalised name as characters, for near names.
+    by_county: HashMap<(Channel, &'f str), Vec<Spelled<'f>>>,
 }
+
+/// A filing with its normalised name as characters.
+type Spelled<'f> = (Vec<char>, &'f Filing);
 
 impl<'f> Index<'f> {
     pub fn new(filings: &'f [Filing]) -> Index<'f> {
@@ -121,40 +173,48 @@ impl<'f> Index<'f> {
             by_id: HashMap::new(),
             by_name: HashMap::new(),
             by_normalized: HashMap::new(),
-            by_channel: HashMap::new(),
+            by_county: HashMap::new(),
         };
         for filing in filings {
             if let Some(id) = &filing.account_id {
-                index.by_id.entry((normalized_id(id), filing.channel)).or_insert(filing);
+                index.by_id.entry((normalized_id(id), filing.channel)).or_default().push(filing);
             }
-            index.by_name.entry((filing.name.as_str(), filing.channel)).or_insert(filing);
+            index.by_name.entry((filing.name.as_str(), filing.channel)).or_default().push(filing);
             let normalized = normalized_name(&filing.name);
-            index.by_normalized.entry((normalized.clone(), filing.channel)).or_insert(filing);
-            index.by_channel.entry(filing.channel).or_default().push((normalized, filing));
+            let chars: Vec<char> = normalized.chars().collect();
+            index.by_normalized.entry((normalized, filing.channel)).or_default().push(filing);
+            index.by_county.entry((filing.channel, filing.county.as_str())).or_default().push((chars, filing));
         }
         index
     }
 
     /// The filing of the site or account named `name` on `channel`, with `account_id` when the
-    /// agent's configuration gives one, observed in `county`.
+    /// agent's configuration gives one, observed by an agent of `county`.
     pub fn find(&self, name: &str, channel: Channel, account_id: Option<&str>, county: &str) -> Match<'f> {
-        if let Some(filing) = account_id.and_then(|id| self.by_id.get(&(normalized_id(id), channel))) {
+        let first = |found: Option<&Vec<&'f Filing>>| {
+            found.and_then(|filings| filings.iter().copied().find(|filing| of_county(filing, county)))
+        };
+        if let Some(filing) = account_id.and_then(|id| first(self.by_id.get(&(normalized_id(id), channel)))) {
             return Match::Id(filing);
         }
-        if let Some(filing) = self.by_name.get(&(name, channel)) {
+        if let Some(filing) = first(self.by_name.get(&(name, channel))) {
             return Match::Name(filing);
         }
         let normalized = normalized_name(name);
-        if let Some(filing) = self.by_normalized.get(&(normalized.clone(), channel)) {
-            return Match::Name(filing);
+        let chars: Vec<char> = normalized.chars().collect();
+        if let Some(filing) = first(self.by_normalized.get(&(normalized, channel))) {
+            // A short name left after the suffixes go (龙川发布, 龙川官微 → 龙川) says too little.
+            return if chars.len() >= MIN_NEAR_CHARS { Match::Normalized(filing) } else { Match::Possible(filing) };
         }
-        // Near names within the county (or filings without one, the city's own).
-        let candidates = self.by_channel.get(&channel).map(Vec::as_slice).unwrap_or_default();
+        // Near names within the county, or among filings the registry gives no county.
+        let candidates = [county, ""]
+            .into_iter()
+            .filter_map(|county| self.by_county.get(&(channel, county)))
+            .flat_map(|filings| filings.iter())
+            .filter(|(other, _)| other.len().abs_diff(chars.len()) <= other.len().max(chars.len()) / 5 + 2);
         candidates
-            .iter()
-            .filter(|(_, filing)| filing.county.is_empty() || filing.county == county)
             .take(MAX_NEAR_CANDIDATES)
-            .find(|(other, _)| near(&normalized, other))
+            .find(|(other, _)| near(&chars, other))
             .map_or(Match::None, |(_, filing)| Match::Possible(filing))
     }
 }
@@ -168,11 +228,14 @@ mod tests {
 
     #[test]
     fn identifiers_and_names_are_compared_the_way_people_write_them() {
-        assert_eq!(normalized_id(" https://www.Douyin.com/user/ABC/ "), "douyin.com/user/abc");
+        assert_eq!(normalized_id(" https://www.Douyin.com/user/MS4wLjABAAAA/ "), "douyin.com/user/MS4wLjABAAAA");
+        assert_eq!(normalized_id("GH_1A2B3C"), "gh_1a2b3c");
+        assert_eq!(normalized_id("ｇｈ＿１ａ"), "gh_1a");
         assert_eq!(normalized_id("@龙川发布"), "龙川发布");
         assert_eq!(normalized_name("龙川县人民政府　（官方）"), "龙川县人民政府");
         assert_eq!(normalized_name("河源市ＷＪＷ公众号"), "河源市wjw");
         assert_eq!(normalized_name("发布"), "发布", "a suffix is never the whole name");
+        let near = |a: &str, b: &str| near(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>());
         assert!(near("河源市社会保险基金管理局", "河源市社会保险基金管理"));
         assert!(near("龙川县教育局", "龙川县教肓局"), "one character differs");
         assert!(!near("龙川县教育局", "和平县教育局微"), "two differ in a short name");
@@ -193,7 +256,9 @@ mod tests {
         ];
         let index = Index::new(&filings);
         assert_eq!(index.find("龙川政府", wechat, Some("GH_1A2B3C4D5E6F"), "龙川县"), Match::Id(&filings[0]));
-        assert_eq!(index.find("龙川县人民政府官方", wechat, None, "龙川县"), Match::Name(&filings[0]));
+        assert_eq!(index.find("龙川县人民政府官方", wechat, None, "龙川县"), Match::Normalized(&filings[0]));
+        assert_eq!(index.find("龙川县人民政府", wechat, None, "和平县"), Match::None, "another county's filing");
+        assert_eq!(index.find("龙川政府", wechat, Some("gh_1a2b3c4d5e6f"), "和平县"), Match::None, "by id neither");
         assert_eq!(index.find("河源市社会保险基金管理", wechat, None, "市直"), Match::Possible(&filings[1]));
         assert_eq!(index.find("和平县教育局", Channel::Account(Platform::Weibo), None, "和平县"), Match::None);
         assert_eq!(index.find("和平县教肓局", wechat, None, "龙川县"), Match::None, "another county's");

@@ -68,6 +68,9 @@ pub const GROUPS: &[Group] = &[
         codes: &["duplicate_account", "unit_type_not_allowed", "platform_not_mainstream"],
     },
     Group { title: "县级政府未开设必备账号", kind: TargetKind::Account, codes: &["county_without_account"] },
+    Group {
+        title: "发现未备案账号线索", kind: TargetKind::Account, codes: &["account_discovered", "filing_pending"]
+    },
     Group { title: "已关停仍在运行", kind: TargetKind::Account, codes: &["closed_but_live"] },
     Group { title: "互动功能不通畅", kind: TargetKind::Account, codes: &["account_interaction_closed"] },
     Group {

@@ -121,7 +121,7 @@ impl Judged {
             filed.entry(filing.county.clone()).or_default().0 += 1;
         }
         let mut registry_findings = Vec::new();
-        for ((target, channel), standing) in &view.assessment.standing {
+        for ((_, target, channel), standing) in &view.assessment.standing {
             filed.entry(standing.county.clone()).or_default().1 += u32::from(standing.filing.is_some());
             registry_findings.extend(standing.findings.iter().map(|finding| RegistryFinding {
                 target: target.clone(),
@@ -132,6 +132,30 @@ impl Judged {
                 filed_status: standing.filing.as_ref().map(|f| f.status.label_zh().to_string()),
                 finding: finding.clone(),
             }));
+        }
+        // What the registry finds of no observed site or account: a county without a required
+        // account, and accounts its sites point to that nobody filed.
+        for (county, platform, finding) in &view.assessment.counties_without_account {
+            registry_findings.push(RegistryFinding {
+                target: format!("{county}人民政府"),
+                channel: platform.label_zh().to_string(),
+                platform: Some(platform.as_str().to_string()),
+                unit: format!("{county}人民政府"),
+                county: county.clone(),
+                filed_status: None,
+                finding: finding.clone(),
+            });
+        }
+        for discovered in &view.assessment.discovered {
+            registry_findings.push(RegistryFinding {
+                target: discovered.name.clone(),
+                channel: discovered.channel.label_zh().to_string(),
+                platform: discovered.channel.platform(),
+                unit: discovered.unit.clone(),
+                county: discovered.county.clone(),
+                filed_status: None,
+                finding: discovered.finding.clone(),
+            });
         }
         let unmonitored = view
             .unmonitored()

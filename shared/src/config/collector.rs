@@ -254,7 +254,7 @@ static REGISTRY: TableSpec = TableSpec {
             "filing_grace_days",
             Kind::Whole { unit: "days", min: 0, max: 90 },
             DefaultValue::Whole(DEFAULT_FILING_GRACE_DAYS as u64),
-            "Days after an account opens (or an agent first sees it) within which it must be filed: meanwhile an unfiled account is filing_pending, after it not_filed; a filing made later is filed_late.",
+            "Days to file a new-media account: an unfiled account is filing_pending this long after an agent first sees it, then not_filed; a filing made more than this after the account's 开设日期 (or, without one, its first sight) is filed_late. 0: no days to file.",
         ),
         Key::new(
             "filed_late",

@@ -486,6 +486,22 @@ pub struct Audit {
     /// Whether the site answers over IPv6 (null when not checked, or named by an IPv4 address).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6: Option<Ipv6Status>,
+    /// New-media accounts the page points to (null when not checked this time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_accounts: Option<Vec<LinkedAccount>>,
+}
+
+/// A new-media account a page points to: by a link to its profile, a QR code named for it, or a
+/// line naming it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedAccount {
+    /// As in observations: wechat, weibo, douyin, toutiao.
+    pub platform: String,
+    /// Its name as the page writes it; empty when only its id is given.
+    pub name: String,
+    /// Its identifier on the platform, when the page gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 impl Measures for Audit {
@@ -497,6 +513,7 @@ impl Measures for Audit {
         CheckKind::Cloaking,
         CheckKind::MixedContent,
         CheckKind::Ipv6,
+        CheckKind::LinkedAccounts,
     ];
 }
 
@@ -705,6 +722,8 @@ closed_set! {
         MixedContent = "mixed_content",
         /// Home page: an IPv6 address (AAAA) that answers.
         Ipv6 = "ipv6",
+        /// The new-media accounts the home page and column pages point to (for 漏报).
+        LinkedAccounts = "linked_accounts",
     }
 }
 
@@ -897,6 +916,8 @@ closed_set! {
         PlatformNotMainstream = "platform_not_mainstream" => registry("开设在非主流平台"),
         /// A county government without a live account on a required platform.
         CountyWithoutAccount = "county_without_account" => registry("县级政府未开设必备账号"),
+        /// A site points to an account that matches no filing and no configured account.
+        AccountDiscovered = "account_discovered" => registry("发现未备案账号线索"),
     }
 }
 
@@ -1048,6 +1069,11 @@ impl Observation {
         self.audit.as_ref().and_then(|audit| audit.sensitive_terms.as_deref())
     }
 
+    /// The new-media accounts the page points to (None when never checked).
+    pub fn linked_accounts(&self) -> Option<&[LinkedAccount]> {
+        self.audit.as_ref().and_then(|audit| audit.linked_accounts.as_deref())
+    }
+
     /// The IPv6 reachability of the last audit (None when never checked or not applicable).
     pub fn ipv6(&self) -> Option<&Ipv6Status> {
         self.audit.as_ref().and_then(|audit| audit.ipv6.as_ref())
@@ -1174,6 +1200,15 @@ impl Observation {
             }
             if let Some(ipv6) = audit.ipv6.as_mut() {
                 ipv6.addresses.truncate(MAX_LIST_ENTRIES);
+            }
+            if let Some(accounts) = audit.linked_accounts.as_mut() {
+                accounts.truncate(MAX_LIST_ENTRIES);
+                for account in accounts {
+                    fit_text(&mut account.name, limits::MAX_NAME_CHARS);
+                    if let Some(id) = &mut account.id {
+                        fit_text(id, limits::MAX_NAME_CHARS);
+                    }
+                }
             }
         }
     }
