@@ -1,11 +1,13 @@
 //! Any bytes as a page: charset detection, parsing, the column list, message boards, links,
 //! pagers, service guides, the links between policies and interpretations, and the security
-//! readers (hidden links, injected content, redirecting scripts, mixed content, fingerprints).
+//! readers (hidden links, injected content, redirecting scripts, mixed content, fingerprints),
+//! and the new-media accounts a page points to.
 #![no_main]
 
 use xunjian_agent::extract::hidden_links::{SensitiveTerms, hidden_links};
 use xunjian_agent::extract::{
-    guide, html::Document, html_list, interpretation, links, messages, mixed_content, page_text, pagination,
+    account_refs, guide, html::Document, html_list, interpretation, links, messages, mixed_content, page_text,
+    pagination,
 };
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -28,9 +30,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = hidden_links(&document, &url, &terms);
     let text = page_text::page_text(&document);
     let _ = page_text::sensitive_content(&document, &url, &text, &terms);
-    let _ = page_text::search_redirect_scripts(&document);
+    let _ = page_text::search_redirect_scripts(&document, &url);
     let (print, blocks) = page_text::fingerprint(&document);
     let _ = print.kept_in(&blocks);
     let _ = mixed_content::insecure_resources(&document, &url);
+    let _ = account_refs::account_refs(&document, &url);
     let _ = reading;
 });

@@ -24,8 +24,7 @@ impl Check for DeadLinks {
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let Role::Audit { dead_links_max, .. } = subject.role else { return };
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let Some((document, base)) = cx.subject_document(subject).await else { return };
             let links = page_links(&document, &base, dead_links_max);
             let checks = links.iter().map(|link| cx.link(&link.url, LINK_TIMEOUT.min(subject.timeout)));
             // All at once; the fetcher's per-host limits keep the pace polite.

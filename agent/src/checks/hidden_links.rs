@@ -24,8 +24,7 @@ impl Check for HiddenLinks {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let Some((document, base)) = cx.subject_document(subject).await else { return };
             let found = hidden_links(&document, &base, &cx.sensitive_terms);
             if !found.is_empty() {
                 let with_terms = found.iter().filter(|link| link.term.is_some()).count();

@@ -21,8 +21,7 @@ impl Check for LinkedAccounts {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let Some((document, base)) = cx.subject_document(subject).await else { return };
             observation.audit.get_or_insert_default().linked_accounts = Some(
                 account_refs(&document, &base)
                     .into_iter()

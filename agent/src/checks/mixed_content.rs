@@ -23,8 +23,7 @@ impl Check for MixedContent {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let Some((document, base)) = cx.subject_document(subject).await else { return };
             let found = insecure_resources(&document, &base);
             if !found.is_empty() {
                 let named: Vec<&str> = found.iter().take(NAMED).map(|url| url.as_str()).collect();

@@ -340,6 +340,13 @@ impl Ctx {
             .await
     }
 
+    /// `subject`'s page parsed, with the address it was finally read at (what its links are
+    /// resolved against), when it opened with a 2xx.
+    pub async fn subject_document(&self, subject: &Subject) -> Option<(Arc<Document>, Url)> {
+        let document = self.document(&subject.url, subject.timeout).await?;
+        Some((document, self.page(&subject.url, subject.timeout).await.final_url.clone()))
+    }
+
     /// The page at `url`, which the page at `from` links to: fetched once per round, and only
     /// where a redirect from `from` could lead ([`Fetcher::fetch_linked`]).
     pub async fn linked_page(&self, url: &Url, timeout: Duration, from: &Url) -> Arc<Fetched> {

@@ -21,8 +21,7 @@ impl Check for SensitiveContent {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let Some((document, base)) = cx.subject_document(subject).await else { return };
             let hits = sensitive_content(&document, &base, &page_text(&document), &cx.sensitive_terms);
             if !hits.is_empty() {
                 observation.findings.push(Finding::new(

@@ -22,8 +22,7 @@ impl Check for Wording {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let base = cx.page(&subject.url, subject.timeout).await.final_url.clone();
+            let Some((document, base)) = cx.subject_document(subject).await else { return };
             let mut pages = vec![(subject.url.clone(), document)];
             if let Some(reading) = cx.reading(subject).await {
                 let mut items: Vec<_> =
