@@ -23,13 +23,14 @@ async fn batches_wait_for_a_collector_that_is_down_and_arrive_once() {
     std::fs::write(dir.join("retry.pem"), cert).unwrap();
     std::fs::write(dir.join("retry-key.pem"), key).unwrap();
     let sim = Sim::start().await.unwrap();
+    // Every request for "/" is a probe with its observation: no second request as a crawler.
     sim.route("/", Route::html("<ul><li><a href='/a/1.html'>县政府召开常务会议</a><span>2026-11-20</span></li><li><a href='/a/2.html'>县领导调研</a><span>2026-11-19</span></li></ul>"));
     let push_port = free_port();
     let config_path = dir.join("agent.toml");
     std::fs::write(
         &config_path,
         format!(
-            "[agent]\nid = \"retry\"\ncounty = \"测试县\"\n[probe]\ninterval = \"1s\"\ntimeout = \"2s\"\n[collector]\nurl = \"https://127.0.0.1:{push_port}/\"\nca = \"ca.pem\"\ncert = \"retry.pem\"\nkey = \"retry-key.pem\"\n[[site]]\nname = \"重试站\"\nunit = \"测试单位\"\nurl = \"{}\"\n",
+            "[agent]\nid = \"retry\"\ncounty = \"测试县\"\n[probe]\ninterval = \"1s\"\ntimeout = \"2s\"\n[security]\ncloaking = false\n[collector]\nurl = \"https://127.0.0.1:{push_port}/\"\nca = \"ca.pem\"\ncert = \"retry.pem\"\nkey = \"retry-key.pem\"\n[[site]]\nname = \"重试站\"\nunit = \"测试单位\"\nurl = \"{}\"\n",
             sim.url("/")
         ),
     )
