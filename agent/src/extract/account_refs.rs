@@ -14,6 +14,8 @@ use super::html::Document;
 
 /// Accounts taken per page, at most.
 const MAX_REFS: usize = 20;
+/// Bytes of a text node read for lines naming accounts, at most.
+const MAX_LINE_BYTES: usize = 2048;
 /// Characters of an account's name, at most (longer text is a sentence, not a name).
 const MAX_NAME_CHARS: usize = 30;
 
@@ -110,12 +112,16 @@ pub fn account_refs(document: &Document, page_url: &Url) -> Vec<AccountRef> {
             _ => {}
         }
     }
-    let mut lines: Vec<String> = Vec::new();
-    document.visible_text_nodes(0, |text| lines.push(text.to_string()));
-    for line in lines {
-        for found_ref in named_in_text(&line) {
-            add(&mut found, found_ref);
+    // Lines that name an account are short (a footer's, a matrix page's); a text node of
+    // kilobytes is prose, or a hostile page's endless line.
+    let mut named = Vec::new();
+    document.visible_text_nodes(0, |text| {
+        if text.len() <= MAX_LINE_BYTES && named.len() < MAX_REFS * 2 {
+            named.extend(named_in_text(text));
         }
+    });
+    for found_ref in named {
+        add(&mut found, found_ref);
     }
     found
 }

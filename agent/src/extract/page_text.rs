@@ -20,6 +20,8 @@ use super::html::{Document, NodeData};
 
 /// Visible text kept for the term search, at most (bytes).
 const MAX_TEXT: usize = 256 * 1024;
+/// Bytes of one text node read, at most.
+const MAX_PIECE_BYTES: usize = 16 * 1024;
 /// Text blocks sampled for the fingerprint (the smallest hashes: a bottom-k sketch).
 pub const SKETCH: usize = 128;
 /// Characters of the visible text a before/after shows.
@@ -139,7 +141,13 @@ fn title(document: &Document) -> String {
 fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<u64> {
     let mut blocks = BTreeSet::new();
     document.visible_text_nodes(0, |piece| {
-        let piece = squeeze(piece);
+        // A text node of megabytes (a hostile page's one endless line) is read for its start:
+        // squeezing and hashing all of it would hold the agent's threads for nothing.
+        let mut end = piece.len().min(MAX_PIECE_BYTES);
+        while !piece.is_char_boundary(end) {
+            end -= 1;
+        }
+        let piece = squeeze(&piece[..end]);
         if piece.is_empty() {
             return;
         }
