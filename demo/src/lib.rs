@@ -99,10 +99,14 @@ impl Demo {
                 document_number: "河府办明电〔    〕    号".into(),
                 ..Default::default()
             },
-            // The demo's agents start with it, but the accounts they find stand for ones that have
-            // run for years: no days to file from the demo's first sight.
-            registry: xunjian_shared::config::collector::RegistryConfig { filing_grace_days: 0, ..Default::default() },
+            // The notice's rules as shipped, and every county government on WeChat.
+            registry: xunjian_shared::config::collector::RegistryConfig {
+                required_platforms: vec![xunjian_shared::config::Platform::Wechat],
+                ..Default::default()
+            },
         };
+        seed_first_sight(&settings.database, &counties, &[county::NEW_ACCOUNT])
+            .context("cannot record the demo's history of first sight")?;
         let collector = server::start(settings).await.map_err(|err| match err {
             server::ServeError::Bind { addr, source } => {
                 anyhow::anyhow!(
@@ -113,7 +117,7 @@ impl Demo {
         })?;
 
         // The central office's registry, imported as it would be: from its CSV.
-        let mut filed = county::registry();
+        let mut filed = county::registry(today);
         filed.push(county::flapping_filing());
         let csv = registry_csv(&filed);
         let filings = xunjian_collector::registry::from_csv(csv.as_bytes())
@@ -291,6 +295,9 @@ fn agent_config(county: &SimCounty, sim: &Sim, push_addr: SocketAddr, down_port:
             "\n[[account]]\nname = \"{}\"\nplatform = \"{}\"\nunit = \"{}\"\n",
             account.name, account.platform, account.unit
         ));
+        if let Some(id) = account.account_id {
+            toml.push_str(&format!("account_id = \"{id}\"\n"));
+        }
         match account.source {
             SimSource::Feed => toml.push_str(&format!("feed = \"{}\"\n", sim.url(&account.path))),
             SimSource::Json { .. } => toml.push_str(&format!(
@@ -336,11 +343,45 @@ async fn start_console_receiver() -> anyhow::Result<SocketAddr> {
 }
 
 fn registry_csv(filings: &[county::SimFiling]) -> String {
-    let mut csv = String::from("名称,平台,责任单位,县区,备案日期,状态\n");
+    let mut csv = String::from("名称,平台,责任单位,县区,备案日期,状态,账号ID,单位类型,开设日期\n");
     for f in filings {
-        csv.push_str(&format!("{},{},{},{},{},{}\n", f.name, f.platform, f.unit, f.county, f.filed_on, f.status));
+        let opened = f.opened_on.map(|d| d.to_string()).unwrap_or_default();
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{opened}\n",
+            f.name,
+            f.platform,
+            f.unit,
+            f.county,
+            f.filed_on,
+            f.status,
+            f.account_id.unwrap_or(""),
+            f.unit_type
+        ));
     }
     csv
+}
+
+/// Accounts the demo stands for as running for years: an agent saw them a year ago (the
+/// collector's history of first sight), so the days to file are long past. The ones named in
+/// `new` are new this week and still have them.
+fn seed_first_sight(database: &Path, counties: &[SimCounty], new: &[&str]) -> anyhow::Result<()> {
+    let year_ago = Timestamp::now() - jiff::SignedDuration::from_hours(365 * 24);
+    let seen: Vec<_> = counties
+        .iter()
+        .flat_map(|county| county.accounts.iter().map(move |account| (county, account)))
+        .filter(|(_, account)| !new.contains(&account.name))
+        .map(|(county, account)| xunjian_collector::projection::FirstSeen {
+            target: account.name.to_string(),
+            kind: xunjian_shared::wire::TargetKind::Account,
+            platform: account.platform.to_string(),
+            county: county.county.to_string(),
+            agent: county.agent.to_string(),
+            at: year_ago,
+        })
+        .collect();
+    let mut connection = xunjian_collector::store::filings::open_connection(database)?;
+    xunjian_collector::store::history::import_first_seen(&mut connection, &seen)?;
+    Ok(())
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -391,6 +432,11 @@ pub fn run(web_listen: SocketAddr) -> anyhow::Result<()> {
         println!("  龙川县人民政府门户网站「县长信箱」跨国庆假期超期答复；紫金县「咨询投诉」留言超过 3 个月未答复；");
         println!("  和平发布 微博 20 天未更新；龙川县教育局 首页有失效链接、「教育动态」栏目超期未更新；");
         println!("  和平县人民政府网（GBK 编码）「人事信息」为空白栏目；和平县水务局网站无法访问；紫金县文明办 已备案但无人巡检；");
+        println!("备案规则（通报的新媒体管理要求）：");
+        println!("  紫金发布 开设 10 天后才备案（迟报）；和平县人民政府办公室 在新浪微博有两个账号（一个单位一个平台一个账号）；");
+        println!("  龙川教育 为县级部门自行开设的账号（应清理整合；龙川公安 为公安，可保留）；和平视窗 开设在快手（非主流平台）；");
+        println!("  和平县人民政府 没有微信账号（演示要求每个县政府都有微信账号）；紫金县融媒 与备案的「紫金县融媒体」名称相近（可能是同一账号）；");
+        println!("  河源应急 本周首次发现、尚在 3 天备案期内；龙川县人民政府门户网站 指向未备案的「龙川融媒」（从网站发现的账号）。");
         println!("  紫金县文化馆 每 20 秒断开又恢复：问题台账里它的问题打开、关闭、再打开。状态页顶部是各县区合格率。");
         println!("数秒内出现第一批数据。按 Ctrl-C 结束。");
         xunjian_agent::run::shutdown_signal().await;

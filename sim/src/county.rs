@@ -143,6 +143,8 @@ pub struct SimAccount {
     /// As configuration writes it: wechat, weibo …
     pub platform: &'static str,
     pub unit: &'static str,
+    /// Its id on the platform, when its configuration names it (matched before the name).
+    pub account_id: Option<&'static str>,
     pub path: String,
     pub source: SimSource,
     /// Posts, the newest `newest_age_days` old.
@@ -166,9 +168,15 @@ pub struct SimFiling {
     pub platform: &'static str,
     pub unit: &'static str,
     pub county: &'static str,
-    pub filed_on: &'static str,
+    pub filed_on: Date,
     /// 运行, 关停中 or 已关停.
     pub status: &'static str,
+    /// 县级政府, 县级部门, 乡镇街道, 市直部门, 公安 or 其他.
+    pub unit_type: &'static str,
+    /// 账号ID: the account's id on its platform, when the office wrote it down.
+    pub account_id: Option<&'static str>,
+    /// 开设日期, when known.
+    pub opened_on: Option<Date>,
 }
 
 fn column(name: &'static str, kind: &'static str, prefix: &str, dir: &str, state: PageState) -> SimColumn {
@@ -251,8 +259,11 @@ pub fn flapping_filing() -> SimFiling {
         platform: "网站",
         unit: "紫金县文化广电旅游体育局",
         county: "紫金县",
-        filed_on: "2018-06-01",
+        filed_on: Date::constant(2018, 6, 1),
         status: "运行",
+        unit_type: "县级部门",
+        account_id: None,
+        opened_on: None,
     }
 }
 
@@ -274,7 +285,16 @@ fn account(
     source: SimSource,
     newest_age_days: i64,
 ) -> SimAccount {
-    SimAccount { name, platform, unit, path: format!("/media/{slug}"), source, newest_age_days, posts: 8 }
+    SimAccount {
+        name,
+        platform,
+        unit,
+        account_id: None,
+        path: format!("/media/{slug}"),
+        source,
+        newest_age_days,
+        posts: 8,
+    }
 }
 
 /// Four parts of a city: three counties and the city's own units (市直).
@@ -479,14 +499,17 @@ pub fn province(today: Date) -> Vec<SimCounty> {
             agent: "longchuan",
             county: "龙川县",
             sites: vec![longchuan, education],
-            accounts: vec![account(
-                "龙川县公共服务中心",
-                "wechat",
-                "龙川县人民政府办公室",
-                "lc-ggfw.xml",
-                SimSource::Feed,
-                2,
-            )],
+            accounts: vec![
+                account("龙川县公共服务中心", "wechat", "龙川县人民政府办公室", "lc-ggfw.xml", SimSource::Feed, 2),
+                account("龙川发布", "wechat", "龙川县人民政府办公室", "lc-fb.xml", SimSource::Feed, 0),
+                // A county department's own account: to be merged (unit_type_not_allowed).
+                account("龙川教育", "wechat", "龙川县教育局", "lc-jy.xml", SimSource::Feed, 3),
+                // 公安 may keep its own; filed under its full name, found by its id.
+                SimAccount {
+                    account_id: Some("gh_5f3a9c1e2b7d"),
+                    ..account("龙川公安", "wechat", "龙川县公安局", "lc-ga.xml", SimSource::Feed, 1)
+                },
+            ],
         },
         SimCounty {
             agent: "heping",
@@ -498,9 +521,25 @@ pub fn province(today: Date) -> Vec<SimCounty> {
                     ..site("和平县水务局", "和平县水务局", "hpsw", PageState::Blank, Vec::new())
                 },
             ],
-            accounts: vec![account("和平发布", "weibo", "和平县人民政府办公室", "hp-weibo.xml", SimSource::Feed, 20)],
+            accounts: vec![
+                account("和平发布", "weibo", "和平县人民政府办公室", "hp-weibo.xml", SimSource::Feed, 20),
+                // A second Weibo of the same office (duplicate_account).
+                account("和平县人民政府", "weibo", "和平县人民政府办公室", "hp-zf.xml", SimSource::Feed, 2),
+                // On a platform outside the mainstream list (platform_not_mainstream).
+                account("和平视窗", "kuaishou", "和平县人民政府办公室", "hp-ks.xml", SimSource::Feed, 4),
+            ],
         },
-        SimCounty { agent: "zijin", county: "紫金县", sites: vec![zijin], accounts: Vec::new() },
+        SimCounty {
+            agent: "zijin",
+            county: "紫金县",
+            sites: vec![zijin],
+            accounts: vec![
+                // Opened a month ago, filed ten days later (filed_late).
+                account("紫金发布", "wechat", "紫金县人民政府办公室", "zj-fb.xml", SimSource::Feed, 1),
+                // Filed as 紫金县融媒体: a near name, for a person to confirm (possibly_filed).
+                account("紫金县融媒", "douyin", "紫金县融媒体中心", "zj-rm.xml", SimSource::Feed, 2),
+            ],
+        },
         SimCounty {
             agent: "shizhi",
             county: "市直",
@@ -516,28 +555,62 @@ pub fn province(today: Date) -> Vec<SimCounty> {
                     1,
                 ),
                 account("河源发布", "wechat", "河源市人民政府办公室", "hy-fb.xml", SimSource::Feed, 0),
+                // Opened this week: days left to file (filing_pending), not yet 漏报.
+                account("河源应急", "wechat", "市应急管理局", "hy-yj.xml", SimSource::Feed, 1),
             ],
         },
     ]
 }
 
-/// The registry the central office keeps: what is filed, and the annex's three cases (the
-/// social insurance bureau's account is missing; 龙川县公共服务中心 is filed as closed).
-pub fn registry() -> Vec<SimFiling> {
-    let filing =
-        |name, platform, unit, county, filed_on, status| SimFiling { name, platform, unit, county, filed_on, status };
+/// The account that is new this week: the demo's history has not seen it before, so it still
+/// has days to file (filing_pending).
+pub const NEW_ACCOUNT: &str = "河源应急";
+
+/// The registry the central office keeps, as of `today`: what is filed, the annex's three
+/// cases (the social insurance bureau's account is missing; 龙川县公共服务中心 is filed as
+/// closed), and one case of each of the notice's rules (see `province`).
+pub fn registry(today: Date) -> Vec<SimFiling> {
+    let days_ago = |days: i64| today.checked_sub(days.days()).unwrap_or(today);
+    let d = |y: i16, m: i8, day: i8| Date::constant(y, m, day);
+    let filing = |name, platform, unit, county, filed_on, unit_type| SimFiling {
+        name,
+        platform,
+        unit,
+        county,
+        filed_on,
+        status: "运行",
+        unit_type,
+        account_id: None,
+        opened_on: None,
+    };
     vec![
-        filing("龙川县人民政府门户网站", "网站", "龙川县人民政府办公室", "龙川县", "2015-06-01", "运行"),
-        filing("龙川县教育局", "网站", "龙川县教育局", "龙川县", "2016-03-15", "运行"),
-        filing("和平县人民政府网", "网站", "和平县人民政府办公室", "和平县", "2015-07-20", "运行"),
-        filing("和平县水务局", "网站", "和平县水务局", "和平县", "2017-09-01", "运行"),
-        filing("紫金县人民政府网", "网站", "紫金县人民政府办公室", "紫金县", "2015-05-10", "运行"),
-        filing("龙川县公共服务中心", "微信", "龙川县人民政府办公室", "龙川县", "2017-04-18", "已关停"),
-        filing("和平发布", "新浪微博", "和平县人民政府办公室", "和平县", "2016-11-02", "运行"),
-        filing("河源市生态环境局", "新浪微博", "市生态环境局", "市直", "2018-02-26", "运行"),
-        filing("河源发布", "微信", "河源市人民政府办公室", "市直", "2015-12-01", "运行"),
+        filing("龙川县人民政府门户网站", "网站", "龙川县人民政府办公室", "龙川县", d(2015, 6, 1), "县级政府"),
+        filing("龙川县教育局", "网站", "龙川县教育局", "龙川县", d(2016, 3, 15), "县级部门"),
+        filing("和平县人民政府网", "网站", "和平县人民政府办公室", "和平县", d(2015, 7, 20), "县级政府"),
+        filing("和平县水务局", "网站", "和平县水务局", "和平县", d(2017, 9, 1), "县级部门"),
+        filing("紫金县人民政府网", "网站", "紫金县人民政府办公室", "紫金县", d(2015, 5, 10), "县级政府"),
+        SimFiling {
+            status: "已关停",
+            ..filing("龙川县公共服务中心", "微信", "龙川县人民政府办公室", "龙川县", d(2017, 4, 18), "县级政府")
+        },
+        filing("龙川发布", "微信", "龙川县人民政府办公室", "龙川县", d(2016, 1, 10), "县级政府"),
+        filing("龙川教育", "微信", "龙川县教育局", "龙川县", d(2018, 5, 2), "县级部门"),
+        SimFiling {
+            account_id: Some("gh_5f3a9c1e2b7d"),
+            ..filing("龙川县公安局", "微信", "龙川县公安局", "龙川县", d(2017, 8, 8), "公安")
+        },
+        filing("和平发布", "新浪微博", "和平县人民政府办公室", "和平县", d(2016, 11, 2), "县级政府"),
+        filing("和平县人民政府", "新浪微博", "和平县人民政府办公室", "和平县", d(2019, 6, 3), "县级政府"),
+        filing("和平视窗", "快手", "和平县人民政府办公室", "和平县", d(2020, 3, 16), "县级政府"),
+        SimFiling {
+            opened_on: Some(days_ago(30)),
+            ..filing("紫金发布", "微信", "紫金县人民政府办公室", "紫金县", days_ago(20), "县级政府")
+        },
+        filing("紫金县融媒体", "抖音", "紫金县融媒体中心", "紫金县", d(2021, 4, 12), "其他"),
+        filing("河源市生态环境局", "新浪微博", "市生态环境局", "市直", d(2018, 2, 26), "市直部门"),
+        filing("河源发布", "微信", "河源市人民政府办公室", "市直", d(2015, 12, 1), "市直部门"),
         // Filed, running, and inspected by no agent.
-        filing("紫金县文明办", "微信", "紫金县委宣传部", "紫金县", "2019-03-08", "运行"),
+        filing("紫金县文明办", "微信", "紫金县委宣传部", "紫金县", d(2019, 3, 8), "其他"),
     ]
 }
 

@@ -113,7 +113,35 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     let discovered = registry_case("龙川融媒", FindingCode::AccountDiscovered).expect("the account found from a link");
     assert_eq!((discovered.channel.as_str(), discovered.county.as_str()), ("微信", "龙川县"));
     assert!(registry_case("河源发布", FindingCode::AccountDiscovered).is_none(), "a filed account it names is not");
-    assert_eq!(registry.findings.len(), 3, "no other registry findings: {:?}", registry.findings);
+    // The notice's rules for new media, one case each; every other account keeps to them.
+    let mut found: Vec<(&str, &str)> =
+        registry.findings.iter().map(|f| (f.target.as_str(), f.finding.code.as_str())).collect();
+    found.sort_unstable();
+    let mut expected = vec![
+        ("河源市社会保险基金管理局", "not_filed"),
+        ("龙川县公共服务中心", "closed_but_live"),
+        ("龙川融媒", "account_discovered"),
+        ("紫金发布", "filed_late"),
+        ("和平发布", "duplicate_account"),
+        ("和平县人民政府", "duplicate_account"),
+        ("龙川教育", "unit_type_not_allowed"),
+        ("和平视窗", "platform_not_mainstream"),
+        ("和平县", "county_without_account"),
+        ("紫金县融媒", "possibly_filed"),
+        ("河源应急", "filing_pending"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(found, expected, "{:#?}", registry.findings);
+    let late = registry_case("紫金发布", FindingCode::FiledLate).unwrap();
+    assert!(
+        late.finding.detail.contains("迟报 7 天"),
+        "opened 30 days ago, filed 20 days ago: {}",
+        late.finding.detail
+    );
+    let county_row = registry_case("和平县", FindingCode::CountyWithoutAccount).unwrap();
+    assert_eq!((county_row.channel.as_str(), county_row.county.as_str()), ("微信", "和平县"));
+    let possible = registry_case("紫金县融媒", FindingCode::PossiblyFiled).unwrap();
+    assert!(possible.finding.detail.contains("紫金县融媒体"), "{}", possible.finding.detail);
     let weibo = page(&report, "河源市生态环境局", None);
     assert!(has(weibo, FindingCode::AccountInteractionClosed), "互动不通畅 case: {:?}", weibo.observation.findings);
     assert_eq!(weibo.observation.comments_open(), Some(false));
@@ -130,10 +158,15 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!(reasons("河源市社会保险基金管理局"), ["not_filed"]);
     assert_eq!(reasons("龙川县公共服务中心"), ["closed_but_live"]);
     assert_eq!(reasons("河源市生态环境局"), ["account_interaction_closed"]);
-    assert_eq!(reasons("和平发布"), ["account_not_updated"]);
     assert!(reasons("紫金县人民政府网").contains(&"interaction_unanswered"), "{:?}", verdict("紫金县人民政府网"));
     assert_eq!(reasons("紫金县文明办"), ["unmonitored"]);
-    for healthy in ["河源发布", "和平县人民政府网"] {
+    assert_eq!(reasons("紫金发布"), ["filed_late"]);
+    assert_eq!(reasons("和平发布"), ["account_not_updated", "duplicate_account"]);
+    assert_eq!(reasons("龙川教育"), ["unit_type_not_allowed"]);
+    assert_eq!(reasons("和平视窗"), ["platform_not_mainstream"]);
+    // Found by its id under its full name; a possible match and a new account are warnings.
+    for healthy in ["河源发布", "和平县人民政府网", "龙川公安", "龙川发布", "紫金县融媒", "河源应急"]
+    {
         assert!(verdict(healthy).pass, "{healthy}: {:?}", verdict(healthy));
     }
     assert!(report.verdicts.iter().filter(|v| !v.pass).all(|v| !v.reasons.is_empty()));
@@ -210,6 +243,18 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     assert_eq!(value("xunjian_dead_links", &[("target", "龙川县教育局")]), Some(1.0));
     assert_eq!(value("xunjian_wording_errors", &[("target", "龙川县教育局")]), Some(0.0));
     assert_eq!(value("xunjian_findings", &[("target", "河源市社会保险基金管理局"), ("code", "not_filed")]), Some(1.0));
+    for (target, code) in [
+        ("紫金发布", "filed_late"),
+        ("和平县人民政府", "duplicate_account"),
+        ("龙川教育", "unit_type_not_allowed"),
+        ("和平视窗", "platform_not_mainstream"),
+        ("河源应急", "filing_pending"),
+    ] {
+        assert_eq!(value("xunjian_findings", &[("target", target), ("code", code)]), Some(1.0), "{target} {code}");
+    }
+    assert_eq!(value("xunjian_county_without_account", &[("county", "和平县"), ("platform", "wechat")]), Some(1.0));
+    assert_eq!(value("xunjian_county_without_account", &[("county", "龙川县")]), None);
+    assert_eq!(value("xunjian_account_discovered", &[("target", "龙川融媒")]), Some(1.0));
     assert_eq!(value("xunjian_verdict", &[("target", "河源市社会保险基金管理局")]), Some(0.0));
     assert_eq!(value("xunjian_verdict", &[("target", "河源发布")]), Some(1.0));
     assert_eq!(
@@ -276,6 +321,16 @@ async fn the_demo_shows_a_province_and_its_page_renders_in_chromium() {
     // showing Baiduspider a gambling title.
     for (name, problem) in [("紫金县人民政府网", "存在暗链"), ("龙川县教育局", "对搜索引擎展示不同内容")]
     {
+        let row = annex.iter().find(|row| row[2] == name).unwrap_or_else(|| panic!("{name} in the 附件: {annex:?}"));
+        assert!(row[4].contains(problem), "{row:?}");
+    }
+    // The notice's rules, each a 不合格 line of the 附件 under its own words.
+    for (name, problem) in [
+        ("紫金发布", "备案不及时"),
+        ("和平县人民政府", "重复开设"),
+        ("龙川教育", "不应单独开设"),
+        ("和平视窗", "非主流平台"),
+    ] {
         let row = annex.iter().find(|row| row[2] == name).unwrap_or_else(|| panic!("{name} in the 附件: {annex:?}"));
         assert!(row[4].contains(problem), "{row:?}");
     }

@@ -216,7 +216,10 @@ impl Registry {
                     let group = by_unit.entry((state.county.clone(), unit.to_string(), channel)).or_default();
                     group.push(target.clone());
                 }
-                if unit_type == Some(UnitType::CountyGovernment) {
+                // A county government's account filed as closed is reported as that, not as its account.
+                if filing.is_some_and(|f| {
+                    f.unit_type == Some(UnitType::CountyGovernment) && f.status == FilingStatus::Running
+                }) {
                     governments.insert((state.county.clone(), platform));
                 }
             }
@@ -256,8 +259,22 @@ impl Registry {
         }
         if !rules.required_platforms.is_empty() {
             counties.extend(self.filings.iter().map(|filing| filing.county.as_str()));
+            // A running county government's account no agent inspects is taken at the registry's
+            // word (it is reported as unmonitored); one an agent sees dead is not an account.
+            for filing in &self.filings {
+                if let (Channel::Account(platform), Some(UnitType::CountyGovernment), FilingStatus::Running) =
+                    (filing.channel, filing.unit_type, filing.status)
+                    && !inspected.contains(&(filing.name.as_str(), filing.channel))
+                {
+                    governments.insert((filing.county.clone(), platform));
+                }
+            }
         }
-        for county in counties.iter().filter(|county| !county.is_empty() && **county != CITY) {
+        let city_units_only = |county: &str| {
+            let mut types = self.filings.iter().filter(|f| f.county == county).filter_map(|f| f.unit_type).peekable();
+            types.peek().is_some() && types.all(|t| t == UnitType::CityDepartment)
+        };
+        for county in counties.iter().filter(|county| !county.is_empty() && !city_units_only(county)) {
             for platform in &rules.required_platforms {
                 if governments.contains(&(county.to_string(), *platform))
                     || self.exempts_code(county, "", FindingCode::CountyWithoutAccount, today).is_some()
@@ -369,9 +386,6 @@ impl Registry {
         self.silences.iter().find(|s| s.silences(labels, now))
     }
 }
-
-/// The county name of the city's own units, which has no county government.
-const CITY: &str = "市直";
 
 /// Filings made this long ago or more are history, not this quarter's problem.
 const FILED_LATE_WITHIN_DAYS: i64 = 92;

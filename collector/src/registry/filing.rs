@@ -39,7 +39,7 @@ impl Channel {
         match text.trim() {
             "网站" | "政府网站" | "website" | "site" => Ok(Channel::Website),
             other => Platform::parse(other).map(Channel::Account).map_err(|_| {
-                format!("平台「{other}」无法识别：应为 网站、微信、新浪微博、抖音、今日头条、移动客户端 或 其他")
+                format!("平台「{other}」无法识别：应为 网站、微信、新浪微博、抖音、今日头条、移动客户端、快手、微信视频号、哔哩哔哩、小红书、百家号 或 其他（其他平台的账号填「其他」）")
             }),
         }
     }

@@ -340,6 +340,14 @@ pub(super) fn record_first_seen(
     Ok(())
 }
 
+/// Records `seen` outside a batch, earlier times winning, before the collector starts on the
+/// database: the demo's accounts stand for ones agents have seen for years.
+pub fn import_first_seen(connection: &mut Connection, seen: &[crate::projection::FirstSeen]) -> Result<(), StoreError> {
+    let transaction = connection.transaction().map_err(StoreError::Write)?;
+    record_first_seen(&transaction, seen).map_err(StoreError::Write)?;
+    transaction.commit().map_err(StoreError::Write)
+}
+
 /// When `target` (in `county`, when given) was first seen, if ever.
 pub fn first_seen(
     connection: &Connection,

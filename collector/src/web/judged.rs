@@ -137,7 +137,8 @@ impl Judged {
         // account, and accounts its sites point to that nobody filed.
         for (county, platform, finding) in &view.assessment.counties_without_account {
             registry_findings.push(RegistryFinding {
-                target: format!("{county}人民政府"),
+                // As the ledger and an exemption name it.
+                target: county.clone(),
                 channel: platform.label_zh().to_string(),
                 platform: Some(platform.as_str().to_string()),
                 unit: format!("{county}人民政府"),

@@ -4,7 +4,7 @@
 //! ```toml
 //! [[account]]
 //! name = "河源市生态环境局"
-//! platform = "weibo"               # wechat | weibo | douyin | toutiao | app | other
+//! platform = "weibo"               # wechat | weibo | douyin | toutiao | app | kuaishou | channels | bilibili | xiaohongshu | baijiahao | other
 //! unit = "市生态环境局"
 //! feed = "https://rss.example.gov.cn/weibo/123"    # RSS 2.0, Atom or JSON Feed (what RSS bridges publish)
 //! # or
@@ -84,6 +84,11 @@ crate::closed_set! {
         Douyin = "douyin" => "抖音",
         Toutiao = "toutiao" => "今日头条",
         App = "app" => "移动客户端",
+        Kuaishou = "kuaishou" => "快手",
+        Channels = "channels" => "微信视频号",
+        Bilibili = "bilibili" => "哔哩哔哩",
+        Xiaohongshu = "xiaohongshu" => "小红书",
+        Baijiahao = "baijiahao" => "百家号",
         Other = "other" => "其他",
     }
 }
@@ -107,6 +112,11 @@ impl Platform {
             "抖音" => Some(Platform::Douyin),
             "头条" | "今日头条" | "头条号" => Some(Platform::Toutiao),
             "客户端" | "移动客户端" | "APP" | "App" => Some(Platform::App),
+            "快手" => Some(Platform::Kuaishou),
+            "视频号" | "微信视频号" => Some(Platform::Channels),
+            "哔哩哔哩" | "B站" | "b站" => Some(Platform::Bilibili),
+            "小红书" => Some(Platform::Xiaohongshu),
+            "百家号" => Some(Platform::Baijiahao),
             "其他" => Some(Platform::Other),
             _ => None,
         };

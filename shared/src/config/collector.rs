@@ -284,13 +284,13 @@ static REGISTRY: TableSpec = TableSpec {
             "mainstream_platforms",
             Kind::Strings,
             DefaultValue::Otherwise("[\"wechat\", \"weibo\", \"douyin\", \"toutiao\", \"app\"]"),
-            "The platforms accounts may be on (wechat, weibo, douyin, toutiao, app, other; or their Chinese names); add \"other\" to allow every platform.",
+            "The platforms accounts may be on (any of wechat, weibo, douyin, toutiao, app, kuaishou, channels, bilibili, xiaohongshu, baijiahao, other, or their Chinese names); a live account anywhere else is platform_not_mainstream.",
         ),
         Key::new(
             "required_platforms",
             Kind::Strings,
             DefaultValue::Otherwise("none"),
-            "Platforms on which every county government (单位类型 县级政府) must have a live account; a county without one is county_without_account.",
+            "Platforms on which every county government (单位类型 县级政府) must have an account: filed and running, and live when an agent inspects it; a county without one is county_without_account. Counties are those with a registry row of a county-level unit type, or an agent (except one whose filings are all 市直部门).",
         ),
     ],
 };
