@@ -589,6 +589,51 @@ mod tests {
     }
 
     #[test]
+    fn a_county_government_without_a_required_account_is_found_in_the_registrys_and_agents_counties() {
+        use crate::registry::UnitType;
+        use xunjian_shared::wire::Freshness;
+        let wechat = Channel::Account(Platform::Wechat);
+        let live = |name: &str| {
+            let mut observation = account(name, Vec::new());
+            observation.platform = Some("wechat".into());
+            observation.freshness = Some(Freshness { items: Some(5), ..Freshness::default() });
+            observation
+        };
+        let mut silent = account("连平发布", Vec::new());
+        silent.platform = Some("wechat".into());
+        let (snapshot, mut registry) = world(vec![
+            ("连平县", silent, Vec::new()),
+            ("龙川县", live("龙川服务"), Vec::new()),
+            ("和平县", home("和平网", Vec::new()), week(100, 0)),
+            ("市直", live("河源发布"), Vec::new()),
+        ]);
+        let filed = |name: &str, county: &str, unit_type: UnitType, status: FilingStatus| Filing {
+            unit_type: Some(unit_type),
+            ..Filing::new(name, wechat, "政府办", county, status)
+        };
+        registry.filings = vec![
+            filed("河源发布", "市直", UnitType::CityDepartment, FilingStatus::Running),
+            // Filed and running, no agent inspects it: taken at the registry's word.
+            filed("东源发布", "东源县", UnitType::CountyGovernment, FilingStatus::Running),
+            // Inspected, and shows no posts: not an account the county has.
+            filed("连平发布", "连平县", UnitType::CountyGovernment, FilingStatus::Running),
+            // Filed as closed, yet live: reported as that, not counted as the county's account.
+            filed("龙川服务", "龙川县", UnitType::CountyGovernment, FilingStatus::Closed),
+        ];
+        registry.rules.required_platforms = vec![Platform::Wechat];
+        let counties: Vec<String> = registry
+            .assess(&snapshot, TODAY)
+            .counties_without_account
+            .into_iter()
+            .map(|(county, platform, finding)| {
+                assert_eq!((platform, finding.code), (Platform::Wechat, FindingCode::CountyWithoutAccount));
+                county
+            })
+            .collect();
+        assert_eq!(counties, ["和平县", "连平县", "龙川县"], "市直's rows are all 市直部门; 东源县 filed one");
+    }
+
+    #[test]
     fn accounts_a_site_points_to_that_nobody_filed_or_inspects_are_candidates() {
         use xunjian_shared::wire::{Audit, LinkedAccount};
         let wechat = Channel::Account(Platform::Wechat);

@@ -5,7 +5,13 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use xunjian_tests::harness::{binary, http_get, start_collector, temp_dir, wait_until};
+use xunjian_sim::Sim;
+use xunjian_sim::county::{self, PageState, SimAccount, SimCounty, SimSite, SimSource};
+use xunjian_tests::deployment::Deployment;
+use xunjian_tests::exposition;
+use xunjian_tests::harness::{
+    Process, binary, http_get, promtool_check_metrics, start_collector, temp_dir, wait_until,
+};
 
 const TOKEN: &str = "c2f1a8e4b7d94e0f9a61c3d2";
 
@@ -263,4 +269,231 @@ async fn registry_through_cli_and_api_with_exemptions_and_audit() {
     assert_eq!(std::fs::read_to_string(&exported).unwrap(), served);
     assert_eq!(collector.terminate().await, Some(0));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An account whose RSS feed the simulator serves, five posts, the newest yesterday.
+fn feed_account(name: &'static str, platform: &'static str, unit: &'static str, slug: &str) -> SimAccount {
+    SimAccount {
+        name,
+        platform,
+        unit,
+        account_id: None,
+        path: format!("/media/{slug}.xml"),
+        source: SimSource::Feed,
+        newest_age_days: 1,
+        posts: 5,
+    }
+}
+
+/// What a real agent's configuration says of `county` (a home page audited every few seconds,
+/// its accounts), pushing to `deployment`.
+fn agent_toml(county: &SimCounty, sim: &Sim, deployment: &Deployment) -> String {
+    let agents = deployment.certs.join("agents");
+    let mut toml = format!(
+        "[agent]\nid = \"{id}\"\ncounty = \"{county}\"\n[probe]\ninterval = \"2s\"\ncolumn_interval = \"2s\"\naudit_interval = \"3s\"\ntimeout = \"3s\"\n\
+         [security]\ncloaking = false\nipv6 = false\n\
+         [collector]\nurl = \"https://127.0.0.1:{port}/\"\nca = \"{ca}\"\ncert = \"{dir}/{id}.pem\"\nkey = \"{dir}/{id}-key.pem\"\n",
+        id = county.agent,
+        county = county.county,
+        port = deployment.push_port,
+        ca = deployment.certs.join("ca.pem").display(),
+        dir = agents.display(),
+    );
+    for site in &county.sites {
+        let url = sim.url(site.home_path.as_deref().expect("an open site"));
+        toml.push_str(&format!("\n[[site]]\nname = \"{}\"\nunit = \"{}\"\nurl = \"{url}\"\n", site.name, site.unit));
+    }
+    for account in &county.accounts {
+        toml.push_str(&format!(
+            "\n[[account]]\nname = \"{}\"\nplatform = \"{}\"\nunit = \"{}\"\nfeed = \"{}\"\n",
+            account.name,
+            account.platform,
+            account.unit,
+            sim.url(&account.path)
+        ));
+        if let Some(id) = account.account_id {
+            toml.push_str(&format!("account_id = \"{id}\"\n"));
+        }
+    }
+    toml
+}
+
+/// The notice's rules for new media, through the real binaries: the registry imported with the
+/// CLI (ids, unit types, opening dates), `[registry]` requiring a WeChat account of every county
+/// government, two real agents reading real feeds and a GBK home page, and each rule's problem
+/// in the status, the ledger and /metrics; an exemption takes one out. A county's agent listing
+/// another county's account does not make that county's filing look inspected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notices_new_media_rules_through_the_real_binaries() {
+    use xunjian_shared::wire::StatusReport;
+    use xunjian_shared::wire::api::ProblemPage;
+    let today = xunjian_shared::time::china_today(jiff::Timestamp::now());
+    let days_ago = |days: i64| today.checked_sub(jiff::Span::new().days(days)).unwrap();
+    let mut deployment =
+        Deployment::new("registry-rules", "", "[registry]\nrequired_platforms = [\"wechat\"]\nfiling_grace_days = 3\n");
+    let config = deployment.config.to_str().unwrap().to_string();
+    let registry = deployment.dir.join("备案表.csv");
+    std::fs::write(
+        &registry,
+        format!(
+            "名称,平台,责任单位,县区,备案日期,状态,账号ID,单位类型,开设日期\n\
+             龙川发布,微信,龙川县人民政府办公室,龙川县,{filed},运行,,县级政府,{opened}\n\
+             龙川县人民政府,微信,龙川县人民政府办公室,龙川县,2019-01-08,运行,,县级政府,\n\
+             龙川教育,微信,龙川县教育局,龙川县,2018-05-02,运行,,县级部门,\n\
+             龙川县公安局,微信,龙川县公安局,龙川县,2017-08-08,运行,GH_7E21C0,公安,\n\
+             龙川快手,快手,龙川县人民政府办公室,龙川县,2020-03-16,运行,,县级政府,\n\
+             龙川县融媒体,微信,龙川县融媒体中心,龙川县,2021-04-12,运行,,其他,\n\
+             和平县人民政府网,网站,和平县人民政府办公室,和平县,2015-07-20,运行,,,\n",
+            filed = days_ago(10),
+            opened = days_ago(20),
+        ),
+    )
+    .unwrap();
+    deployment.start().await;
+    let web = deployment.web.clone();
+    let (code, _, err) =
+        cli(&["registry", "--config", &config, "import", registry.to_str().unwrap(), "--author", "王科长"]);
+    assert_eq!(code, 0, "{err}");
+
+    let sim = Sim::start().await.unwrap();
+    let longchuan = SimCounty {
+        agent: "lc",
+        county: "龙川县",
+        sites: Vec::new(),
+        accounts: vec![
+            feed_account("龙川发布", "wechat", "龙川县人民政府办公室", "lc-fb"),
+            feed_account("龙川县人民政府", "wechat", "龙川县人民政府办公室", "lc-zf"),
+            feed_account("龙川教育", "wechat", "龙川县教育局", "lc-jy"),
+            SimAccount {
+                account_id: Some("gh_7e21c0"), ..feed_account("龙川公安", "wechat", "县公安局", "lc-ga")
+            },
+            feed_account("龙川快手", "kuaishou", "龙川县人民政府办公室", "lc-ks"),
+            feed_account("龙川新号", "wechat", "龙川县文广旅体局", "lc-xh"),
+            feed_account("龙川融媒体", "wechat", "龙川县融媒体中心", "lc-rm"),
+        ],
+    };
+    let heping = SimCounty {
+        agent: "hp",
+        county: "和平县",
+        sites: vec![SimSite {
+            name: "和平县人民政府网",
+            unit: "和平县人民政府办公室",
+            home_path: Some("/hp/".into()),
+            home: PageState::Fresh { age_days: 0, items: 8 },
+            gbk: true,
+            columns: Vec::new(),
+            channels: Vec::new(),
+            broken_links: Vec::new(),
+            flapping: None,
+            hijack: None,
+            // The portal names an account nobody filed, and 龙川's filed one.
+            new_media: vec![("微信公众号", "和平融媒"), ("微信公众号", "龙川发布")],
+        }],
+        // Another county's filed account, listed by this county's agent.
+        accounts: vec![feed_account("龙川发布", "wechat", "龙川县人民政府办公室", "hp-lcfb")],
+    };
+    let counties = [longchuan, heping];
+    county::serve(&sim, &counties, today);
+    let mut agents = Vec::new();
+    for county in &counties {
+        deployment.agent(county.agent);
+        let path = deployment.dir.join(format!("{}.toml", county.agent));
+        std::fs::write(&path, agent_toml(county, &sim, &deployment)).unwrap();
+        agents.push(Process::spawn("xunjian-agent", &["run", "--config", path.to_str().unwrap()]));
+    }
+
+    let mut expected = vec![
+        ("龙川县", "龙川发布", "filed_late"),
+        ("龙川县", "龙川发布", "duplicate_account"),
+        ("龙川县", "龙川县人民政府", "duplicate_account"),
+        ("龙川县", "龙川教育", "unit_type_not_allowed"),
+        ("龙川县", "龙川快手", "platform_not_mainstream"),
+        ("龙川县", "龙川新号", "filing_pending"),
+        ("龙川县", "龙川融媒体", "possibly_filed"),
+        ("和平县", "龙川发布", "filing_pending"),
+        ("和平县", "和平融媒", "account_discovered"),
+        ("和平县", "和平县", "county_without_account"),
+    ];
+    expected.sort_unstable();
+    let status: StatusReport = wait_until(Duration::from_secs(60), "every rule's case at the collector", || async {
+        let (_, _, body) = http_get(&format!("{web}/api/v1/status"), None).await;
+        let status: StatusReport = serde_json::from_str(&body).ok()?;
+        let mut found: Vec<(&str, &str, &str)> = status
+            .registry
+            .findings
+            .iter()
+            .map(|f| (f.county.as_str(), f.target.as_str(), f.finding.code.as_str()))
+            .collect();
+        found.sort_unstable();
+        (found == expected).then_some(())?;
+        Some(status)
+    })
+    .await;
+    // 龙川公安 is its filing by id (filed under its full name); 龙川's filings are all inspected
+    // by 龙川's agent, whatever 和平's lists.
+    assert!(status.registry.unmonitored.is_empty(), "{:?}", status.registry.unmonitored);
+    let late = status.registry.findings.iter().find(|f| f.finding.code.as_str() == "filed_late").unwrap();
+    assert!(late.finding.detail.contains("迟报 7 天"), "{}", late.finding.detail);
+    let discovered = status.registry.findings.iter().find(|f| f.target == "和平融媒").unwrap();
+    assert!(
+        discovered.finding.detail.contains(&sim.url("/hp/")),
+        "the page that names it: {}",
+        discovered.finding.detail
+    );
+
+    // Each a problem in the ledger (kept at the store's checkpoints, every 30 s), open until it
+    // no longer holds.
+    wait_until(Duration::from_secs(45), "every rule's case in the ledger", || async {
+        let (_, _, body) = http_get(&format!("{web}/api/v1/problems?limit=100"), None).await;
+        let ledger: ProblemPage = serde_json::from_str(&body).ok()?;
+        expected
+            .iter()
+            .all(|(county, target, code)| {
+                ledger.problems.iter().any(|p| {
+                    p.county == *county && p.target == *target && p.code.as_str() == *code && p.status == "open"
+                })
+            })
+            .then_some(())
+    })
+    .await;
+    let (_, _, text) = http_get(&format!("{web}/metrics"), None).await;
+    promtool_check_metrics(&text).unwrap_or_else(|complaint| panic!("promtool check metrics failed:\n{complaint}"));
+    let samples = exposition::parse(&text);
+    let value = |name: &str, labels: &[(&str, &str)]| exposition::value(&samples, name, labels);
+    assert_eq!(value("xunjian_findings", &[("target", "龙川快手"), ("code", "platform_not_mainstream")]), Some(1.0));
+    assert_eq!(value("xunjian_county_without_account", &[("county", "和平县"), ("platform", "wechat")]), Some(1.0));
+    assert_eq!(value("xunjian_county_without_account", &[("county", "龙川县")]), None);
+    assert_eq!(value("xunjian_account_discovered", &[("county", "和平县"), ("target", "和平融媒")]), Some(1.0));
+
+    // The office accepts 龙川快手 for now: exempted, with its author and reason, it no longer counts.
+    let (code, _, err) = cli(&[
+        "exemption",
+        "--config",
+        &config,
+        "add",
+        "--target",
+        "龙川快手",
+        "--code",
+        "platform_not_mainstream",
+        "--reason",
+        "快手账号关停注销程序办理中",
+        "--author",
+        "李主任",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    wait_until(Duration::from_secs(20), "the exemption applied", || async {
+        let (_, _, body) = http_get(&format!("{web}/api/v1/status"), None).await;
+        let status: StatusReport = serde_json::from_str(&body).ok()?;
+        let verdict = status.verdicts.iter().find(|v| v.target == "龙川快手")?;
+        (verdict.pass && !status.registry.findings.iter().any(|f| f.target == "龙川快手")).then_some(())
+    })
+    .await;
+    let (_, _, body) = http_get(&format!("{web}/api/v1/problems?code=platform_not_mainstream"), None).await;
+    let ledger: ProblemPage = serde_json::from_str(&body).unwrap();
+    assert!(ledger.problems.iter().all(|p| p.exempted_by.is_some()), "{body}");
+    for agent in agents {
+        agent.terminate().await;
+    }
+    assert_eq!(deployment.stop().await, Some(0));
+    let _ = std::fs::remove_dir_all(&deployment.dir);
 }
