@@ -38,15 +38,18 @@ fn open(database: &Path) -> Result<rusqlite::Connection, AdminError> {
 pub fn import(database: &Path, file: &Path, author: &str) -> Result<(), AdminError> {
     let bytes = std::fs::read(file)
         .map_err(|error| AdminError::Refused(vec![format!("无法读取 {}：{error}", file.display())]))?;
-    let filings = registry::from_csv(&bytes).map_err(|problems| {
+    let imported = registry::read_csv(&bytes).map_err(|problems| {
         let mut lines = vec![format!("{} 有 {} 处错误，备案表未作任何修改：", file.display(), problems.len())];
         lines.extend(problems.into_iter().map(|p| format!("  {p}")));
         AdminError::Refused(lines)
     })?;
+    if !imported.ignored_columns.is_empty() {
+        println!("以下列不是备案表的列，已忽略：{}", imported.ignored_columns.join("、"));
+    }
     let mut connection = open(database)?;
     let outcome = filings::apply(
         &mut connection,
-        RegistryChange::ReplaceFilings { filings, author: author.to_string() },
+        RegistryChange::ReplaceFilings { filings: imported.filings, author: author.to_string() },
         Timestamp::now(),
     )?;
     if let ChangeOutcome::Filings { total, added, removed, changed } = outcome {

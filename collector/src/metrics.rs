@@ -485,6 +485,13 @@ impl Collector for StoreCollector {
                 let code = xunjian_shared::wire::FindingCode::Unmonitored.as_str();
                 *counts.entry((&filing.county, code, Severity::Error.as_str())).or_default() += 1;
             }
+            // What the registry finds of no observed one: a county's missing account, an account
+            // a site points to.
+            let unobserved = view.assessment.counties_without_account.iter().map(|(county, _, f)| (county, f));
+            let discovered = view.assessment.discovered.iter().map(|d| (&d.county, &d.finding));
+            for (county, finding) in unobserved.chain(discovered) {
+                *counts.entry((county, finding.code.as_str(), finding.severity.as_str())).or_default() += 1;
+            }
             for ((county, code, severity), count) in counts {
                 let label_set = [("county", county), ("code", code), ("severity", severity)];
                 ConstGauge::new(count).encode(open.encode_family(&label_set)?)?;

@@ -162,9 +162,8 @@ impl Running {
 /// Opens the store and binds both listeners; returns once they accept connections.
 pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let store = tokio::task::block_in_place(|| {
-        Store::open_with(&settings.database, settings.ledger, settings.history_retention)
+        Store::open_with(&settings.database, settings.ledger, settings.history_retention, settings.registry.clone())
     })?;
-    store.set_registry_rules(settings.registry.clone());
     let board = AlertBoard::default();
     let metrics = Arc::new(Metrics::new(store.clone(), board.clone()));
     let (shutdown, watcher) = watch::channel(false);

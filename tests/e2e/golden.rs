@@ -138,7 +138,7 @@ fn api_answers_match_golden_file() {
         "DELETE /api/v1/exemptions/5": Ended::Revoked(5),
         "DELETE /api/v1/silences/3": Ended::Expired(3),
         "DELETE /api/v1/revocations/1": Ended::Lifted(1),
-        "PUT /api/v1/registry": RegistryReplaced { total: 4, added: 1, removed: 0, changed: 0 },
+        "PUT /api/v1/registry": RegistryReplaced { total: 4, added: 1, removed: 0, changed: 0, ignored_columns: vec!["备注".into()] },
         "4xx/5xx (every endpoint)": [
             ApiError::new("refused", "豁免需要填写理由"),
             ApiError { error: "invalid_registry".into(), detail: "备案表有误，未作任何修改".into(), problems: vec!["第 2 行：责任单位为空".into()] },

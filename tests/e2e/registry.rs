@@ -464,6 +464,11 @@ async fn the_notices_new_media_rules_through_the_real_binaries() {
     assert_eq!(value("xunjian_county_without_account", &[("county", "和平县"), ("platform", "wechat")]), Some(1.0));
     assert_eq!(value("xunjian_county_without_account", &[("county", "龙川县")]), None);
     assert_eq!(value("xunjian_account_discovered", &[("county", "和平县"), ("target", "和平融媒")]), Some(1.0));
+    // The open problems by county count them as the ledger does.
+    for code in ["county_without_account", "account_discovered", "filing_pending"] {
+        assert_eq!(value("xunjian_problems_open", &[("county", "和平县"), ("code", code)]), Some(1.0), "{code}");
+    }
+    assert_eq!(value("xunjian_problems_open", &[("county", "龙川县"), ("code", "duplicate_account")]), Some(2.0));
 
     // The office accepts 龙川快手 for now: exempted, with its author and reason, it no longer counts.
     let (code, _, err) = cli(&[

@@ -65,15 +65,17 @@ impl Check for Cloaking {
             }
             // `[security] cloaking = false` spares the site the crawler's request; the scripts
             // above cost none.
-            // A page cut at the size cap, or one that took half the timeout to come, is not
-            // fetched a second time: a huge, endless or slow page is the availability check's
-            // finding, and asking again only doubles the load on a struggling server.
-            let slow = u128::from(browser.record.duration_ms) * 2 > subject.timeout.as_millis();
-            if !matches!(subject.role, Role::Audit { cloaking: true, .. }) || browser.record.truncated || slow {
+            if !matches!(subject.role, Role::Audit { cloaking: true, .. }) {
                 return;
             }
+            // A page cut at the size cap, or one that took half the timeout to come, is not
+            // fetched a second time: a huge, endless or slow page is the availability check's
+            // finding, and asking again only doubles the load on a struggling server. What the
+            // last crawl found still stands (a slow round does not close a hijack's problem).
+            let slow = u128::from(browser.record.duration_ms) * 2 > subject.timeout.as_millis();
             let listed = [subject.url.clone()];
-            let crawled = if cx.memory.crawled.due(&listed, |url| url, 1, cx.now).is_empty() {
+            let due = !cx.memory.crawled.due(&listed, |url| url, 1, cx.now).is_empty();
+            let crawled = if !due || browser.record.truncated || slow {
                 cx.memory.crawled.get(&subject.url)
             } else {
                 let crawled = crawl(cx, subject, &document, &browser_url).await;

@@ -33,6 +33,17 @@ const STATUS: usize = 5;
 const ACCOUNT_ID: usize = 6;
 const UNIT_TYPE: usize = 7;
 const OPENED_ON: usize = 8;
+/// Other headers offices write for the same column, by column.
+const SYNONYMS: [(usize, &[&str]); 7] = [
+    (UNIT, &["主办单位", "开办单位", "开办主体", "运营单位"]),
+    (COUNTY, &["县(区)", "县（区）", "县市区", "地区"]),
+    (FILED_ON, &["备案时间"]),
+    (ACCOUNT_ID, &["账号 ID", "账号id", "帐号ID", "微信号", "原始ID"]),
+    (UNIT_TYPE, &["单位性质", "单位级别", "主体类型"]),
+    (OPENED_ON, &["开通日期", "开设时间", "开通时间"]),
+    (NAME, &["账号名称", "网站名称"]),
+];
+
 /// Columns a registry may leave out (a city's own list has no 县区; old lists no dates, ids or
 /// unit types).
 const OPTIONAL: [usize; 5] = [COUNTY, FILED_ON, ACCOUNT_ID, UNIT_TYPE, OPENED_ON];
@@ -85,16 +96,35 @@ pub(crate) fn quote(field: &str) -> String {
 /// Reads a registry CSV (UTF-8 with or without BOM, or GBK/GB18030). Every bad row is reported,
 /// by line, in Chinese; nothing is returned unless all rows are good.
 pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
+    read_csv(bytes).map(|imported| imported.filings)
+}
+
+/// A registry read from CSV, and the headers it did not know (序号, 备注 …), which an import
+/// names so that a mistyped optional column is not lost without a word.
+#[derive(Debug)]
+pub struct Imported {
+    pub filings: Vec<Filing>,
+    pub ignored_columns: Vec<String>,
+}
+
+/// As [`from_csv`], with the columns set aside.
+pub fn read_csv(bytes: &[u8]) -> Result<Imported, Vec<String>> {
     let text = decode(bytes);
     let rows = parse_rows(&text).map_err(|err| vec![err])?;
     let Some((header, body)) = rows.split_first() else {
         return Err(vec!["文件是空的：第一行应为表头 名称,平台,责任单位,县区,备案日期,状态".into()]);
     };
     let mut index = [None; COLUMNS.len()];
+    let mut ignored_columns = Vec::new();
     for (position, cell) in header.1.iter().enumerate() {
         let cell = cell.trim();
-        if let Some(column) = COLUMNS.iter().position(|(zh, en)| cell == *zh || cell.eq_ignore_ascii_case(en)) {
-            index[column] = Some(position);
+        let named = COLUMNS.iter().position(|(zh, en)| cell == *zh || cell.eq_ignore_ascii_case(en));
+        let synonym = || SYNONYMS.iter().find(|(_, names)| names.contains(&cell)).map(|(column, _)| *column);
+        match named.or_else(synonym) {
+            // The first column of a name wins; a second is set aside.
+            Some(column) if index[column].is_none() => index[column] = Some(position),
+            _ if !cell.is_empty() => ignored_columns.push(cell.to_string()),
+            _ => {}
         }
     }
     let mut errors = Vec::new();
@@ -169,7 +199,7 @@ pub fn from_csv(bytes: &[u8]) -> Result<Vec<Filing>, Vec<String>> {
             _ => errors.push(format!("第 {line} 行：{}", problems.join("；"))),
         }
     }
-    if errors.is_empty() { Ok(filings) } else { Err(errors) }
+    if errors.is_empty() { Ok(Imported { filings, ignored_columns }) } else { Err(errors) }
 }
 
 /// A cell without the `'` that [`quote`] put before a would-be formula or a `'`.
@@ -304,6 +334,20 @@ mod tests {
         assert_eq!(errors.len(), 1, "the id of a bad row is not taken: {errors:?}");
         let twice = "名称,平台,责任单位,状态,账号ID\n甲,微信,单位,运行,GH_1\n乙,微信,单位,运行, gh_1 \n";
         assert!(from_csv(twice.as_bytes()).unwrap_err()[0].contains("账号ID「gh_1」与前面的行重复"));
+        // An office's own headers: synonyms are read, the rest named as set aside.
+        let own = "序号,账号名称,平台,主办单位,县(区),备案时间,状态,微信号,单位性质,开通日期,备注\n\
+                   1,龙川发布,微信,县政府办,龙川县,2020-01-09,运行,gh_9,县级政府,2020-01-02,无\n";
+        let imported = read_csv(own.as_bytes()).unwrap();
+        let filing = &imported.filings[0];
+        assert_eq!(
+            (filing.name.as_str(), filing.unit.as_str(), filing.county.as_str()),
+            ("龙川发布", "县政府办", "龙川县")
+        );
+        assert_eq!(filing.account_id.as_deref(), Some("gh_9"));
+        assert_eq!(filing.unit_type, Some(crate::registry::UnitType::CountyGovernment));
+        assert_eq!(filing.opened_on.map(|d| d.to_string()).as_deref(), Some("2020-01-02"));
+        assert_eq!(filing.filed_on.map(|d| d.to_string()).as_deref(), Some("2020-01-09"));
+        assert_eq!(imported.ignored_columns, ["序号", "备注"]);
     }
 
     #[test]

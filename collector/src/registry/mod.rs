@@ -20,7 +20,7 @@ mod matching;
 
 pub use assess::{Assessment, Standing, problems};
 pub(crate) use csv::quote as csv_cell;
-pub use csv::{from_csv, to_csv};
+pub use csv::{Imported, from_csv, read_csv, to_csv};
 pub use decisions::{
     Exemption, ExemptionDraft, MAX_SILENCE, Matcher, NewExemption, NewSilence, Retirement, Revocation, Silence,
     SilenceDraft, author_problem, scope_of,

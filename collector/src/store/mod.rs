@@ -154,12 +154,18 @@ impl Store {
     /// Opens (or creates) the store at `path` with the ledger's and the history's defaults.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let retention = xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION;
-        Store::open_with(path, LedgerSettings::default(), retention)
+        Store::open_with(path, LedgerSettings::default(), retention, Default::default())
     }
 
     /// Opens (or creates) the store at `path`; daily history older than `history_retention`
-    /// goes at the retention passes.
-    pub fn open_with(path: &Path, ledger: LedgerSettings, history_retention: Duration) -> Result<Store, StoreError> {
+    /// goes at the retention passes; the registry is judged by `rules` from the writer's first
+    /// step (it may sync the registry's problems at once).
+    pub fn open_with(
+        path: &Path,
+        ledger: LedgerSettings,
+        history_retention: Duration,
+        rules: xunjian_shared::config::collector::RegistryConfig,
+    ) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(parent);
@@ -171,7 +177,7 @@ impl Store {
         let (snapshot, dirty) = read::load(&connection, ledger)?;
         let reader = filings::open_connection(path)?;
         let snapshot = Arc::new(RwLock::new(snapshot));
-        let registry = Arc::new(RwLock::new(filings::load(&connection)?));
+        let registry = Arc::new(RwLock::new(Registry { rules, ..filings::load(&connection)? }));
         let (requests, receiver) = std::sync::mpsc::channel::<Request>();
         let shared = write::Shared { snapshot: snapshot.clone(), registry: registry.clone(), history_retention };
         std::thread::Builder::new()
@@ -236,11 +242,6 @@ impl Store {
     }
 
     /// The registry and exemptions. Hold the guard briefly.
-    /// Judges the registry by `rules` from now on (they survive the registry's reloads).
-    pub fn set_registry_rules(&self, rules: xunjian_shared::config::collector::RegistryConfig) {
-        self.registry.write().unwrap_or_else(|poisoned| poisoned.into_inner()).rules = rules;
-    }
-
     pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
         self.registry.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -202,15 +202,16 @@ async fn registry_replace(State(state): State<WebState>, caller: Caller, body: B
             format!("文件超过 {} MB", MAX_CSV_BYTES >> 20),
         ));
     }
-    let filings = registry::from_csv(&body).map_err(|problems| Refusal {
+    let imported = registry::read_csv(&body).map_err(|problems| Refusal {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         error: "invalid_registry",
         detail: "备案表有误，未作任何修改；请改正以下各行后重新导入".into(),
         problems,
     })?;
+    let (filings, ignored_columns) = (imported.filings, imported.ignored_columns);
     match state.store.change_registry(RegistryChange::ReplaceFilings { filings, author }).await? {
         ChangeOutcome::Filings { total, added, removed, changed } => {
-            Ok(axum::Json(RegistryReplaced { total, added, removed, changed }).into_response())
+            Ok(axum::Json(RegistryReplaced { total, added, removed, changed, ignored_columns }).into_response())
         }
         other => Err(unexpected(other)),
     }

@@ -161,6 +161,9 @@ pub struct RegistryReplaced {
     pub added: usize,
     pub removed: usize,
     pub changed: usize,
+    /// Headers that are not the registry's columns (序号, 备注 …), set aside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_columns: Vec<String>,
 }
 
 /// One problem of the ledger (问题台账), `GET /api/v1/problems`.

@@ -419,7 +419,7 @@ async fn problem_queries(dir: &Path, count: usize) {
     use xunjian_collector::store::ledger::ProblemFilter;
     let settings = LedgerSettings { close_after: 2, reopen_within: jiff::SignedDuration::ZERO };
     let retention = xunjian_shared::config::collector::DEFAULT_HISTORY_RETENTION;
-    let store = Store::open_with(&dir.join("problems.db"), settings, retention).expect("store");
+    let store = Store::open_with(&dir.join("problems.db"), settings, retention, Default::default()).expect("store");
     let start = Timestamp::now() - jiff::SignedDuration::from_hours(3);
     let sites = count / 4;
     let mut sequence = 0;
