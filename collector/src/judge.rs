@@ -669,6 +669,9 @@ mod tests {
             [("龙川融媒".to_string(), wechat), ("5988123456".to_string(), Channel::Account(Platform::Weibo))],
             "the filed and inspected 龙川发布 and the inspected 龙川公安 (by its id) are not; 龙川融媒 once"
         );
+        registry.rules.account_discovered = false;
+        assert_eq!(discovered(&registry), [], "switched off in [registry]");
+        registry.rules.account_discovered = true;
         registry.filings.push(Filing {
             account_id: Some("5988123456".into()),
             ..filing("龙川县人民政府", Channel::Account(Platform::Weibo), "龙川县")

@@ -247,7 +247,9 @@ impl Registry {
                 }
             }
         }
-        assessment.discovered = self.discovered(snapshot, &index, &linked, today);
+        if rules.account_discovered {
+            assessment.discovered = self.discovered(snapshot, &index, &linked, today);
+        }
         for ((_, target, _), standing) in &mut assessment.standing {
             let findings = std::mem::take(&mut standing.findings);
             for finding in findings {

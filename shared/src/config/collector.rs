@@ -287,6 +287,12 @@ static REGISTRY: TableSpec = TableSpec {
             "The platforms accounts may be on (any of wechat, weibo, douyin, toutiao, app, kuaishou, channels, bilibili, xiaohongshu, baijiahao, other, or their Chinese names); a live account anywhere else is platform_not_mainstream.",
         ),
         Key::new(
+            "account_discovered",
+            Kind::Bool,
+            DefaultValue::Bool(true),
+            "Report accounts the sites point to (政务新媒体 blocks, profile links, QR codes, 微信公众号：… lines) that match no filing and no inspected account, as candidates for the registry.",
+        ),
+        Key::new(
             "required_platforms",
             Kind::Strings,
             DefaultValue::Otherwise("none"),
@@ -304,6 +310,7 @@ pub struct RegistryConfig {
     pub unit_type_not_allowed: bool,
     pub platform_not_mainstream: bool,
     pub mainstream_platforms: Vec<Platform>,
+    pub account_discovered: bool,
     pub required_platforms: Vec<Platform>,
 }
 
@@ -317,6 +324,7 @@ impl Default for RegistryConfig {
             duplicate_account: true,
             unit_type_not_allowed: true,
             platform_not_mainstream: true,
+            account_discovered: true,
             mainstream_platforms: vec![
                 Platform::Wechat,
                 Platform::Weibo,
@@ -656,6 +664,7 @@ fn read_registry(mut table: Table<'_>, problems: &mut Problems) -> RegistryConfi
         duplicate_account: table.boolean("duplicate_account", problems).unwrap_or(true),
         unit_type_not_allowed: table.boolean("unit_type_not_allowed", problems).unwrap_or(true),
         platform_not_mainstream: table.boolean("platform_not_mainstream", problems).unwrap_or(true),
+        account_discovered: table.boolean("account_discovered", problems).unwrap_or(true),
         mainstream_platforms,
         required_platforms,
     };
