@@ -606,19 +606,27 @@ mod tests {
             ("龙川县", live("龙川服务"), Vec::new()),
             ("和平县", home("和平网", Vec::new()), week(100, 0)),
             ("市直", live("河源发布"), Vec::new()),
+            // The city's own agent with nothing typed in the registry: still not a county.
+            ("市直", live("河源应急"), Vec::new()),
+            // Inspected under a near name of its filing: the county's account all the same.
+            ("紫金县", live("紫金县人民政府"), Vec::new()),
         ]);
         let filed = |name: &str, county: &str, unit_type: UnitType, status: FilingStatus| Filing {
             unit_type: Some(unit_type),
             ..Filing::new(name, wechat, "政府办", county, status)
         };
         registry.filings = vec![
-            filed("河源发布", "市直", UnitType::CityDepartment, FilingStatus::Running),
+            // The city's rows untyped: `[report] city_units` alone says 市直 is no county.
+            Filing {
+                unit_type: None, ..filed("河源发布", "市直", UnitType::CityDepartment, FilingStatus::Running)
+            },
             // Filed and running, no agent inspects it: taken at the registry's word.
             filed("东源发布", "东源县", UnitType::CountyGovernment, FilingStatus::Running),
             // Inspected, and shows no posts: not an account the county has.
             filed("连平发布", "连平县", UnitType::CountyGovernment, FilingStatus::Running),
             // Filed as closed, yet live: reported as that, not counted as the county's account.
             filed("龙川服务", "龙川县", UnitType::CountyGovernment, FilingStatus::Closed),
+            filed("紫金县人民政府网", "紫金县", UnitType::CountyGovernment, FilingStatus::Running),
         ];
         registry.rules.required_platforms = vec![Platform::Wechat];
         let counties: Vec<String> = registry
@@ -630,7 +638,11 @@ mod tests {
                 county
             })
             .collect();
-        assert_eq!(counties, ["和平县", "连平县", "龙川县"], "市直's rows are all 市直部门; 东源县 filed one");
+        assert_eq!(
+            counties,
+            ["和平县", "连平县", "龙川县"],
+            "市直 is the city's units; 东源县 filed one; 紫金县 has one"
+        );
     }
 
     #[test]
@@ -660,7 +672,10 @@ mod tests {
             ("龙川县", portal, week(100, 0)),
             ("龙川县", account("龙川发布", Vec::new()), Vec::new()),
             ("龙川县", police, Vec::new()),
+            // Another county's agent listing the name (unfiled) hides nothing of 龙川's.
+            ("和平县", account("龙川融媒", Vec::new()), Vec::new()),
         ]);
+        registry.filings.retain(|filing| filing.county != "和平县");
         let discovered = |registry: &Registry| -> Vec<(String, Channel)> {
             registry.assess(&snapshot, TODAY).discovered.into_iter().map(|d| (d.name, d.channel)).collect()
         };

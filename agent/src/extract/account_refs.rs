@@ -29,8 +29,17 @@ pub struct AccountRef {
     pub id: Option<String>,
 }
 
-/// Words that name a platform in text, and the platform.
+/// Words that name a platform in text, and the platform; a word holding another comes first
+/// (微信视频号 is not 微信).
 const PLATFORM_WORDS: &[(&str, Platform)] = &[
+    ("微信视频号", Platform::Channels),
+    ("视频号", Platform::Channels),
+    ("快手号", Platform::Kuaishou),
+    ("快手", Platform::Kuaishou),
+    ("哔哩哔哩", Platform::Bilibili),
+    ("B站", Platform::Bilibili),
+    ("小红书", Platform::Xiaohongshu),
+    ("百家号", Platform::Baijiahao),
     ("微信号", Platform::Wechat),
     ("微信公众号", Platform::Wechat),
     ("公众号", Platform::Wechat),
@@ -46,7 +55,7 @@ const PLATFORM_WORDS: &[(&str, Platform)] = &[
     ("今日头条", Platform::Toutiao),
 ];
 /// Labels after which a line names an account's id rather than its name.
-const ID_LABELS: &[&str] = &["微信号", "抖音号", "头条号"];
+const ID_LABELS: &[&str] = &["微信号", "抖音号", "头条号", "快手号"];
 /// Words set aside from a name taken from a link's text or an image's description.
 const NOISE: &[&str] = &[
     "二维码",
@@ -54,6 +63,13 @@ const NOISE: &[&str] = &[
     "扫码",
     "关注",
     "官方",
+    "微信视频号",
+    "视频号",
+    "快手号",
+    "快手",
+    "哔哩哔哩",
+    "小红书",
+    "百家号",
     "微信公众号",
     "公众号",
     "微信",
@@ -168,6 +184,22 @@ fn linked_account(url: &Url, label: &str) -> Option<AccountRef> {
             }
             _ => None,
         },
+        "kuaishou.com" | "v.kuaishou.com" => match segments.as_slice() {
+            ["profile", id] => Some(AccountRef { platform: Platform::Kuaishou, name, id: Some(id.to_string()) }),
+            _ => None,
+        },
+        "space.bilibili.com" => match segments.as_slice() {
+            [uid, ..] if numeric(uid) => {
+                Some(AccountRef { platform: Platform::Bilibili, name, id: Some(uid.to_string()) })
+            }
+            _ => None,
+        },
+        "xiaohongshu.com" => match segments.as_slice() {
+            ["user", "profile", id] => {
+                Some(AccountRef { platform: Platform::Xiaohongshu, name, id: Some(id.to_string()) })
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -239,6 +271,10 @@ mod tests {
             <a href="https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz=MzA5NjE2&scene=124">龙川发布</a>
             <img src="qr.jpg" alt="龙川县文明办微信公众号二维码">
             <p>官方微信：龙川发布　抖音号：lcrm2020　微信号：longchuanfabu</p>
+            <img src="sph.png" alt="龙川发布微信视频号二维码">
+            <a href="https://www.kuaishou.com/profile/3xk9lc2">龙川快手</a>
+            <a href="https://space.bilibili.com/4051234/video">龙川融媒</a>
+            <p>小红书：龙川文旅</p>
             <p>扫码关注微信公众号</p></div>"#;
         assert_eq!(
             refs(html),
@@ -249,8 +285,12 @@ mod tests {
                 (Platform::Toutiao, "龙川".into(), Some("MS4wLjABAAAAtt".into())),
                 (Platform::Wechat, "龙川发布".into(), None),
                 (Platform::Wechat, "龙川县文明办".into(), None),
+                (Platform::Channels, "龙川发布".into(), None),
+                (Platform::Kuaishou, "龙川".into(), Some("3xk9lc2".into())),
+                (Platform::Bilibili, "龙川融媒".into(), Some("4051234".into())),
                 (Platform::Douyin, String::new(), Some("lcrm2020".into())),
                 (Platform::Wechat, String::new(), Some("longchuanfabu".into())),
+                (Platform::Xiaohongshu, "龙川文旅".into(), None),
             ]
         );
     }

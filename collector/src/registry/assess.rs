@@ -208,18 +208,18 @@ impl Registry {
                         format!("「{target}」开设在非主流平台（{label}），应予关停"),
                     ));
                 }
-                // Grouped by the observing agent's county: a filing only ever matches its own
-                // county's observations (or has no county).
-                let unit = filing.map_or(observation.unit.as_str(), |filing| filing.unit.as_str());
+                // The filing an account is (or may be) says whose it is: accounts are grouped by the
+                // registry's 责任单位 (an agent may write the same office another way), within
+                // the observing agent's county (a filing only ever matches its own county's).
                 // One filed as closed but still live is reported as that, not as a second account.
-                if filing.is_none_or(|filing| filing.status == FilingStatus::Running) {
-                    let group = by_unit.entry((state.county.clone(), unit.to_string(), channel)).or_default();
+                let filed_as = filing.or(possible).filter(|filing| filing.status == FilingStatus::Running);
+                if let Some(filed_as) = filed_as {
+                    let group = by_unit.entry((state.county.clone(), filed_as.unit.clone(), channel)).or_default();
                     group.push(target.clone());
                 }
-                // A county government's account filed as closed is reported as that, not as its account.
-                if filing.is_some_and(|f| {
-                    f.unit_type == Some(UnitType::CountyGovernment) && f.status == FilingStatus::Running
-                }) {
+                // A county government's account filed as closed is reported as that, not as its
+                // account; one inspected under a near name is its account all the same.
+                if filed_as.is_some_and(|f| f.unit_type == Some(UnitType::CountyGovernment)) {
                     governments.insert((state.county.clone(), platform));
                 }
             }
@@ -276,7 +276,8 @@ impl Registry {
             let mut types = self.filings.iter().filter(|f| f.county == county).filter_map(|f| f.unit_type).peekable();
             types.peek().is_some() && types.all(|t| t == UnitType::CityDepartment)
         };
-        for county in counties.iter().filter(|county| !county.is_empty() && !city_units_only(county)) {
+        let city = |county: &str| county == rules.city_units || city_units_only(county);
+        for county in counties.iter().filter(|county| !county.is_empty() && !city(county)) {
             for platform in &rules.required_platforms {
                 if governments.contains(&(county.to_string(), *platform))
                     || self.exempts_code(county, "", FindingCode::CountyWithoutAccount, today).is_some()
@@ -316,15 +317,17 @@ impl Registry {
         if linked.is_empty() {
             return Vec::new();
         }
-        let mut observed: HashSet<(String, Channel)> = HashSet::new();
+        // Accounts the agents inspect, by county: what one county's agent lists never hides
+        // another county's candidate.
+        let mut observed: HashSet<(&str, String, Channel)> = HashSet::new();
         for state in snapshot.subjects().values() {
             let observation = &state.observation;
             let Some(channel) = Channel::of(observation).filter(|channel| *channel != Channel::Website) else {
                 continue;
             };
-            observed.insert((normalized_name(&observation.target), channel));
+            observed.insert((&state.county, normalized_name(&observation.target), channel));
             if let Some(id) = &observation.account_id {
-                observed.insert((format!("id:{}", normalized_id(id)), channel));
+                observed.insert((&state.county, format!("id:{}", normalized_id(id)), channel));
             }
         }
         let mut found: Vec<Discovered> = Vec::new();
@@ -335,9 +338,12 @@ impl Registry {
             let name =
                 if account.name.is_empty() { account.id.clone().unwrap_or_default() } else { account.name.clone() };
             let id = account.id.as_deref();
-            let filed = !matches!(index.find(&account.name, channel, id, &state.county), Match::None);
-            let inspected = (!account.name.is_empty() && observed.contains(&(normalized_name(&account.name), channel)))
-                || id.is_some_and(|id| observed.contains(&(format!("id:{}", normalized_id(id)), channel)));
+            let filed = !matches!(index.find(&account.name, channel, id, &state.county), Match::None)
+                || index.filed_anywhere(&account.name, channel, id);
+            let county = state.county.as_str();
+            let inspected = (!account.name.is_empty()
+                && observed.contains(&(county, normalized_name(&account.name), channel)))
+                || id.is_some_and(|id| observed.contains(&(county, format!("id:{}", normalized_id(id)), channel)));
             if name.is_empty()
                 || filed
                 || inspected

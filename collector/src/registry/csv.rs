@@ -33,13 +33,14 @@ const STATUS: usize = 5;
 const ACCOUNT_ID: usize = 6;
 const UNIT_TYPE: usize = 7;
 const OPENED_ON: usize = 8;
-/// Other headers offices write for the same column, by column.
-const SYNONYMS: [(usize, &[&str]); 7] = [
-    (UNIT, &["主办单位", "开办单位", "开办主体", "运营单位"]),
-    (COUNTY, &["县(区)", "县（区）", "县市区", "地区"]),
+/// Other headers offices write for the same column, by column: only ones that hold the same
+/// values (单位性质 holds 行政机关/事业单位, not a 单位类型; 地区 is often the city). A column's
+/// own header wins over a synonym wherever it stands.
+const SYNONYMS: [(usize, &[&str]); 6] = [
+    (UNIT, &["主办单位", "开办单位", "开办主体"]),
+    (COUNTY, &["县(区)", "县（区）", "县市区"]),
     (FILED_ON, &["备案时间"]),
     (ACCOUNT_ID, &["账号 ID", "账号id", "帐号ID", "微信号", "原始ID"]),
-    (UNIT_TYPE, &["单位性质", "单位级别", "主体类型"]),
     (OPENED_ON, &["开通日期", "开设时间", "开通时间"]),
     (NAME, &["账号名称", "网站名称"]),
 ];
@@ -115,18 +116,26 @@ pub fn read_csv(bytes: &[u8]) -> Result<Imported, Vec<String>> {
         return Err(vec!["文件是空的：第一行应为表头 名称,平台,责任单位,县区,备案日期,状态".into()]);
     };
     let mut index = [None; COLUMNS.len()];
-    let mut ignored_columns = Vec::new();
-    for (position, cell) in header.1.iter().enumerate() {
-        let cell = cell.trim();
-        let named = COLUMNS.iter().position(|(zh, en)| cell == *zh || cell.eq_ignore_ascii_case(en));
-        let synonym = || SYNONYMS.iter().find(|(_, names)| names.contains(&cell)).map(|(column, _)| *column);
-        match named.or_else(synonym) {
-            // The first column of a name wins; a second is set aside.
-            Some(column) if index[column].is_none() => index[column] = Some(position),
-            _ if !cell.is_empty() => ignored_columns.push(cell.to_string()),
-            _ => {}
+    let headers: Vec<&str> = header.1.iter().map(|cell| cell.trim()).collect();
+    // Own headers first, then synonyms for the columns still missing; the first of a name wins.
+    for (position, cell) in headers.iter().enumerate() {
+        let named = COLUMNS.iter().position(|(zh, en)| cell == zh || cell.eq_ignore_ascii_case(en));
+        if let Some(column) = named.filter(|column| index[*column].is_none()) {
+            index[column] = Some(position);
         }
     }
+    for (position, cell) in headers.iter().enumerate() {
+        let synonym = SYNONYMS.iter().find(|(_, names)| names.contains(cell)).map(|(column, _)| *column);
+        if let Some(column) = synonym.filter(|column| index[*column].is_none() && !index.contains(&Some(position))) {
+            index[column] = Some(position);
+        }
+    }
+    let ignored_columns: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(position, cell)| !cell.is_empty() && !index.contains(&Some(*position)))
+        .map(|(_, cell)| cell.to_string())
+        .collect();
     let mut errors = Vec::new();
     for (column, (zh, _)) in COLUMNS.iter().enumerate() {
         if index[column].is_none() && !OPTIONAL.contains(&column) {
@@ -335,8 +344,8 @@ mod tests {
         let twice = "名称,平台,责任单位,状态,账号ID\n甲,微信,单位,运行,GH_1\n乙,微信,单位,运行, gh_1 \n";
         assert!(from_csv(twice.as_bytes()).unwrap_err()[0].contains("账号ID「gh_1」与前面的行重复"));
         // An office's own headers: synonyms are read, the rest named as set aside.
-        let own = "序号,账号名称,平台,主办单位,县(区),备案时间,状态,微信号,单位性质,开通日期,备注\n\
-                   1,龙川发布,微信,县政府办,龙川县,2020-01-09,运行,gh_9,县级政府,2020-01-02,无\n";
+        let own = "序号,账号名称,平台,主办单位,县(区),备案时间,状态,微信号,单位类型,开通日期,单位性质,责任单位\n\
+                   1,龙川发布,微信,县融媒体中心,龙川县,2020-01-09,运行,gh_9,县级政府,2020-01-02,行政机关,县政府办\n";
         let imported = read_csv(own.as_bytes()).unwrap();
         let filing = &imported.filings[0];
         assert_eq!(
@@ -347,7 +356,7 @@ mod tests {
         assert_eq!(filing.unit_type, Some(crate::registry::UnitType::CountyGovernment));
         assert_eq!(filing.opened_on.map(|d| d.to_string()).as_deref(), Some("2020-01-02"));
         assert_eq!(filing.filed_on.map(|d| d.to_string()).as_deref(), Some("2020-01-09"));
-        assert_eq!(imported.ignored_columns, ["序号", "备注"]);
+        assert_eq!(imported.ignored_columns, ["序号", "主办单位", "单位性质"], "责任单位 itself wins");
     }
 
     #[test]

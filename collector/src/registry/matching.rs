@@ -217,6 +217,16 @@ impl<'f> Index<'f> {
             .find(|(other, _)| near(&chars, other))
             .map_or(Match::None, |(_, filing)| Match::Possible(filing))
     }
+
+    /// Whether any filing, of any county, is this account by id, name or normalised name: the
+    /// registry is the office's own, so an account it files anywhere (the city's 河源发布 on
+    /// a county's portal) is known.
+    pub fn filed_anywhere(&self, name: &str, channel: Channel, account_id: Option<&str>) -> bool {
+        account_id.is_some_and(|id| self.by_id.contains_key(&(normalized_id(id), channel)))
+            || (!name.is_empty()
+                && (self.by_name.contains_key(&(name, channel))
+                    || self.by_normalized.contains_key(&(normalized_name(name), channel))))
+    }
 }
 
 #[cfg(test)]

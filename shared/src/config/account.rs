@@ -109,10 +109,10 @@ impl Platform {
         let by_name = match text {
             "微信" | "微信公众号" | "微信公众平台" => Some(Platform::Wechat),
             "微博" | "新浪微博" => Some(Platform::Weibo),
-            "抖音" => Some(Platform::Douyin),
+            "抖音" | "抖音号" => Some(Platform::Douyin),
             "头条" | "今日头条" | "头条号" => Some(Platform::Toutiao),
             "客户端" | "移动客户端" | "APP" | "App" => Some(Platform::App),
-            "快手" => Some(Platform::Kuaishou),
+            "快手" | "快手号" => Some(Platform::Kuaishou),
             "视频号" | "微信视频号" => Some(Platform::Channels),
             "哔哩哔哩" | "B站" | "b站" => Some(Platform::Bilibili),
             "小红书" => Some(Platform::Xiaohongshu),

@@ -296,7 +296,7 @@ static REGISTRY: TableSpec = TableSpec {
             "required_platforms",
             Kind::Strings,
             DefaultValue::Otherwise("none"),
-            "Platforms on which every county government (单位类型 县级政府) must have an account: filed and running, and live when an agent inspects it; a county without one is county_without_account. Counties are those with a registry row of a county-level unit type, or an agent (except one whose filings are all 市直部门).",
+            "Platforms on which every county government (单位类型 县级政府) must have an account: filed and running, and live when an agent inspects it; a county without one is county_without_account. Counties are those of the registry's rows and of the agents, except [report] city_units and a county whose typed rows are all 市直部门.",
         ),
     ],
 };
@@ -311,6 +311,9 @@ pub struct RegistryConfig {
     pub platform_not_mainstream: bool,
     pub mainstream_platforms: Vec<Platform>,
     pub account_discovered: bool,
+    /// `[report] city_units`: the county name of the city's own units, which has no county
+    /// government (not a key of `[registry]`).
+    pub city_units: String,
     pub required_platforms: Vec<Platform>,
 }
 
@@ -325,6 +328,7 @@ impl Default for RegistryConfig {
             unit_type_not_allowed: true,
             platform_not_mainstream: true,
             account_discovered: true,
+            city_units: DEFAULT_REPORT_CITY_UNITS.into(),
             mainstream_platforms: vec![
                 Platform::Wechat,
                 Platform::Weibo,
@@ -611,7 +615,7 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
         reopen_within: table.duration("reopen_within", problems).unwrap_or_default(),
     };
     table.finish(problems);
-    let registry = read_registry(top.table_or_defaults("registry", problems), problems);
+    let mut registry = read_registry(top.table_or_defaults("registry", problems), problems);
     let mut table = top.table_or_defaults("report", problems);
     let text = |table: &mut Table<'_>, key: &str, problems: &mut Problems| {
         table.string(key, problems).map(|(text, _)| text.trim().to_string()).unwrap_or_default()
@@ -624,6 +628,7 @@ fn read(mut top: Table<'_>, base: &Path, problems: &mut Problems) -> Option<Coll
             as u32,
     };
     table.finish(problems);
+    registry.city_units.clone_from(&report.city_units);
     top.finish(problems);
     Some(CollectorConfig {
         database,
@@ -665,6 +670,7 @@ fn read_registry(mut table: Table<'_>, problems: &mut Problems) -> RegistryConfi
         unit_type_not_allowed: table.boolean("unit_type_not_allowed", problems).unwrap_or(true),
         platform_not_mainstream: table.boolean("platform_not_mainstream", problems).unwrap_or(true),
         account_discovered: table.boolean("account_discovered", problems).unwrap_or(true),
+        city_units: defaults.city_units,
         mainstream_platforms,
         required_platforms,
     };
