@@ -7,7 +7,7 @@
 //! at once, and a subject still being inspected when it falls due again is skipped, not piled up.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use url::Url;
 use xunjian_shared::config::Thresholds;
 use xunjian_shared::config::{AgentConfig, ColumnConfig, ColumnKind};
 use xunjian_shared::time::calendar::Calendar;
@@ -220,21 +221,52 @@ pub async fn run_round(
     ctx: Arc<Ctx>,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Observation> {
+    // Subjects are inspected page by page (a home page and its audit together): a page's body,
+    // parse and reading are let go when its last subject is done, and at most
+    // MAX_PAGES_IN_FLIGHT pages are inspected at once, so a round over hostile pages holds a
+    // few of them, not all (their link checks and timeouts would keep every one alive).
+    let mut pages: Vec<(Url, Vec<usize>)> = Vec::new();
+    let mut page_of: HashMap<&Url, usize> = HashMap::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        let page = *page_of.entry(&subject.url).or_insert_with(|| {
+            pages.push((subject.url.clone(), Vec::new()));
+            pages.len() - 1
+        });
+        pages[page].1.push(index);
+    }
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_PAGES_IN_FLIGHT));
     let mut tasks = JoinSet::new();
-    for (index, subject) in subjects.iter().cloned().enumerate() {
-        let (checks, ctx) = (checks.clone(), ctx.clone());
-        tasks.spawn(async move { (index, inspect(&checks, &ctx, &subject).await) });
+    for (url, indices) in pages {
+        let (checks, ctx, in_flight) = (checks.clone(), ctx.clone(), in_flight.clone());
+        let on_page: Vec<(usize, Subject)> =
+            indices.into_iter().map(|index| (index, subjects[index].clone())).collect();
+        tasks.spawn(async move {
+            let _permit = in_flight.acquire_owned().await;
+            let mut inspections = JoinSet::new();
+            for (index, subject) in on_page {
+                let (checks, ctx) = (checks.clone(), ctx.clone());
+                inspections.spawn(async move { (index, inspect(&checks, &ctx, &subject).await) });
+            }
+            let mut done = Vec::new();
+            while let Some(joined) = inspections.join_next().await {
+                // A panicking check is a bug in xunjian; the task's subject is then left out of
+                // the round rather than taking the agent down.
+                done.push(joined.ok());
+            }
+            ctx.forget(&url);
+            done
+        });
     }
     let mut results: Vec<Option<Observation>> = vec![None; subjects.len()];
     let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
-        // A panicking check is a bug in xunjian; the task's subject is then left out of the
-        // round rather than taking the agent down.
-        if let Ok((index, observation)) = joined {
-            results[index] = observation;
+        for finished in joined.into_iter().flatten() {
+            if let Some((index, observation)) = finished {
+                results[index] = observation;
+            }
+            done += 1;
+            progress(done, subjects.len());
         }
-        done += 1;
-        progress(done, subjects.len());
     }
     let mut merged: Vec<Observation> = Vec::new();
     for observation in results.into_iter().flatten() {
@@ -285,6 +317,9 @@ pub fn inventory(subjects: &[Subject]) -> Vec<SubjectRef> {
         })
         .collect()
 }
+
+/// Pages a `check` round inspects at once (each with all its subjects).
+const MAX_PAGES_IN_FLIGHT: usize = 8;
 
 /// First runs are spread over at most this much of each interval.
 const MAX_INITIAL_SPREAD: Duration = Duration::from_secs(60);

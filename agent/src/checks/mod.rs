@@ -327,16 +327,30 @@ impl Ctx {
         self
     }
 
+    /// Lets go of the page at `url`, its parse and its reading: a round that inspects many
+    /// subjects holds each page only while a subject on it is being inspected, not to the end.
+    pub fn forget(&self, url: &Url) {
+        self.pages.remove(url);
+        self.documents.remove(url);
+        self.readings.remove(url);
+    }
+
     /// The page at `url`, fetched once per round however many checks ask.
     pub async fn page(&self, url: &Url, timeout: Duration) -> Arc<Fetched> {
         self.pages.get_or_init(url.clone(), || async { Arc::new(self.fetcher.fetch(url, timeout).await) }).await
     }
 
-    /// The page at `url` parsed, when it opened with a 2xx; parsed once per round.
+    /// The page at `url` parsed, when it opened with a 2xx; parsed once per round. The page's
+    /// text is let go once parsed (every reader of an HTML page reads the parse): a round holds
+    /// one copy of a page, not two.
     pub async fn document(&self, url: &Url, timeout: Duration) -> Option<Arc<Document>> {
         let fetched = self.page(url, timeout).await;
         self.documents
-            .get_or_init(url.clone(), || async { fetched.ok_page().map(|page| Arc::new(Document::parse(&page.text))) })
+            .get_or_init(url.clone(), || async {
+                let document = fetched.ok_page().map(|page| Arc::new(Document::parse(&page.text)))?;
+                self.pages.replace(url.clone(), Arc::new(fetched.without_text()));
+                Some(document)
+            })
             .await
     }
 
@@ -504,6 +518,16 @@ impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
             cells.entry(key).or_default().clone()
         };
         cell.get_or_init(init).await.clone()
+    }
+
+    /// Sets `key` to `value` from now on (askers holding the old value keep it).
+    fn replace(&self, key: K, value: V) {
+        let cell = Arc::new(OnceCell::new_with(Some(value)));
+        self.cells.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key, cell);
+    }
+
+    fn remove(&self, key: &K) {
+        self.cells.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key);
     }
 }
 

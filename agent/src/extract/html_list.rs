@@ -177,6 +177,10 @@ const MAX_ITEM_LINKS: u32 = 4;
 const MAX_ROW_LINKS: u32 = 6;
 /// An item with more visible text than this is an article or a block, not a list entry.
 const MAX_ITEM_CHARS: u32 = 400;
+/// Nodes an item holds, at most: a row of a few cells and spans has tens; a wrapper around a
+/// whole list (or a hostile page's 200,000 nested `<div>`s) is not an item, and reading it as
+/// one would walk the subtree at every level.
+const MAX_ITEM_NODES: u32 = 300;
 /// Longest text a date cell can be (`发布时间：2026-11-20 09:30:05` plus brackets).
 const MAX_CELL_CHARS: usize = 40;
 
@@ -283,6 +287,8 @@ impl Candidate<'_> {
 struct Stats {
     links: u32,
     text_chars: u32,
+    /// Nodes in the subtree, itself included.
+    nodes: u32,
 }
 
 struct Reader<'d> {
@@ -329,6 +335,7 @@ impl<'d> Reader<'d> {
             if hidden[node] {
                 continue;
             }
+            stats[node].nodes = stats[node].nodes.saturating_add(1);
             match &document.node(node).data {
                 NodeData::Text(text) => {
                     let trimmed = text.trim();
@@ -344,9 +351,10 @@ impl<'d> Reader<'d> {
                 _ => {}
             }
             if let Some(parent) = document.parent(node) {
-                let (links, chars) = (stats[node].links, stats[node].text_chars);
+                let Stats { links, text_chars, nodes } = stats[node];
                 stats[parent].links = stats[parent].links.saturating_add(links);
-                stats[parent].text_chars = stats[parent].text_chars.saturating_add(chars);
+                stats[parent].text_chars = stats[parent].text_chars.saturating_add(text_chars);
+                stats[parent].nodes = stats[parent].nodes.saturating_add(nodes);
             }
         }
         let path = page_url.path();
@@ -489,7 +497,8 @@ impl<'d> Reader<'d> {
         let document = self.document;
         let links: u32 = roots.iter().map(|root| self.stats[*root].links).sum();
         let chars: u32 = roots.iter().map(|root| self.stats[*root].text_chars).sum();
-        if links == 0 || links > max_links || chars > MAX_ITEM_CHARS {
+        let nodes: u32 = roots.iter().map(|root| self.stats[*root].nodes).sum();
+        if links == 0 || links > max_links || chars > MAX_ITEM_CHARS || nodes > MAX_ITEM_NODES {
             return None;
         }
         // The title: the link with the most text (its title attribute when the text is cut short).

@@ -92,6 +92,23 @@ pub struct Page {
 }
 
 impl Fetched {
+    /// The same outcome without the page's text (its status and type kept).
+    pub fn without_text(&self) -> Fetched {
+        let page = self.page.as_ref().map(|page| Page {
+            status: page.status,
+            content_type: page.content_type.clone(),
+            text: String::new(),
+            charset_declared_but_wrong: page.charset_declared_but_wrong,
+        });
+        Fetched {
+            record: self.record.clone(),
+            final_url: self.final_url.clone(),
+            page,
+            failure_detail: self.failure_detail.clone(),
+            origin: self.origin,
+        }
+    }
+
     /// The page, if a response with a 2xx status came.
     pub fn ok_page(&self) -> Option<&Page> {
         self.page.as_ref().filter(|page| (200..300).contains(&page.status))

@@ -172,7 +172,7 @@ impl fmt::Display for AgentId {
 /// `[limits]`: bounds on every fetch and on fan-out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Body bytes read per response, after decompression. Default 8 MiB.
+    /// Body bytes read per response, after decompression. Default 4 MiB.
     pub max_body_bytes: u64,
     /// Redirects followed per fetch. Default 10.
     pub max_redirects: u32,

@@ -22,7 +22,7 @@ pub const USER_AGENT: &str =
 
 /// Body bytes read from one response (after decompression). Government home pages run to a few
 /// hundred KB; 8 MiB leaves room while bounding memory against endless or bombed bodies.
-pub const MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 /// Redirects followed before giving up; browsers stop at about 20, CMS chains rarely exceed 3.
 pub const MAX_REDIRECTS: u64 = 10;
 /// Requests in flight to one host. Government servers are small; two at a time is polite.

@@ -14,7 +14,10 @@
 //! and fuzzing.
 //!
 //! Guarantees: never panics on any input, no recursion (depth is capped at [`MAX_DEPTH`], so
-//! 100,000 nested `<div>`s make a flat tail, not a stack overflow), memory linear in the input.
+//! 30,000 nested `<div>`s make a flat tail, not a stack overflow), memory linear in the input
+//! and bounded: at most [`MAX_NODES`] nodes, a text node of at most [`MAX_TEXT_BYTES`]
+//! ([`MAX_RAW_TEXT_BYTES`] in a script), an attribute of at most [`MAX_ATTRIBUTE_BYTES`]. What a page holds beyond that (a hostile page's 10 MB
+//! line or 200,000 tags) is no list, date or name anyone reads.
 
 use std::ops::Range;
 
@@ -22,6 +25,17 @@ use super::entities;
 
 /// Open elements deeper than this are not nested further. Real pages stay below 60.
 pub const MAX_DEPTH: usize = 256;
+/// Nodes a document holds; what follows is not read. A government portal's home page has a few
+/// thousand, a long list page ten or twenty thousand; a hostile page of 200,000 tags would cost
+/// tens of megabytes, and every reader walks the tree.
+pub const MAX_NODES: usize = 40_000;
+/// Bytes a text node keeps; the rest of it is dropped. A real page's longest is a few KiB.
+pub const MAX_TEXT_BYTES: usize = 256 * 1024;
+/// Bytes an attribute's value keeps: a link, a class list or a style is short; an inline image
+/// (`data:` of megabytes) is read by nobody.
+pub const MAX_ATTRIBUTE_BYTES: usize = 16 * 1024;
+/// Bytes the text of a `<script>`, `<style>` … keeps (CMS list records sit in scripts).
+pub const MAX_RAW_TEXT_BYTES: usize = 1024 * 1024;
 
 pub type NodeId = usize;
 
@@ -116,6 +130,7 @@ impl Document {
         let mut builder = Builder {
             nodes: vec![Node { parent: None, children: Vec::new(), data: NodeData::Document }],
             open: vec![0],
+            open_names: std::collections::HashMap::new(),
         };
         Tokenizer { html, at: 0 }.run(&mut builder);
         Document { nodes: builder.nodes }
@@ -235,6 +250,21 @@ struct Builder {
     nodes: Vec<Node>,
     /// Open elements, root first.
     open: Vec<NodeId>,
+    /// How many of each element are open: a start or end tag whose target is not open returns
+    /// at once instead of scanning the stack (200,000 `<div>`s would scan it 200,000 times).
+    open_names: std::collections::HashMap<String, u32>,
+}
+
+/// `text` cut to at most `max` bytes, at a character's boundary.
+fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 impl Builder {
@@ -254,16 +284,19 @@ impl Builder {
         if text.trim().is_empty() {
             return;
         }
-        let decoded = decode_entities(text);
         // Adjacent text (split by a skipped comment) joins into one node.
         let current = self.current();
         if let Some(&last) = self.nodes[current].children.last()
             && let NodeData::Text(previous) = &mut self.nodes[last].data
         {
-            previous.push_str(&decoded);
+            let room = MAX_TEXT_BYTES.saturating_sub(previous.len());
+            if room > 0 {
+                previous.push_str(clip(&decode_entities(clip(text, room)), room));
+            }
             return;
         }
-        self.append(NodeData::Text(decoded));
+        let decoded = decode_entities(clip(text, MAX_TEXT_BYTES));
+        self.append(NodeData::Text(clip(&decoded, MAX_TEXT_BYTES).to_string()));
     }
 
     fn open_name(&self, index: usize) -> &str {
@@ -276,9 +309,18 @@ impl Builder {
     /// Pops up to and including the nearest open `targets` element, unless a `barriers` element
     /// is nearer.
     fn close_nearest(&mut self, targets: &[&str], barriers: &[&str]) {
+        if targets.iter().all(|target| self.open_names.get(*target).is_none_or(|count| *count == 0)) {
+            return;
+        }
         for index in (1..self.open.len()).rev() {
             let name = self.open_name(index);
             if targets.contains(&name) {
+                for closed in index..self.open.len() {
+                    let name = self.open_name(closed).to_string();
+                    if let Some(count) = self.open_names.get_mut(&name) {
+                        *count = count.saturating_sub(1);
+                    }
+                }
                 self.open.truncate(index);
                 return;
             }
@@ -302,8 +344,12 @@ impl Builder {
             self.close_nearest(&["p"], &["button", "table", "td", "th", "caption", "marquee", "object"]);
         }
         let is_void = VOID.contains(&name.as_str());
+        let opens = !is_void && self.open.len() < MAX_DEPTH;
+        if opens {
+            *self.open_names.entry(name.clone()).or_default() += 1;
+        }
         let id = self.append(NodeData::Element(Element { name, attrs }));
-        if !is_void && self.open.len() < MAX_DEPTH {
+        if opens {
             self.open.push(id);
         }
         id
@@ -337,7 +383,7 @@ struct Tokenizer<'h> {
 impl Tokenizer<'_> {
     fn run(&mut self, builder: &mut Builder) {
         let bytes = self.html.as_bytes();
-        while self.at < bytes.len() {
+        while self.at < bytes.len() && builder.nodes.len() < MAX_NODES {
             let Some(offset) = memchr(b'<', &bytes[self.at..]) else {
                 builder.text(&self.html[self.at..]);
                 break;
@@ -375,7 +421,7 @@ impl Tokenizer<'_> {
                 let decode = matches!(name.as_str(), "textarea" | "title");
                 let id = builder.start_tag(name.clone(), attrs);
                 let content_end = find_end_tag(&self.html[self.at..], &name);
-                let content = &self.html[self.at..self.at + content_end];
+                let content = clip(&self.html[self.at..self.at + content_end], MAX_RAW_TEXT_BYTES);
                 if !content.is_empty() {
                     let text = if decode { decode_entities(content) } else { content.to_string() };
                     builder.nodes.push(Node { parent: Some(id), children: Vec::new(), data: NodeData::Text(text) });
@@ -474,14 +520,14 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
                 let quote = bytes[at];
                 let value_start = at + 1;
                 let value_end = memchr(quote, &bytes[value_start..]).map(|i| value_start + i).unwrap_or(bytes.len());
-                value = decode_attribute(&text[value_start..value_end]);
+                value = decode_attribute(clip(&text[value_start..value_end], MAX_ATTRIBUTE_BYTES));
                 at = (value_end + 1).min(bytes.len());
             } else {
                 let value_start = at;
                 while at < bytes.len() && !bytes[at].is_ascii_whitespace() && bytes[at] != b'>' {
                     at += 1;
                 }
-                value = decode_attribute(&text[value_start..at]);
+                value = decode_attribute(clip(&text[value_start..at], MAX_ATTRIBUTE_BYTES));
             }
         }
         if !attrs.iter().any(|(existing, _): &(String, String)| *existing == key) {
@@ -663,7 +709,7 @@ mod tests {
 
     #[test]
     fn hostile_input_does_not_break_it() {
-        let deep = "<div>".repeat(100_000) + "x";
+        let deep = "<div>".repeat(30_000) + "x";
         let doc = Document::parse(&deep);
         assert_eq!(doc.text(Document::ROOT), "x");
         for junk in
@@ -671,6 +717,32 @@ mod tests {
         {
             let _ = Document::parse(junk);
         }
+    }
+
+    #[test]
+    fn a_document_keeps_at_most_its_nodes() {
+        let flat = format!("<ul>{}</ul>", "<li>x</li>".repeat(MAX_NODES));
+        let doc = Document::parse(&flat);
+        assert!(doc.len() <= MAX_NODES + 2 && doc.len() >= MAX_NODES, "{}", doc.len());
+    }
+
+    #[test]
+    fn a_text_node_keeps_at_most_its_cap() {
+        // A 10 MB line of 县 (3 bytes each), and one arriving in pieces split by comments.
+        let line = format!("<p>{}</p>", "县".repeat(1_000_000));
+        let doc = Document::parse(&line);
+        let text = doc.text(Document::ROOT);
+        assert!(text.len() <= MAX_TEXT_BYTES && text.len() > MAX_TEXT_BYTES - 3, "{}", text.len());
+        assert!(text.chars().all(|c| c == '县'));
+        let pieces = format!("<p>{}</p>", "县县县<!-- -->".repeat(100_000));
+        assert_eq!(Document::parse(&pieces).text(Document::ROOT).len(), MAX_TEXT_BYTES - MAX_TEXT_BYTES % 3);
+        let script = format!("<script>var a='{}';</script>", "x".repeat(2 * MAX_RAW_TEXT_BYTES));
+        let doc = Document::parse(&script);
+        let raw = doc.descendants(Document::ROOT).find_map(|node| match &doc.node(node).data {
+            NodeData::Text(text) => Some(text.len()),
+            _ => None,
+        });
+        assert_eq!(raw, Some(MAX_RAW_TEXT_BYTES));
     }
 
     #[test]
