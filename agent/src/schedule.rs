@@ -225,7 +225,7 @@ pub async fn run_round(
     // parse and reading are let go when its last subject is done, and at most
     // MAX_PAGES_IN_FLIGHT pages are inspected at once, so a round over hostile pages holds a
     // few of them, not all (their link checks and timeouts would keep every one alive).
-    let mut pages: Vec<(Url, Vec<usize>)> = Vec::new();
+    let mut pages: Vec<PageSubjects> = Vec::new();
     let mut page_of: HashMap<&Url, usize> = HashMap::new();
     for (index, subject) in subjects.iter().enumerate() {
         let page = *page_of.entry(&subject.url).or_insert_with(|| {
@@ -233,6 +233,20 @@ pub async fn run_round(
             pages.len() - 1
         });
         pages[page].1.push(index);
+    }
+    // Hosts in turn (one site's pages, then the next site's …, again): the pages in flight are
+    // then of several hosts, each of which the fetcher asks only a few requests at a time.
+    let mut by_host: Vec<(String, std::collections::VecDeque<PageSubjects>)> = Vec::new();
+    for page in pages {
+        let host = page.0.host_str().unwrap_or("").to_string();
+        match by_host.iter_mut().find(|(known, _)| *known == host) {
+            Some((_, queue)) => queue.push_back(page),
+            None => by_host.push((host, std::collections::VecDeque::from([page]))),
+        }
+    }
+    let mut pages = Vec::new();
+    while by_host.iter().any(|(_, queue)| !queue.is_empty()) {
+        pages.extend(by_host.iter_mut().filter_map(|(_, queue)| queue.pop_front()));
     }
     let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_PAGES_IN_FLIGHT));
     let mut tasks = JoinSet::new();
@@ -317,6 +331,9 @@ pub fn inventory(subjects: &[Subject]) -> Vec<SubjectRef> {
         })
         .collect()
 }
+
+/// A page, and the indices of the subjects on it.
+type PageSubjects = (Url, Vec<usize>);
 
 /// Pages a `check` round inspects at once (each with all its subjects).
 const MAX_PAGES_IN_FLIGHT: usize = 8;

@@ -347,7 +347,17 @@ impl Ctx {
         let fetched = self.page(url, timeout).await;
         self.documents
             .get_or_init(url.clone(), || async {
-                let document = fetched.ok_page().map(|page| Arc::new(Document::parse(&page.text)))?;
+                let page = fetched.ok_page()?;
+                // Parsed before and let go since (a page that is one subject's and linked from
+                // another's, or a parse racing the forgetting): read it again, never parse nothing.
+                let again;
+                let page = if page.text_dropped {
+                    again = self.fetcher.fetch_linked(url, timeout, fetched.origin).await;
+                    again.ok_page()?
+                } else {
+                    page
+                };
+                let document = Arc::new(Document::parse(&page.text));
                 self.pages.replace(url.clone(), Arc::new(fetched.without_text()));
                 Some(document)
             })

@@ -89,6 +89,9 @@ pub struct Page {
     pub text: String,
     /// The encoding the page declared when detection overruled it.
     pub charset_declared_but_wrong: Option<&'static str>,
+    /// The text was let go after the page was parsed ([`Fetched::without_text`]): an empty
+    /// `text` then says nothing about the page.
+    pub text_dropped: bool,
 }
 
 impl Fetched {
@@ -99,6 +102,7 @@ impl Fetched {
             content_type: page.content_type.clone(),
             text: String::new(),
             charset_declared_but_wrong: page.charset_declared_but_wrong,
+            text_dropped: true,
         });
         Fetched {
             record: self.record.clone(),
@@ -358,6 +362,7 @@ impl Fetcher {
                 content_type,
                 text: decoded.text,
                 charset_declared_but_wrong: decoded.declared_but_wrong,
+                text_dropped: false,
             });
             return;
         }

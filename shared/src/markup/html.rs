@@ -42,6 +42,8 @@ pub type NodeId = usize;
 #[derive(Debug)]
 pub struct Document {
     nodes: Vec<Node>,
+    /// The page went on past [`MAX_NODES`]: what followed was not read.
+    truncated: bool,
 }
 
 #[derive(Debug)]
@@ -132,8 +134,16 @@ impl Document {
             open: vec![0],
             open_names: std::collections::HashMap::new(),
         };
-        Tokenizer { html, at: 0 }.run(&mut builder);
-        Document { nodes: builder.nodes }
+        let mut tokenizer = Tokenizer { html, at: 0 };
+        tokenizer.run(&mut builder);
+        let truncated = tokenizer.at < html.len() && builder.nodes.len() >= MAX_NODES;
+        Document { nodes: builder.nodes, truncated }
+    }
+
+    /// Whether the page held more than [`MAX_NODES`] nodes, so that its end was not read (a
+    /// finding: nothing after it was checked).
+    pub fn truncated(&self) -> bool {
+        self.truncated
     }
 
     pub const ROOT: NodeId = 0;
@@ -724,6 +734,8 @@ mod tests {
         let flat = format!("<ul>{}</ul>", "<li>x</li>".repeat(MAX_NODES));
         let doc = Document::parse(&flat);
         assert!(doc.len() <= MAX_NODES + 2 && doc.len() >= MAX_NODES, "{}", doc.len());
+        assert!(doc.truncated());
+        assert!(!Document::parse("<ul><li>x</li></ul>").truncated());
     }
 
     #[test]
