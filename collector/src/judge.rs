@@ -223,7 +223,7 @@ pub fn judge<'v>(view: &'v View<'_>) -> Judgement<'v> {
             Role::Column => {
                 gathered.columns.add(
                     page.observation().column_kind,
-                    page.counts(FindingCode::ColumnNotUpdated),
+                    page.counts(FindingCode::ColumnNotUpdated) || page.counts(FindingCode::ColumnUndated),
                     page.counts(FindingCode::ColumnBlank),
                 );
                 gathered.columns.add_guides(page.observation(), &thresholds, &mut gathered.guides_seen);

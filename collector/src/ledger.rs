@@ -443,7 +443,7 @@ fn close(row: &mut Problem, at: Timestamp, why: Resolution) {
 pub fn evidence(observation: &Observation, code: FindingCode) -> String {
     use FindingCode::*;
     match code {
-        HomeNotUpdated | ColumnNotUpdated | AccountNotUpdated | ColumnBlank => {
+        HomeNotUpdated | ColumnNotUpdated | ColumnUndated | AccountNotUpdated | ColumnBlank => {
             let items = observation.items().map(|n| format!("{n} 条")).unwrap_or_else(|| "未读到条目".into());
             match (observation.last_update(), observation.age_days()) {
                 (Some(newest), Some(age)) => format!("{items}，最新日期 {}（{age} 天前）", newest.date),
@@ -542,6 +542,11 @@ pub fn evidence(observation: &Observation, code: FindingCode) -> String {
                     summary.policies, summary.interpreted, summary.missing, summary.late
                 )
             }
+            None => String::new(),
+        },
+        CharsetMismatch | CharsetInvalid => match observation.fetch.as_ref().and_then(|fetch| fetch.charset.as_deref())
+        {
+            Some(charset) => format!("按 {charset} 编码读取"),
             None => String::new(),
         },
         InteractionChannelMissing

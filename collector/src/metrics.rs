@@ -200,11 +200,7 @@ impl Collector for StoreCollector {
             |page: &Page<'_>| page.labels.column_set(),
             |page| {
                 page.observation().items().map(|_| {
-                    i64::from(
-                        page.counts(FindingCode::HomeNotUpdated)
-                            || page.counts(FindingCode::ColumnNotUpdated)
-                            || page.counts(FindingCode::AccountNotUpdated),
-                    )
+                    i64::from(FindingCode::ALL.iter().any(|code| code.means_not_updated() && page.counts(*code)))
                 })
             },
         )?;

@@ -12,7 +12,7 @@ use xunjian_agent::extract::{
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let today = jiff::civil::Date::constant(2026, 11, 26);
-    let decoded = xunjian_agent::fetch::charset::decode(data, Some("text/html"));
+    let decoded = xunjian_agent::fetch::charset::decode(data, Some("text/html"), true);
     let document = Document::parse(&decoded.text);
     let url = url::Url::parse("https://www.example.gov.cn/col/").expect("literal URL");
     let reading = html_list::read_column(&document, &url, today, "栏目", None);

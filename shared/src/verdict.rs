@@ -149,7 +149,8 @@ pub fn site_verdicts(observations: &[Observation], thresholds: &Thresholds) -> V
             verdict.unreachable = true;
         }
         if observation.column.is_some() {
-            counts.add(observation.column_kind, has(FindingCode::ColumnNotUpdated), has(FindingCode::ColumnBlank));
+            let stale = has(FindingCode::ColumnNotUpdated) || has(FindingCode::ColumnUndated);
+            counts.add(observation.column_kind, stale, has(FindingCode::ColumnBlank));
             counts.add_guides(observation, thresholds, guides_seen);
         }
         for finding in observation.findings.iter().filter(|f| f.severity == Severity::Veto) {
@@ -185,7 +186,7 @@ fn page_key(url: &str) -> String {
 fn veto_name(code: FindingCode) -> &'static str {
     match code {
         FindingCode::HomeNotUpdated => "首页不更新",
-        FindingCode::ColumnNotUpdated | FindingCode::ColumnBlank => "栏目不更新",
+        FindingCode::ColumnNotUpdated | FindingCode::ColumnUndated | FindingCode::ColumnBlank => "栏目不更新",
         FindingCode::SiteUnreachable | FindingCode::HttpError => "站点无法访问",
         _ => "单项否决",
     }

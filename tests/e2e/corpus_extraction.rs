@@ -15,7 +15,7 @@ fn corpus_pages_read_as_expected() {
     let mut layouts = std::collections::BTreeSet::new();
     for page in &manifest.page {
         layouts.insert(page.layout.clone());
-        let decoded = charset::decode(&page.bytes(), Some(&page.content_type));
+        let decoded = charset::decode(&page.bytes(), Some(&page.content_type), true);
         let document = Document::parse(&decoded.text);
         let url = Url::parse(&page.url).unwrap();
         let reading = match page.kind.as_str() {
@@ -58,7 +58,7 @@ fn corpus_guides_read_as_expected() {
     let mut failures = Vec::new();
     let layouts: std::collections::BTreeSet<&str> = manifest.guide.iter().map(|g| g.layout.as_str()).collect();
     for guide in &manifest.guide {
-        let decoded = charset::decode(&guide.bytes(), Some(&guide.content_type));
+        let decoded = charset::decode(&guide.bytes(), Some(&guide.content_type), true);
         let reading = read_guide(&Document::parse(&decoded.text), &categories);
         let ok = reading.missing == guide.missing && reading.title.as_deref() == Some(guide.title.as_str());
         println!(
@@ -100,7 +100,7 @@ fn corpus_interpretations_pair_as_expected() {
         interpretations_from: None,
     };
     let read = |file: &corpus::CorpusFile| {
-        let decoded = charset::decode(&file.bytes(), Some(&file.content_type));
+        let decoded = charset::decode(&file.bytes(), Some(&file.content_type), true);
         (Document::parse(&decoded.text), Url::parse(&file.url).unwrap(), decoded.encoding)
     };
     let mut failures = Vec::new();

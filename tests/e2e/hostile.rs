@@ -34,6 +34,8 @@ enum Expect {
     Items(u32),
     /// Opened and judged without a crash (nothing readable in it).
     Survived,
+    /// Not this finding (a cut column is not blank).
+    No(FindingCode),
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,6 +75,12 @@ async fn hostile_targets_become_findings_within_bounds() {
         "{title:'县政府召开常务会议',date:'2026-11-20'},".repeat(60_000)
     );
     let endless_gbk = encoding_rs::GBK.encode(&"<li>县政府召开常务会议 2026-11-20</li>".repeat(2000)).0.into_owned();
+    // A list that never ends: tens of thousands of fresh items read are still a cut page.
+    let endless_list = "<li><a href='/a/x.html'>县政府召开常务会议</a><span>2026-11-20</span></li>".repeat(500);
+    // A GBK page with three byte pairs no GBK decoder reads: 乱码 a visitor sees.
+    let mut invalid_bytes = gbk_list.clone();
+    let at = invalid_bytes.windows(4).position(|w| w == b"<ul>").unwrap();
+    invalid_bytes.splice(at..at, [0x81, b' ', 0xFE, b'"', 0x90, b'<']);
 
     let routes: Vec<(&str, &str, Route, Expect)> = vec![
         (
@@ -97,6 +105,12 @@ async fn hostile_targets_become_findings_within_bounds() {
         ),
         ("重定向循环", "/loop/", Route::redirect("/loop/"), Expect::Failure(FetchFailure::RedirectLoop)),
         ("编码标错", "/mislabelled/", Route::bytes("text/html; charset=utf-8", gbk_list.clone()), Expect::Items(2)),
+        (
+            "无效字节",
+            "/invalid-bytes/",
+            Route::bytes("text/html; charset=gbk", invalid_bytes),
+            Expect::Finding(FindingCode::CharsetInvalid),
+        ),
         (
             "无效编码名",
             "/bad-charset/",
@@ -135,6 +149,10 @@ async fn hostile_targets_become_findings_within_bounds() {
     for (_, path, route, _) in &routes {
         sim.route(path, route.clone());
     }
+    // Columns of one site: an endless list and an endless body are cut pages, never blank ones.
+    let columns = [("无尽列表", "/endless-list/"), ("无尽正文栏目", "/endless/")];
+    sim.route("/endless-list/", stream(None, endless_list.as_bytes(), 0));
+    sim.route("/columns/", Route::html(LIST));
     let expired = self_signed(
         &["127.0.0.1"],
         Timestamp::now() - SignedDuration::from_hours(24 * 400),
@@ -162,6 +180,10 @@ async fn hostile_targets_become_findings_within_bounds() {
     site("自签证书", untrusted_site.url("/"));
     // A label longer than DNS allows: the resolver refuses it locally, no query leaves the machine.
     site("域名无法解析", format!("http://{}.gov.cn/", "x".repeat(70)));
+    site("栏目站", sim.url("/columns/"));
+    for (name, path) in columns {
+        config.push_str(&format!("[[site.column]]\nname = \"{name}\"\nurl = \"{}\"\nkind = \"news\"\n", sim.url(path)));
+    }
     let dir = temp_dir("hostile");
     std::fs::write(dir.join("agent.toml"), &config).unwrap();
 
@@ -206,26 +228,52 @@ async fn hostile_targets_become_findings_within_bounds() {
             .unwrap_or_else(|| panic!("no observation of {name}"))
     };
 
+    let column = |name: &str| -> &Observation {
+        report
+            .observations
+            .iter()
+            .find(|o| o.column.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no observation of column {name}"))
+    };
+
     println!("{:<12} {:<22} {:>9}  findings", "behaviour", "failure", "fetch");
-    let mut rows: Vec<(&str, Expect)> = routes.into_iter().map(|(name, _, _, expect)| (name, expect)).collect();
-    rows.push(("证书过期", Expect::Finding(FindingCode::TlsCertificateInvalid)));
-    rows.push(("自签证书", Expect::Finding(FindingCode::TlsCertificateInvalid)));
-    rows.push(("域名无法解析", Expect::Failure(FetchFailure::Dns)));
-    for (name, expect) in &rows {
-        let observation = home(name);
+    let mut rows: Vec<(&str, Vec<Expect>)> =
+        routes.into_iter().map(|(name, _, _, expect)| (name, vec![expect])).collect();
+    rows.push(("证书过期", vec![Expect::Finding(FindingCode::TlsCertificateInvalid)]));
+    rows.push(("自签证书", vec![Expect::Finding(FindingCode::TlsCertificateInvalid)]));
+    rows.push(("域名无法解析", vec![Expect::Failure(FetchFailure::Dns)]));
+    // The browser shows the mislabelled page as 乱码; the agent still reads its dates.
+    rows.iter_mut()
+        .find(|(name, _)| *name == "编码标错")
+        .unwrap()
+        .1
+        .push(Expect::Finding(FindingCode::CharsetMismatch));
+    for (name, _) in columns {
+        rows.push((name, vec![Expect::Finding(FindingCode::BodyTruncated), Expect::No(FindingCode::ColumnBlank)]));
+    }
+    for (name, expects) in &rows {
+        let observation = if columns.iter().any(|(column, _)| column == name) { column(name) } else { home(name) };
         let failure = observation.fetch.as_ref().and_then(|f| f.failure);
         let codes: Vec<&str> = observation.findings.iter().map(|f| f.code.as_str()).collect();
         let millis = observation.fetch.as_ref().map_or(0, |f| f.duration_ms);
         println!("{name:<12} {:<22} {millis:>6} ms  {}", format!("{failure:?}"), codes.join(","));
-        match expect {
-            Expect::Failure(expected) => assert_eq!(failure, Some(*expected), "{name}: {:?}", observation.findings),
-            Expect::Finding(code) => {
-                assert!(observation.findings.iter().any(|f| f.code == *code), "{name}: {:?}", observation.findings)
+        for expect in expects {
+            let has = |code: &FindingCode| observation.findings.iter().any(|f| f.code == *code);
+            match expect {
+                Expect::Failure(expected) => {
+                    assert_eq!(failure, Some(*expected), "{name}: {:?}", observation.findings)
+                }
+                Expect::Finding(code) => assert!(has(code), "{name}: {:?}", observation.findings),
+                Expect::No(code) => assert!(!has(code), "{name}: {:?}", observation.findings),
+                Expect::Items(n) => assert_eq!(observation.items(), Some(*n), "{name}: {:?}", observation.findings),
+                Expect::Survived => {
+                    assert!(observation.fetch.as_ref().is_some_and(|f| f.status == Some(200)), "{name}")
+                }
             }
-            Expect::Items(n) => assert_eq!(observation.items(), Some(*n), "{name}: {:?}", observation.findings),
-            Expect::Survived => assert!(observation.fetch.as_ref().is_some_and(|f| f.status == Some(200)), "{name}"),
         }
     }
+    let invalid = home("无效字节").findings.iter().find(|f| f.code == FindingCode::CharsetInvalid).unwrap();
+    assert!(invalid.detail.contains("有 3 处"), "{}", invalid.detail);
     for name in ["证书过期", "自签证书"] {
         assert!(
             home(name).fetch.as_ref().unwrap().tls_not_after.is_some(),

@@ -43,7 +43,10 @@ impl Check for AccountUpdate {
                 severity: Severity::Veto,
                 max_age_days,
                 stale: &|date, age| format!("账号最近一次发布于 {date}，{age}，超过 {max_age_days} 天未更新"),
-                undated: Some(format!("未读到任何注明日期的内容（读到 {} 条），视为未更新", reading.posts.len())),
+                undated: Some((
+                    FindingCode::AccountNotUpdated,
+                    format!("未读到任何注明日期的内容（读到 {} 条），视为未更新", reading.posts.len()),
+                )),
             };
             judge_freshness(cx, observation, dated.len(), dated.iter().max().copied(), &rule);
         })

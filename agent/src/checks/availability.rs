@@ -67,24 +67,6 @@ impl Check for Availability {
                     ));
                 }
             }
-            if record.truncated {
-                observation.findings.push(Finding::new(
-                    FindingCode::BodyTruncated,
-                    Severity::Warning,
-                    format!("首页内容超过 {} 字节，只读取了前面部分", record.body_bytes),
-                ));
-            } else if cx.document(&subject.url, subject.timeout).await.is_some_and(|document| document.truncated()) {
-                // A page of more tags than a reader keeps hides its end from every check (a
-                // hostile page pads itself to push its hidden links past it).
-                observation.findings.push(Finding::new(
-                    FindingCode::BodyTruncated,
-                    Severity::Warning,
-                    format!(
-                        "首页有超过 {} 个标签和文本节点，只读取了前面部分，其后的内容未经检查",
-                        xunjian_shared::markup::html::MAX_NODES
-                    ),
-                ));
-            }
             observation.fetch = Some(record.clone());
         })
     }

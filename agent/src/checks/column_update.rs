@@ -1,7 +1,7 @@
 //! 栏目不更新: the newest publication date in a column's own list must be within the column's
 //! limit (news 14 days, notice and policy 6 months, planning 1 year, or `max_age_days`). A list
-//! whose items carry no dates counts as not updated. An empty column is the blank-column
-//! check's finding instead, so it is counted once.
+//! whose items carry no dates cannot be dated (`column_undated`) and counts as not updated. An
+//! empty column is the blank-column check's finding instead, so it is counted once.
 
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Freshness, Observation, Severity};
 
@@ -45,9 +45,13 @@ impl Check for ColumnUpdate {
             }
             let kind_label = column.kind.label_zh();
             let max_age_days = column.max_age_days;
-            // An empty column is the blank-column check's finding, so it is counted once.
-            let undated = (!reading.items.is_empty())
-                .then(|| format!("栏目有 {} 条信息但均未注明发布日期，视为未更新", reading.items.len()));
+            // An empty column is the blank-column check's finding, so it is counted once; a list
+            // whose items show no dates cannot be dated, and counts as not updated.
+            let undated = (!reading.items.is_empty()).then(|| {
+                let detail =
+                    format!("栏目有 {} 条信息但均未注明发布日期，无法判断更新，视为未更新", reading.items.len());
+                (FindingCode::ColumnUndated, detail)
+            });
             let rule = Staleness {
                 code: FindingCode::ColumnNotUpdated,
                 severity: Severity::Error,

@@ -26,7 +26,10 @@ impl Check for HomeUpdate {
                 severity: Severity::Veto,
                 max_age_days,
                 stale: &|date, age| format!("首页最新信息发布于 {date}，{age}，超过 {max_age_days} 天未更新"),
-                undated: Some("首页未找到注明发布日期的信息（未注明日期的视为未更新）".to_string()),
+                undated: Some((
+                    FindingCode::HomeNotUpdated,
+                    "首页未找到注明发布日期的信息（未注明日期的视为未更新）".to_string(),
+                )),
             };
             judge_freshness(cx, observation, reading.dated_items(), reading.newest(), &rule);
         })

@@ -24,6 +24,7 @@ pub mod interpretation;
 pub mod ipv6;
 pub mod linked_accounts;
 pub mod mixed_content;
+pub mod page_integrity;
 pub mod sensitive_content;
 pub mod shelf;
 pub mod wording;
@@ -92,6 +93,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(mixed_content::MixedContent),
         Box::new(ipv6::Ipv6),
         Box::new(linked_accounts::LinkedAccounts),
+        Box::new(page_integrity::PageIntegrity),
         Box::new(guide::Guide),
         Box::new(interpretation::Interpretation),
     ]
@@ -474,8 +476,9 @@ pub(crate) struct Staleness<'a> {
     pub max_age_days: u32,
     /// The finding's detail for a newest item past the limit, from its date and "距今 N 天".
     pub stale: &'a (dyn Fn(Date, String) -> String + Sync),
-    /// The finding's detail when nothing is dated; None when that is not this check's finding.
-    pub undated: Option<String>,
+    /// The finding (code and detail) when nothing is dated; None when that is not this check's
+    /// finding.
+    pub undated: Option<(FindingCode, String)>,
 }
 
 /// "Newest → age → finding", for home pages, columns and accounts alike: records the freshness
@@ -496,13 +499,13 @@ pub(crate) fn judge_freshness(
     });
     let detail = match (newest, age_days) {
         (Some(newest), Some(age_days)) if age_days > i64::from(rule.max_age_days) => {
-            Some((rule.stale)(newest.date, age_phrase(age_days)))
+            Some((rule.code, (rule.stale)(newest.date, age_phrase(age_days))))
         }
         (Some(_), _) => None,
         (None, _) => rule.undated.clone(),
     };
-    if let Some(detail) = detail {
-        observation.findings.push(Finding::new(rule.code, rule.severity, detail));
+    if let Some((code, detail)) = detail {
+        observation.findings.push(Finding::new(code, rule.severity, detail));
     }
 }
 

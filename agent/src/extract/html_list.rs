@@ -24,7 +24,7 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::civil::Date;
 use url::Url;
 use xunjian_shared::time::Published;
-use xunjian_shared::time::parse::{date_cell, date_in_url, dates_in_text};
+use xunjian_shared::time::parse::{assemble_date, date_cell, date_in_url, date_part, dates_in_text};
 
 use super::html::{Document, NodeData, NodeId, cdata_sections};
 use super::select::SelectorList;
@@ -111,14 +111,18 @@ pub fn read_column(
     let placeholder = reader.placeholder();
     let mut candidates = reader.candidates();
     candidates.extend(reader.datastore_candidates());
-    let best = candidates
-        .iter()
-        .filter_map(|candidate| reader.judge(candidate, column_name))
-        .max_by(|a, b| a.score.total_cmp(&b.score).then(a.candidate.items.len().cmp(&b.candidate.items.len())));
-    let none = |placeholder| ListReading { items: Vec::new(), method: Method::None, placeholder };
     // A page that says it is empty is empty, unless its list demonstrably is this column's
     // (links under its path, Hanweb records): the dated list beside "暂无信息" is a sidebar.
-    let best = best.filter(|judged| placeholder.is_none() || judged.strongly_owned);
+    let judged: Vec<Judged<'_, '_>> = candidates
+        .iter()
+        .filter_map(|candidate| reader.judge(candidate, column_name))
+        .filter(|judged| placeholder.is_none() || judged.strongly_owned)
+        .collect();
+    let by_score = |a: &&Judged<'_, '_>, b: &&Judged<'_, '_>| {
+        a.score.total_cmp(&b.score).then(a.candidate.items.len().cmp(&b.candidate.items.len()))
+    };
+    let best = judged.iter().max_by(by_score);
+    let none = |placeholder| ListReading { items: Vec::new(), method: Method::None, placeholder };
     match best {
         Some(judged) if judged.candidate.dated() > 0 => ListReading {
             items: reader.list_items(&judged.candidate.items),
@@ -126,14 +130,23 @@ pub fn read_column(
             placeholder,
         },
         // No dated list of its own. Undated links under the column's own path (or Hanweb
-        // records) are its list without dates; anything else may be navigation.
-        best => {
+        // records) are its list without dates, and so is a list of article titles where the
+        // column's list stands (the main area, a heading naming the column, a pager after it,
+        // a table); short link labels elsewhere are navigation.
+        _ => {
             if placeholder.is_none()
                 && let Some(article) = reader.article_date()
             {
                 return ListReading { items: vec![article], method: Method::Article, placeholder };
             }
-            match best.filter(|judged| judged.strongly_owned && judged.candidate.items.len() >= 2) {
+            let own_undated = judged
+                .iter()
+                .filter(|judged| {
+                    judged.candidate.items.len() >= 2 && judged.strongly_owned
+                        || judged.owned && judged.hint != Hint::Side && reads_as_titles(&judged.candidate.items)
+                })
+                .max_by(by_score);
+            match own_undated {
                 Some(judged) => ListReading {
                     items: reader.list_items(&judged.candidate.items),
                     method: judged.candidate.method,
@@ -251,6 +264,10 @@ struct Judged<'c, 'd> {
     score: f64,
     /// Links under the column's own path, or CMS records: this list is the column's.
     strongly_owned: bool,
+    /// Where a column's own list stands: strongly owned, a pager after it, a heading naming the
+    /// column, the main area, or a table with a date column.
+    owned: bool,
+    hint: Hint,
 }
 
 /// An item as read, before its link is resolved (only the chosen list's links are).
@@ -535,6 +552,10 @@ impl<'d> Reader<'d> {
     /// date in text outside links. Future dates are ignored: an event's date is not a publication.
     fn item_date(&self, roots: &[NodeId], date_column: Option<usize>) -> Option<Published> {
         let document = self.document;
+        // A calendar-style block says it in pieces, and its year beats a year-less cell's guess.
+        if let Some(date) = self.split_date(roots) {
+            return Some(date);
+        }
         if let Some(column) = date_column {
             let cells: Vec<NodeId> = roots
                 .iter()
@@ -585,6 +606,35 @@ impl<'d> Reader<'d> {
             }
         }
         newest
+    }
+
+    /// A date shown in pieces, each in its own element (`<span class="day">20</span><span
+    /// class="ym">2026-11</span>`, either order, also `2026年` + `11月17日`): None unless the
+    /// item's short texts hold exactly the pieces of one date.
+    fn split_date(&self, roots: &[NodeId]) -> Option<Published> {
+        const MAX_PARTS: usize = 4;
+        let document = self.document;
+        let mut parts = Vec::new();
+        for root in roots {
+            for node in document.descendants(*root) {
+                if self.hidden[node] || self.stats[node].text_chars > 12 {
+                    continue;
+                }
+                if let NodeData::Text(text) = &document.node(node).data
+                    && has_digit(text)
+                    && let Some(part) = date_part(text)
+                {
+                    parts.push(part);
+                    if parts.len() > MAX_PARTS {
+                        return None;
+                    }
+                }
+            }
+        }
+        if parts.len() < 2 {
+            return None;
+        }
+        assemble_date(&parts, self.today).map(Published::date)
     }
 
     /// Index of the publication-date column when `container` (a table or tbody) has a header row.
@@ -659,7 +709,7 @@ impl<'d> Reader<'d> {
             Method::Table => score *= 1.3,
             _ => {}
         }
-        (score > 0.0).then_some(Judged { candidate, score, strongly_owned })
+        (score > 0.0).then_some(Judged { candidate, score, strongly_owned, owned, hint })
     }
 
     /// Share of items whose link lies under the page's own directory (TRS WCM keeps a column's
@@ -882,6 +932,23 @@ impl<'d> Reader<'d> {
     fn list_items(&self, entries: &[Entry]) -> Vec<ListItem> {
         entries.iter().map(|entry| self.list_item(entry)).collect()
     }
+}
+
+/// Fewest items an undated list needs to be read as a column's list by its titles alone.
+const MIN_TITLED_ITEMS: usize = 3;
+/// Characters of a typical article title at least (`县民政局开展困难群众走访慰问`); navigation
+/// labels (`工作动态`, `通知公告`, `更多`) are shorter.
+const MIN_TITLE_CHARS: usize = 8;
+
+/// Whether `items` read as a list of article titles, not of navigation labels: enough items,
+/// and the median title as long as an article's.
+fn reads_as_titles(items: &[Entry]) -> bool {
+    if items.len() < MIN_TITLED_ITEMS {
+        return false;
+    }
+    let mut lengths: Vec<usize> = items.iter().map(|item| item.title.chars().count()).collect();
+    lengths.sort_unstable();
+    lengths[lengths.len() / 2] >= MIN_TITLE_CHARS
 }
 
 /// Joins candidates that are one list split across sibling containers of the same kind.

@@ -6,7 +6,7 @@
 //! detected one does, the detected one wins and the mismatch is reported.
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
-use encoding_rs::{Encoding, UTF_8};
+use encoding_rs::{DecoderResult, Encoding, UTF_8};
 
 /// How many leading bytes are searched for `<meta charset>`. Browsers look at 1024; CMS
 /// templates often put a long `<script>` or comment first, so look further.
@@ -23,6 +23,9 @@ pub struct Decoded {
     pub source: CharsetSource,
     /// The label the page declared, when it was overruled by detection.
     pub declared_but_wrong: Option<&'static str>,
+    /// Byte sequences the encoding used could not decode (each shown as U+FFFD, what a visitor
+    /// sees as 乱码); a character cut at the end of a truncated body is not one.
+    pub invalid_sequences: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,14 +36,17 @@ pub enum CharsetSource {
     Detected,
 }
 
-pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
+/// Decodes `body` as a browser would. `complete`: false when the body was cut at a size cap, so
+/// a multibyte character cut in two at the end is not counted as invalid.
+pub fn decode(body: &[u8], content_type: Option<&str>, complete: bool) -> Decoded {
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
-        let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
+        let (text, invalid_sequences) = decode_counting(encoding, &body[bom_len..], complete);
         return Decoded {
-            text: text.into_owned(),
+            text,
             encoding: encoding.name(),
             source: CharsetSource::Bom,
             declared_but_wrong: None,
+            invalid_sequences,
         };
     }
     let declared = content_type
@@ -50,34 +56,64 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         .or_else(|| xml_declared(body).map(|encoding| (encoding, CharsetSource::Meta)))
         .or_else(|| meta_charset(body).map(|encoding| (encoding, CharsetSource::Meta)));
     if let Some((encoding, source)) = declared {
-        let (text, had_errors) = encoding.decode_without_bom_handling(body);
+        let (text, invalid_sequences) = decode_counting(encoding, body, complete);
         // windows-1252 (what an ISO-8859-1 label means) decodes any bytes without error, and on
         // a Chinese government site it is a server default, never the truth.
         let suspicious = encoding == encoding_rs::WINDOWS_1252 && !body.is_ascii();
-        if !had_errors && !suspicious {
-            return Decoded { text: text.into_owned(), encoding: encoding.name(), source, declared_but_wrong: None };
+        let declared = |text, invalid_sequences| Decoded {
+            text,
+            encoding: encoding.name(),
+            source,
+            declared_but_wrong: None,
+            invalid_sequences,
+        };
+        if invalid_sequences == 0 && !suspicious {
+            return declared(text, 0);
         }
         let guess = detect(body);
         if guess != encoding {
-            let (guessed_text, guess_errors) = guess.decode_without_bom_handling(body);
-            if !guess_errors {
+            let (guessed_text, guess_invalid) = decode_counting(guess, body, complete);
+            if guess_invalid == 0 {
                 return Decoded {
-                    text: guessed_text.into_owned(),
+                    text: guessed_text,
                     encoding: guess.name(),
                     source: CharsetSource::Detected,
                     declared_but_wrong: Some(encoding.name()),
+                    invalid_sequences: 0,
                 };
             }
         }
-        return Decoded { text: text.into_owned(), encoding: encoding.name(), source, declared_but_wrong: None };
+        return declared(text, invalid_sequences);
     }
     let guess = detect(body);
-    let (text, _) = guess.decode_without_bom_handling(body);
+    let (text, invalid_sequences) = decode_counting(guess, body, complete);
     Decoded {
-        text: text.into_owned(),
+        text,
         encoding: guess.name(),
         source: CharsetSource::Detected,
         declared_but_wrong: None,
+        invalid_sequences,
+    }
+}
+
+/// `body` decoded with `encoding` (no BOM sniffing), each malformed sequence replaced by U+FFFD
+/// and counted. An incomplete sequence at the end of an incomplete body is left out.
+fn decode_counting(encoding: &'static Encoding, body: &[u8], complete: bool) -> (String, u32) {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(body.len() + body.len() / 2 + 16);
+    let mut invalid: u32 = 0;
+    let mut at = 0;
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(&body[at..], &mut text, complete);
+        at += read;
+        match result {
+            DecoderResult::InputEmpty => return (text, invalid),
+            DecoderResult::OutputFull => text.reserve((body.len() - at) * 3 / 2 + 16),
+            DecoderResult::Malformed(..) => {
+                invalid = invalid.saturating_add(1);
+                text.push('\u{FFFD}');
+            }
+        }
     }
 }
 
@@ -163,24 +199,24 @@ mod tests {
     fn decides_in_browser_order() {
         let with_meta =
             TEXT.replace("<head>", "<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">");
-        let decoded = decode(&gbk(&with_meta), None);
+        let decoded = decode(&gbk(&with_meta), None, true);
         assert_eq!((decoded.encoding, decoded.source), ("GBK", CharsetSource::Meta));
         assert!(decoded.text.contains("龙川县人民政府"));
 
-        let decoded = decode(&gbk(TEXT), Some("text/html; charset=GBK"));
+        let decoded = decode(&gbk(TEXT), Some("text/html; charset=GBK"), true);
         assert_eq!((decoded.encoding, decoded.source), ("GBK", CharsetSource::Header));
 
-        let decoded = decode(&gbk(TEXT), None);
+        let decoded = decode(&gbk(TEXT), None, true);
         assert_eq!(decoded.source, CharsetSource::Detected);
         assert!(decoded.text.contains("关于做好冬季安全生产工作的通知"), "{}", decoded.text);
 
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice(TEXT.as_bytes());
-        let decoded = decode(&bom, Some("text/html; charset=gbk"));
+        let decoded = decode(&bom, Some("text/html; charset=gbk"), true);
         assert_eq!((decoded.encoding, decoded.source), ("UTF-8", CharsetSource::Bom));
         assert!(decoded.text.starts_with("<html>"));
 
-        let decoded = decode(gb18030_bytes().as_slice(), Some("text/html; charset=gb18030"));
+        let decoded = decode(gb18030_bytes().as_slice(), Some("text/html; charset=gb18030"), true);
         assert_eq!(decoded.encoding, "gb18030");
         assert!(decoded.text.contains("𠀀"));
     }
@@ -191,20 +227,50 @@ mod tests {
 
     #[test]
     fn a_wrong_label_is_overruled_and_reported() {
-        let decoded = decode(&gbk(TEXT), Some("text/html; charset=utf-8"));
+        let decoded = decode(&gbk(TEXT), Some("text/html; charset=utf-8"), true);
         assert_eq!(decoded.encoding, "GBK");
         assert_eq!(decoded.declared_but_wrong, Some("UTF-8"));
         assert!(decoded.text.contains("龙川县人民政府"));
 
-        let decoded = decode(&gbk(TEXT), Some("text/html; charset=iso-8859-1"));
+        let decoded = decode(&gbk(TEXT), Some("text/html; charset=iso-8859-1"), true);
         assert_eq!((decoded.encoding, decoded.declared_but_wrong), ("GBK", Some("windows-1252")));
+    }
+
+    #[test]
+    fn a_utf8_page_labelled_gb2312_is_a_mismatch() {
+        let page = TEXT.replace("<head>", "<head><meta charset=\"gb2312\">");
+        let decoded = decode(page.as_bytes(), None, true);
+        assert_eq!((decoded.encoding, decoded.declared_but_wrong), ("UTF-8", Some("GBK")));
+        assert!(decoded.text.contains("关于做好冬季安全生产工作的通知"));
+        assert_eq!(decoded.invalid_sequences, 0);
+    }
+
+    #[test]
+    fn invalid_sequences_are_counted_but_a_cut_last_character_is_not() {
+        let mut bytes = gbk(TEXT);
+        let at = bytes.windows(4).position(|w| w == b"<ul>").unwrap();
+        // Two lead bytes before bytes that cannot follow one: two sequences no GBK decoder reads.
+        bytes.splice(at..at, [0x81, b' ', 0xFE, b'"']);
+        let decoded = decode(&bytes, Some("text/html; charset=gbk"), true);
+        assert_eq!((decoded.encoding, decoded.declared_but_wrong, decoded.invalid_sequences), ("GBK", None, 2));
+        assert_eq!(decoded.text.matches('\u{FFFD}').count(), 2);
+
+        // A body cut inside its last character: nothing invalid when the cut is known.
+        let whole = gbk("<p>龙川县人民政府</p><p>龙川");
+        let cut = &whole[..whole.len() - 1];
+        assert_eq!(decode(cut, Some("text/html; charset=gbk"), false).invalid_sequences, 0);
+        assert_eq!(decode(cut, Some("text/html; charset=gbk"), true).invalid_sequences, 1);
+        let utf8 = "<p>龙川县人民政府</p>".as_bytes();
+        let cut = &utf8[..utf8.len() - 5];
+        let decoded = decode(cut, Some("text/html; charset=utf-8"), false);
+        assert_eq!((decoded.encoding, decoded.declared_but_wrong, decoded.invalid_sequences), ("UTF-8", None, 0));
     }
 
     #[test]
     fn xml_declaration_names_the_feed_encoding() {
         let feed = "<?xml version=\"1.0\" encoding=\"GB18030\"?><rss><channel><item><title>客家围屋修缮工程𠀀</title></item></channel></rss>";
         let bytes = encoding_rs::GB18030.encode(feed).0.into_owned();
-        let decoded = decode(&bytes, Some("application/rss+xml"));
+        let decoded = decode(&bytes, Some("application/rss+xml"), true);
         assert_eq!((decoded.encoding, decoded.source), ("gb18030", CharsetSource::Meta));
         assert!(decoded.text.contains("客家围屋修缮工程𠀀"));
     }

@@ -89,6 +89,8 @@ pub struct Page {
     pub text: String,
     /// The encoding the page declared when detection overruled it.
     pub charset_declared_but_wrong: Option<&'static str>,
+    /// Byte sequences its encoding could not decode (乱码 a visitor sees).
+    pub charset_invalid_sequences: u32,
     /// The text was let go after the page was parsed ([`Fetched::without_text`]): an empty
     /// `text` then says nothing about the page.
     pub text_dropped: bool,
@@ -102,6 +104,7 @@ impl Fetched {
             content_type: page.content_type.clone(),
             text: String::new(),
             charset_declared_but_wrong: page.charset_declared_but_wrong,
+            charset_invalid_sequences: page.charset_invalid_sequences,
             text_dropped: true,
         });
         Fetched {
@@ -343,7 +346,7 @@ impl Fetcher {
             let content_type =
                 response.headers().get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_string);
             let Some(body) = self.read_body(attempt, response).await else { return };
-            let decoded = charset::decode(&body, content_type.as_deref());
+            let decoded = charset::decode(&body, content_type.as_deref(), !attempt.record.truncated);
             attempt.record.charset = Some(decoded.encoding.to_string());
             if status.is_success()
                 && let Some(target) = redirect::soft_redirect(&decoded.text)
@@ -362,6 +365,7 @@ impl Fetcher {
                 content_type,
                 text: decoded.text,
                 charset_declared_but_wrong: decoded.declared_but_wrong,
+                charset_invalid_sequences: decoded.invalid_sequences,
                 text_dropped: false,
             });
             return;

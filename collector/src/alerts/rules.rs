@@ -86,7 +86,11 @@ pub static RULES: [Rule; 36] = [
     rule(
         "XunjianColumnStale",
         "栏目不更新",
-        Condition::Findings(&[FindingCode::ColumnNotUpdated, FindingCode::ColumnUnreachable]),
+        Condition::Findings(&[
+            FindingCode::ColumnNotUpdated,
+            FindingCode::ColumnUndated,
+            FindingCode::ColumnUnreachable,
+        ]),
     ),
     rule("XunjianColumnBlank", "空白栏目", Condition::Findings(&[FindingCode::ColumnBlank])),
     rule("XunjianChannelMissing", "未提供互动交流渠道", Condition::Findings(&[FindingCode::InteractionChannelMissing])),
@@ -545,7 +549,7 @@ fn measure(code: FindingCode, o: &Observation) -> String {
     use FindingCode::*;
     let label = code.label_zh();
     match code {
-        HomeNotUpdated | ColumnNotUpdated | AccountNotUpdated => {
+        HomeNotUpdated | ColumnNotUpdated | ColumnUndated | AccountNotUpdated => {
             match (o.last_update(), o.age_days(), o.max_age_days()) {
                 (Some(last), Some(age), Some(max)) => {
                     format!("{label}：最新信息发布于 {}，已 {age} 天（期限 {max} 天）", last.date)

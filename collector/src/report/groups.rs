@@ -25,7 +25,14 @@ pub const GROUPS: &[Group] = &[
     Group {
         title: "首页及栏目不更新",
         kind: TargetKind::Site,
-        codes: &["home_not_updated", "column_not_updated", "column_unreachable", "stale_key_columns", "stale_columns"],
+        codes: &[
+            "home_not_updated",
+            "column_not_updated",
+            "column_undated",
+            "column_unreachable",
+            "stale_key_columns",
+            "stale_columns",
+        ],
     },
     Group { title: "空白栏目", kind: TargetKind::Site, codes: &["column_blank", "blank_columns"] },
     Group { title: "错别字及严重表述错误", kind: TargetKind::Site, codes: &["wording_error"] },

@@ -69,6 +69,99 @@ pub fn dates_in_text(text: &str, today: Date) -> Vec<Published> {
     found
 }
 
+/// A piece of a date a calendar-style block shows in its own element: `<span class="day">20</span>
+/// <span class="ym">2026-11</span>`, `<em>11月17日</em><i>2026年</i>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatePart {
+    /// `20`, `05`, `20日`.
+    Day(i8),
+    /// `11月`.
+    Month(i8),
+    /// `2026`, `2026年`.
+    Year(i16),
+    /// `2026-11`, `2026/11`, `2026.11`, `2026年11月`.
+    YearMonth(i16, i8),
+    /// `11-17`, `11/17`, `11.17`, `11月17日`.
+    MonthDay(i8, i8),
+}
+
+/// Reads `text` (one element's text) as a piece of a date, or None.
+pub fn date_part(text: &str) -> Option<DatePart> {
+    let chars: Vec<char> = text.trim().chars().map(normalize_char).collect();
+    if chars.is_empty() || chars.len() > 12 {
+        return None;
+    }
+    let (first, first_len, after) = read_number(&chars, 0, 4)?;
+    let at = skip_spaces(&chars, after);
+    let suffix = |at: usize, allowed: &[char]| -> Option<usize> {
+        match chars.get(at) {
+            None => Some(at),
+            Some(c) if allowed.contains(c) && skip_spaces(&chars, at + 1) == chars.len() => Some(at + 1),
+            _ => None,
+        }
+    };
+    let year = |value: u32| i16::try_from(value).ok().filter(|year| *year >= MIN_YEAR);
+    let month = |value: u32| i8::try_from(value).ok().filter(|month| (1..=12).contains(month));
+    let day = |value: u32| i8::try_from(value).ok().filter(|day| (1..=31).contains(day));
+    if at == chars.len() || suffix(at, &['日', '号', '年', '月']).is_some() && at + 1 >= chars.len() {
+        return match (first_len, chars.get(at)) {
+            (4, None | Some('年')) => year(first).map(DatePart::Year),
+            (1 | 2, None | Some('日' | '号')) => day(first).map(DatePart::Day),
+            (1 | 2, Some('月')) => month(first).map(DatePart::Month),
+            _ => None,
+        };
+    }
+    let sep = chars[at];
+    if !matches!(sep, '-' | '/' | '.' | '年' | '月') {
+        return None;
+    }
+    let (second, _, after_second) = read_number(&chars, skip_spaces(&chars, at + 1), 2)?;
+    let end = skip_spaces(&chars, after_second);
+    match (first_len, sep) {
+        (4, '年') => suffix(end, &['月']).and(Some(DatePart::YearMonth(year(first)?, month(second)?))),
+        (4, '-' | '/' | '.') => (end == chars.len()).then_some(DatePart::YearMonth(year(first)?, month(second)?)),
+        (1 | 2, '月') => suffix(end, &['日', '号']).and(Some(DatePart::MonthDay(month(first)?, day(second)?))),
+        (1 | 2, '-' | '/' | '.') => (end == chars.len()).then_some(DatePart::MonthDay(month(first)?, day(second)?)),
+        _ => None,
+    }
+}
+
+/// The one date the pieces of a calendar-style block make (year-month and day, year and
+/// month-day, or year, month and day, in any order), when it is not after `today`. None when
+/// the pieces make no date or more than one.
+pub fn assemble_date(parts: &[DatePart], today: Date) -> Option<Date> {
+    let mut year = None;
+    let mut month = None;
+    let mut day = None;
+    // A piece seen twice with different values (a ranking number beside the day) is ambiguous.
+    fn set<T: PartialEq + Copy>(slot: &mut Option<T>, value: T) -> bool {
+        match slot {
+            Some(existing) => *existing == value,
+            None => {
+                *slot = Some(value);
+                true
+            }
+        }
+    }
+    for part in parts {
+        let consistent = match *part {
+            DatePart::Day(d) => set(&mut day, d),
+            DatePart::Month(m) => set(&mut month, m),
+            DatePart::Year(y) => set(&mut year, y),
+            DatePart::YearMonth(y, m) => set(&mut year, y) && set(&mut month, m),
+            DatePart::MonthDay(m, d) => set(&mut month, m) && set(&mut day, d),
+        };
+        if !consistent {
+            return None;
+        }
+    }
+    let year = year?;
+    if year > today.year() {
+        return None;
+    }
+    Date::new(year, month?, day?).ok().filter(|date| *date <= today)
+}
+
 /// The date a CMS wrote into an article address, if it wrote one.
 ///
 /// Recognised: an 8-digit `YYYYMMDD` run (TRS WCM `t20261120_123.html`, `content_20261120.htm`,
@@ -438,6 +531,33 @@ fn url_year_month_day(path: &str, index: usize) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn calendar_blocks_assemble_from_their_pieces() {
+        let today = Date::constant(2026, 11, 26);
+        let parts = |texts: &[&str]| texts.iter().map(|t| date_part(t)).collect::<Option<Vec<_>>>();
+        let date = |texts: &[&str]| parts(texts).and_then(|parts| assemble_date(&parts, today));
+        assert_eq!(date(&["20", "2026-11"]), Some(Date::constant(2026, 11, 20)));
+        assert_eq!(date(&["2026/11", "05"]), Some(Date::constant(2026, 11, 5)));
+        assert_eq!(date(&["１９日", "2026年11月"]), Some(Date::constant(2026, 11, 19)));
+        assert_eq!(date(&["2026年", "11月17日"]), Some(Date::constant(2026, 11, 17)));
+        assert_eq!(date(&["2025", "12-28"]), Some(Date::constant(2025, 12, 28)));
+        assert_eq!(date(&["18", "11月", "2026"]), Some(Date::constant(2026, 11, 18)));
+        assert_eq!(date(&["2026.10", "31"]), Some(Date::constant(2026, 10, 31)));
+        // Not a date: a future one, an impossible one, a missing or a doubled piece.
+        assert_eq!(date(&["30", "2026-12"]), None);
+        assert_eq!(date(&["31", "2026-11"]), None);
+        assert_eq!(date(&["2026-11"]), None);
+        assert_eq!(date(&["20", "3", "2026-11"]), None);
+        for text in ["阅读 12", "2026-11-20", "0762", "13", "1234-5", "2026年11月20日", "第3期", "40", "2026-13"]
+        {
+            assert!(
+                date_part(text).is_none() || matches!(date_part(text), Some(DatePart::Day(13))),
+                "{text}: {:?}",
+                date_part(text)
+            );
+        }
+    }
+
     use super::*;
     use jiff::civil::{date, time};
 

@@ -724,6 +724,9 @@ closed_set! {
         Ipv6 = "ipv6",
         /// The new-media accounts the home page and column pages point to (for 漏报).
         LinkedAccounts = "linked_accounts",
+        /// Home, column and board pages: read whole (not cut at the size cap) and in a charset
+        /// that decodes them (乱码).
+        PageIntegrity = "page_integrity",
     }
 }
 
@@ -841,7 +844,7 @@ closed_set! {
         /// The certificate expires soon.
         TlsCertificateExpiring = "tls_certificate_expiring" => by(CheckKind::Availability, "HTTPS 证书即将过期"),
         /// The body exceeded the size limit and was cut.
-        BodyTruncated = "body_truncated" => by(CheckKind::Availability, "页面超过大小上限"),
+        BodyTruncated = "body_truncated" => by(CheckKind::PageIntegrity, "页面超过大小上限"),
         /// No new dated item on the home page within the limit (首页不更新).
         HomeNotUpdated = "home_not_updated" => by(CheckKind::HomeUpdate, "首页不更新"),
         /// A column's page could not be opened or answered with an error status.
@@ -918,6 +921,14 @@ closed_set! {
         CountyWithoutAccount = "county_without_account" => registry("县级政府未开设必备账号"),
         /// A site points to an account that matches no filing and no configured account.
         AccountDiscovered = "account_discovered" => registry("发现未备案账号线索"),
+        /// The page's declared charset (HTTP header or meta) does not decode its bytes, so
+        /// browsers show 乱码; another charset does.
+        CharsetMismatch = "charset_mismatch" => by(CheckKind::PageIntegrity, "页面编码声明错误（乱码）"),
+        /// Byte sequences the page's charset cannot decode (乱码 characters).
+        CharsetInvalid = "charset_invalid" => by(CheckKind::PageIntegrity, "页面含无效编码字符（乱码）"),
+        /// A column lists items but none shows a date: it cannot be dated, so it counts as not
+        /// updated (栏目不更新), not as blank.
+        ColumnUndated = "column_undated" => by(CheckKind::ColumnUpdate, "栏目信息未注明日期"),
     }
 }
 
@@ -936,6 +947,18 @@ impl FindingCode {
     /// The check that reports this code (None for the collector's registry findings).
     pub fn check(self) -> Option<CheckKind> {
         self.info().check
+    }
+
+    /// Whether the finding says the page or account is not updated within its limit (栏目不更新
+    /// counts a column whose items carry no dates too).
+    pub fn means_not_updated(self) -> bool {
+        matches!(
+            self,
+            FindingCode::HomeNotUpdated
+                | FindingCode::ColumnNotUpdated
+                | FindingCode::ColumnUndated
+                | FindingCode::AccountNotUpdated
+        )
     }
 }
 
@@ -1017,7 +1040,11 @@ impl Observation {
         let carried: Vec<Finding> = previous
             .findings
             .iter()
-            .filter(|finding| finding.code.check().is_some() && !ran(finding.code.check()))
+            // Only what the check found when it last ran: a finding an older agent reported under
+            // another check is not carried for ever.
+            .filter(|finding| {
+                finding.code.check().is_some_and(|check| previous.checks.contains(&check)) && !ran(finding.code.check())
+            })
             .cloned()
             .collect();
         self.checks.extend(previous.checks.iter().filter(|check| !ran_now.contains(check)));

@@ -77,7 +77,7 @@ fn extraction(budget: Duration) {
     let run = |pages: &[(Vec<u8>, String, Url, Option<String>)]| {
         let mut items = 0;
         for (bytes, content_type, url, column) in pages {
-            let decoded = charset::decode(bytes, Some(content_type));
+            let decoded = charset::decode(bytes, Some(content_type), true);
             let document = Document::parse(&decoded.text);
             let reading = match column {
                 Some(name) => read_column(&document, url, today, name, None),
