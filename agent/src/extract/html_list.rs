@@ -4,17 +4,22 @@
 //! 1. **Candidates.** Every run of like siblings (`<li>`, `<tr>`, `<dd>`, `<div class=x>` …) and
 //!    every flat run of links (`<a>…</a><span>date</span><br>`) is a candidate list; records of
 //!    Hanweb JCMS pages, which sit as CDATA in `<script type="text/xml"><datastore>`, are one
-//!    more. Lists a CMS split into several `<ul>`s of five are joined back together.
+//!    more, and so are lists only a script holds (an array of records filling an empty `<ul>`,
+//!    `document.write` of list markup; read by [`script_list`], never run). Lists a CMS split
+//!    into several `<ul>`s of five are joined back together.
 //! 2. **Items.** An item is small (≤ 4 links, a few hundred characters) and has a linked
 //!    title. Its date is, in order of trust: a text node that *is* a date (`<span>2026-11-20</span>`,
-//!    `[11-20]`, a table's 发布日期 column); a full date in its text outside links; a date in its
+//!    `[11-20]`, a table's 发布日期 column); a date a calendar block shows in pieces
+//!    (`<span>20</span><span>2026-11</span>`); a full date in its text outside links; a date in its
 //!    link (`t20261120_…`). A date inside a title (`关于2026年11月1日起…`) is never the item's date,
 //!    nor is a clock (`2026年11月26日 星期四`, it has no link), a copyright range, an ICP or 公安备案
 //!    number or a phone number (the date readers reject those shapes).
 //! 3. **Choice.** Candidates are scored by dated items, links that lead under the column's own
 //!    path (TRS WCM `./202611/t20261120_…`), pagination right after the list (`下一页`,
 //!    `createPageHTML`), a heading naming the column, and container names: `side`, `hot`,
-//!    `rank`, `related`, `footer`, `nav` … weigh down sidebars of other columns' news.
+//!    `rank`, `related`, `footer`, `nav` … weigh down sidebars of other columns' news. With no
+//!    dated list, a list of article titles where the column's list stands (main area, a heading
+//!    naming the column, a pager) is its list without dates: undated, not blank.
 //!
 //! A home page has no single list: every dated list on it counts, outside navigation and footers.
 //! The module is pure: a parsed page and `today` in, a reading out.
@@ -27,6 +32,7 @@ use xunjian_shared::time::Published;
 use xunjian_shared::time::parse::{assemble_date, date_cell, date_in_url, date_part, dates_in_text};
 
 use super::html::{Document, NodeData, NodeId, cdata_sections};
+use super::script_list;
 use super::select::SelectorList;
 
 /// What was read off a page.
@@ -64,6 +70,8 @@ pub enum Method {
     Table,
     /// A single article page with a labelled publication date.
     Article,
+    /// A list only the page's script holds (an array of objects, `document.write`).
+    Script,
 }
 
 impl Method {
@@ -75,6 +83,7 @@ impl Method {
             Method::List => "自动识别列表",
             Method::Table => "自动识别表格",
             Method::Article => "单篇文章页",
+            Method::Script => "页面脚本中的列表",
         }
     }
 }
@@ -111,6 +120,7 @@ pub fn read_column(
     let placeholder = reader.placeholder();
     let mut candidates = reader.candidates();
     candidates.extend(reader.datastore_candidates());
+    candidates.extend(reader.script_candidates());
     // A page that says it is empty is empty, unless its list demonstrably is this column's
     // (links under its path, Hanweb records): the dated list beside "暂无信息" is a sidebar.
     let judged: Vec<Judged<'_, '_>> = candidates
@@ -163,6 +173,7 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
     let reader = Reader::new(document, page_url, today);
     let mut candidates = reader.candidates();
     candidates.extend(reader.datastore_candidates());
+    candidates.extend(reader.script_candidates());
     let mut seen = BTreeSet::new();
     let mut items = Vec::new();
     for candidate in &candidates {
@@ -507,6 +518,86 @@ impl<'d> Reader<'d> {
             }
         }
         found
+    }
+
+    /// Lists only the page's inline scripts hold: the markup `document.write` writes, and arrays
+    /// of records (`[{title, url, date}, …]`, JSON handed to `JSON.parse`, arrays of arrays).
+    /// Read without running anything ([`script_list`]); each list stands where its script does.
+    fn script_candidates(&self) -> Vec<Candidate<'d>> {
+        let document = self.document;
+        let mut found = Vec::new();
+        for node in document.descendants(Document::ROOT) {
+            let Some(element) = document.element(node) else { continue };
+            if element.name != "script" || element.attr("src").is_some() || !is_script_type(element.attr("type")) {
+                continue;
+            }
+            let text = document.raw_text(node);
+            // Hanweb's datastore is read as such; a script without a quote has no strings.
+            if text.contains("<datastore") || text.contains("<recordset") || !text.contains(['"', '\'', '`']) {
+                continue;
+            }
+            let lists = script_list::read_script(&text);
+            let container = document.parent(node).unwrap_or(node);
+            if !lists.written.trim().is_empty() {
+                // Written items usually stand alone (`<li>…</li>`): give them a parent to be a run of.
+                let written = Document::parse(&format!("<div>{}</div>", lists.written));
+                let reader = Reader::new(&written, self.page_url, self.today);
+                for candidate in reader.candidates() {
+                    found.push(Candidate { container, items: candidate.items, method: Method::Script, join_key: None });
+                }
+            }
+            for records in &lists.arrays {
+                let items: Vec<Entry> = records.iter().filter_map(|record| self.record_entry(record)).collect();
+                if items.len() >= 2 {
+                    found.push(Candidate { container, items, method: Method::Script, join_key: None });
+                }
+            }
+        }
+        found
+    }
+
+    /// A script record as an item: its title, link and date by their keys (`title`, `url`,
+    /// `pubDate` and their kin), else by what the values look like.
+    fn record_entry(&self, record: &script_list::Record) -> Option<Entry> {
+        let keyed = |wanted: fn(&str) -> bool| {
+            record.fields.iter().find(|(key, value)| key.as_deref().is_some_and(wanted) && !value.trim().is_empty())
+        };
+        let title = keyed(is_title_key).map(|(_, value)| value.trim().to_string()).or_else(|| {
+            record
+                .fields
+                .iter()
+                .map(|(_, value)| value.trim())
+                .filter(|value| {
+                    value.chars().any(is_cjk) && !looks_like_url(value) && date_cell(value, self.today).is_none()
+                })
+                .max_by_key(|value| value.chars().count())
+                .map(str::to_string)
+        })?;
+        // Markup or a template's placeholder is not a title.
+        if title.chars().count() < 2
+            || title.chars().count() > 200
+            || title.contains(['<', '{'])
+            || is_pager_text(&title)
+        {
+            return None;
+        }
+        let href = keyed(is_link_key)
+            .or_else(|| record.fields.iter().find(|(_, value)| looks_like_url(value.trim())))
+            .map(|(_, value)| value.trim().to_string())
+            .filter(|href| is_followable(href));
+        let date_of = |value: &str| {
+            let value = value.trim();
+            date_cell(value, self.today)
+                .or_else(|| dates_in_text(value, self.today).into_iter().max())
+                .or_else(|| epoch_date(value))
+        };
+        let published = keyed(is_date_key)
+            .and_then(|(_, value)| date_of(value))
+            .or_else(|| record.fields.iter().find_map(|(_, value)| date_cell(value.trim(), self.today)))
+            .or_else(|| href.as_deref().and_then(|href| date_in_url(href, self.today)).map(Published::date))
+            .filter(|date| date.date <= self.today);
+        let under_page_dir = href.as_deref().is_some_and(|href| self.under_page_dir(href));
+        Some(Entry { title, href, published, under_page_dir })
     }
 
     /// Reads one item made of the sibling nodes `roots`; None if it is not item-like.
@@ -932,6 +1023,68 @@ impl<'d> Reader<'d> {
     fn list_items(&self, entries: &[Entry]) -> Vec<ListItem> {
         entries.iter().map(|entry| self.list_item(entry)).collect()
     }
+}
+
+/// Script types that hold JavaScript or JSON (absent means JavaScript).
+fn is_script_type(kind: Option<&str>) -> bool {
+    kind.is_none_or(|kind| {
+        let kind = kind.trim().to_ascii_lowercase();
+        kind.is_empty()
+            || kind.contains("javascript")
+            || kind.contains("json")
+            || kind.contains("ecmascript")
+            || kind == "module"
+    })
+}
+
+/// Keys a record's title goes by (`title`, `docTitle`, `name`, `bt` …), in lower case.
+fn is_title_key(key: &str) -> bool {
+    key.contains("title") || matches!(key, "name" | "bt" | "tit" | "subject" | "headline" | "biaoti" | "标题" | "名称")
+}
+
+/// Keys of a record's link (`url`, `href`, `link`, `docPubUrl` …).
+fn is_link_key(key: &str) -> bool {
+    key.contains("url") || key.contains("href") || key.contains("link") || matches!(key, "path" | "lj" | "链接")
+}
+
+/// Keys of a record's publication date (`date`, `pubDate`, `time`, `fbrq`, `fbsj`, `发布日期` …).
+fn is_date_key(key: &str) -> bool {
+    key.contains("date")
+        || key.contains("time")
+        || key.contains("publish")
+        || key.ends_with("rq")
+        || key.ends_with("sj")
+        || key.contains("日期")
+        || key.contains("时间")
+}
+
+/// A value that is an address: absolute, rooted, relative with `./`, or a page file name.
+fn looks_like_url(value: &str) -> bool {
+    let path = value.split(['?', '#']).next().unwrap_or(value);
+    value.starts_with("http://")
+        || value.starts_with("https://")
+        || value.starts_with('/')
+        || value.starts_with("./")
+        || value.starts_with("../")
+        || [".html", ".htm", ".shtml", ".jhtml", ".jsp", ".asp", ".aspx", ".php"].iter().any(|ext| path.ends_with(ext))
+}
+
+/// A Unix time in seconds or milliseconds (what JSON APIs put in `pubDate`), as a China date.
+fn epoch_date(value: &str) -> Option<Published> {
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: i64 = value.parse().ok()?;
+    let stamp = match value.len() {
+        10 => jiff::Timestamp::from_second(number).ok()?,
+        13 => jiff::Timestamp::from_millisecond(number).ok()?,
+        _ => return None,
+    };
+    Some(Published::date(xunjian_shared::time::china_today(stamp)))
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
 /// Fewest items an undated list needs to be read as a column's list by its titles alone.

@@ -14,6 +14,7 @@ pub mod mixed_content;
 pub mod page_text;
 pub mod pagination;
 pub mod post_list;
+pub mod script_list;
 pub mod wording;
 
 /// The parser and the selectors live in `shared`, where configuration parses selectors once.
