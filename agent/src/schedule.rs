@@ -24,7 +24,7 @@ use xunjian_shared::wire::Observation;
 use xunjian_shared::wire::{SubjectRef, TargetKind};
 
 use crate::checks::{
-    AccountSubject, ChannelSubject, Check, ColumnSubject, Ctx, GuideList, InterpretationColumn, Memory, Role, Subject,
+    AccountSubject, ChannelSubject, Check, ColumnPage, ColumnSubject, Ctx, GuideList, Memory, Role, Subject,
 };
 use crate::extract::guide::{Categories, Category};
 use crate::extract::hidden_links::SensitiveTerms;
@@ -124,11 +124,23 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             interval,
             role,
         };
+        let selectors_of = |column: &ColumnConfig| {
+            (column.item_selector.is_some() || column.date_selector.is_some())
+                .then(|| ColumnSelectors { items: column.item_selector.clone(), dates: column.date_selector.clone() })
+        };
+        let column_page = |column: &ColumnConfig| ColumnPage {
+            name: column.name.clone(),
+            url: column.url.clone(),
+            timeout: column.probe.timeout,
+            selectors: selectors_of(column),
+        };
+        // Guide lists are read for their guides, not their dates.
+        let list_columns = site.columns.iter().filter(|column| column.kind != ColumnKind::Guide).map(column_page);
         subjects.push(subject(
             &site.url,
             site.probe.timeout,
             site.probe.interval,
-            Role::Home { channels_configured: site.interactions.len() },
+            Role::Home { channels_configured: site.interactions.len(), columns: list_columns.collect() },
         ));
         subjects.push(subject(
             &site.url,
@@ -140,10 +152,6 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 ipv6: config.security.ipv6,
             },
         ));
-        let selectors_of = |column: &ColumnConfig| {
-            (column.item_selector.is_some() || column.date_selector.is_some())
-                .then(|| ColumnSelectors { items: column.item_selector.clone(), dates: column.date_selector.clone() })
-        };
         for column in &site.columns {
             let selectors = selectors_of(column);
             // The configuration checked that the name is a column of kind interpretation.
@@ -151,14 +159,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 .interpretations
                 .as_ref()
                 .and_then(|named| site.columns.iter().find(|other| &other.name == named))
-                .map(|other| {
-                    Box::new(InterpretationColumn {
-                        name: other.name.clone(),
-                        url: other.url.clone(),
-                        timeout: other.probe.timeout,
-                        selectors: selectors_of(other),
-                    })
-                });
+                .map(|other| Box::new(column_page(other)));
             let role = Role::Column(ColumnSubject {
                 name: column.name.clone(),
                 kind: column.kind,

@@ -550,3 +550,77 @@ async fn hidden_links_are_found_and_menus_are_not() {
     assert_eq!(clean.hidden_links().map(<[_]>::len), Some(0), "{:?}", clean.hidden_links());
     assert!(!codes(clean).contains(&FindingCode::HiddenLinks));
 }
+
+/// A column page listing three items, the newest on `newest` (a date string).
+fn dated_column(newest: &str) -> Route {
+    Route::html(format!(
+        "<html><body><div class=\"list\"><ul><li><a href=\"a1.html\">县政府召开常务会议研究部署工作</a><span>{newest}</span></li>\
+         <li><a href=\"a2.html\">县领导调研乡村振兴重点项目</a><span>2026-08-02</span></li>\
+         <li><a href=\"a3.html\">关于做好冬季安全生产工作的通知</a><span>2026-07-15</span></li></ul></div></body></html>"
+    ))
+}
+
+/// Portal home pages that are mostly navigation (the corpus' four `home-nav-*` layouts) are
+/// judged by the newest item of the configured columns they link to, and say so; a configured
+/// column they do not link to does not count, and a portal linking to none is judged by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_navigation_home_page_is_judged_by_its_columns() {
+    let manifest = corpus::load();
+    let page = |file: &str| manifest.page.iter().find(|p| p.file == file).unwrap();
+    // (corpus home page, its linked column paths, the newest date they show, site name)
+    let cases = [
+        ("home_nav_tiles.html", ["/zwgk/gzdt/index.html", "/zwgk/tzgg/"], "2026-11-23", "导航龙川"),
+        ("home_nav_banner_gbk.html", ["/hpxzf/xwzx/hpyw/index.html", "/hpxzf/zwgk/tzgg/"], "2026-10-01", "导航和平"),
+        ("home_nav_megamenu.html", ["/zjxrmzf/zwgk/zwyw/", "/zjxrmzf/zwgk/tzgg/index.html"], "2026-11-20", "导航紫金"),
+        ("home_nav_township_gbk.html", ["/news/list.asp?lm=1", "/news/list.asp?lm=2"], "2026-11-24", "导航上坪"),
+    ];
+    let mut sims = Vec::new();
+    let mut config = site_config(&[], "10s");
+    for (file, columns, newest, name) in &cases {
+        let sim = Sim::start().await.unwrap();
+        let home = page(file);
+        sim.route("/", Route::bytes(&home.content_type, home.bytes()));
+        config.push_str(&format!("\n[[site]]\nname = \"{name}\"\nunit = \"{name}办\"\nurl = \"{}\"\n", sim.url("/")));
+        for (index, path) in columns.iter().enumerate() {
+            // The simulator matches a path with its query first.
+            sim.route(path, dated_column(if index == 0 { newest } else { "2026-06-30" }));
+            config.push_str(&format!("\n[[site.column]]\nname = \"栏目{index}\"\nurl = \"{}\"\n", sim.url(path)));
+        }
+        // Configured, fresh, and not linked from the home page: not what the home page shows.
+        sim.route("/elsewhere/", dated_column("2026-11-25"));
+        config.push_str(&format!("\n[[site.column]]\nname = \"未链接栏目\"\nurl = \"{}\"\n", sim.url("/elsewhere/")));
+        sims.push(sim);
+    }
+    // The tiles portal again, with only a column it does not link to: judged by itself.
+    let alone = Sim::start().await.unwrap();
+    let tiles = page("home_nav_tiles.html");
+    alone.route("/", Route::bytes(&tiles.content_type, tiles.bytes()));
+    alone.route("/elsewhere/", dated_column("2026-11-25"));
+    config.push_str(&format!(
+        "\n[[site]]\nname = \"导航无栏目\"\nunit = \"导航无栏目办\"\nurl = \"{}\"\n\n[[site.column]]\nname = \"未链接栏目\"\nurl = \"{}\"\n",
+        alone.url("/"),
+        alone.url("/elsewhere/")
+    ));
+
+    let report = check_json(&config).await;
+    for (_, _, newest, name) in &cases {
+        let home = observation(&report, None, Some(name));
+        let stale: Vec<_> = home.findings.iter().filter(|f| f.code == FindingCode::HomeNotUpdated).collect();
+        assert_eq!(home.last_update().map(|p| p.date.to_string()).as_deref(), Some(*newest), "{name}");
+        if *newest == "2026-10-01" {
+            // The banner portal's linked columns are stale too: the veto stands, and says why.
+            assert_eq!(stale.len(), 1, "{name}: {:?}", home.findings);
+            let detail = &stale[0].detail;
+            assert!(
+                detail.contains("首页以导航为主") && detail.contains("栏目“栏目0”最新信息发布于 2026-10-01"),
+                "{detail}"
+            );
+        } else {
+            assert!(stale.is_empty(), "{name}: judged by its linked columns: {:?}", home.findings);
+        }
+    }
+    let alone_home = observation(&report, None, Some("导航无栏目"));
+    let veto: Vec<_> = alone_home.findings.iter().filter(|f| f.code == FindingCode::HomeNotUpdated).collect();
+    assert_eq!(veto.len(), 1, "{:?}", alone_home.findings);
+    assert!(veto[0].detail.starts_with("首页未找到注明发布日期的信息"), "{}", veto[0].detail);
+}

@@ -64,7 +64,16 @@ pub fn corpus_config(sim: &Sim, manifest: &Manifest, agent_id: &str, county: &st
     let mut toml = format!(
         "[agent]\nid = \"{agent_id}\"\ncounty = \"{county}\"\n\n[probe]\ninterval = \"5m\"\ntimeout = \"10s\"\n"
     );
-    let names = ["龙川县人民政府门户网站", "连平县教育局网站", "和平县人民政府网", "紫金县人民政府网"];
+    let names = [
+        "龙川县人民政府门户网站",
+        "连平县教育局网站",
+        "和平县人民政府网",
+        "紫金县人民政府网",
+        "东源县人民政府网",
+        "上坪镇人民政府网",
+        "江东新区管委会网站",
+        "源城区人民政府网",
+    ];
     for (index, home) in homes.iter().enumerate() {
         let name = names.get(index).copied().unwrap_or("某县人民政府网站");
         toml.push_str(&format!(

@@ -11,6 +11,18 @@ use crate::extract::links::page_links;
 const CHANNEL_WORDS: &[&str] =
     &["留言", "信箱", "咨询", "互动交流", "建言", "意见征集", "问政", "诉求", "12345", "政民互动"];
 const EXCEPTED_WORDS: &[&str] = &["信访", "纪检", "举报", "纪委"];
+/// Whether a link's text names a consultation channel. The 12345 hotline is a number of its own,
+/// not five digits inside an ICP or phone number (`粤ICP备05012345号`).
+fn names_channel(text: &str) -> bool {
+    let hotline = text.match_indices("12345").any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + 5..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    });
+    let worded = CHANNEL_WORDS.iter().filter(|word| **word != "12345").any(|word| text.contains(word));
+    (worded || hotline) && !EXCEPTED_WORDS.iter().any(|word| text.contains(word))
+}
+
 /// Links read on the home page when looking for a channel.
 const LINKS_SEARCHED: usize = 2000;
 
@@ -27,20 +39,15 @@ impl Check for ChannelPresence {
 
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let Role::Home { channels_configured } = subject.role else { return };
+            let Role::Home { channels_configured, .. } = subject.role else { return };
             if channels_configured > 0 {
                 return;
             }
             // An unreadable home page is the availability check's finding.
             let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
             let links = page_links(&document, &subject.url, LINKS_SEARCHED);
-            let channels: Vec<&str> = links
-                .iter()
-                .map(|link| link.text.as_str())
-                .filter(|text| {
-                    CHANNEL_WORDS.iter().any(|w| text.contains(w)) && !EXCEPTED_WORDS.iter().any(|w| text.contains(w))
-                })
-                .collect();
+            let channels: Vec<&str> =
+                links.iter().map(|link| link.text.as_str()).filter(|text| names_channel(text)).collect();
             match channels.first() {
                 None => observation.findings.push(Finding::new(
                     FindingCode::InteractionChannelMissing,
@@ -54,5 +61,20 @@ impl Check for ChannelPresence {
                 )),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_channel;
+
+    #[test]
+    fn channels_by_their_words_and_the_hotline_by_its_number() {
+        for text in ["县长信箱", "在线咨询", "12345热线", "拨打12345", "互动交流", "政民互动"] {
+            assert!(names_channel(text), "{text}");
+        }
+        for text in ["粤ICP备05012345号-1", "0762-6123456", "网上信访", "纪检举报信箱", "首页"] {
+            assert!(!names_channel(text), "{text}");
+        }
     }
 }

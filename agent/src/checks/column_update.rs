@@ -43,6 +43,8 @@ impl Check for ColumnUpdate {
             if column.guides.is_some() {
                 return;
             }
+            // What a home page that is mostly navigation is judged by, between the column's rounds.
+            cx.memory.columns.remember(subject.url.clone(), reading.newest(), cx.now);
             let kind_label = column.kind.label_zh();
             let max_age_days = column.max_age_days;
             // An empty column is the blank-column check's finding, so it is counted once; a list

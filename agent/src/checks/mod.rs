@@ -119,6 +119,9 @@ pub enum Role {
     /// A site's home page, probed every few minutes.
     Home {
         channels_configured: usize,
+        /// The site's configured list columns: a home page that is mostly navigation is judged
+        /// by the newest item of those it links to.
+        columns: Vec<ColumnPage>,
     },
     /// The same home page, read less often for what takes many requests: dead links, wording.
     Audit {
@@ -142,12 +145,14 @@ pub struct ColumnSubject {
     /// Service guides: a guide list (kind `guide`) or a single guide page (`[[site.guide]]`).
     pub guides: Option<GuideList>,
     /// For a policy column: the interpretation column its documents are paired with.
-    pub interpretations: Option<Box<InterpretationColumn>>,
+    pub interpretations: Option<Box<ColumnPage>>,
 }
 
-/// The interpretation column (政策解读) a policy column names.
+/// A configured column's page as another subject refers to it: the interpretation column
+/// (政策解读) a policy column names, the columns a home page is judged by when it is mostly
+/// navigation.
 #[derive(Clone, Debug)]
-pub struct InterpretationColumn {
+pub struct ColumnPage {
     pub name: String,
     pub url: Url,
     pub timeout: Duration,
@@ -166,6 +171,9 @@ pub struct Memory {
     pub homes: shelf::Shelf<home_change::HomeSeen>,
     /// Home pages as a search engine's crawler was last served them (once a day).
     pub crawled: shelf::Shelf<cloaking::Crawled>,
+    /// Each column page's newest dated item when last read, for home pages judged by the
+    /// columns they link to.
+    pub columns: shelf::Shelf<Option<Published>>,
 }
 
 impl Default for Memory {
@@ -176,6 +184,7 @@ impl Default for Memory {
             replies: shelf::Shelf::new(interaction::READ_AGAIN_AFTER),
             homes: shelf::Shelf::new(jiff::SignedDuration::ZERO),
             crawled: shelf::Shelf::new(cloaking::CRAWL_AGAIN_AFTER),
+            columns: shelf::Shelf::new(jiff::SignedDuration::ZERO),
         }
     }
 }
