@@ -235,6 +235,9 @@ pub async fn run_round(
         });
         pages[page].1.push(index);
     }
+    // A site's column pages before its home page: a home page that is mostly navigation is
+    // judged by the columns it links to, as their own checks read them.
+    pages.sort_by_key(|(_, on_page)| on_page.iter().any(|index| subjects[*index].is_home()));
     // Hosts in turn (one site's pages, then the next site's …, again): the pages in flight are
     // then of several hosts, each of which the fetcher asks only a few requests at a time.
     let mut by_host: Vec<(String, std::collections::VecDeque<PageSubjects>)> = Vec::new();

@@ -33,10 +33,19 @@ fn clock_ticks_per_second() -> f64 {
 
 /// Peak resident memory of a process in MB (VmHWM).
 pub fn peak_rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:")
+}
+
+/// Resident memory of a process now, in MB (VmRSS).
+pub fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
+}
+
+fn status_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)

@@ -24,6 +24,7 @@ impl Check for ColumnUpdate {
             let fetched = cx.page(&subject.url, subject.timeout).await;
             observation.fetch = Some(fetched.record.clone());
             let Some(reading) = cx.reading(subject).await else {
+                cx.memory.columns.remember(subject.url.clone(), None, cx.now);
                 observation.freshness =
                     Some(Freshness { max_age_days: Some(column.max_age_days), ..Freshness::default() });
                 let why = super::unreachable_reason(&fetched);

@@ -22,6 +22,9 @@ pub struct HomeUpdate;
 pub const NAVIGATION_MAX_DATED: usize = 3;
 /// Links of a home page looked at for configured columns.
 const MAX_LINKS: usize = 2_000;
+/// Linked columns no check has read yet that one probe of the home page reads itself, at most
+/// (the rest wait for their own checks or the next probe).
+const MAX_COLUMNS_READ: usize = 4;
 
 impl Check for HomeUpdate {
     fn kind(&self) -> CheckKind {
@@ -101,10 +104,13 @@ async fn linked_columns<'s>(cx: &Ctx, subject: &'s Subject) -> Vec<(&'s ColumnPa
     let links: HashSet<String> =
         page_links(&document, &page_url, MAX_LINKS).iter().map(|link| page_key(&link.url)).collect();
     let mut linked = Vec::new();
+    let mut read = 0;
     for column in columns.iter().filter(|column| links.contains(&page_key(&column.url))) {
         let newest = match cx.memory.columns.get(&column.url) {
             Some(newest) => newest,
+            None if read >= MAX_COLUMNS_READ => continue,
             None => {
+                read += 1;
                 let list = (column.name.as_str(), column.selectors.as_ref());
                 let newest =
                     cx.list(&column.url, column.timeout, Some(list)).await.and_then(|reading| reading.newest());

@@ -29,7 +29,7 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::civil::Date;
 use url::Url;
 use xunjian_shared::time::Published;
-use xunjian_shared::time::parse::{assemble_date, date_cell, date_in_url, date_part, dates_in_text};
+use xunjian_shared::time::parse::{DatePart, assemble_date, date_cell, date_in_url, date_part, dates_in_text};
 
 use super::html::{Document, NodeData, NodeId, cdata_sections};
 use super::script_list;
@@ -557,22 +557,33 @@ impl<'d> Reader<'d> {
     }
 
     /// A script record as an item: its title, link and date by their keys (`title`, `url`,
-    /// `pubDate` and their kin), else by what the values look like.
+    /// `pubDate` and their kin, exact names first), else by what the values look like. Like an
+    /// item of the page's markup it needs a link to a page: a duty roster's names or a weather
+    /// box's days are not a list of articles.
     fn record_entry(&self, record: &script_list::Record) -> Option<Entry> {
-        let keyed = |wanted: fn(&str) -> bool| {
-            record.fields.iter().find(|(key, value)| key.as_deref().is_some_and(wanted) && !value.trim().is_empty())
-        };
-        let title = keyed(is_title_key).map(|(_, value)| value.trim().to_string()).or_else(|| {
+        let keyed = |exact: &[&str], wanted: fn(&str) -> bool| {
+            let filled = |key: &Option<String>, value: &String, test: &dyn Fn(&str) -> bool| {
+                key.as_deref().is_some_and(test) && !value.trim().is_empty()
+            };
             record
                 .fields
                 .iter()
-                .map(|(_, value)| value.trim())
-                .filter(|value| {
-                    value.chars().any(is_cjk) && !looks_like_url(value) && date_cell(value, self.today).is_none()
-                })
-                .max_by_key(|value| value.chars().count())
-                .map(str::to_string)
-        })?;
+                .find(|(key, value)| filled(key, value, &|key| exact.contains(&key)))
+                .or_else(|| record.fields.iter().find(|(key, value)| filled(key, value, &wanted)))
+        };
+        let title = keyed(&["title", "name", "bt", "标题"], is_title_key)
+            .map(|(_, value)| clean_title(value))
+            .or_else(|| {
+                record
+                    .fields
+                    .iter()
+                    .map(|(_, value)| value.trim())
+                    .filter(|value| {
+                        value.chars().any(is_cjk) && !looks_like_url(value) && date_cell(value, self.today).is_none()
+                    })
+                    .max_by_key(|value| value.chars().count())
+                    .map(clean_title)
+            })?;
         // Markup or a template's placeholder is not a title.
         if title.chars().count() < 2
             || title.chars().count() > 200
@@ -581,23 +592,23 @@ impl<'d> Reader<'d> {
         {
             return None;
         }
-        let href = keyed(is_link_key)
+        let href = keyed(&["url", "href", "link"], is_link_key)
             .or_else(|| record.fields.iter().find(|(_, value)| looks_like_url(value.trim())))
             .map(|(_, value)| value.trim().to_string())
-            .filter(|href| is_followable(href));
+            .filter(|href| is_followable(href) && !is_image(href))?;
         let date_of = |value: &str| {
             let value = value.trim();
             date_cell(value, self.today)
                 .or_else(|| dates_in_text(value, self.today).into_iter().max())
                 .or_else(|| epoch_date(value))
         };
-        let published = keyed(is_date_key)
+        let published = keyed(&["date", "time", "pubdate"], is_date_key)
             .and_then(|(_, value)| date_of(value))
             .or_else(|| record.fields.iter().find_map(|(_, value)| date_cell(value.trim(), self.today)))
-            .or_else(|| href.as_deref().and_then(|href| date_in_url(href, self.today)).map(Published::date))
+            .or_else(|| date_in_url(&href, self.today).map(Published::date))
             .filter(|date| date.date <= self.today);
-        let under_page_dir = href.as_deref().is_some_and(|href| self.under_page_dir(href));
-        Some(Entry { title, href, published, under_page_dir })
+        let under_page_dir = self.under_page_dir(&href);
+        Some(Entry { title, href: Some(href), published, under_page_dir })
     }
 
     /// Reads one item made of the sibling nodes `roots`; None if it is not item-like.
@@ -699,13 +710,14 @@ impl<'d> Reader<'d> {
         newest
     }
 
-    /// A date shown in pieces, each in its own element (`<span class="day">20</span><span
-    /// class="ym">2026-11</span>`, either order, also `2026年` + `11月17日`): None unless the
-    /// item's short texts hold exactly the pieces of one date.
+    /// A date shown in pieces, each in its own element of one date block (`<div class="date">
+    /// <span>20</span><span>2026-11</span></div>`, either order, also `2026年` + `11月17日`):
+    /// None unless the pieces are all the text of the element that holds them (a view count
+    /// beside a year-less date is not its year) and make exactly one date.
     fn split_date(&self, roots: &[NodeId]) -> Option<Published> {
-        const MAX_PARTS: usize = 4;
+        const MAX_PARTS: usize = 8;
         let document = self.document;
-        let mut parts = Vec::new();
+        let mut parts: Vec<(NodeId, DatePart, u32)> = Vec::new();
         for root in roots {
             for node in document.descendants(*root) {
                 if self.hidden[node] || self.stats[node].text_chars > 12 {
@@ -714,18 +726,38 @@ impl<'d> Reader<'d> {
                 if let NodeData::Text(text) = &document.node(node).data
                     && has_digit(text)
                     && let Some(part) = date_part(text)
+                    && let Some(parent) = document.parent(node)
                 {
-                    parts.push(part);
+                    parts.push((parent, part, self.stats[node].text_chars));
                     if parts.len() > MAX_PARTS {
                         return None;
                     }
                 }
             }
         }
-        if parts.len() < 2 {
-            return None;
+        // The block is the nearest element holding two pieces or more; they make the date when
+        // they are all its text (give or take a separator): a label or a title beside them, or a
+        // count in an element of its own beside a year-less date, makes none.
+        let within =
+            |node: NodeId, block: NodeId| node == block || document.ancestors(node).take(4).any(|a| a == block);
+        for (parent, _, _) in &parts {
+            for block in std::iter::once(*parent).chain(document.ancestors(*parent).take(3)) {
+                let inside: Vec<&(NodeId, DatePart, u32)> =
+                    parts.iter().filter(|(element, _, _)| within(*element, block)).collect();
+                if inside.len() < 2 {
+                    continue;
+                }
+                let chars: u32 = inside.iter().map(|(_, _, chars)| chars).sum();
+                if self.stats[block].text_chars <= chars + 2 {
+                    let pieces: Vec<DatePart> = inside.iter().map(|(_, piece, _)| *piece).collect();
+                    if let Some(date) = assemble_date(&pieces, self.today) {
+                        return Some(Published::date(date));
+                    }
+                }
+                break;
+            }
         }
-        assemble_date(&parts, self.today).map(Published::date)
+        None
     }
 
     /// Index of the publication-date column when `container` (a table or tbody) has a header row.
@@ -1037,14 +1069,35 @@ fn is_script_type(kind: Option<&str>) -> bool {
     })
 }
 
-/// Keys a record's title goes by (`title`, `docTitle`, `name`, `bt` …), in lower case.
+/// Parts of a key that name a picture, not the article (`titleImg`, `picUrl`, `thumbLink`).
+const PICTURE_KEY_WORDS: &[&str] = &["img", "pic", "image", "thumb", "icon", "logo", "cover", "photo", "video"];
+
+/// Keys a record's title goes by (`docTitle`, `subject`, `tit` …), in lower case.
 fn is_title_key(key: &str) -> bool {
-    key.contains("title") || matches!(key, "name" | "bt" | "tit" | "subject" | "headline" | "biaoti" | "标题" | "名称")
+    (key.contains("title") || matches!(key, "tit" | "subject" | "headline" | "biaoti" | "名称"))
+        && !PICTURE_KEY_WORDS.iter().any(|word| key.contains(word))
 }
 
-/// Keys of a record's link (`url`, `href`, `link`, `docPubUrl` …).
+/// Keys of a record's link (`docPubUrl`, `linkUrl`, `path` …).
 fn is_link_key(key: &str) -> bool {
-    key.contains("url") || key.contains("href") || key.contains("link") || matches!(key, "path" | "lj" | "链接")
+    (key.contains("url") || key.contains("href") || key.contains("link") || matches!(key, "path" | "lj" | "链接"))
+        && !PICTURE_KEY_WORDS.iter().any(|word| key.contains(word))
+}
+
+/// A link to a picture, not a page.
+fn is_image(href: &str) -> bool {
+    let path = href.split(['?', '#']).next().unwrap_or(href).to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".svg"].iter().any(|ext| path.ends_with(ext))
+}
+
+/// A title as a script wrote it, on one line: runs of white space and control characters (from
+/// `\n` or `\u0000` escapes) become one space.
+fn clean_title(value: &str) -> String {
+    value
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Keys of a record's publication date (`date`, `pubDate`, `time`, `fbrq`, `fbsj`, `发布日期` …).
@@ -1094,14 +1147,28 @@ const MIN_TITLED_ITEMS: usize = 3;
 const MIN_TITLE_CHARS: usize = 8;
 
 /// Whether `items` read as a list of article titles, not of navigation labels: enough items,
-/// and the median title as long as an article's.
+/// the median title as long as an article's, and most links leading to articles (a page, an
+/// id), not to sections (`/zwgk/xxgkzn/`, `index.html`).
 fn reads_as_titles(items: &[Entry]) -> bool {
     if items.len() < MIN_TITLED_ITEMS {
         return false;
     }
     let mut lengths: Vec<usize> = items.iter().map(|item| item.title.chars().count()).collect();
     lengths.sort_unstable();
-    lengths[lengths.len() / 2] >= MIN_TITLE_CHARS
+    let articles = items.iter().filter(|item| item.href.as_deref().is_some_and(is_article_link)).count();
+    lengths[lengths.len() / 2] >= MIN_TITLE_CHARS && articles * 2 > items.len()
+}
+
+/// A link to one article rather than a section: not a directory, not an index page (unless a
+/// query names the article: `list.asp?id=12`).
+fn is_article_link(href: &str) -> bool {
+    let path = href.split(['?', '#']).next().unwrap_or(href);
+    let has_query = href.contains('?');
+    let file = path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+    if file.is_empty() {
+        return has_query;
+    }
+    !(file.starts_with("index.") || file.starts_with("default.")) || has_query
 }
 
 /// Joins candidates that are one list split across sibling containers of the same kind.
@@ -1246,6 +1313,30 @@ mod tests {
         let reading = column(html, "http://www.example.gov.cn/zwgk/gzdt/index.html", "工作动态");
         assert_eq!(reading.dated_items(), 4);
         assert_eq!(reading.newest(), Some(Published::date(date(2026, 10, 30))));
+    }
+
+    #[test]
+    fn a_date_in_pieces_is_one_date_and_a_count_beside_a_date_is_not_its_year() {
+        let item = |date: &str, title: &str| format!("<li><a href=\"/a/{title}.html\">{title}</a>{date}</li>");
+        let page = |items: Vec<String>| format!("<div class=\"list\"><ul>{}</ul></div>", items.concat());
+        // Calendar blocks: the day apart from the year and month, the title short or long.
+        let blocks = page(vec![
+            item("<div class=\"date\"><b>20</b><i>2026-11</i></div>", "县长调研"),
+            item("<div class=\"date\"><b>2026/11</b><i>05</i></div>", "县政府召开常务会议研究部署工作"),
+            item("<div class=\"date\"><b>2025年</b><i>12月28日</i></div>", "乡镇动态"),
+        ]);
+        let reading = column(&blocks, "http://x.gov.cn/zwgk/gzdt/index.html", "工作动态");
+        assert_eq!(reading.dated_items(), 3);
+        assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 20))));
+        assert!(reading.items.iter().any(|i| i.published == Some(Published::date(date(2025, 12, 28)))));
+        // A year-less date with a view count beside it: the count is not the year, nor is a
+        // page counter a month and day.
+        let counted = page(vec![
+            item("<span class=\"date\">11-20</span><span class=\"hits\">2019</span>", "县长调研"),
+            item("<span class=\"date\">11-18</span><span class=\"hits\">2020</span>", "常务会议"),
+        ]);
+        let reading = column(&counted, "http://x.gov.cn/zwgk/gzdt/index.html", "工作动态");
+        assert_eq!(reading.newest(), Some(Published::date(date(2026, 11, 20))));
     }
 
     #[test]

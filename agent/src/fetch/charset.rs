@@ -49,11 +49,13 @@ pub fn decode(body: &[u8], content_type: Option<&str>, complete: bool) -> Decode
             invalid_sequences,
         };
     }
+    // Browsers ignore an XML declaration on an HTML page; feeds are decoded by theirs.
+    let is_html = content_type.is_some_and(|kind| kind.to_ascii_lowercase().contains("html"));
     let declared = content_type
         .and_then(charset_param)
         .and_then(|label| Encoding::for_label(label.as_bytes()))
         .map(|encoding| (encoding, CharsetSource::Header))
-        .or_else(|| xml_declared(body).map(|encoding| (encoding, CharsetSource::Meta)))
+        .or_else(|| xml_declared(body).filter(|_| !is_html).map(|encoding| (encoding, CharsetSource::Meta)))
         .or_else(|| meta_charset(body).map(|encoding| (encoding, CharsetSource::Meta)));
     if let Some((encoding, source)) = declared {
         let (text, invalid_sequences) = decode_counting(encoding, body, complete);
@@ -73,13 +75,15 @@ pub fn decode(body: &[u8], content_type: Option<&str>, complete: bool) -> Decode
         let guess = detect(body);
         if guess != encoding {
             let (guessed_text, guess_invalid) = decode_counting(guess, body, complete);
-            if guess_invalid == 0 {
+            // The detected charset wins when it reads the page cleanly, or nearly (a GBK page
+            // with one title cut mid-character, served as UTF-8, is still GBK).
+            if guess_invalid == 0 || guess_invalid.saturating_mul(20) < invalid_sequences {
                 return Decoded {
                     text: guessed_text,
                     encoding: guess.name(),
                     source: CharsetSource::Detected,
                     declared_but_wrong: Some(encoding.name()),
-                    invalid_sequences: 0,
+                    invalid_sequences: guess_invalid,
                 };
             }
         }
@@ -99,6 +103,16 @@ pub fn decode(body: &[u8], content_type: Option<&str>, complete: bool) -> Decode
 /// `body` decoded with `encoding` (no BOM sniffing), each malformed sequence replaced by U+FFFD
 /// and counted. An incomplete sequence at the end of an incomplete body is left out.
 fn decode_counting(encoding: &'static Encoding, body: &[u8], complete: bool) -> (String, u32) {
+    if encoding == UTF_8 {
+        // Valid UTF-8 (most pages) is copied as it is, without a decoder's spare room.
+        match std::str::from_utf8(body) {
+            Ok(text) => return (text.to_owned(), 0),
+            Err(error) if !complete && error.error_len().is_none() => {
+                return (String::from_utf8_lossy(&body[..error.valid_up_to()]).into_owned(), 0);
+            }
+            Err(_) => {}
+        }
+    }
     let mut decoder = encoding.new_decoder_without_bom_handling();
     let mut text = String::with_capacity(body.len() + body.len() / 2 + 16);
     let mut invalid: u32 = 0;
@@ -107,7 +121,10 @@ fn decode_counting(encoding: &'static Encoding, body: &[u8], complete: bool) -> 
         let (result, read) = decoder.decode_to_string_without_replacement(&body[at..], &mut text, complete);
         at += read;
         match result {
-            DecoderResult::InputEmpty => return (text, invalid),
+            DecoderResult::InputEmpty => {
+                text.shrink_to_fit();
+                return (text, invalid);
+            }
             DecoderResult::OutputFull => text.reserve((body.len() - at) * 3 / 2 + 16),
             DecoderResult::Malformed(..) => {
                 invalid = invalid.saturating_add(1);
@@ -176,8 +193,7 @@ fn xml_declared(body: &[u8]) -> Option<&'static Encoding> {
     let end = find(head, b"?>")?;
     let declaration = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
     let value = declaration.split("encoding").nth(1)?.trim_start().strip_prefix('=')?.trim_start();
-    let quote = value.chars().next()?;
-    let label = value[1..].split(quote).next()?;
+    let label = value.strip_prefix(['"', '\''])?.split(['"', '\'']).next()?;
     Encoding::for_label(label.as_bytes())
 }
 
@@ -264,6 +280,30 @@ mod tests {
         let cut = &utf8[..utf8.len() - 5];
         let decoded = decode(cut, Some("text/html; charset=utf-8"), false);
         assert_eq!((decoded.encoding, decoded.declared_but_wrong, decoded.invalid_sequences), ("UTF-8", None, 0));
+    }
+
+    #[test]
+    fn a_mislabelled_page_with_one_cut_character_is_still_read_in_its_charset() {
+        let mut bytes = gbk(&TEXT.repeat(20));
+        let at = bytes.windows(4).position(|w| w == b"<ul>").unwrap();
+        bytes.insert(at, 0x81);
+        let decoded = decode(&bytes, Some("text/html; charset=utf-8"), true);
+        assert_eq!(
+            (decoded.encoding, decoded.declared_but_wrong, decoded.invalid_sequences),
+            ("GBK", Some("UTF-8"), 1)
+        );
+        assert!(decoded.text.contains("关于做好冬季安全生产工作的通知"));
+    }
+
+    #[test]
+    fn an_xml_declaration_does_not_name_an_html_pages_charset() {
+        let page = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><html><head><meta charset=\"gbk\"></head>{TEXT}");
+        let decoded = decode(&gbk(&page), Some("text/html"), true);
+        assert_eq!((decoded.encoding, decoded.declared_but_wrong, decoded.source), ("GBK", None, CharsetSource::Meta));
+        // A declaration a hostile page writes with other bytes than quotes is no label, not a panic.
+        for head in ["<?xml encoding=\u{e9}gbk\u{e9}?>", "<?xml encoding=?>", "<?xml encoding"] {
+            let _ = decode(head.as_bytes(), None, true);
+        }
     }
 
     #[test]

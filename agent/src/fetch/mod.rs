@@ -422,11 +422,14 @@ impl Fetcher {
     /// Reads the body up to the byte cap. None when the body broke off (failure recorded).
     async fn read_body(&self, attempt: &mut Attempt, mut response: reqwest::Response) -> Option<Vec<u8>> {
         let mut body: Vec<u8> = Vec::new();
+        // Each hop's body is its own (a soft redirect's stub may have been cut, its target not).
+        attempt.record.truncated = false;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     let room = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX).saturating_sub(body.len());
-                    if chunk.len() >= room {
+                    // A body of exactly the cap is whole; one byte more is cut.
+                    if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
                         attempt.record.truncated = true;
                         break;

@@ -31,12 +31,13 @@ impl Exemption {
     }
 
     /// Whether it covers `code` found on `target` (in `scope`: a column or channel name, or ''
-    /// for the target itself).
+    /// for the target itself). An exemption from 栏目不更新 (`column_not_updated`) covers the
+    /// column when its items carry no dates (`column_undated`, which earlier agents reported as
+    /// `column_not_updated`): both are the indicator's "not updated".
     pub fn covers(&self, target: &str, scope: &str, code: FindingCode, today: Date) -> bool {
-        self.is_active(today)
-            && self.code == code
-            && self.target == target
-            && (self.column.is_empty() || self.column == scope)
+        let same_code =
+            self.code == code || (self.code == FindingCode::ColumnNotUpdated && code == FindingCode::ColumnUndated);
+        self.is_active(today) && same_code && self.target == target && (self.column.is_empty() || self.column == scope)
     }
 }
 

@@ -663,6 +663,9 @@ mod tests {
         let registry = load(&cli).unwrap();
         let today = Date::constant(2026, 11, 26);
         assert!(registry.exempts_code("龙川县人民政府", "人事信息", FindingCode::ColumnNotUpdated, today).is_some());
+        // The column undated is "not updated" too: the same exemption covers it.
+        assert!(registry.exempts_code("龙川县人民政府", "人事信息", FindingCode::ColumnUndated, today).is_some());
+        assert!(registry.exempts_code("龙川县人民政府", "人事信息", FindingCode::ColumnBlank, today).is_none());
         assert!(registry.exempts_code("龙川县人民政府", "政务动态", FindingCode::ColumnNotUpdated, today).is_none());
         assert!(
             registry

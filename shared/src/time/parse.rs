@@ -115,13 +115,16 @@ pub fn date_part(text: &str) -> Option<DatePart> {
     if !matches!(sep, '-' | '/' | '.' | '年' | '月') {
         return None;
     }
-    let (second, _, after_second) = read_number(&chars, skip_spaces(&chars, at + 1), 2)?;
+    let (second, second_len, after_second) = read_number(&chars, skip_spaces(&chars, at + 1), 2)?;
     let end = skip_spaces(&chars, after_second);
     match (first_len, sep) {
         (4, '年') => suffix(end, &['月']).and(Some(DatePart::YearMonth(year(first)?, month(second)?))),
         (4, '-' | '/' | '.') => (end == chars.len()).then_some(DatePart::YearMonth(year(first)?, month(second)?)),
         (1 | 2, '月') => suffix(end, &['日', '号']).and(Some(DatePart::MonthDay(month(first)?, day(second)?))),
-        (1 | 2, '-' | '/' | '.') => (end == chars.len()).then_some(DatePart::MonthDay(month(first)?, day(second)?)),
+        // Zero-padded like a CMS writes a year-less date (`01-05`); `1/5` is a page counter.
+        (2, '-' | '/' | '.') if second_len == 2 => {
+            (end == chars.len()).then_some(DatePart::MonthDay(month(first)?, day(second)?))
+        }
         _ => None,
     }
 }
@@ -548,7 +551,8 @@ mod tests {
         assert_eq!(date(&["31", "2026-11"]), None);
         assert_eq!(date(&["2026-11"]), None);
         assert_eq!(date(&["20", "3", "2026-11"]), None);
-        for text in ["阅读 12", "2026-11-20", "0762", "13", "1234-5", "2026年11月20日", "第3期", "40", "2026-13"]
+        for text in
+            ["阅读 12", "2026-11-20", "0762", "13", "1234-5", "2026年11月20日", "第3期", "40", "2026-13", "1/5", "3-12"]
         {
             assert!(
                 date_part(text).is_none() || matches!(date_part(text), Some(DatePart::Day(13))),

@@ -849,7 +849,8 @@ closed_set! {
         HomeNotUpdated = "home_not_updated" => by(CheckKind::HomeUpdate, "首页不更新"),
         /// A column's page could not be opened or answered with an error status.
         ColumnUnreachable = "column_unreachable" => by(CheckKind::ColumnUpdate, "栏目无法访问"),
-        /// A column's newest item is older than its limit, or its items carry no dates (栏目不更新).
+        /// A column's newest item is older than its limit (栏目不更新); items without any date are
+        /// `column_undated`.
         ColumnNotUpdated = "column_not_updated" => by(CheckKind::ColumnUpdate, "栏目不更新"),
         /// A column's page holds no items (空白栏目).
         ColumnBlank = "column_blank" => by(CheckKind::BlankColumn, "空白栏目"),

@@ -7,6 +7,9 @@
 //!    connection per probe (what probes minutes apart really do).
 //! 3. The peer: Prometheus' blackbox_exporter (`http_2xx` module) probing the same page, its
 //!    process CPU measured the same way, when its binary is installed.
+//! 4. Memory: the resident memory of a real `xunjian-agent run` with 1,000 configured sites,
+//!    idle between rounds and with 64 probes in flight (pages answering after 2 s), beside
+//!    blackbox_exporter's idle and with 64 probes in flight.
 //!
 //! ```text
 //! cargo run --release -p xunjian-tests --bin xunjian-bench [-- --probes 1000 --quick]
@@ -26,7 +29,8 @@ use xunjian_agent::extract::html_list::{read_column, read_home};
 use xunjian_agent::fetch::{Fetcher, charset};
 use xunjian_agent::schedule;
 use xunjian_shared::config::{AgentConfig, Limits, Thresholds};
-use xunjian_tests::measure::{free_port, process_cpu_seconds, wait_for_port};
+use xunjian_sim::Route;
+use xunjian_tests::measure::{free_port, peak_rss_mb, process_cpu_seconds, rss_mb, wait_for_port};
 use xunjian_tests::{bench_page, corpus, harness};
 
 const PAGE_BYTES: usize = 30_000;
@@ -56,6 +60,7 @@ fn main() {
     );
     extraction(if quick { Duration::from_millis(300) } else { Duration::from_secs(3) });
     probing(probes);
+    memory(if quick { 50 } else { 1000 });
 }
 
 fn extraction(budget: Duration) {
@@ -270,4 +275,163 @@ fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) {
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| PathBuf::from(dir).join(name)).find(|path| path.is_file())
+}
+
+/// Probes in flight at once in the memory figures (the agent's `[limits] concurrency`).
+const IN_FLIGHT: usize = 64;
+/// How long the slow pages take to answer, so that probes stay in flight.
+const SLOW_ANSWER: Duration = Duration::from_secs(2);
+
+/// The agent's resident memory with `targets` sites configured: idle once its first round is
+/// done, and with [`IN_FLIGHT`] probes waiting on slow pages; then blackbox_exporter's.
+fn memory(targets: usize) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let sim = runtime.block_on(xunjian_sim::Sim::start()).expect("simulator");
+    let page = bench_page::government_list_page(PAGE_BYTES);
+    sim.route("/bench/page/index.html", Route::html(page.clone()));
+    sim.route("/bench/slow/index.html", Route::html(page).delayed(SLOW_ANSWER));
+    let dir = std::env::temp_dir().join(format!("xunjian-bench-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // `run` needs a collector to push to: certificates it can load, at a port nobody answers
+    // (what it pushes waits in its spool, as it would while the collector is away).
+    let ca = xunjian_tests::certs::TestCa::new("xunjian-bench CA");
+    let client = ca.server(&["bench"], Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30));
+    for (name, pem) in [("ca.pem", ca.pem()), ("agent.pem", client.cert_pem), ("agent.key", client.key_pem)] {
+        std::fs::write(dir.join(name), pem).expect("write certificate");
+    }
+    let config = |path: &str, interval: &str| {
+        let mut toml = format!(
+            "[agent]\nid = \"bench\"\ncounty = \"基准县\"\n[probe]\ninterval = \"{interval}\"\ntimeout = \"10s\"\n\
+             audit_interval = \"168h\"\n[limits]\nconcurrency = {IN_FLIGHT}\nper_host_concurrency = {IN_FLIGHT}\n\
+             dead_links_max = 1\n[collector]\nurl = \"https://127.0.0.1:{}/\"\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n\
+             [spool]\ndir = \"{}\"\n",
+            free_port(),
+            dir.join("ca.pem").display(),
+            dir.join("agent.pem").display(),
+            dir.join("agent.key").display(),
+            dir.join("spool").display()
+        );
+        for site in 0..targets {
+            toml.push_str(&format!(
+                "[[site]]\nname = \"基准站{site}\"\nunit = \"基准单位{site}\"\nurl = \"{}\"\n",
+                sim.url(&format!("{path}?site={site}"))
+            ));
+        }
+        let file = dir.join(format!("agent-{interval}.toml"));
+        std::fs::write(&file, toml).expect("write agent.toml");
+        file
+    };
+    let hits = |path: &str| (0..targets).map(|site| sim.hits(&format!("{path}?site={site}"))).sum::<usize>();
+    let agent = harness::binary("xunjian-agent");
+    let start = |file: &PathBuf| {
+        Command::new(&agent)
+            .args(["run", "--config"])
+            .arg(file)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start xunjian-agent run")
+    };
+    println!(
+        "\n## memory (resident, MiB): {targets} sites configured; {IN_FLIGHT} probes in flight on pages answering after {SLOW_ANSWER:?}"
+    );
+
+    // Idle: every site probed once (first runs spread over a minute at most), then nothing due.
+    let mut idle_agent = start(&config("/bench/page/index.html", "24h"));
+    let first_round = Instant::now();
+    while hits("/bench/page/index.html") < targets && first_round.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let probed = hits("/bench/page/index.html");
+    std::thread::sleep(Duration::from_secs(2));
+    let idle = sample(idle_agent.id(), Duration::from_secs(2)).0;
+    let first_round_peak = peak_rss_mb(idle_agent.id());
+    let _ = idle_agent.kill();
+    let _ = idle_agent.wait();
+
+    // In flight: a 10 s interval over slow pages keeps more probes due than the limit lets run.
+    let before = hits("/bench/slow/index.html");
+    let mut busy_agent = start(&config("/bench/slow/index.html", "10s"));
+    std::thread::sleep(Duration::from_secs(3));
+    let window = Duration::from_secs(6);
+    let served_before = hits("/bench/slow/index.html");
+    let (busy, _) = sample(busy_agent.id(), window);
+    let served = hits("/bench/slow/index.html") - served_before;
+    let _ = busy_agent.kill();
+    let _ = busy_agent.wait();
+    let in_flight = served as f64 / window.as_secs_f64() * SLOW_ANSWER.as_secs_f64();
+    println!("{:<44} {:>8} {:>14}", "", "idle", "in flight");
+    println!(
+        "{:<44} {idle:>8.1} {busy:>14.1}   (first round peak {first_round_peak:.1}; {probed} pages probed before idle; ≈{in_flight:.0} requests in flight, {} served)",
+        "xunjian-agent run",
+        served + served_before - before
+    );
+    peer_memory(&sim, &runtime);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The highest resident memory of `pid` over `window`, and the last reading.
+fn sample(pid: u32, window: Duration) -> (f64, f64) {
+    let started = Instant::now();
+    let (mut highest, mut last) = (0.0f64, 0.0f64);
+    while started.elapsed() < window {
+        last = rss_mb(pid);
+        highest = highest.max(last);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (highest, last)
+}
+
+/// blackbox_exporter's resident memory idle and with [`IN_FLIGHT`] probes of the slow page.
+fn peer_memory(sim: &xunjian_sim::Sim, runtime: &tokio::runtime::Runtime) {
+    let Some(exporter) = ["prometheus-blackbox-exporter", "blackbox_exporter"].iter().find_map(|name| which(name))
+    else {
+        println!("blackbox_exporter not installed (apt-get install prometheus-blackbox-exporter): no peer figures");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("xunjian-bench-peer-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("blackbox.yml");
+    std::fs::write(
+        &config,
+        "modules:\n  http_2xx:\n    prober: http\n    timeout: 15s\n    http:\n      preferred_ip_protocol: ip4\n",
+    )
+    .expect("write config");
+    let exporter_port = free_port();
+    let mut child: Child = Command::new(&exporter)
+        .args([
+            format!("--config.file={}", config.display()),
+            format!("--web.listen-address=127.0.0.1:{exporter_port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start blackbox_exporter");
+    wait_for_port(exporter_port);
+    let pid = child.id();
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = sample(pid, Duration::from_secs(1)).0;
+    let busy = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for site in 0..IN_FLIGHT {
+            let target = sim.url(&format!("/bench/slow/index.html?site={site}"));
+            let url = format!("http://127.0.0.1:{exporter_port}/probe?module=http_2xx&target={target}");
+            let client = client.clone();
+            tasks.spawn(async move { client.get(url).send().await.map(|r| r.status().is_success()).unwrap_or(false) });
+        }
+        let sampler = tokio::task::spawn_blocking(move || sample(pid, SLOW_ANSWER).0);
+        let mut succeeded = 0;
+        while let Some(done) = tasks.join_next().await {
+            succeeded += usize::from(done.unwrap_or(false));
+        }
+        assert_eq!(succeeded, IN_FLIGHT, "every blackbox probe answered");
+        sampler.await.unwrap_or(0.0)
+    });
+    println!("{:<44} {idle:>8.1} {busy:>14.1}", format!("peer: {} (http_2xx)", exporter.display()));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
 }
