@@ -6,7 +6,7 @@
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
 
 use super::{BoxFuture, Check, Ctx, Role, Subject};
-use crate::extract::links::page_links;
+use crate::extract::html::{Document, NodeData};
 
 const CHANNEL_WORDS: &[&str] =
     &["留言", "信箱", "咨询", "互动交流", "建言", "意见征集", "问政", "诉求", "12345", "政民互动"];
@@ -25,6 +25,42 @@ fn names_channel(text: &str) -> bool {
 
 /// Links read on the home page when looking for a channel.
 const LINKS_SEARCHED: usize = 2000;
+
+/// The text of the first visible link to a page that names a channel. Run on every probe of the
+/// home page, so it reads link texts only (no address is resolved) and stops at the first.
+fn first_channel(document: &Document) -> Option<String> {
+    let mut links = 0;
+    for node in document.descendants(Document::ROOT) {
+        let Some(element) = document.element(node) else { continue };
+        if element.name != "a" {
+            continue;
+        }
+        let Some(href) = element.attr("href").map(str::trim) else { continue };
+        let scheme = href.get(..11).unwrap_or(href).to_ascii_lowercase();
+        if href.is_empty()
+            || href.starts_with('#')
+            || ["javascript:", "mailto:", "tel:", "data:"].iter().any(|p| scheme.starts_with(p))
+        {
+            continue;
+        }
+        links += 1;
+        if links > LINKS_SEARCHED {
+            return None;
+        }
+        let text = match &document.node(node).data {
+            NodeData::Element(_) => {
+                let text = document.text(node);
+                if text.is_empty() { element.attr("title").unwrap_or("").to_string() } else { text }
+            }
+            _ => continue,
+        };
+        let text: String = text.chars().take(60).collect();
+        if names_channel(&text) && !document.is_hidden(node) {
+            return Some(text);
+        }
+    }
+    None
+}
 
 pub struct ChannelPresence;
 
@@ -45,10 +81,7 @@ impl Check for ChannelPresence {
             }
             // An unreadable home page is the availability check's finding.
             let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            let links = page_links(&document, &subject.url, LINKS_SEARCHED);
-            let channels: Vec<&str> =
-                links.iter().map(|link| link.text.as_str()).filter(|text| names_channel(text)).collect();
-            match channels.first() {
+            match first_channel(&document) {
                 None => observation.findings.push(Finding::new(
                     FindingCode::InteractionChannelMissing,
                     Severity::Veto,

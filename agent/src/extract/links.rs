@@ -35,6 +35,8 @@ pub fn resolve(page_url: &Url, href: &str) -> Option<Url> {
 /// Up to `max` links of `document` (at `page_url`), in the order they appear.
 pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> {
     let mut links: Vec<Link> = Vec::new();
+    // Each address once, found in a set: a page of thousands of links is not compared pairwise.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for node in document.descendants(Document::ROOT) {
         if links.len() >= max {
             break;
@@ -44,7 +46,7 @@ pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> 
             continue;
         }
         let Some(href) = element.attr("href").map(str::trim) else { continue };
-        let lower = href.to_ascii_lowercase();
+        let lower = href.get(..11).unwrap_or(href).to_ascii_lowercase();
         if href.is_empty()
             || href.starts_with('#')
             || ["javascript:", "mailto:", "tel:", "data:"].iter().any(|p| lower.starts_with(p))
@@ -56,7 +58,7 @@ pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> 
             continue;
         }
         url.set_fragment(None);
-        if url == *page_url || links.iter().any(|link| link.url == url) {
+        if url == *page_url || !seen.insert(url.as_str().to_string()) {
             continue;
         }
         let text = match &document.node(node).data {

@@ -132,7 +132,7 @@ impl Document {
         let mut builder = Builder {
             nodes: vec![Node { parent: None, children: Vec::new(), data: NodeData::Document }],
             open: vec![0],
-            open_names: std::collections::HashMap::new(),
+            open_names: Vec::new(),
         };
         let mut tokenizer = Tokenizer { html, at: 0 };
         tokenizer.run(&mut builder);
@@ -262,7 +262,9 @@ struct Builder {
     open: Vec<NodeId>,
     /// How many of each element are open: a start or end tag whose target is not open returns
     /// at once instead of scanning the stack (200,000 `<div>`s would scan it 200,000 times).
-    open_names: std::collections::HashMap<String, u32>,
+    /// The names of the open elements only (at most [`MAX_DEPTH`]): a list searched in place
+    /// beats hashing every tag.
+    open_names: Vec<(String, u32)>,
 }
 
 /// `text` cut to at most `max` bytes, at a character's boundary.
@@ -309,6 +311,11 @@ impl Builder {
         self.append(NodeData::Text(clip(&decoded, MAX_TEXT_BYTES).to_string()));
     }
 
+    /// How many `name` elements are open.
+    fn open_count(&self, name: &str) -> u32 {
+        self.open_names.iter().find(|(open, _)| open == name).map_or(0, |(_, count)| *count)
+    }
+
     fn open_name(&self, index: usize) -> &str {
         match &self.nodes[self.open[index]].data {
             NodeData::Element(element) => &element.name,
@@ -319,16 +326,21 @@ impl Builder {
     /// Pops up to and including the nearest open `targets` element, unless a `barriers` element
     /// is nearer.
     fn close_nearest(&mut self, targets: &[&str], barriers: &[&str]) {
-        if targets.iter().all(|target| self.open_names.get(*target).is_none_or(|count| *count == 0)) {
+        if targets.iter().all(|target| self.open_count(target) == 0) {
             return;
         }
         for index in (1..self.open.len()).rev() {
             let name = self.open_name(index);
             if targets.contains(&name) {
                 for closed in index..self.open.len() {
-                    let name = self.open_name(closed).to_string();
-                    if let Some(count) = self.open_names.get_mut(&name) {
-                        *count = count.saturating_sub(1);
+                    let NodeData::Element(element) = &self.nodes[self.open[closed]].data else { continue };
+                    if let Some(at) = self.open_names.iter().position(|(open, _)| *open == element.name) {
+                        self.open_names[at].1 -= 1;
+                        // Only open names are kept: at most MAX_DEPTH of them, however many
+                        // different tags a page uses.
+                        if self.open_names[at].1 == 0 {
+                            self.open_names.swap_remove(at);
+                        }
                     }
                 }
                 self.open.truncate(index);
@@ -356,7 +368,10 @@ impl Builder {
         let is_void = VOID.contains(&name.as_str());
         let opens = !is_void && self.open.len() < MAX_DEPTH;
         if opens {
-            *self.open_names.entry(name.clone()).or_default() += 1;
+            match self.open_names.iter_mut().find(|(open, _)| *open == name) {
+                Some((_, count)) => *count += 1,
+                None => self.open_names.push((name.clone(), 1)),
+            }
         }
         let id = self.append(NodeData::Element(Element { name, attrs }));
         if opens {
