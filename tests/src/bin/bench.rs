@@ -135,6 +135,7 @@ fn probing(probes: usize) {
         "\n## agent CPU per 1000 probes of a {PAGE_BYTES}-byte page on loopback ({probes} probes, {PROBE_CONCURRENCY} at a time)"
     );
     println!("{:<34} {:>18} {:>18}", "checks", "kept-alive CPU s", "new-conn CPU s");
+    let mut rows = Vec::new();
     for (label, which) in [
         ("availability only", Mode::Availability),
         ("availability + home extraction", Mode::Home),
@@ -143,8 +144,14 @@ fn probing(probes: usize) {
         let kept = runtime.block_on(probe_cost(port, "keepalive", which, probes));
         let fresh = runtime.block_on(probe_cost(port, "close", which, probes));
         println!("{label:<34} {:>18.3} {:>18.3}", kept, fresh);
+        rows.push((label, kept, fresh));
     }
-    peer(port, probes, &runtime);
+    if let Some((peer_kept, peer_fresh)) = peer(port, probes, &runtime) {
+        println!("\n## agent CPU as a share of blackbox_exporter's, same page, same run (kept-alive / new-conn)");
+        for (label, kept, fresh) in rows {
+            println!("{label:<34} {:>17.2}x {:>17.2}x", kept / peer_kept, fresh / peer_fresh);
+        }
+    }
     let _ = sim.kill();
     let _ = sim.wait();
 }
@@ -213,12 +220,13 @@ async fn probe_cost(port: u16, connection: &str, mode: Mode, probes: usize) -> f
     (process_cpu_seconds(None) - cpu_start) / (per_task * PROBE_CONCURRENCY) as f64 * 1000.0
 }
 
-/// blackbox_exporter probing the same page, its own CPU measured from /proc.
-fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) {
+/// blackbox_exporter probing the same page, its own CPU measured from /proc: its CPU seconds
+/// per 1000 probes kept-alive and with a new connection each, when it is installed.
+fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) -> Option<(f64, f64)> {
     let Some(exporter) = ["prometheus-blackbox-exporter", "blackbox_exporter"].iter().find_map(|name| which(name))
     else {
         println!("\npeer: blackbox_exporter not installed (apt-get install prometheus-blackbox-exporter); skipped");
-        return;
+        return None;
     };
     let dir = std::env::temp_dir().join(format!("xunjian-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -241,6 +249,7 @@ fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) {
     wait_for_port(exporter_port);
     let pid = child.id();
     println!("\n## peer: {} (http_2xx), CPU per 1000 probes of the same page", exporter.display());
+    let mut figures = Vec::new();
     for connection in ["keepalive", "close"] {
         let target = format!("http://127.0.0.1:{port}/bench/{connection}/index.html");
         let probe_url = format!("http://127.0.0.1:{exporter_port}/probe?module=http_2xx&target={target}");
@@ -263,14 +272,14 @@ fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) {
             while tasks.join_next().await.is_some() {}
             process_cpu_seconds(Some(pid)) - start
         });
-        println!(
-            "blackbox_exporter ({connection:<9}) {:>10.3} CPU s",
-            cpu / (probes / PROBE_CONCURRENCY * PROBE_CONCURRENCY) as f64 * 1000.0
-        );
+        let per_thousand = cpu / (probes / PROBE_CONCURRENCY * PROBE_CONCURRENCY) as f64 * 1000.0;
+        println!("blackbox_exporter ({connection:<9}) {per_thousand:>10.3} CPU s");
+        figures.push(per_thousand);
     }
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
+    Some((figures[0], figures[1]))
 }
 
 fn which(name: &str) -> Option<PathBuf> {
