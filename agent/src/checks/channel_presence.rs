@@ -6,7 +6,10 @@
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
 
 use super::{BoxFuture, Check, Ctx, Role, Subject};
-use crate::extract::html::{Document, NodeData};
+use url::Url;
+
+use crate::extract::html::Document;
+use crate::extract::links::{leads_to_page, resolve};
 
 const CHANNEL_WORDS: &[&str] =
     &["留言", "信箱", "咨询", "互动交流", "建言", "意见征集", "问政", "诉求", "12345", "政民互动"];
@@ -23,39 +26,24 @@ fn names_channel(text: &str) -> bool {
     (worded || hotline) && !EXCEPTED_WORDS.iter().any(|word| text.contains(word))
 }
 
-/// Links read on the home page when looking for a channel.
-const LINKS_SEARCHED: usize = 2000;
-
-/// The text of the first visible link to a page that names a channel. Run on every probe of the
-/// home page, so it reads link texts only (no address is resolved) and stops at the first.
-fn first_channel(document: &Document) -> Option<String> {
-    let mut links = 0;
+/// The text of the first visible link that names a channel and leads to another page. Run on
+/// every probe of the home page, so it reads link texts and resolves only the address of a link
+/// whose text names a channel (a placeholder `<a href="/">在线咨询</a>` back to the home page is
+/// no channel).
+fn first_channel(document: &Document, page_url: &Url) -> Option<String> {
     for node in document.descendants(Document::ROOT) {
         let Some(element) = document.element(node) else { continue };
         if element.name != "a" {
             continue;
         }
-        let Some(href) = element.attr("href").map(str::trim) else { continue };
-        let scheme = href.get(..11).unwrap_or(href).to_ascii_lowercase();
-        if href.is_empty()
-            || href.starts_with('#')
-            || ["javascript:", "mailto:", "tel:", "data:"].iter().any(|p| scheme.starts_with(p))
-        {
-            continue;
-        }
-        links += 1;
-        if links > LINKS_SEARCHED {
-            return None;
-        }
-        let text = match &document.node(node).data {
-            NodeData::Element(_) => {
-                let text = document.text(node);
-                if text.is_empty() { element.attr("title").unwrap_or("").to_string() } else { text }
-            }
-            _ => continue,
-        };
+        let Some(href) = element.attr("href").map(str::trim).filter(|href| leads_to_page(href)) else { continue };
+        let text = document.text(node);
+        let text = if text.is_empty() { element.attr("title").unwrap_or("").to_string() } else { text };
         let text: String = text.chars().take(60).collect();
-        if names_channel(&text) && !document.is_hidden(node) {
+        if names_channel(&text)
+            && !document.is_hidden(node)
+            && resolve(page_url, href).is_some_and(|url| url != *page_url)
+        {
             return Some(text);
         }
     }
@@ -80,8 +68,8 @@ impl Check for ChannelPresence {
                 return;
             }
             // An unreadable home page is the availability check's finding.
-            let Some(document) = cx.document(&subject.url, subject.timeout).await else { return };
-            match first_channel(&document) {
+            let Some((document, page_url)) = cx.subject_document(subject).await else { return };
+            match first_channel(&document, &page_url) {
                 None => observation.findings.push(Finding::new(
                     FindingCode::InteractionChannelMissing,
                     Severity::Veto,
@@ -99,7 +87,20 @@ impl Check for ChannelPresence {
 
 #[cfg(test)]
 mod tests {
-    use super::names_channel;
+    use super::*;
+
+    #[test]
+    fn the_first_channel_is_a_visible_link_to_another_page() {
+        let page = Url::parse("http://www.x.gov.cn/").unwrap();
+        let first = |html: &str| first_channel(&Document::parse(html), &page);
+        // A placeholder back to the home page, a hidden one, script and mail: none is a channel.
+        let html = "<a href='/'>在线咨询</a><a href='./'>在线咨询</a><div style='display:none'></div>\
+                    <select><option><a href='/x'>县长信箱</a></option></select><a href='javascript:;'>留言</a>\
+                    <a href='mailto:a@x.gov.cn'>信箱</a><a href='/zwgk/'>政务公开</a>";
+        assert_eq!(first(html), None);
+        let html = format!("{html}<a href='/hdjl/xzxx/'>县长信箱</a><a href='/hdjl/zx/'>在线咨询</a>");
+        assert_eq!(first(&html).as_deref(), Some("县长信箱"));
+    }
 
     #[test]
     fn channels_by_their_words_and_the_hotline_by_its_number() {

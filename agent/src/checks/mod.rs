@@ -32,7 +32,7 @@ pub mod wording;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -300,14 +300,19 @@ pub struct AccountReading {
 
 impl Ctx {
     pub fn new(now: Timestamp, thresholds: Thresholds, fetcher: Arc<Fetcher>) -> Self {
+        // Parsed once per process: a context is made for every inspection, and the agent then
+        // sets its configured ones anyway.
+        static CALENDAR: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::china()));
+        static DICTIONARY: LazyLock<Arc<Dictionary>> = LazyLock::new(|| Arc::new(Dictionary::shipped()));
+        static CATEGORIES: LazyLock<Arc<Categories>> = LazyLock::new(|| Arc::new(Categories::default()));
         Ctx {
             now,
             today: china_today(now),
             thresholds,
-            calendar: Arc::new(Calendar::china()),
-            dictionary: Arc::new(Dictionary::shipped()),
+            calendar: CALENDAR.clone(),
+            dictionary: DICTIONARY.clone(),
             sensitive_terms: SensitiveTerms::shipped(),
-            guide_categories: Arc::new(Categories::default()),
+            guide_categories: CATEGORIES.clone(),
             memory: Arc::default(),
             fetcher,
             pages: Memo::default(),

@@ -32,6 +32,15 @@ pub fn resolve(page_url: &Url, href: &str) -> Option<Url> {
     Some(url)
 }
 
+/// Whether an `href` (trimmed) may lead to another page: not empty, not an anchor on this one,
+/// not script, mail, a phone number or inline data.
+pub fn leads_to_page(href: &str) -> bool {
+    let scheme = href.get(..11).unwrap_or(href).to_ascii_lowercase();
+    !href.is_empty()
+        && !href.starts_with('#')
+        && !["javascript:", "mailto:", "tel:", "data:"].iter().any(|prefix| scheme.starts_with(prefix))
+}
+
 /// Up to `max` links of `document` (at `page_url`), in the order they appear.
 pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> {
     let mut links: Vec<Link> = Vec::new();
@@ -45,14 +54,7 @@ pub fn page_links(document: &Document, page_url: &Url, max: usize) -> Vec<Link> 
         if element.name != "a" || document.is_hidden(node) {
             continue;
         }
-        let Some(href) = element.attr("href").map(str::trim) else { continue };
-        let lower = href.get(..11).unwrap_or(href).to_ascii_lowercase();
-        if href.is_empty()
-            || href.starts_with('#')
-            || ["javascript:", "mailto:", "tel:", "data:"].iter().any(|p| lower.starts_with(p))
-        {
-            continue;
-        }
+        let Some(href) = element.attr("href").map(str::trim).filter(|href| leads_to_page(href)) else { continue };
         let Ok(mut url) = page_url.join(href) else { continue };
         if !matches!(url.scheme(), "http" | "https") {
             continue;

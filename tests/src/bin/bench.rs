@@ -116,7 +116,7 @@ fn extraction(budget: Duration) {
 fn probing(probes: usize) {
     let port = free_port();
     let sim_binary = harness::binary("xunjian-sim");
-    let mut sim = Command::new(&sim_binary)
+    let sim = Command::new(&sim_binary)
         .args([
             "--listen",
             &format!("127.0.0.1:{port}"),
@@ -129,6 +129,7 @@ fn probing(probes: usize) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|err| panic!("cannot start {}: {err}", sim_binary.display()));
+    let sim = Running(sim);
     wait_for_port(port);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     println!(
@@ -146,14 +147,15 @@ fn probing(probes: usize) {
         println!("{label:<34} {:>18.3} {:>18.3}", kept, fresh);
         rows.push((label, kept, fresh));
     }
-    if let Some((peer_kept, peer_fresh)) = peer(port, probes, &runtime) {
+    if let Some((peer_kept, peer_fresh)) =
+        peer(port, probes, &runtime).filter(|(kept, fresh)| *kept > 0.0 && *fresh > 0.0)
+    {
         println!("\n## agent CPU as a share of blackbox_exporter's, same page, same run (kept-alive / new-conn)");
         for (label, kept, fresh) in rows {
             println!("{label:<34} {:>17.2}x {:>17.2}x", kept / peer_kept, fresh / peer_fresh);
         }
     }
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
 }
 
 #[derive(Clone, Copy)]
@@ -216,39 +218,21 @@ async fn probe_cost(port: u16, connection: &str, mode: Mode, probes: usize) -> f
             }
         });
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a probe task failed");
+    }
     (process_cpu_seconds(None) - cpu_start) / (per_task * PROBE_CONCURRENCY) as f64 * 1000.0
 }
 
 /// blackbox_exporter probing the same page, its own CPU measured from /proc: its CPU seconds
 /// per 1000 probes kept-alive and with a new connection each, when it is installed.
 fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) -> Option<(f64, f64)> {
-    let Some(exporter) = ["prometheus-blackbox-exporter", "blackbox_exporter"].iter().find_map(|name| which(name))
-    else {
+    let Some(peer) = Blackbox::start("cpu") else {
         println!("\npeer: blackbox_exporter not installed (apt-get install prometheus-blackbox-exporter); skipped");
         return None;
     };
-    let dir = std::env::temp_dir().join(format!("xunjian-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let config = dir.join("blackbox.yml");
-    std::fs::write(
-        &config,
-        "modules:\n  http_2xx:\n    prober: http\n    timeout: 15s\n    http:\n      preferred_ip_protocol: ip4\n",
-    )
-    .expect("write config");
-    let exporter_port = free_port();
-    let mut child: Child = Command::new(&exporter)
-        .args([
-            format!("--config.file={}", config.display()),
-            format!("--web.listen-address=127.0.0.1:{exporter_port}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start blackbox_exporter");
-    wait_for_port(exporter_port);
-    let pid = child.id();
-    println!("\n## peer: {} (http_2xx), CPU per 1000 probes of the same page", exporter.display());
+    let (pid, exporter_port) = (peer.child.id(), peer.port);
+    println!("\n## peer: {} (http_2xx), CPU per 1000 probes of the same page", peer.binary.display());
     let mut figures = Vec::new();
     for connection in ["keepalive", "close"] {
         let target = format!("http://127.0.0.1:{port}/bench/{connection}/index.html");
@@ -269,30 +253,74 @@ fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) -> Option<(
                     }
                 });
             }
-            while tasks.join_next().await.is_some() {}
+            while let Some(done) = tasks.join_next().await {
+                done.expect("a blackbox probe task failed");
+            }
             process_cpu_seconds(Some(pid)) - start
         });
         let per_thousand = cpu / (probes / PROBE_CONCURRENCY * PROBE_CONCURRENCY) as f64 * 1000.0;
         println!("blackbox_exporter ({connection:<9}) {per_thousand:>10.3} CPU s");
         figures.push(per_thousand);
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(peer);
     Some((figures[0], figures[1]))
+}
+
+/// A blackbox_exporter process on a free loopback port, with the `http_2xx` module.
+struct Blackbox {
+    binary: PathBuf,
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Blackbox {
+    /// Started and answering; None when it is not installed.
+    fn start(purpose: &str) -> Option<Blackbox> {
+        let binary = ["prometheus-blackbox-exporter", "blackbox_exporter"].iter().find_map(|name| which(name))?;
+        let dir = std::env::temp_dir().join(format!("xunjian-bench-{purpose}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let config = dir.join("blackbox.yml");
+        std::fs::write(
+            &config,
+            "modules:\n  http_2xx:\n    prober: http\n    timeout: 30s\n    http:\n      preferred_ip_protocol: ip4\n",
+        )
+        .expect("write config");
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args([format!("--config.file={}", config.display()), format!("--web.listen-address=127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start blackbox_exporter");
+        wait_for_port(port);
+        Some(Blackbox { binary, child, port, dir })
+    }
+}
+
+/// Stopped however the measurement ends, a failed assertion included.
+impl Drop for Blackbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| PathBuf::from(dir).join(name)).find(|path| path.is_file())
 }
 
-/// Probes in flight at once in the memory figures (the agent's `[limits] concurrency`).
+/// Probes in flight at once in the memory figures.
 const IN_FLIGHT: usize = 64;
-/// How long the slow pages take to answer, so that probes stay in flight.
-const SLOW_ANSWER: Duration = Duration::from_secs(2);
+/// How long the slow pages take to answer: longer than the first runs' spread (the interval,
+/// 10 s), so that every probe of a slow site is in flight at once.
+const SLOW_ANSWER: Duration = Duration::from_secs(15);
 
 /// The agent's resident memory with `targets` sites configured: idle once its first round is
-/// done, and with [`IN_FLIGHT`] probes waiting on slow pages; then blackbox_exporter's.
+/// done (every site probed, its CPU still), and with [`IN_FLIGHT`] probes waiting on slow pages
+/// while the other sites keep being probed; then blackbox_exporter's, idle after one probe and
+/// with [`IN_FLIGHT`] probes waiting.
 fn memory(targets: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let sim = runtime.block_on(xunjian_sim::Sim::start()).expect("simulator");
@@ -308,12 +336,16 @@ fn memory(targets: usize) {
     for (name, pem) in [("ca.pem", ca.pem()), ("agent.pem", client.cert_pem), ("agent.key", client.key_pem)] {
         std::fs::write(dir.join(name), pem).expect("write certificate");
     }
-    let config = |path: &str, interval: &str| {
+    // Each site is a home probe and an audit (one request each: the daily crawler comparison
+    // and the IPv6 probe are off), its links audited one at a time; probed once a day, the slow
+    // sites' home pages every 10 s.
+    let config = |slow: usize| {
         let mut toml = format!(
-            "[agent]\nid = \"bench\"\ncounty = \"基准县\"\n[probe]\ninterval = \"{interval}\"\ntimeout = \"10s\"\n\
-             audit_interval = \"168h\"\n[limits]\nconcurrency = {IN_FLIGHT}\nper_host_concurrency = {IN_FLIGHT}\n\
-             dead_links_max = 1\n[collector]\nurl = \"https://127.0.0.1:{}/\"\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n\
-             [spool]\ndir = \"{}\"\n",
+            "[agent]\nid = \"bench\"\ncounty = \"基准县\"\n[probe]\ninterval = \"24h\"\ntimeout = \"30s\"\n\
+             audit_interval = \"168h\"\n[limits]\nconcurrency = {}\nper_host_concurrency = 64\ndead_links_max = 1\n\
+             [security]\ncloaking = false\nipv6 = false\n\
+             [collector]\nurl = \"https://127.0.0.1:{}/\"\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n[spool]\ndir = \"{}\"\n",
+            IN_FLIGHT * 4,
             free_port(),
             dir.join("ca.pem").display(),
             dir.join("agent.pem").display(),
@@ -321,60 +353,79 @@ fn memory(targets: usize) {
             dir.join("spool").display()
         );
         for site in 0..targets {
+            let (path, interval) =
+                if site < slow { ("/bench/slow/index.html", "10s") } else { ("/bench/page/index.html", "24h") };
             toml.push_str(&format!(
-                "[[site]]\nname = \"基准站{site}\"\nunit = \"基准单位{site}\"\nurl = \"{}\"\n",
+                "[[site]]\nname = \"基准站{site}\"\nunit = \"基准单位{site}\"\nurl = \"{}\"\ninterval = \"{interval}\"\n",
                 sim.url(&format!("{path}?site={site}"))
             ));
         }
-        let file = dir.join(format!("agent-{interval}.toml"));
+        let file = dir.join(format!("agent-{slow}.toml"));
         std::fs::write(&file, toml).expect("write agent.toml");
         file
     };
     let hits = |path: &str| (0..targets).map(|site| sim.hits(&format!("{path}?site={site}"))).sum::<usize>();
     let agent = harness::binary("xunjian-agent");
     let start = |file: &PathBuf| {
-        Command::new(&agent)
-            .args(["run", "--config"])
-            .arg(file)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start xunjian-agent run")
+        Running(
+            Command::new(&agent)
+                .args(["run", "--config"])
+                .arg(file)
+                .env("RUST_LOG", "error")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start xunjian-agent run"),
+        )
     };
     println!(
         "\n## memory (resident, MiB): {targets} sites configured; {IN_FLIGHT} probes in flight on pages answering after {SLOW_ANSWER:?}"
     );
 
-    // Idle: every site probed once (first runs spread over a minute at most), then nothing due.
-    let mut idle_agent = start(&config("/bench/page/index.html", "24h"));
+    // Idle: every site's home page and audit done (first runs spread over a minute at most),
+    // the agent's CPU still for two seconds, nothing due for a day.
+    let mut idle_agent = start(&config(0));
     let first_round = Instant::now();
-    while hits("/bench/page/index.html") < targets && first_round.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(100));
+    while hits("/bench/page/index.html") < 2 * targets && first_round.elapsed() < Duration::from_secs(150) {
+        idle_agent.alive();
+        std::thread::sleep(Duration::from_millis(200));
     }
     let probed = hits("/bench/page/index.html");
-    std::thread::sleep(Duration::from_secs(2));
-    let idle = sample(idle_agent.id(), Duration::from_secs(2)).0;
-    let first_round_peak = peak_rss_mb(idle_agent.id());
-    let _ = idle_agent.kill();
-    let _ = idle_agent.wait();
+    assert!(probed >= 2 * targets, "the agent probed {probed} of {} pages in its first round", 2 * targets);
+    let pid = idle_agent.0.id();
+    let mut cpu = process_cpu_seconds(Some(pid));
+    let settling = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_secs(2));
+        idle_agent.alive();
+        let now = process_cpu_seconds(Some(pid));
+        if now - cpu < 0.02 || settling.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        cpu = now;
+    }
+    let idle = sample(pid, Duration::from_secs(2)).0;
+    let first_round_peak = peak_rss_mb(pid);
+    drop(idle_agent);
 
-    // In flight: a 10 s interval over slow pages keeps more probes due than the limit lets run.
-    let before = hits("/bench/slow/index.html");
-    let mut busy_agent = start(&config("/bench/slow/index.html", "10s"));
-    std::thread::sleep(Duration::from_secs(3));
-    let window = Duration::from_secs(6);
-    let served_before = hits("/bench/slow/index.html");
-    let (busy, _) = sample(busy_agent.id(), window);
-    let served = hits("/bench/slow/index.html") - served_before;
-    let _ = busy_agent.kill();
-    let _ = busy_agent.wait();
-    let in_flight = served as f64 / window.as_secs_f64() * SLOW_ANSWER.as_secs_f64();
+    // In flight: the slow sites' home probes all waiting at once (their first runs fall within
+    // their 10 s interval, their pages answer after 15 s) while the other sites' first round
+    // goes on.
+    let mut busy_agent = start(&config(IN_FLIGHT));
+    let busy_start = Instant::now();
+    while hits("/bench/slow/index.html") < IN_FLIGHT && busy_start.elapsed() < SLOW_ANSWER - Duration::from_secs(2) {
+        busy_agent.alive();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let waiting = hits("/bench/slow/index.html");
+    let remaining = (busy_start + SLOW_ANSWER).saturating_duration_since(Instant::now());
+    let busy = sample(busy_agent.0.id(), remaining.min(Duration::from_secs(3))).0;
+    busy_agent.alive();
+    drop(busy_agent);
     println!("{:<44} {:>8} {:>14}", "", "idle", "in flight");
     println!(
-        "{:<44} {idle:>8.1} {busy:>14.1}   (first round peak {first_round_peak:.1}; {probed} pages probed before idle; ≈{in_flight:.0} requests in flight, {} served)",
-        "xunjian-agent run",
-        served + served_before - before
+        "{:<44} {idle:>8.1} {busy:>14.1}   (first round peak {first_round_peak:.1}; {waiting} slow requests waiting while sampled)",
+        "xunjian-agent run"
     );
     peer_memory(&sim, &runtime);
     drop(sim);
@@ -393,37 +444,44 @@ fn sample(pid: u32, window: Duration) -> (f64, f64) {
     (highest, last)
 }
 
+/// A child process killed when dropped, however the measurement ends.
+struct Running(Child);
+
+impl Running {
+    /// Panics (stopping the bench) when the process has exited: a dead process has no memory
+    /// to report.
+    fn alive(&mut self) {
+        if let Ok(Some(status)) = self.0.try_wait() {
+            panic!("the measured process exited early: {status}");
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// blackbox_exporter's resident memory idle and with [`IN_FLIGHT`] probes of the slow page.
 fn peer_memory(sim: &xunjian_sim::Sim, runtime: &tokio::runtime::Runtime) {
-    let Some(exporter) = ["prometheus-blackbox-exporter", "blackbox_exporter"].iter().find_map(|name| which(name))
-    else {
+    let Some(peer) = Blackbox::start("memory") else {
         println!("blackbox_exporter not installed (apt-get install prometheus-blackbox-exporter): no peer figures");
         return;
     };
-    let dir = std::env::temp_dir().join(format!("xunjian-bench-peer-memory-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let config = dir.join("blackbox.yml");
-    std::fs::write(
-        &config,
-        "modules:\n  http_2xx:\n    prober: http\n    timeout: 15s\n    http:\n      preferred_ip_protocol: ip4\n",
-    )
-    .expect("write config");
-    let exporter_port = free_port();
-    let mut child: Child = Command::new(&exporter)
-        .args([
-            format!("--config.file={}", config.display()),
-            format!("--web.listen-address=127.0.0.1:{exporter_port}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start blackbox_exporter");
-    wait_for_port(exporter_port);
-    let pid = child.id();
+    let (pid, exporter_port) = (peer.child.id(), peer.port);
+    let client = reqwest::Client::new();
+    // Idle after one probe, as the agent is idle after its first round.
+    let warm = format!(
+        "http://127.0.0.1:{exporter_port}/probe?module=http_2xx&target={}",
+        sim.url("/bench/page/index.html?site=0")
+    );
+    let answered = runtime.block_on(async { client.get(&warm).send().await.map(|r| r.status().is_success()) });
+    assert!(answered.unwrap_or(false), "blackbox_exporter answered its first probe");
     std::thread::sleep(Duration::from_secs(1));
     let idle = sample(pid, Duration::from_secs(1)).0;
     let busy = runtime.block_on(async {
-        let client = reqwest::Client::new();
         let mut tasks = tokio::task::JoinSet::new();
         for site in 0..IN_FLIGHT {
             let target = sim.url(&format!("/bench/slow/index.html?site={site}"));
@@ -431,7 +489,7 @@ fn peer_memory(sim: &xunjian_sim::Sim, runtime: &tokio::runtime::Runtime) {
             let client = client.clone();
             tasks.spawn(async move { client.get(url).send().await.map(|r| r.status().is_success()).unwrap_or(false) });
         }
-        let sampler = tokio::task::spawn_blocking(move || sample(pid, SLOW_ANSWER).0);
+        let sampler = tokio::task::spawn_blocking(move || sample(pid, SLOW_ANSWER - Duration::from_secs(2)).0);
         let mut succeeded = 0;
         while let Some(done) = tasks.join_next().await {
             succeeded += usize::from(done.unwrap_or(false));
@@ -439,8 +497,6 @@ fn peer_memory(sim: &xunjian_sim::Sim, runtime: &tokio::runtime::Runtime) {
         assert_eq!(succeeded, IN_FLIGHT, "every blackbox probe answered");
         sampler.await.unwrap_or(0.0)
     });
-    println!("{:<44} {idle:>8.1} {busy:>14.1}", format!("peer: {} (http_2xx)", exporter.display()));
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    println!("{:<44} {idle:>8.1} {busy:>14.1}", format!("peer: {} (http_2xx)", peer.binary.display()));
+    drop(peer);
 }
