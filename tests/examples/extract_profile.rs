@@ -1,5 +1,6 @@
 //! Where a home probe's extraction time goes, step by step, on the benchmark's 30 KB page:
-//! `cargo run --release -p xunjian-tests --example extract_profile`.
+//! `cargo run --release -p xunjian-tests --example extract_profile [-- STEP]` (one step alone,
+//! e.g. under `perf stat -e instructions:u`, whose counts do not wander with the machine's load).
 
 use std::time::Instant;
 
@@ -8,7 +9,11 @@ fn main() {
     let url = url::Url::parse("http://x.gov.cn/zwgk/gzdt/").unwrap();
     let today = jiff::civil::Date::constant(2026, 11, 26);
     let rounds = 2000;
+    let only = std::env::args().nth(1);
     let time = |name: &str, f: &mut dyn FnMut() -> usize| {
+        if only.as_deref().is_some_and(|only| only != name) {
+            return;
+        }
         let started = Instant::now();
         let mut n = 0;
         for _ in 0..rounds {

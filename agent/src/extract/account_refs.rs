@@ -7,6 +7,8 @@
 //! Only what names an account is taken: a link to a WeChat article is the article, not the
 //! account, unless its text says it is the account; a footer's "扫码关注微信公众号" names none.
 
+use std::cell::LazyCell;
+
 use url::Url;
 use xunjian_shared::config::Platform;
 
@@ -100,19 +102,25 @@ pub fn account_refs(document: &Document, page_url: &Url) -> Vec<AccountRef> {
         let Some(element) = document.element(node) else { continue };
         match element.name.as_str() {
             "a" => {
-                let Some(url) = element.attr("href").and_then(|href| super::links::resolve(page_url, href)) else {
-                    continue;
+                // Profiles are on the platforms' hosts: a link without `//` stays on this site
+                // (most of a page's links; resolving and labelling each would cost the most).
+                let Some(href) = element.attr("href").filter(|href| href.contains("//")) else { continue };
+                let Some(url) = super::links::resolve(page_url, href) else { continue };
+                let label = || {
+                    let text = super::page_text::short_text(document, node);
+                    if !text.trim().is_empty() {
+                        return text;
+                    }
+                    // A link around a QR code or an icon says its name in the image's description.
+                    document
+                        .descendants(node)
+                        .take(16)
+                        .filter_map(|child| document.element(child))
+                        .find_map(|child| child.attr("alt").or(child.attr("title")).filter(|t| !t.trim().is_empty()))
+                        .or(element.attr("title"))
+                        .unwrap_or("")
+                        .to_string()
                 };
-                let text = super::page_text::short_text(document, node);
-                // A link around a QR code or an icon says its name in the image's description.
-                let described = document
-                    .descendants(node)
-                    .take(16)
-                    .filter_map(|child| document.element(child))
-                    .find_map(|child| child.attr("alt").or(child.attr("title")).filter(|t| !t.trim().is_empty()))
-                    .or(element.attr("title"))
-                    .unwrap_or("");
-                let label = if text.trim().is_empty() { described } else { text.as_str() };
                 if let Some(found_ref) = linked_account(&url, label) {
                     add(&mut found, found_ref);
                 }
@@ -142,11 +150,13 @@ pub fn account_refs(document: &Document, page_url: &Url) -> Vec<AccountRef> {
     found
 }
 
-/// The account a link leads to, named by `label`; None for anything else.
-fn linked_account(url: &Url, label: &str) -> Option<AccountRef> {
+/// The account a link leads to, named by its `label` (read only for a platform's link); None
+/// for anything else.
+fn linked_account(url: &Url, label: impl FnOnce() -> String) -> Option<AccountRef> {
     let host = url.host_str()?.trim_start_matches("www.").to_ascii_lowercase();
     let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|s| !s.is_empty()).collect()).unwrap_or_default();
-    let name = clean_name(label);
+    let label = LazyCell::new(label);
+    let name = LazyCell::new(|| clean_name(&label));
     let numeric = |s: &&str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     match host.as_str() {
         "weibo.com" | "m.weibo.cn" | "weibo.cn" => {
@@ -163,40 +173,42 @@ fn linked_account(url: &Url, label: &str) -> Option<AccountRef> {
                 }
                 _ => None,
             };
-            id.map(|id| AccountRef { platform: Platform::Weibo, name, id: Some(id) })
+            id.map(|id| AccountRef { platform: Platform::Weibo, name: name.clone(), id: Some(id) })
         }
         "mp.weixin.qq.com" => {
             // An account's home page, or a link whose text says it is the account.
             let profile = url.path().starts_with("/mp/profile_ext");
-            let says_account = platform_named(label) == Some(Platform::Wechat);
+            let says_account = platform_named(&label) == Some(Platform::Wechat);
             // The link's __biz is WeChat's internal key, not the 微信号 a registry files.
-            (profile || says_account).then_some(AccountRef { platform: Platform::Wechat, name, id: None })
+            (profile || says_account).then_some(AccountRef { platform: Platform::Wechat, name: name.clone(), id: None })
         }
         "douyin.com" | "iesdouyin.com" => match segments.as_slice() {
             ["user", id] | ["share", "user", id] => {
-                Some(AccountRef { platform: Platform::Douyin, name, id: Some(id.to_string()) })
+                Some(AccountRef { platform: Platform::Douyin, name: name.clone(), id: Some(id.to_string()) })
             }
             _ => None,
         },
         "toutiao.com" | "m.toutiao.com" => match segments.as_slice() {
             ["c", "user", "token", id] | ["c", "user", id] => {
-                Some(AccountRef { platform: Platform::Toutiao, name, id: Some(id.to_string()) })
+                Some(AccountRef { platform: Platform::Toutiao, name: name.clone(), id: Some(id.to_string()) })
             }
             _ => None,
         },
         "kuaishou.com" | "v.kuaishou.com" => match segments.as_slice() {
-            ["profile", id] => Some(AccountRef { platform: Platform::Kuaishou, name, id: Some(id.to_string()) }),
+            ["profile", id] => {
+                Some(AccountRef { platform: Platform::Kuaishou, name: name.clone(), id: Some(id.to_string()) })
+            }
             _ => None,
         },
         "space.bilibili.com" => match segments.as_slice() {
             [uid, ..] if numeric(uid) => {
-                Some(AccountRef { platform: Platform::Bilibili, name, id: Some(uid.to_string()) })
+                Some(AccountRef { platform: Platform::Bilibili, name: name.clone(), id: Some(uid.to_string()) })
             }
             _ => None,
         },
         "xiaohongshu.com" => match segments.as_slice() {
             ["user", "profile", id] => {
-                Some(AccountRef { platform: Platform::Xiaohongshu, name, id: Some(id.to_string()) })
+                Some(AccountRef { platform: Platform::Xiaohongshu, name: name.clone(), id: Some(id.to_string()) })
             }
             _ => None,
         },

@@ -426,7 +426,7 @@ fn text_prefix(document: &Document, node: NodeId, max: usize) -> (String, bool) 
                 chars += text.chars().count();
                 out.push_str(text);
             }
-            NodeData::Element(element) if super::html::HIDDEN.contains(&element.name.as_str()) => {}
+            NodeData::Element(element) if element.name.is_hidden() => {}
             _ => stack.extend(document.children(next).iter().rev()),
         }
     }
@@ -457,7 +457,7 @@ fn bounded_text(document: &Document, node: NodeId) -> String {
                     break;
                 }
             }
-            NodeData::Element(element) if super::html::HIDDEN.contains(&element.name.as_str()) => {}
+            NodeData::Element(element) if element.name.is_hidden() => {}
             NodeData::Element(element)
                 if element.name == "img" && element.attr("src").is_some_and(|s| !s.is_empty()) =>
             {

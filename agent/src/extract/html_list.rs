@@ -174,6 +174,7 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
     let mut candidates = reader.candidates();
     candidates.extend(reader.datastore_candidates());
     candidates.extend(reader.script_candidates());
+    // An item listed twice (a tab and "more") counts once; hashes keep the set cheap.
     let mut seen = BTreeSet::new();
     let mut items = Vec::new();
     for candidate in &candidates {
@@ -181,7 +182,11 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
             continue;
         }
         for item in &candidate.items {
-            if item.published.is_some() && seen.insert((&item.title, &item.href)) {
+            if item.published.is_none() {
+                continue;
+            }
+            let href = item.href.as_deref().map(|href| super::page_text::fnv1a(href.as_bytes()));
+            if seen.insert((super::page_text::fnv1a(item.title.as_bytes()), href)) {
                 items.push(reader.list_item(item));
             }
         }
@@ -344,8 +349,7 @@ impl<'d> Reader<'d> {
             let parent = document.parent(node);
             let parent_hidden = parent.is_some_and(|parent| hidden[parent]);
             // Inline `display:none` is not hidden here: CMS tab panels use it for real content.
-            hidden[node] = parent_hidden
-                || document.element(node).is_some_and(|element| super::html::HIDDEN.contains(&element.name.as_str()));
+            hidden[node] = parent_hidden || document.element(node).is_some_and(|element| element.name.is_hidden());
             let inherited = parent.map(|parent| hints[parent]).unwrap_or(Hint::Neutral);
             let own = document.element(node).map(own_hint).unwrap_or(Hint::Neutral);
             // The nearest chrome or side marker decides; "main" holds only where neither is above.
@@ -851,9 +855,9 @@ impl<'d> Reader<'d> {
         let href = href.split(['?', '#']).next().unwrap_or(href);
         let absolute =
             href.strip_prefix("http://").or_else(|| href.strip_prefix("https://")).or_else(|| href.strip_prefix("//"));
-        let path: String = if let Some(rest) = absolute {
-            let (host, path) =
-                rest.split_once('/').map(|(host, path)| (host, format!("/{path}"))).unwrap_or((rest, "/".into()));
+        let normalized;
+        let path: &str = if let Some(rest) = absolute {
+            let (host, path) = rest.find('/').map(|slash| (&rest[..slash], &rest[slash..])).unwrap_or((rest, "/"));
             let page_host = self.page_url.host_str().unwrap_or("");
             let host_name = host.rsplit_once(':').map(|(name, _)| name).unwrap_or(host);
             if !host_name.eq_ignore_ascii_case(page_host) {
@@ -861,12 +865,13 @@ impl<'d> Reader<'d> {
             }
             path
         } else if href.starts_with('/') {
-            href.to_string()
+            href
         } else if !href.contains("..") {
             // `./a.html` or `a/b.html`: under the directory by construction.
             return true;
         } else {
-            normalize_path(&format!("{directory}{href}"))
+            normalized = normalize_path(&format!("{directory}{href}"));
+            &normalized
         };
         path.starts_with(directory.as_str()) && path != self.page_url.path()
     }
@@ -1243,7 +1248,10 @@ fn normalize_path(path: &str) -> String {
 
 /// A cheap test before the date reader runs: digits and a separator a date could use.
 fn may_be_date(text: &str) -> bool {
-    has_digit(text) && text.contains(['-', '/', '.', '年', '月', '－', '／', '．'])
+    // Byte scans: decoding every character of every text node costs more than the rest.
+    has_digit(text)
+        && (text.bytes().any(|b| matches!(b, b'-' | b'/' | b'.'))
+            || ['年', '月', '－', '／', '．'].iter().any(|c| text.contains(*c)))
 }
 
 /// An `<a>` that names something: it has text or a title, whatever its href does.
@@ -1262,7 +1270,10 @@ fn link_title(document: &Document, node: NodeId) -> String {
 }
 
 fn has_digit(text: &str) -> bool {
-    text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+    // Fullwidth ０-９ are U+FF10..U+FF19: EF BC 90..99 in UTF-8.
+    let bytes = text.as_bytes();
+    bytes.iter().any(u8::is_ascii_digit)
+        || bytes.windows(3).any(|w| w[..2] == [0xEF, 0xBC] && (0x90..=0x99).contains(&w[2]))
 }
 
 /// Whether a heading or title bar names the column: it contains the configured name, or the

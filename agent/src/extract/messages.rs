@@ -216,7 +216,7 @@ fn block_messages(document: &Document, today: Date) -> Vec<Message> {
     let mut hidden = vec![false; count];
     for node in 0..count {
         hidden[node] = document.parent(node).is_some_and(|p| hidden[p])
-            || document.element(node).is_some_and(|e| super::html::HIDDEN.contains(&e.name.as_str()));
+            || document.element(node).is_some_and(|e| e.name.is_hidden());
     }
     for node in (0..count).rev() {
         if let NodeData::Text(text) = &document.node(node).data

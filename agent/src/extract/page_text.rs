@@ -164,7 +164,7 @@ fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<u64> {
 
 /// FNV-1a: a text block's hash, compared only within this process (a few times faster than
 /// SipHash on short pieces, and a home page is fingerprinted on every probe).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
@@ -397,7 +397,7 @@ pub fn short_text(document: &Document, node: usize) -> String {
         let in_script = document
             .parent(child)
             .and_then(|parent| document.element(parent))
-            .is_some_and(|element| super::html::HIDDEN.contains(&element.name.as_str()));
+            .is_some_and(|element| element.name.is_hidden());
         if let NodeData::Text(piece) = &document.node(child).data
             && !in_script
         {

@@ -19,6 +19,7 @@
 //! ([`MAX_RAW_TEXT_BYTES`] in a script), an attribute of at most [`MAX_ATTRIBUTE_BYTES`]. What a page holds beyond that (a hostile page's 10 MB
 //! line or 200,000 tags) is no list, date or name anyone reads.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::entities;
@@ -39,9 +40,14 @@ pub const MAX_RAW_TEXT_BYTES: usize = 1024 * 1024;
 
 pub type NodeId = usize;
 
+/// Nodes in document order: a node's subtree is the contiguous run `id..end`, so walking it
+/// needs no stack and skipping it is one jump.
 #[derive(Debug)]
 pub struct Document {
     nodes: Vec<Node>,
+    /// Every node's children, each node's run at [`Node::children`] (one allocation per page,
+    /// not one per element).
+    child_ids: Vec<NodeId>,
     /// The page went on past [`MAX_NODES`]: what followed was not read.
     truncated: bool,
 }
@@ -49,7 +55,10 @@ pub struct Document {
 #[derive(Debug)]
 pub struct Node {
     pub parent: Option<NodeId>,
-    pub children: Vec<NodeId>,
+    /// One past the last node below this one.
+    end: NodeId,
+    /// This node's run in [`Document::child_ids`] (while building: its number of children).
+    children: Range<u32>,
     pub data: NodeData,
 }
 
@@ -63,9 +72,9 @@ pub enum NodeData {
 #[derive(Debug)]
 pub struct Element {
     /// Lowercase tag name.
-    pub name: String,
+    pub name: Name,
     /// Attributes with lowercase names, in source order.
-    pub attrs: Vec<(String, String)>,
+    pub attrs: Vec<(Name, String)>,
 }
 
 impl Element {
@@ -81,6 +90,302 @@ impl Element {
         self.classes().any(|c| c == class)
     }
 }
+
+/// A lowercase tag or attribute name. The names pages use all the time are shared statics, so
+/// a tag costs no allocation, and what the parser asks of a tag (void? raw text? hidden?) is a
+/// bit, not a search.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Name {
+    text: Cow<'static, str>,
+    /// [`VOID_FLAG`] … of a known name; 0 for others.
+    flags: u8,
+}
+
+const VOID_FLAG: u8 = 1;
+const RAW_TEXT_FLAG: u8 = 2;
+const HIDDEN_FLAG: u8 = 4;
+const CLOSES_P_FLAG: u8 = 8;
+
+impl Name {
+    /// The lowercase name of `raw`.
+    fn of(raw: &str) -> Name {
+        if let Some(key) = key_of(raw.as_bytes())
+            && let Ok(index) = KNOWN_KEYS.binary_search(&key)
+        {
+            return Name { text: Cow::Borrowed(KNOWN_NAMES[index]), flags: KNOWN_FLAGS[index] };
+        }
+        Name { text: Cow::Owned(raw.to_ascii_lowercase()), flags: 0 }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// An element whose text never shows on the page (one of [`HIDDEN`]).
+    pub fn is_hidden(&self) -> bool {
+        self.flags & HIDDEN_FLAG != 0
+    }
+
+    fn is(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// A name of at most 16 ASCII bytes as one number, lowercase, first byte highest: numbers
+/// order as the names do, so a sorted list of names is a sorted list of keys.
+const fn key_of(name: &[u8]) -> Option<u128> {
+    if name.is_empty() || name.len() > 16 {
+        return None;
+    }
+    let mut key = 0u128;
+    let mut at = 0;
+    while at < 16 {
+        let byte = if at < name.len() { name[at].to_ascii_lowercase() } else { 0 };
+        if byte >= 0x80 {
+            return None;
+        }
+        key = key << 8 | byte as u128;
+        at += 1;
+    }
+    Some(key)
+}
+
+const fn contains(list: &[&str], name: &str) -> bool {
+    let mut index = 0;
+    while index < list.len() {
+        let (a, b) = (list[index].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut at = 0;
+            while at < a.len() && a[at] == b[at] {
+                at += 1;
+            }
+            if at == a.len() {
+                return true;
+            }
+        }
+        index += 1;
+    }
+    false
+}
+
+const KNOWN_KEYS: [u128; KNOWN_NAMES.len()] = {
+    let mut keys = [0u128; KNOWN_NAMES.len()];
+    let mut index = 0;
+    while index < keys.len() {
+        keys[index] = match key_of(KNOWN_NAMES[index].as_bytes()) {
+            Some(key) => key,
+            None => panic!("a known name is ASCII and at most 16 bytes"),
+        };
+        index += 1;
+    }
+    keys
+};
+
+const KNOWN_FLAGS: [u8; KNOWN_NAMES.len()] = {
+    let mut flags = [0u8; KNOWN_NAMES.len()];
+    let mut index = 0;
+    while index < flags.len() {
+        let name = KNOWN_NAMES[index];
+        let mut flag = 0;
+        if contains(VOID, name) {
+            flag |= VOID_FLAG;
+        }
+        if contains(RAW_TEXT, name) {
+            flag |= RAW_TEXT_FLAG;
+        }
+        if contains(HIDDEN, name) {
+            flag |= HIDDEN_FLAG;
+        }
+        if contains(CLOSES_P, name) {
+            flag |= CLOSES_P_FLAG;
+        }
+        flags[index] = flag;
+        index += 1;
+    }
+    flags
+};
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        *self.text == *other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        *self.text == **other
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Tag and attribute names kept as statics, sorted for binary search (a test checks).
+const KNOWN_NAMES: &[&str] = &[
+    "a",
+    "abbr",
+    "action",
+    "address",
+    "align",
+    "alt",
+    "area",
+    "article",
+    "aside",
+    "async",
+    "audio",
+    "b",
+    "base",
+    "bgcolor",
+    "big",
+    "blockquote",
+    "body",
+    "border",
+    "br",
+    "button",
+    "canvas",
+    "caption",
+    "cellpadding",
+    "cellspacing",
+    "center",
+    "charset",
+    "cite",
+    "class",
+    "code",
+    "col",
+    "colgroup",
+    "color",
+    "colspan",
+    "content",
+    "data-src",
+    "data-url",
+    "datalist",
+    "dd",
+    "defer",
+    "del",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "face",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "for",
+    "form",
+    "frame",
+    "frameborder",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "height",
+    "hidden",
+    "hr",
+    "href",
+    "html",
+    "http-equiv",
+    "i",
+    "id",
+    "iframe",
+    "img",
+    "input",
+    "ins",
+    "keygen",
+    "label",
+    "lang",
+    "language",
+    "legend",
+    "li",
+    "link",
+    "main",
+    "map",
+    "marquee",
+    "menu",
+    "meta",
+    "method",
+    "name",
+    "nav",
+    "noembed",
+    "noframes",
+    "noscript",
+    "nowrap",
+    "object",
+    "ol",
+    "onclick",
+    "onload",
+    "onmouseout",
+    "onmouseover",
+    "option",
+    "p",
+    "param",
+    "path",
+    "placeholder",
+    "pre",
+    "rel",
+    "role",
+    "rowspan",
+    "s",
+    "script",
+    "scrolling",
+    "section",
+    "select",
+    "size",
+    "small",
+    "source",
+    "span",
+    "src",
+    "strong",
+    "style",
+    "sub",
+    "summary",
+    "sup",
+    "svg",
+    "tabindex",
+    "table",
+    "target",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "title",
+    "tr",
+    "track",
+    "type",
+    "u",
+    "ul",
+    "valign",
+    "value",
+    "video",
+    "wbr",
+    "width",
+    "xmp",
+];
 
 const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
@@ -130,14 +435,16 @@ const CLOSES_P: &[&str] = &[
 impl Document {
     pub fn parse(html: &str) -> Document {
         let mut builder = Builder {
-            nodes: vec![Node { parent: None, children: Vec::new(), data: NodeData::Document }],
+            nodes: Vec::with_capacity((html.len() / 40).clamp(16, MAX_NODES)),
             open: vec![0],
             open_names: Vec::new(),
         };
+        builder.nodes.push(Node { parent: None, end: 1, children: 0..0, data: NodeData::Document });
         let mut tokenizer = Tokenizer { html, at: 0 };
         tokenizer.run(&mut builder);
         let truncated = tokenizer.at < html.len() && builder.nodes.len() >= MAX_NODES;
-        Document { nodes: builder.nodes, truncated }
+        let (nodes, child_ids) = builder.finish();
+        Document { nodes, child_ids, truncated }
     }
 
     /// Whether the page held more than [`MAX_NODES`] nodes, so that its end was not read (a
@@ -176,17 +483,24 @@ impl Document {
     }
 
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        &self.nodes[id].children
+        let run = &self.nodes[id].children;
+        &self.child_ids[run.start as usize..run.end as usize]
     }
 
     /// Element children only.
     pub fn child_elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.nodes[id].children.iter().copied().filter(|child| self.element(*child).is_some())
+        self.children(id).iter().copied().filter(|child| self.element(*child).is_some())
     }
 
     /// `id` and everything below it, in document order.
-    pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants { document: self, stack: vec![id] }
+    pub fn descendants(&self, id: NodeId) -> Range<NodeId> {
+        id..self.subtree_end(id)
+    }
+
+    /// One past the last node below `id`: the next node in document order that is not inside
+    /// it (a walker skips `id`'s subtree by jumping there).
+    pub fn subtree_end(&self, id: NodeId) -> NodeId {
+        self.nodes[id].end
     }
 
     /// Ancestors of `id`, nearest first, excluding `id`.
@@ -198,7 +512,7 @@ impl Document {
     pub fn is_hidden(&self, id: NodeId) -> bool {
         std::iter::once(id)
             .chain(self.ancestors(id))
-            .any(|node| self.element(node).is_some_and(|element| HIDDEN.contains(&element.name.as_str())))
+            .any(|node| self.element(node).is_some_and(|element| element.name.is_hidden()))
     }
 
     /// The visible text under `id`, pieces joined by single spaces.
@@ -218,20 +532,24 @@ impl Document {
 
     /// Calls `visit` with each visible text node under `id`, in document order.
     pub fn visible_text_nodes<'d>(&'d self, id: NodeId, mut visit: impl FnMut(&'d str)) {
-        let mut stack = vec![id];
-        while let Some(node) = stack.pop() {
+        let end = self.subtree_end(id);
+        let mut node = id;
+        while node < end {
             match &self.nodes[node].data {
                 NodeData::Text(text) => visit(text),
-                NodeData::Element(element) if HIDDEN.contains(&element.name.as_str()) => {}
-                _ => stack.extend(self.nodes[node].children.iter().rev()),
+                NodeData::Element(element) if element.name.is_hidden() => {
+                    node = self.nodes[node].end;
+                    continue;
+                }
+                _ => {}
             }
+            node += 1;
         }
     }
 
     /// Raw text of a raw-text element (`<script>`), or of any element's text children.
     pub fn raw_text(&self, id: NodeId) -> String {
-        self.nodes[id]
-            .children
+        self.children(id)
             .iter()
             .filter_map(|child| match &self.nodes[*child].data {
                 NodeData::Text(text) => Some(text.as_str()),
@@ -241,22 +559,8 @@ impl Document {
     }
 }
 
-pub struct Descendants<'d> {
-    document: &'d Document,
-    stack: Vec<NodeId>,
-}
-
-impl Iterator for Descendants<'_> {
-    type Item = NodeId;
-
-    fn next(&mut self) -> Option<NodeId> {
-        let node = self.stack.pop()?;
-        self.stack.extend(self.document.nodes[node].children.iter().rev());
-        Some(node)
-    }
-}
-
 struct Builder {
+    /// Nodes in document order; a node's `children` counts them until [`Builder::finish`].
     nodes: Vec<Node>,
     /// Open elements, root first.
     open: Vec<NodeId>,
@@ -264,7 +568,7 @@ struct Builder {
     /// at once instead of scanning the stack (200,000 `<div>`s would scan it 200,000 times).
     /// The names of the open elements only (at most [`MAX_DEPTH`]): a list searched in place
     /// beats hashing every tag.
-    open_names: Vec<(String, u32)>,
+    open_names: Vec<(Name, u32)>,
 }
 
 /// `text` cut to at most `max` bytes, at a character's boundary.
@@ -272,11 +576,22 @@ fn clip(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
-    let mut end = max;
+    &text[..floor_char_boundary(text, max)]
+}
+
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    let mut end = max.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    &text[..end]
+    end
+}
+
+/// `text` decoded and cut to at most `max` bytes.
+fn decoded_within(text: &str, max: usize) -> String {
+    let mut decoded = decode_entities(clip(text, max));
+    decoded.truncate(floor_char_boundary(&decoded, max));
+    decoded
 }
 
 impl Builder {
@@ -286,9 +601,13 @@ impl Builder {
 
     fn append(&mut self, data: NodeData) -> NodeId {
         let parent = self.current();
+        self.append_to(parent, data)
+    }
+
+    fn append_to(&mut self, parent: NodeId, data: NodeData) -> NodeId {
         let id = self.nodes.len();
-        self.nodes.push(Node { parent: Some(parent), children: Vec::new(), data });
-        self.nodes[parent].children.push(id);
+        self.nodes.push(Node { parent: Some(parent), end: id + 1, children: 0..0, data });
+        self.nodes[parent].children.end += 1;
         id
     }
 
@@ -296,19 +615,48 @@ impl Builder {
         if text.trim().is_empty() {
             return;
         }
-        // Adjacent text (split by a skipped comment) joins into one node.
+        // Adjacent text (split by a skipped comment) joins into one node. Nodes are in document
+        // order, so the current element's last child is text only if it is the last node.
         let current = self.current();
-        if let Some(&last) = self.nodes[current].children.last()
-            && let NodeData::Text(previous) = &mut self.nodes[last].data
+        if let Some(last) = self.nodes.last_mut()
+            && last.parent == Some(current)
+            && let NodeData::Text(previous) = &mut last.data
         {
             let room = MAX_TEXT_BYTES.saturating_sub(previous.len());
             if room > 0 {
-                previous.push_str(clip(&decode_entities(clip(text, room)), room));
+                previous.push_str(&decoded_within(text, room));
             }
             return;
         }
-        let decoded = decode_entities(clip(text, MAX_TEXT_BYTES));
-        self.append(NodeData::Text(clip(&decoded, MAX_TEXT_BYTES).to_string()));
+        self.append(NodeData::Text(decoded_within(text, MAX_TEXT_BYTES)));
+    }
+
+    /// Subtree ends and children runs, from the parents alone: nodes are in document order.
+    fn finish(mut self) -> (Vec<Node>, Vec<NodeId>) {
+        let nodes = &mut self.nodes;
+        for id in (1..nodes.len()).rev() {
+            let end = nodes[id].end;
+            if let Some(parent) = nodes[id].parent
+                && nodes[parent].end < end
+            {
+                nodes[parent].end = end;
+            }
+        }
+        let mut start = 0u32;
+        for node in nodes.iter_mut() {
+            let count = node.children.end;
+            node.children = start..start;
+            start += count;
+        }
+        let mut child_ids = vec![0; start as usize];
+        for id in 1..nodes.len() {
+            if let Some(parent) = nodes[id].parent {
+                let run = &mut nodes[parent].children;
+                child_ids[run.end as usize] = id;
+                run.end += 1;
+            }
+        }
+        (self.nodes, child_ids)
     }
 
     /// How many `name` elements are open.
@@ -352,7 +700,7 @@ impl Builder {
         }
     }
 
-    fn start_tag(&mut self, name: String, attrs: Vec<(String, String)>) -> NodeId {
+    fn start_tag(&mut self, name: Name, attrs: Vec<(Name, String)>) -> NodeId {
         match name.as_str() {
             "li" => self.close_nearest(&["li"], &["ul", "ol", "menu", "table", "td", "th"]),
             "dt" | "dd" => self.close_nearest(&["dt", "dd"], &["dl", "table", "td", "th"]),
@@ -362,10 +710,10 @@ impl Builder {
             "option" => self.close_nearest(&["option"], &["select", "datalist"]),
             _ => {}
         }
-        if CLOSES_P.contains(&name.as_str()) {
+        if name.is(CLOSES_P_FLAG) {
             self.close_nearest(&["p"], &["button", "table", "td", "th", "caption", "marquee", "object"]);
         }
-        let is_void = VOID.contains(&name.as_str());
+        let is_void = name.is(VOID_FLAG);
         let opens = !is_void && self.open.len() < MAX_DEPTH;
         if opens {
             match self.open_names.iter_mut().find(|(open, _)| *open == name) {
@@ -382,7 +730,7 @@ impl Builder {
 
     fn end_tag(&mut self, name: &str) {
         if name == "br" {
-            self.append(NodeData::Element(Element { name: "br".into(), attrs: Vec::new() }));
+            self.append(NodeData::Element(Element { name: Name::of("br"), attrs: Vec::new() }));
             return;
         }
         // A stray end tag closes nothing; a cell or table boundary stops a search from
@@ -442,16 +790,14 @@ impl Tokenizer<'_> {
         } else if bytes.len() > 1 && bytes[1].is_ascii_alphabetic() {
             let (name, attrs, consumed) = read_start_tag(rest);
             self.at += consumed;
-            if RAW_TEXT.contains(&name.as_str()) {
+            if name.is(RAW_TEXT_FLAG) {
                 let decode = matches!(name.as_str(), "textarea" | "title");
                 let id = builder.start_tag(name.clone(), attrs);
                 let content_end = find_end_tag(&self.html[self.at..], &name);
                 let content = clip(&self.html[self.at..self.at + content_end], MAX_RAW_TEXT_BYTES);
                 if !content.is_empty() {
                     let text = if decode { decode_entities(content) } else { content.to_string() };
-                    builder.nodes.push(Node { parent: Some(id), children: Vec::new(), data: NodeData::Text(text) });
-                    let text_id = builder.nodes.len() - 1;
-                    builder.nodes[id].children.push(text_id);
+                    builder.append_to(id, NodeData::Text(text));
                 }
                 self.at += content_end;
                 let rest = &self.html[self.at..];
@@ -468,7 +814,7 @@ impl Tokenizer<'_> {
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
+    memchr::memchr(needle, haystack)
 }
 
 fn find(haystack: &str, needle: &str, from: usize) -> Option<usize> {
@@ -494,7 +840,7 @@ fn find_end_tag(text: &str, name: &str) -> usize {
     text.len()
 }
 
-fn read_name(text: &str, start: usize) -> (String, usize) {
+fn read_name(text: &str, start: usize) -> (Name, usize) {
     let bytes = text.as_bytes();
     let mut end = start;
     while end < bytes.len() && !bytes[end].is_ascii_whitespace() && !matches!(bytes[end], b'>' | b'/') {
@@ -504,11 +850,11 @@ fn read_name(text: &str, start: usize) -> (String, usize) {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    (text[start..end].to_ascii_lowercase(), end)
+    (Name::of(&text[start..end]), end)
 }
 
 /// Reads `<name attr=value …>`; returns the name, attributes and bytes consumed.
-fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
+fn read_start_tag(text: &str) -> (Name, Vec<(Name, String)>, usize) {
     let bytes = text.as_bytes();
     let (name, mut at) = read_name(text, 1);
     let mut attrs = Vec::new();
@@ -530,7 +876,7 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
             at += 1; // a lone '=' or similar: skip it
             continue;
         }
-        let key = text[key_start..at].to_ascii_lowercase();
+        let key = Name::of(&text[key_start..at]);
         let mut probe = at;
         while probe < bytes.len() && bytes[probe].is_ascii_whitespace() {
             probe += 1;
@@ -555,7 +901,7 @@ fn read_start_tag(text: &str) -> (String, Vec<(String, String)>, usize) {
                 value = decode_attribute(clip(&text[value_start..at], MAX_ATTRIBUTE_BYTES));
             }
         }
-        if !attrs.iter().any(|(existing, _): &(String, String)| *existing == key) {
+        if !attrs.iter().any(|(existing, _): &(Name, String)| *existing == key) {
             attrs.push((key, value));
         }
     }
@@ -581,11 +927,8 @@ fn decode(text: &str, in_attribute: bool) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        match decode_one(rest, in_attribute) {
-            Some((decoded, consumed)) => {
-                out.push_str(&decoded);
-                rest = &rest[consumed..];
-            }
+        match decode_one(rest, in_attribute, &mut out) {
+            Some(consumed) => rest = &rest[consumed..],
             None => {
                 out.push('&');
                 rest = &rest[1..];
@@ -596,7 +939,8 @@ fn decode(text: &str, in_attribute: bool) -> String {
     out
 }
 
-fn decode_one(text: &str, in_attribute: bool) -> Option<(String, usize)> {
+/// Pushes the reference `text` starts with onto `out`; the bytes it took.
+fn decode_one(text: &str, in_attribute: bool, out: &mut String) -> Option<usize> {
     let body_end =
         text[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).map(|i| i + 1).unwrap_or(text.len());
     let body = &text[1..body_end];
@@ -607,9 +951,12 @@ fn decode_one(text: &str, in_attribute: bool) -> Option<(String, usize)> {
         } else {
             number.parse().ok()?
         };
-        return Some((numeric(code).to_string(), consumed));
+        out.push(numeric(code));
+        return Some(consumed);
     }
-    named(text, in_attribute)
+    let (characters, consumed) = named(text, in_attribute)?;
+    out.push_str(characters);
+    Some(consumed)
 }
 
 /// A numeric reference's character as HTML5 reads it: NUL, surrogates and numbers past Unicode
@@ -629,7 +976,7 @@ fn numeric(code: u32) -> char {
 /// The longest HTML5 named reference `text` (from its `&`) starts with: a name with its `;`,
 /// or a legacy name without one (not in an attribute when a letter, digit or `=` follows).
 /// Returns the characters and the bytes consumed.
-fn named(text: &str, in_attribute: bool) -> Option<(String, usize)> {
+fn named(text: &str, in_attribute: bool) -> Option<(&'static str, usize)> {
     // The longest name, `CounterClockwiseContourIntegral;`, has 31 characters before its `;`.
     const LONGEST: usize = 32;
     let after = &text.as_bytes()[1..];
@@ -638,14 +985,14 @@ fn named(text: &str, in_attribute: bool) -> Option<(String, usize)> {
     if after.get(run) == Some(&b';')
         && let Some(index) = find(&text[1..run + 2])
     {
-        return Some((entities::NAMED[index].1.to_string(), run + 2));
+        return Some((entities::NAMED[index].1, run + 2));
     }
     let (index, len) = (2..=run).rev().find_map(|len| find(&text[1..=len]).map(|index| (index, len)))?;
     let next = after.get(len).copied();
     if in_attribute && next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'=') {
         return None;
     }
-    Some((entities::NAMED[index].1.to_string(), 1 + len))
+    Some((entities::NAMED[index].1, 1 + len))
 }
 
 /// Byte ranges of `<![CDATA[ … ]]>` sections in `text`, for XML islands inside scripts.
@@ -699,6 +1046,43 @@ mod tests {
             }
         }
         out.join(" ")
+    }
+
+    #[test]
+    fn known_names_are_sorted_lowercase_and_short() {
+        assert!(KNOWN_NAMES.windows(2).all(|pair| pair[0] < pair[1]), "sorted, for binary search");
+        assert!(KNOWN_NAMES.iter().all(|name| name.len() <= 16 && *name == name.to_ascii_lowercase()));
+        assert!(matches!(Name::of("DIV").text, Cow::Borrowed("div")));
+        assert!(matches!(Name::of("X-Custom").text, Cow::Owned(ref name) if name == "x-custom"));
+        assert!(matches!(Name::of("a").text, Cow::Borrowed("a")) && matches!(Name::of("xmp").text, Cow::Borrowed(_)));
+        // Every name the parser treats specially is known, so its flag is set.
+        for (list, flag) in
+            [(VOID, VOID_FLAG), (RAW_TEXT, RAW_TEXT_FLAG), (HIDDEN, HIDDEN_FLAG), (CLOSES_P, CLOSES_P_FLAG)]
+        {
+            for name in list {
+                assert!(Name::of(&name.to_ascii_uppercase()).is(flag), "{name}");
+            }
+        }
+        assert!(!Name::of("div").is(VOID_FLAG) && Name::of("script").is_hidden());
+        assert_eq!(Name::of("县"), "县");
+    }
+
+    #[test]
+    fn subtrees_are_contiguous_runs_in_document_order() {
+        let doc = Document::parse("<div><p>a<b>b</b></p>c<ul><li>1<li>2</ul></div><span>z</span>");
+        for node in 0..doc.len() {
+            let mut walked = vec![node];
+            let mut stack: Vec<NodeId> = doc.children(node).iter().rev().copied().collect();
+            while let Some(next) = stack.pop() {
+                walked.push(next);
+                stack.extend(doc.children(next).iter().rev());
+            }
+            assert_eq!(doc.descendants(node).collect::<Vec<_>>(), walked, "node {node}");
+            for &child in doc.children(node) {
+                assert_eq!(doc.parent(child), Some(node));
+            }
+        }
+        assert_eq!(doc.text(Document::ROOT), "a b c 1 2 z");
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl Compound {
             return false;
         };
         if let Some(tag) = &self.tag
-            && *tag != element.name
+            && element.name != tag.as_str()
         {
             return false;
         }

@@ -87,16 +87,23 @@ pub enum DatePart {
 
 /// Reads `text` (one element's text) as a piece of a date, or None.
 pub fn date_part(text: &str) -> Option<DatePart> {
-    let chars: Vec<char> = text.trim().chars().map(normalize_char).collect();
-    if chars.is_empty() || chars.len() > 12 {
+    // At most 12 characters, read into a buffer: most texts asked are titles, not dates.
+    let mut buffer = ['\0'; 12];
+    let mut len = 0;
+    for c in text.trim().chars() {
+        *buffer.get_mut(len)? = normalize_char(c);
+        len += 1;
+    }
+    let chars = &buffer[..len];
+    if chars.is_empty() {
         return None;
     }
-    let (first, first_len, after) = read_number(&chars, 0, 4)?;
-    let at = skip_spaces(&chars, after);
+    let (first, first_len, after) = read_number(chars, 0, 4)?;
+    let at = skip_spaces(chars, after);
     let suffix = |at: usize, allowed: &[char]| -> Option<usize> {
         match chars.get(at) {
             None => Some(at),
-            Some(c) if allowed.contains(c) && skip_spaces(&chars, at + 1) == chars.len() => Some(at + 1),
+            Some(c) if allowed.contains(c) && skip_spaces(chars, at + 1) == chars.len() => Some(at + 1),
             _ => None,
         }
     };
@@ -115,8 +122,8 @@ pub fn date_part(text: &str) -> Option<DatePart> {
     if !matches!(sep, '-' | '/' | '.' | '年' | '月') {
         return None;
     }
-    let (second, second_len, after_second) = read_number(&chars, skip_spaces(&chars, at + 1), 2)?;
-    let end = skip_spaces(&chars, after_second);
+    let (second, second_len, after_second) = read_number(chars, skip_spaces(chars, at + 1), 2)?;
+    let end = skip_spaces(chars, after_second);
     match (first_len, sep) {
         (4, '年') => suffix(end, &['月']).and(Some(DatePart::YearMonth(year(first)?, month(second)?))),
         (4, '-' | '/' | '.') => (end == chars.len()).then_some(DatePart::YearMonth(year(first)?, month(second)?)),
