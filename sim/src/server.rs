@@ -149,6 +149,9 @@ impl Sim {
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                // As web servers do (nginx's tcp_nodelay): a response written in two pieces
+                // would otherwise wait for the client's delayed ACK, 40 ms a request.
+                let _ = stream.set_nodelay(true);
                 let state = task_state.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {

@@ -137,6 +137,7 @@ fn title(document: &Document) -> String {
 /// sorted hashes of those with some words in them.
 fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<u64> {
     let mut blocks = Vec::new();
+    let mut squeezed = String::new();
     document.visible_text_nodes(0, |piece| {
         // A text node of megabytes (a hostile page's one endless line) is read for its start:
         // squeezing and hashing all of it would hold the agent's threads for nothing.
@@ -144,11 +145,12 @@ fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<u64> {
         while !piece.is_char_boundary(end) {
             end -= 1;
         }
-        let piece = squeeze(&piece[..end]);
+        squeeze_into(&piece[..end], &mut squeezed);
+        let piece = squeezed.as_str();
         if piece.is_empty() {
             return;
         }
-        visit(&piece);
+        visit(piece);
         // Dates, times, counters and single words change or repeat without meaning anything.
         let is_letter = |c: &char| {
             c.is_ascii_alphabetic() || ('\u{4e00}'..='\u{9fff}').contains(c) || (!c.is_ascii() && c.is_alphabetic())
@@ -415,7 +417,21 @@ pub fn short_text(document: &Document, node: usize) -> String {
 
 /// `text` with runs of whitespace as single spaces, trimmed, without control characters.
 fn squeeze(text: &str) -> String {
-    text.split_whitespace().map(|word| word.replace(|c: char| c.is_control(), "")).collect::<Vec<_>>().join(" ")
+    let mut out = String::new();
+    squeeze_into(text, &mut out);
+    out
+}
+
+/// [`squeeze`] into `out` (cleared first), so that a caller squeezing piece after piece
+/// allocates once.
+fn squeeze_into(text: &str, out: &mut String) {
+    out.clear();
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().filter(|c| !c.is_control()));
+    }
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ const CLOSES_P_FLAG: u8 = 8;
 impl Name {
     /// The lowercase name of `raw`.
     fn of(raw: &str) -> Name {
-        if let Some(key) = key_of(raw.as_bytes())
+        if let Some(key) = lowercase_key(raw.as_bytes())
             && let Ok(index) = KNOWN_KEYS.binary_search(&key)
         {
             return Name { text: Cow::Borrowed(KNOWN_NAMES[index]), flags: KNOWN_FLAGS[index] };
@@ -148,6 +148,28 @@ const fn key_of(name: &[u8]) -> Option<u128> {
         at += 1;
     }
     Some(key)
+}
+
+/// [`key_of`] at run time: the bytes as one number, lowercased sixteen at a time (every tag
+/// of every page passes here).
+fn lowercase_key(name: &[u8]) -> Option<u128> {
+    const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+    const fn each(byte: u8) -> u128 {
+        u128::from_ne_bytes([byte; 16])
+    }
+    if name.is_empty() || name.len() > 16 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..name.len()].copy_from_slice(name);
+    let key = u128::from_be_bytes(bytes);
+    if key & HIGH != 0 {
+        return None;
+    }
+    // Per byte (each below 0x80, so no carry crosses bytes): the high bit of `b + 0x3f` says
+    // b >= 'A', that of `b + 0x25` says b > 'Z'; an uppercase letter gains 0x20.
+    let upper = key.wrapping_add(each(0x80 - b'A')) & !key.wrapping_add(each(0x80 - b'Z' - 1)) & HIGH;
+    Some(key | upper >> 2)
 }
 
 const fn contains(list: &[&str], name: &str) -> bool {
@@ -1065,6 +1087,14 @@ mod tests {
         }
         assert!(!Name::of("div").is(VOID_FLAG) && Name::of("script").is_hidden());
         assert_eq!(Name::of("县"), "县");
+        // The run-time key is the table's, whatever the case.
+        for name in KNOWN_NAMES.iter().copied().chain(["@", "[", "`", "{", "Z9-_:", "0123456789ABCDEF"]) {
+            for variant in [name.to_string(), name.to_ascii_uppercase()] {
+                assert_eq!(lowercase_key(variant.as_bytes()), key_of(variant.as_bytes()), "{variant}");
+            }
+        }
+        assert_eq!(lowercase_key(b"0123456789abcdefg"), None);
+        assert_eq!(lowercase_key("县".as_bytes()), None);
     }
 
     #[test]

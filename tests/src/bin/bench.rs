@@ -51,15 +51,17 @@ fn main() {
             }
         }
     }
+    let mut repeats = 3;
     if quick {
         probes = probes.min(100);
+        repeats = 1;
     }
     println!(
         "xunjian-bench (build: {})",
         if cfg!(debug_assertions) { "debug — use --release for real figures" } else { "release" }
     );
     extraction(if quick { Duration::from_millis(300) } else { Duration::from_secs(3) });
-    probing(probes);
+    probing(probes, repeats);
     memory(if quick { 50 } else { 1000 });
 }
 
@@ -113,7 +115,15 @@ fn extraction(budget: Duration) {
     println!("CPU s/1000 pages {:.3}", cpu / page_count as f64 * 1000.0);
 }
 
-fn probing(probes: usize) {
+/// The median of `repeats` measurements: one run on this shared 2-core machine wanders by a
+/// fifth, so every CPU figure compared is a median.
+fn median(repeats: usize, mut measure: impl FnMut() -> f64) -> f64 {
+    let mut runs: Vec<f64> = (0..repeats.max(1)).map(|_| measure()).collect();
+    runs.sort_by(f64::total_cmp);
+    runs[runs.len() / 2]
+}
+
+fn probing(probes: usize, repeats: usize) {
     let port = free_port();
     let sim_binary = harness::binary("xunjian-sim");
     let sim = Command::new(&sim_binary)
@@ -133,7 +143,7 @@ fn probing(probes: usize) {
     wait_for_port(port);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     println!(
-        "\n## agent CPU per 1000 probes of a {PAGE_BYTES}-byte page on loopback ({probes} probes, {PROBE_CONCURRENCY} at a time)"
+        "\n## agent CPU per 1000 probes of a {PAGE_BYTES}-byte page on loopback ({probes} probes, {PROBE_CONCURRENCY} at a time; median of {repeats} runs)"
     );
     println!("{:<34} {:>18} {:>18}", "checks", "kept-alive CPU s", "new-conn CPU s");
     let mut rows = Vec::new();
@@ -142,13 +152,13 @@ fn probing(probes: usize) {
         ("availability + home extraction", Mode::Home),
         ("column (update + blank)", Mode::Column),
     ] {
-        let kept = runtime.block_on(probe_cost(port, "keepalive", which, probes));
-        let fresh = runtime.block_on(probe_cost(port, "close", which, probes));
+        let kept = median(repeats, || runtime.block_on(probe_cost(port, "keepalive", which, probes)));
+        let fresh = median(repeats, || runtime.block_on(probe_cost(port, "close", which, probes)));
         println!("{label:<34} {:>18.3} {:>18.3}", kept, fresh);
         rows.push((label, kept, fresh));
     }
     if let Some((peer_kept, peer_fresh)) =
-        peer(port, probes, &runtime).filter(|(kept, fresh)| *kept > 0.0 && *fresh > 0.0)
+        peer(port, probes, repeats, &runtime).filter(|(kept, fresh)| *kept > 0.0 && *fresh > 0.0)
     {
         println!("\n## agent CPU as a share of blackbox_exporter's, same page, same run (kept-alive / new-conn)");
         for (label, kept, fresh) in rows {
@@ -204,59 +214,68 @@ async fn probe_cost(port: u16, connection: &str, mode: Mode, probes: usize) -> f
         let observation = schedule::inspect(&wanted, &ctx, &subject).await.expect("an observation");
         assert_eq!(observation.fetch.as_ref().and_then(|f| f.status), Some(200), "bench page not served");
     };
-    for _ in 0..20 {
-        one(fetcher.clone(), wanted.clone(), subject.clone()).await;
-    }
-    let cpu_start = process_cpu_seconds(None);
-    let mut tasks = tokio::task::JoinSet::new();
-    let per_task = probes / PROBE_CONCURRENCY;
-    for _ in 0..PROBE_CONCURRENCY {
-        let (fetcher, wanted, subject) = (fetcher.clone(), wanted.clone(), subject.clone());
-        tasks.spawn(async move {
-            for _ in 0..per_task {
-                one(fetcher.clone(), wanted.clone(), subject.clone()).await;
+    let run = |per_task: usize| {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..PROBE_CONCURRENCY {
+            let (fetcher, wanted, subject) = (fetcher.clone(), wanted.clone(), subject.clone());
+            tasks.spawn(async move {
+                for _ in 0..per_task {
+                    one(fetcher.clone(), wanted.clone(), subject.clone()).await;
+                }
+            });
+        }
+        async move {
+            while let Some(done) = tasks.join_next().await {
+                done.expect("a probe task failed");
             }
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.expect("a probe task failed");
-    }
+        }
+    };
+    // Warm up as measured (connections, every worker's allocator), then measure.
+    run(10).await;
+    let cpu_start = process_cpu_seconds(None);
+    let per_task = probes / PROBE_CONCURRENCY;
+    run(per_task).await;
     (process_cpu_seconds(None) - cpu_start) / (per_task * PROBE_CONCURRENCY) as f64 * 1000.0
 }
 
 /// blackbox_exporter probing the same page, its own CPU measured from /proc: its CPU seconds
 /// per 1000 probes kept-alive and with a new connection each, when it is installed.
-fn peer(port: u16, probes: usize, runtime: &tokio::runtime::Runtime) -> Option<(f64, f64)> {
+fn peer(port: u16, probes: usize, repeats: usize, runtime: &tokio::runtime::Runtime) -> Option<(f64, f64)> {
     let Some(peer) = Blackbox::start("cpu") else {
         println!("\npeer: blackbox_exporter not installed (apt-get install prometheus-blackbox-exporter); skipped");
         return None;
     };
     let (pid, exporter_port) = (peer.child.id(), peer.port);
-    println!("\n## peer: {} (http_2xx), CPU per 1000 probes of the same page", peer.binary.display());
+    println!(
+        "\n## peer: {} (http_2xx), CPU per 1000 probes of the same page (median of {repeats} runs)",
+        peer.binary.display()
+    );
     let mut figures = Vec::new();
     for connection in ["keepalive", "close"] {
         let target = format!("http://127.0.0.1:{port}/bench/{connection}/index.html");
         let probe_url = format!("http://127.0.0.1:{exporter_port}/probe?module=http_2xx&target={target}");
         let client = reqwest::Client::new();
-        let cpu = runtime.block_on(async {
-            for _ in 0..20 {
-                let _ = client.get(&probe_url).send().await.and_then(|r| r.error_for_status());
-            }
-            let start = process_cpu_seconds(Some(pid));
-            let mut tasks = tokio::task::JoinSet::new();
-            for _ in 0..PROBE_CONCURRENCY {
-                let (client, probe_url) = (client.clone(), probe_url.clone());
-                tasks.spawn(async move {
-                    for _ in 0..probes / PROBE_CONCURRENCY {
-                        let body = client.get(&probe_url).send().await.expect("probe").text().await.expect("body");
-                        assert!(body.contains("probe_success 1"), "blackbox probe failed:\n{body}");
-                    }
-                });
-            }
-            while let Some(done) = tasks.join_next().await {
-                done.expect("a blackbox probe task failed");
-            }
-            process_cpu_seconds(Some(pid)) - start
+        let cpu = median(repeats, || {
+            runtime.block_on(async {
+                for _ in 0..20 {
+                    let _ = client.get(&probe_url).send().await.and_then(|r| r.error_for_status());
+                }
+                let start = process_cpu_seconds(Some(pid));
+                let mut tasks = tokio::task::JoinSet::new();
+                for _ in 0..PROBE_CONCURRENCY {
+                    let (client, probe_url) = (client.clone(), probe_url.clone());
+                    tasks.spawn(async move {
+                        for _ in 0..probes / PROBE_CONCURRENCY {
+                            let body = client.get(&probe_url).send().await.expect("probe").text().await.expect("body");
+                            assert!(body.contains("probe_success 1"), "blackbox probe failed:\n{body}");
+                        }
+                    });
+                }
+                while let Some(done) = tasks.join_next().await {
+                    done.expect("a blackbox probe task failed");
+                }
+                process_cpu_seconds(Some(pid)) - start
+            })
         });
         let per_thousand = cpu / (probes / PROBE_CONCURRENCY * PROBE_CONCURRENCY) as f64 * 1000.0;
         println!("blackbox_exporter ({connection:<9}) {per_thousand:>10.3} CPU s");
