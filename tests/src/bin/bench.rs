@@ -8,7 +8,7 @@
 //! 3. The peer: Prometheus' blackbox_exporter (`http_2xx` module) probing the same page, its
 //!    process CPU measured the same way, when its binary is installed.
 //! 4. Memory: the resident memory of a real `xunjian-agent run` with 1,000 configured sites,
-//!    idle between rounds and with 64 probes in flight (pages answering after 2 s), beside
+//!    idle between rounds and with 64 probes in flight (pages answering after 15 s), beside
 //!    blackbox_exporter's idle and with 64 probes in flight.
 //!
 //! ```text
