@@ -102,9 +102,11 @@ pub fn account_refs(document: &Document, page_url: &Url) -> Vec<AccountRef> {
         let Some(element) = document.element(node) else { continue };
         match element.name.as_str() {
             "a" => {
-                // Profiles are on the platforms' hosts: a link without `//` stays on this site
+                // Profiles are on the platforms' hosts: a plain relative link stays on this site
                 // (most of a page's links; resolving and labelling each would cost the most).
-                let Some(href) = element.attr("href").filter(|href| href.contains("//")) else { continue };
+                // `https:weibo.com/…`, backslashes and split slashes leave it too.
+                let leaves = |href: &&str| href.contains("//") || href.contains([':', '\\', '\t', '\n', '\r']);
+                let Some(href) = element.attr("href").filter(leaves) else { continue };
                 let Some(url) = super::links::resolve(page_url, href) else { continue };
                 let label = || {
                     let text = super::page_text::short_text(document, node);
@@ -287,7 +289,8 @@ mod tests {
             <a href="https://www.kuaishou.com/profile/3xk9lc2">龙川快手</a>
             <a href="https://space.bilibili.com/4051234/video">龙川融媒</a>
             <p>小红书：龙川文旅</p>
-            <p>扫码关注微信公众号</p></div>"#;
+            <p>扫码关注微信公众号</p>
+            <a href="https:weibo.com/u/5988000001">龙川文旅</a><a href="\\weibo.com\u\5988000002">龙川教育</a></div>"#;
         assert_eq!(
             refs(html),
             [
@@ -300,6 +303,8 @@ mod tests {
                 (Platform::Channels, "龙川发布".into(), None),
                 (Platform::Kuaishou, "龙川".into(), Some("3xk9lc2".into())),
                 (Platform::Bilibili, "龙川融媒".into(), Some("4051234".into())),
+                (Platform::Weibo, "龙川文旅".into(), Some("5988000001".into())),
+                (Platform::Weibo, "龙川教育".into(), Some("5988000002".into())),
                 (Platform::Douyin, String::new(), Some("lcrm2020".into())),
                 (Platform::Wechat, String::new(), Some("longchuanfabu".into())),
                 (Platform::Xiaohongshu, "龙川文旅".into(), None),

@@ -174,7 +174,7 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
     let mut candidates = reader.candidates();
     candidates.extend(reader.datastore_candidates());
     candidates.extend(reader.script_candidates());
-    // An item listed twice (a tab and "more") counts once; hashes keep the set cheap.
+    // An item listed twice (a tab and "more") counts once.
     let mut seen = BTreeSet::new();
     let mut items = Vec::new();
     for candidate in &candidates {
@@ -185,8 +185,9 @@ pub fn read_home(document: &Document, page_url: &Url, today: Date) -> ListReadin
             if item.published.is_none() {
                 continue;
             }
-            let href = item.href.as_deref().map(|href| super::page_text::fnv1a(href.as_bytes()));
-            if seen.insert((super::page_text::fnv1a(item.title.as_bytes()), href)) {
+            // The hash orders the set cheaply; the strings keep it exact.
+            let hash = super::page_text::fnv1a(item.title.as_bytes());
+            if seen.insert((hash, item.title.as_str(), item.href.as_deref())) {
                 items.push(reader.list_item(item));
             }
         }

@@ -138,6 +138,14 @@ const fn key_of(name: &[u8]) -> Option<u128> {
     if name.is_empty() || name.len() > 16 {
         return None;
     }
+    let mut at = 0;
+    while at < name.len() {
+        // The key pads with NUL: `a\0` is not `a` (browsers read it as another name).
+        if name[at] == 0 {
+            return None;
+        }
+        at += 1;
+    }
     let mut key = 0u128;
     let mut at = 0;
     while at < 16 {
@@ -158,7 +166,7 @@ fn lowercase_key(name: &[u8]) -> Option<u128> {
     const fn each(byte: u8) -> u128 {
         u128::from_ne_bytes([byte; 16])
     }
-    if name.is_empty() || name.len() > 16 {
+    if name.is_empty() || name.len() > 16 || name.contains(&0) {
         return None;
     }
     let mut bytes = [0u8; 16];
@@ -453,7 +461,8 @@ const CLOSES_P: &[&str] = &[
 impl Document {
     pub fn parse(html: &str) -> Document {
         let mut builder = Builder {
-            nodes: Vec::with_capacity((html.len() / 40).clamp(16, MAX_NODES)),
+            // A typical page's nodes (one per 40 bytes or so); a huge one grows as it goes.
+            nodes: Vec::with_capacity((html.len() / 40).clamp(16, 4096)),
             open: vec![0],
             open_names: Vec::new(),
         };
@@ -1090,6 +1099,8 @@ mod tests {
             }
         }
         assert_eq!(lowercase_key(b"0123456789abcdefg"), None);
+        assert_eq!((lowercase_key(b"a\0"), key_of(b"a\0")), (None, None));
+        assert!(!Name::of("script\0").is(RAW_TEXT_FLAG) && Name::of("script\0") != "script");
         assert_eq!(lowercase_key("县".as_bytes()), None);
     }
 
