@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod cli;
+
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use xunjian_agent::checks;
 use xunjian_agent::fetch::{self, Fetcher};
@@ -22,52 +22,23 @@ use xunjian_shared::config::{AgentConfig, ConfigError};
 use xunjian_shared::verdict::site_verdicts;
 use xunjian_shared::wire::{CheckReport, SCHEMA_VERSION};
 
-#[derive(Parser)]
-#[command(
-    name = "xunjian-agent",
-    version,
-    about = "xunjian county agent: inspects government websites and new-media accounts"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Probe every target once and print what the inspection finds (no collector needed).
-    Check {
-        /// The agent configuration file (TOML).
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-        /// Print one JSON document instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Judge as if it were this instant (RFC 3339); for reproducible output.
-        #[arg(long, hide = true)]
-        now: Option<Timestamp>,
-    },
-    /// Inspect every target on its interval and push observations to the collector.
-    Run {
-        /// The agent configuration file (TOML), with a [collector] section.
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-        #[arg(long, value_enum, default_value = "text")]
-        log_format: LogFormat,
-    },
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
-}
+use crate::cli::{Invocation, LogFormat};
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Run { config, log_format } => {
+    let invocation = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(invocation) => invocation,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match invocation {
+        Invocation::Print(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Invocation::Run { config, log_format } => {
             let config = match load_config(&config) {
                 Ok(config) => config,
                 Err(code) => return code,
@@ -92,7 +63,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Check { config, json, now } => {
+        Invocation::Check { config, json, now } => {
             let config = match load_config(&config) {
                 Ok(config) => config,
                 Err(code) => return code,
@@ -150,12 +121,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn init_logging(format: LogFormat, default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    xunjian_shared::logging::init(matches!(format, LogFormat::Json), default_level);
 }
 
 fn run(config: AgentConfig, roots: Vec<reqwest::Certificate>, dictionary: Dictionaries) -> anyhow::Result<RunSummary> {

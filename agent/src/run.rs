@@ -78,12 +78,15 @@ pub async fn run_with(
 ) -> RunSummary {
     let subjects = schedule::subjects(&config);
     let inventory = schedule::inventory(&subjects);
-    tracing::info!(agent = %config.agent.id, county = %config.agent.county, subjects = subjects.len(), spooled = spool.len(), "agent running");
+    // The subjects hold what the sites and accounts say; the agent runs for months on them.
+    let agent = config.agent.clone();
+    drop(config);
+    tracing::info!(agent = %agent.id, county = %agent.county, subjects = subjects.len(), spooled = spool.len(), "agent running");
     let (sender, mut observations) = mpsc::channel::<Observation>(1024);
     let scheduler =
         tokio::spawn(schedule::run_schedule(subjects, Arc::new(checks::all()), shared, sender, shutdown.clone()));
 
-    let mut batcher = Batcher::new(config.agent.id.as_str(), &config.agent.county, spool.next_sequence());
+    let mut batcher = Batcher::new(agent.id.as_str(), &agent.county, spool.next_sequence());
     let mut summary = RunSummary::default();
     let mut pending: Vec<Observation> = Vec::new();
     let mut flush_at: Option<Instant> = None;

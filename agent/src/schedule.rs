@@ -114,9 +114,10 @@ pub fn load_dictionaries(config: &AgentConfig) -> Result<Dictionaries, String> {
 pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
     let mut subjects = Vec::new();
     for site in &config.sites {
+        let (target, unit): (Arc<str>, Arc<str>) = (site.name.as_str().into(), site.unit.as_str().into());
         let subject = |url: &url::Url, timeout, interval, role| Subject {
-            target: site.name.clone(),
-            unit: site.unit.clone(),
+            target: target.clone(),
+            unit: unit.clone(),
             kind: TargetKind::Site,
             platform: None,
             url: url.clone(),
@@ -160,7 +161,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 .as_ref()
                 .and_then(|named| site.columns.iter().find(|other| &other.name == named))
                 .map(|other| Box::new(column_page(other)));
-            let role = Role::Column(ColumnSubject {
+            let role = Role::Column(Box::new(ColumnSubject {
                 name: column.name.clone(),
                 kind: column.kind,
                 max_age_days: column.max_age_days,
@@ -168,22 +169,22 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 guides: (column.kind == ColumnKind::Guide)
                     .then_some(GuideList { single: false, max_per_round: column.max_guides }),
                 interpretations,
-            });
+            }));
             subjects.push(subject(&column.url, column.probe.timeout, column.probe.interval, role));
         }
         for guide in &site.guides {
-            let role = Role::Column(ColumnSubject {
+            let role = Role::Column(Box::new(ColumnSubject {
                 name: guide.name.clone(),
                 kind: ColumnKind::Guide,
                 max_age_days: config.thresholds.column_max_age_days(ColumnKind::Guide),
                 selectors: None,
                 guides: Some(GuideList { single: true, max_per_round: 1 }),
                 interpretations: None,
-            });
+            }));
             subjects.push(subject(&guide.url, guide.probe.timeout, guide.probe.interval, role));
         }
         for channel in &site.interactions {
-            let role = Role::Channel(ChannelSubject {
+            let role = Role::Channel(Box::new(ChannelSubject {
                 name: channel.name.clone(),
                 reply_limit_working_days: channel.reply_limit_working_days,
                 simple_reply_limit_working_days: channel.simple_reply_limit_working_days,
@@ -191,14 +192,14 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 item_selector: channel.item_selector.clone(),
                 max_pages: channel.max_pages,
                 statistics: channel.statistics_url.clone().map(|url| (url, channel.statistics_max_age_days)),
-            });
+            }));
             subjects.push(subject(&channel.url, channel.probe.timeout, channel.probe.interval, role));
         }
     }
     for account in &config.accounts {
         subjects.push(Subject {
-            target: account.name.clone(),
-            unit: account.unit.clone(),
+            target: account.name.as_str().into(),
+            unit: account.unit.as_str().into(),
             kind: TargetKind::Account,
             platform: Some(account.platform),
             url: account.source.url().clone(),
@@ -320,12 +321,13 @@ pub async fn inspect(checks: &[Box<dyn Check>], ctx: &Ctx, subject: &Subject) ->
     Some(observation)
 }
 
-/// The subjects as the collector's inventory lists them.
+/// The subjects as the collector's inventory lists them: once each (a site's home page and its
+/// audit are one subject there).
 pub fn inventory(subjects: &[Subject]) -> Vec<SubjectRef> {
-    subjects
+    let mut listed: Vec<SubjectRef> = subjects
         .iter()
         .map(|subject| SubjectRef {
-            target: subject.target.clone(),
+            target: subject.target.to_string(),
             kind: subject.kind,
             column: subject.column().map(|column| column.name.clone()),
             channel: match &subject.role {
@@ -333,7 +335,11 @@ pub fn inventory(subjects: &[Subject]) -> Vec<SubjectRef> {
                 _ => None,
             },
         })
-        .collect()
+        .collect();
+    listed.sort_unstable();
+    listed.dedup();
+    listed.shrink_to_fit();
+    listed
 }
 
 /// A page, and the indices of the subjects on it.
@@ -364,8 +370,11 @@ pub async fn run_schedule(
         let fraction = (phase + index as f64 * 0.618_033_988_75).fract();
         due.push(Reverse((start + subject.interval.min(MAX_INITIAL_SPREAD).mul_f64(fraction), index)));
     }
-    let busy: Vec<Arc<AtomicBool>> = subjects.iter().map(|_| Arc::new(AtomicBool::new(false))).collect();
-    let subjects: Vec<Arc<Subject>> = subjects.into_iter().map(Arc::new).collect();
+    let busy: Arc<[AtomicBool]> = subjects.iter().map(|_| AtomicBool::new(false)).collect();
+    // Not collected in place: that would keep the subjects' whole buffer for the pointers.
+    let mut shared_subjects: Vec<Arc<Subject>> = Vec::with_capacity(subjects.len());
+    shared_subjects.extend(subjects.into_iter().map(Arc::new));
+    let subjects = shared_subjects;
     let mut running = JoinSet::new();
     while let Some(Reverse((next_at, _))) = due.peek().copied() {
         tokio::select! {
@@ -390,11 +399,11 @@ pub async fn run_schedule(
                 tracing::warn!(target = %subject.target, column = subject.column().map(|c| c.name.as_str()), "still inspecting from the last interval; skipped");
                 continue;
             }
-            let (checks, shared, out, busy) = (checks.clone(), shared.clone(), out.clone(), busy[index].clone());
+            let (checks, shared, out, busy) = (checks.clone(), shared.clone(), out.clone(), busy.clone());
             running.spawn(async move {
                 // Free the subject however the inspection ends, a panic included: one bad page
                 // must not keep its subject "still inspecting" until the agent restarts.
-                let _free = Free(busy);
+                let _free = Free(busy, index);
                 let ctx = shared.ctx(Timestamp::now());
                 if let Some(observation) = inspect(&checks, &ctx, &subject).await {
                     let _ = out.send(observation).await;
@@ -406,11 +415,11 @@ pub async fn run_schedule(
     running.abort_all();
 }
 
-/// Marks a subject free again when dropped.
-struct Free(Arc<AtomicBool>);
+/// Marks a subject (by its index among the busy flags) free again when dropped.
+struct Free(Arc<[AtomicBool]>, usize);
 
 impl Drop for Free {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
+        self.0[self.1].store(false, Ordering::SeqCst);
     }
 }

@@ -773,12 +773,7 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    xunjian_shared::logging::init(matches!(format, LogFormat::Json), "info");
 }
 
 fn run_until_signal(settings: server::Settings) -> anyhow::Result<()> {

@@ -18,8 +18,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    xunjian_shared::logging::init(false, "info");
     match xunjian_demo::run(args.listen) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

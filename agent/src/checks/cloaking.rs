@@ -80,7 +80,7 @@ impl Check for Cloaking {
             } else {
                 let crawled = crawl(cx, subject, &document, &browser_url).await;
                 if let Some(crawled) = &crawled {
-                    cx.memory.crawled.remember(subject.url.clone(), crawled.clone(), cx.now);
+                    cx.memory.crawled.remember(&subject.url, crawled.clone(), cx.now);
                 }
                 crawled
             };

@@ -24,7 +24,7 @@ impl Check for ColumnUpdate {
             let fetched = cx.page(&subject.url, subject.timeout).await;
             observation.fetch = Some(fetched.record.clone());
             let Some(reading) = cx.reading(subject).await else {
-                cx.memory.columns.remember(subject.url.clone(), None, cx.now);
+                cx.memory.columns.remember(&subject.url, None, cx.now);
                 observation.freshness =
                     Some(Freshness { max_age_days: Some(column.max_age_days), ..Freshness::default() });
                 let why = super::unreachable_reason(&fetched);
@@ -45,7 +45,7 @@ impl Check for ColumnUpdate {
                 return;
             }
             // What a home page that is mostly navigation is judged by, between the column's rounds.
-            cx.memory.columns.remember(subject.url.clone(), reading.newest(), cx.now);
+            cx.memory.columns.remember(&subject.url, reading.newest(), cx.now);
             let kind_label = column.kind.label_zh();
             let max_age_days = column.max_age_days;
             // An empty column is the blank-column check's finding, so it is counted once; a list

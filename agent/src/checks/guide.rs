@@ -93,7 +93,7 @@ impl Check for Guide {
                     _ => (title, None),
                 };
                 let title: String = title.chars().take(MAX_TITLE_CHARS).collect();
-                cx.memory.guides.remember(url, GuideRead { title, missing }, cx.now);
+                cx.memory.guides.remember(&url, GuideRead { title, missing }, cx.now);
             }
             let items = shelved_items(&cx.memory.guides, &listed);
             let incomplete: Vec<&GuideItem> = items.iter().filter(|item| !item.missing.is_empty()).collect();
@@ -141,9 +141,9 @@ mod tests {
         let url = |n: u32| Url::parse(&format!("http://x.gov.cn/bszn/{n}.html")).unwrap();
         let listed: Vec<(String, Url)> = (0..4).map(|n| (format!("指南{n}"), url(n))).collect();
         let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
-        shelf.remember(url(2), GuideRead { title: "指南2".into(), missing: Some(vec!["办理时间".into()]) }, now);
-        shelf.remember(url(0), GuideRead { title: "指南0".into(), missing: Some(vec![]) }, now);
-        shelf.remember(url(1), GuideRead { title: "打不开".into(), missing: None }, now);
+        shelf.remember(&url(2), GuideRead { title: "指南2".into(), missing: Some(vec!["办理时间".into()]) }, now);
+        shelf.remember(&url(0), GuideRead { title: "指南0".into(), missing: Some(vec![]) }, now);
+        shelf.remember(&url(1), GuideRead { title: "打不开".into(), missing: None }, now);
         let items = shelved_items(&shelf, &listed);
         let titles: Vec<&str> = items.iter().map(|item| item.title.as_str()).collect();
         assert_eq!(titles, ["指南0", "指南2"]);

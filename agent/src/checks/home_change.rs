@@ -10,7 +10,7 @@ use xunjian_shared::time::china_time;
 use xunjian_shared::wire::{CheckKind, Finding, FindingCode, Observation, Severity};
 
 use super::{BoxFuture, Check, Ctx, Subject};
-use crate::extract::page_text::{Fingerprint, fingerprint};
+use crate::extract::page_text::{BlockHash, Fingerprint, fingerprint};
 
 pub struct HomeChange;
 
@@ -72,14 +72,14 @@ impl Check for HomeChange {
                     format!("首页内容在 {} 突变：{detail}。请核实是否改版或被篡改", china_time(*at)),
                 ));
             }
-            cx.memory.homes.remember(subject.url.clone(), seen, cx.now);
+            cx.memory.homes.remember(&subject.url, seen, cx.now);
         })
     }
 }
 
 /// What changed from `before` to `now` (whose text blocks are `blocks`), in a report's words;
 /// None when the page is still much the same.
-fn changed(before: &Fingerprint, now: &Fingerprint, blocks: &[u64]) -> Option<String> {
+fn changed(before: &Fingerprint, now: &Fingerprint, blocks: &[BlockHash]) -> Option<String> {
     let mut parts = Vec::new();
     if !before.title.is_empty() && !now.title.is_empty() && before.title != now.title {
         parts.push(format!("标题由「{}」变为「{}」", before.title, now.title));

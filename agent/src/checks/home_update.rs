@@ -114,7 +114,7 @@ async fn linked_columns<'s>(cx: &Ctx, subject: &'s Subject) -> Vec<(&'s ColumnPa
                 let list = (column.name.as_str(), column.selectors.as_ref());
                 let newest =
                     cx.list(&column.url, column.timeout, Some(list)).await.and_then(|reading| reading.newest());
-                cx.memory.columns.remember(column.url.clone(), newest, cx.now);
+                cx.memory.columns.remember(&column.url, newest, cx.now);
                 newest
             }
         };

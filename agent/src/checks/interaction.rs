@@ -250,7 +250,7 @@ async fn complete_from_detail_pages(cx: &Ctx, subject: &Subject, messages: &mut 
             }
             None => DetailRead::Failed(None),
         };
-        cx.memory.replies.remember(url.clone(), read.over(cx.memory.replies.get(url)), cx.now);
+        cx.memory.replies.remember(url, read.over(cx.memory.replies.get(url)), cx.now);
     }
     for read in messages.iter_mut().filter(|r| lacking(r)) {
         remembered(read);

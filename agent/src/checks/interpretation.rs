@@ -119,7 +119,7 @@ impl Check for Interpretation {
                     }
                     None => Vec::new(),
                 };
-                cx.memory.page_links.remember(url.clone(), links, cx.now);
+                cx.memory.page_links.remember(url, links, cx.now);
             }
             let lists = lists.with_page_links(remembered);
             let pairing = lists.pair(&rules);

@@ -102,9 +102,9 @@ pub fn all() -> Vec<Box<dyn Check>> {
 /// A page the checks look at, with what they need to judge it.
 #[derive(Clone, Debug)]
 pub struct Subject {
-    /// The site's or account's name.
-    pub target: String,
-    pub unit: String,
+    /// The site's or account's name (shared by the site's subjects: an agent holds thousands).
+    pub target: Arc<str>,
+    pub unit: Arc<str>,
     pub kind: TargetKind,
     pub platform: Option<Platform>,
     pub url: Url,
@@ -131,8 +131,9 @@ pub enum Role {
         /// `[security] ipv6`: try the site's IPv6 address.
         ipv6: bool,
     },
-    Column(ColumnSubject),
-    Channel(ChannelSubject),
+    // Boxed: a subject is held for every page probed, most of them home pages and audits.
+    Column(Box<ColumnSubject>),
+    Channel(Box<ChannelSubject>),
     Account(Box<AccountSubject>),
 }
 
@@ -448,7 +449,7 @@ impl Ctx {
     /// The posts of `subject`'s account source, read once per round (the update and the
     /// interaction checks share it); Err says, in a report's words, why it could not be read.
     pub async fn account(&self, subject: &Subject) -> Arc<Result<AccountReading, String>> {
-        let key = (subject.target.clone(), subject.url.clone());
+        let key = (subject.target.to_string(), subject.url.clone());
         self.accounts.get_or_init(key, || async { Arc::new(self.read_account(subject).await) }).await
     }
 

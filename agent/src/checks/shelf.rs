@@ -12,9 +12,14 @@ use url::Url;
 /// Pages remembered at most per shelf (the oldest reading goes first beyond).
 const CAPACITY: usize = 20_000;
 
-/// Readings of pages by URL, across rounds.
+/// Each page's reading and when it was taken, by the page's URL.
+type Readings<T> = HashMap<Box<str>, Box<(T, Timestamp)>>;
+
+/// Readings of pages by URL, across rounds. A shelf holds a reading for every home page or
+/// column the agent probes, so an entry is kept small: the URL's text and a pointer (the map
+/// keeps spare slots; a reading boxed apart fills none of them).
 pub struct Shelf<T> {
-    read: Mutex<HashMap<Url, (T, Timestamp)>>,
+    read: Mutex<Readings<T>>,
     read_again_after: SignedDuration,
 }
 
@@ -29,7 +34,7 @@ impl<T: Clone> Shelf<T> {
     /// says so), so dead links wait their turn instead of taking every slot.
     pub fn due<'a, K>(&self, listed: &'a [K], url: impl Fn(&K) -> &Url, max: usize, now: Timestamp) -> Vec<&'a K> {
         let read = self.lock();
-        let last_read = |key: &K| read.get(url(key)).map(|(_, at)| *at);
+        let last_read = |key: &K| read.get(url(key).as_str()).map(|reading| reading.1);
         let mut order: Vec<&K> = listed
             .iter()
             .filter(|key| last_read(key).is_none_or(|at| now.duration_since(at) >= self.read_again_after))
@@ -39,23 +44,23 @@ impl<T: Clone> Shelf<T> {
         order
     }
 
-    pub fn remember(&self, url: Url, reading: T, now: Timestamp) {
+    pub fn remember(&self, url: &Url, reading: T, now: Timestamp) {
         let mut read = self.lock();
-        if read.len() >= CAPACITY && !read.contains_key(&url) {
-            let oldest = read.iter().min_by_key(|(_, (_, at))| *at).map(|(url, _)| url.clone());
+        if read.len() >= CAPACITY && !read.contains_key(url.as_str()) {
+            let oldest = read.iter().min_by_key(|(_, reading)| reading.1).map(|(url, _)| url.clone());
             if let Some(oldest) = oldest {
                 read.remove(&oldest);
             }
         }
-        read.insert(url, (reading, now));
+        read.insert(url.as_str().into(), Box::new((reading, now)));
     }
 
     /// What was read of `url`, if it was.
     pub fn get(&self, url: &Url) -> Option<T> {
-        self.lock().get(url).map(|(reading, _)| reading.clone())
+        self.lock().get(url.as_str()).map(|reading| reading.0.clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Url, (T, Timestamp)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Readings<T>> {
         self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
@@ -71,9 +76,9 @@ mod tests {
         let listed: Vec<Url> = (0..5).map(url).collect();
         let at = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
         for (n, second) in [(0, 30), (1, 10), (3, 20)] {
-            shelf.remember(url(n), true, at(second));
+            shelf.remember(&url(n), true, at(second));
         }
-        shelf.remember(url(4), false, at(5));
+        shelf.remember(&url(4), false, at(5));
         let day = 24 * 3600;
         let due: Vec<Url> = shelf.due(&listed, |u| u, 3, at(day)).into_iter().cloned().collect();
         assert_eq!(due, [url(2), url(4), url(1)], "never read first, then the longest ago (a failure too)");

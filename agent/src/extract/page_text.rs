@@ -49,10 +49,15 @@ pub struct PageText {
     pub text: String,
     /// Hashes of the text's blocks (each visible text node with some words in it), sorted and
     /// without repeats.
-    pub blocks: Vec<u64>,
+    pub blocks: Vec<BlockHash>,
 }
 
 impl PageText {}
+
+/// A text block's hash. 32 bits: a fingerprint is kept for every home page between rounds, and
+/// a sketch's 128 hashes meet a page's few hundred blocks, where a chance match (one in tens of
+/// millions) moves the kept share by less than one percent.
+pub type BlockHash = u32;
 
 /// What a home page's text is remembered by between rounds: its title, the [`SKETCH`]
 /// smallest hashes of its text blocks, and how its text begins.
@@ -60,7 +65,7 @@ impl PageText {}
 pub struct Fingerprint {
     pub title: String,
     /// Sorted, at most [`SKETCH`].
-    pub sketch: Vec<u64>,
+    pub sketch: Vec<BlockHash>,
     /// The beginning of the visible text, for a before/after.
     pub excerpt: String,
 }
@@ -68,7 +73,7 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// Of this earlier text's blocks, the share still among `blocks` (sorted; 1.0 when this
     /// fingerprint has no blocks).
-    pub fn kept_in(&self, blocks: &[u64]) -> f64 {
+    pub fn kept_in(&self, blocks: &[BlockHash]) -> f64 {
         if self.sketch.is_empty() {
             return 1.0;
         }
@@ -103,7 +108,7 @@ pub fn page_text(document: &Document) -> PageText {
 
 /// The [`Fingerprint`] of `document`, and all its text blocks' hashes (sorted), without keeping
 /// its text.
-pub fn fingerprint(document: &Document) -> (Fingerprint, Vec<u64>) {
+pub fn fingerprint(document: &Document) -> (Fingerprint, Vec<BlockHash>) {
     let mut excerpt = String::new();
     let mut chars = 0;
     let mut cut = false;
@@ -123,19 +128,23 @@ pub fn fingerprint(document: &Document) -> (Fingerprint, Vec<u64>) {
         }
     });
     let sketch = blocks.iter().take(SKETCH).copied().collect();
+    // Kept for every home page until the next round: no spare capacity.
+    excerpt.shrink_to_fit();
     (Fingerprint { title: title(document), sketch, excerpt }, blocks)
 }
 
 /// The first `<title>`'s text, whitespace squeezed, at most [`MAX_TITLE_CHARS`].
 fn title(document: &Document) -> String {
-    (0..document.len())
-        .find(|node| document.is_element(*node, "title"))
-        .map_or_else(String::new, |node| squeeze(&document.raw_text(node)).chars().take(MAX_TITLE_CHARS).collect())
+    (0..document.len()).find(|node| document.is_element(*node, "title")).map_or_else(String::new, |node| {
+        let mut title: String = squeeze(&document.raw_text(node)).chars().take(MAX_TITLE_CHARS).collect();
+        title.shrink_to_fit();
+        title
+    })
 }
 
 /// Calls `visit` with each visible text piece (whitespace squeezed, not empty) and returns the
 /// sorted hashes of those with some words in them.
-fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<u64> {
+fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<BlockHash> {
     let mut blocks = Vec::new();
     let mut squeezed = String::new();
     document.visible_text_nodes(0, |piece| {
@@ -156,7 +165,8 @@ fn text_blocks(document: &Document, mut visit: impl FnMut(&str)) -> Vec<u64> {
             c.is_ascii_alphabetic() || ('\u{4e00}'..='\u{9fff}').contains(c) || (!c.is_ascii() && c.is_alphabetic())
         };
         if piece.chars().filter(is_letter).nth(3).is_some() {
-            blocks.push(fnv1a(piece.as_bytes()));
+            let hash = fnv1a(piece.as_bytes());
+            blocks.push((hash ^ (hash >> 32)) as BlockHash);
         }
     });
     blocks.sort_unstable();

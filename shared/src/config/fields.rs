@@ -623,7 +623,7 @@ pub(crate) fn parse_web_url(text: &str) -> Result<Url, String> {
 }
 
 /// The known key closest to `key`, if it is close enough to be a typo.
-fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+pub fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
         .map(|candidate| (strsim::levenshtein(key, candidate), *candidate))

@@ -26,7 +26,7 @@ pub use alerts::{AlertSeverity, AlertsConfig, NotifierConfig, NotifierKind};
 pub use channel::InteractionConfig;
 pub use collector::CollectorConfig;
 pub use fields::{DefaultValue, Key, Kind, ProbeSettings, TableSpec};
-pub use fields::{format_duration, parse_duration};
+pub use fields::{format_duration, nearest, parse_duration};
 pub use source::Origin;
 pub use thresholds::{ColumnKind, Thresholds};
 
