@@ -19,6 +19,16 @@ fn target_dir() -> PathBuf {
     dir
 }
 
+/// The `cargo build` arguments that build into [`target_dir`]: its directory names the profile
+/// (`debug` is cargo's `dev`).
+fn profile_args(dir: &Path) -> Vec<String> {
+    match dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") | None => Vec::new(),
+        Some("release") => vec!["--release".into()],
+        Some(profile) => vec!["--profile".into(), profile.into()],
+    }
+}
+
 /// Path to a workspace binary, built (once per test process) if needed. Cargo only builds a
 /// package's own binaries for its tests; these tests run other packages' binaries.
 pub fn binary(name: &str) -> PathBuf {
@@ -26,16 +36,30 @@ pub fn binary(name: &str) -> PathBuf {
     let dir = target_dir();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = dir.ends_with("release");
         let mut command = Command::new(cargo);
-        command.args(["build", "--quiet", "--bins", "--workspace"]);
-        if release {
-            command.arg("--release");
-        }
+        command.args(["build", "--quiet", "--bins", "--workspace"]).args(profile_args(&dir));
         let status = command.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).status();
         assert!(status.is_ok_and(|s| s.success()), "cargo build of the workspace binaries failed");
     });
     dir.join(name)
+}
+
+/// The agent's binary as the deploy kit builds it for a county: its package alone
+/// (`cargo build -p xunjian-agent`), with only its own dependencies' features. A workspace build
+/// unifies features with the collector's, whose HTTP/2 server puts an HTTP/2 client into the
+/// agent's HTTP stack; a county's agent does not need it. Built once per process; the next
+/// [`binary`] build of the workspace puts the workspace's agent back in its place.
+pub fn agent_alone() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let dir = target_dir();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command.args(["build", "--quiet", "-p", "xunjian-agent", "--bin", "xunjian-agent"]).args(profile_args(&dir));
+        let status = command.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).status();
+        assert!(status.is_ok_and(|s| s.success()), "cargo build -p xunjian-agent failed");
+    });
+    dir.join("xunjian-agent")
 }
 
 /// The simulator path a corpus page is served at: its URL's path (and query) under the page's

@@ -384,22 +384,72 @@ fn memory(targets: usize) {
         file
     };
     let hits = |path: &str| (0..targets).map(|site| sim.hits(&format!("{path}?site={site}"))).sum::<usize>();
-    let agent = harness::binary("xunjian-agent");
+    let agent = harness::agent_alone();
+    let unit_malloc = unit_malloc_environment();
+    println!(
+        "\n## memory (resident, MiB): {targets} sites configured; {IN_FLIGHT} probes in flight on pages answering after {SLOW_ANSWER:?}"
+    );
+    println!("{:<44} {:>8} {:>14}", "", "idle", "in flight");
+    let unit_label = unit_malloc.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(" ");
+    for (label, malloc) in [
+        (format!("xunjian-agent run, as its unit runs it ({unit_label})"), unit_malloc.clone()),
+        ("xunjian-agent run, glibc malloc's defaults".to_string(), Vec::new()),
+    ] {
+        let (idle, busy, first_round_peak, waiting) =
+            agent_memory(&agent, &malloc, &config, &dir.join("spool"), &hits, targets);
+        println!(
+            "{label}\n{:<44} {idle:>8.1} {busy:>14.1}   (first round peak {first_round_peak:.1}; {waiting} slow requests waiting while sampled)",
+            ""
+        );
+    }
+    peer_memory(&sim, &runtime);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The glibc malloc settings (`MALLOC_*`) the shipped systemd unit gives the agent.
+fn unit_malloc_environment() -> Vec<(String, String)> {
+    let unit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/systemd/xunjian-agent.service");
+    let text = std::fs::read_to_string(&unit).unwrap_or_else(|error| panic!("{}: {error}", unit.display()));
+    let malloc: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("Environment="))
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| key.starts_with("MALLOC_"))
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
+    assert!(!malloc.is_empty(), "{} sets no MALLOC_ environment", unit.display());
+    malloc
+}
+
+/// One agent's memory: idle after its first round, and with [`IN_FLIGHT`] slow probes waiting;
+/// with its first round's peak and how many slow requests were waiting while sampled.
+fn agent_memory(
+    agent: &std::path::Path,
+    malloc: &[(String, String)],
+    config: &dyn Fn(usize) -> PathBuf,
+    spool: &std::path::Path,
+    hits: &dyn Fn(&str) -> usize,
+    targets: usize,
+) -> (f64, f64, f64, usize) {
     let start = |file: &PathBuf| {
+        // Each run starts with an empty spool, as a new agent does.
+        let _ = std::fs::remove_dir_all(spool);
         Running(
-            Command::new(&agent)
+            Command::new(agent)
                 .args(["run", "--config"])
                 .arg(file)
                 .env("RUST_LOG", "error")
+                .env_remove("MALLOC_ARENA_MAX")
+                .env_remove("MALLOC_TRIM_THRESHOLD_")
+                .env_remove("MALLOC_MMAP_THRESHOLD_")
+                .envs(malloc.iter().map(|(key, value)| (key, value)))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("start xunjian-agent run"),
         )
     };
-    println!(
-        "\n## memory (resident, MiB): {targets} sites configured; {IN_FLIGHT} probes in flight on pages answering after {SLOW_ANSWER:?}"
-    );
 
     // Idle: every site's home page and audit done (first runs spread over a minute at most),
     // the agent's CPU still for two seconds, nothing due for a day.
@@ -441,14 +491,7 @@ fn memory(targets: usize) {
     let busy = sample(busy_agent.0.id(), remaining.min(Duration::from_secs(3))).0;
     busy_agent.alive();
     drop(busy_agent);
-    println!("{:<44} {:>8} {:>14}", "", "idle", "in flight");
-    println!(
-        "{:<44} {idle:>8.1} {busy:>14.1}   (first round peak {first_round_peak:.1}; {waiting} slow requests waiting while sampled)",
-        "xunjian-agent run"
-    );
-    peer_memory(&sim, &runtime);
-    drop(sim);
-    let _ = std::fs::remove_dir_all(&dir);
+    (idle, busy, first_round_peak, waiting)
 }
 
 /// The highest resident memory of `pid` over `window`, and the last reading.
