@@ -74,7 +74,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Str
         "-h" | "--help" => Ok(Invocation::Print(overview())),
         "-V" | "--version" => Ok(Invocation::Print(format!("xunjian-agent {}\n", env!("CARGO_PKG_VERSION")))),
         "help" => match args.next().map(text).transpose()?.as_deref() {
-            None => Ok(Invocation::Print(overview())),
+            None | Some("help") => Ok(Invocation::Print(overview())),
             Some("check") => Ok(Invocation::Print(CHECK_HELP.into())),
             Some("run") => Ok(Invocation::Print(RUN_HELP.into())),
             Some(other) => Err(unknown_command(other)),
@@ -91,6 +91,7 @@ fn check(args: impl Iterator<Item = OsString>) -> Result<Invocation, String> {
     while let Some(option) = options.next()? {
         match option.as_str() {
             "--config" => once(&mut config, "--config", options.value("--config", "代理配置文件的路径")?.into())?,
+            "--json" if json => return Err("--json 只能写一次".into()),
             "--json" => json = true,
             "--now" => {
                 let value = text(options.value("--now", "RFC 3339 时间")?)?;
@@ -153,6 +154,9 @@ impl<I: Iterator<Item = OsString>> Options<I> {
             Some((name, value)) if name.starts_with("--") => (name.to_string(), Some(OsString::from(value))),
             _ => (arg, None),
         };
+        if name == "--help" {
+            return Err(format!("{} 不带值", name));
+        }
         if self.known.contains(&name.as_str()) {
             self.inline = inline;
             return Ok(Some(name));
@@ -166,9 +170,15 @@ impl<I: Iterator<Item = OsString>> Options<I> {
         Err(format!("{command}：{what} {name}{hint}\n运行 xunjian-agent {command} --help 查看用法"))
     }
 
-    /// The value of the option just read: after `=` or the next argument.
+    /// The value of the option just read: after `=` or the next argument. The next argument is no
+    /// value when it is another option (`--config --json`: an empty `$CONFIG` in a script); a value
+    /// that starts with `--` is written `--config=--x`.
     fn value(&mut self, option: &str, what: &str) -> Result<OsString, String> {
-        match self.inline.take().or_else(|| self.args.next()) {
+        let value = match self.inline.take() {
+            Some(inline) => Some(inline),
+            None => self.args.next().filter(|next| !next.to_string_lossy().starts_with("--")),
+        };
+        match value {
             Some(value) if !value.is_empty() => Ok(value),
             _ => Err(format!("{option} 后面缺少值：请写上{what}")),
         }
@@ -233,6 +243,7 @@ mod tests {
         };
         assert!(printed(&["--help"]).contains("用法：xunjian-agent <命令>"));
         assert!(printed(&["help", "run"]).contains("--log-format"));
+        assert!(printed(&["help", "help"]).contains("用法：xunjian-agent <命令>"));
         assert!(printed(&["check", "-h"]).contains("--json"));
         assert!(printed(&["run", "--config", "x.toml", "--help"]).contains("[collector]"));
         assert_eq!(printed(&["-V"]), format!("xunjian-agent {}\n", env!("CARGO_PKG_VERSION")));
@@ -253,5 +264,8 @@ mod tests {
         assert!(error(&["check", "--config", "a", "--now", "yesterday"]).contains("RFC 3339"));
         assert!(error(&["check", "--json=yes", "--config", "a"]).contains("不带值"));
         assert!(error(&["check", "--config", "a", "extra.toml"]).contains("多余的参数 extra.toml"));
+        assert!(error(&["check", "--config", "--json"]).contains("--config 后面缺少值"), "an option is no value");
+        assert!(error(&["check", "--config", "a", "--json", "--json"]).contains("只能写一次"));
+        assert!(error(&["check", "--help=x"]).contains("不带值"));
     }
 }

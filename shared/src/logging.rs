@@ -1,7 +1,8 @@
 //! The binaries' logs: lines (or JSON objects) on stderr, filtered by `RUST_LOG` the way most
 //! Rust services read it: a default level and levels per module, `warn,xunjian_agent=debug`.
-//! Span and field filters (`[span{field}]=level`) are not read: they need a regular-expression
-//! engine in every binary, and a county's agent is kept small.
+//! Span and field filters (`target[span{field}]=level`) are refused (said on stderr, the default
+//! level used): they need a regular-expression engine in every binary, and a county's agent is
+//! kept small.
 
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::Targets;
@@ -24,15 +25,24 @@ pub fn init(json: bool, default_level: &str) {
 /// unreadable (then said on stderr, with how to write it).
 fn filter(spec: Option<&str>, default_level: &str) -> Targets {
     let fallback = || default_level.parse::<Targets>().unwrap_or_default();
-    match spec.map(str::trim).filter(|spec| !spec.is_empty()) {
-        None => fallback(),
-        Some(spec) => spec.parse().unwrap_or_else(|error| {
-            eprintln!(
-                "RUST_LOG={spec:?} 无法识别（{error}），日志按 {default_level} 级别输出。请写成级别或 模块=级别，逗号分隔，例如 warn,xunjian_agent=debug"
-            );
-            fallback()
-        }),
+    // Pieces trimmed and empty ones dropped, as EnvFilter reads them: `info,` stays info (an empty
+    // piece would read as a default of ERROR).
+    let pieces: Vec<&str> = spec.unwrap_or("").split(',').map(str::trim).filter(|piece| !piece.is_empty()).collect();
+    if pieces.is_empty() {
+        return fallback();
     }
+    let parsed = if pieces.iter().any(|piece| piece.contains(['[', ']', '{', '}'])) {
+        Err("span and field filters ([span{field}]) are not supported".to_string())
+    } else {
+        pieces.join(",").parse::<Targets>().map_err(|error| error.to_string())
+    };
+    parsed.unwrap_or_else(|error| {
+        eprintln!(
+            "RUST_LOG={:?} 无法识别（{error}），日志按 {default_level} 级别输出。请写成级别或 模块=级别，逗号分隔，例如 warn,xunjian_agent=debug",
+            spec.unwrap_or("")
+        );
+        fallback()
+    })
 }
 
 #[cfg(test)]
@@ -56,5 +66,11 @@ mod tests {
         assert!(unreadable.would_enable("xunjian_agent", &Level::WARN), "falls back to the default");
         assert!(!unreadable.would_enable("xunjian_agent", &Level::INFO));
         assert!(filter(Some(""), "info").would_enable("x", &Level::INFO));
+        let trailing = filter(Some("info, "), "warn");
+        assert!(trailing.would_enable("xunjian_agent", &Level::INFO), "an empty piece is no ERROR default");
+        let spans = filter(Some("xunjian_agent[probe]=debug"), "warn");
+        assert!(
+            !spans.would_enable("xunjian_agent", &Level::DEBUG) && spans.would_enable("xunjian_agent", &Level::WARN)
+        );
     }
 }

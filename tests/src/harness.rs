@@ -47,8 +47,9 @@ pub fn binary(name: &str) -> PathBuf {
 /// The agent's binary as the deploy kit builds it for a county: its package alone
 /// (`cargo build -p xunjian-agent`), with only its own dependencies' features. A workspace build
 /// unifies features with the collector's, whose HTTP/2 server puts an HTTP/2 client into the
-/// agent's HTTP stack; a county's agent does not need it. Built once per process; the next
-/// [`binary`] build of the workspace puts the workspace's agent back in its place.
+/// agent's HTTP stack; a county's agent does not need it. Built once per process, into the same
+/// place as [`binary`]'s: after this, `binary("xunjian-agent")` in the same process is this build
+/// (the next process's workspace build puts the workspace's agent back).
 pub fn agent_alone() -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let dir = target_dir();
