@@ -173,9 +173,12 @@ url = "{am}"
     let latency = fired.duration_since(down_at);
     println!("detection latency (site down → webhook received, 1 s probes, 2 failures, 1 s evaluation): {latency:.2?}");
 
-    // Every robot got it, in its own format; signatures verify.
-    wait_until(Duration::from_secs(10), "the robots' messages", || async {
-        (!receiver.at("/ding").is_empty() && !receiver.at("/wecom").is_empty() && !receiver.at("/feishu").is_empty())
+    // Every robot got it, in its own format; signatures verify. Each robot is waited for until the
+    // outage's own message is there (another alert's message may come first).
+    wait_until(Duration::from_secs(10), "the robots' messages of the outage", || async {
+        ["/ding", "/wecom", "/feishu"]
+            .iter()
+            .all(|robot| receiver.at(robot).iter().any(|r| r.body.contains("网站无法访问")))
             .then_some(())
     })
     .await;
