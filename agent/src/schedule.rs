@@ -115,12 +115,12 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
     let mut subjects = Vec::new();
     for site in &config.sites {
         let (target, unit): (Arc<str>, Arc<str>) = (site.name.as_str().into(), site.unit.as_str().into());
-        let subject = |url: &url::Url, timeout, interval, role| Subject {
+        let subject = |url: Arc<url::Url>, timeout, interval, role| Subject {
             target: target.clone(),
             unit: unit.clone(),
             kind: TargetKind::Site,
             platform: None,
-            url: url.clone(),
+            url,
             timeout,
             interval,
             role,
@@ -137,14 +137,15 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
         };
         // Guide lists are read for their guides, not their dates.
         let list_columns = site.columns.iter().filter(|column| column.kind != ColumnKind::Guide).map(column_page);
+        let home = Arc::new(site.url.clone());
         subjects.push(subject(
-            &site.url,
+            home.clone(),
             site.probe.timeout,
             site.probe.interval,
             Role::Home { channels_configured: site.interactions.len(), columns: list_columns.collect() },
         ));
         subjects.push(subject(
-            &site.url,
+            home,
             site.probe.timeout,
             config.audit_interval,
             Role::Audit {
@@ -170,7 +171,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                     .then_some(GuideList { single: false, max_per_round: column.max_guides }),
                 interpretations,
             }));
-            subjects.push(subject(&column.url, column.probe.timeout, column.probe.interval, role));
+            subjects.push(subject(Arc::new(column.url.clone()), column.probe.timeout, column.probe.interval, role));
         }
         for guide in &site.guides {
             let role = Role::Column(Box::new(ColumnSubject {
@@ -181,7 +182,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 guides: Some(GuideList { single: true, max_per_round: 1 }),
                 interpretations: None,
             }));
-            subjects.push(subject(&guide.url, guide.probe.timeout, guide.probe.interval, role));
+            subjects.push(subject(Arc::new(guide.url.clone()), guide.probe.timeout, guide.probe.interval, role));
         }
         for channel in &site.interactions {
             let role = Role::Channel(Box::new(ChannelSubject {
@@ -193,7 +194,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
                 max_pages: channel.max_pages,
                 statistics: channel.statistics_url.clone().map(|url| (url, channel.statistics_max_age_days)),
             }));
-            subjects.push(subject(&channel.url, channel.probe.timeout, channel.probe.interval, role));
+            subjects.push(subject(Arc::new(channel.url.clone()), channel.probe.timeout, channel.probe.interval, role));
         }
     }
     for account in &config.accounts {
@@ -202,7 +203,7 @@ pub fn subjects(config: &AgentConfig) -> Vec<Subject> {
             unit: account.unit.as_str().into(),
             kind: TargetKind::Account,
             platform: Some(account.platform),
-            url: account.source.url().clone(),
+            url: Arc::new(account.source.url().clone()),
             timeout: account.probe.timeout,
             interval: account.probe.interval,
             role: Role::Account(Box::new(AccountSubject {
@@ -231,7 +232,7 @@ pub async fn run_round(
     let mut page_of: HashMap<&Url, usize> = HashMap::new();
     for (index, subject) in subjects.iter().enumerate() {
         let page = *page_of.entry(&subject.url).or_insert_with(|| {
-            pages.push((subject.url.clone(), Vec::new()));
+            pages.push((Url::clone(&subject.url), Vec::new()));
             pages.len() - 1
         });
         pages[page].1.push(index);

@@ -133,7 +133,7 @@ async fn crawl(cx: &Ctx, subject: &Subject, browser: &Document, browser_url: &Ur
     let kept = browser_print.kept_in(&crawler_text.blocks);
     // A firewall's challenge or an empty answer is a page of its own, not another site.
     let a_page = !crawler_text.title.is_empty() && crawler_text.blocks.len() >= MIN_BLOCKS;
-    if a_page && browser_print.title != crawler_text.title && kept < MOST_KEPT {
+    if a_page && *browser_print.title != *crawler_text.title && kept < MOST_KEPT {
         let detail = format!(
             "以百度蜘蛛身份访问首页看到的是另一个页面（标题「{}」，浏览器看到的是「{}」，文字仅 {:.0}% 相同）。可能被劫持，也可能是防火墙拦截爬虫，请人工核实",
             crawler_text.title,

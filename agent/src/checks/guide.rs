@@ -64,7 +64,7 @@ impl Check for Guide {
             let Some(guides) = &column.guides else { return };
             // The guides there are now: the page itself, or the list's links on this site.
             let listed: Vec<(String, Url)> = if guides.single {
-                vec![(column.name.clone(), subject.url.clone())]
+                vec![(column.name.clone(), Url::clone(&subject.url))]
             } else {
                 // An unreadable list is the column checks' finding.
                 let Some(reading) = cx.reading(subject).await else { return };

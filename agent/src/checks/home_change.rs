@@ -27,8 +27,9 @@ const MIN_BLOCKS: usize = 8;
 #[derive(Clone, Debug)]
 pub struct HomeSeen {
     baseline: Fingerprint,
-    /// The new page and when it was first seen.
-    candidate: Option<(Fingerprint, Timestamp)>,
+    /// The new page and when it was first seen (boxed: rare, and one `HomeSeen` is kept for
+    /// every home page).
+    candidate: Option<Box<(Fingerprint, Timestamp)>>,
     /// When the last confirmed change was first seen, and what changed.
     change: Option<(Timestamp, String)>,
 }
@@ -57,10 +58,14 @@ impl Check for HomeChange {
                         None => HomeSeen { baseline: now, candidate: None, change: recent },
                         // The same new page twice in a row: a change, not a passing error page.
                         Some(detail) => match before.candidate {
-                            Some((candidate, since)) if changed(&candidate, &now, &blocks).is_none() => {
-                                HomeSeen { baseline: now, candidate: None, change: Some((since, detail)) }
+                            Some(candidate) if changed(&candidate.0, &now, &blocks).is_none() => {
+                                HomeSeen { baseline: now, candidate: None, change: Some((candidate.1, detail)) }
                             }
-                            _ => HomeSeen { baseline: before.baseline, candidate: Some((now, cx.now)), change: recent },
+                            _ => HomeSeen {
+                                baseline: before.baseline,
+                                candidate: Some(Box::new((now, cx.now))),
+                                change: recent,
+                            },
                         },
                     }
                 }

@@ -119,7 +119,7 @@ async fn read_board(
 ) -> (Vec<Read>, u32) {
     let mut messages: Vec<Read> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut visited: HashSet<Url> = HashSet::from([first_url.clone(), subject.url.clone()]);
+    let mut visited: HashSet<Url> = HashSet::from([first_url.clone(), Url::clone(&subject.url)]);
     let (mut document, mut base, mut pages) = (first, first_url, 0u32);
     loop {
         pages += 1;

@@ -107,7 +107,8 @@ pub struct Subject {
     pub unit: Arc<str>,
     pub kind: TargetKind,
     pub platform: Option<Platform>,
-    pub url: Url,
+    /// Shared by a site's home page and its audit.
+    pub url: Arc<Url>,
     pub timeout: Duration,
     pub interval: Duration,
     pub role: Role,
@@ -449,7 +450,7 @@ impl Ctx {
     /// The posts of `subject`'s account source, read once per round (the update and the
     /// interaction checks share it); Err says, in a report's words, why it could not be read.
     pub async fn account(&self, subject: &Subject) -> Arc<Result<AccountReading, String>> {
-        let key = (subject.target.to_string(), subject.url.clone());
+        let key = (subject.target.to_string(), Url::clone(&subject.url));
         self.accounts.get_or_init(key, || async { Arc::new(self.read_account(subject).await) }).await
     }
 

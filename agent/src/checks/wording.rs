@@ -23,7 +23,7 @@ impl Check for Wording {
     fn run<'a>(&'a self, cx: &'a Ctx, subject: &'a Subject, observation: &'a mut Observation) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let Some((document, base)) = cx.subject_document(subject).await else { return };
-            let mut pages = vec![(subject.url.clone(), document)];
+            let mut pages = vec![(url::Url::clone(&subject.url), document)];
             if let Some(reading) = cx.reading(subject).await {
                 let mut items: Vec<_> =
                     reading.items.iter().filter(|item| item.published.is_some() && item.link.is_some()).collect();
