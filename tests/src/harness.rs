@@ -29,38 +29,93 @@ fn profile_args(dir: &Path) -> Vec<String> {
     }
 }
 
+/// Runs `cargo build` with `args` in the workspace root (with `env` set), and panics with
+/// `what` when it fails.
+fn cargo_build(args: &[&str], env: &[(&str, &str)], what: &str) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet"])
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "{what} failed");
+}
+
 /// Path to a workspace binary, built (once per test process) if needed. Cargo only builds a
 /// package's own binaries for its tests; these tests run other packages' binaries.
 pub fn binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let dir = target_dir();
     BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command.args(["build", "--quiet", "--bins", "--workspace"]).args(profile_args(&dir));
-        let status = command.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).status();
-        assert!(status.is_ok_and(|s| s.success()), "cargo build of the workspace binaries failed");
+        let profile = profile_args(&dir);
+        let mut args = vec!["--bins", "--workspace"];
+        args.extend(profile.iter().map(String::as_str));
+        cargo_build(&args, &[], "cargo build of the workspace binaries");
     });
     dir.join(name)
 }
 
+/// How `deploy/README.md` links the county agent: statically (glibc included), so that it
+/// holds no shared libraries' pages and runs on hosts whose glibc is older than the build
+/// machine's. Rust only links a static C library for an explicit `--target`.
+pub const COUNTY_AGENT_RUSTFLAGS: &str = "-C target-feature=+crt-static";
+
 /// The agent's binary as the deploy kit builds it for a county: its package alone
-/// (`cargo build -p xunjian-agent`), with only its own dependencies' features. A workspace build
-/// unifies features with the collector's, whose HTTP/2 server puts an HTTP/2 client into the
-/// agent's HTTP stack; a county's agent does not need it. Built once per process, into the same
-/// place as [`binary`]'s: after this, `binary("xunjian-agent")` in the same process is this build
-/// (the next process's workspace build puts the workspace's agent back).
-pub fn agent_alone() -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let dir = target_dir();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command.args(["build", "--quiet", "-p", "xunjian-agent", "--bin", "xunjian-agent"]).args(profile_args(&dir));
-        let status = command.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).status();
-        assert!(status.is_ok_and(|s| s.success()), "cargo build -p xunjian-agent failed");
-    });
-    dir.join("xunjian-agent")
+/// (`cargo build -p xunjian-agent`, with only its own dependencies' features: a workspace build
+/// unifies them with the collector's, whose HTTP/2 server puts an HTTP/2 client into the agent)
+/// and linked statically ([`COUNTY_AGENT_RUSTFLAGS`], for this machine's target triple), in
+/// the profile this binary was built in. Built once per process, into `target/<triple>/`: the
+/// workspace's own agent in `target/<profile>/` is left as it is.
+pub fn county_agent() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = target_dir();
+            let triple = host_triple();
+            let profile = profile_args(&dir);
+            let mut args = vec!["-p", "xunjian-agent", "--bin", "xunjian-agent", "--target", &triple];
+            args.extend(profile.iter().map(String::as_str));
+            cargo_build(&args, &[("RUSTFLAGS", COUNTY_AGENT_RUSTFLAGS)], "cargo build of the county agent");
+            let profile_dir = dir.file_name().expect("profile directory");
+            let binary = dir.parent().expect("target directory").join(&triple).join(profile_dir).join("xunjian-agent");
+            let bytes = std::fs::read(&binary).unwrap_or_else(|error| panic!("{}: {error}", binary.display()));
+            assert!(elf_is_static(&bytes), "{} is linked dynamically", binary.display());
+            binary
+        })
+        .clone()
+}
+
+/// This machine's target triple, as rustc names it (`host:` in `rustc -vV`).
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let output = Command::new(&rustc).arg("-vV").output().unwrap_or_else(|error| panic!("{rustc} -vV: {error}"));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .unwrap_or_else(|| panic!("{rustc} -vV names no host triple"))
+        .trim()
+        .to_string()
+}
+
+/// Whether a 64-bit little-endian ELF executable asks for no program interpreter (no
+/// `PT_INTERP` program header): the kernel starts it without a dynamic loader.
+pub fn elf_is_static(elf: &[u8]) -> bool {
+    const PT_INTERP: u32 = 3;
+    let number = |at: usize, width: usize| -> Option<u64> {
+        let bytes = elf.get(at..at + width)?;
+        Some(bytes.iter().rev().fold(0u64, |value, byte| value << 8 | u64::from(*byte)))
+    };
+    let (Some(table), Some(entry), Some(count)) = (number(0x20, 8), number(0x36, 2), number(0x38, 2)) else {
+        return false;
+    };
+    if !elf.starts_with(b"\x7fELF\x02\x01") {
+        return false;
+    }
+    (0..count).all(|index| {
+        let at = table + index * entry;
+        usize::try_from(at).ok().and_then(|at| number(at, 4)).is_some_and(|kind| kind != PT_INTERP as u64)
+    })
 }
 
 /// The simulator path a corpus page is served at: its URL's path (and query) under the page's
@@ -589,4 +644,38 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (Str
     }
     body.extend(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elf_is_static;
+
+    /// A 64-bit little-endian ELF header whose program header table holds `kinds`.
+    fn elf(kinds: &[u32]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 64];
+        bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        bytes[0x38..0x3a].copy_from_slice(&(kinds.len() as u16).to_le_bytes());
+        for kind in kinds {
+            let mut header = vec![0u8; 56];
+            header[..4].copy_from_slice(&kind.to_le_bytes());
+            bytes.extend(header);
+        }
+        bytes
+    }
+
+    #[test]
+    fn an_executable_is_static_when_it_names_no_interpreter() {
+        // PT_PHDR, PT_LOAD, PT_DYNAMIC: a static-pie has a dynamic section but no interpreter.
+        assert!(elf_is_static(&elf(&[6, 1, 1, 2])));
+        assert!(!elf_is_static(&elf(&[6, 3, 1, 2])), "PT_INTERP names the dynamic loader");
+        let mut truncated = elf(&[1, 1]);
+        truncated.truncate(100);
+        assert!(!elf_is_static(&truncated), "a program header table cut short is not read as static");
+        assert!(!elf_is_static(b"#!/bin/sh\n"), "not an ELF file");
+        // This test binary is linked the ordinary way, against the shared C library.
+        let me = std::fs::read(std::env::current_exe().expect("test binary")).expect("read test binary");
+        assert!(!elf_is_static(&me));
+    }
 }

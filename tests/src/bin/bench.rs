@@ -8,7 +8,7 @@
 //! 3. The peer: Prometheus' blackbox_exporter (`http_2xx` module) probing the same page, its
 //!    process CPU measured the same way, when its binary is installed.
 //! 4. Memory: the resident memory of a real `xunjian-agent run` with 1,000 configured sites,
-//!    idle between rounds and with 64 probes in flight (pages answering after 15 s), beside
+//!    built as `deploy/README.md` builds it (the package alone, linked statically), idle between rounds and with 64 probes in flight (pages answering after 15 s), beside
 //!    blackbox_exporter's idle and with 64 probes in flight.
 //!
 //! ```text
@@ -60,9 +60,13 @@ fn main() {
         "xunjian-bench (build: {})",
         if cfg!(debug_assertions) { "debug — use --release for real figures" } else { "release" }
     );
+    // Built before anything is measured: a build mid-run would share the 2 cores with what is
+    // timed, and would pick up sources edited since the bench started.
+    let sim = harness::binary("xunjian-sim");
+    let agent = harness::county_agent();
     extraction(if quick { Duration::from_millis(300) } else { Duration::from_secs(3) });
-    probing(probes, repeats);
-    memory(if quick { 50 } else { 1000 });
+    probing(&sim, probes, repeats);
+    memory(&agent, if quick { 50 } else { 1000 });
 }
 
 fn extraction(budget: Duration) {
@@ -123,10 +127,9 @@ fn median(repeats: usize, mut measure: impl FnMut() -> f64) -> f64 {
     runs[runs.len() / 2]
 }
 
-fn probing(probes: usize, repeats: usize) {
+fn probing(sim_binary: &std::path::Path, probes: usize, repeats: usize) {
     let port = free_port();
-    let sim_binary = harness::binary("xunjian-sim");
-    let sim = Command::new(&sim_binary)
+    let sim = Command::new(sim_binary)
         .args([
             "--listen",
             &format!("127.0.0.1:{port}"),
@@ -340,7 +343,7 @@ const SLOW_ANSWER: Duration = Duration::from_secs(15);
 /// done (every site probed, its CPU still), and with [`IN_FLIGHT`] probes waiting on slow pages
 /// while the other sites keep being probed; then blackbox_exporter's, idle after one probe and
 /// with [`IN_FLIGHT`] probes waiting.
-fn memory(targets: usize) {
+fn memory(agent: &std::path::Path, targets: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let sim = runtime.block_on(xunjian_sim::Sim::start()).expect("simulator");
     let page = bench_page::government_list_page(PAGE_BYTES);
@@ -384,11 +387,11 @@ fn memory(targets: usize) {
         file
     };
     let hits = |path: &str| (0..targets).map(|site| sim.hits(&format!("{path}?site={site}"))).sum::<usize>();
-    let agent = harness::agent_alone();
     let unit_malloc = unit_malloc_environment();
     println!(
         "\n## memory (resident, MiB): {targets} sites configured; {IN_FLIGHT} probes in flight on pages answering after {SLOW_ANSWER:?}"
     );
+    println!("agent: {} (the package alone, {})", agent.display(), harness::COUNTY_AGENT_RUSTFLAGS);
     println!("{:<44} {:>8} {:>14}", "", "idle", "in flight");
     let unit_label = unit_malloc.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(" ");
     for (label, malloc) in [
@@ -396,7 +399,7 @@ fn memory(targets: usize) {
         ("xunjian-agent run, glibc malloc's defaults".to_string(), Vec::new()),
     ] {
         let (idle, busy, first_round_peak, waiting) =
-            agent_memory(&agent, &malloc, &config, &dir.join("spool"), &hits, targets);
+            agent_memory(agent, &malloc, &config, &dir.join("spool"), &hits, targets);
         println!(
             "{label}\n{:<44} {idle:>8.1} {busy:>14.1}   (first round peak {first_round_peak:.1}; {waiting} slow requests waiting while sampled)",
             ""
