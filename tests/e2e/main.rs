@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per feature.
 
 mod alerts;
+mod backup;
 mod boards_accounts;
 mod check_cli;
 mod console;

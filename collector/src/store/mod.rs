@@ -13,6 +13,7 @@
 //! (the API) or directly by the CLI, and reloaded by the writer when another connection has
 //! committed (checked every [`REGISTRY_POLL`]).
 
+pub mod backup;
 pub mod filings;
 pub mod history;
 pub mod ledger;
