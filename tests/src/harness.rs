@@ -33,7 +33,12 @@ fn profile_args(dir: &Path) -> Vec<String> {
 /// `what` when it fails.
 fn cargo_build(args: &[&str], env: &[(&str, &str)], what: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    // CARGO_ENCODED_RUSTFLAGS (set inside cargo's own runs) would win over a RUSTFLAGS given here.
+    if env.iter().any(|(key, _)| *key == "RUSTFLAGS") {
+        command.env_remove("CARGO_ENCODED_RUSTFLAGS");
+    }
+    let status = command
         .args(["build", "--quiet"])
         .args(args)
         .envs(env.iter().copied())
@@ -57,8 +62,9 @@ pub fn binary(name: &str) -> PathBuf {
 }
 
 /// How `deploy/README.md` links the county agent: statically (glibc included), so that it
-/// holds no shared libraries' pages and runs on hosts whose glibc is older than the build
-/// machine's. Rust only links a static C library for an explicit `--target`.
+/// holds no shared libraries' pages and a copy runs on hosts whose glibc is older than the build
+/// machine's. Given with an explicit `--target`: without one, `RUSTFLAGS` also reaches build
+/// scripts and proc-macros, which cannot be linked statically.
 pub const COUNTY_AGENT_RUSTFLAGS: &str = "-C target-feature=+crt-static";
 
 /// The agent's binary as the deploy kit builds it for a county: its package alone
@@ -78,7 +84,13 @@ pub fn county_agent() -> PathBuf {
             args.extend(profile.iter().map(String::as_str));
             cargo_build(&args, &[("RUSTFLAGS", COUNTY_AGENT_RUSTFLAGS)], "cargo build of the county agent");
             let profile_dir = dir.file_name().expect("profile directory");
-            let binary = dir.parent().expect("target directory").join(&triple).join(profile_dir).join("xunjian-agent");
+            // target/<profile>, or target/<triple>/<profile> when this binary was itself built
+            // for an explicit target.
+            let mut root = dir.parent().expect("target directory");
+            if root.file_name().is_some_and(|name| name == triple.as_str()) {
+                root = root.parent().expect("target directory");
+            }
+            let binary = root.join(&triple).join(profile_dir).join("xunjian-agent");
             let bytes = std::fs::read(&binary).unwrap_or_else(|error| panic!("{}: {error}", binary.display()));
             assert!(elf_is_static(&bytes), "{} is linked dynamically", binary.display());
             binary
@@ -98,24 +110,26 @@ fn host_triple() -> String {
         .to_string()
 }
 
-/// Whether a 64-bit little-endian ELF executable asks for no program interpreter (no
-/// `PT_INTERP` program header): the kernel starts it without a dynamic loader.
+/// Whether a 64-bit little-endian ELF executable (type `EXEC` or `DYN`, with something to load)
+/// asks for no program interpreter (no `PT_INTERP` program header): the kernel starts it
+/// without a dynamic loader. Anything unreadable is not static.
 pub fn elf_is_static(elf: &[u8]) -> bool {
-    const PT_INTERP: u32 = 3;
-    let number = |at: usize, width: usize| -> Option<u64> {
-        let bytes = elf.get(at..at + width)?;
+    const PT_LOAD: u64 = 1;
+    const PT_INTERP: u64 = 3;
+    let number = |at: u64, width: u64| -> Option<u64> {
+        let start = usize::try_from(at).ok()?;
+        let bytes = elf.get(start..start.checked_add(usize::try_from(width).ok()?)?)?;
         Some(bytes.iter().rev().fold(0u64, |value, byte| value << 8 | u64::from(*byte)))
     };
+    if !elf.starts_with(b"\x7fELF\x02\x01") || !matches!(number(0x10, 2), Some(2 | 3)) {
+        return false;
+    }
     let (Some(table), Some(entry), Some(count)) = (number(0x20, 8), number(0x36, 2), number(0x38, 2)) else {
         return false;
     };
-    if !elf.starts_with(b"\x7fELF\x02\x01") {
-        return false;
-    }
-    (0..count).all(|index| {
-        let at = table + index * entry;
-        usize::try_from(at).ok().and_then(|at| number(at, 4)).is_some_and(|kind| kind != PT_INTERP as u64)
-    })
+    let kinds: Option<Vec<u64>> =
+        (0..count).map(|index| number(index.checked_mul(entry)?.checked_add(table)?, 4)).collect();
+    kinds.is_some_and(|kinds| kinds.contains(&PT_LOAD) && !kinds.contains(&PT_INTERP))
 }
 
 /// The simulator path a corpus page is served at: its URL's path (and query) under the page's
@@ -654,6 +668,7 @@ mod tests {
     fn elf(kinds: &[u32]) -> Vec<u8> {
         let mut bytes = vec![0u8; 64];
         bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[0x10..0x12].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN: a position-independent executable
         bytes[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
         bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
         bytes[0x38..0x3a].copy_from_slice(&(kinds.len() as u16).to_le_bytes());
@@ -674,6 +689,13 @@ mod tests {
         truncated.truncate(100);
         assert!(!elf_is_static(&truncated), "a program header table cut short is not read as static");
         assert!(!elf_is_static(b"#!/bin/sh\n"), "not an ELF file");
+        assert!(!elf_is_static(&elf(&[])), "nothing to load");
+        let mut object = elf(&[1]);
+        object[0x10] = 1; // ET_REL: an object file, not an executable
+        assert!(!elf_is_static(&object));
+        let mut huge = elf(&[1]);
+        huge[0x20..0x28].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(!elf_is_static(&huge), "a table offset past the end is refused, not an overflow");
         // This test binary is linked the ordinary way, against the shared C library.
         let me = std::fs::read(std::env::current_exe().expect("test binary")).expect("read test binary");
         assert!(!elf_is_static(&me));

@@ -45,6 +45,23 @@ fn main() {
         match arg.as_str() {
             "--probes" => probes = args.next().and_then(|v| v.parse().ok()).unwrap_or(probes),
             "--quick" => quick = true,
+            // Internal: this binary run again under the agent's unit's malloc settings (see
+            // `home_cost_as_the_unit_runs_it`).
+            HOME_COST_CHILD => {
+                let mut number = || {
+                    args.next().and_then(|v| v.parse::<usize>().ok()).expect("--home-cost-child PORT PROBES REPEATS")
+                };
+                let (port, probes, repeats) = (number() as u16, number(), number());
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let kept = median(repeats, || runtime.block_on(probe_cost(port, "keepalive", Mode::Home, probes)));
+                let fresh = median(repeats, || runtime.block_on(probe_cost(port, "close", Mode::Home, probes)));
+                println!("{kept} {fresh}");
+                return;
+            }
             other => {
                 eprintln!("unknown argument {other:?}; usage: xunjian-bench [--probes N] [--quick]");
                 std::process::exit(2);
@@ -160,6 +177,10 @@ fn probing(sim_binary: &std::path::Path, probes: usize, repeats: usize) {
         println!("{label:<34} {:>18.3} {:>18.3}", kept, fresh);
         rows.push((label, kept, fresh));
     }
+    let (kept, fresh) = home_cost_as_the_unit_runs_it(port, probes, repeats);
+    let label = "the same, the unit's malloc settings";
+    println!("{label:<34} {:>18.3} {:>18.3}", kept, fresh);
+    rows.push((label, kept, fresh));
     if let Some((peer_kept, peer_fresh)) =
         peer(port, probes, repeats, &runtime).filter(|(kept, fresh)| *kept > 0.0 && *fresh > 0.0)
     {
@@ -169,6 +190,28 @@ fn probing(sim_binary: &std::path::Path, probes: usize, repeats: usize) {
         }
     }
     drop(sim);
+}
+
+const HOME_COST_CHILD: &str = "--home-cost-child";
+
+/// Home probes' CPU (kept-alive, new connection) measured in this binary run again with the
+/// `MALLOC_*` settings of the agent's systemd unit, which glibc reads only at a process's start:
+/// the unit maps large blocks on their own, which costs system calls.
+fn home_cost_as_the_unit_runs_it(port: u16, probes: usize, repeats: usize) -> (f64, f64) {
+    let output = Command::new(std::env::current_exe().expect("this binary"))
+        .args([HOME_COST_CHILD, &port.to_string(), &probes.to_string(), &repeats.to_string()])
+        .env_remove("MALLOC_ARENA_MAX")
+        .env_remove("MALLOC_TRIM_THRESHOLD_")
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
+        .env_remove("GLIBC_TUNABLES")
+        .envs(unit_malloc_environment())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run xunjian-bench again");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let figures: Vec<f64> = text.split_whitespace().filter_map(|figure| figure.parse().ok()).collect();
+    assert!(output.status.success() && figures.len() == 2, "the home-cost child printed {text:?}");
+    (figures[0], figures[1])
 }
 
 #[derive(Clone, Copy)]
