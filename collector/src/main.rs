@@ -623,7 +623,8 @@ fn backup_command(database: DatabaseArg, out: &std::path::Path) -> ExitCode {
                 report.batch_ids
             );
             println!(
-                "恢复：停止 collector，把此文件放到 [collector] database 的位置（删去旁边的 -wal、-shm 文件），再启动"
+                "恢复：停止 collector，删去 {0}-wal 和 {0}-shm，把此文件复制为 {0}（属主与原文件相同），再启动",
+                path.display()
             );
             ExitCode::SUCCESS
         }

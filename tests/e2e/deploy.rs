@@ -106,14 +106,32 @@ fn verify(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Every `expr` of a dashboard's panels, with Grafana's variables replaced by what "All" means.
+/// Every `expr` of a dashboard's panels, with Grafana's variables replaced by what "All" means
+/// (`.*` for the region: a Prometheus that scrapes one collector has no `region` label).
+/// Panics when an expression or a variable's query does not select on `$region`: every
+/// dashboard must work over the regional collectors' series in one TSDB.
 fn expressions(dashboard: &Value) -> Vec<(String, String)> {
+    let region = r#"region=~"$region""#;
+    let variables = dashboard["templating"]["list"].as_array().unwrap();
+    assert_eq!(variables[0]["name"], "region", "the region variable comes first");
+    for variable in &variables[1..] {
+        let query = variable["definition"].as_str().unwrap();
+        assert!(query.contains(region), "variable {} does not select on the region: {query}", variable["name"]);
+    }
     let mut found = Vec::new();
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().into_iter().flatten() {
-            let expr = target["expr"]
-                .as_str()
-                .unwrap()
+            let raw = target["expr"].as_str().unwrap();
+            // One region matcher per series selector.
+            let selectors =
+                raw.matches("xunjian_").count() + raw.matches("scrape_").count() - raw.matches("__name__=~").count();
+            assert!(
+                raw.matches(region).count() >= selectors,
+                "{}: a series selector without the region: {raw}",
+                panel["title"]
+            );
+            let expr = raw
+                .replace("$region", ".*")
                 .replace("$__rate_interval", "15s")
                 .replace("$county", ".+")
                 .replace("$target", ".+");
