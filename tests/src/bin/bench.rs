@@ -8,8 +8,9 @@
 //! 3. The peer: Prometheus' blackbox_exporter (`http_2xx` module) probing the same page, its
 //!    process CPU measured the same way, when its binary is installed.
 //! 4. Memory: the resident memory of a real `xunjian-agent run` with 1,000 configured sites,
-//!    built as `deploy/README.md` builds it (the package alone, linked statically), idle between rounds and with 64 probes in flight (pages answering after 15 s), beside
-//!    blackbox_exporter's idle and with 64 probes in flight.
+//!    built as `deploy/README.md` builds it (the package alone, linked statically), idle between
+//!    rounds and with 64 probes in flight (pages answering after 15 s), beside blackbox_exporter's
+//!    idle and with 64 probes in flight.
 //!
 //! ```text
 //! cargo run --release -p xunjian-tests --bin xunjian-bench [-- --probes 1000 --quick]
@@ -205,11 +206,7 @@ fn home_cost_as_the_unit_runs_it(port: u16, probes: usize, repeats: usize) -> (f
     // file since it started (its features differ from a build of this package alone).
     let output = Command::new("/proc/self/exe")
         .args([HOME_COST_CHILD, &port.to_string(), &probes.to_string(), &repeats.to_string()])
-        .env_remove("MALLOC_ARENA_MAX")
-        .env_remove("MALLOC_TRIM_THRESHOLD_")
-        .env_remove("MALLOC_MMAP_THRESHOLD_")
-        .env_remove("GLIBC_TUNABLES")
-        .envs(unit_malloc_environment())
+        .env_clear_malloc(&unit_malloc_environment())
         .stderr(Stdio::inherit())
         .output()
         .expect("run xunjian-bench again");
@@ -458,6 +455,20 @@ fn memory(agent: &std::path::Path, targets: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A command's glibc malloc settings: exactly `malloc`, whatever this process was given.
+trait MallocEnvironment {
+    fn env_clear_malloc(&mut self, malloc: &[(String, String)]) -> &mut Self;
+}
+
+impl MallocEnvironment for Command {
+    fn env_clear_malloc(&mut self, malloc: &[(String, String)]) -> &mut Self {
+        for key in ["MALLOC_ARENA_MAX", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"] {
+            self.env_remove(key);
+        }
+        self.envs(malloc.iter().map(|(key, value)| (key, value)))
+    }
+}
+
 /// The glibc malloc settings (`MALLOC_*`) the shipped systemd unit gives the agent.
 fn unit_malloc_environment() -> Vec<(String, String)> {
     let unit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/systemd/xunjian-agent.service");
@@ -491,11 +502,7 @@ fn agent_memory(
                 .args(["run", "--config"])
                 .arg(file)
                 .env("RUST_LOG", "error")
-                .env_remove("MALLOC_ARENA_MAX")
-                .env_remove("MALLOC_TRIM_THRESHOLD_")
-                .env_remove("MALLOC_MMAP_THRESHOLD_")
-                .env_remove("GLIBC_TUNABLES")
-                .envs(malloc.iter().map(|(key, value)| (key, value)))
+                .env_clear_malloc(malloc)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
